@@ -1,0 +1,55 @@
+/**
+ * Where things live on the droplet. Every renderer takes its paths from here so that the
+ * Prosody, nginx, coturn and cloud-init outputs always agree with each other.
+ */
+
+/** Mount point of the persistent data volume. Everything that must survive a replacement is under it. */
+export const VOLUME_MOUNT = '/srv/xmpp-data';
+
+/** Directories on the volume, bind-mounted over their usual Debian locations at boot. */
+export const VOLUME_BINDS: readonly { readonly volumeDir: string; readonly systemDir: string }[] = [
+  { volumeDir: `${VOLUME_MOUNT}/prosody`, systemDir: '/var/lib/prosody' },
+  { volumeDir: `${VOLUME_MOUNT}/letsencrypt`, systemDir: '/etc/letsencrypt' },
+];
+
+/** Secrets generated on the host (never in IaC state), kept on the volume. */
+export const SECRETS_DIR = `${VOLUME_MOUNT}/secrets`;
+export const TURN_SECRET_FILE = `${SECRETS_DIR}/turn-shared-secret`;
+
+/** Our own files on the host. */
+export const ETC_DIR = '/etc/xmpp-constructs';
+export const PROVISION_SCRIPT = '/usr/local/sbin/xmpp-constructs-provision';
+export const CERT_DEPLOY_HOOK = '/etc/letsencrypt/renewal-hooks/deploy/xmpp-constructs';
+
+/**
+ * Per-domain certificate indirection: `<CERTS_DIR>/<domain>/{fullchain,privkey}.pem` are links to
+ * the Let's Encrypt lineage once it exists, and to a self-signed bootstrap certificate before,
+ * so nginx, Prosody and coturn can start before DNS has propagated.
+ */
+export const CERTS_DIR = `${ETC_DIR}/certs`;
+export const SELF_SIGNED_DIR = `${VOLUME_MOUNT}/self-signed`;
+export const LETSENCRYPT_LIVE = '/etc/letsencrypt/live';
+
+/** Prosody. */
+export const PROSODY_CONFIG = '/etc/prosody/prosody.cfg.lua';
+/** Generated at boot from the volume's secret; holds `turn_external_secret`. Mode 0640 root:prosody. */
+export const PROSODY_SECRETS_INCLUDE = '/etc/prosody/secrets.cfg.lua';
+export const PROSODY_CERTS_DIR = '/etc/prosody/certs';
+
+/** nginx. */
+export const NGINX_SITE = '/etc/nginx/conf.d/xmpp-constructs.conf';
+export const ACME_WEBROOT = '/var/www/acme';
+export const HOST_META_ROOT = '/var/www/host-meta';
+
+/** coturn. */
+export const TURN_CONFIG = '/etc/turnserver.conf';
+/** Readable copy of the primary domain's certificate for the `turnserver` user. */
+export const TURN_CERT_DIR = '/etc/coturn/tls';
+/**
+ * coturn has no include directive, and the addresses it must bind to are only known on the
+ * droplet. A systemd drop-in passes them as flags from this environment file.
+ */
+export const TURN_ADDRESSES_ENV = `${ETC_DIR}/turn-addresses.env`;
+export const TURN_SYSTEMD_DROPIN = '/etc/systemd/system/coturn.service.d/xmpp-constructs.conf';
+/** coturn's SQLite database; the shared secret is stored there, not in turnserver.conf. */
+export const TURN_USERDB = '/var/lib/turn/turndb';

@@ -1,0 +1,431 @@
+/**
+ * The typed input of an XMPP service, and the fully resolved form every planner reads.
+ *
+ * `XmppServiceSpec` is what users write: plain data, every optional field documented with its
+ * default. `resolveSpec()` (validate.ts) turns it into a `ResolvedSpec` in which every default is
+ * filled in and every value has been checked, so planners and renderers never re-validate or
+ * re-default anything.
+ */
+
+/** HTTP file sharing (XEP-0363) through Prosody's `http_file_share` component. */
+export interface FileShareSpec {
+  /**
+   * Offer file sharing (photos, voice messages, files) to clients.
+   * @default true
+   */
+  readonly enabled?: boolean;
+  /**
+   * The component's first label; the component is served at `<name>.<domain>` for every domain.
+   * @default "upload"
+   */
+  readonly name?: string;
+  /**
+   * Largest single file a user may upload, in bytes. nginx's `client_max_body_size` follows it.
+   * Between 1 MiB and 2 GiB.
+   * @default 104857600 (100 MiB)
+   */
+  readonly fileSizeLimitBytes?: number;
+  /**
+   * How long uploaded files are kept before Prosody deletes them, in seconds.
+   * @default 2592000 (30 days)
+   */
+  readonly expireAfterSeconds?: number;
+  /**
+   * How many bytes one user may upload per day.
+   * @default - ten times `fileSizeLimitBytes`
+   */
+  readonly dailyQuotaBytesPerUser?: number;
+  /**
+   * Total bytes of uploads kept on the server at once; the oldest files go first when it is reached.
+   * @default - no global limit (bounded by the volume's size)
+   */
+  readonly globalQuotaBytes?: number;
+}
+
+/** Group chat (XEP-0045 MUC) with a message archive (XEP-0313 on rooms). */
+export interface GroupChatSpec {
+  /**
+   * Offer group chats.
+   * @default true
+   */
+  readonly enabled?: boolean;
+  /**
+   * The component's first label; rooms live at `room@<name>.<domain>`.
+   * @default "conference"
+   */
+  readonly name?: string;
+  /**
+   * How long room history is kept, in seconds.
+   * @default 604800 (7 days)
+   */
+  readonly archiveExpireAfterSeconds?: number;
+  /**
+   * Who may create rooms: only accounts on this server (`"local"`), only admins (`"admin"`),
+   * or anyone, including users of other servers (`"anyone"`).
+   * @default "local"
+   */
+  readonly roomCreation?: RoomCreationPolicy;
+}
+
+/** Who may create group chat rooms. */
+export type RoomCreationPolicy = 'local' | 'admin' | 'anyone';
+
+/** SOCKS5 bytestream proxy (XEP-0065) for peer-to-peer file transfer through NATs. */
+export interface Proxy65Spec {
+  /**
+   * Offer the proxy. Most clients use HTTP file sharing instead; it opens one more port.
+   * @default false
+   */
+  readonly enabled?: boolean;
+  /**
+   * The component's first label.
+   * @default "proxy"
+   */
+  readonly name?: string;
+  /**
+   * TCP port the proxy listens on, publicly.
+   * @default 5000
+   */
+  readonly port?: number;
+}
+
+/** Publish-subscribe service (XEP-0060), for feeds, Movim and IoT. Users' own PEP does not need it. */
+export interface PubsubSpec {
+  /**
+   * Offer a pubsub component.
+   * @default false
+   */
+  readonly enabled?: boolean;
+  /**
+   * The component's first label.
+   * @default "pubsub"
+   */
+  readonly name?: string;
+}
+
+/** The components served next to each domain. */
+export interface ComponentsSpec {
+  /** @default - enabled, at `upload.<domain>` */
+  readonly fileShare?: FileShareSpec;
+  /** @default - enabled, at `conference.<domain>` */
+  readonly groupChat?: GroupChatSpec;
+  /** @default - disabled */
+  readonly proxy65?: Proxy65Spec;
+  /** @default - disabled */
+  readonly pubsub?: PubsubSpec;
+}
+
+/** Audio and video calls: coturn as STUN/TURN server, announced to clients by XEP-0215. */
+export interface CallsSpec {
+  /**
+   * Run a TURN/STUN server so calls work through NATs and firewalls.
+   * @default true
+   */
+  readonly enabled?: boolean;
+  /**
+   * First label of the TURN server's name under the primary domain (`<name>.<primary domain>`).
+   * It gets its own A/AAAA records pointing at the droplet's own addresses (not the reserved IP),
+   * because relayed media must leave from the address clients were told.
+   * @default "turn"
+   */
+  readonly name?: string;
+  /**
+   * STUN/TURN port, UDP and TCP.
+   * @default 3478
+   */
+  readonly port?: number;
+  /**
+   * TURN over TLS (and DTLS) port.
+   * @default 5349
+   */
+  readonly tlsPort?: number;
+  /**
+   * First port of the UDP range used for relayed media.
+   * @default 49152
+   */
+  readonly relayPortMin?: number;
+  /**
+   * Last port of the UDP range used for relayed media.
+   * @default 65535
+   */
+  readonly relayPortMax?: number;
+  /**
+   * How long credentials handed to clients stay valid, in seconds.
+   * @default 86400 (1 day)
+   */
+  readonly credentialTtlSeconds?: number;
+  /**
+   * Simultaneous allocations one user may hold.
+   * @default 12
+   */
+  readonly userQuota?: number;
+  /**
+   * Simultaneous allocations on the whole server.
+   * @default 1200
+   */
+  readonly totalQuota?: number;
+  /**
+   * The secret shared by Prosody and coturn to mint TURN credentials. Treated as sensitive.
+   * Supplying it puts it into your IaC state; leave it unset unless TURN runs elsewhere.
+   * @default - generated on the host at first boot and kept on the data volume, never in state
+   */
+  readonly sharedSecret?: string;
+}
+
+/** Browser and firewall-friendly access through nginx on port 443. */
+export interface WebSpec {
+  /**
+   * XMPP over BOSH (XEP-0124/0206) at `https://<domain>/http-bind`.
+   * @default true
+   */
+  readonly bosh?: boolean;
+  /**
+   * XMPP over WebSocket (RFC 7395) at `wss://<domain>/xmpp-websocket`.
+   * @default true
+   */
+  readonly websocket?: boolean;
+}
+
+/** How new accounts come into being. */
+export type RegistrationPolicy = 'invite' | 'closed';
+
+/** Contact addresses published by XEP-0157, as URIs (`mailto:`, `xmpp:`, `https:`). */
+export interface ContactAddressesSpec {
+  /** @default - the admins' `xmpp:` addresses */
+  readonly abuse?: readonly string[];
+  /** @default - the admins' `xmpp:` addresses */
+  readonly admin?: readonly string[];
+  /** @default - none */
+  readonly feedback?: readonly string[];
+  /** @default - none */
+  readonly sales?: readonly string[];
+  /** @default - the admins' `xmpp:` addresses */
+  readonly security?: readonly string[];
+  /** @default - the admins' `xmpp:` addresses */
+  readonly support?: readonly string[];
+}
+
+/** The droplet that runs Prosody, nginx and (by default) coturn. */
+export interface DropletSpec {
+  /**
+   * Droplet name (and host name). Lower-case letters, digits and hyphens.
+   * @default - `xmpp-` followed by the primary domain with dots replaced by hyphens
+   */
+  readonly name?: string;
+  /**
+   * DigitalOcean region slug.
+   * @default "ams3"
+   */
+  readonly region?: string;
+  /**
+   * DigitalOcean size slug.
+   * @default "s-1vcpu-1gb"
+   */
+  readonly size?: string;
+  /**
+   * Image slug. The rendered configuration targets Debian 12; other images are not supported.
+   * @default "debian-12-x64"
+   */
+  readonly image?: string;
+  /**
+   * SSH keys (fingerprints or numeric IDs of keys in your DigitalOcean account) for root.
+   * @default - none; use the DigitalOcean console
+   */
+  readonly sshKeyFingerprints?: readonly string[];
+  /**
+   * Give the droplet a public IPv6 address and publish AAAA records for it.
+   * @default true
+   */
+  readonly ipv6?: boolean;
+  /**
+   * Install DigitalOcean's metrics agent.
+   * @default true
+   */
+  readonly monitoring?: boolean;
+  /**
+   * Weekly droplet backups (these never include the data volume).
+   * @default false
+   */
+  readonly backups?: boolean;
+  /**
+   * Size of the persistent data volume, in GiB.
+   * @default 10
+   */
+  readonly volumeSizeGib?: number;
+}
+
+/** DNS settings. */
+export interface DnsSpec {
+  /**
+   * TTL of the published records, in seconds (DigitalOcean's minimum is 30).
+   * The TURN name uses at most 300, because it follows the droplet's own address.
+   * @default 1800
+   */
+  readonly ttlSeconds?: number;
+}
+
+/** Let's Encrypt settings. */
+export interface AcmeSpec {
+  /** Contact address Let's Encrypt writes to about expiring certificates. */
+  readonly email: string;
+  /**
+   * Use Let's Encrypt's staging environment (untrusted certificates, generous limits).
+   * @default false
+   */
+  readonly staging?: boolean;
+}
+
+/** Server-to-server (federation) settings. */
+export interface FederationSpec {
+  /**
+   * Talk to users of other XMPP servers.
+   * @default true
+   */
+  readonly enabled?: boolean;
+  /**
+   * Also accept server connections with direct TLS (XEP-0368) on `directTlsPort`,
+   * announced by `_xmpps-server._tcp` SRV records.
+   * @default false
+   */
+  readonly directTls?: boolean;
+}
+
+/** Client and server ports. The defaults are what clients and servers try without SRV records. */
+export interface PortsSpec {
+  /** @default 5222 */
+  readonly c2s?: number;
+  /** @default 5223 */
+  readonly c2sDirectTls?: number;
+  /** @default 5269 */
+  readonly s2s?: number;
+  /** @default 5270 */
+  readonly s2sDirectTls?: number;
+}
+
+/** Everything a deployment of one XMPP service needs to know. */
+export interface XmppServiceSpec {
+  /**
+   * The XMPP domains served (the part after `@` in addresses), as lower-case ASCII
+   * (internationalised names in their `xn--` form). The first is the primary domain.
+   */
+  readonly domains: readonly string[];
+  /** Bare JIDs of the administrators; each must be on one of `domains`. */
+  readonly admins: readonly string[];
+  /** Let's Encrypt account and environment. */
+  readonly acme: AcmeSpec;
+  /** @default - file sharing and group chat on, proxy65 and pubsub off */
+  readonly components?: ComponentsSpec;
+  /** @default - TURN/STUN on, on the same droplet */
+  readonly calls?: CallsSpec;
+  /** @default - BOSH and WebSocket on */
+  readonly web?: WebSpec;
+  /**
+   * `"invite"`: accounts are created from invitations that admins (and, if allowed, users) make;
+   * `"closed"`: only admins create accounts, on the host.
+   * @default "invite"
+   */
+  readonly registration?: RegistrationPolicy;
+  /** @default - abuse, admin, security and support point at the admins */
+  readonly contacts?: ContactAddressesSpec;
+  /** @default - see DropletSpec */
+  readonly droplet?: DropletSpec;
+  /**
+   * Addresses or CIDR blocks from which SSH (port 22) is allowed. Nothing else reaches port 22.
+   * @default - none: SSH is closed, use the DigitalOcean console
+   */
+  readonly adminSourceCidrs?: readonly string[];
+  /** @default - see DnsSpec */
+  readonly dns?: DnsSpec;
+  /** @default - federation on, without server direct TLS */
+  readonly federation?: FederationSpec;
+  /** @default - see PortsSpec */
+  readonly ports?: PortsSpec;
+}
+
+/** A component as served on one domain. */
+export interface ResolvedComponent {
+  readonly kind: 'fileShare' | 'groupChat' | 'proxy65' | 'pubsub';
+  /** Fully qualified name, without trailing dot. */
+  readonly host: string;
+}
+
+/** One domain with the names of its components. */
+export interface ResolvedDomain {
+  readonly name: string;
+  readonly components: readonly ResolvedComponent[];
+}
+
+/** `XmppServiceSpec` with every default filled in and every value validated. */
+export interface ResolvedSpec {
+  readonly domains: readonly ResolvedDomain[];
+  readonly primaryDomain: string;
+  readonly admins: readonly string[];
+  readonly fileShare: {
+    readonly enabled: boolean;
+    readonly name: string;
+    readonly fileSizeLimitBytes: number;
+    readonly expireAfterSeconds: number;
+    readonly dailyQuotaBytesPerUser: number;
+    readonly globalQuotaBytes?: number;
+  };
+  readonly groupChat: {
+    readonly enabled: boolean;
+    readonly name: string;
+    readonly archiveExpireAfterSeconds: number;
+    readonly roomCreation: RoomCreationPolicy;
+  };
+  readonly proxy65: { readonly enabled: boolean; readonly name: string; readonly port: number };
+  readonly pubsub: { readonly enabled: boolean; readonly name: string };
+  readonly calls: {
+    readonly enabled: boolean;
+    /** Fully qualified TURN host name. */
+    readonly host: string;
+    readonly port: number;
+    readonly tlsPort: number;
+    readonly relayPortMin: number;
+    readonly relayPortMax: number;
+    readonly credentialTtlSeconds: number;
+    readonly userQuota: number;
+    readonly totalQuota: number;
+    /** Present only when the user supplied one; otherwise the host generates it. */
+    readonly sharedSecret?: string;
+  };
+  readonly web: { readonly bosh: boolean; readonly websocket: boolean };
+  readonly registration: RegistrationPolicy;
+  readonly contacts: Readonly<Record<ContactRole, readonly string[]>>;
+  readonly droplet: {
+    readonly name: string;
+    readonly region: string;
+    readonly size: string;
+    readonly image: string;
+    readonly sshKeyFingerprints: readonly string[];
+    readonly ipv6: boolean;
+    readonly monitoring: boolean;
+    readonly backups: boolean;
+    readonly volumeSizeGib: number;
+    /** DigitalOcean volume name; the device appears as /dev/disk/by-id/scsi-0DO_Volume_<name>. */
+    readonly volumeName: string;
+  };
+  readonly adminSourceCidrs: readonly string[];
+  readonly dns: { readonly ttlSeconds: number; readonly turnTtlSeconds: number };
+  readonly acme: { readonly email: string; readonly staging: boolean };
+  readonly federation: { readonly enabled: boolean; readonly directTls: boolean };
+  readonly ports: {
+    readonly c2s: number;
+    readonly c2sDirectTls: number;
+    readonly s2s: number;
+    readonly s2sDirectTls: number;
+    /** Prosody's plaintext HTTP port; bound to loopback only, nginx proxies to it. */
+    readonly httpLoopback: number;
+  };
+}
+
+export const CONTACT_ROLES = ['abuse', 'admin', 'feedback', 'sales', 'security', 'support'] as const;
+export type ContactRole = (typeof CONTACT_ROLES)[number];
+
+/** Every name one domain needs on its certificate: the domain and its components. */
+export function certificateNames(spec: ResolvedSpec, domain: ResolvedDomain): string[] {
+  const names = [domain.name, ...domain.components.map((c) => c.host)];
+  if (spec.calls.enabled && domain.name === spec.primaryDomain) names.push(spec.calls.host);
+  return names;
+}

@@ -1,0 +1,54 @@
+/**
+ * Representative specs used across the test suite. Each one exercises a different shape of
+ * deployment; tests that run real daemons render every one of them.
+ */
+import { XmppServiceSpec } from '../../lib/core/spec';
+
+/** The smallest useful declaration: one domain, every default. */
+export const minimalSpec: XmppServiceSpec = {
+  domains: ['example.net'],
+  admins: ['admin@example.net'],
+  acme: { email: 'hostmaster@example.net' },
+};
+
+/** Everything switched on, several domains, non-default names and limits. */
+export const fullSpec: XmppServiceSpec = {
+  domains: ['example.net', 'example.org', 'xn--bcher-kva.example'],
+  admins: ['admin@example.net', 'ops@example.org'],
+  acme: { email: 'hostmaster@example.net', staging: true },
+  components: {
+    fileShare: { name: 'share', fileSizeLimitBytes: 50 * 1024 * 1024, expireAfterSeconds: 7 * 86400, dailyQuotaBytesPerUser: 200 * 1024 * 1024, globalQuotaBytes: 5 * 1024 * 1024 * 1024 },
+    groupChat: { name: 'groupchat', archiveExpireAfterSeconds: 30 * 86400, roomCreation: 'admin' },
+    proxy65: { enabled: true },
+    pubsub: { enabled: true },
+  },
+  calls: { name: 'stun', relayPortMin: 40000, relayPortMax: 44999, credentialTtlSeconds: 3600 },
+  contacts: {
+    abuse: ['mailto:abuse@example.net', 'xmpp:admin@example.net'],
+    security: ['mailto:security@example.net'],
+    feedback: ['https://example.net/feedback?from=xmpp&lang=de'],
+  },
+  droplet: { region: 'fra1', size: 's-2vcpu-2gb', sshKeyFingerprints: ['3b:16:bf:e4:8b:00:8b:b8:59:8c:a9:d3:f0:19:45:fa'], volumeSizeGib: 50 },
+  adminSourceCidrs: ['203.0.113.7', '2001:db8:1234::/48'],
+  dns: { ttlSeconds: 600 },
+  federation: { directTls: true },
+};
+
+/** A private, closed server: no calls, no web access, no federation, no components. */
+export const closedSpec: XmppServiceSpec = {
+  domains: ['chat.example.com'],
+  admins: ['root@chat.example.com'],
+  acme: { email: 'ops@example.com' },
+  registration: 'closed',
+  components: { fileShare: { enabled: false }, groupChat: { enabled: false } },
+  calls: { enabled: false },
+  web: { bosh: false, websocket: false },
+  federation: { enabled: false },
+  droplet: { ipv6: false, monitoring: false },
+};
+
+export const representativeSpecs: readonly [string, XmppServiceSpec][] = [
+  ['minimal', minimalSpec],
+  ['full', fullSpec],
+  ['closed', closedSpec],
+];
