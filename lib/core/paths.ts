@@ -19,7 +19,6 @@ export const TURN_SECRET_FILE = `${SECRETS_DIR}/turn-shared-secret`;
 /** Our own files on the host. */
 export const ETC_DIR = '/etc/xmpp-constructs';
 export const PROVISION_SCRIPT = '/usr/local/sbin/xmpp-constructs-provision';
-export const CERT_DEPLOY_HOOK = '/etc/letsencrypt/renewal-hooks/deploy/xmpp-constructs';
 
 /**
  * Per-domain certificate indirection: `<CERTS_DIR>/<domain>/{fullchain,privkey}.pem` are links to

@@ -1,0 +1,175 @@
+/**
+ * prosody.cfg.lua for Prosody 0.12 on Debian 12.
+ *
+ * Every value is written through the Lua literal writer; the module list is derived from the spec
+ * so that each entry of the compliance table in field-notes.md has its provider loaded.
+ */
+import { luaAssignment, luaString, LuaValue } from './lua';
+import { LETSENCRYPT_LIVE, PROSODY_CERTS_DIR, PROSODY_CONFIG, PROSODY_SECRETS_INCLUDE } from './paths';
+import { CONTACT_ROLES, ResolvedComponent, ResolvedSpec } from './spec';
+
+/** Modules Prosody loads on every VirtualHost, in the order they are written. */
+export function prosodyHostModules(spec: ResolvedSpec): string[] {
+  const modules = [
+    // Core protocol
+    'roster', 'saslauth', 'tls', 'disco', 'ping', 'time', 'uptime', 'version', 'private',
+    // What modern clients (Conversations, Dino, Gajim, Monal, Siskin) rely on
+    'carbons', 'pep', 'blocklist', 'vcard4', 'vcard_legacy', 'bookmarks', 'smacks', 'csi_simple', 'mam',
+    'server_contact_info', 'cloud_notify',
+    // Password changes always; account creation only as allowed below
+    'register',
+    'limits', 'admin_adhoc', 'admin_shell', 'posix',
+  ];
+  if (spec.federation.enabled) modules.push('dialback', 's2s_bidi');
+  if (spec.registration === 'invite') modules.push('invites', 'invites_adhoc', 'invites_register');
+  if (spec.web.bosh) modules.push('bosh');
+  if (spec.web.websocket) modules.push('websocket');
+  if (spec.calls.enabled) modules.push('turn_external');
+  return modules;
+}
+
+/** Prosody reads durations like "7d"; whole days read best in a review. */
+export function prosodyDuration(seconds: number): string {
+  return seconds % 86400 === 0 ? `${seconds / 86400}d` : `${seconds}`;
+}
+
+function componentLines(spec: ResolvedSpec, component: ResolvedComponent): string[] {
+  const header = (module: string) => `Component ${luaString(component.host)} ${luaString(module)}`;
+  const option = (name: string, value: LuaValue) => `\t${luaAssignment(name, value)}`;
+  switch (component.kind) {
+    case 'fileShare': {
+      const fs = spec.fileShare;
+      return [
+        '-- XEP-0363 HTTP file upload; nginx proxies https://<this name>/file_share/ to Prosody.',
+        header('http_file_share'),
+        option('http_external_url', `https://${component.host}/`),
+        option('http_file_share_size_limit', fs.fileSizeLimitBytes),
+        option('http_file_share_expires_after', fs.expireAfterSeconds),
+        option('http_file_share_daily_quota', fs.dailyQuotaBytesPerUser),
+        ...(fs.globalQuotaBytes !== undefined ? [option('http_file_share_global_quota', fs.globalQuotaBytes)] : []),
+      ];
+    }
+    case 'groupChat': {
+      const gc = spec.groupChat;
+      return [
+        '-- XEP-0045 group chat with history (XEP-0313) and room avatars (XEP-0153).',
+        header('muc'),
+        option('modules_enabled', ['muc_mam', 'vcard_muc']),
+        option('muc_log_expires_after', prosodyDuration(gc.archiveExpireAfterSeconds)),
+        ...(gc.roomCreation === 'anyone' ? [] : [option('restrict_room_creation', gc.roomCreation)]),
+      ];
+    }
+    case 'proxy65':
+      return [
+        '-- XEP-0065 SOCKS5 bytestreams proxy.',
+        header('proxy65'),
+        option('proxy65_address', component.host),
+      ];
+    case 'pubsub':
+      return ['-- XEP-0060 publish-subscribe service.', header('pubsub')];
+  }
+}
+
+/** The content of /etc/prosody/prosody.cfg.lua. */
+export function renderProsodyConfig(spec: ResolvedSpec): string {
+  const out: string[] = [];
+  const line = (name: string, value: LuaValue) => out.push(luaAssignment(name, value));
+  const blank = () => out.push('');
+
+  out.push(
+    `-- ${PROSODY_CONFIG}: rendered by xmpp-constructs for Prosody 0.12 on Debian 12.`,
+    '-- Do not edit on the host; change the declaration and redeploy.',
+    '',
+  );
+  line('admins', spec.admins);
+  blank();
+  line('modules_enabled', prosodyHostModules(spec));
+  line('modules_disabled', spec.federation.enabled ? [] : ['s2s']);
+  blank();
+
+  out.push('-- systemd runs Prosody in the foreground; the pidfile is for prosodyctl.');
+  line('pidfile', '/run/prosody/prosody.pid');
+  line('log', { info: '/var/log/prosody/prosody.log', error: '/var/log/prosody/prosody.err' });
+  blank();
+
+  out.push('-- Storage: files under /var/lib/prosody, which lives on the persistent volume.');
+  line('storage', 'internal');
+  line('authentication', 'internal_hashed');
+  line('archive_expires_after', '1w');
+  blank();
+
+  out.push('-- Encryption is required everywhere; remote servers must present valid certificates.');
+  line('c2s_require_encryption', true);
+  line('s2s_require_encryption', true);
+  line('s2s_secure_auth', true);
+  line('c2s_ports', [spec.ports.c2s]);
+  out.push('-- XEP-0368: TLS from the first byte, for networks that block STARTTLS.');
+  line('c2s_direct_tls_ports', [spec.ports.c2sDirectTls]);
+  if (spec.federation.enabled) {
+    line('s2s_ports', [spec.ports.s2s]);
+    if (spec.federation.directTls) line('s2s_direct_tls_ports', [spec.ports.s2sDirectTls]);
+  }
+  if (spec.proxy65.enabled) line('proxy65_ports', [spec.proxy65.port]);
+  out.push(`-- Certificates are imported from ${LETSENCRYPT_LIVE} (prosodyctl --root cert import) and found by name.`);
+  line('certificates', PROSODY_CERTS_DIR);
+  blank();
+
+  out.push(
+    '-- HTTP stays on loopback: nginx terminates TLS on 443 and proxies BOSH, WebSocket and uploads.',
+    '-- Requests from trusted_proxies with X-Forwarded-Proto: https count as secure.',
+  );
+  line('http_ports', [spec.ports.httpLoopback]);
+  line('http_interfaces', ['127.0.0.1', '::1']);
+  line('https_ports', []);
+  line('trusted_proxies', ['127.0.0.1', '::1']);
+  blank();
+
+  out.push('-- Keep a single client from flooding the server.');
+  line('limits', { c2s: { rate: '64kb/s', burst: '2s' }, s2sin: { rate: '128kb/s', burst: '5s' } });
+  blank();
+
+  out.push('-- Registration');
+  line('allow_registration', spec.registration === 'invite');
+  if (spec.registration === 'invite') {
+    out.push('-- Accounts only from invitations (prosodyctl mod_invites generate <domain>, or an admin\'s client).');
+    line('registration_invite_only', true);
+  }
+  blank();
+
+  out.push('-- XEP-0157 contact addresses');
+  const contactInfo: Record<string, string[]> = {};
+  for (const role of CONTACT_ROLES) {
+    if (spec.contacts[role].length > 0) contactInfo[role] = [...spec.contacts[role]];
+  }
+  line('contact_info', contactInfo);
+  blank();
+
+  if (spec.calls.enabled) {
+    out.push(
+      '-- XEP-0215: hand clients short-lived TURN credentials for calls. The shared secret is',
+      `-- generated on the host and set in ${PROSODY_SECRETS_INCLUDE}, never in this file.`,
+    );
+    line('turn_external_host', spec.calls.host);
+    line('turn_external_port', spec.calls.port);
+    line('turn_external_tls_port', spec.calls.tlsPort);
+    line('turn_external_ttl', spec.calls.credentialTtlSeconds);
+    out.push(`Include ${luaString(PROSODY_SECRETS_INCLUDE)}`);
+    blank();
+  }
+
+  for (const domain of spec.domains) {
+    out.push(`VirtualHost ${luaString(domain.name)}`);
+    out.push(`\t${luaAssignment('http_external_url', `https://${domain.name}/`)}`);
+    blank();
+    for (const component of domain.components) {
+      out.push(...componentLines(spec, component));
+      blank();
+    }
+  }
+  return out.join('\n');
+}
+
+/** The content of the secrets include, generated on the host; exported so harness and host agree. */
+export function renderProsodySecretsInclude(turnSecret: string): string {
+  return `-- Generated on the host from the data volume. Not managed by IaC.\n${luaAssignment('turn_external_secret', turnSecret)}\n`;
+}

@@ -1,0 +1,67 @@
+import { execFileSync } from 'child_process';
+import { isLuaIdentifier, luaAssignment, luaString, luaValue } from '../../lib/core/lua';
+
+/** Lua itself reads the literal back: the strongest proof the escaping is right. */
+function luaAvailable(): string | undefined {
+  for (const bin of ['lua5.4', 'lua5.3', 'lua5.2', 'lua5.1', 'lua']) {
+    try {
+      execFileSync(bin, ['-v'], { stdio: 'ignore' });
+      return bin;
+    } catch {
+      /* try the next one */
+    }
+  }
+  return undefined;
+}
+const lua = luaAvailable();
+
+describe('luaString', () => {
+  describe.each([
+    ['plain text', 'hello', '"hello"'],
+    ['a double quote', 'say "hi"', '"say \\"hi\\""'],
+    ['a backslash', 'a\\b', '"a\\\\b"'],
+    ['a newline', 'line1\nline2', '"line1\\nline2"'],
+    ['a carriage return and tab', 'a\r\tb', '"a\\r\\tb"'],
+    ['non-ASCII as decimal bytes', 'é', '"\\195\\169"'],
+    ['a NUL byte', 'a\u0000b', '"a\\000b"'],
+    ['a digit after an escape stays a digit', 'é1', '"\\195\\1691"'],
+    ['a string that tries to close and inject', '"; os.execute("rm -rf /") --', '"\\"; os.execute(\\"rm -rf /\\") --"'],
+  ])('GIVEN %s', (_name, input, expected) => {
+    test('THEN it is written as the expected literal', () => {
+      expect(luaString(input)).toBe(expected);
+    });
+    (lua ? test : test.skip)('THEN Lua reads back exactly the same bytes', () => {
+      const hex = execFileSync(lua!, ['-e', `local s = ${luaString(input)}; io.write((s:gsub(".", function(c) return string.format("%02x", c:byte()) end)))`]).toString();
+      expect(hex).toBe(Buffer.from(input, 'utf8').toString('hex'));
+    });
+  });
+});
+
+describe('luaValue', () => {
+  test.each([
+    [true, 'true'],
+    [false, 'false'],
+    [5222, '5222'],
+    [[], '{}'],
+    [['a', 1], '{ "a", 1 }'],
+    [{ rate: '64kb/s', burst: '2s' }, '{ rate = "64kb/s", burst = "2s" }'],
+    [{ 'not-an-identifier': 1, end: 2 }, '{ ["not-an-identifier"] = 1, ["end"] = 2 }'],
+  ])('GIVEN %j THEN it is %s', (input, expected) => {
+    expect(luaValue(input)).toBe(expected);
+  });
+
+  test('fails when a number is not finite', () => {
+    expect(() => luaValue(Number.NaN)).toThrow(/no literal/);
+  });
+});
+
+describe('luaAssignment', () => {
+  test('GIVEN a name and a list THEN it writes a global assignment', () => {
+    expect(luaAssignment('admins', ['a@example.net'])).toBe('admins = { "a@example.net" }');
+  });
+  test('fails when the name is a keyword or not an identifier', () => {
+    expect(isLuaIdentifier('end')).toBe(false);
+    expect(() => luaAssignment('end', 1)).toThrow(/not a Lua identifier/);
+    expect(() => luaAssignment('a-b', 1)).toThrow(/not a Lua identifier/);
+  });
+});

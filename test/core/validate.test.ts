@@ -1,0 +1,227 @@
+import { XmppServiceSpec } from '../../lib/core/spec';
+import {
+  checkAdminJid,
+  checkComponentLabel,
+  checkContactUri,
+  checkDomainName,
+  checkEmail,
+  checkFileSizeLimit,
+  checkImage,
+  checkRegionSlug,
+  checkRelayRange,
+  checkSharedSecret,
+  checkSizeSlug,
+  checkSourceCidr,
+  checkSshKey,
+  resolveSpec,
+  SpecValidationError,
+} from '../../lib/core/validate';
+import { closedSpec, fullSpec, minimalSpec } from '../support/specs';
+
+/** Resolve `spec` and return the validation error it must raise. */
+function errorOf(spec: unknown): SpecValidationError {
+  try {
+    resolveSpec(spec as XmppServiceSpec);
+  } catch (e) {
+    if (e instanceof SpecValidationError) return e;
+    throw e;
+  }
+  throw new Error('expected resolveSpec to fail');
+}
+
+describe('rules, one table each', () => {
+  describe('checkDomainName', () => {
+    test.each(['example.net', 'chat.example.co.uk', 'xn--bcher-kva.example', 'a-b.example'])('accepts %s', (d) => {
+      expect(checkDomainName(d)).toBeUndefined();
+    });
+    test.each([
+      ['it is empty', '', /non-empty/],
+      ['it has a trailing dot', 'example.net.', /trailing dot/],
+      ['it is not ASCII', 'bücher.example', /xn--bcher-kva\.example/],
+      ['it is upper case', 'Example.NET', /"example\.net"/],
+      ['it has one label', 'localhost', /two labels/],
+      ['it has an empty label', 'a..example', /not a valid DNS label/],
+      ['a label starts with a hyphen', '-a.example', /not a valid DNS label/],
+      ['it has an underscore', 'my_host.example', /not a valid DNS label/],
+      ['it is an IP address', '192.0.2.1', /IP address/],
+      ['a label is longer than 63', `${'a'.repeat(64)}.example`, /not a valid DNS label/],
+      ['an xn-- label is not punycode', 'xn--zz.example', /not valid punycode/],
+    ])('fails when %s', (_why, value, message) => {
+      const p = checkDomainName(value);
+      expect(p).toBeDefined();
+      expect(`${p!.problem} ${p!.fix}`).toMatch(message);
+    });
+  });
+
+  describe('checkAdminJid', () => {
+    const domains = ['example.net', 'example.org'];
+    test.each(['admin@example.net', 'ops@example.org'])('accepts %s', (j) => expect(checkAdminJid(j, domains)).toBeUndefined());
+    test.each([
+      ['it has no local part', 'example.net', /bare JID/],
+      ['it has a resource', 'admin@example.net/phone', /bare JID/],
+      ['its domain is not served', 'admin@elsewhere.example', /not one of the served domains/],
+      ['it has upper case', 'Admin@example.net', /"admin@example\.net"/],
+      ['its local part has a space', 'a b@example.net', /forbids/],
+    ])('fails when %s', (_why, value, message) => {
+      const p = checkAdminJid(value, domains);
+      expect(`${p?.problem} ${p?.fix}`).toMatch(message);
+    });
+  });
+
+  describe('checkComponentLabel', () => {
+    test.each(['upload', 'conference', 'muc-1'])('accepts %s', (l) => expect(checkComponentLabel(l)).toBeUndefined());
+    test.each([['it has a dot', 'upload.example.net'], ['it is upper case', 'Upload'], ['it is empty', ''], ['it ends with a hyphen', 'up-']])(
+      'fails when %s',
+      (_why, value) => expect(checkComponentLabel(value)?.problem).toMatch(/one lower-case DNS label/),
+    );
+  });
+
+  describe('checkSourceCidr', () => {
+    test.each(['203.0.113.7', '203.0.113.0/24', '2001:db8::/32', '2001:db8::1'])('accepts %s', (c) => expect(checkSourceCidr(c)).toBeUndefined());
+    test.each([
+      ['it is not an address', 'my-laptop', /not an IPv4 or IPv6/],
+      ['an octet is out of range', '203.0.113.300', /not an IPv4 or IPv6/],
+      ['the prefix is too long', '203.0.113.0/33', /not an IPv4 or IPv6/],
+      ['host bits are set', '203.0.113.7/24', /"203\.0\.113\.0\/24"/],
+      ['it is the whole IPv4 internet', '0.0.0.0/0', /whole internet/],
+      ['it is the whole IPv6 internet', '::/0', /whole internet/],
+    ])('fails when %s', (_why, value, message) => {
+      const p = checkSourceCidr(value);
+      expect(`${p?.problem} ${p?.fix}`).toMatch(message);
+    });
+  });
+
+  describe('checkFileSizeLimit', () => {
+    test.each([1024 * 1024, 100 * 1024 * 1024, 2 * 1024 * 1024 * 1024])('accepts %d', (n) => expect(checkFileSizeLimit(n)).toBeUndefined());
+    test.each([['it is zero', 0], ['it is below 1 MiB', 1000], ['it is above 2 GiB', 3 * 1024 ** 3], ['it is fractional', 1.5 * 1024 * 1024 + 0.5], ['it is a string', '10MB']])(
+      'fails when %s',
+      (_why, value) => expect(checkFileSizeLimit(value)?.problem).toMatch(/1 MiB to 2 GiB/),
+    );
+  });
+
+  describe('checkRelayRange', () => {
+    test.each([[49152, 65535], [40000, 40063]])('accepts %d-%d', (a, b) => expect(checkRelayRange(a, b)).toBeUndefined());
+    test.each([
+      ['it is reversed', 60000, 50000, /swap them: relayPortMin = 50000, relayPortMax = 60000/],
+      ['it starts below 1024', 80, 2000, /1024 to 65535/],
+      ['it ends above 65535', 50000, 70000, /1024 to 65535/],
+      ['it is too narrow', 50000, 50010, /at least 64 ports/],
+    ])('fails when %s', (_why, min, max, message) => {
+      const p = checkRelayRange(min, max);
+      expect(`${p?.problem} ${p?.fix}`).toMatch(message);
+    });
+  });
+
+  describe('slugs', () => {
+    test.each(['ams3', 'fra1', 'nyc3', 'sgp1'])('accepts region %s', (r) => expect(checkRegionSlug(r)).toBeUndefined());
+    test.each(['AMS3', 'amsterdam', 'ams-3', ''])('fails when the region is %j', (r) => expect(checkRegionSlug(r)?.problem).toMatch(/region slug/));
+    test.each(['s-1vcpu-1gb', 'c-2', 's-1vcpu-512mb-10gb'])('accepts size %s', (s) => expect(checkSizeSlug(s)).toBeUndefined());
+    test.each(['large', 'S-1VCPU-1GB', 's_1vcpu', ''])('fails when the size is %j', (s) => expect(checkSizeSlug(s)?.problem).toMatch(/size slug/));
+    test.each(['debian-12-x64', '123456'])('accepts image %s', (i) => expect(checkImage(i)).toBeUndefined());
+    test.each(['ubuntu-24-04-x64', 'debian-11-x64'])('fails when the image is %s', (i) => expect(checkImage(i)?.problem).toMatch(/Debian 12/));
+    test.each(['3b:16:bf:e4:8b:00:8b:b8:59:8c:a9:d3:f0:19:45:fa', '512190'])('accepts SSH key %s', (k) => expect(checkSshKey(k)).toBeUndefined());
+    test.each(['ssh-ed25519 AAAA', '3b:16:bf'])('fails when the SSH key is %s', (k) => expect(checkSshKey(k)?.problem).toMatch(/fingerprint/));
+  });
+
+  describe('checkEmail', () => {
+    test.each(['admin@example.net', 'a.b+acme@mail.example.co.uk'])('accepts %s', (e) => expect(checkEmail(e)).toBeUndefined());
+    test.each([['it has no @', 'admin.example.net'], ['it has no domain dot', 'admin@localhost'], ['it has a space', 'ad min@example.net'], ['it is empty', '']])(
+      'fails when %s',
+      (_why, value) => expect(checkEmail(value)?.problem).toMatch(/not an email/),
+    );
+  });
+
+  describe('checkContactUri', () => {
+    test.each(['mailto:abuse@example.net', 'xmpp:admin@example.net', 'https://example.net/contact'])('accepts %s', (u) => expect(checkContactUri(u)).toBeUndefined());
+    test.each([['it has no scheme', 'abuse@example.net'], ['it has a newline', 'mailto:a@example.net\nx'], ['it has a quote', 'https://x"']])(
+      'fails when %s',
+      (_why, value) => expect(checkContactUri(value)?.problem).toMatch(/URI starting with/),
+    );
+  });
+
+  describe('checkSharedSecret', () => {
+    test('accepts a long hex secret', () => expect(checkSharedSecret('a'.repeat(64))).toBeUndefined());
+    test.each([['it is short', 'short'], ['it has a space', `${'a'.repeat(40)} b`], ['it has a quote', `${'a'.repeat(40)}"`]])(
+      'fails when %s',
+      (_why, value) => expect(checkSharedSecret(value)?.problem).toMatch(/32 to 512/),
+    );
+  });
+});
+
+describe('resolveSpec', () => {
+  describe.each([
+    ['domains is empty', { domains: [] }, 'domains', /at least one domain/],
+    ['a domain is not normalised', { domains: ['Example.net'] }, 'domains[0]', /lower case/],
+    ['a domain is listed twice', { domains: ['example.net', 'example.net'] }, 'domains[1]', /listed twice/],
+    ['admins is empty', { admins: [] }, 'admins', /at least one admin/],
+    ['an admin is on another domain', { admins: ['admin@example.org'] }, 'admins[0]', /not one of the served domains/],
+    ['two components share a name', { components: { fileShare: { name: 'files' }, groupChat: { name: 'files' } } }, 'components.groupChat.name', /"files\.example\.net" is also the name of components\.fileShare\.name/],
+    ['a component is named like a served domain', { domains: ['example.net', 'upload.example.net'], admins: ['admin@example.net'] }, 'components.fileShare.name', /"upload\.example\.net" is also a served domain/],
+    ['a component is named like the TURN server', { components: { pubsub: { enabled: true, name: 'turn' } } }, 'components.pubsub.name', /TURN server name/],
+    ['a component name is not a label', { components: { fileShare: { name: 'up.load' } } }, 'components.fileShare.name', /one lower-case DNS label/],
+    ['an SSH source is invalid', { adminSourceCidrs: ['10.0.0.256'] }, 'adminSourceCidrs[0]', /not an IPv4 or IPv6/],
+    ['two listeners share a port', { ports: { c2sDirectTls: 5222 } }, 'ports.c2sDirectTls', /TCP port 5222 is already used by client connections/],
+    ['a listener takes nginx\'s port', { components: { proxy65: { enabled: true, port: 443 } } }, 'components.proxy65.port', /already used by HTTPS/],
+    ['a TURN port lies in the relay range', { calls: { port: 50000 } }, 'calls.port', /inside the TURN relay range/],
+    ['the file size limit is out of range', { components: { fileShare: { fileSizeLimitBytes: 5 * 1024 ** 3 } } }, 'components.fileShare.fileSizeLimitBytes', /1 MiB to 2 GiB/],
+    ['the daily quota is below the file size limit', { components: { fileShare: { dailyQuotaBytesPerUser: 2 * 1024 * 1024 } } }, 'components.fileShare.dailyQuotaBytesPerUser', /smaller than the file size limit/],
+    ['the relay range is reversed', { calls: { relayPortMin: 60000, relayPortMax: 50000 } }, 'calls.relayPortMin/relayPortMax', /reversed/],
+    ['the relay range is not numeric', { calls: { relayPortMin: 'low' } }, 'calls.relayPortMin/relayPortMax', /whole numbers/],
+    ['the region slug is malformed', { droplet: { region: 'Amsterdam 3' } }, 'droplet.region', /region slug/],
+    ['the size slug is malformed', { droplet: { size: 'big' } }, 'droplet.size', /size slug/],
+    ['the ACME email is not an email', { acme: { email: 'hostmaster' } }, 'acme.email', /not an email/],
+    ['the ACME section is missing', { acme: undefined }, 'acme.email', /needs a contact address/],
+    ['the DNS TTL is below DigitalOcean\'s minimum', { dns: { ttlSeconds: 10 } }, 'dns.ttlSeconds', /30 to 86400/],
+    ['registration is unknown', { registration: 'open' }, 'registration', /"invite", "closed"/],
+    ['the TURN secret is weak', { calls: { sharedSecret: 'hunter2' } }, 'calls.sharedSecret', /32 to 512/],
+    ['a contact is not a URI', { contacts: { abuse: ['abuse@example.net'] } }, 'contacts.abuse[0]', /URI/],
+    ['server direct TLS is asked without federation', { federation: { enabled: false, directTls: true } }, 'federation.directTls', /needs federation/],
+  ])('fails when %s', (_why, override, field, message) => {
+    const error = errorOf({ ...minimalSpec, ...override });
+    test('THEN the error names the field', () => {
+      expect(error.issues.map((i) => i.field)).toContain(field);
+    });
+    test('THEN the message names the field, the value and a fix', () => {
+      const issue = error.issues.find((i) => i.field === field)!;
+      expect(`${issue.problem}. ${issue.fix}`).toMatch(message);
+      expect(error.message).toContain(`${field} = `);
+      expect(error.message).toMatch(/Fix: /);
+    });
+  });
+
+  test('GIVEN several problems THEN all are reported at once', () => {
+    const error = errorOf({ domains: ['Bad.Example'], admins: [], acme: { email: 'x' } });
+    expect(error.issues.map((i) => i.field)).toEqual(expect.arrayContaining(['domains[0]', 'admins', 'acme.email']));
+  });
+
+  test('GIVEN a weak user secret THEN the error never repeats the secret', () => {
+    const error = errorOf({ ...minimalSpec, calls: { sharedSecret: 'hunter2-secret' } });
+    expect(error.message).not.toContain('hunter2');
+  });
+
+  test('GIVEN the minimal spec THEN every default is filled in', () => {
+    const r = resolveSpec(minimalSpec);
+    expect(r.primaryDomain).toBe('example.net');
+    expect(r.domains[0].components.map((c) => c.host)).toEqual(['upload.example.net', 'conference.example.net']);
+    expect(r.calls).toMatchObject({ enabled: true, host: 'turn.example.net', port: 3478, tlsPort: 5349, relayPortMin: 49152, relayPortMax: 65535 });
+    expect(r.calls.sharedSecret).toBeUndefined();
+    expect(r.registration).toBe('invite');
+    expect(r.web).toEqual({ bosh: true, websocket: true });
+    expect(r.proxy65.enabled).toBe(false);
+    expect(r.pubsub.enabled).toBe(false);
+    expect(r.droplet).toMatchObject({ name: 'xmpp-example-net', region: 'ams3', size: 's-1vcpu-1gb', image: 'debian-12-x64', ipv6: true, monitoring: true, volumeName: 'xmpp-example-net-data' });
+    expect(r.adminSourceCidrs).toEqual([]);
+    expect(r.contacts.abuse).toEqual(['xmpp:admin@example.net']);
+    expect(r.fileShare.dailyQuotaBytesPerUser).toBe(r.fileShare.fileSizeLimitBytes * 10);
+    expect(r.dns).toEqual({ ttlSeconds: 1800, turnTtlSeconds: 300 });
+    expect(r.acme).toEqual({ email: 'hostmaster@example.net', staging: false });
+  });
+
+  test.each([['full', fullSpec], ['closed', closedSpec]])('GIVEN the %s spec THEN it resolves', (_n, spec) => {
+    expect(() => resolveSpec(spec)).not.toThrow();
+  });
+
+  test('GIVEN the same spec twice THEN the result is identical (deterministic)', () => {
+    expect(resolveSpec(fullSpec)).toEqual(resolveSpec(fullSpec));
+  });
+});
