@@ -1,0 +1,166 @@
+import { existsSync, mkdirSync, writeFileSync } from 'fs';
+import { join } from 'path';
+import { execFileSync } from 'child_process';
+import { PROSODY_CERTS_DIR, PROSODY_SECRETS_INCLUDE } from '../../lib/core/paths';
+import { prosodyDuration, prosodyHostModules, renderProsodyConfig, renderProsodySecretsInclude } from '../../lib/core/prosody';
+import { certificateNames, ResolvedSpec } from '../../lib/core/spec';
+import { resolveSpec } from '../../lib/core/validate';
+import { closedSpec, fullSpec, minimalSpec, representativeSpecs } from '../support/specs';
+import { makeSelfSignedCert, makeTempDir, readOrEmpty, removeDir, run, startProcess, stopProcess, testWith, waitFor } from '../support/tools';
+
+const minimal = resolveSpec(minimalSpec);
+const full = resolveSpec(fullSpec);
+const closed = resolveSpec(closedSpec);
+
+describe('renderProsodyConfig', () => {
+  test('GIVEN any spec THEN HTTP listens on loopback only and no HTTPS port is opened', () => {
+    const cfg = renderProsodyConfig(minimal);
+    expect(cfg).toContain('http_interfaces = { "127.0.0.1", "::1" }');
+    expect(cfg).toContain('https_ports = {}');
+    expect(cfg).not.toMatch(/http_interfaces = \{ "\*"/);
+    expect(cfg).not.toMatch(/consider_(bosh|websocket)_secure/);
+  });
+
+  test('GIVEN any spec THEN no deprecated or obsolete option of 0.12 appears', () => {
+    for (const spec of [minimal, full, closed]) {
+      const cfg = renderProsodyConfig(spec);
+      expect(cfg).not.toMatch(/^\s*(daemonize|cross_domain_bosh|cross_domain_websocket|legacy_ssl_ports|legacy_ssl_ssl)\b/m);
+      expect(cfg).not.toMatch(/"(turncredentials|http_upload|http_altconnect|csi_battery_saver|throttle_presence)"/);
+    }
+  });
+
+  test('GIVEN the default spec THEN every compliance feature has its provider loaded', () => {
+    const modules = prosodyHostModules(minimal);
+    for (const m of ['disco', 'roster', 'pep', 'carbons', 'blocklist', 'smacks', 'mam', 'csi_simple', 'cloud_notify', 'vcard_legacy', 'vcard4', 'bookmarks', 'server_contact_info', 'turn_external', 'invites', 'invites_register', 'bosh', 'websocket']) {
+      expect(modules).toContain(m);
+    }
+    const cfg = renderProsodyConfig(minimal);
+    expect(cfg).toContain('Component "upload.example.net" "http_file_share"');
+    expect(cfg).toContain('Component "conference.example.net" "muc"');
+    expect(cfg).toContain('modules_enabled = { "muc_mam", "vcard_muc" }');
+    expect(cfg).toContain('c2s_direct_tls_ports = { 5223 }');
+  });
+
+  test('GIVEN csi_simple THEN neither csi_battery_saver nor throttle_presence is loaded with it', () => {
+    const modules = prosodyHostModules(full);
+    expect(modules).toContain('csi_simple');
+    expect(modules).not.toContain('csi_battery_saver');
+    expect(modules).not.toContain('throttle_presence');
+  });
+
+  test('GIVEN calls THEN the TURN secret comes from an include, never from this file', () => {
+    const cfg = renderProsodyConfig(minimal);
+    expect(cfg).toContain(`Include "${PROSODY_SECRETS_INCLUDE}"`);
+    expect(cfg).not.toMatch(/turn_external_secret/);
+    expect(cfg).toContain('turn_external_host = "turn.example.net"');
+    const withSecret = resolveSpec({ ...minimalSpec, calls: { sharedSecret: 's'.repeat(40) } });
+    expect(renderProsodyConfig(withSecret)).not.toContain('s'.repeat(40));
+  });
+
+  test('GIVEN a closed, private server THEN no registration, federation, web or TURN is configured', () => {
+    const cfg = renderProsodyConfig(closed);
+    expect(cfg).toContain('allow_registration = false');
+    expect(cfg).toContain('modules_disabled = { "s2s" }');
+    expect(cfg).not.toMatch(/"(invites|bosh|websocket|turn_external|dialback)"/);
+    expect(cfg).not.toContain('Component');
+    expect(cfg).not.toContain('Include');
+  });
+
+  test('GIVEN the full spec THEN limits, names and room policy follow it', () => {
+    const cfg = renderProsodyConfig(full);
+    expect(cfg).toContain('Component "share.example.org" "http_file_share"');
+    expect(cfg).toContain('http_file_share_size_limit = 52428800');
+    expect(cfg).toContain('http_file_share_daily_quota = 209715200');
+    expect(cfg).toContain('http_file_share_global_quota = 5368709120');
+    expect(cfg).toContain('restrict_room_creation = "admin"');
+    expect(cfg).toContain('muc_log_expires_after = "30d"');
+    expect(cfg).toContain('s2s_direct_tls_ports = { 5270 }');
+    expect(cfg).toContain('proxy65_address = "proxy.example.net"');
+    expect(cfg).toContain('VirtualHost "xn--bcher-kva.example"');
+    expect(cfg).toContain('feedback = { "https://example.net/feedback?from=xmpp&lang=de" }');
+  });
+
+  test.each([[86400, '1d'], [604800, '7d'], [3600, '3600']])('prosodyDuration(%d) is %s', (s, d) => {
+    expect(prosodyDuration(s)).toBe(d);
+  });
+
+  test('GIVEN the same spec THEN the output is byte-identical', () => {
+    expect(renderProsodyConfig(full)).toBe(renderProsodyConfig(resolveSpec(fullSpec)));
+  });
+});
+
+/**
+ * The rendered file with only its absolute host paths moved into `dir`, so the real Prosody can
+ * load it without touching this machine's /etc and /var. Nothing else is changed.
+ */
+function harnessConfig(spec: ResolvedSpec, dir: string, portBase: number): string {
+  const cfg = renderProsodyConfig(spec)
+    .replaceAll(PROSODY_SECRETS_INCLUDE, join(dir, 'secrets.cfg.lua'))
+    .replaceAll(`"${PROSODY_CERTS_DIR}"`, `"${join(dir, 'certs')}"`)
+    .replace(/^pidfile = .*$/m, `pidfile = "${join(dir, 'prosody.pid')}"`)
+    .replace(/^log = .*$/m, `log = { debug = "${join(dir, 'prosody.log')}" }`)
+    .replace(/^c2s_ports = .*$/m, `c2s_ports = { ${portBase + 1} }`)
+    .replace(/^c2s_direct_tls_ports = .*$/m, `c2s_direct_tls_ports = { ${portBase + 2} }`)
+    .replace(/^s2s_ports = .*$/m, `s2s_ports = { ${portBase + 3} }`)
+    .replace(/^s2s_direct_tls_ports = .*$/m, `s2s_direct_tls_ports = { ${portBase + 4} }`)
+    .replace(/^proxy65_ports = .*$/m, `proxy65_ports = { ${portBase + 5} }`)
+    .replace(/^http_ports = .*$/m, `http_ports = { ${portBase + 6} }`);
+  return `data_path = "${join(dir, 'data')}"\n${cfg}`;
+}
+
+describe.each(representativeSpecs)('the real Prosody 0.12 on the %s spec', (_name, input) => {
+  const spec = resolveSpec(input);
+  let dir: string;
+
+  beforeAll(() => {
+    dir = makeTempDir('prosody');
+    mkdirSync(join(dir, 'data'));
+    mkdirSync(join(dir, 'certs'));
+    writeFileSync(join(dir, 'secrets.cfg.lua'), renderProsodySecretsInclude('0123456789abcdef'.repeat(4)));
+    for (const domain of spec.domains) {
+      const certDir = join(dir, 'certs', domain.name);
+      mkdirSync(certDir);
+      makeSelfSignedCert(certDir, certificateNames(spec, domain));
+    }
+    writeFileSync(join(dir, 'prosody.cfg.lua'), renderProsodyConfig(spec).replaceAll(PROSODY_SECRETS_INCLUDE, join(dir, 'secrets.cfg.lua')));
+    writeFileSync(join(dir, 'run.cfg.lua'), harnessConfig(spec, dir, 25000 + 10 * representativeSpecs.findIndex(([, s]) => s === input)));
+    execFileSync('chown', ['-R', 'prosody:prosody', dir]);
+  });
+  afterAll(() => { if (!process.env.KEEP_TMP) removeDir(dir); });
+
+  testWith('prosodyctl', 'runuser')('prosodyctl check config reports no problem and no warning', () => {
+    const r = run('runuser', ['-u', 'prosody', '--', 'prosodyctl', '--config', join(dir, 'prosody.cfg.lua'), 'check', 'config']);
+    expect(r.stdout + r.stderr).toContain('All checks passed, congratulations!');
+    expect(r.stdout + r.stderr).not.toMatch(/warn|deprecated|unknown|problem/i);
+    expect(r.status).toBe(0);
+  });
+
+  testWith('prosody', 'runuser')('Prosody starts on it and every host loads its planned modules without an error', async () => {
+    const log = join(dir, 'prosody.log');
+    const config = join(dir, 'run.cfg.lua');
+    const child = startProcess('runuser', ['-u', 'prosody', '--', 'prosody', '-F', '--config', config]);
+    /** The modules a running host has loaded, as Prosody's admin shell lists them. */
+    const loadedModules = (host: string): string[] => {
+      const r = run('runuser', ['-u', 'prosody', '--', 'prosodyctl', '--config', config, 'shell', `module:list(${JSON.stringify(host)})`]);
+      return r.stdout.split('\n').filter((l) => /^ {4}\S/.test(l)).map((l) => l.trim());
+    };
+    try {
+      await waitFor(() => /Activated service 'c2s'/.test(readOrEmpty(log)) && existsSync(join(dir, 'data', 'prosody.sock')), 15000, () => readOrEmpty(log).slice(-3000));
+      for (const domain of spec.domains) {
+        const loaded = loadedModules(domain.name);
+        // posix and admin_shell are global modules: they load once, not per host.
+        const missing = prosodyHostModules(spec).filter((m) => !['posix', 'admin_shell'].includes(m) && !loaded.includes(m));
+        expect({ host: domain.name, missing }).toEqual({ host: domain.name, missing: [] });
+        for (const component of domain.components) {
+          const expected = { fileShare: ['http_file_share'], groupChat: ['muc', 'muc_mam', 'vcard_muc'], proxy65: ['proxy65'], pubsub: ['pubsub'] }[component.kind];
+          const loadedHere = loadedModules(component.host);
+          expect({ host: component.host, missing: expected.filter((m) => !loadedHere.includes(m)) }).toEqual({ host: component.host, missing: [] });
+        }
+      }
+      const problems = readOrEmpty(log).split('\n').filter((l) => /\t(error|warn)\t/.test(l));
+      expect(problems).toEqual([]);
+    } finally {
+      await stopProcess(child);
+    }
+  });
+});
