@@ -1,0 +1,209 @@
+/**
+ * planDnsRecords(): every DNS record an XMPP service needs, as plain data.
+ *
+ * The plan is written in the form the DigitalOcean API and its Terraform/Pulumi providers read
+ * back, so that an adapter maps each record 1:1 onto a `digitalocean_record` and the next plan
+ * shows no drift:
+ * - CNAME and SRV targets are absolute names with a trailing dot (the provider appends one on
+ *   read, so a value without it differs from state forever);
+ * - CAA `issue` values carry a trailing dot as well: the API requires it and the provider appends
+ *   one on read, although the record DigitalOcean serves has none. `zone.ts` strips it again.
+ * - Addresses known only at deploy time are `AddressRef`s that each adapter resolves with its own
+ *   engine's tokens or outputs.
+ */
+import { ResolvedSpec } from './spec';
+
+/** Where an address comes from once the droplet and its reserved IP exist. */
+export type AddressSource = 'reservedIpv4' | 'dropletIpv4' | 'dropletIpv6';
+
+/** A deploy-time address, resolved by the cdktf and Pulumi adapters. */
+export interface AddressRef {
+  readonly kind: 'address';
+  readonly of: AddressSource;
+}
+
+export type DnsRecordType = 'A' | 'AAAA' | 'CNAME' | 'SRV' | 'CAA';
+
+/** Records are sorted by zone, then by type in this order, then by name. */
+export const DNS_RECORD_TYPE_ORDER: readonly DnsRecordType[] = ['A', 'AAAA', 'CNAME', 'SRV', 'CAA'];
+
+/** One DNS record, in DigitalOcean's terms. */
+export interface DnsRecordPlan {
+  /**
+   * Stable, unique identifier: `<zone>/<name>/<type>`, plus `/<tag>` for CAA (a name may hold
+   * several CAA records). Adapters use it as construct ID / resource name, so it depends only on
+   * the record itself, never on which other records exist.
+   */
+  readonly key: string;
+  /** The DigitalOcean domain (DNS zone) holding the record, without trailing dot. */
+  readonly zone: string;
+  readonly type: DnsRecordType;
+  /** Relative to `zone`; `@` for the apex. */
+  readonly name: string;
+  /**
+   * A/AAAA: an `AddressRef`. CNAME/SRV: an absolute name with trailing dot (`.` alone is the
+   * RFC 2782 "service not offered" target). CAA: the issuer domain with trailing dot.
+   */
+  readonly value: string | AddressRef;
+  readonly ttlSeconds: number;
+  /** SRV only. */
+  readonly priority?: number;
+  /** SRV only. */
+  readonly weight?: number;
+  /** SRV only. */
+  readonly port?: number;
+  /** CAA only. */
+  readonly flags?: number;
+  /** CAA only: `issue`, `issuewild` or `iodef`. */
+  readonly tag?: string;
+}
+
+export const RESERVED_IPV4: AddressRef = { kind: 'address', of: 'reservedIpv4' };
+export const DROPLET_IPV4: AddressRef = { kind: 'address', of: 'dropletIpv4' };
+export const DROPLET_IPV6: AddressRef = { kind: 'address', of: 'dropletIpv6' };
+
+/**
+ * Every XMPP SRV record has one target, so weight only matters in RFC 2782's rule that weight 0
+ * is picked last among several; 5 avoids that corner. Priority 0 for both the STARTTLS and the
+ * direct TLS records: XEP-0368 mixes them as one set, so equal priorities leave the choice to
+ * the client (XEP-0368-aware clients prefer direct TLS).
+ */
+export const SRV_PRIORITY = 0;
+export const SRV_WEIGHT = 5;
+
+/**
+ * RFC 2782 / RFC 6120 §3.2.1: an SRV target of "." means the service is decidedly not offered.
+ * Adapter caveat (unverified against the live API): terraform-provider-digitalocean appends "."
+ * to every SRV value it reads back, so if the API returns "." the state holds ".." and the record
+ * shows a diff on every plan; ignoring changes to `value` on this one record would hide that.
+ */
+export const NULL_SRV_TARGET = '.';
+
+/** The only CA allowed to issue for the served names (certbot uses Let's Encrypt). */
+export const CAA_ISSUER = 'letsencrypt.org';
+
+export function isAddressRef(value: DnsRecordPlan['value']): value is AddressRef {
+  return typeof value === 'object' && value !== null && value.kind === 'address';
+}
+
+/** The fully qualified name of `name` in `zone`, without trailing dot (`@` is the zone itself). */
+export function fqdn(name: string, zone: string): string {
+  const z = zone.replace(/\.$/, '');
+  return name === '@' ? z : `${name}.${z}`;
+}
+
+/** The fully qualified name a record is published at, without trailing dot. */
+export function recordFqdn(record: Pick<DnsRecordPlan, 'name' | 'zone'>): string {
+  return fqdn(record.name, record.zone);
+}
+
+/** An absolute DNS name as DigitalOcean wants CNAME/SRV targets: with trailing dot. */
+export function absoluteName(host: string): string {
+  return host.endsWith('.') ? host : `${host}.`;
+}
+
+/** `host` relative to `zone` (`@` for the apex); fails if the host is not inside the zone. */
+export function relativeName(host: string, zone: string): string {
+  if (host === zone) return '@';
+  const suffix = `.${zone}`;
+  if (!host.endsWith(suffix) || host.length === suffix.length) {
+    throw new Error(`DNS name "${host}" is not inside zone "${zone}"`);
+  }
+  return host.slice(0, -suffix.length);
+}
+
+/** The zones records are planned in: one per served domain, primary first. */
+export function dnsZones(spec: ResolvedSpec): string[] {
+  return spec.domains.map((d) => d.name);
+}
+
+/** Deterministic order: zone (in spec order), type (DNS_RECORD_TYPE_ORDER), name (`@` first), key. */
+export function sortDnsRecords(records: readonly DnsRecordPlan[], zoneOrder?: readonly string[]): DnsRecordPlan[] {
+  const zoneRank = (zone: string): number => {
+    const i = zoneOrder ? zoneOrder.indexOf(zone) : -1;
+    return i === -1 ? Number.MAX_SAFE_INTEGER : i;
+  };
+  const byCodeUnit = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+  return [...records].sort(
+    (a, b) =>
+      zoneRank(a.zone) - zoneRank(b.zone) ||
+      byCodeUnit(a.zone, b.zone) ||
+      DNS_RECORD_TYPE_ORDER.indexOf(a.type) - DNS_RECORD_TYPE_ORDER.indexOf(b.type) ||
+      (a.name === '@' ? 0 : 1) - (b.name === '@' ? 0 : 1) ||
+      byCodeUnit(a.name, b.name) ||
+      byCodeUnit(a.key, b.key),
+  );
+}
+
+function recordKey(zone: string, name: string, type: DnsRecordType, tag?: string): string {
+  return [zone, name, type, ...(tag !== undefined ? [tag] : [])].join('/');
+}
+
+/** Every record the service needs, across all its zones, in a deterministic order. */
+export function planDnsRecords(spec: ResolvedSpec): DnsRecordPlan[] {
+  const ttlSeconds = spec.dns.ttlSeconds;
+  const records: DnsRecordPlan[] = [];
+  const add = (r: Omit<DnsRecordPlan, 'key' | 'ttlSeconds'> & { ttlSeconds?: number }): void => {
+    records.push({ key: recordKey(r.zone, r.name, r.type, r.tag), ...r, ttlSeconds: r.ttlSeconds ?? ttlSeconds });
+  };
+
+  for (const domain of spec.domains) {
+    const zone = domain.name;
+    const apex = absoluteName(zone);
+
+    // The apex gets addresses, never a CNAME; the reserved IP keeps it stable across droplet
+    // replacement. DigitalOcean reserved IPs are IPv4 only, so AAAA follows the droplet itself.
+    add({ zone, type: 'A', name: '@', value: RESERVED_IPV4 });
+    if (spec.droplet.ipv6) add({ zone, type: 'AAAA', name: '@', value: DROPLET_IPV6 });
+
+    // Components are aliases of the apex: they follow its addresses and inherit its CAA.
+    for (const component of domain.components) {
+      add({ zone, type: 'CNAME', name: relativeName(component.host, zone), value: apex });
+    }
+
+    // SRV targets are the apex, which owns A/AAAA itself (RFC 2782: a target is never an alias).
+    const srv = (service: string, port: number, target = apex): void =>
+      add({
+        zone,
+        type: 'SRV',
+        name: `_${service}._tcp`,
+        value: target,
+        priority: SRV_PRIORITY,
+        weight: target === NULL_SRV_TARGET ? 0 : SRV_WEIGHT,
+        port,
+      });
+    srv('xmpp-client', spec.ports.c2s);
+    srv('xmpps-client', spec.ports.c2sDirectTls);
+    if (spec.federation.enabled) {
+      srv('xmpp-server', spec.ports.s2s);
+      if (spec.federation.directTls) srv('xmpps-server', spec.ports.s2sDirectTls);
+    } else {
+      // Without it, other servers would fall back to the apex on 5269 and wait for a timeout;
+      // "." tells them at once that this domain does not federate.
+      srv('xmpp-server', 0, NULL_SRV_TARGET);
+    }
+
+    // Issuance for the apex and (by tree climbing) every name below it is limited to Let's
+    // Encrypt. No `issuewild ";"`: DigitalOcean's API rejects ";" as a CAA value, and without
+    // issuewild the issue record governs wildcard requests too.
+    add({ zone, type: 'CAA', name: '@', value: absoluteName(CAA_ISSUER), flags: 0, tag: 'issue' });
+  }
+
+  // The TURN name points at the droplet's own addresses, not the reserved IP: coturn binds to
+  // them and relayed media must leave from the address clients were told. Those change when the
+  // droplet is replaced, hence the short TTL.
+  if (spec.calls.enabled) {
+    const zone = spec.primaryDomain;
+    const name = relativeName(spec.calls.host, zone);
+    const ttl = spec.dns.turnTtlSeconds;
+    add({ zone, type: 'A', name, value: DROPLET_IPV4, ttlSeconds: ttl });
+    if (spec.droplet.ipv6) add({ zone, type: 'AAAA', name, value: DROPLET_IPV6, ttlSeconds: ttl });
+  }
+
+  const keys = new Set<string>();
+  for (const r of records) {
+    if (keys.has(r.key)) throw new Error(`Two DNS records share the key "${r.key}"; names of components, domains and the TURN server must differ`);
+    keys.add(r.key);
+  }
+  return sortDnsRecords(records, dnsZones(spec));
+}

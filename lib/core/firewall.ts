@@ -1,0 +1,111 @@
+/**
+ * planFirewall(): the DigitalOcean cloud firewall in front of the droplet, derived from the
+ * features that are switched on. Only listeners that are meant to be public get an inbound rule;
+ * Prosody's own HTTP ports (5280/5281) stay behind nginx and are never opened.
+ */
+import { ResolvedSpec } from './spec';
+
+export type FirewallProtocol = 'tcp' | 'udp' | 'icmp';
+
+export interface FirewallRulePlan {
+  readonly protocol: FirewallProtocol;
+  /** A port (`"443"`) or an inclusive range (`"49152-65535"`); absent for icmp. */
+  readonly ports?: string;
+  /** Source (inbound) or destination (outbound) addresses and CIDR blocks. */
+  readonly addresses: readonly string[];
+  /** Why the rule exists; for review and for adapters' descriptions. */
+  readonly purpose: string;
+}
+
+export interface FirewallPlan {
+  readonly inbound: readonly FirewallRulePlan[];
+  readonly outbound: readonly FirewallRulePlan[];
+}
+
+/** Every IPv4 and IPv6 address. */
+export const EVERYWHERE: readonly string[] = ['0.0.0.0/0', '::/0'];
+
+/** DigitalOcean's spelling of "every port" for tcp and udp. */
+export const ALL_PORTS = '1-65535';
+
+/** TCP ports Prosody serves HTTP on internally; only nginx, over loopback, may reach them. */
+export const LOOPBACK_ONLY_TCP_PORTS: readonly number[] = [5280, 5281];
+
+/** An inclusive port range. */
+export interface PortRange {
+  readonly min: number;
+  readonly max: number;
+}
+
+/** Reads `"443"` or `"49152-65535"`; `undefined` (icmp) has no ports. */
+export function parsePortRange(ports: string): PortRange {
+  const m = /^([0-9]{1,5})(?:-([0-9]{1,5}))?$/.exec(ports);
+  const min = m ? Number(m[1]) : NaN;
+  const max = m ? Number(m[2] ?? m[1]) : NaN;
+  if (!m || min < 1 || max > 65535 || min > max) throw new Error(`"${ports}" is not a port or port range between 1 and 65535`);
+  return { min, max };
+}
+
+/** Whether `rule` lets `protocol` traffic to (inbound) or from (outbound) `port` through. */
+export function ruleCoversPort(rule: FirewallRulePlan, protocol: 'tcp' | 'udp', port: number): boolean {
+  if (rule.protocol !== protocol || rule.ports === undefined) return false;
+  const { min, max } = parsePortRange(rule.ports);
+  return port >= min && port <= max;
+}
+
+/** The ports a set of rules opens, per protocol, as ranges (icmp rules contribute nothing). */
+export function firewallPorts(rules: readonly FirewallRulePlan[]): { readonly protocol: 'tcp' | 'udp'; readonly min: number; readonly max: number }[] {
+  return rules.flatMap((r) => (r.protocol === 'icmp' || r.ports === undefined ? [] : [{ protocol: r.protocol, ...parsePortRange(r.ports) }]));
+}
+
+function portRule(protocol: 'tcp' | 'udp', ports: number | string, purpose: string, addresses: readonly string[] = EVERYWHERE): FirewallRulePlan {
+  return { protocol, ports: String(ports), addresses: [...addresses], purpose };
+}
+
+/** Inbound rules for the enabled features, then explicit outbound rules. */
+export function planFirewall(spec: ResolvedSpec): FirewallPlan {
+  const inbound: FirewallRulePlan[] = [];
+
+  // No SSH rule at all unless someone is named: the DigitalOcean console still works.
+  if (spec.adminSourceCidrs.length > 0) inbound.push(portRule('tcp', 22, 'SSH from the administrators\' networks', spec.adminSourceCidrs));
+
+  inbound.push(
+    portRule('tcp', 80, 'HTTP: ACME http-01 challenges and redirects to HTTPS'),
+    portRule('tcp', 443, 'HTTPS: BOSH, WebSocket, file uploads and host-meta'),
+    portRule('tcp', spec.ports.c2s, 'XMPP clients (STARTTLS)'),
+    portRule('tcp', spec.ports.c2sDirectTls, 'XMPP clients (direct TLS, XEP-0368)'),
+  );
+  if (spec.federation.enabled) {
+    inbound.push(portRule('tcp', spec.ports.s2s, 'XMPP servers (federation)'));
+    if (spec.federation.directTls) inbound.push(portRule('tcp', spec.ports.s2sDirectTls, 'XMPP servers (direct TLS, XEP-0368)'));
+  }
+  if (spec.proxy65.enabled) inbound.push(portRule('tcp', spec.proxy65.port, 'SOCKS5 file transfer proxy (XEP-0065)'));
+  if (spec.calls.enabled) {
+    const c = spec.calls;
+    inbound.push(
+      portRule('tcp', c.port, 'STUN/TURN over TCP'),
+      portRule('udp', c.port, 'STUN/TURN over UDP'),
+      portRule('tcp', c.tlsPort, 'TURN over TLS'),
+      portRule('udp', c.tlsPort, 'TURN over DTLS'),
+      portRule('udp', `${c.relayPortMin}-${c.relayPortMax}`, 'TURN relayed media'),
+    );
+  }
+  // Path MTU discovery needs ICMP "too big" / "fragmentation needed"; ping helps diagnosis.
+  inbound.push({ protocol: 'icmp', addresses: [...EVERYWHERE], purpose: 'ICMP: path MTU discovery and ping' });
+
+  // A DigitalOcean cloud firewall without outbound rules drops all outbound traffic.
+  const outbound: FirewallRulePlan[] = [
+    // Federation reaches other servers on whatever port their SRV records name; apt, ACME,
+    // DNS over TCP and push notification services need the rest.
+    portRule('tcp', ALL_PORTS, 'TCP to anywhere: federation to any SRV port, apt, ACME, DNS, push services'),
+    // DNS and NTP, and TURN relays media to each peer's own, arbitrary port.
+    portRule('udp', ALL_PORTS, 'UDP to anywhere: DNS, NTP, relayed media to peers\' ports'),
+    { protocol: 'icmp', addresses: [...EVERYWHERE], purpose: 'ICMP to anywhere: path MTU discovery and diagnosis' },
+  ];
+
+  for (const port of LOOPBACK_ONLY_TCP_PORTS) {
+    const open = inbound.find((r) => ruleCoversPort(r, 'tcp', port));
+    if (open) throw new Error(`Firewall rule "${open.purpose}" (tcp ${open.ports}) would expose Prosody's internal HTTP port ${port}`);
+  }
+  return { inbound, outbound };
+}

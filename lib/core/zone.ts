@@ -1,0 +1,149 @@
+/**
+ * renderZoneFile(): the planned records of one zone as a BIND zone file.
+ *
+ * DigitalOcean serves the real zone; this file is for review in pull requests, for the
+ * rehearsal's DNS server, for tests (`named-checkzone`) and for people who host DNS elsewhere.
+ * It shows what resolvers will see, so values are in DNS presentation form: the trailing dot
+ * DigitalOcean wants on CAA values is not part of the published record and is dropped here.
+ */
+import * as ipaddr from 'ipaddr.js';
+import { AddressSource, DnsRecordPlan, isAddressRef, planDnsRecords, dnsZones } from './dns';
+import { ResolvedSpec } from './spec';
+
+/** The deploy-time addresses an `AddressRef` stands for. */
+export interface ZoneAddresses {
+  readonly reservedIpv4: string;
+  readonly dropletIpv4: string;
+  /** When absent, AAAA records are left out. */
+  readonly dropletIpv6?: string;
+}
+
+export interface ZoneFileOptions {
+  /**
+   * SOA serial. DigitalOcean manages its own; a fixed one keeps the output deterministic.
+   * @default 1
+   */
+  readonly serial?: number;
+  /**
+   * Authoritative name servers, absolute (trailing dot) or not.
+   * @default - DigitalOcean's ns1, ns2 and ns3.digitalocean.com
+   */
+  readonly nameservers?: readonly string[];
+  /**
+   * Say in the header that the addresses are stand-ins.
+   * @default false
+   */
+  readonly placeholderAddresses?: boolean;
+}
+
+export const DIGITALOCEAN_NAMESERVERS: readonly string[] = ['ns1.digitalocean.com.', 'ns2.digitalocean.com.', 'ns3.digitalocean.com.'];
+
+/** Documentation addresses (RFC 5737, RFC 3849): readable in review files, never routable. */
+export const PLACEHOLDER_ADDRESSES: Required<ZoneAddresses> = {
+  reservedIpv4: '192.0.2.10',
+  dropletIpv4: '192.0.2.20',
+  dropletIpv6: '2001:db8::20',
+};
+
+export const DEFAULT_ZONE_SERIAL = 1;
+
+/** SOA timers as DigitalOcean publishes them: refresh, retry, expire, negative-caching TTL. */
+const SOA_TIMERS = { refresh: 10800, retry: 3600, expire: 604800, minimum: 1800 };
+
+function checkAddresses(addresses: ZoneAddresses): void {
+  const expect = (field: AddressSource, value: string | undefined, kind: 'ipv4' | 'ipv6'): void => {
+    if (value === undefined) return;
+    const ok = kind === 'ipv4' ? ipaddr.IPv4.isValidFourPartDecimal(value) : ipaddr.IPv6.isValid(value) && !/[/%]/.test(value);
+    if (!ok) throw new Error(`Zone address ${field} = ${JSON.stringify(value)} is not an ${kind === 'ipv4' ? 'IPv4' : 'IPv6'} address`);
+  };
+  expect('reservedIpv4', addresses.reservedIpv4, 'ipv4');
+  expect('dropletIpv4', addresses.dropletIpv4, 'ipv4');
+  expect('dropletIpv6', addresses.dropletIpv6, 'ipv6');
+}
+
+function quoted(text: string): string {
+  return `"${text.replace(/[\\"]/g, (c) => `\\${c}`)}"`;
+}
+
+/**
+ * A record's data in zone-file presentation form, or `undefined` when it names an address that
+ * was not given (AAAA without `dropletIpv6`).
+ */
+export function recordData(record: DnsRecordPlan, addresses: ZoneAddresses): string | undefined {
+  const value = record.value;
+  switch (record.type) {
+    case 'A':
+    case 'AAAA':
+      if (!isAddressRef(value)) return value;
+      return addresses[value.of];
+    case 'CNAME':
+      return String(value);
+    case 'SRV':
+      return `${record.priority ?? 0} ${record.weight ?? 0} ${record.port ?? 0} ${String(value)}`;
+    case 'CAA': {
+      const text = String(value);
+      // DigitalOcean's form carries a trailing dot on issuer names that the served record lacks.
+      const published = record.tag === 'iodef' || text === ';' ? text : text.replace(/\.$/, '');
+      return `${record.flags ?? 0} ${record.tag ?? 'issue'} ${quoted(published)}`;
+    }
+  }
+}
+
+/** One zone as a BIND zone file: $ORIGIN, $TTL, SOA, NS, then every record of `records` in `zone`. */
+export function renderZoneFile(
+  records: readonly DnsRecordPlan[],
+  zone: string,
+  addresses: ZoneAddresses,
+  options: ZoneFileOptions = {},
+): string {
+  checkAddresses(addresses);
+  const origin = zone.replace(/\.$/, '');
+  const inZone = records.filter((r) => r.zone === origin);
+  const defaultTtl = inZone[0]?.ttlSeconds ?? SOA_TIMERS.minimum;
+  const serial = options.serial ?? DEFAULT_ZONE_SERIAL;
+  if (!Number.isInteger(serial) || serial < 0 || serial > 0xffffffff) throw new Error(`SOA serial ${serial} is not a 32-bit unsigned integer`);
+  const nameservers = (options.nameservers ?? DIGITALOCEAN_NAMESERVERS).map((ns) => (ns.endsWith('.') ? ns : `${ns}.`));
+  if (nameservers.length === 0) throw new Error('A zone needs at least one name server');
+
+  const rows: [name: string, ttl: number, type: string, data: string][] = [];
+  const { refresh, retry, expire, minimum } = SOA_TIMERS;
+  rows.push(['@', defaultTtl, 'SOA', `${nameservers[0]} hostmaster.${origin}. ${serial} ${refresh} ${retry} ${expire} ${minimum}`]);
+  for (const ns of nameservers) rows.push(['@', defaultTtl, 'NS', ns]);
+  for (const record of inZone) {
+    const data = recordData(record, addresses);
+    if (data !== undefined) rows.push([record.name, record.ttlSeconds, record.type, data]);
+  }
+
+  const nameWidth = Math.max(...rows.map(([name]) => name.length));
+  const ttlWidth = Math.max(...rows.map(([, ttl]) => String(ttl).length));
+  const header = [`; Zone ${origin}, rendered by xmpp-constructs. DigitalOcean serves the live zone; this file is for review.`];
+  if (options.placeholderAddresses) {
+    const a = addresses;
+    header.push(
+      `; placeholder addresses: known only after deploy (reserved IPv4 ${a.reservedIpv4}, droplet IPv4 ${a.dropletIpv4}` +
+        `${a.dropletIpv6 !== undefined ? `, droplet IPv6 ${a.dropletIpv6}` : ''}).`,
+    );
+  }
+  const lines = [
+    ...header,
+    `$ORIGIN ${origin}.`,
+    `$TTL ${defaultTtl}`,
+    ...rows.map(([name, ttl, type, data]) => `${name.padEnd(nameWidth)} ${String(ttl).padStart(ttlWidth)} IN ${type.padEnd(5)} ${data}`),
+  ];
+  return `${lines.join('\n')}\n`;
+}
+
+/**
+ * Every zone of the service, as `{ "<zone>.zone": content }`. Without `addresses`, documentation
+ * addresses stand in for the ones that exist only after deploy, and each file says so.
+ */
+export function renderZoneFiles(spec: ResolvedSpec, addresses?: ZoneAddresses, options: Omit<ZoneFileOptions, 'placeholderAddresses'> = {}): Record<string, string> {
+  const records = planDnsRecords(spec);
+  const { dropletIpv6, ...ipv4Only } = PLACEHOLDER_ADDRESSES;
+  const given = addresses ?? (spec.droplet.ipv6 ? { ...ipv4Only, dropletIpv6 } : ipv4Only);
+  const files: Record<string, string> = {};
+  for (const zone of dnsZones(spec)) {
+    files[`${zone}.zone`] = renderZoneFile(records, zone, given, { ...options, placeholderAddresses: addresses === undefined });
+  }
+  return files;
+}

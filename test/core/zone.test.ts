@@ -1,0 +1,254 @@
+import { spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { DnsRecordPlan, planDnsRecords } from '../../lib/core/dns';
+import { XmppServiceSpec } from '../../lib/core/spec';
+import { resolveSpec } from '../../lib/core/validate';
+import { PLACEHOLDER_ADDRESSES, recordData, renderZoneFile, renderZoneFiles, ZoneAddresses } from '../../lib/core/zone';
+import { closedSpec, fullSpec, minimalSpec, representativeSpecs } from '../support/specs';
+
+const REAL_LOOKING: ZoneAddresses = { reservedIpv4: '198.51.100.10', dropletIpv4: '198.51.100.20', dropletIpv6: '2001:db8:5::20' };
+
+// ------------------------------------------------------------------------------------------------
+// The real tool. Strict modes turn BIND's warnings about names, CNAMEs and SRV targets into errors.
+// ------------------------------------------------------------------------------------------------
+
+const CHECKZONE_STRICT = ['-k', 'fail', '-m', 'fail', '-M', 'fail', '-n', 'fail', '-r', 'fail', '-S', 'fail', '-i', 'full'];
+const checkzoneAvailable = spawnSync('named-checkzone', ['-v'], { encoding: 'utf8' }).error === undefined;
+if (!checkzoneAvailable) {
+  // eslint-disable-next-line no-console
+  console.warn(
+    '\n!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!\n' +
+      '!!! named-checkzone NOT FOUND: rendered zone files are NOT checked by BIND.          !!!\n' +
+      '!!! Install it (Debian: apt-get install bind9-utils) to run these tests for real.   !!!\n' +
+      '!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!\n',
+  );
+}
+const withCheckzone = checkzoneAvailable ? test : test.skip;
+
+let workDir: string;
+beforeAll(() => {
+  workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'xmpp-constructs-zone-'));
+});
+afterAll(() => {
+  fs.rmSync(workDir, { recursive: true, force: true });
+});
+
+function checkzone(zone: string, content: string): { status: number | null; output: string } {
+  const file = path.join(workDir, `${zone}.${process.hrtime.bigint()}.zone`);
+  fs.writeFileSync(file, content);
+  const result = spawnSync('named-checkzone', [...CHECKZONE_STRICT, zone, file], { encoding: 'utf8' });
+  if (result.error) throw result.error;
+  return { status: result.status, output: `${result.stdout}${result.stderr}` };
+}
+
+describe.each(representativeSpecs)('renderZoneFiles — GIVEN the %s spec', (_label, spec) => {
+  const resolved = resolveSpec(spec);
+
+  describe.each([
+    ['placeholder addresses', undefined],
+    ['deploy-time addresses', REAL_LOOKING],
+    ['deploy-time addresses without IPv6', { reservedIpv4: '198.51.100.10', dropletIpv4: '198.51.100.20' }],
+  ] as const)('WHEN rendered with %s', (_what, addresses) => {
+    const files = renderZoneFiles(resolved, addresses);
+
+    test('THEN there is one file per served domain, named <zone>.zone', () => {
+      expect(Object.keys(files)).toEqual(resolved.domains.map((d) => `${d.name}.zone`));
+    });
+
+    describe.each(resolved.domains.map((d) => [d.name] as const))('AND zone %s', (zone) => {
+      withCheckzone('THEN named-checkzone accepts it in strict mode', () => {
+        const { status, output } = checkzone(zone, files[`${zone}.zone`]);
+        expect(output).toMatch(/^OK$/m);
+        expect(status).toBe(0);
+        expect(output).toContain(`zone ${zone}/IN: loaded serial 1`);
+      });
+    });
+  });
+});
+
+describe('named-checkzone really checks what we rely on', () => {
+  withCheckzone('GIVEN an SRV record whose target is a CNAME WHEN checked strictly THEN BIND rejects the zone', () => {
+    const bad: DnsRecordPlan[] = [
+      { key: 'k1', zone: 'example.net', type: 'A', name: '@', value: { kind: 'address', of: 'reservedIpv4' }, ttlSeconds: 300 },
+      { key: 'k2', zone: 'example.net', type: 'CNAME', name: 'upload', value: 'example.net.', ttlSeconds: 300 },
+      { key: 'k3', zone: 'example.net', type: 'SRV', name: '_xmpp-client._tcp', value: 'upload.example.net.', priority: 0, weight: 5, port: 5222, ttlSeconds: 300 },
+    ];
+    const { status, output } = checkzone('example.net', renderZoneFile(bad, 'example.net', REAL_LOOKING));
+    expect(status).not.toBe(0);
+    expect(output).toMatch(/SRV.*CNAME|CNAME.*SRV/i);
+  });
+
+  withCheckzone('GIVEN a CNAME target without trailing dot WHEN checked THEN it would resolve inside the zone (why the dot matters)', () => {
+    const relative: DnsRecordPlan[] = [
+      { key: 'k1', zone: 'example.net', type: 'A', name: '@', value: { kind: 'address', of: 'reservedIpv4' }, ttlSeconds: 300 },
+      { key: 'k2', zone: 'example.net', type: 'CNAME', name: 'upload', value: 'example.net', ttlSeconds: 300 },
+    ];
+    const file = path.join(workDir, 'relative.zone');
+    fs.writeFileSync(file, renderZoneFile(relative, 'example.net', REAL_LOOKING));
+    const result = spawnSync('named-checkzone', ['-D', 'example.net', file], { encoding: 'utf8' });
+    expect(result.stdout).toMatch(/^upload\.example\.net\.\s+300\s+IN\s+CNAME\s+example\.net\.example\.net\.$/m);
+  });
+});
+
+// ------------------------------------------------------------------------------------------------
+// Content.
+// ------------------------------------------------------------------------------------------------
+
+describe('renderZoneFile — content', () => {
+  const resolved = resolveSpec(minimalSpec);
+  const records = planDnsRecords(resolved);
+  const text = renderZoneFile(records, 'example.net', REAL_LOOKING);
+  const lines = text.split('\n');
+  const recordLines = lines.filter((l) => l !== '' && !l.startsWith(';') && !l.startsWith('$'));
+  const row = (name: string, type: string): string[] =>
+    recordLines.filter((l) => l.split(/\s+/)[0] === name && l.split(/\s+/)[3] === type).map((l) => l.split(/\s+/).slice(4).join(' '));
+
+  test('THEN it starts with $ORIGIN (absolute) and $TTL, after the comment header', () => {
+    const directives = lines.filter((l) => l.startsWith('$'));
+    expect(directives).toEqual(['$ORIGIN example.net.', '$TTL 1800']);
+    expect(lines.findIndex((l) => l.startsWith('$'))).toBeGreaterThan(0);
+    expect(lines.slice(0, lines.findIndex((l) => l.startsWith('$'))).every((l) => l.startsWith(';'))).toBe(true);
+  });
+
+  test('THEN the SOA names DigitalOcean\'s first name server, hostmaster@<zone> and the fixed serial 1', () => {
+    expect(row('@', 'SOA')).toEqual(['ns1.digitalocean.com. hostmaster.example.net. 1 10800 3600 604800 1800']);
+  });
+
+  test('THEN the NS records are DigitalOcean\'s three name servers', () => {
+    expect(row('@', 'NS')).toEqual(['ns1.digitalocean.com.', 'ns2.digitalocean.com.', 'ns3.digitalocean.com.']);
+  });
+
+  test('THEN address references become the given addresses', () => {
+    expect(row('@', 'A')).toEqual(['198.51.100.10']);
+    expect(row('@', 'AAAA')).toEqual(['2001:db8:5::20']);
+    expect(row('turn', 'A')).toEqual(['198.51.100.20']);
+    expect(row('turn', 'AAAA')).toEqual(['2001:db8:5::20']);
+  });
+
+  test('THEN CNAME and SRV data are absolute names', () => {
+    expect(row('upload', 'CNAME')).toEqual(['example.net.']);
+    expect(row('conference', 'CNAME')).toEqual(['example.net.']);
+    expect(row('_xmpp-client._tcp', 'SRV')).toEqual(['0 5 5222 example.net.']);
+    expect(row('_xmpps-client._tcp', 'SRV')).toEqual(['0 5 5223 example.net.']);
+    expect(row('_xmpp-server._tcp', 'SRV')).toEqual(['0 5 5269 example.net.']);
+  });
+
+  test('THEN CAA is published as 0 issue "letsencrypt.org", without DigitalOcean\'s trailing dot', () => {
+    expect(row('@', 'CAA')).toEqual(['0 issue "letsencrypt.org"']);
+  });
+
+  test('THEN each record line carries its own TTL (300 for the TURN name)', () => {
+    expect(recordLines.find((l) => l.startsWith('turn '))?.split(/\s+/)[1]).toBe('300');
+    expect(recordLines.find((l) => l.startsWith('upload '))?.split(/\s+/)[1]).toBe('1800');
+  });
+
+  test('THEN every planned record of the zone appears once, after SOA and NS', () => {
+    expect(recordLines).toHaveLength(1 + 3 + records.length);
+    expect(recordLines[0].split(/\s+/)[3]).toBe('SOA');
+  });
+
+  test('THEN deploy-time addresses produce no placeholder comment', () => {
+    expect(text).not.toContain('placeholder');
+  });
+
+  test('THEN rendering is deterministic and ends with a newline', () => {
+    expect(renderZoneFile(records, 'example.net', REAL_LOOKING)).toBe(text);
+    expect(text.endsWith('\n')).toBe(true);
+  });
+});
+
+describe('renderZoneFile — options and edge cases', () => {
+  const records = planDnsRecords(resolveSpec(fullSpec));
+
+  test('GIVEN records of several zones WHEN rendering one THEN only that zone\'s records appear', () => {
+    const text = renderZoneFile(records, 'example.org', REAL_LOOKING);
+    expect(text).not.toMatch(/example\.net/);
+    expect(text).not.toMatch(/^stun /m);
+    expect(text).toContain('$ORIGIN example.org.');
+  });
+
+  test('GIVEN the zone name with a trailing dot WHEN rendering THEN the output is the same', () => {
+    expect(renderZoneFile(records, 'example.org.', REAL_LOOKING)).toBe(renderZoneFile(records, 'example.org', REAL_LOOKING));
+  });
+
+  test('GIVEN no droplet IPv6 address WHEN rendering THEN AAAA records are left out', () => {
+    const text = renderZoneFile(records, 'example.net', { reservedIpv4: '198.51.100.10', dropletIpv4: '198.51.100.20' });
+    expect(text).not.toMatch(/\bAAAA\b/);
+    expect(text).toMatch(/^stun +300 IN A +198\.51\.100\.20$/m);
+  });
+
+  test('GIVEN a serial and name servers without trailing dots WHEN rendering THEN both are used, dots added', () => {
+    const text = renderZoneFile(records, 'example.net', REAL_LOOKING, { serial: 2026010101, nameservers: ['a.ns.example.com', 'b.ns.example.com.'] });
+    expect(text).toMatch(/IN SOA +a\.ns\.example\.com\. hostmaster\.example\.net\. 2026010101 /);
+    expect(text.match(/IN NS +\S+/g)).toEqual(['IN NS    a.ns.example.com.', 'IN NS    b.ns.example.com.']);
+  });
+
+  test('GIVEN federation off WHEN rendering THEN the null SRV target "." is written as such', () => {
+    const text = renderZoneFile(planDnsRecords(resolveSpec(closedSpec)), 'chat.example.com', REAL_LOOKING);
+    expect(text).toMatch(/^_xmpp-server\._tcp +1800 IN SRV +0 0 0 \.$/m);
+  });
+
+  test.each([
+    ['reservedIpv4', { ...REAL_LOOKING, reservedIpv4: '2001:db8::1' }],
+    ['dropletIpv4', { ...REAL_LOOKING, dropletIpv4: '198.51.100' }],
+    ['dropletIpv6', { ...REAL_LOOKING, dropletIpv6: '198.51.100.1' }],
+    ['dropletIpv6', { ...REAL_LOOKING, dropletIpv6: '2001:db8::/64' }],
+  ] as const)('fails when %s is not an address of the right family', (field, addresses) => {
+    expect(() => renderZoneFile(records, 'example.net', addresses)).toThrow(new RegExp(field));
+  });
+
+  test('fails when the serial is not a 32-bit unsigned integer', () => {
+    expect(() => renderZoneFile(records, 'example.net', REAL_LOOKING, { serial: -1 })).toThrow(/serial/);
+    expect(() => renderZoneFile(records, 'example.net', REAL_LOOKING, { serial: 2 ** 32 })).toThrow(/serial/);
+  });
+
+  test('fails when the name server list is empty', () => {
+    expect(() => renderZoneFile(records, 'example.net', REAL_LOOKING, { nameservers: [] })).toThrow(/name server/);
+  });
+});
+
+describe('renderZoneFiles — placeholders', () => {
+  test('GIVEN no addresses WHEN rendering THEN documentation addresses are used and the header says they are placeholders', () => {
+    const files = renderZoneFiles(resolveSpec(minimalSpec));
+    const text = files['example.net.zone'];
+    expect(text.split('\n')[1]).toMatch(/^; placeholder addresses: known only after deploy/);
+    expect(text).toMatch(/^@ +1800 IN A +192\.0\.2\.10$/m);
+    expect(text).toMatch(/^turn +300 IN A +192\.0\.2\.20$/m);
+    expect(text).toMatch(/^@ +1800 IN AAAA +2001:db8::20$/m);
+    expect(PLACEHOLDER_ADDRESSES).toEqual({ reservedIpv4: '192.0.2.10', dropletIpv4: '192.0.2.20', dropletIpv6: '2001:db8::20' });
+  });
+
+  test('GIVEN IPv6 off and no addresses WHEN rendering THEN the header does not mention an IPv6 placeholder', () => {
+    const spec: XmppServiceSpec = { ...minimalSpec, droplet: { ipv6: false } };
+    const text = renderZoneFiles(resolveSpec(spec))['example.net.zone'];
+    expect(text).toContain('placeholder addresses');
+    expect(text).not.toContain('2001:db8');
+  });
+
+  test('GIVEN addresses WHEN rendering all zones THEN every file uses them and none mentions placeholders', () => {
+    for (const text of Object.values(renderZoneFiles(resolveSpec(fullSpec), REAL_LOOKING))) {
+      expect(text).not.toContain('placeholder');
+      expect(text).toMatch(/^@ +600 IN A +198\.51\.100\.10$/m);
+    }
+  });
+});
+
+describe('recordData', () => {
+  const base = { key: 'k', zone: 'z.example', name: '@', ttlSeconds: 60 };
+  test.each([
+    ['a CAA issue value in DigitalOcean form', '0 issue "letsencrypt.org"', { ...base, type: 'CAA', value: 'letsencrypt.org.', flags: 0, tag: 'issue' }],
+    ['a CAA issuewild ";"', '0 issuewild ";"', { ...base, type: 'CAA', value: ';', flags: 0, tag: 'issuewild' }],
+    ['a critical CAA iodef URL', '128 iodef "mailto:ca@z.example"', { ...base, type: 'CAA', value: 'mailto:ca@z.example', flags: 128, tag: 'iodef' }],
+    ['an SRV record', '1 2 3 z.example.', { ...base, type: 'SRV', name: '_x._tcp', value: 'z.example.', priority: 1, weight: 2, port: 3 }],
+    ['a TURN A record', '198.51.100.20', { ...base, type: 'A', name: 'turn', value: { kind: 'address', of: 'dropletIpv4' } }],
+  ] as [string, string, DnsRecordPlan][])('GIVEN %s THEN the zone file data is %s', (_what, expected, record) => {
+    expect(recordData(record, REAL_LOOKING)).toBe(expected);
+  });
+
+  test('GIVEN an AAAA record and no IPv6 address THEN there is no data', () => {
+    const record: DnsRecordPlan = { ...base, type: 'AAAA', value: { kind: 'address', of: 'dropletIpv6' } };
+    expect(recordData(record, { reservedIpv4: '198.51.100.10', dropletIpv4: '198.51.100.20' })).toBeUndefined();
+  });
+});
