@@ -1,0 +1,428 @@
+/**
+ * nginx in front of Prosody: the site file at NGINX_SITE and the XEP-0156 host-meta documents.
+ *
+ * nginx is the only public HTTP listener. It answers Let's Encrypt on port 80, terminates TLS on
+ * 443 and forwards exactly three Prosody paths (BOSH, WebSocket, file share) to Prosody's
+ * loopback-only HTTP port; every other Prosody HTTP path stays unreachable from outside.
+ */
+import { ACME_WEBROOT, CERTS_DIR, HOST_META_ROOT, NGINX_SITE } from './paths';
+import { certificateNames, ResolvedDomain, ResolvedSpec } from './spec';
+
+// ---------------------------------------------------------------------------------------------
+// A small writer for nginx configuration
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * One argument of a directive. Numbers are written as they are (nginx reads plain sizes as bytes);
+ * strings are quoted only when nginx needs it, or always when wrapped by `quoted()`.
+ */
+export type NginxArg = string | number | { readonly quoted: string };
+
+/** An argument written in double quotes even when it would not need them, as convention has it. */
+export function quoted(value: string): NginxArg {
+  return { quoted: value };
+}
+
+/** A node of an nginx configuration file. */
+export type NginxNode =
+  | { readonly kind: 'directive'; readonly name: string; readonly args: readonly NginxArg[] }
+  | { readonly kind: 'block'; readonly name: string; readonly args: readonly NginxArg[]; readonly children: readonly NginxNode[] }
+  | { readonly kind: 'comment'; readonly text: string }
+  | { readonly kind: 'blank' };
+
+/** `name arg…;` */
+export function directive(name: string, ...args: NginxArg[]): NginxNode {
+  return { kind: 'directive', name, args };
+}
+
+/** `name arg… { children }` */
+export function block(name: string, args: readonly NginxArg[], children: readonly NginxNode[]): NginxNode {
+  return { kind: 'block', name, args, children };
+}
+
+/** `# text`, one comment line per line of text. */
+export function comment(text: string): NginxNode {
+  return { kind: 'comment', text };
+}
+
+/** An empty line, to group directives for the reader. */
+export const blank: NginxNode = { kind: 'blank' };
+
+const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+// Outside quotes nginx splits on whitespace, ends a directive at ";", opens and closes blocks at
+// braces, starts comments at "#" and treats quotes and backslashes specially.
+const NEEDS_QUOTES = /[\s;{}"'\\#]/;
+
+/**
+ * One argument as nginx's tokenizer reads it back: bare when that is unambiguous, otherwise in
+ * double quotes with `"` and `\` escaped. `$variables` stay live in both forms, on purpose.
+ */
+export function nginxArg(value: NginxArg): string {
+  if (typeof value === 'number') {
+    if (!Number.isFinite(value)) throw new Error(`nginx has no literal for ${value}`);
+    return String(value);
+  }
+  const force = typeof value === 'object';
+  const text = typeof value === 'object' ? value.quoted : value;
+  // nginx turns "\n" inside quotes into a newline, but a raw control character in a rendered file
+  // can only come from a bug upstream; refuse it rather than write something surprising.
+  if (/[\x00-\x08\x0a-\x1f\x7f]/.test(text)) throw new Error(`control character in nginx argument ${JSON.stringify(text)}`);
+  if (!force && text !== '' && !NEEDS_QUOTES.test(text)) return text;
+  return `"${text.replace(/[\\"]/g, (c) => `\\${c}`)}"`;
+}
+
+const INDENT = '    ';
+
+/** The text of a configuration file: four-space indentation, one directive per line, final newline. */
+export function renderNginxConfig(nodes: readonly NginxNode[]): string {
+  const lines: string[] = [];
+  const write = (list: readonly NginxNode[], depth: number): void => {
+    const pad = INDENT.repeat(depth);
+    for (const node of list) {
+      switch (node.kind) {
+        case 'blank':
+          lines.push('');
+          break;
+        case 'comment':
+          for (const line of node.text.split('\n')) lines.push(`${pad}#${line === '' ? '' : ` ${line}`}`);
+          break;
+        case 'directive':
+          lines.push(`${pad}${head(node.name, node.args)};`);
+          break;
+        case 'block':
+          if (node.children.length === 0) {
+            lines.push(`${pad}${head(node.name, node.args)} {}`);
+          } else {
+            lines.push(`${pad}${head(node.name, node.args)} {`);
+            write(node.children, depth + 1);
+            lines.push(`${pad}}`);
+          }
+          break;
+      }
+    }
+  };
+  write(nodes, 0);
+  return `${lines.join('\n')}\n`;
+}
+
+function head(name: string, args: readonly NginxArg[]): string {
+  if (!NAME.test(name)) throw new Error(`"${name}" is not an nginx directive name`);
+  return [name, ...args.map(nginxArg)].join(' ');
+}
+
+// ---------------------------------------------------------------------------------------------
+// What is served where
+// ---------------------------------------------------------------------------------------------
+
+/** Paths Prosody 0.12 serves these features at; nginx forwards nothing else. */
+export const BOSH_PATH = '/http-bind';
+export const WEBSOCKET_PATH = '/xmpp-websocket';
+export const FILE_SHARE_PATH = '/file_share/';
+
+/** Where certbot's webroot plugin puts challenge files under ACME_WEBROOT. */
+const ACME_CHALLENGE_PATH = '/.well-known/acme-challenge/';
+const HOST_META_PATH = '/.well-known/host-meta';
+const HOST_META_JSON_PATH = '/.well-known/host-meta.json';
+
+/** Mozilla's "intermediate" profile (nginx 1.22, OpenSSL 3.0), without the DHE suites that would need a dhparam file. */
+export const TLS_PROTOCOLS = ['TLSv1.2', 'TLSv1.3'] as const;
+export const TLS_CIPHERS = [
+  'ECDHE-ECDSA-AES128-GCM-SHA256',
+  'ECDHE-RSA-AES128-GCM-SHA256',
+  'ECDHE-ECDSA-AES256-GCM-SHA384',
+  'ECDHE-RSA-AES256-GCM-SHA384',
+  'ECDHE-ECDSA-CHACHA20-POLY1305',
+  'ECDHE-RSA-CHACHA20-POLY1305',
+].join(':');
+const TLS_CURVES = 'X25519:prime256v1:secp384r1';
+/** Two years, as Mozilla recommends; the names never serve anything but HTTPS. */
+export const HSTS_VALUE = 'max-age=63072000';
+
+/** A WebSocket sits quiet between stanzas; it must outlive the clients' keepalive interval, not nginx's 60 s default. */
+const WEBSOCKET_READ_TIMEOUT = '900s';
+/** BOSH holds a request open for up to Prosody's bosh_max_wait (120 s); nginx's default 60 s would cut it. */
+const BOSH_READ_TIMEOUT = '180s';
+
+/** The two host-meta documents of one domain, on the host. */
+export interface HostMetaPaths {
+  readonly xml: string;
+  readonly json: string;
+}
+
+/** Where the host-meta files of `domain` live; the domain's server block uses the directory as root. */
+export function hostMetaPaths(domain: string): HostMetaPaths {
+  return {
+    xml: `${hostMetaRoot(domain)}${HOST_META_PATH}`,
+    json: `${hostMetaRoot(domain)}${HOST_META_JSON_PATH}`,
+  };
+}
+
+function hostMetaRoot(domain: string): string {
+  return `${HOST_META_ROOT}/${domain}`;
+}
+
+/** The certificate links the host maintains for `domain`. */
+export function certificatePaths(domain: string): { readonly fullchain: string; readonly privkey: string } {
+  return { fullchain: `${CERTS_DIR}/${domain}/fullchain.pem`, privkey: `${CERTS_DIR}/${domain}/privkey.pem` };
+}
+
+// ---------------------------------------------------------------------------------------------
+// host-meta (XEP-0156)
+// ---------------------------------------------------------------------------------------------
+
+interface HostMetaLink {
+  readonly rel: string;
+  readonly href: string;
+}
+
+function hostMetaLinks(spec: ResolvedSpec, domain: string): HostMetaLink[] {
+  const links: HostMetaLink[] = [];
+  if (spec.web.bosh) links.push({ rel: 'urn:xmpp:alt-connections:xbosh', href: `https://${domain}${BOSH_PATH}` });
+  if (spec.web.websocket) links.push({ rel: 'urn:xmpp:alt-connections:websocket', href: `wss://${domain}${WEBSOCKET_PATH}` });
+  return links;
+}
+
+function xmlAttr(value: string): string {
+  return value.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+}
+
+/**
+ * The XRD and JSON host-meta documents for `domain`, announcing the enabled web transports.
+ * With neither transport on, both documents are valid and list nothing.
+ */
+export function renderHostMeta(spec: ResolvedSpec, domain: string): { xml: string; json: string } {
+  const links = hostMetaLinks(spec, domain);
+  const xml = [
+    '<?xml version="1.0" encoding="UTF-8"?>',
+    '<XRD xmlns="http://docs.oasis-open.org/ns/xri/xrd-1.0">',
+    ...links.map((l) => `  <Link rel="${xmlAttr(l.rel)}" href="${xmlAttr(l.href)}"/>`),
+    '</XRD>',
+    '',
+  ].join('\n');
+  const json = `${JSON.stringify({ links: links.map((l) => ({ rel: l.rel, href: l.href })) }, null, 2)}\n`;
+  return { xml, json };
+}
+
+// ---------------------------------------------------------------------------------------------
+// The site
+// ---------------------------------------------------------------------------------------------
+
+/** Every name nginx answers for: each domain, its components and, with calls, the TURN host. */
+export function nginxServerNames(spec: ResolvedSpec): string[] {
+  return spec.domains.flatMap((d) => certificateNames(spec, d));
+}
+
+/**
+ * nginx keeps exact server names in a hash of one-cache-line buckets (64 bytes on x86-64). A name
+ * longer than 46 characters does not fit one, and nginx refuses to start ("could not build
+ * server_names_hash"); past about a hundred names it warns that it "could not build optimal
+ * server_names_hash". The simulation below follows ngx_hash_init() so that the site sets the two
+ * sizes exactly when nginx's defaults would fail, and keeps the common case free of them.
+ */
+const POINTER_BYTES = 8;
+const DEFAULT_NAMES_BUCKET = 64;
+const DEFAULT_NAMES_MAX = 512;
+const MAX_NAMES_BUCKET = 512;
+
+function hashEntryBytes(name: string): number {
+  return POINTER_BYTES + Math.ceil((name.length + 2) / POINTER_BYTES) * POINTER_BYTES;
+}
+
+/** ngx_hash_key_lc() on a 64-bit build, split into 32-bit halves so `% size` stays in Number range. */
+function nginxHashKey(name: string): { readonly hi: number; readonly lo: number } {
+  let key = 0n;
+  for (const byte of Buffer.from(name.toLowerCase(), 'latin1')) key = (key * 31n + BigInt(byte)) & 0xffffffffffffffffn;
+  return { hi: Number(key >> 32n), lo: Number(key & 0xffffffffn) };
+}
+
+/** Whether ngx_hash_init() finds a table for `names` with these sizes, without warning. */
+export function serverNamesHashFits(names: readonly string[], bucketSize: number, maxSize: number): boolean {
+  const sizes = names.map(hashEntryBytes);
+  if (sizes.some((s) => bucketSize < s + POINTER_BYTES)) return false;
+  const room = bucketSize - POINTER_BYTES;
+  let start = Math.floor(names.length / Math.floor(room / (2 * POINTER_BYTES))) || 1;
+  if (maxSize > 10000 && names.length > 0 && maxSize / names.length < 100) start = maxSize - 1000;
+  const keys = names.map(nginxHashKey);
+  for (let size = start; size <= maxSize; size++) {
+    const high = 2 ** 32 % size;
+    const used = new Uint32Array(size);
+    const fits = keys.every((k, i) => {
+      const slot = (((k.hi % size) * high) % size + (k.lo % size)) % size;
+      used[slot] += sizes[i];
+      return used[slot] <= room;
+    });
+    if (fits) return true;
+  }
+  return false;
+}
+
+/** http-level sizing for the server names hash, empty when nginx's defaults suffice. */
+export function serverNamesHashSizing(names: readonly string[]): NginxNode[] {
+  if (names.length === 0 || serverNamesHashFits(names, DEFAULT_NAMES_BUCKET, DEFAULT_NAMES_MAX)) return [];
+  // nginx's advice: a bucket large enough for the longest name, then a larger table before larger buckets.
+  let bucket = DEFAULT_NAMES_BUCKET;
+  while (bucket < Math.max(...names.map(hashEntryBytes)) + POINTER_BYTES) bucket *= 2;
+  for (; bucket <= MAX_NAMES_BUCKET; bucket *= 2) {
+    for (let max = DEFAULT_NAMES_MAX; max <= 64 * DEFAULT_NAMES_MAX; max *= 2) {
+      if (serverNamesHashFits(names, bucket, max)) {
+        return [
+          ...(bucket !== DEFAULT_NAMES_BUCKET ? [directive('server_names_hash_bucket_size', bucket)] : []),
+          ...(max !== DEFAULT_NAMES_MAX ? [directive('server_names_hash_max_size', max)] : []),
+        ];
+      }
+    }
+  }
+  throw new Error(`no server_names_hash sizing found for ${names.length} names`);
+}
+
+function proxyHeaders(): NginxNode[] {
+  return [
+    directive('proxy_set_header', 'Host', '$host'),
+    directive('proxy_set_header', 'X-Forwarded-For', '$proxy_add_x_forwarded_for'),
+    // Prosody 0.12 treats requests from trusted_proxies (loopback) with this header as secure.
+    directive('proxy_set_header', 'X-Forwarded-Proto', '$scheme'),
+  ];
+}
+
+function hstsHeader(): NginxNode {
+  return directive('add_header', 'Strict-Transport-Security', quoted(HSTS_VALUE), 'always');
+}
+
+function hostMetaLocation(path: string, contentType: string, root: string): NginxNode {
+  return block('location', ['=', path], [
+    directive('root', root),
+    // An empty types map makes default_type apply even to "host-meta.json".
+    block('types', [], []),
+    directive('default_type', contentType),
+    // Browsers' XMPP clients fetch host-meta from other origins.
+    directive('add_header', 'Access-Control-Allow-Origin', '*', 'always'),
+    // A location with its own add_header no longer inherits the server's, so HSTS is repeated.
+    hstsHeader(),
+  ]);
+}
+
+function httpServer(spec: ResolvedSpec): NginxNode {
+  return block('server', [], [
+    comment('default_server: requests by bare IP or for unknown names get the redirect, never\nanother site. Debian\'s own default site must be gone (provisioning removes it), or nginx\nrefuses two default servers on port 80.'),
+    directive('listen', 80, 'default_server'),
+    directive('listen', '[::]:80', 'default_server'),
+    directive('server_name', ...nginxServerNames(spec)),
+    blank,
+    block('location', ['^~', ACME_CHALLENGE_PATH], [
+      directive('root', ACME_WEBROOT),
+      directive('default_type', 'text/plain'),
+      directive('try_files', '$uri', '=404'),
+    ]),
+    blank,
+    block('location', ['/'], [directive('return', 301, 'https://$host$request_uri')]),
+  ]);
+}
+
+function httpsServer(spec: ResolvedSpec, domain: ResolvedDomain): NginxNode {
+  const upstream = `http://127.0.0.1:${spec.ports.httpLoopback}`;
+  const cert = certificatePaths(domain.name);
+  // The primary domain answers TLS handshakes without (or with an unknown) SNI name.
+  const isDefault = domain.name === spec.primaryDomain;
+  const listenArgs = isDefault ? ['ssl', 'http2', 'default_server'] : ['ssl', 'http2'];
+  const children: NginxNode[] = [
+    directive('listen', 443, ...listenArgs),
+    directive('listen', '[::]:443', ...listenArgs),
+    directive('server_name', ...certificateNames(spec, domain)),
+    blank,
+    comment("Debian's nginx.conf sets ssl_protocols and ssl_prefer_server_ciphers in http {} already, so\nthe TLS settings live here, where they override instead of colliding. Every server block\nnames the same session cache with the same size, so they share one zone."),
+    directive('ssl_certificate', cert.fullchain),
+    directive('ssl_certificate_key', cert.privkey),
+    directive('ssl_protocols', ...TLS_PROTOCOLS),
+    directive('ssl_ciphers', TLS_CIPHERS),
+    directive('ssl_ecdh_curve', TLS_CURVES),
+    directive('ssl_prefer_server_ciphers', 'off'),
+    directive('ssl_session_timeout', '1d'),
+    directive('ssl_session_cache', 'shared:XmppConstructsTLS:10m'),
+    directive('ssl_session_tickets', 'off'),
+    comment("No OCSP stapling: Let's Encrypt no longer runs OCSP responders."),
+    hstsHeader(),
+    blank,
+    hostMetaLocation(HOST_META_PATH, 'application/xrd+xml', hostMetaRoot(domain.name)),
+    blank,
+    hostMetaLocation(HOST_META_JSON_PATH, 'application/json', hostMetaRoot(domain.name)),
+  ];
+  if (spec.web.bosh) {
+    children.push(
+      blank,
+      block('location', [BOSH_PATH], [
+        directive('proxy_pass', upstream),
+        ...proxyHeaders(),
+        // BOSH answers are held back by Prosody on purpose; nginx must pass them on at once.
+        directive('proxy_buffering', 'off'),
+        directive('tcp_nodelay', 'on'),
+        directive('proxy_read_timeout', BOSH_READ_TIMEOUT),
+      ]),
+    );
+  }
+  if (spec.web.websocket) {
+    children.push(
+      blank,
+      block('location', [WEBSOCKET_PATH], [
+        directive('proxy_pass', upstream),
+        directive('proxy_http_version', '1.1'),
+        ...proxyHeaders(),
+        directive('proxy_set_header', 'Upgrade', '$http_upgrade'),
+        directive('proxy_set_header', 'Connection', quoted('upgrade')),
+        directive('proxy_buffering', 'off'),
+        directive('tcp_nodelay', 'on'),
+        directive('proxy_read_timeout', WEBSOCKET_READ_TIMEOUT),
+        directive('proxy_send_timeout', WEBSOCKET_READ_TIMEOUT),
+      ]),
+    );
+  }
+  if (spec.fileShare.enabled) {
+    children.push(
+      blank,
+      block('location', [FILE_SHARE_PATH], [
+        directive('proxy_pass', upstream),
+        // Without HTTP/1.1 towards Prosody, nginx buffers chunked uploads whatever
+        // proxy_request_buffering says.
+        directive('proxy_http_version', '1.1'),
+        ...proxyHeaders(),
+        // Uploads are raw PUT bodies, so the limit in bytes is exactly Prosody's own.
+        directive('client_max_body_size', spec.fileShare.fileSizeLimitBytes),
+        // Stream uploads and downloads instead of spooling them to nginx's disk first.
+        directive('proxy_request_buffering', 'off'),
+        directive('proxy_buffering', 'off'),
+      ]),
+    );
+  }
+  children.push(
+    blank,
+    comment('There is no website; nothing else of Prosody\'s HTTP service is exposed.'),
+    block('location', ['/'], [directive('return', 404)]),
+  );
+  return block('server', [], children);
+}
+
+/** The content of NGINX_SITE, which Debian's nginx.conf includes inside http {}. */
+export function renderNginxSite(spec: ResolvedSpec): string {
+  const nodes: NginxNode[] = [
+    comment(`Rendered by xmpp-constructs from the service spec; edits are lost on the next deployment.\nIncluded by Debian's nginx.conf inside http {}.`),
+    blank,
+  ];
+  const sizing = serverNamesHashSizing(nginxServerNames(spec));
+  if (sizing.length > 0) nodes.push(...sizing, blank);
+  nodes.push(comment("Port 80 exists for Let's Encrypt's HTTP-01 challenge; everything else moves to HTTPS."), httpServer(spec));
+  for (const domain of spec.domains) {
+    nodes.push(blank, comment(`${domain.name}: host-meta and the XMPP web transports.`), httpsServer(spec, domain));
+  }
+  return renderNginxConfig(nodes);
+}
+
+/** Every nginx-related file as `{ path on the host: content }`: the site and each domain's host-meta pair. */
+export function renderNginxFiles(spec: ResolvedSpec): Record<string, string> {
+  const files: Record<string, string> = { [NGINX_SITE]: renderNginxSite(spec) };
+  for (const domain of spec.domains) {
+    const paths = hostMetaPaths(domain.name);
+    const docs = renderHostMeta(spec, domain.name);
+    files[paths.xml] = docs.xml;
+    files[paths.json] = docs.json;
+  }
+  return files;
+}
