@@ -1,0 +1,635 @@
+/**
+ * coturn's configuration: pure rendering checks, then the rendered turnserver.conf run by the real
+ * coturn 4.6.1 with real TURN clients.
+ *
+ * The daemon runs in a private network namespace whose loopback interface carries two ordinary
+ * global unicast addresses standing in for the droplet's public ones (the documentation blocks
+ * cannot serve: they are on the deny list). Nothing leaves the namespace, so a peer that ought to be
+ * denied but is not would get a "network unreachable", never a packet.
+ */
+import { ChildProcess, spawn, spawnSync } from 'child_process';
+import { createHmac, randomBytes } from 'crypto';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import * as ipaddr from 'ipaddr.js';
+import { TURN_ADDRESSES_ENV, TURN_CERT_DIR, TURN_CONFIG, TURN_SYSTEMD_DROPIN, TURN_USERDB } from '../../lib/core/paths';
+import { ResolvedSpec } from '../../lib/core/spec';
+import {
+  cidrToRange,
+  DENIED_PEER_CIDRS,
+  renderTurnConfig,
+  renderTurnFiles,
+  renderTurnSystemdDropin,
+  TURN_CIPHER_LIST,
+  turnAddressArgs,
+  turnRealm,
+} from '../../lib/core/turn';
+import { resolveSpec } from '../../lib/core/validate';
+import { closedSpec, minimalSpec, representativeSpecs } from '../support/specs';
+
+const resolved: readonly [string, ResolvedSpec][] = representativeSpecs.map(([name, spec]) => [name, resolveSpec(spec)]);
+const withCalls = resolved.filter(([, spec]) => spec.calls.enabled);
+
+/** `[key, value]` for every option line of a turnserver.conf. */
+function options(conf: string): [string, string | undefined][] {
+  return conf
+    .split('\n')
+    .filter((line) => line !== '' && !line.startsWith('#'))
+    .map((line) => {
+      const eq = line.indexOf('=');
+      return eq < 0 ? [line, undefined] : [line.slice(0, eq), line.slice(eq + 1)];
+    });
+}
+
+function values(conf: string, key: string): (string | undefined)[] {
+  return options(conf).filter(([k]) => k === key).map(([, v]) => v);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Pure rendering
+// ---------------------------------------------------------------------------------------------
+
+describe('cidrToRange', () => {
+  describe.each([
+    ['10.0.0.0/8', '10.0.0.0-10.255.255.255'],
+    ['100.64.0.0/10', '100.64.0.0-100.127.255.255'],
+    ['172.16.0.0/12', '172.16.0.0-172.31.255.255'],
+    ['198.18.0.0/15', '198.18.0.0-198.19.255.255'],
+    ['192.0.2.0/24', '192.0.2.0-192.0.2.255'],
+    ['203.0.113.7/32', '203.0.113.7-203.0.113.7'],
+    ['0.0.0.0/0', '0.0.0.0-255.255.255.255'],
+    ['224.0.0.0/3', '224.0.0.0-255.255.255.255'],
+    ['::1/128', '::1-::1'],
+    ['::ffff:0:0/96', '::ffff:0.0.0.0-::ffff:255.255.255.255'],
+    ['::ffff:10.0.0.0/104', '::ffff:10.0.0.0-::ffff:10.255.255.255'],
+    ['64:ff9b::/96', '64:ff9b::-64:ff9b::ffff:ffff'],
+    ['100::/64', '100::-100::ffff:ffff:ffff:ffff'],
+    ['2001:DB8::/32', '2001:db8::-2001:db8:ffff:ffff:ffff:ffff:ffff:ffff'],
+    ['fc00::/7', 'fc00::-fdff:ffff:ffff:ffff:ffff:ffff:ffff:ffff'],
+    ['fe80::/10', 'fe80::-febf:ffff:ffff:ffff:ffff:ffff:ffff:ffff'],
+    ['ff00::/8', 'ff00::-ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff'],
+  ])('GIVEN %s', (cidr, range) => {
+    it(`THEN it is the range ${range}`, () => {
+      expect(cidrToRange(cidr)).toBe(range);
+    });
+  });
+
+  describe.each([
+    ['10.0.0.1/8', /host bits/],
+    ['fe80::1/10', /host bits/],
+    ['10.0.0.0', /not an IPv4/],
+    ['10/8', /not an IPv4/],
+    ['10.0.0.0/33', /not an IPv4/],
+    ['fe80::/129', /not an IPv4/],
+    ['fe80::%eth0/64', /not an IPv4/],
+    ['example.net/24', /not an IPv4/],
+    ['', /not an IPv4/],
+  ])('fails when the block is %j', (cidr, message) => {
+    it('THEN it throws, naming the block', () => {
+      expect(() => cidrToRange(cidr)).toThrow(message);
+    });
+  });
+});
+
+describe('DENIED_PEER_CIDRS', () => {
+  const blocks = DENIED_PEER_CIDRS.map((d) => d.cidr);
+
+  it.each([
+    '0.0.0.0/8', '10.0.0.0/8', '100.64.0.0/10', '127.0.0.0/8', '169.254.0.0/16', '172.16.0.0/12', '192.0.0.0/24',
+    '192.0.2.0/24', '192.88.99.0/24', '192.168.0.0/16', '198.18.0.0/15', '198.51.100.0/24', '203.0.113.0/24',
+    '224.0.0.0/4', '240.0.0.0/4', '::1/128', '::ffff:0:0/96', '64:ff9b::/96', '100::/64', '2001:db8::/32',
+    'fc00::/7', 'fe80::/10', 'ff00::/8',
+  ])('denies %s', (cidr) => {
+    expect(blocks).toContain(cidr);
+  });
+
+  it('says why for every entry, and names each block once', () => {
+    for (const entry of DENIED_PEER_CIDRS) expect(entry.why.length).toBeGreaterThan(5);
+    expect(new Set(blocks).size).toBe(blocks.length);
+  });
+
+  it('has no range bound at the unspecified address :: (coturn 4.6.1 reads it as "unbounded" and denies everything)', () => {
+    for (const cidr of blocks) {
+      const bounds = cidrToRange(cidr).split('-').map((a) => ipaddr.parse(a));
+      for (const bound of bounds) {
+        expect(bound.kind() === 'ipv6' && bound.toNormalizedString() === '0:0:0:0:0:0:0:0').toBe(false);
+      }
+    }
+  });
+});
+
+describe('turnAddressArgs', () => {
+  it('GIVEN only IPv4 THEN coturn listens and relays on it', () => {
+    expect(turnAddressArgs('203.0.113.5')).toBe('--listening-ip=203.0.113.5 --relay-ip=203.0.113.5');
+  });
+
+  it('GIVEN IPv4 and IPv6 THEN both are listening and relay addresses, IPv6 in RFC 5952 form', () => {
+    expect(turnAddressArgs('203.0.113.5', '2001:DB8:0:0::10')).toBe(
+      '--listening-ip=203.0.113.5 --relay-ip=203.0.113.5 --listening-ip=2001:db8::10 --relay-ip=2001:db8::10',
+    );
+  });
+
+  it('GIVEN an empty IPv6 (no AAAA on the droplet) THEN only IPv4 is used', () => {
+    expect(turnAddressArgs('203.0.113.5', '')).toBe('--listening-ip=203.0.113.5 --relay-ip=203.0.113.5');
+  });
+
+  it.each([['203.0.113'], ['2001:db8::1'], ['203.0.113.5 --cli'], ['']])('fails when the IPv4 address is %j', (v4) => {
+    expect(() => turnAddressArgs(v4)).toThrow(/not an IPv4 address/);
+  });
+
+  it.each([['203.0.113.5'], ['fe80::1%eth0'], ['2001:db8::1 --cli']])('fails when the IPv6 address is %j', (v6) => {
+    expect(() => turnAddressArgs('203.0.113.5', v6)).toThrow(/not an IPv6 address/);
+  });
+});
+
+describe.each(withCalls)('renderTurnConfig(%s)', (_name, spec) => {
+  const conf = renderTurnConfig(spec);
+
+  it('is deterministic and ends with a newline', () => {
+    expect(renderTurnConfig(spec)).toBe(conf);
+    expect(conf.endsWith('\n')).toBe(true);
+    expect(conf).not.toMatch(/\r|\t| $/m);
+  });
+
+  it('listens on the spec ports and relays on exactly its port range', () => {
+    expect(values(conf, 'listening-port')).toEqual([String(spec.calls.port)]);
+    expect(values(conf, 'tls-listening-port')).toEqual([String(spec.calls.tlsPort)]);
+    expect(values(conf, 'min-port')).toEqual([String(spec.calls.relayPortMin)]);
+    expect(values(conf, 'max-port')).toEqual([String(spec.calls.relayPortMax)]);
+  });
+
+  it('authenticates with TURN REST credentials whose secret is in the userdb, under the TURN host name as realm', () => {
+    expect(values(conf, 'use-auth-secret')).toEqual([undefined]);
+    expect(values(conf, 'userdb')).toEqual([TURN_USERDB]);
+    expect(values(conf, 'realm')).toEqual([spec.calls.host]);
+    expect(turnRealm(spec)).toBe(spec.calls.host);
+    expect(values(conf, 'server-name')).toEqual([spec.calls.host]);
+    expect(conf).not.toMatch(/static-auth-secret|lt-cred-mech|^user=|no-auth/m);
+  });
+
+  it('carries no address: the drop-in passes the droplet\'s own, and there is no external-ip', () => {
+    expect(conf).not.toMatch(/^(listening-ip|relay-ip|external-ip|listening-device|alternate-server)=/m);
+  });
+
+  it('uses the copied certificate, TLS 1.2+ and ECDHE AEAD suites only', () => {
+    expect(values(conf, 'cert')).toEqual([`${TURN_CERT_DIR}/fullchain.pem`]);
+    expect(values(conf, 'pkey')).toEqual([`${TURN_CERT_DIR}/privkey.pem`]);
+    expect(values(conf, 'cipher-list')).toEqual([`"${TURN_CIPHER_LIST}"`]);
+    for (const suite of TURN_CIPHER_LIST.split(':')) expect(suite).toMatch(/^ECDHE-(ECDSA|RSA)-(AES(128|256)-GCM-SHA(256|384)|CHACHA20-POLY1305)$/);
+    expect(values(conf, 'no-tlsv1')).toEqual([undefined]);
+    expect(values(conf, 'no-tlsv1_1')).toEqual([undefined]);
+  });
+
+  it('denies every block of DENIED_PEER_CIDRS, as a range coturn can read', () => {
+    const denied = values(conf, 'denied-peer-ip');
+    expect(denied).toEqual(DENIED_PEER_CIDRS.map((d) => cidrToRange(d.cidr)));
+    for (const range of denied) {
+      expect(range).not.toContain('/');
+      expect(range).toMatch(/^[0-9a-f.:]+-[0-9a-f.:]+$/);
+    }
+    expect(conf).not.toMatch(/^allowed-peer-ip|^allow-loopback-peers/m);
+  });
+
+  it('sets the hardening and quota options', () => {
+    for (const flag of ['no-tcp-relay', 'no-multicast-peers', 'no-cli', 'fingerprint', 'no-software-attribute', 'no-rfc5780', 'no-stun-backward-compatibility', 'response-origin-only-with-rfc5780', 'simple-log']) {
+      expect(values(conf, flag)).toEqual([undefined]);
+    }
+    expect(values(conf, 'user-quota')).toEqual([String(spec.calls.userQuota)]);
+    expect(values(conf, 'total-quota')).toEqual([String(spec.calls.totalQuota)]);
+    expect(values(conf, 'stale-nonce')).toEqual(['600']);
+    expect(values(conf, 'log-file')).toEqual(['stdout']);
+    expect(conf).not.toMatch(/^(proc-user|proc-group|verbose|Verbose|cli-password|web-admin|prometheus|syslog)\b/m);
+  });
+
+  it('names every option at most once, except denied-peer-ip', () => {
+    const keys = options(conf).map(([k]) => k).filter((k) => k !== 'denied-peer-ip');
+    expect(new Set(keys).size).toBe(keys.length);
+  });
+
+  it('never contains a shared secret, even one the user supplied', () => {
+    const secret = 'Sup3rS3cretTurnValue-' + 'q'.repeat(24);
+    const withSecret = resolveSpec({ ...minimalSpec, calls: { sharedSecret: secret } });
+    expect(withSecret.calls.sharedSecret).toBe(secret);
+    for (const content of Object.values(renderTurnFiles(withSecret))) expect(content).not.toContain(secret);
+    expect(renderTurnConfig(withSecret)).toBe(renderTurnConfig(resolveSpec(minimalSpec)));
+  });
+});
+
+describe('renderTurnSystemdDropin', () => {
+  const dropin = renderTurnSystemdDropin();
+
+  it('replaces ExecStart with the address flags from the environment file, split into words', () => {
+    expect(dropin).toContain(`EnvironmentFile=${TURN_ADDRESSES_ENV}\n`);
+    expect(dropin).toMatch(/^ExecStart=\n/m);
+    expect(dropin).toContain(`ExecStart=/usr/bin/turnserver -c ${TURN_CONFIG} --pidfile= $TURN_ADDRESS_ARGS\n`);
+    expect(dropin.indexOf('ExecStart=\n')).toBeLessThan(dropin.indexOf('ExecStart=/usr/bin/turnserver'));
+    expect(dropin).not.toContain('${TURN_ADDRESS_ARGS}');
+    expect(dropin).toMatch(/^\[Service\]$/m);
+  });
+
+  it('does not override what Debian\'s unit gets right (user, notify type)', () => {
+    expect(dropin).not.toMatch(/^(User|Group|Type|AmbientCapabilities|CapabilityBoundingSet)=/m);
+  });
+});
+
+describe('renderTurnFiles', () => {
+  it('GIVEN calls are disabled THEN there are no coturn files', () => {
+    expect(renderTurnFiles(resolveSpec(closedSpec))).toEqual({});
+  });
+
+  it.each(withCalls)('GIVEN %s THEN it maps the config and the drop-in to their paths', (_name, spec) => {
+    expect(renderTurnFiles(spec)).toEqual({
+      [TURN_CONFIG]: renderTurnConfig(spec),
+      [TURN_SYSTEMD_DROPIN]: renderTurnSystemdDropin(),
+    });
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// Real systemd and coturn
+// ---------------------------------------------------------------------------------------------
+
+function installed(command: string): boolean {
+  return spawnSync('sh', ['-c', `command -v ${command}`], { stdio: 'ignore' }).status === 0;
+}
+
+const DEBIAN_UNIT = '/lib/systemd/system/coturn.service';
+const canVerifyUnits = installed('systemd-analyze') && fs.existsSync(DEBIAN_UNIT);
+if (!canVerifyUnits) {
+  console.warn('\n!!! systemd-analyze or Debian\'s coturn.service is missing: the drop-in is NOT checked by systemd !!!\n');
+}
+
+(canVerifyUnits ? describe : describe.skip)('the drop-in, as systemd 252 reads it over Debian\'s coturn.service', () => {
+  let root: string;
+
+  beforeAll(() => {
+    root = fs.mkdtempSync(path.join(os.tmpdir(), 'turn-unit-'));
+    fs.cpSync('/lib/systemd/system', path.join(root, 'lib/systemd/system'), { recursive: true, verbatimSymlinks: true });
+    const stub = path.join(root, 'usr/bin/turnserver');
+    fs.mkdirSync(path.dirname(stub), { recursive: true });
+    fs.writeFileSync(stub, '#!/bin/sh\n', { mode: 0o755 });
+    const env = path.join(root, TURN_ADDRESSES_ENV);
+    fs.mkdirSync(path.dirname(env), { recursive: true });
+    fs.writeFileSync(env, `TURN_ADDRESS_ARGS=${turnAddressArgs('203.0.113.5', '2001:db8::5')}\n`);
+  });
+
+  afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
+
+  function verify(dropin: string): { status: number | null; output: string } {
+    const file = path.join(root, TURN_SYSTEMD_DROPIN);
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    fs.writeFileSync(file, dropin);
+    const r = spawnSync('systemd-analyze', ['verify', `--root=${root}`, 'coturn.service'], { encoding: 'utf8', timeout: 20000 });
+    return { status: r.status, output: `${r.stdout}${r.stderr}` };
+  }
+
+  it('verifies without a complaint', () => {
+    const result = verify(renderTurnSystemdDropin());
+    expect(result.output).toBe('');
+    expect(result.status).toBe(0);
+  });
+
+  it('(control) refuses a drop-in that forgets to reset ExecStart', () => {
+    const result = verify(renderTurnSystemdDropin().replace('ExecStart=\n', ''));
+    expect(result.output).toMatch(/more than one ExecStart/);
+    expect(result.status).not.toBe(0);
+  });
+});
+
+const COTURN_TOOLS = ['turnserver', 'turnadmin', 'turnutils_uclient', 'turnutils_peer', 'turnutils_stunclient', 'openssl', 'unshare', 'nsenter', 'ip'];
+const missingTools = COTURN_TOOLS.filter((t) => !installed(t));
+const haveCoturn = installed('turnserver');
+if (!haveCoturn) {
+  console.warn('\n!!! turnserver (Debian package coturn) is not installed: the real coturn tests are SKIPPED !!!\n');
+}
+
+/** Stand-ins for the droplet's public addresses; only ever configured inside the private namespace. */
+const DROPLET_V4 = '11.0.0.10';
+const DROPLET_V6 = '2600::10';
+/** turnutils_peer's echo port (uclient's default peer port), outside every relay range. */
+const PEER_PORT = 3480;
+
+const isRoot = process.getuid?.() === 0;
+/** A new network namespace; without root, inside a user namespace that maps us to root. */
+const NEW_NETNS = isRoot ? ['unshare', '--net', '--'] : ['unshare', '--user', '--map-root-user', '--net', '--'];
+function inNetnsOf(pid: number): string[] {
+  return isRoot ? ['nsenter', `--target=${pid}`, '--net', '--'] : ['nsenter', `--target=${pid}`, '--user', '--net', '--preserve-credentials', '--'];
+}
+
+interface RunResult {
+  readonly code: number | null;
+  readonly output: string;
+}
+
+/** Runs a command to completion with a hard time limit; stdout and stderr together. */
+function run(argv: readonly string[], timeoutMs = 10000): Promise<RunResult> {
+  return new Promise((resolve) => {
+    const child = spawn(argv[0], argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (d) => (output += d));
+    child.stderr.on('data', (d) => (output += d));
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, output });
+    });
+  });
+}
+
+function runSync(argv: readonly string[], cwd: string): { pid: number; status: number | null; output: string } {
+  const r = spawnSync(argv[0], argv.slice(1), { cwd, encoding: 'utf8', timeout: 10000 });
+  return { pid: r.pid, status: r.status, output: `${r.stdout}${r.stderr}` };
+}
+
+/** turnadmin always writes `turn_<pid>_<date>.log` (to /var/log when it can); remove ours. */
+function removeTurnadminLog(pid: number): void {
+  for (const dir of ['/var/log/turnserver', '/var/log', '/var/tmp', '/tmp']) {
+    let names: string[] = [];
+    try {
+      names = fs.readdirSync(dir);
+    } catch {
+      continue;
+    }
+    for (const name of names) if (name.startsWith(`turn_${pid}_`)) fs.rmSync(path.join(dir, name), { force: true });
+  }
+}
+
+function turnadmin(args: readonly string[], cwd: string): string {
+  const r = runSync(['turnadmin', ...args], cwd);
+  removeTurnadminLog(r.pid);
+  if (r.status !== 0) throw new Error(`turnadmin ${args.join(' ')} failed (${r.status}): ${r.output}`);
+  return r.output;
+}
+
+/** What Prosody's mod_external_services mints: base64(HMAC-SHA1(secret, username)). */
+function restPassword(secret: string, username: string): string {
+  return createHmac('sha1', secret).update(username).digest('base64');
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** The harness copy: only the absolute paths of files the test provides are changed. */
+function harnessConfig(rendered: string, dir: string): string {
+  const replacements: [RegExp, string][] = [
+    [/^cert=.*$/m, `cert=${dir}/cert.pem`],
+    [/^pkey=.*$/m, `pkey=${dir}/key.pem`],
+    [/^userdb=.*$/m, `userdb=${dir}/turndb`],
+  ];
+  let conf = rendered;
+  for (const [pattern, line] of replacements) {
+    expect(conf.match(new RegExp(pattern.source, 'gm'))).toHaveLength(1);
+    conf = conf.replace(pattern, line);
+  }
+  return conf;
+}
+
+/** A peer address inside a block: its second address (its only one for a single-address block). */
+function sampleInside(cidr: string): string {
+  const [first, last] = cidrToRange(cidr).split('-');
+  const bytes = ipaddr.parse(first).toByteArray();
+  if (first !== last) bytes[bytes.length - 1] += 1;
+  const addr = ipaddr.fromByteArray(bytes);
+  return addr.kind() === 'ipv6' && (addr as ipaddr.IPv6).isIPv4MappedAddress()
+    ? `::ffff:${(addr as ipaddr.IPv6).toIPv4Address().toString()}`
+    : addr.toString();
+}
+
+/**
+ * Peers refused before denied-peer-ip is consulted: by `no-multicast-peers` (coturn counts all of
+ * 224.0.0.0 and above, and ff00::/8) and by coturn itself (0.0.0.0/8 and ::, always).
+ */
+function refusedByCoturnItself(peer: string): boolean {
+  const bytes = ipaddr.parse(peer).toByteArray();
+  return bytes.length === 4 ? bytes[0] === 0 || bytes[0] > 223 : bytes[0] === 0xff || bytes.every((b) => b === 0);
+}
+
+(haveCoturn ? describe : describe.skip).each(withCalls)('coturn 4.6.1 running the rendered turnserver.conf (%s)', (_name, spec) => {
+  const realm = turnRealm(spec);
+  const ipv6 = spec.droplet.ipv6;
+  const secret = randomBytes(32).toString('hex');
+  let dir: string;
+  let logFile: string;
+  let daemon: ChildProcess | undefined;
+  let peer: ChildProcess | undefined;
+  let startupLog = '';
+  let caseNumber = 0;
+
+  const log = (): string => fs.readFileSync(logFile, 'utf8');
+  const pid = (): number => {
+    if (!daemon?.pid) throw new Error('turnserver is not running');
+    return daemon.pid;
+  };
+
+  /** A fresh username per client run: allocations of failed runs linger and count against user-quota. */
+  function credentials(opts: { expiresInSeconds?: number; wrongPassword?: boolean; plain?: boolean } = {}): { user: string; password: string } {
+    const expiry = Math.floor(Date.now() / 1000) + (opts.expiresInSeconds ?? spec.calls.credentialTtlSeconds);
+    const user = opts.plain ? String(expiry) : `${expiry}:case${++caseNumber}`;
+    const password = restPassword(opts.wrongPassword ? `${secret}x` : secret, user);
+    return { user, password };
+  }
+
+  function uclient(opts: { user: string; password: string; peer: string; family: 4 | 6; tcp?: boolean; messages?: number }): Promise<RunResult> {
+    const server = opts.family === 6 ? DROPLET_V6 : DROPLET_V4;
+    return run([
+      ...inNetnsOf(pid()),
+      'turnutils_uclient', '-v', '-c',
+      ...(opts.family === 6 ? ['-x'] : []),
+      ...(opts.tcp ? ['-t'] : []),
+      '-n', String(opts.messages ?? 1),
+      '-u', opts.user, '-w', opts.password,
+      '-e', opts.peer, '-r', String(PEER_PORT),
+      '-p', String(spec.calls.port),
+      server,
+    ]);
+  }
+
+  /** The log from character `from` on, once `pattern` appears in it (or after `timeoutMs`). */
+  async function waitForLog(pattern: RegExp, from = 0, timeoutMs = 2000): Promise<string> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const text = log().slice(from);
+      if (pattern.test(text) || Date.now() > deadline) return text;
+      await sleep(50);
+    }
+  }
+
+  function expectAllocated(result: RunResult, family: 4 | 6): void {
+    const relay = /IPv[46]\. Received relay addr: (\S+)/.exec(result.output);
+    expect(relay).not.toBeNull();
+    const address = relay![1];
+    const colon = address.lastIndexOf(':');
+    expect(ipaddr.parse(address.slice(0, colon)).toString()).toBe(ipaddr.parse(family === 6 ? DROPLET_V6 : DROPLET_V4).toString());
+    const port = Number(address.slice(colon + 1));
+    expect(port).toBeGreaterThanOrEqual(spec.calls.relayPortMin);
+    expect(port).toBeLessThanOrEqual(spec.calls.relayPortMax);
+  }
+
+  beforeAll(async () => {
+    if (missingTools.length > 0) throw new Error(`the coturn test needs ${missingTools.join(', ')}`);
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'turn-daemon-'));
+    logFile = path.join(dir, 'turnserver.log');
+
+    const cert = runSync(['openssl', 'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-days', '2',
+      '-subj', `/CN=${spec.calls.host}`, '-keyout', path.join(dir, 'key.pem'), '-out', path.join(dir, 'cert.pem')], dir);
+    if (cert.status !== 0) throw new Error(`openssl req failed: ${cert.output}`);
+
+    // What the provisioning script does with the secret from the volume.
+    turnadmin(['--set-secret', secret, '--realm', realm, '--db', path.join(dir, 'turndb')], dir);
+
+    const conf = path.join(dir, 'turnserver.conf');
+    fs.writeFileSync(conf, harnessConfig(renderTurnConfig(spec), dir));
+
+    // Split like systemd splits $TURN_ADDRESS_ARGS.
+    const addressArgs = turnAddressArgs(DROPLET_V4, ipv6 ? DROPLET_V6 : undefined).split(/\s+/);
+    const setup = ['ip link set lo up', `ip addr add ${DROPLET_V4}/32 dev lo`, ...(ipv6 ? [`ip -6 addr add ${DROPLET_V6}/128 dev lo nodad`] : [])];
+    const out = fs.openSync(logFile, 'a');
+    daemon = spawn(
+      NEW_NETNS[0],
+      [...NEW_NETNS.slice(1), 'sh', '-c', `${setup.join(' && ')} && exec "$@"`, 'sh',
+        // Harness-only flags: loopback peers allowed so that our deny list, not coturn's built-in
+        // loopback check, must refuse 127.0.0.1 and ::1; -v logs which range refused a peer.
+        'turnserver', '-c', conf, ...addressArgs, `--pidfile=${dir}/turnserver.pid`, '--allow-loopback-peers', '-v'],
+      { stdio: ['ignore', out, out] },
+    );
+    fs.closeSync(out);
+    let exited = false;
+    daemon.on('exit', () => (exited = true));
+
+    const deadline = Date.now() + 10000;
+    for (;;) {
+      if (exited) throw new Error(`turnserver exited during startup:\n${log()}`);
+      if (Date.now() > deadline) throw new Error(`turnserver did not answer STUN within 10 s:\n${log()}`);
+      const stun = await run([...inNetnsOf(pid()), 'turnutils_stunclient', '-p', String(spec.calls.port), DROPLET_V4], 2000);
+      if (stun.code === 0 && /reflexive addr/.test(stun.output)) break;
+      await sleep(100);
+    }
+    startupLog = log();
+
+    peer = spawn(inNetnsOf(pid())[0], [...inNetnsOf(pid()).slice(1), 'turnutils_peer', '-L', DROPLET_V4, ...(ipv6 ? ['-L', DROPLET_V6] : []), '-p', String(PEER_PORT)], {
+      stdio: 'ignore',
+    });
+    await sleep(200);
+  }, 30000);
+
+  afterAll(async () => {
+    for (const child of [peer, daemon]) {
+      if (!child?.pid || child.exitCode !== null || child.signalCode !== null) continue;
+      const gone = new Promise((resolve) => child.once('exit', resolve));
+      process.kill(child.pid, 'SIGTERM');
+      const timer = setTimeout(() => child.pid && child.exitCode === null && process.kill(child.pid, 'SIGKILL'), 3000);
+      await gone;
+      clearTimeout(timer);
+    }
+    if (dir) fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('starts without a word about the configuration', () => {
+    const problems = startupLog
+      .split('\n')
+      .filter((line) => /Bad configuration format|Wrong address format|error resolving|CONFIG ERROR|\bERROR\b|cannot|Cannot|CONFIG WARNING/.test(line))
+      // Harness-only flag, see beforeAll.
+      .filter((line) => !/CONFIG WARNING: allow_loopback_peers/.test(line));
+    expect(problems).toEqual([]);
+    expect(startupLog).toContain(`Default realm: ${realm}`);
+    expect(startupLog).toContain(`SQLite DB connection success: ${dir}/turndb`);
+    expect(startupLog).toContain(`TLS cipher suite: ${TURN_CIPHER_LIST}\n`);
+    for (const address of ipv6 ? [DROPLET_V4, DROPLET_V6] : [DROPLET_V4]) {
+      expect(startupLog).toContain(`Relay address to use: ${address}\n`);
+      for (const port of [spec.calls.port, spec.calls.tlsPort]) {
+        expect(startupLog).toContain(`DTLS/UDP listener opened on: ${address}:${port}\n`);
+        expect(startupLog).toContain(`TLS/TCP listener opened on : ${address}:${port}\n`);
+      }
+    }
+  });
+
+  it('reads every denied range', () => {
+    for (const { cidr } of DENIED_PEER_CIDRS) expect(startupLog).toContain(`Black listing: ${cidrToRange(cidr)}\n`);
+  });
+
+  it('holds the secret only in the userdb, for the configured realm', () => {
+    expect(fs.readFileSync(path.join(dir, 'turnserver.conf'), 'utf8')).not.toContain(secret);
+    expect(turnadmin(['--show-secret', '--realm', realm, '--db', path.join(dir, 'turndb')], dir)).toContain(`${secret}[${realm}]`);
+  });
+
+  it('allocates for a Prosody-style credential and relays to public peers over UDP and TCP, IPv4 and IPv6', async () => {
+    const cases: { family: 4 | 6; tcp: boolean; creds: { user: string; password: string } }[] = [
+      { family: 4, tcp: false, creds: credentials({ plain: true }) },
+      { family: 4, tcp: true, creds: credentials() },
+      ...(ipv6 ? [{ family: 6 as const, tcp: false, creds: credentials() }] : []),
+    ];
+    const results = await Promise.all(
+      cases.map((c) => uclient({ ...c.creds, family: c.family, tcp: c.tcp, peer: c.family === 6 ? DROPLET_V6 : DROPLET_V4, messages: 3 })),
+    );
+    results.forEach((result, i) => {
+      expect({ case: cases[i], code: result.code }).toEqual({ case: cases[i], code: 0 });
+      expectAllocated(result, cases[i].family);
+      expect(result.output).toContain('tot_send_msgs=3, tot_recv_msgs=3');
+      expect(result.output).toMatch(/Total lost packets 0 /);
+    });
+  });
+
+  it('serves TLS 1.2 with an ECDHE AEAD suite on the TLS port, and refuses CBC suites', async () => {
+    const connect = (extra: string[]): Promise<RunResult> =>
+      run([...inNetnsOf(pid()), 'openssl', 's_client', '-connect', `${DROPLET_V4}:${spec.calls.tlsPort}`, '-servername', spec.calls.host, '-tls1_2', '-brief', ...extra], 5000);
+    const [good, cbc] = await Promise.all([connect([]), connect(['-cipher', 'ECDHE-ECDSA-AES256-SHA384'])]);
+    expect(good.output).toContain('Protocol version: TLSv1.2');
+    const suite = /Ciphersuite: (\S+)/.exec(good.output);
+    expect(TURN_CIPHER_LIST.split(':')).toContain(suite?.[1]);
+    expect(cbc.output).not.toContain('CONNECTION ESTABLISHED');
+    expect(cbc.output).toMatch(/alert handshake failure/);
+  });
+
+  it('refuses a wrong password and an expired credential with 401', async () => {
+    const wrong = credentials({ wrongPassword: true });
+    const expired = credentials({ expiresInSeconds: -60 });
+    const results = await Promise.all([wrong, expired].map((c) => uclient({ ...c, family: 4, peer: DROPLET_V4 })));
+    for (const [i, c] of [wrong, expired].entries()) {
+      expect(results[i].code).not.toBe(0);
+      expect(results[i].output).toContain('Cannot complete Allocation');
+      expect(results[i].output).not.toContain('Received relay addr');
+      const text = await waitForLog(new RegExp(`user <${c.user}>: incoming packet message processed, error 401: Unauthorized`));
+      expect(text).toContain(`user <${c.user}>: incoming packet message processed, error 401: Unauthorized`);
+    }
+  });
+
+  const deniedCases: { peer: string; range?: string }[] = [
+    ...DENIED_PEER_CIDRS.map(({ cidr }) => {
+      const peerAddress = sampleInside(cidr);
+      return { peer: peerAddress, range: refusedByCoturnItself(peerAddress) ? undefined : cidrToRange(cidr) };
+    }),
+    { peer: '127.0.0.1', range: cidrToRange('127.0.0.0/8') },
+    { peer: '169.254.169.254', range: cidrToRange('169.254.0.0/16') },
+    { peer: '::ffff:169.254.169.254', range: cidrToRange('::ffff:0:0/96') },
+    { peer: '64:ff9b::a9fe:a9fe', range: cidrToRange('64:ff9b::/96') },
+    { peer: '0.0.0.0' },
+    { peer: '::' },
+  ].filter(({ peer: p }) => ipv6 || ipaddr.parse(p).kind() === 'ipv4');
+
+  it.each(deniedCases)('allocates but refuses the peer $peer with 403 Forbidden IP', async ({ peer: peerAddress, range }) => {
+    const family = ipaddr.parse(peerAddress).kind() === 'ipv6' ? 6 : 4;
+    const logBefore = log().length;
+    const result = await uclient({ ...credentials(), family, peer: peerAddress });
+    expect(result.code).not.toBe(0);
+    expectAllocated(result, family);
+    expect(result.output).toContain('error 403 (Forbidden IP)');
+    expect(result.output).not.toContain('tot_recv_msgs=1');
+    if (range) {
+      const line = new RegExp(`A peer IP (\\S+) denied in the range: ${range.replace(/[.]/g, '\\.')}\\n`);
+      const match = line.exec(await waitForLog(line, logBefore));
+      expect(match).not.toBeNull();
+      expect(ipaddr.parse(match![1]).toNormalizedString()).toBe(ipaddr.parse(peerAddress).toNormalizedString());
+    }
+  });
+
+  it('stops accepting credentials as soon as the secret leaves the userdb (it is read per request)', async () => {
+    turnadmin(['--delete-secret', secret, '--realm', realm, '--db', path.join(dir, 'turndb')], dir);
+    const c = credentials();
+    const result = await uclient({ ...c, family: 4, peer: DROPLET_V4 });
+    expect(result.code).not.toBe(0);
+    expect(result.output).toContain('Cannot complete Allocation');
+    expect(await waitForLog(new RegExp(`user <${c.user}>: incoming packet message processed, error 401`))).toContain(`user <${c.user}>`);
+  });
+});
