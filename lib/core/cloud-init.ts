@@ -1,0 +1,128 @@
+/**
+ * The droplet's user_data: a #cloud-config document holding every file at its real Debian 12
+ * path, the packages, and one provisioning script.
+ */
+import { stringify } from 'yaml';
+import { renderNginxFiles } from './nginx';
+import {
+  NGINX_SITE,
+  PROSODY_CONFIG,
+  PROVISION_SCRIPT,
+  TURN_CONFIG,
+} from './paths';
+import {
+  CERTIFICATES_LIST,
+  CERTS_SCRIPT,
+  CERTS_SERVICE,
+  CERTS_TIMER,
+  HOST_ENV,
+  renderCertificatesList,
+  renderCertsScript,
+  renderCertsService,
+  renderCertsTimer,
+  renderHostEnv,
+  renderProvisionScript,
+  SUPPLIED_TURN_SECRET,
+} from './host-scripts';
+import { renderProsodyConfig } from './prosody';
+import { ResolvedSpec } from './spec';
+import { renderTurnFiles } from './turn';
+
+/** DigitalOcean rejects user data larger than this. */
+export const USER_DATA_LIMIT_BYTES = 64 * 1024;
+
+/** The Debian packages the droplet installs. Tests install exactly these too. */
+export function hostPackages(spec: ResolvedSpec): string[] {
+  const packages = ['prosody', 'prosody-modules', 'lua-unbound', 'nginx', 'certbot', 'curl', 'openssl', 'unattended-upgrades'];
+  if (spec.calls.enabled) packages.push('coturn');
+  return packages;
+}
+
+/** A file written onto the droplet. */
+export interface HostFile {
+  readonly path: string;
+  readonly content: string;
+  readonly owner: string;
+  /** Octal mode as a quoted string, which is what cloud-init's schema wants. */
+  readonly permissions: string;
+  /**
+   * Written after the packages are installed: needed for files owned by package users and for
+   * package conffiles (written earlier, dpkg would keep them and services would start on them).
+   */
+  readonly defer: boolean;
+  /** Holds a secret: never written to review files. */
+  readonly sensitive?: boolean;
+}
+
+/** Every file the droplet needs, at its real path, in a stable order. */
+export function renderHostFiles(spec: ResolvedSpec): HostFile[] {
+  const files: HostFile[] = [
+    { path: HOST_ENV, content: renderHostEnv(spec), owner: 'root:root', permissions: '0644', defer: false },
+    { path: CERTIFICATES_LIST, content: renderCertificatesList(spec), owner: 'root:root', permissions: '0644', defer: false },
+    { path: PROVISION_SCRIPT, content: renderProvisionScript(), owner: 'root:root', permissions: '0755', defer: false },
+    { path: CERTS_SCRIPT, content: renderCertsScript(), owner: 'root:root', permissions: '0755', defer: false },
+    { path: CERTS_SERVICE, content: renderCertsService(), owner: 'root:root', permissions: '0644', defer: false },
+    { path: CERTS_TIMER, content: renderCertsTimer(), owner: 'root:root', permissions: '0644', defer: false },
+    { path: PROSODY_CONFIG, content: renderProsodyConfig(spec), owner: 'root:prosody', permissions: '0640', defer: true },
+  ];
+  for (const [path, content] of Object.entries(renderNginxFiles(spec))) {
+    files.push({ path, content, owner: 'root:root', permissions: '0644', defer: true });
+  }
+  for (const [path, content] of Object.entries(renderTurnFiles(spec))) {
+    const owner = path === TURN_CONFIG ? 'root:turnserver' : 'root:root';
+    files.push({ path, content, owner, permissions: path === TURN_CONFIG ? '0640' : '0644', defer: true });
+  }
+  if (spec.calls.enabled && spec.calls.sharedSecret !== undefined) {
+    files.push({ path: SUPPLIED_TURN_SECRET, content: spec.calls.sharedSecret, owner: 'root:root', permissions: '0600', defer: false, sensitive: true });
+  }
+  return files;
+}
+
+/** Thrown when the rendered user_data would not fit DigitalOcean's limit. */
+export class UserDataTooLargeError extends Error {
+  constructor(public readonly sizeBytes: number) {
+    super(
+      `The droplet's user_data is ${sizeBytes} bytes, over DigitalOcean's limit of ${USER_DATA_LIMIT_BYTES}. ` +
+        'Fix: serve fewer domains from this host (spread them over several hosts), or shorten contact lists and component names.',
+    );
+    this.name = 'UserDataTooLargeError';
+  }
+}
+
+/** Top-level keys the document uses; a test keeps it to cloud-init modules that exist in 22.4. */
+export const CLOUD_CONFIG_KEYS = ['package_update', 'package_upgrade', 'packages', 'ssh_pwauth', 'write_files', 'runcmd'] as const;
+
+export interface CloudInitOptions {
+  /** Replace secrets with a placeholder: for review files, which must never hold one. */
+  readonly redactSecrets?: boolean;
+}
+
+export const REDACTED = '(redacted: supplied through IaC state, sensitive)';
+
+/** The complete `#cloud-config` user_data. Fails if it would exceed DigitalOcean's limit. */
+export function renderCloudInit(spec: ResolvedSpec, options: CloudInitOptions = {}): string {
+  const writeFiles = renderHostFiles(spec).map((f) => ({
+    path: f.path,
+    content: f.sensitive && options.redactSecrets ? REDACTED : f.content,
+    owner: f.owner,
+    permissions: f.permissions,
+    ...(f.defer ? { defer: true } : {}),
+  }));
+  const document = {
+    package_update: true,
+    package_upgrade: true,
+    packages: hostPackages(spec),
+    ssh_pwauth: false,
+    write_files: writeFiles,
+    // One script, run by runcmd: cloud-init's own runcmd is a /bin/sh script without set -e,
+    // so failures would pass silently; the script stops on the first error and names the step.
+    runcmd: [[PROVISION_SCRIPT]],
+  };
+  const userData = '#cloud-config\n' + stringify(document, { lineWidth: 0, blockQuote: 'literal' });
+  const size = Buffer.byteLength(userData, 'utf8');
+  if (size > USER_DATA_LIMIT_BYTES) throw new UserDataTooLargeError(size);
+  return userData;
+}
+
+/** The paths every deployment's user_data carries, for tests and documentation. */
+export const ALWAYS_WRITTEN = [HOST_ENV, CERTIFICATES_LIST, PROVISION_SCRIPT, CERTS_SCRIPT, PROSODY_CONFIG, NGINX_SITE] as const;

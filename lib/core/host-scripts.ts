@@ -1,0 +1,294 @@
+/**
+ * The scripts and systemd units that run on the droplet.
+ *
+ * The scripts are the same for every declaration; everything that varies lives in two small data
+ * files (`host.env`, `certificates.list`) that the scripts read. That keeps the scripts reviewable
+ * once, keeps user_data small with many domains, and lets tests run the very same scripts.
+ */
+import {
+  ACME_WEBROOT,
+  CERTS_DIR,
+  ETC_DIR,
+  LETSENCRYPT_LIVE,
+  PROSODY_CERTS_DIR,
+  PROSODY_SECRETS_INCLUDE,
+  PROVISION_SCRIPT,
+  SECRETS_DIR,
+  SELF_SIGNED_DIR,
+  TURN_ADDRESSES_ENV,
+  TURN_CERT_DIR,
+  TURN_SECRET_FILE,
+  TURN_USERDB,
+  VOLUME_BINDS,
+  VOLUME_MOUNT,
+} from './paths';
+import { certificateNames, ResolvedSpec } from './spec';
+import { turnRealm } from './turn';
+
+export const HOST_ENV = `${ETC_DIR}/host.env`;
+export const CERTIFICATES_LIST = `${ETC_DIR}/certificates.list`;
+export const CERTS_SCRIPT = '/usr/local/sbin/xmpp-constructs-certs';
+export const CERTS_SERVICE = '/etc/systemd/system/xmpp-constructs-certificates.service';
+export const CERTS_TIMER = '/etc/systemd/system/xmpp-constructs-certificates.timer';
+/** Where a user-supplied TURN secret lands before provisioning moves it onto the volume. */
+export const SUPPLIED_TURN_SECRET = `${ETC_DIR}/turn-shared-secret.supplied`;
+
+/** A single-quoted shell word; safe for any string. */
+export function shQuote(value: string): string {
+  return `'${value.replace(/'/g, `'\\''`)}'`;
+}
+
+/** `KEY=value` lines the scripts source. Only validated, non-secret values go here. */
+export function renderHostEnv(spec: ResolvedSpec): string {
+  const vars: [string, string][] = [
+    ['VOLUME_DEVICE', `/dev/disk/by-id/scsi-0DO_Volume_${spec.droplet.volumeName}`],
+    ['VOLUME_MOUNT', VOLUME_MOUNT],
+    ['PRIMARY_DOMAIN', spec.primaryDomain],
+    ['TURN_ENABLED', spec.calls.enabled ? '1' : '0'],
+    ['TURN_REALM', turnRealm(spec)],
+    ['IPV6_ENABLED', spec.droplet.ipv6 ? '1' : '0'],
+    ['ACME_EMAIL', spec.acme.email],
+    ['ACME_STAGING', spec.acme.staging ? '1' : '0'],
+  ];
+  return ['# Rendered by xmpp-constructs; read by the scripts in /usr/local/sbin.', ...vars.map(([k, v]) => `${k}=${shQuote(v)}`), ''].join('\n');
+}
+
+/** One line per certificate lineage: the lineage name (the domain), then every name it covers. */
+export function renderCertificatesList(spec: ResolvedSpec): string {
+  return spec.domains.map((d) => [d.name, ...certificateNames(spec, d)].join(' ')).join('\n') + '\n';
+}
+
+const BINDS_SH = VOLUME_BINDS.map((b) => `${b.volumeDir}:${b.systemDir}`).join(' ');
+
+/** The provisioning script: idempotent, loud on failure, safe to run on every boot. */
+export function renderProvisionScript(): string {
+  return `#!/bin/bash
+# ${PROVISION_SCRIPT}: brings this droplet to the declared state. Rendered by xmpp-constructs.
+# Idempotent: a second run changes nothing. Any failure stops it and names the step.
+set -euo pipefail
+umask 022
+# shellcheck source=/dev/null
+. ${HOST_ENV}
+
+step() { CURRENT_STEP="$1"; echo "xmpp-constructs: $1"; }
+fail() { echo "xmpp-constructs: FAILED: $*" >&2; logger -t xmpp-constructs "FAILED: $*" || true; exit 1; }
+trap 'fail "step \\"\${CURRENT_STEP:-start}\\" (line $LINENO)"' ERR
+
+# Append a line to /etc/fstab unless it is already there.
+fstab_line() { grep -qxF "$1" /etc/fstab || echo "$1" >> /etc/fstab; }
+# Replace a file only when its content changes, so a rerun touches nothing.
+put_file() { # path mode owner < content
+  local tmp; tmp=$(mktemp "$1.XXXXXX"); cat > "$tmp"; chmod "$2" "$tmp"; chown "$3" "$tmp"
+  if [ -f "$1" ] && cmp -s "$tmp" "$1"; then rm -f "$tmp"; else mv -f "$tmp" "$1"; fi
+}
+metadata() { curl -fsS --max-time 5 "http://169.254.169.254/metadata/v1/$1"; }
+
+step "mounting the data volume"
+if ! mountpoint -q "$VOLUME_MOUNT"; then
+  for _ in $(seq 1 300); do [ -e "$VOLUME_DEVICE" ] && break; sleep 1; done
+  [ -e "$VOLUME_DEVICE" ] || fail "data volume $VOLUME_DEVICE did not appear within 300 s; is it attached?"
+  # Format only a volume with no filesystem at all: blkid -p exits 2 when it finds nothing.
+  # Any other answer (a filesystem, an error) leaves the disk alone.
+  rc=0; blkid -p -o value -s TYPE "$VOLUME_DEVICE" >/dev/null || rc=$?
+  if [ "$rc" -eq 2 ]; then
+    step "formatting the new, empty data volume"
+    mkfs.ext4 -q -L xmpp-data "$VOLUME_DEVICE"
+  elif [ "$rc" -ne 0 ]; then
+    fail "cannot probe $VOLUME_DEVICE (blkid exit $rc); refusing to touch it"
+  fi
+  mkdir -p "$VOLUME_MOUNT"
+  fstab_line "$VOLUME_DEVICE $VOLUME_MOUNT auto defaults,nofail,x-systemd.device-timeout=300 0 2"
+  mount "$VOLUME_MOUNT"
+fi
+
+step "placing state on the volume"
+systemctl stop prosody >/dev/null 2>&1 || true  # not running yet on a fresh host
+for pair in ${BINDS_SH}; do
+  vol=\${pair%%:*}; sys=\${pair#*:}
+  if [ ! -d "$vol" ]; then
+    # First boot with this volume: seed it with what the packages installed.
+    mkdir -p "$vol.seed"; [ -d "$sys" ] && cp -a "$sys/." "$vol.seed/"; mv "$vol.seed" "$vol"
+  fi
+  mkdir -p "$sys"
+  fstab_line "$vol $sys none bind,nofail,x-systemd.requires-mounts-for=$VOLUME_MOUNT 0 0"
+  mountpoint -q "$sys" || mount --bind "$vol" "$sys"
+done
+# A replacement droplet may give the prosody user another uid.
+chown -R prosody:prosody /var/lib/prosody
+install -d -m 0700 -o root -g root ${SECRETS_DIR} ${SELF_SIGNED_DIR}
+
+if [ "$TURN_ENABLED" = 1 ]; then
+  step "TURN shared secret"
+  if [ -f ${SUPPLIED_TURN_SECRET} ]; then
+    put_file ${TURN_SECRET_FILE} 0600 root:root < ${SUPPLIED_TURN_SECRET}
+  elif [ ! -s ${TURN_SECRET_FILE} ]; then
+    (umask 077; openssl rand -hex 32 > ${TURN_SECRET_FILE}.new && mv ${TURN_SECRET_FILE}.new ${TURN_SECRET_FILE})
+  fi
+  secret=$(cat ${TURN_SECRET_FILE})
+  printf -- '-- Generated on the host from the data volume. Not managed by IaC.\\nturn_external_secret = "%s"\\n' "$secret" \\
+    | put_file ${PROSODY_SECRETS_INCLUDE} 0640 root:prosody
+  # coturn reads the secret from its database, so turnserver.conf stays free of it.
+  install -d -o turnserver -g turnserver -m 0750 "$(dirname ${TURN_USERDB})"
+  # The realm must be coturn's realm (the TURN host name): coturn looks secrets up by it.
+  if ! turnadmin --show-secret --realm "$TURN_REALM" --db ${TURN_USERDB} 2>/dev/null | grep -qxF "${secret}[${TURN_REALM}]"; then
+    # An empty secret deletes every secret of the realm: a changed secret replaces the old one.
+    turnadmin --delete-secret "" --realm "$TURN_REALM" --db ${TURN_USERDB} >/dev/null
+    turnadmin --set-secret "$secret" --realm "$TURN_REALM" --db ${TURN_USERDB} >/dev/null
+  fi
+  chown turnserver:turnserver ${TURN_USERDB}; chmod 0600 ${TURN_USERDB}
+
+  step "TURN listening addresses"
+  args="--listening-ip=$(metadata interfaces/public/0/ipv4/address) --relay-ip=$(metadata interfaces/public/0/ipv4/address)"
+  if [ "$IPV6_ENABLED" = 1 ]; then
+    v6=$(metadata interfaces/public/0/ipv6/address)
+    args="$args --listening-ip=$v6 --relay-ip=$v6"
+  fi
+  echo "TURN_ADDRESS_ARGS=\\"$args\\"" | put_file ${TURN_ADDRESSES_ENV} 0644 root:root
+fi
+
+step "certificates (self-signed until Let's Encrypt has issued)"
+install -d -m 0755 ${ACME_WEBROOT}
+${CERTS_SCRIPT} link --no-reload
+
+step "starting services"
+rm -f /etc/nginx/sites-enabled/default
+nginx -t -q
+systemctl daemon-reload
+systemctl enable --now nginx prosody
+systemctl reload nginx
+systemctl restart prosody
+if [ "$TURN_ENABLED" = 1 ]; then systemctl enable coturn && systemctl restart coturn; fi
+systemctl enable --now xmpp-constructs-certificates.timer
+
+step "done"
+`;
+}
+
+/** Certificate handling: self-signed bootstrap, linking, import into Prosody and coturn, issuance. */
+export function renderCertsScript(): string {
+  return `#!/bin/bash
+# ${CERTS_SCRIPT}: certificates for every lineage in ${CERTIFICATES_LIST}. Rendered by xmpp-constructs.
+#   link [--no-reload]  point ${CERTS_DIR}/<lineage> at the Let's Encrypt lineage if it exists,
+#                       else at a self-signed certificate; import into Prosody; copy for coturn.
+#                       Also certbot's deploy hook.
+#   issue               request missing certificates once DNS points here, with back-off.
+set -euo pipefail
+# shellcheck source=/dev/null
+. ${HOST_ENV}
+reload=1; [ "\${2:-}" = --no-reload ] && reload=0
+active() { [ "$reload" = 1 ] && systemctl is-active --quiet "$1"; }
+
+covers_names() { # certificate file, names...: every name is in the certificate's SAN list
+  local cert=$1; shift
+  local sans; sans=$(openssl x509 -in "$cert" -noout -ext subjectAltName 2>/dev/null | tr ',' '\\n' | sed -n 's/^ *DNS://p')
+  for n in "$@"; do grep -qxF "$n" <<<"$sans" || return 1; done
+}
+
+link() {
+  install -d -m 0755 ${CERTS_DIR}
+  while read -r lineage names; do
+    [ -n "$lineage" ] || continue
+    live=${LETSENCRYPT_LIVE}/$lineage
+    if [ -s "$live/fullchain.pem" ]; then
+      target=$live
+    else
+      target=${SELF_SIGNED_DIR}/$lineage
+      # shellcheck disable=SC2086
+      if [ ! -s "$target/fullchain.pem" ] || ! covers_names "$target/fullchain.pem" $names; then
+        install -d -m 0700 "$target"
+        san=$(printf 'DNS:%s,' $names); san=\${san%,}
+        openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 90 \\
+          -subj "/CN=$lineage" -addext "subjectAltName=$san" \\
+          -keyout "$target/privkey.pem" -out "$target/fullchain.pem" 2>/dev/null
+      fi
+    fi
+    [ "$(readlink "${CERTS_DIR}/$lineage" 2>/dev/null)" = "$target" ] || ln -sfn "$target" "${CERTS_DIR}/$lineage"
+  done < ${CERTIFICATES_LIST}
+
+  # Prosody cannot read root's keys; import copies them to ${PROSODY_CERTS_DIR} for the prosody user.
+  prosodyctl --root cert import ${CERTS_DIR} >/dev/null
+  if [ "$TURN_ENABLED" = 1 ]; then
+    install -d -m 0750 -o root -g turnserver ${TURN_CERT_DIR}
+    for f in fullchain.pem privkey.pem; do
+      src=${CERTS_DIR}/$PRIMARY_DOMAIN/$f
+      cmp -s "$src" ${TURN_CERT_DIR}/$f || install -m 0640 -o root -g turnserver "$src" ${TURN_CERT_DIR}/$f
+    done
+    # SIGUSR2 makes coturn reload its TLS certificates without dropping calls.
+    if active coturn; then systemctl kill -s SIGUSR2 coturn; fi
+  fi
+  if active prosody; then systemctl reload prosody; fi
+  if active nginx; then systemctl reload nginx; fi
+}
+
+# Does every name resolve to one of this droplet's addresses? Asking Let's Encrypt before that
+# only burns its failed-validation limit (5 per hour per name).
+dns_points_here() {
+  local mine
+  mine=$(curl -fsS --max-time 5 http://169.254.169.254/metadata/v1/interfaces/public/0/ipv4/address; echo
+         curl -fsS --max-time 5 http://169.254.169.254/metadata/v1/reserved_ip/ipv4/ip_address 2>/dev/null; echo)
+  for n in "$@"; do
+    getent ahostsv4 "$n" | awk '{print $1}' | sort -u | grep -qxF -f <(grep . <<<"$mine") || { echo "$n does not resolve here yet"; return 1; }
+  done
+}
+
+issue() {
+  state=/var/lib/xmpp-constructs; install -d -m 0700 $state
+  while read -r lineage names; do
+    [ -n "$lineage" ] || continue
+    live=${LETSENCRYPT_LIVE}/$lineage/fullchain.pem
+    # shellcheck disable=SC2086
+    if [ -s "$live" ] && covers_names "$live" $names; then continue; fi  # renewals are certbot.timer's job
+    # Exponential back-off per lineage: 5, 10, 20 … minutes, at most 6 hours between attempts.
+    tries=$(cat "$state/$lineage.tries" 2>/dev/null || echo 0)
+    next=$(cat "$state/$lineage.next" 2>/dev/null || echo 0)
+    [ "$(date +%s)" -ge "$next" ] || continue
+    # shellcheck disable=SC2086
+    if dns_points_here $names; then
+      domains=(); for n in $names; do domains+=(-d "$n"); done
+      staging=(); [ "$ACME_STAGING" = 1 ] && staging=(--staging)
+      if certbot certonly --non-interactive --agree-tos --email "$ACME_EMAIL" "\${staging[@]}" \\
+           --webroot -w ${ACME_WEBROOT} --cert-name "$lineage" "\${domains[@]}" \\
+           --deploy-hook "${CERTS_SCRIPT} link"; then
+        rm -f "$state/$lineage.tries" "$state/$lineage.next"
+        continue
+      fi
+    fi
+    tries=$((tries + 1)); delay=$((300 * (1 << (tries < 7 ? tries - 1 : 6))))
+    [ $delay -le 21600 ] || delay=21600
+    echo "$tries" > "$state/$lineage.tries"; echo $(( $(date +%s) + delay )) > "$state/$lineage.next"
+    echo "certificate for $lineage not issued yet; next attempt in $((delay / 60)) min"
+  done < ${CERTIFICATES_LIST}
+}
+
+case "\${1:-}" in
+  link) link ;;
+  issue) issue ;;
+  *) echo "usage: $0 link [--no-reload] | issue" >&2; exit 2 ;;
+esac
+`;
+}
+
+export function renderCertsService(): string {
+  return `[Unit]
+Description=xmpp-constructs: obtain missing Let's Encrypt certificates
+After=network-online.target nginx.service
+Wants=network-online.target
+
+[Service]
+Type=oneshot
+ExecStart=${CERTS_SCRIPT} issue
+`;
+}
+
+export function renderCertsTimer(): string {
+  return `[Unit]
+Description=xmpp-constructs: retry certificate issuance until DNS points here
+
+[Timer]
+OnBootSec=1min
+OnUnitInactiveSec=5min
+
+[Install]
+WantedBy=timers.target
+`;
+}
