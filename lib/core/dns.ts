@@ -207,3 +207,16 @@ export function planDnsRecords(spec: ResolvedSpec): DnsRecordPlan[] {
   }
   return sortDnsRecords(records, dnsZones(spec));
 }
+
+/**
+ * The record's value with its deploy-time address filled in from `addresses`, whatever type the
+ * engine uses for them (a cdktf token string, a Pulumi Output). Fails naming the missing address.
+ */
+export function resolveRecordValue<T>(record: DnsRecordPlan, addresses: Partial<Record<AddressSource, T>>): string | T {
+  if (!isAddressRef(record.value)) return record.value;
+  const address = addresses[record.value.of];
+  if (address === undefined) {
+    throw new Error(`DNS record ${record.key} needs the ${record.value.of} address, but none was given. Fix: pass addresses.${record.value.of}.`);
+  }
+  return address;
+}

@@ -1,0 +1,18 @@
+/**
+ * The files a reviewer reads in a pull request: every file the droplet receives, at its real path
+ * under `host/`, the redacted user_data, and the zone files. Both adapters write this same map.
+ */
+import { renderCloudInit, renderHostFiles } from './cloud-init';
+import { ResolvedSpec } from './spec';
+import { renderZoneFiles, ZoneAddresses } from './zone';
+
+/** `{ relative path: content }`, in a stable order. Never contains a secret. */
+export function renderReviewFiles(spec: ResolvedSpec, addresses?: ZoneAddresses): Record<string, string> {
+  const files: Record<string, string> = {};
+  files['user-data.yaml'] = renderCloudInit(spec, { redactSecrets: true });
+  for (const file of renderHostFiles(spec)) {
+    if (!file.sensitive) files[`host${file.path}`] = file.content;
+  }
+  for (const [name, content] of Object.entries(renderZoneFiles(spec, addresses))) files[`dns/${name}`] = content;
+  return files;
+}
