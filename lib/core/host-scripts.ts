@@ -130,7 +130,7 @@ if [ "$TURN_ENABLED" = 1 ]; then
   # coturn reads the secret from its database, so turnserver.conf stays free of it.
   install -d -o turnserver -g turnserver -m 0750 "$(dirname ${TURN_USERDB})"
   # The realm must be coturn's realm (the TURN host name): coturn looks secrets up by it.
-  if ! turnadmin --show-secret --realm "$TURN_REALM" --db ${TURN_USERDB} 2>/dev/null | grep -qxF "${secret}[${TURN_REALM}]"; then
+  if ! turnadmin --show-secret --realm "$TURN_REALM" --db ${TURN_USERDB} 2>/dev/null | grep -qxF "\${secret}[\${TURN_REALM}]"; then
     # An empty secret deletes every secret of the realm: a changed secret replaces the old one.
     turnadmin --delete-secret "" --realm "$TURN_REALM" --db ${TURN_USERDB} >/dev/null
     turnadmin --set-secret "$secret" --realm "$TURN_REALM" --db ${TURN_USERDB} >/dev/null
