@@ -126,3 +126,15 @@ export function renderCloudInit(spec: ResolvedSpec, options: CloudInitOptions = 
 
 /** The paths every deployment's user_data carries, for tests and documentation. */
 export const ALWAYS_WRITTEN = [HOST_ENV, CERTIFICATES_LIST, PROVISION_SCRIPT, CERTS_SCRIPT, PROSODY_CONFIG, NGINX_SITE] as const;
+
+/**
+ * Stands in for a TURN secret known only at deploy time (a sensitive Terraform variable, a Pulumi
+ * secret): the spec is validated and rendered with it, then the adapter swaps in its engine's
+ * reference. It satisfies `checkSharedSecret` and cannot occur in any rendered file by accident.
+ */
+export const DEPLOY_TIME_SECRET_PLACEHOLDER = 'xmpp-constructs-deploy-time-turn-secret-placeholder';
+
+/** `userData` with the placeholder replaced by `secret` (a literal, token or resolved Output value). */
+export function substituteDeployTimeSecret(userData: string, secret: string): string {
+  return userData.split(DEPLOY_TIME_SECRET_PLACEHOLDER).join(secret);
+}

@@ -1,0 +1,36 @@
+import { Firewall } from '@cdktf/provider-digitalocean/lib/firewall';
+import { Construct } from 'constructs';
+import { FirewallPlan, planFirewall } from '../core/firewall';
+import { XmppServiceSpec } from '../core/spec';
+import { resolveForCdktf } from './spec';
+
+export interface FirewallRulesProps {
+  /** The service declaration. */
+  readonly spec: XmppServiceSpec;
+  /** Droplets the firewall protects (numbers; use `Token.asNumber(droplet.id)`). */
+  readonly dropletIds: readonly number[];
+  /**
+   * Name of the firewall.
+   * @default - the droplet name followed by "-fw"
+   */
+  readonly name?: string;
+}
+
+/** A DigitalOcean cloud firewall with exactly the ports the enabled features need. */
+export class FirewallRules extends Construct {
+  public readonly firewall: Firewall;
+  /** The plan the rules were made from. */
+  public readonly plan: FirewallPlan;
+
+  constructor(scope: Construct, id: string, props: FirewallRulesProps) {
+    super(scope, id);
+    const { spec } = resolveForCdktf(props.spec);
+    this.plan = planFirewall(spec);
+    this.firewall = new Firewall(this, 'Firewall', {
+      name: props.name ?? `${spec.droplet.name}-fw`,
+      dropletIds: [...props.dropletIds],
+      inboundRule: this.plan.inbound.map((r) => ({ protocol: r.protocol, portRange: r.ports, sourceAddresses: [...r.addresses] })),
+      outboundRule: this.plan.outbound.map((r) => ({ protocol: r.protocol, portRange: r.ports, destinationAddresses: [...r.addresses] })),
+    });
+  }
+}

@@ -1,0 +1,140 @@
+import { DigitaloceanProvider } from '@cdktf/provider-digitalocean/lib/provider';
+import { LocalBackend, TerraformBackend, TerraformOutput, TerraformStack, Token } from 'cdktf';
+import { Construct } from 'constructs';
+import { firstAdminInstructions, sshInstructions } from '../core/outputs';
+import { renderReviewFiles } from '../core/review';
+import { ResolvedSpec, XmppServiceSpec } from '../core/spec';
+import { FirewallRules } from './firewall-rules';
+import { outputName } from './ids';
+import { NginxProxy } from './nginx-proxy';
+import { ProsodyHost } from './prosody-host';
+import { writeReviewFilesOnSynth } from './review-files';
+import { TurnServer } from './turn-server';
+import { resolveForCdktf } from './spec';
+import { XmppDomainRecords } from './xmpp-domain-records';
+
+export interface XmppServiceProps {
+  /** The whole service, declared once. Invalid input fails here with the core's message. */
+  readonly spec: XmppServiceSpec;
+  /**
+   * DNS zones that already exist in your DigitalOcean account; records go into them and the zones
+   * themselves are left alone.
+   * @default - a zone is created for every XMPP domain
+   */
+  readonly existingZones?: readonly string[];
+  /**
+   * DigitalOcean project for the droplet, volume and reserved IP.
+   * @default - the account's default project
+   */
+  readonly projectId?: string;
+  /**
+   * Tags for the droplet and the volume.
+   * @default - none
+   */
+  readonly tags?: readonly string[];
+  /**
+   * UUID of the VPC the droplet joins.
+   * @default - the region's default VPC
+   */
+  readonly vpcUuid?: string;
+  /**
+   * Refuse to destroy the data volume.
+   * @default true
+   */
+  readonly protectVolume?: boolean;
+  /**
+   * Write the rendered files next to the synthesized stack (`stacks/<stack>/review/<id>/`)
+   * for review in pull requests. Secrets are never written.
+   * @default true
+   */
+  readonly writeReviewFiles?: boolean;
+}
+
+/**
+ * A complete XMPP service from one declaration: DNS records, the Prosody droplet with its volume
+ * and reserved IP, coturn, nginx and the cloud firewall, wired together. It creates neither the
+ * provider nor the backend, so it fits into any stack; `XmppStack` is the one-line alternative.
+ */
+export class XmppService extends Construct {
+  /** The declaration with every default filled in. */
+  public readonly spec: ResolvedSpec;
+  public readonly host: ProsodyHost;
+  public readonly records: XmppDomainRecords;
+  public readonly turn: TurnServer;
+  public readonly nginx: NginxProxy;
+  public readonly firewall: FirewallRules;
+  /** Outputs by short name (`ipv4`, `ipv6`, `reserved_ipv4`, `domains`, `ssh`, `first_admin`). */
+  public readonly outputs: { readonly [name: string]: TerraformOutput } = {};
+
+  constructor(scope: Construct, id: string, props: XmppServiceProps) {
+    super(scope, id);
+    this.spec = resolveForCdktf(props.spec).spec;
+    const spec = this.spec;
+    // Children get the declaration itself, so each keeps a deploy-time secret as a reference.
+    const declared = props.spec;
+
+    this.host = new ProsodyHost(this, 'Host', {
+      spec: declared,
+      projectId: props.projectId,
+      tags: props.tags,
+      vpcUuid: props.vpcUuid,
+      protectVolume: props.protectVolume,
+    });
+    this.turn = new TurnServer(this, 'Turn', { spec: declared });
+    this.nginx = new NginxProxy(this, 'Nginx', { spec: declared });
+    this.records = new XmppDomainRecords(this, 'Records', {
+      spec: declared,
+      existingZones: props.existingZones,
+      addresses: {
+        reservedIpv4: this.host.reservedIp.ipAddress,
+        dropletIpv4: this.host.droplet.ipv4Address,
+        dropletIpv6: spec.droplet.ipv6 ? this.host.droplet.ipv6Address : undefined,
+      },
+    });
+    this.firewall = new FirewallRules(this, 'Firewall', { spec: declared, dropletIds: [Token.asNumber(this.host.droplet.id)] });
+
+    const output = (name: string, value: string | readonly string[], description: string) => {
+      const o = new TerraformOutput(this, `Output-${name}`, { value, description });
+      o.overrideLogicalId(outputName(id, name));
+      (this.outputs as { [name: string]: TerraformOutput })[name] = o;
+    };
+    output('ipv4', this.host.droplet.ipv4Address, "The droplet's own IPv4 address (changes when the droplet is replaced)");
+    if (spec.droplet.ipv6) output('ipv6', this.host.droplet.ipv6Address, "The droplet's IPv6 address");
+    output('reserved_ipv4', this.host.reservedIp.ipAddress, 'The stable IPv4 address the domains point at');
+    output('domains', spec.domains.map((d) => d.name), 'The XMPP domains served');
+    output('ssh', sshInstructions(spec, this.host.reservedIp.ipAddress), 'How to reach the host as root');
+    output('first_admin', firstAdminInstructions(spec), 'How to create the first admin account (no password is ever output)');
+
+    if (props.writeReviewFiles ?? true) writeReviewFilesOnSynth(this, id, renderReviewFiles(spec));
+  }
+}
+
+export interface XmppStackProps extends XmppServiceProps {
+  /**
+   * DigitalOcean API token.
+   * @default - read by the provider from the DIGITALOCEAN_TOKEN environment variable at deploy time
+   */
+  readonly token?: string;
+  /**
+   * Where Terraform/OpenTofu keeps state, e.g. `(stack) => new S3Backend(stack, {…})` for
+   * DigitalOcean Spaces.
+   * @default - local state in `terraform.<stack id>.tfstate` at the project root, written as a
+   * relative path (from `cdktf.out/stacks/<stack id>/`) so the synthesized JSON holds no absolute path
+   */
+  readonly backend?: (stack: TerraformStack) => TerraformBackend;
+}
+
+/** The simple case: a stack holding the DigitalOcean provider and one `XmppService`. */
+export class XmppStack extends TerraformStack {
+  public readonly provider: DigitaloceanProvider;
+  public readonly service: XmppService;
+
+  constructor(scope: Construct, id: string, props: XmppStackProps) {
+    super(scope, id);
+    if (props.backend) props.backend(this);
+    else new LocalBackend(this, { path: `../../../terraform.${id}.tfstate` });
+    this.provider = new DigitaloceanProvider(this, 'DigitalOcean', { token: props.token });
+    const { token: _token, backend: _backend, ...serviceProps } = props;
+    this.service = new XmppService(this, 'Xmpp', serviceProps);
+  }
+}
