@@ -1,0 +1,235 @@
+import { TerraformStack, TerraformVariable, Testing } from 'cdktf';
+import { existsSync, readFileSync } from 'fs';
+import { join } from 'path';
+import { renderCloudInit } from '../../lib/core/cloud-init';
+import { isAddressRef, planDnsRecords } from '../../lib/core/dns';
+import { planFirewall } from '../../lib/core/firewall';
+import { renderReviewFiles } from '../../lib/core/review';
+import { resolveSpec } from '../../lib/core/validate';
+import { XmppService, XmppStack } from '../../lib/cdktf';
+import { closedSpec, fullSpec, minimalSpec, representativeSpecs } from '../support/specs';
+import { newStack, only, onlyName, resources, synth } from './synth';
+
+describe.each(representativeSpecs)('XmppService for the %s spec', (_name, input) => {
+  const spec = resolveSpec(input);
+  const stack = newStack();
+  new XmppService(stack, 'Xmpp', { spec: input });
+  const out = synth(stack);
+  const dropletName = onlyName(out, 'digitalocean_droplet');
+  const reservedIpName = onlyName(out, 'digitalocean_reserved_ip');
+  const volumeName = onlyName(out, 'digitalocean_volume');
+
+  test('THEN the droplet user_data is exactly the core rendering', () => {
+    expect(only(out, 'digitalocean_droplet').user_data).toBe(renderCloudInit(spec));
+  });
+
+  test('THEN the droplet has the declared image, region, size, IPv6, monitoring and keys', () => {
+    expect(only(out, 'digitalocean_droplet')).toMatchObject({
+      name: spec.droplet.name,
+      image: 'debian-12-x64',
+      region: spec.droplet.region,
+      size: spec.droplet.size,
+      ipv6: spec.droplet.ipv6,
+      monitoring: spec.droplet.monitoring,
+      backups: spec.droplet.backups,
+      ssh_keys: spec.droplet.sshKeyFingerprints,
+    });
+  });
+
+  test('THEN the volume is attached at boot and protected from destroy', () => {
+    const volume = only(out, 'digitalocean_volume');
+    expect(volume).toMatchObject({ name: spec.droplet.volumeName, region: spec.droplet.region, size: spec.droplet.volumeSizeGib });
+    expect(volume.lifecycle).toEqual({ prevent_destroy: true });
+    expect(only(out, 'digitalocean_droplet').volume_ids).toEqual([`\${digitalocean_volume.${volumeName}.id}`]);
+  });
+
+  test('THEN the reserved IP is assigned to the droplet by its numeric ID', () => {
+    expect(only(out, 'digitalocean_reserved_ip')).toEqual({ region: spec.droplet.region });
+    expect(only(out, 'digitalocean_reserved_ip_assignment')).toEqual({
+      ip_address: `\${digitalocean_reserved_ip.${reservedIpName}.ip_address}`,
+      droplet_id: `\${digitalocean_droplet.${dropletName}.id}`,
+    });
+  });
+
+  test('THEN every planned DNS record is present with its type, name, value, priority, weight and port', () => {
+    const addressOf = {
+      reservedIpv4: `\${digitalocean_reserved_ip.${reservedIpName}.ip_address}`,
+      dropletIpv4: `\${digitalocean_droplet.${dropletName}.ipv4_address}`,
+      dropletIpv6: `\${digitalocean_droplet.${dropletName}.ipv6_address}`,
+      turnIpv4: `\${digitalocean_droplet.${dropletName}.ipv4_address}`,
+      turnIpv6: `\${digitalocean_droplet.${dropletName}.ipv6_address}`,
+    } as Record<string, string>;
+    const zones = out.resource.digitalocean_domain ?? {};
+    const zoneRef = (zone: string) => `\${digitalocean_domain.${Object.keys(zones).find((k) => zones[k].name === zone)}.name}`;
+    const actual = resources(out, 'digitalocean_record');
+    const plan = planDnsRecords(spec);
+    expect(actual).toHaveLength(plan.length);
+    for (const r of plan) {
+      const expected: Record<string, unknown> = {
+        domain: zoneRef(r.zone),
+        type: r.type,
+        name: r.name,
+        value: isAddressRef(r.value) ? addressOf[r.value.of] : r.value,
+        ttl: r.ttlSeconds,
+      };
+      for (const k of ['priority', 'weight', 'port', 'flags', 'tag'] as const) if (r[k] !== undefined) expected[k] = r[k];
+      expect(actual).toContainEqual(expected);
+    }
+  });
+
+  test('THEN one zone is created per domain', () => {
+    expect(resources(out, 'digitalocean_domain').map((d) => d.name).sort()).toEqual(spec.domains.map((d) => d.name).sort());
+  });
+
+  test('THEN the firewall rules equal the core plan and protect the droplet', () => {
+    const plan = planFirewall(spec);
+    const fw = only(out, 'digitalocean_firewall');
+    expect(fw.droplet_ids).toEqual([`\${digitalocean_droplet.${dropletName}.id}`]);
+    const strip = (o: Record<string, unknown>) => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined));
+    expect(fw.inbound_rule).toEqual(plan.inbound.map((r) => strip({ protocol: r.protocol, port_range: r.ports, source_addresses: r.addresses })));
+    expect(fw.outbound_rule).toEqual(plan.outbound.map((r) => strip({ protocol: r.protocol, port_range: r.ports, destination_addresses: r.addresses })));
+  });
+
+  test('THEN the outputs have stable names and hold nothing secret', () => {
+    const names = Object.keys(out.output ?? {}).sort();
+    expect(names).toEqual(['Xmpp_domains', 'Xmpp_first_admin', 'Xmpp_ipv4', ...(spec.droplet.ipv6 ? ['Xmpp_ipv6'] : []), 'Xmpp_reserved_ipv4', 'Xmpp_ssh'].sort());
+    expect(out.output!.Xmpp_domains.value).toEqual(spec.domains.map((d) => d.name));
+    expect(out.output!.Xmpp_reserved_ipv4.value).toBe(`\${digitalocean_reserved_ip.${reservedIpName}.ip_address}`);
+    const values = JSON.stringify(Object.values(out.output!).map((o) => o.value));
+    expect(values).not.toMatch(/placeholder|turn_external_secret|static-auth-secret|user_data|var\./);
+  });
+});
+
+describe('outputs', () => {
+  test('GIVEN invite registration and admin SSH sources THEN the outputs tell how to invite the first admin and SSH in', () => {
+    const stack = newStack();
+    new XmppService(stack, 'Xmpp', { spec: { ...minimalSpec, adminSourceCidrs: ['203.0.113.0/24'] } });
+    const out = synth(stack);
+    expect(out.output!.Xmpp_first_admin.value).toMatch(/prosodyctl mod_invites generate example\.net .*admin@example\.net/);
+    expect(out.output!.Xmpp_ssh.value).toMatch(/^ssh root@\$\{digitalocean_reserved_ip\./);
+  });
+
+  test('GIVEN a closed server without SSH sources THEN the outputs point at prosodyctl adduser and the console', () => {
+    const stack = newStack();
+    new XmppService(stack, 'Xmpp', { spec: closedSpec });
+    const out = synth(stack);
+    expect(out.output!.Xmpp_first_admin.value).toBe('On the host, run: prosodyctl adduser root@chat.example.com — it asks for the password');
+    expect(out.output!.Xmpp_ssh.value).toMatch(/DigitalOcean web console/);
+  });
+});
+
+describe('secrets', () => {
+  test('GIVEN the TURN secret as a sensitive variable THEN the JSON only references it and no output carries it', () => {
+    const stack = newStack();
+    const secret = new TerraformVariable(stack, 'turn_secret', { type: 'string', sensitive: true });
+    new XmppService(stack, 'Xmpp', { spec: { ...minimalSpec, calls: { sharedSecret: secret.stringValue } } });
+    const out = synth(stack);
+    const userData: string = only(out, 'digitalocean_droplet').user_data;
+    expect(userData).toContain('${var.turn_secret}');
+    expect(userData).not.toContain('placeholder');
+    expect(JSON.stringify(out.output)).not.toContain('var.turn_secret');
+  });
+
+  test('GIVEN a literal TURN secret THEN it reaches the droplet but never the outputs', () => {
+    const literal = 'f'.repeat(64);
+    const stack = newStack();
+    new XmppService(stack, 'Xmpp', { spec: { ...minimalSpec, calls: { sharedSecret: literal } } });
+    const out = synth(stack);
+    expect(only(out, 'digitalocean_droplet').user_data).toContain(literal);
+    expect(JSON.stringify(out.output)).not.toContain(literal);
+  });
+});
+
+describe('validation', () => {
+  test('fails at construct time with the core\'s message', () => {
+    const stack = newStack();
+    expect(() => new XmppService(stack, 'Xmpp', { spec: { ...minimalSpec, domains: ['Example.NET'] } })).toThrow(
+      /domains\[0\] = "Example\.NET": domain names must be lower case.*Fix: write "example\.net"/,
+    );
+  });
+
+  test('fails at construct time naming every bad field at once', () => {
+    const stack = newStack();
+    expect(() => new XmppService(stack, 'Xmpp', { spec: { ...minimalSpec, droplet: { region: 'Mars', size: 'huge' } } })).toThrow(
+      /droplet\.region = "Mars".*\n.*droplet\.size = "huge"/,
+    );
+  });
+});
+
+describe('composition', () => {
+  test('GIVEN a user\'s own stack with an existing zone THEN no zone is created and records go into it', () => {
+    const stack = newStack();
+    new XmppService(stack, 'Chat', { spec: minimalSpec, existingZones: ['example.net'] });
+    const out = synth(stack);
+    expect(out.resource.digitalocean_domain).toBeUndefined();
+    for (const record of resources(out, 'digitalocean_record')) expect(record.domain).toBe('example.net');
+  });
+
+  test('GIVEN two services in one stack THEN resources and outputs do not collide', () => {
+    const stack = newStack();
+    new XmppService(stack, 'Friends', { spec: minimalSpec });
+    new XmppService(stack, 'Club', { spec: { ...closedSpec } });
+    const out = synth(stack);
+    expect(resources(out, 'digitalocean_droplet').map((d) => d.name).sort()).toEqual(['xmpp-chat-example-com', 'xmpp-example-net']);
+    expect(Object.keys(out.output!).filter((k) => k.startsWith('Friends_'))).toHaveLength(6);
+    expect(Object.keys(out.output!).filter((k) => k.startsWith('Club_'))).toHaveLength(5);
+  });
+
+  test('GIVEN droplet size and region overrides THEN the droplet, volume and reserved IP follow them', () => {
+    const stack = newStack();
+    new XmppService(stack, 'Xmpp', { spec: { ...minimalSpec, droplet: { region: 'fra1', size: 's-2vcpu-4gb' } } });
+    const out = synth(stack);
+    expect(only(out, 'digitalocean_droplet')).toMatchObject({ region: 'fra1', size: 's-2vcpu-4gb' });
+    expect(only(out, 'digitalocean_volume').region).toBe('fra1');
+    expect(only(out, 'digitalocean_reserved_ip').region).toBe('fra1');
+  });
+
+  test('GIVEN project, tags and an unprotected volume THEN they are applied', () => {
+    const stack = newStack();
+    const service = new XmppService(stack, 'Xmpp', { spec: minimalSpec, projectId: 'proj-123', tags: ['xmpp'], protectVolume: false });
+    const out = synth(stack);
+    expect(only(out, 'digitalocean_project_resources').project).toBe('proj-123');
+    expect(only(out, 'digitalocean_project_resources').resources).toHaveLength(3);
+    expect(only(out, 'digitalocean_droplet').tags).toEqual(['xmpp']);
+    expect(only(out, 'digitalocean_volume').lifecycle).toEqual({ prevent_destroy: false });
+    // Escape hatches: the underlying resources are reachable.
+    expect(service.host.droplet.terraformResourceType).toBe('digitalocean_droplet');
+    expect(service.records.records['example.net/_xmpp-client._tcp/SRV'].terraformResourceType).toBe('digitalocean_record');
+    expect(service.firewall.firewall.terraformResourceType).toBe('digitalocean_firewall');
+  });
+});
+
+describe('XmppStack and review files', () => {
+  test('GIVEN an app synth THEN cdk.tf.json and the redacted review files are written, with no absolute path', () => {
+    const app = Testing.app({ stackTraces: false });
+    new XmppStack(app, 'xmpp-example-net', { spec: { ...fullSpec, calls: { ...fullSpec.calls, sharedSecret: 'e'.repeat(64) } } });
+    app.synth();
+    const dir = join(app.outdir, 'stacks', 'xmpp-example-net');
+    const tf = readFileSync(join(dir, 'cdk.tf.json'), 'utf8');
+    expect(tf).not.toMatch(/"\/(work|root|home|tmp)\//);
+    expect(JSON.parse(tf).terraform.backend.local.path).toBe('../../../terraform.xmpp-example-net.tfstate');
+    const spec = resolveSpec({ ...fullSpec, calls: { ...fullSpec.calls, sharedSecret: 'e'.repeat(64) } });
+    for (const [path, content] of Object.entries(renderReviewFiles(spec))) {
+      expect(readFileSync(join(dir, 'review', 'Xmpp', path), 'utf8')).toBe(content);
+      expect(content).not.toContain('e'.repeat(64));
+    }
+    expect(existsSync(join(dir, 'review', 'Xmpp', 'host/etc/prosody/prosody.cfg.lua'))).toBe(true);
+    expect(existsSync(join(dir, 'review', 'Xmpp', 'dns/example.net.zone'))).toBe(true);
+  });
+
+  test('GIVEN a custom backend THEN XmppStack uses it instead of local state', () => {
+    const app = Testing.app();
+    const { S3Backend } = require('cdktf');
+    const stack = new XmppStack(app, 's3', { spec: minimalSpec, backend: (s: TerraformStack) => new S3Backend(s, { bucket: 'state', key: 'xmpp.tfstate', region: 'us-east-1' }) });
+    const out = JSON.parse(Testing.synth(stack, true));
+    expect(Object.keys(out.terraform.backend)).toEqual(['s3']);
+  });
+});
+
+describe('deep imports', () => {
+  test('GIVEN the cdktf entry point THEN the provider index (all 138 resource namespaces) is never loaded', () => {
+    const loaded = Object.keys(require.cache).filter((p) => p.includes('@cdktf/provider-digitalocean/lib/index'));
+    expect(loaded).toEqual([]);
+  });
+});
+
