@@ -13,8 +13,12 @@
  */
 import { ResolvedSpec } from './spec';
 
-/** Where an address comes from once the droplet and its reserved IP exist. */
-export type AddressSource = 'reservedIpv4' | 'dropletIpv4' | 'dropletIpv6';
+/**
+ * Where an address comes from once the droplets and the reserved IP exist. `turnIpv4`/`turnIpv6`
+ * are the addresses of whichever droplet runs coturn: the Prosody droplet's own when co-located,
+ * the TURN droplet's when `calls.placement` is `"dedicated"`. Adapters map them accordingly.
+ */
+export type AddressSource = 'reservedIpv4' | 'dropletIpv4' | 'dropletIpv6' | 'turnIpv4' | 'turnIpv6';
 
 /** A deploy-time address, resolved by the cdktf and Pulumi adapters. */
 export interface AddressRef {
@@ -61,6 +65,8 @@ export interface DnsRecordPlan {
 export const RESERVED_IPV4: AddressRef = { kind: 'address', of: 'reservedIpv4' };
 export const DROPLET_IPV4: AddressRef = { kind: 'address', of: 'dropletIpv4' };
 export const DROPLET_IPV6: AddressRef = { kind: 'address', of: 'dropletIpv6' };
+export const TURN_IPV4: AddressRef = { kind: 'address', of: 'turnIpv4' };
+export const TURN_IPV6: AddressRef = { kind: 'address', of: 'turnIpv6' };
 
 /**
  * Every XMPP SRV record has one target, so weight only matters in RFC 2782's rule that weight 0
@@ -189,15 +195,15 @@ export function planDnsRecords(spec: ResolvedSpec): DnsRecordPlan[] {
     add({ zone, type: 'CAA', name: '@', value: absoluteName(CAA_ISSUER), flags: 0, tag: 'issue' });
   }
 
-  // The TURN name points at the droplet's own addresses, not the reserved IP: coturn binds to
-  // them and relayed media must leave from the address clients were told. Those change when the
-  // droplet is replaced, hence the short TTL.
+  // The TURN name points at the own addresses of the droplet running coturn, not the reserved IP:
+  // coturn binds to them and relayed media must leave from the address clients were told. Those
+  // change when that droplet is replaced, hence the short TTL. A TURN droplet inherits IPv6.
   if (spec.calls.enabled) {
     const zone = spec.primaryDomain;
     const name = relativeName(spec.calls.host, zone);
     const ttl = spec.dns.turnTtlSeconds;
-    add({ zone, type: 'A', name, value: DROPLET_IPV4, ttlSeconds: ttl });
-    if (spec.droplet.ipv6) add({ zone, type: 'AAAA', name, value: DROPLET_IPV6, ttlSeconds: ttl });
+    add({ zone, type: 'A', name, value: TURN_IPV4, ttlSeconds: ttl });
+    if (spec.droplet.ipv6) add({ zone, type: 'AAAA', name, value: TURN_IPV6, ttlSeconds: ttl });
   }
 
   const keys = new Set<string>();

@@ -1,9 +1,10 @@
 /**
- * planFirewall(): the DigitalOcean cloud firewall in front of the droplet, derived from the
+ * planFirewall(): the DigitalOcean cloud firewall in front of the Prosody droplet, derived from the
  * features that are switched on. Only listeners that are meant to be public get an inbound rule;
  * Prosody's own HTTP ports (5280/5281) stay behind nginx and are never opened.
+ * planTurnFirewall(): the one in front of a dedicated TURN droplet.
  */
-import { ResolvedSpec } from './spec';
+import { hasDedicatedTurnDroplet, hasTurnOnProsodyHost, ResolvedSpec } from './spec';
 
 export type FirewallProtocol = 'tcp' | 'udp' | 'icmp';
 
@@ -62,39 +63,31 @@ function portRule(protocol: 'tcp' | 'udp', ports: number | string, purpose: stri
   return { protocol, ports: String(ports), addresses: [...addresses], purpose };
 }
 
-/** Inbound rules for the enabled features, then explicit outbound rules. */
-export function planFirewall(spec: ResolvedSpec): FirewallPlan {
-  const inbound: FirewallRulePlan[] = [];
+/** No SSH rule at all unless someone is named: the DigitalOcean console still works. */
+function sshRules(spec: ResolvedSpec): FirewallRulePlan[] {
+  return spec.adminSourceCidrs.length > 0 ? [portRule('tcp', 22, 'SSH from the administrators\' networks', spec.adminSourceCidrs)] : [];
+}
 
-  // No SSH rule at all unless someone is named: the DigitalOcean console still works.
-  if (spec.adminSourceCidrs.length > 0) inbound.push(portRule('tcp', 22, 'SSH from the administrators\' networks', spec.adminSourceCidrs));
+/** coturn's listeners and relay range, wherever it runs. */
+function turnRules(spec: ResolvedSpec): FirewallRulePlan[] {
+  const c = spec.calls;
+  return [
+    portRule('tcp', c.port, 'STUN/TURN over TCP'),
+    portRule('udp', c.port, 'STUN/TURN over UDP'),
+    portRule('tcp', c.tlsPort, 'TURN over TLS'),
+    portRule('udp', c.tlsPort, 'TURN over DTLS'),
+    portRule('udp', `${c.relayPortMin}-${c.relayPortMax}`, 'TURN relayed media'),
+  ];
+}
 
-  inbound.push(
-    portRule('tcp', 80, 'HTTP: ACME http-01 challenges and redirects to HTTPS'),
-    portRule('tcp', 443, 'HTTPS: BOSH, WebSocket, file uploads and host-meta'),
-    portRule('tcp', spec.ports.c2s, 'XMPP clients (STARTTLS)'),
-    portRule('tcp', spec.ports.c2sDirectTls, 'XMPP clients (direct TLS, XEP-0368)'),
-  );
-  if (spec.federation.enabled) {
-    inbound.push(portRule('tcp', spec.ports.s2s, 'XMPP servers (federation)'));
-    if (spec.federation.directTls) inbound.push(portRule('tcp', spec.ports.s2sDirectTls, 'XMPP servers (direct TLS, XEP-0368)'));
-  }
-  if (spec.proxy65.enabled) inbound.push(portRule('tcp', spec.proxy65.port, 'SOCKS5 file transfer proxy (XEP-0065)'));
-  if (spec.calls.enabled) {
-    const c = spec.calls;
-    inbound.push(
-      portRule('tcp', c.port, 'STUN/TURN over TCP'),
-      portRule('udp', c.port, 'STUN/TURN over UDP'),
-      portRule('tcp', c.tlsPort, 'TURN over TLS'),
-      portRule('udp', c.tlsPort, 'TURN over DTLS'),
-      portRule('udp', `${c.relayPortMin}-${c.relayPortMax}`, 'TURN relayed media'),
-    );
-  }
-  // Path MTU discovery needs ICMP "too big" / "fragmentation needed"; ping helps diagnosis.
-  inbound.push({ protocol: 'icmp', addresses: [...EVERYWHERE], purpose: 'ICMP: path MTU discovery and ping' });
+/** Path MTU discovery needs ICMP "too big" / "fragmentation needed"; ping helps diagnosis. */
+function icmpInRule(): FirewallRulePlan {
+  return { protocol: 'icmp', addresses: [...EVERYWHERE], purpose: 'ICMP: path MTU discovery and ping' };
+}
 
-  // A DigitalOcean cloud firewall without outbound rules drops all outbound traffic.
-  const outbound: FirewallRulePlan[] = [
+/** Explicit outbound rules: a DigitalOcean cloud firewall without any drops all outbound traffic. */
+function outboundRules(): FirewallRulePlan[] {
+  return [
     // Federation reaches other servers on whatever port their SRV records name; apt, ACME,
     // DNS over TCP and push notification services need the rest.
     portRule('tcp', ALL_PORTS, 'TCP to anywhere: federation to any SRV port, apt, ACME, DNS, push services'),
@@ -102,10 +95,50 @@ export function planFirewall(spec: ResolvedSpec): FirewallPlan {
     portRule('udp', ALL_PORTS, 'UDP to anywhere: DNS, NTP, relayed media to peers\' ports'),
     { protocol: 'icmp', addresses: [...EVERYWHERE], purpose: 'ICMP to anywhere: path MTU discovery and diagnosis' },
   ];
+}
+
+/**
+ * The Prosody droplet's firewall: inbound rules for the enabled features, then explicit outbound
+ * rules. coturn's ports are here only when coturn runs on this droplet.
+ */
+export function planFirewall(spec: ResolvedSpec): FirewallPlan {
+  const inbound: FirewallRulePlan[] = [
+    ...sshRules(spec),
+    portRule('tcp', 80, 'HTTP: ACME http-01 challenges and redirects to HTTPS'),
+    portRule('tcp', 443, 'HTTPS: BOSH, WebSocket, file uploads and host-meta'),
+    portRule('tcp', spec.ports.c2s, 'XMPP clients (STARTTLS)'),
+    portRule('tcp', spec.ports.c2sDirectTls, 'XMPP clients (direct TLS, XEP-0368)'),
+  ];
+  if (spec.federation.enabled) {
+    inbound.push(portRule('tcp', spec.ports.s2s, 'XMPP servers (federation)'));
+    if (spec.federation.directTls) inbound.push(portRule('tcp', spec.ports.s2sDirectTls, 'XMPP servers (direct TLS, XEP-0368)'));
+  }
+  if (spec.proxy65.enabled) inbound.push(portRule('tcp', spec.proxy65.port, 'SOCKS5 file transfer proxy (XEP-0065)'));
+  if (hasTurnOnProsodyHost(spec)) inbound.push(...turnRules(spec));
+  inbound.push(icmpInRule());
+  const outbound = outboundRules();
 
   for (const port of LOOPBACK_ONLY_TCP_PORTS) {
     const open = inbound.find((r) => ruleCoversPort(r, 'tcp', port));
     if (open) throw new Error(`Firewall rule "${open.purpose}" (tcp ${open.ports}) would expose Prosody's internal HTTP port ${port}`);
   }
   return { inbound, outbound };
+}
+
+/**
+ * The dedicated TURN droplet's firewall: coturn's ports, port 80 for certbot's standalone http-01
+ * challenges for the TURN name, SSH from the administrators, and the same outbound rules as the
+ * Prosody droplet (certbot, apt and DNS go out over TCP, relayed media over UDP).
+ */
+export function planTurnFirewall(spec: ResolvedSpec): FirewallPlan {
+  if (!hasDedicatedTurnDroplet(spec)) {
+    throw new Error('planTurnFirewall: this spec has no TURN droplet of its own (calls.placement is not "dedicated", or calls are off)');
+  }
+  const inbound: FirewallRulePlan[] = [
+    ...sshRules(spec),
+    portRule('tcp', 80, "HTTP: certbot's http-01 challenges for the TURN name"),
+    ...turnRules(spec),
+    icmpInRule(),
+  ];
+  return { inbound, outbound: outboundRules() };
 }

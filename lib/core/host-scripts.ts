@@ -22,7 +22,7 @@ import {
   VOLUME_BINDS,
   VOLUME_MOUNT,
 } from './paths';
-import { certificateNames, ResolvedSpec } from './spec';
+import { certificateNames, hasTurnOnProsodyHost, ResolvedSpec } from './spec';
 import { turnRealm } from './turn';
 
 export const HOST_ENV = `${ETC_DIR}/host.env`;
@@ -30,27 +30,51 @@ export const CERTIFICATES_LIST = `${ETC_DIR}/certificates.list`;
 export const CERTS_SCRIPT = '/usr/local/sbin/xmpp-constructs-certs';
 export const CERTS_SERVICE = '/etc/systemd/system/xmpp-constructs-certificates.service';
 export const CERTS_TIMER = '/etc/systemd/system/xmpp-constructs-certificates.timer';
-/** Where a user-supplied TURN secret lands before provisioning moves it onto the volume. */
+/**
+ * Where a user-supplied TURN secret lands: on the Prosody host, before provisioning moves it onto
+ * the volume; on a dedicated TURN droplet, where its script reads it.
+ */
 export const SUPPLIED_TURN_SECRET = `${ETC_DIR}/turn-shared-secret.supplied`;
+/** The dedicated TURN droplet's one script: provisioning, certificate issuance, deploy hook. */
+export const TURN_PROVISION_SCRIPT = '/usr/local/sbin/xmpp-constructs-turn';
 
 /** A single-quoted shell word; safe for any string. */
 export function shQuote(value: string): string {
   return `'${value.replace(/'/g, `'\\''`)}'`;
 }
 
-/** `KEY=value` lines the scripts source. Only validated, non-secret values go here. */
+/** The header and `KEY=value` lines of a host.env. */
+function envFile(vars: readonly [string, string][]): string {
+  return ['# Rendered by xmpp-constructs; read by the scripts in /usr/local/sbin.', ...vars.map(([k, v]) => `${k}=${shQuote(v)}`), ''].join('\n');
+}
+
+/** `KEY=value` lines the Prosody host's scripts source. Only validated, non-secret values go here. */
 export function renderHostEnv(spec: ResolvedSpec): string {
   const vars: [string, string][] = [
     ['VOLUME_DEVICE', `/dev/disk/by-id/scsi-0DO_Volume_${spec.droplet.volumeName}`],
     ['VOLUME_MOUNT', VOLUME_MOUNT],
     ['PRIMARY_DOMAIN', spec.primaryDomain],
-    ['TURN_ENABLED', spec.calls.enabled ? '1' : '0'],
+    // Means "coturn runs on this host". The name predates dedicated TURN droplets and stays, since
+    // any change to user_data replaces the droplet. With a TURN droplet, Prosody's half of the
+    // secret comes as a file of its own (see renderHostFiles).
+    ['TURN_ENABLED', hasTurnOnProsodyHost(spec) ? '1' : '0'],
     ['TURN_REALM', turnRealm(spec)],
     ['IPV6_ENABLED', spec.droplet.ipv6 ? '1' : '0'],
     ['ACME_EMAIL', spec.acme.email],
     ['ACME_STAGING', spec.acme.staging ? '1' : '0'],
   ];
-  return ['# Rendered by xmpp-constructs; read by the scripts in /usr/local/sbin.', ...vars.map(([k, v]) => `${k}=${shQuote(v)}`), ''].join('\n');
+  return envFile(vars);
+}
+
+/** The dedicated TURN droplet's host.env, read by TURN_PROVISION_SCRIPT. */
+export function renderTurnHostEnv(spec: ResolvedSpec): string {
+  return envFile([
+    ['TURN_HOST', spec.calls.host],
+    ['TURN_REALM', turnRealm(spec)],
+    ['IPV6_ENABLED', spec.droplet.ipv6 ? '1' : '0'],
+    ['ACME_EMAIL', spec.acme.email],
+    ['ACME_STAGING', spec.acme.staging ? '1' : '0'],
+  ]);
 }
 
 /** One line per certificate lineage: the lineage name (the domain), then every name it covers. */
@@ -59,6 +83,95 @@ export function renderCertificatesList(spec: ResolvedSpec): string {
 }
 
 const BINDS_SH = VOLUME_BINDS.map((b) => `${b.volumeDir}:${b.systemDir}`).join(' ');
+
+// ---------------------------------------------------------------------------------------------
+// Shell snippets shared by the Prosody host's scripts and the TURN droplet's script, so that the
+// same logic is written once. Each is unindented; `indent()` places it inside a block.
+// ---------------------------------------------------------------------------------------------
+
+/** `text` with every non-empty line prefixed by `prefix`. */
+function indent(text: string, prefix: string): string {
+  return text
+    .split('\n')
+    .map((line) => (line === '' ? line : `${prefix}${line}`))
+    .join('\n');
+}
+
+/** Named steps, and a loud failure that names the step it happened in. */
+const STEP_SH = `step() { CURRENT_STEP="$1"; echo "xmpp-constructs: $1"; }
+fail() { echo "xmpp-constructs: FAILED: $*" >&2; logger -t xmpp-constructs "FAILED: $*" || true; exit 1; }
+trap 'fail "step \\"\${CURRENT_STEP:-start}\\" (line $LINENO)"' ERR`;
+
+const PUT_FILE_SH = `# Replace a file only when its content changes, so a rerun touches nothing.
+put_file() { # path mode owner < content
+  local tmp; tmp=$(mktemp "$1.XXXXXX"); cat > "$tmp"; chmod "$2" "$tmp"; chown "$3" "$tmp"
+  if [ -f "$1" ] && cmp -s "$tmp" "$1"; then rm -f "$tmp"; else mv -f "$tmp" "$1"; fi
+}`;
+
+const METADATA_SH = 'metadata() { curl -fsS --max-time 5 "http://169.254.169.254/metadata/v1/$1"; }';
+
+/** Stores `$secret` in coturn's userdb as the only secret of `$TURN_REALM`. */
+const TURN_USERDB_SH = `# coturn reads the secret from its database, so turnserver.conf stays free of it.
+install -d -o turnserver -g turnserver -m 0750 "$(dirname ${TURN_USERDB})"
+# The realm must be coturn's realm (the TURN host name): coturn looks secrets up by it.
+if ! turnadmin --show-secret --realm "$TURN_REALM" --db ${TURN_USERDB} 2>/dev/null | grep -qxF "\${secret}[\${TURN_REALM}]"; then
+  # An empty secret deletes every secret of the realm: a changed secret replaces the old one.
+  turnadmin --delete-secret "" --realm "$TURN_REALM" --db ${TURN_USERDB} >/dev/null
+  turnadmin --set-secret "$secret" --realm "$TURN_REALM" --db ${TURN_USERDB} >/dev/null
+fi
+chown turnserver:turnserver ${TURN_USERDB}; chmod 0600 ${TURN_USERDB}`;
+
+/** This droplet's own public addresses, from the metadata service, for coturn's systemd drop-in. */
+const TURN_ADDRESSES_SH = `step "TURN listening addresses"
+args="--listening-ip=$(metadata interfaces/public/0/ipv4/address) --relay-ip=$(metadata interfaces/public/0/ipv4/address)"
+if [ "$IPV6_ENABLED" = 1 ]; then
+  v6=$(metadata interfaces/public/0/ipv6/address)
+  args="$args --listening-ip=$v6 --relay-ip=$v6"
+fi
+echo "TURN_ADDRESS_ARGS=\\"$args\\"" | put_file ${TURN_ADDRESSES_ENV} 0644 root:root`;
+
+/** Copies the certificate in directory `source` to where the turnserver user reads it. Needs `active`. */
+function turnCertCopySh(source: string): string {
+  return `install -d -m 0750 -o root -g turnserver ${TURN_CERT_DIR}
+for f in fullchain.pem privkey.pem; do
+  src=${source}/$f
+  cmp -s "$src" ${TURN_CERT_DIR}/$f || install -m 0640 -o root -g turnserver "$src" ${TURN_CERT_DIR}/$f
+done
+# SIGUSR2 makes coturn reload its TLS certificates without dropping calls.
+if active coturn; then systemctl kill -s SIGUSR2 coturn; fi`;
+}
+
+/** A self-signed stand-in certificate for `$lineage`, valid for `$san`, into directory `$target`. */
+const SELF_SIGNED_SH = `openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 90 \\
+  -subj "/CN=$lineage" -addext "subjectAltName=$san" \\
+  -keyout "$target/privkey.pem" -out "$target/fullchain.pem" 2>/dev/null`;
+
+const DNS_POINTS_HERE_SH = `# Does every name resolve to one of this droplet's addresses? Asking Let's Encrypt before that
+# only burns its failed-validation limit (5 per hour per name).
+dns_points_here() {
+  local mine
+  mine=$(curl -fsS --max-time 5 http://169.254.169.254/metadata/v1/interfaces/public/0/ipv4/address; echo
+         curl -fsS --max-time 5 http://169.254.169.254/metadata/v1/reserved_ip/ipv4/ip_address 2>/dev/null; echo)
+  for n in "$@"; do
+    getent ahostsv4 "$n" | awk '{print $1}' | sort -u | grep -qxF -f <(grep . <<<"$mine") || { echo "$n does not resolve here yet"; return 1; }
+  done
+}`;
+
+/**
+ * Exponential back-off per lineage, kept in `$state/$lineage.{tries,next}`. The first half leaves
+ * with `skip` while the next attempt is not due yet; the second records a failed attempt.
+ */
+function backoffDueSh(skip: string): string {
+  return `# Exponential back-off per lineage: 5, 10, 20 … minutes, at most 6 hours between attempts.
+tries=$(cat "$state/$lineage.tries" 2>/dev/null || echo 0)
+next=$(cat "$state/$lineage.next" 2>/dev/null || echo 0)
+[ "$(date +%s)" -ge "$next" ] || ${skip}`;
+}
+
+const BACKOFF_FAILED_SH = `tries=$((tries + 1)); delay=$((300 * (1 << (tries < 7 ? tries - 1 : 6))))
+[ $delay -le 21600 ] || delay=21600
+echo "$tries" > "$state/$lineage.tries"; echo $(( $(date +%s) + delay )) > "$state/$lineage.next"
+echo "certificate for $lineage not issued yet; next attempt in $((delay / 60)) min"`;
 
 /** The provisioning script: idempotent, loud on failure, safe to run on every boot. */
 export function renderProvisionScript(): string {
@@ -70,18 +183,12 @@ umask 022
 # shellcheck source=/dev/null
 . ${HOST_ENV}
 
-step() { CURRENT_STEP="$1"; echo "xmpp-constructs: $1"; }
-fail() { echo "xmpp-constructs: FAILED: $*" >&2; logger -t xmpp-constructs "FAILED: $*" || true; exit 1; }
-trap 'fail "step \\"\${CURRENT_STEP:-start}\\" (line $LINENO)"' ERR
+${STEP_SH}
 
 # Append a line to /etc/fstab unless it is already there.
 fstab_line() { grep -qxF "$1" /etc/fstab || echo "$1" >> /etc/fstab; }
-# Replace a file only when its content changes, so a rerun touches nothing.
-put_file() { # path mode owner < content
-  local tmp; tmp=$(mktemp "$1.XXXXXX"); cat > "$tmp"; chmod "$2" "$tmp"; chown "$3" "$tmp"
-  if [ -f "$1" ] && cmp -s "$tmp" "$1"; then rm -f "$tmp"; else mv -f "$tmp" "$1"; fi
-}
-metadata() { curl -fsS --max-time 5 "http://169.254.169.254/metadata/v1/$1"; }
+${PUT_FILE_SH}
+${METADATA_SH}
 
 step "mounting the data volume"
 if ! mountpoint -q "$VOLUME_MOUNT"; then
@@ -127,23 +234,9 @@ if [ "$TURN_ENABLED" = 1 ]; then
   secret=$(cat ${TURN_SECRET_FILE})
   printf -- '-- Generated on the host from the data volume. Not managed by IaC.\\nturn_external_secret = "%s"\\n' "$secret" \\
     | put_file ${PROSODY_SECRETS_INCLUDE} 0640 root:prosody
-  # coturn reads the secret from its database, so turnserver.conf stays free of it.
-  install -d -o turnserver -g turnserver -m 0750 "$(dirname ${TURN_USERDB})"
-  # The realm must be coturn's realm (the TURN host name): coturn looks secrets up by it.
-  if ! turnadmin --show-secret --realm "$TURN_REALM" --db ${TURN_USERDB} 2>/dev/null | grep -qxF "\${secret}[\${TURN_REALM}]"; then
-    # An empty secret deletes every secret of the realm: a changed secret replaces the old one.
-    turnadmin --delete-secret "" --realm "$TURN_REALM" --db ${TURN_USERDB} >/dev/null
-    turnadmin --set-secret "$secret" --realm "$TURN_REALM" --db ${TURN_USERDB} >/dev/null
-  fi
-  chown turnserver:turnserver ${TURN_USERDB}; chmod 0600 ${TURN_USERDB}
+${indent(TURN_USERDB_SH, '  ')}
 
-  step "TURN listening addresses"
-  args="--listening-ip=$(metadata interfaces/public/0/ipv4/address) --relay-ip=$(metadata interfaces/public/0/ipv4/address)"
-  if [ "$IPV6_ENABLED" = 1 ]; then
-    v6=$(metadata interfaces/public/0/ipv6/address)
-    args="$args --listening-ip=$v6 --relay-ip=$v6"
-  fi
-  echo "TURN_ADDRESS_ARGS=\\"$args\\"" | put_file ${TURN_ADDRESSES_ENV} 0644 root:root
+${indent(TURN_ADDRESSES_SH, '  ')}
 fi
 
 step "certificates (self-signed until Let's Encrypt has issued)"
@@ -197,9 +290,7 @@ link() {
       if [ ! -s "$target/fullchain.pem" ] || ! covers_names "$target/fullchain.pem" $names; then
         install -d -m 0700 "$target"
         san=$(printf 'DNS:%s,' $names); san=\${san%,}
-        openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 90 \\
-          -subj "/CN=$lineage" -addext "subjectAltName=$san" \\
-          -keyout "$target/privkey.pem" -out "$target/fullchain.pem" 2>/dev/null
+${indent(SELF_SIGNED_SH, '        ')}
       fi
     fi
     [ "$(readlink "${CERTS_DIR}/$lineage" 2>/dev/null)" = "$target" ] || ln -sfn "$target" "${CERTS_DIR}/$lineage"
@@ -208,28 +299,13 @@ link() {
   # Prosody cannot read root's keys; import copies them to ${PROSODY_CERTS_DIR} for the prosody user.
   prosodyctl --root cert import ${CERTS_DIR} >/dev/null
   if [ "$TURN_ENABLED" = 1 ]; then
-    install -d -m 0750 -o root -g turnserver ${TURN_CERT_DIR}
-    for f in fullchain.pem privkey.pem; do
-      src=${CERTS_DIR}/$PRIMARY_DOMAIN/$f
-      cmp -s "$src" ${TURN_CERT_DIR}/$f || install -m 0640 -o root -g turnserver "$src" ${TURN_CERT_DIR}/$f
-    done
-    # SIGUSR2 makes coturn reload its TLS certificates without dropping calls.
-    if active coturn; then systemctl kill -s SIGUSR2 coturn; fi
+${indent(turnCertCopySh(`${CERTS_DIR}/$PRIMARY_DOMAIN`), '    ')}
   fi
   if active prosody; then systemctl reload prosody; fi
   if active nginx; then systemctl reload nginx; fi
 }
 
-# Does every name resolve to one of this droplet's addresses? Asking Let's Encrypt before that
-# only burns its failed-validation limit (5 per hour per name).
-dns_points_here() {
-  local mine
-  mine=$(curl -fsS --max-time 5 http://169.254.169.254/metadata/v1/interfaces/public/0/ipv4/address; echo
-         curl -fsS --max-time 5 http://169.254.169.254/metadata/v1/reserved_ip/ipv4/ip_address 2>/dev/null; echo)
-  for n in "$@"; do
-    getent ahostsv4 "$n" | awk '{print $1}' | sort -u | grep -qxF -f <(grep . <<<"$mine") || { echo "$n does not resolve here yet"; return 1; }
-  done
-}
+${DNS_POINTS_HERE_SH}
 
 issue() {
   state=/var/lib/xmpp-constructs; install -d -m 0700 $state
@@ -238,10 +314,7 @@ issue() {
     live=${LETSENCRYPT_LIVE}/$lineage/fullchain.pem
     # shellcheck disable=SC2086
     if [ -s "$live" ] && covers_names "$live" $names; then continue; fi  # renewals are certbot.timer's job
-    # Exponential back-off per lineage: 5, 10, 20 … minutes, at most 6 hours between attempts.
-    tries=$(cat "$state/$lineage.tries" 2>/dev/null || echo 0)
-    next=$(cat "$state/$lineage.next" 2>/dev/null || echo 0)
-    [ "$(date +%s)" -ge "$next" ] || continue
+${indent(backoffDueSh('continue'), '    ')}
     # shellcheck disable=SC2086
     if dns_points_here $names; then
       domains=(); for n in $names; do domains+=(-d "$n"); done
@@ -253,10 +326,7 @@ issue() {
         continue
       fi
     fi
-    tries=$((tries + 1)); delay=$((300 * (1 << (tries < 7 ? tries - 1 : 6))))
-    [ $delay -le 21600 ] || delay=21600
-    echo "$tries" > "$state/$lineage.tries"; echo $(( $(date +%s) + delay )) > "$state/$lineage.next"
-    echo "certificate for $lineage not issued yet; next attempt in $((delay / 60)) min"
+${indent(BACKOFF_FAILED_SH, '    ')}
   done < ${CERTIFICATES_LIST}
 }
 
@@ -291,4 +361,108 @@ OnUnitInactiveSec=5min
 [Install]
 WantedBy=timers.target
 `;
+}
+
+/**
+ * The dedicated TURN droplet's script. It keeps no state worth a volume: the secret comes from IaC
+ * with user_data, and a replacement droplet is simply issued a new certificate. Let's Encrypt allows
+ * 5 duplicate certificates per week, which a TURN host that is rarely replaced stays well within.
+ */
+export function renderTurnProvisionScript(): string {
+  return `#!/bin/bash
+# ${TURN_PROVISION_SCRIPT}: brings this TURN droplet to the declared state. Rendered by xmpp-constructs.
+#   provision  (runcmd) the secret into coturn's userdb, the listening addresses, a certificate,
+#              coturn, and the timer that obtains the Let's Encrypt certificate
+#   issue      (that timer) request the TURN name's certificate once DNS points here, with back-off
+#   deploy     (certbot's deploy hook) copy the certificate to where coturn reads it, reload coturn
+# Idempotent: a second run changes nothing. Any failure stops it and names the step.
+set -euo pipefail
+# The work happens in functions, which inherit the ERR trap only with errtrace.
+set -o errtrace
+umask 022
+# shellcheck source=/dev/null
+. ${HOST_ENV}
+
+${STEP_SH}
+
+${PUT_FILE_SH}
+${METADATA_SH}
+active() { systemctl is-active --quiet "$1"; }
+
+${DNS_POINTS_HERE_SH}
+
+copy_cert() { # directory holding fullchain.pem and privkey.pem
+  local source=$1
+${indent(turnCertCopySh('$source'), '  ')}
+}
+
+provision() {
+  step "TURN shared secret"
+  [ -s ${SUPPLIED_TURN_SECRET} ] || fail "${SUPPLIED_TURN_SECRET} is missing or empty; it comes with user_data"
+  secret=$(cat ${SUPPLIED_TURN_SECRET})
+${indent(TURN_USERDB_SH, '  ')}
+
+${indent(TURN_ADDRESSES_SH, '  ')}
+
+  step "certificate (self-signed until Let's Encrypt has issued)"
+  if [ -s "${LETSENCRYPT_LIVE}/$TURN_HOST/fullchain.pem" ]; then
+    copy_cert "${LETSENCRYPT_LIVE}/$TURN_HOST"
+  elif [ ! -s ${TURN_CERT_DIR}/fullchain.pem ]; then
+    lineage=$TURN_HOST; san="DNS:$TURN_HOST"; target=$(mktemp -d)
+${indent(SELF_SIGNED_SH, '    ')}
+    copy_cert "$target"; rm -rf "$target"
+  fi
+
+  step "starting coturn"
+  systemctl daemon-reload
+  systemctl enable coturn
+  systemctl restart coturn
+  systemctl enable --now ${unitName(CERTS_TIMER)}
+
+  step "done"
+}
+
+issue() {
+  state=/var/lib/xmpp-constructs; install -d -m 0700 $state
+  lineage=$TURN_HOST
+  # Renewals are certbot.timer's job: the lineage's renewal configuration keeps --standalone and the hook.
+  [ ! -s "${LETSENCRYPT_LIVE}/$lineage/fullchain.pem" ] || return 0
+${indent(backoffDueSh('return 0'), '  ')}
+  if dns_points_here "$lineage"; then
+    staging=(); [ "$ACME_STAGING" = 1 ] && staging=(--staging)
+    # Nothing else listens on port 80 here, so certbot answers the http-01 challenge itself.
+    if certbot certonly --standalone --non-interactive --agree-tos --email "$ACME_EMAIL" "\${staging[@]}" \\
+         --cert-name "$lineage" -d "$lineage" --deploy-hook "${TURN_PROVISION_SCRIPT} deploy"; then
+      rm -f "$state/$lineage.tries" "$state/$lineage.next"
+      return 0
+    fi
+  fi
+${indent(BACKOFF_FAILED_SH, '  ')}
+}
+
+case "\${1:-}" in
+  provision) provision ;;
+  issue) issue ;;
+  deploy) copy_cert "${LETSENCRYPT_LIVE}/$TURN_HOST" ;;
+  *) echo "usage: $0 provision | issue | deploy" >&2; exit 2 ;;
+esac
+`;
+}
+
+/** The TURN droplet's issuance service, run by the same timer as on the Prosody host (renderCertsTimer). */
+export function renderTurnCertsService(): string {
+  return `[Unit]
+Description=xmpp-constructs: obtain the TURN name's Let's Encrypt certificate
+After=network-online.target
+Wants=network-online.target
+
+[Service]
+Type=oneshot
+ExecStart=${TURN_PROVISION_SCRIPT} issue
+`;
+}
+
+/** A unit's name from its path. */
+function unitName(path: string): string {
+  return path.slice(path.lastIndexOf('/') + 1);
 }

@@ -6,7 +6,7 @@
  */
 import { luaAssignment, luaString, LuaValue } from './lua';
 import { LETSENCRYPT_LIVE, PROSODY_CERTS_DIR, PROSODY_CONFIG, PROSODY_SECRETS_INCLUDE } from './paths';
-import { CONTACT_ROLES, ResolvedComponent, ResolvedSpec } from './spec';
+import { CONTACT_ROLES, hasDedicatedTurnDroplet, ResolvedComponent, ResolvedSpec } from './spec';
 
 /** Modules Prosody loads on every VirtualHost, in the order they are written. */
 export function prosodyHostModules(spec: ResolvedSpec): string[] {
@@ -147,7 +147,9 @@ export function renderProsodyConfig(spec: ResolvedSpec): string {
   if (spec.calls.enabled) {
     out.push(
       '-- XEP-0215: hand clients short-lived TURN credentials for calls. The shared secret is',
-      `-- generated on the host and set in ${PROSODY_SECRETS_INCLUDE}, never in this file.`,
+      hasDedicatedTurnDroplet(spec)
+        ? `-- supplied through IaC (coturn runs on a droplet of its own) and set in ${PROSODY_SECRETS_INCLUDE}, never in this file.`
+        : `-- generated on the host and set in ${PROSODY_SECRETS_INCLUDE}, never in this file.`,
     );
     line('turn_external_host', spec.calls.host);
     line('turn_external_port', spec.calls.port);
@@ -169,7 +171,10 @@ export function renderProsodyConfig(spec: ResolvedSpec): string {
   return out.join('\n');
 }
 
-/** The content of the secrets include, generated on the host; exported so harness and host agree. */
-export function renderProsodySecretsInclude(turnSecret: string): string {
-  return `-- Generated on the host from the data volume. Not managed by IaC.\n${luaAssignment('turn_external_secret', turnSecret)}\n`;
+/**
+ * The content of the secrets include, generated on the host; exported so harness and host agree.
+ * With a dedicated TURN droplet it is rendered here instead, from the supplied secret.
+ */
+export function renderProsodySecretsInclude(turnSecret: string, origin = 'Generated on the host from the data volume. Not managed by IaC.'): string {
+  return `-- ${origin}\n${luaAssignment('turn_external_secret', turnSecret)}\n`;
 }

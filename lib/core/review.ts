@@ -1,9 +1,10 @@
 /**
  * The files a reviewer reads in a pull request: every file the droplet receives, at its real path
- * under `host/`, the redacted user_data, and the zone files. Both adapters write this same map.
+ * under `host/`, the redacted user_data, and the zone files. With a dedicated TURN droplet, its
+ * redacted user_data and files (under `turn-host/`) as well. Both adapters write this same map.
  */
-import { renderCloudInit, renderHostFiles } from './cloud-init';
-import { ResolvedSpec } from './spec';
+import { renderCloudInit, renderHostFiles, renderTurnCloudInit, renderTurnHostFiles } from './cloud-init';
+import { hasDedicatedTurnDroplet, ResolvedSpec } from './spec';
 import { renderZoneFiles, ZoneAddresses } from './zone';
 
 /** `{ relative path: content }`, in a stable order. Never contains a secret. */
@@ -12,6 +13,12 @@ export function renderReviewFiles(spec: ResolvedSpec, addresses?: ZoneAddresses)
   files['user-data.yaml'] = renderCloudInit(spec, { redactSecrets: true });
   for (const file of renderHostFiles(spec)) {
     if (!file.sensitive) files[`host${file.path}`] = file.content;
+  }
+  if (hasDedicatedTurnDroplet(spec)) {
+    files['turn-user-data.yaml'] = renderTurnCloudInit(spec, { redactSecrets: true });
+    for (const file of renderTurnHostFiles(spec)) {
+      if (!file.sensitive) files[`turn-host${file.path}`] = file.content;
+    }
   }
   for (const [name, content] of Object.entries(renderZoneFiles(spec, addresses))) files[`dns/${name}`] = content;
   return files;

@@ -124,8 +124,9 @@ export interface CallsSpec {
   readonly enabled?: boolean;
   /**
    * First label of the TURN server's name under the primary domain (`<name>.<primary domain>`).
-   * It gets its own A/AAAA records pointing at the droplet's own addresses (not the reserved IP),
-   * because relayed media must leave from the address clients were told.
+   * It gets its own A/AAAA records pointing at the droplet's own addresses (not the reserved IP;
+   * the TURN droplet's when `placement` is `"dedicated"`), because relayed media must leave from
+   * the address clients were told.
    * @default "turn"
    */
   readonly name?: string;
@@ -167,10 +168,26 @@ export interface CallsSpec {
   /**
    * The secret shared by Prosody and coturn to mint TURN credentials. Treated as sensitive.
    * Supplying it puts it into your IaC state; leave it unset unless TURN runs elsewhere.
+   * Required when `placement` is `"dedicated"`.
    * @default - generated on the host at first boot and kept on the data volume, never in state
    */
   readonly sharedSecret?: string;
+  /**
+   * Where coturn runs: on the droplet that runs Prosody, or on a droplet of its own. A dedicated
+   * droplet keeps relayed media (bandwidth, and the UDP relay range in the firewall) off the chat
+   * server. It requires `sharedSecret`, because both hosts must hold the same secret.
+   * @default "prosody-host"
+   */
+  readonly placement?: TurnPlacement;
+  /**
+   * DigitalOcean size slug of the TURN droplet. Only used when `placement` is `"dedicated"`.
+   * @default "s-1vcpu-1gb"
+   */
+  readonly dropletSize?: string;
 }
+
+/** Where coturn runs. */
+export type TurnPlacement = 'prosody-host' | 'dedicated';
 
 /** Browser and firewall-friendly access through nginx on port 443. */
 export interface WebSpec {
@@ -205,7 +222,10 @@ export interface ContactAddressesSpec {
   readonly support?: readonly string[];
 }
 
-/** The droplet that runs Prosody, nginx and (by default) coturn. */
+/**
+ * The droplet that runs Prosody, nginx and (by default) coturn. A dedicated TURN droplet takes its
+ * region, image, SSH keys, IPv6 and monitoring settings from here.
+ */
 export interface DropletSpec {
   /**
    * Droplet name (and host name). Lower-case letters, digits and hyphens.
@@ -389,6 +409,13 @@ export interface ResolvedSpec {
     readonly totalQuota: number;
     /** Present only when the user supplied one; otherwise the host generates it. */
     readonly sharedSecret?: string;
+    /** Where coturn runs. `hasTurnOnProsodyHost`/`hasDedicatedTurnDroplet` also consider `enabled`. */
+    readonly placement: TurnPlacement;
+    /**
+     * The TURN droplet, used only when `placement` is `"dedicated"` (see `hasDedicatedTurnDroplet`).
+     * Region, image, SSH keys, IPv6 and monitoring are the Prosody droplet's.
+     */
+    readonly droplet: { readonly name: string; readonly size: string };
   };
   readonly web: { readonly bosh: boolean; readonly websocket: boolean };
   readonly registration: RegistrationPolicy;
@@ -423,9 +450,23 @@ export interface ResolvedSpec {
 export const CONTACT_ROLES = ['abuse', 'admin', 'feedback', 'sales', 'security', 'support'] as const;
 export type ContactRole = (typeof CONTACT_ROLES)[number];
 
-/** Every name one domain needs on its certificate: the domain and its components. */
+/** Whether coturn runs on the droplet that runs Prosody (the default). */
+export function hasTurnOnProsodyHost(spec: ResolvedSpec): boolean {
+  return spec.calls.enabled && spec.calls.placement === 'prosody-host';
+}
+
+/** Whether coturn runs on a droplet of its own, which the adapters then create. */
+export function hasDedicatedTurnDroplet(spec: ResolvedSpec): boolean {
+  return spec.calls.enabled && spec.calls.placement === 'dedicated';
+}
+
+/**
+ * Every name one domain needs on the Prosody host's certificate: the domain, its components and,
+ * when coturn runs there too, the TURN host name (coturn uses the primary domain's certificate).
+ * A dedicated TURN droplet obtains its own certificate.
+ */
 export function certificateNames(spec: ResolvedSpec, domain: ResolvedDomain): string[] {
   const names = [domain.name, ...domain.components.map((c) => c.host)];
-  if (spec.calls.enabled && domain.name === spec.primaryDomain) names.push(spec.calls.host);
+  if (hasTurnOnProsodyHost(spec) && domain.name === spec.primaryDomain) names.push(spec.calls.host);
   return names;
 }

@@ -19,6 +19,7 @@ import {
   ResolvedDomain,
   ResolvedSpec,
   RoomCreationPolicy,
+  TurnPlacement,
   XmppServiceSpec,
 } from './spec';
 
@@ -254,6 +255,20 @@ export function checkSharedSecret(value: unknown): Problem | undefined {
   return undefined;
 }
 
+/**
+ * coturn on its own droplet cannot generate the secret at first boot as the Prosody host does: the
+ * two hosts share no volume, and both must hold the same secret.
+ */
+export function checkDedicatedTurnSecret(placement: unknown, sharedSecret: unknown): Problem | undefined {
+  if (placement === 'dedicated' && sharedSecret === undefined) {
+    return {
+      problem: 'a TURN server on its own droplet shares the secret with Prosody, so it must be supplied',
+      fix: 'generate one with `openssl rand -hex 32` and pass it as a sensitive variable',
+    };
+  }
+  return undefined;
+}
+
 export function checkOneOf<T extends string>(value: unknown, allowed: readonly T[]): Problem | undefined {
   if (typeof value !== 'string' || !allowed.includes(value as T)) {
     return { problem: `must be one of ${allowed.map((a) => `"${a}"`).join(', ')}`, fix: `choose one of ${allowed.join(', ')}` };
@@ -280,6 +295,12 @@ export const FIXED_PORTS: readonly PortUse[] = [
   { field: '(nginx)', protocol: 'tcp', port: 443, purpose: 'HTTPS (BOSH, WebSocket, uploads)' },
   { field: '(prosody http)', protocol: 'tcp', port: 5280, purpose: "Prosody's loopback HTTP" },
   { field: '(prosody https)', protocol: 'tcp', port: 5281, purpose: "Prosody's default HTTPS port, kept free" },
+];
+
+/** Ports taken on a dedicated TURN droplet by things this library does not let you move. */
+export const TURN_HOST_FIXED_PORTS: readonly PortUse[] = [
+  { field: '(ssh)', protocol: 'tcp', port: 22, purpose: 'SSH' },
+  { field: '(certbot)', protocol: 'tcp', port: 80, purpose: "certbot's http-01 challenges for the TURN name" },
 ];
 
 /** Two listeners on the same protocol and port, or a listener inside the relay range. */
@@ -323,6 +344,7 @@ export const DEFAULTS = {
   calls: {
     enabled: true, name: 'turn', port: 3478, tlsPort: 5349, relayPortMin: 49152, relayPortMax: 65535,
     credentialTtlSeconds: 86400, userQuota: 12, totalQuota: 1200,
+    placement: 'prosody-host' as TurnPlacement, dropletSize: 's-1vcpu-1gb',
   },
   droplet: { region: 'ams3', size: 's-1vcpu-1gb', image: 'debian-12-x64', ipv6: true, monitoring: true, backups: false, volumeSizeGib: 10 },
   dns: { ttlSeconds: 1800, turnMaxTtlSeconds: 300 },
@@ -429,6 +451,8 @@ export function resolveSpec(spec: XmppServiceSpec): ResolvedSpec {
   const callsIn = section<CallsSpec>(spec.calls);
   const calls = { ...DEFAULTS.calls, ...callsIn };
   c.check('calls.enabled', calls.enabled, checkBoolean(calls.enabled));
+  c.check('calls.placement', calls.placement, checkOneOf(calls.placement, ['prosody-host', 'dedicated'] as const));
+  const dedicatedTurn = calls.enabled === true && calls.placement === 'dedicated';
   if (calls.enabled) {
     c.check('calls.name', calls.name, checkComponentLabel(calls.name));
     c.check('calls.port', calls.port, checkInteger(calls.port, 1, 65535));
@@ -442,6 +466,8 @@ export function resolveSpec(spec: XmppServiceSpec): ResolvedSpec {
       // The value itself never goes into an error message.
       c.check('calls.sharedSecret', '(redacted)', checkSharedSecret(callsIn.sharedSecret));
     }
+    c.check('calls.sharedSecret', undefined, checkDedicatedTurnSecret(calls.placement, callsIn.sharedSecret));
+    c.check('calls.dropletSize', calls.dropletSize, checkSizeSlug(calls.dropletSize));
   }
   const turnHost = `${calls.name}.${primaryDomain}`;
 
@@ -502,16 +528,23 @@ export function resolveSpec(spec: XmppServiceSpec): ResolvedSpec {
   if (federation.enabled) portUses.push({ field: 'ports.s2s', protocol: 'tcp', port: ports.s2s, purpose: 'server connections' });
   if (federation.directTls) portUses.push({ field: 'ports.s2sDirectTls', protocol: 'tcp', port: ports.s2sDirectTls, purpose: 'server direct TLS' });
   if (p65.enabled) portUses.push({ field: 'components.proxy65.port', protocol: 'tcp', port: p65.port, purpose: 'the SOCKS5 proxy' });
-  if (calls.enabled) {
-    portUses.push(
-      { field: 'calls.port', protocol: 'tcp', port: calls.port, purpose: 'STUN/TURN' },
-      { field: 'calls.port', protocol: 'udp', port: calls.port, purpose: 'STUN/TURN' },
-      { field: 'calls.tlsPort', protocol: 'tcp', port: calls.tlsPort, purpose: 'TURN over TLS' },
-      { field: 'calls.tlsPort', protocol: 'udp', port: calls.tlsPort, purpose: 'TURN over DTLS' },
-    );
-  }
+  const turnPortUses: PortUse[] = calls.enabled
+    ? [
+        { field: 'calls.port', protocol: 'tcp', port: calls.port, purpose: 'STUN/TURN' },
+        { field: 'calls.port', protocol: 'udp', port: calls.port, purpose: 'STUN/TURN' },
+        { field: 'calls.tlsPort', protocol: 'tcp', port: calls.tlsPort, purpose: 'TURN over TLS' },
+        { field: 'calls.tlsPort', protocol: 'udp', port: calls.tlsPort, purpose: 'TURN over DTLS' },
+      ]
+    : [];
   const relayValid = calls.enabled && !checkRelayRange(calls.relayPortMin, calls.relayPortMax);
-  c.issues.push(...findPortCollisions(portUses, relayValid ? { min: calls.relayPortMin, max: calls.relayPortMax } : undefined));
+  const relay = relayValid ? { min: calls.relayPortMin, max: calls.relayPortMax } : undefined;
+  if (dedicatedTurn) {
+    // Two hosts: coturn's ports only compete with what the TURN droplet itself listens on.
+    c.issues.push(...findPortCollisions(portUses));
+    c.issues.push(...findPortCollisions([...TURN_HOST_FIXED_PORTS, ...turnPortUses], relay));
+  } else {
+    c.issues.push(...findPortCollisions([...portUses, ...turnPortUses], relay));
+  }
 
   // Contacts
   const defaultContacts = admins.map((a) => `xmpp:${a}`);
@@ -539,6 +572,13 @@ export function resolveSpec(spec: XmppServiceSpec): ResolvedSpec {
     ...dropletIn,
   };
   c.check('droplet.name', droplet.name, checkDropletName(droplet.name));
+  const turnDropletName = `${droplet.name}-turn`;
+  if (dedicatedTurn && !checkDropletName(droplet.name) && checkDropletName(turnDropletName)) {
+    c.check('droplet.name', droplet.name, {
+      problem: `the TURN droplet is named after it ("${turnDropletName}"), which is longer than 59 characters`,
+      fix: 'shorten droplet.name to at most 54 characters',
+    });
+  }
   c.check('droplet.region', droplet.region, checkRegionSlug(droplet.region));
   c.check('droplet.size', droplet.size, checkSizeSlug(droplet.size));
   c.check('droplet.image', droplet.image, checkImage(droplet.image));
@@ -598,6 +638,8 @@ export function resolveSpec(spec: XmppServiceSpec): ResolvedSpec {
       userQuota: calls.userQuota,
       totalQuota: calls.totalQuota,
       ...(callsIn.sharedSecret !== undefined ? { sharedSecret: callsIn.sharedSecret } : {}),
+      placement: calls.placement,
+      droplet: { name: turnDropletName, size: calls.dropletSize },
     },
     web,
     registration,

@@ -8,7 +8,7 @@
  */
 import * as ipaddr from 'ipaddr.js';
 import { AddressSource, DnsRecordPlan, isAddressRef, planDnsRecords, dnsZones } from './dns';
-import { ResolvedSpec } from './spec';
+import { hasDedicatedTurnDroplet, ResolvedSpec } from './spec';
 
 /** The deploy-time addresses an `AddressRef` stands for. */
 export interface ZoneAddresses {
@@ -16,6 +16,16 @@ export interface ZoneAddresses {
   readonly dropletIpv4: string;
   /** When absent, AAAA records are left out. */
   readonly dropletIpv6?: string;
+  /**
+   * The TURN droplet's IPv4 address, when coturn runs on a droplet of its own.
+   * @default - `dropletIpv4`, and `turnIpv6` defaults to `dropletIpv6` (coturn on the Prosody droplet)
+   */
+  readonly turnIpv4?: string;
+  /**
+   * The TURN droplet's IPv6 address.
+   * @default - `dropletIpv6` when `turnIpv4` is absent too; otherwise the TURN name has no AAAA record
+   */
+  readonly turnIpv6?: string;
 }
 
 export interface ZoneFileOptions {
@@ -39,10 +49,16 @@ export interface ZoneFileOptions {
 export const DIGITALOCEAN_NAMESERVERS: readonly string[] = ['ns1.digitalocean.com.', 'ns2.digitalocean.com.', 'ns3.digitalocean.com.'];
 
 /** Documentation addresses (RFC 5737, RFC 3849): readable in review files, never routable. */
-export const PLACEHOLDER_ADDRESSES: Required<ZoneAddresses> = {
+export const PLACEHOLDER_ADDRESSES: Required<Pick<ZoneAddresses, 'reservedIpv4' | 'dropletIpv4' | 'dropletIpv6'>> = {
   reservedIpv4: '192.0.2.10',
   dropletIpv4: '192.0.2.20',
   dropletIpv6: '2001:db8::20',
+};
+
+/** Stand-ins for a dedicated TURN droplet's addresses, in the same documentation blocks. */
+export const PLACEHOLDER_TURN_ADDRESSES: Required<Pick<ZoneAddresses, 'turnIpv4' | 'turnIpv6'>> = {
+  turnIpv4: '192.0.2.30',
+  turnIpv6: '2001:db8::30',
 };
 
 export const DEFAULT_ZONE_SERIAL = 1;
@@ -59,6 +75,22 @@ function checkAddresses(addresses: ZoneAddresses): void {
   expect('reservedIpv4', addresses.reservedIpv4, 'ipv4');
   expect('dropletIpv4', addresses.dropletIpv4, 'ipv4');
   expect('dropletIpv6', addresses.dropletIpv6, 'ipv6');
+  expect('turnIpv4', addresses.turnIpv4, 'ipv4');
+  expect('turnIpv6', addresses.turnIpv6, 'ipv6');
+}
+
+/** The address `source` stands for, or `undefined` when it was not given. */
+function addressOf(addresses: ZoneAddresses, source: AddressSource): string | undefined {
+  // Without TURN addresses, coturn is on the droplet; with them, the TURN droplet's are all there is.
+  const coLocated = addresses.turnIpv4 === undefined && addresses.turnIpv6 === undefined;
+  switch (source) {
+    case 'turnIpv4':
+      return coLocated ? addresses.dropletIpv4 : addresses.turnIpv4;
+    case 'turnIpv6':
+      return coLocated ? addresses.dropletIpv6 : addresses.turnIpv6;
+    default:
+      return addresses[source];
+  }
 }
 
 function quoted(text: string): string {
@@ -75,7 +107,7 @@ export function recordData(record: DnsRecordPlan, addresses: ZoneAddresses): str
     case 'A':
     case 'AAAA':
       if (!isAddressRef(value)) return value;
-      return addresses[value.of];
+      return addressOf(addresses, value.of);
     case 'CNAME':
       return String(value);
     case 'SRV':
@@ -121,7 +153,9 @@ export function renderZoneFile(
     const a = addresses;
     header.push(
       `; placeholder addresses: known only after deploy (reserved IPv4 ${a.reservedIpv4}, droplet IPv4 ${a.dropletIpv4}` +
-        `${a.dropletIpv6 !== undefined ? `, droplet IPv6 ${a.dropletIpv6}` : ''}).`,
+        `${a.dropletIpv6 !== undefined ? `, droplet IPv6 ${a.dropletIpv6}` : ''}` +
+        `${a.turnIpv4 !== undefined ? `, TURN droplet IPv4 ${a.turnIpv4}` : ''}` +
+        `${a.turnIpv6 !== undefined ? `, TURN droplet IPv6 ${a.turnIpv6}` : ''}).`,
     );
   }
   const lines = [
@@ -140,7 +174,16 @@ export function renderZoneFile(
 export function renderZoneFiles(spec: ResolvedSpec, addresses?: ZoneAddresses, options: Omit<ZoneFileOptions, 'placeholderAddresses'> = {}): Record<string, string> {
   const records = planDnsRecords(spec);
   const { dropletIpv6, ...ipv4Only } = PLACEHOLDER_ADDRESSES;
-  const given = addresses ?? (spec.droplet.ipv6 ? { ...ipv4Only, dropletIpv6 } : ipv4Only);
+  const { turnIpv6, ...turnIpv4Only } = PLACEHOLDER_TURN_ADDRESSES;
+  const placeholders: ZoneAddresses = {
+    ...(spec.droplet.ipv6 ? { ...ipv4Only, dropletIpv6 } : ipv4Only),
+    ...(hasDedicatedTurnDroplet(spec) ? (spec.droplet.ipv6 ? { ...turnIpv4Only, turnIpv6 } : turnIpv4Only) : {}),
+  };
+  if (addresses && hasDedicatedTurnDroplet(spec) && addresses.turnIpv4 === undefined) {
+    // Falling back to the Prosody droplet's address would send calls to a host without coturn.
+    throw new Error(`The TURN name ${spec.calls.host} is on a droplet of its own, but no address was given for it. Fix: pass addresses.turnIpv4 (and turnIpv6).`);
+  }
+  const given = addresses ?? placeholders;
   const files: Record<string, string> = {};
   for (const zone of dnsZones(spec)) {
     files[`${zone}.zone`] = renderZoneFile(records, zone, given, { ...options, placeholderAddresses: addresses === undefined });

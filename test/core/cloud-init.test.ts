@@ -7,16 +7,32 @@ import {
   REDACTED,
   renderCloudInit,
   renderHostFiles,
+  renderTurnCloudInit,
+  renderTurnHostFiles,
+  turnHostPackages,
   USER_DATA_LIMIT_BYTES,
   UserDataTooLargeError,
 } from '../../lib/core/cloud-init';
-import { CERTS_SCRIPT, renderCertsScript, renderProvisionScript } from '../../lib/core/host-scripts';
-import { renderNginxFiles } from '../../lib/core/nginx';
-import { NGINX_SITE, PROSODY_CONFIG, PROVISION_SCRIPT, TURN_CONFIG } from '../../lib/core/paths';
+import {
+  CERTIFICATES_LIST,
+  CERTS_SCRIPT,
+  CERTS_SERVICE,
+  CERTS_TIMER,
+  HOST_ENV,
+  renderCertsScript,
+  renderCertsTimer,
+  renderProvisionScript,
+  renderTurnProvisionScript,
+  SUPPLIED_TURN_SECRET,
+  TURN_PROVISION_SCRIPT,
+} from '../../lib/core/host-scripts';
+import { nginxServerNames, renderNginxFiles } from '../../lib/core/nginx';
+import { NGINX_SITE, PROSODY_CONFIG, PROSODY_SECRETS_INCLUDE, PROVISION_SCRIPT, TURN_ADDRESSES_ENV, TURN_CERT_DIR, TURN_CONFIG, TURN_SYSTEMD_DROPIN, TURN_USERDB } from '../../lib/core/paths';
 import { renderProsodyConfig } from '../../lib/core/prosody';
-import { renderTurnFiles } from '../../lib/core/turn';
+import { hasTurnOnProsodyHost } from '../../lib/core/spec';
+import { renderTurnConfig, renderTurnFiles, renderTurnSystemdDropin } from '../../lib/core/turn';
 import { resolveSpec } from '../../lib/core/validate';
-import { closedSpec, minimalSpec, representativeSpecs } from '../support/specs';
+import { closedSpec, dedicatedTurnSpec, minimalSpec, representativeSpecs } from '../support/specs';
 import { makeTempDir, removeDir, run, testWith } from '../support/tools';
 
 interface WriteFile {
@@ -50,13 +66,14 @@ describe.each(representativeSpecs)('renderCloudInit for the %s spec', (_name, in
     const expected: Record<string, string> = {
       [PROSODY_CONFIG]: renderProsodyConfig(spec),
       ...renderNginxFiles(spec),
-      ...renderTurnFiles(spec),
+      ...(hasTurnOnProsodyHost(spec) ? renderTurnFiles(spec) : {}),
     };
     for (const [path, content] of Object.entries(expected)) {
       expect(byPath.get(path)?.content).toBe(content);
     }
     expect(byPath.has(NGINX_SITE)).toBe(true);
-    expect(byPath.has(TURN_CONFIG)).toBe(spec.calls.enabled);
+    expect(byPath.has(TURN_CONFIG)).toBe(hasTurnOnProsodyHost(spec));
+    expect(byPath.has(TURN_SYSTEMD_DROPIN)).toBe(hasTurnOnProsodyHost(spec));
   });
 
   test('THEN files of package users and package conffiles are deferred until the packages exist', () => {
@@ -80,11 +97,13 @@ describe.each(representativeSpecs)('renderCloudInit for the %s spec', (_name, in
   test('THEN the packages are the ones the services need', () => {
     expect(doc.packages).toEqual(hostPackages(spec));
     expect(doc.packages).toEqual(expect.arrayContaining(['prosody', 'prosody-modules', 'nginx', 'certbot']));
-    expect((doc.packages as string[]).includes('coturn')).toBe(spec.calls.enabled);
+    expect((doc.packages as string[]).includes('coturn')).toBe(hasTurnOnProsodyHost(spec));
   });
 
-  test('THEN no TURN secret is in it when the host generates one', () => {
-    expect(userData).not.toMatch(/static-auth-secret|turn_external_secret\s*=\s*"[^%]/);
+  test('THEN it holds a TURN secret only when one was supplied', () => {
+    expect(userData).not.toMatch(/static-auth-secret/);
+    if (spec.calls.sharedSecret === undefined) expect(userData).not.toMatch(/turn_external_secret\s*=\s*"[^%]/);
+    else expect(userData).toContain(spec.calls.sharedSecret);
   });
 
   test('THEN the same spec renders byte-identical user_data', () => {
@@ -127,6 +146,126 @@ describe('secrets', () => {
   });
 });
 
+describe('renderCloudInit — GIVEN coturn on a droplet of its own', () => {
+  const spec = resolveSpec(dedicatedTurnSpec);
+  const secret = spec.calls.sharedSecret!;
+  const userData = renderCloudInit(spec);
+  const doc = parseUserData(userData);
+  const byPath = new Map(doc.write_files.map((f) => [f.path, f]));
+
+  test('THEN the Prosody droplet installs no coturn and receives no coturn file', () => {
+    expect(doc.packages).not.toContain('coturn');
+    expect(hostPackages(spec)).not.toContain('coturn');
+    for (const path of [TURN_CONFIG, TURN_SYSTEMD_DROPIN, SUPPLIED_TURN_SECRET]) expect(byPath.has(path)).toBe(false);
+  });
+
+  test('THEN it still carries the supplied secret, unredacted, as Prosody\'s secrets include (sensitive, root:prosody 0640, deferred)', () => {
+    expect(userData).toContain(secret);
+    expect(byPath.get(PROSODY_SECRETS_INCLUDE)).toMatchObject({ owner: 'root:prosody', permissions: '0640', defer: true });
+    expect(byPath.get(PROSODY_SECRETS_INCLUDE)?.content).toMatch(new RegExp(`^turn_external_secret = "${secret}"$`, 'm'));
+    expect(renderHostFiles(spec).find((f) => f.path === PROSODY_SECRETS_INCLUDE)?.sensitive).toBe(true);
+  });
+
+  test('THEN Prosody\'s turn_external settings point at the TURN host and include the secret', () => {
+    const config = byPath.get(PROSODY_CONFIG)!.content;
+    expect(config).toContain('"turn_external"');
+    expect(config).toMatch(/^turn_external_host = "turn\.example\.net"$/m);
+    expect(config).toMatch(/^turn_external_port = 3478$/m);
+    expect(config).toMatch(/^turn_external_tls_port = 5349$/m);
+    expect(config).toContain(`Include "${PROSODY_SECRETS_INCLUDE}"`);
+  });
+
+  test('THEN the host scripts leave coturn alone: host.env says it does not run here', () => {
+    expect(byPath.get(HOST_ENV)?.content).toMatch(/^TURN_ENABLED='0'$/m);
+  });
+
+  test('THEN neither the certificate nor nginx covers the TURN name, which the TURN droplet serves', () => {
+    expect(byPath.get(CERTIFICATES_LIST)?.content).toBe('example.net example.net upload.example.net conference.example.net\n');
+    expect(nginxServerNames(spec)).not.toContain('turn.example.net');
+  });
+
+  test('WHEN rendered for review THEN the secret is redacted', () => {
+    const review = renderCloudInit(spec, { redactSecrets: true });
+    expect(review).not.toContain(secret);
+    expect(review).toContain(REDACTED);
+  });
+});
+
+describe('renderTurnCloudInit — the dedicated TURN droplet', () => {
+  const spec = resolveSpec(dedicatedTurnSpec);
+  const secret = spec.calls.sharedSecret!;
+  const userData = renderTurnCloudInit(spec);
+  const doc = parseUserData(userData);
+  const byPath = new Map(doc.write_files.map((f) => [f.path, f]));
+
+  test('THEN it is a #cloud-config document with only known top-level keys', () => {
+    expect(userData.startsWith('#cloud-config\n')).toBe(true);
+    expect(Object.keys(doc).every((k) => (CLOUD_CONFIG_KEYS as readonly string[]).includes(k))).toBe(true);
+  });
+
+  test('THEN it stays within DigitalOcean\'s 64 KiB', () => {
+    expect(Buffer.byteLength(userData)).toBeLessThan(USER_DATA_LIMIT_BYTES);
+  });
+
+  test('THEN it installs coturn, certbot and their helpers, and nothing of Prosody or nginx', () => {
+    expect(doc.packages).toEqual(['coturn', 'certbot', 'curl', 'openssl', 'unattended-upgrades']);
+    expect(doc.packages).toEqual(turnHostPackages());
+  });
+
+  test('THEN turnserver.conf and the drop-in are byte-identical to what turn.ts renders, deferred until coturn exists', () => {
+    expect(byPath.get(TURN_CONFIG)).toMatchObject({ content: renderTurnConfig(spec), owner: 'root:turnserver', permissions: '0640', defer: true });
+    expect(byPath.get(TURN_SYSTEMD_DROPIN)).toMatchObject({ content: renderTurnSystemdDropin(), owner: 'root:root', defer: true });
+  });
+
+  test('THEN it carries the supplied secret for the script, root-only, and redacts it for review', () => {
+    expect(byPath.get(SUPPLIED_TURN_SECRET)).toMatchObject({ content: secret, owner: 'root:root', permissions: '0600' });
+    expect(renderTurnHostFiles(spec).find((f) => f.path === SUPPLIED_TURN_SECRET)?.sensitive).toBe(true);
+    const review = renderTurnCloudInit(spec, { redactSecrets: true });
+    expect(review).not.toContain(secret);
+    expect(review).toContain(REDACTED);
+    expect(renderTurnHostFiles(spec).filter((f) => f.content.includes(secret)).map((f) => f.path)).toEqual([SUPPLIED_TURN_SECRET]);
+  });
+
+  test('THEN runcmd runs the TURN provisioning script, which is executable, with its env file and issuance timer', () => {
+    expect(doc.runcmd).toEqual([[TURN_PROVISION_SCRIPT, 'provision']]);
+    expect(byPath.get(TURN_PROVISION_SCRIPT)).toMatchObject({ content: renderTurnProvisionScript(), permissions: '0755' });
+    expect(byPath.get(HOST_ENV)?.content).toBe(
+      "# Rendered by xmpp-constructs; read by the scripts in /usr/local/sbin.\nTURN_HOST='turn.example.net'\nTURN_REALM='turn.example.net'\n" +
+        "IPV6_ENABLED='1'\nACME_EMAIL='hostmaster@example.net'\nACME_STAGING='0'\n",
+    );
+    expect(byPath.get(CERTS_TIMER)?.content).toBe(renderCertsTimer());
+    expect(byPath.get(CERTS_SERVICE)?.content).toContain(`ExecStart=${TURN_PROVISION_SCRIPT} issue\n`);
+  });
+
+  test('THEN permissions are quoted octal strings', () => {
+    for (const f of doc.write_files) expect(f.permissions).toMatch(/^0[0-7]{3}$/);
+  });
+
+  test('THEN the same spec renders byte-identical user_data', () => {
+    expect(renderTurnCloudInit(resolveSpec(dedicatedTurnSpec))).toBe(userData);
+  });
+
+  testWith('cloud-init')('THEN cloud-init schema accepts it', () => {
+    const dir = makeTempDir('cloud-init');
+    try {
+      writeFileSync(join(dir, 'user-data'), userData);
+      const r = run('cloud-init', ['schema', '-c', join(dir, 'user-data')]);
+      expect(r.stdout + r.stderr).toContain('Valid cloud-config');
+      expect(r.status).toBe(0);
+    } finally {
+      removeDir(dir);
+    }
+  });
+
+  test.each([
+    ['coturn runs on the Prosody droplet', minimalSpec],
+    ['calls are off', closedSpec],
+  ] as const)('fails when %s', (_why, input) => {
+    expect(() => renderTurnCloudInit(resolveSpec(input))).toThrow(/no TURN droplet of its own/);
+    expect(() => renderTurnHostFiles(resolveSpec(input))).toThrow(/no TURN droplet of its own/);
+  });
+});
+
 describe('size limit', () => {
   test('fails when the user_data would exceed 64 KiB, naming the size and the fix', () => {
     const domains = Array.from({ length: 120 }, (_, i) => `customer${i}.example`);
@@ -137,12 +276,13 @@ describe('size limit', () => {
 });
 
 describe('host scripts', () => {
-  testWith('shellcheck')('GIVEN the provisioning and certificate scripts THEN shellcheck finds nothing', () => {
+  testWith('shellcheck')('GIVEN the provisioning, certificate and TURN droplet scripts THEN shellcheck finds nothing', () => {
     const dir = makeTempDir('shellcheck');
     try {
       writeFileSync(join(dir, 'provision'), renderProvisionScript());
       writeFileSync(join(dir, 'certs'), renderCertsScript());
-      const r = run('shellcheck', ['-s', 'bash', join(dir, 'provision'), join(dir, 'certs')]);
+      writeFileSync(join(dir, 'turn'), renderTurnProvisionScript());
+      const r = run('shellcheck', ['-s', 'bash', join(dir, 'provision'), join(dir, 'certs'), join(dir, 'turn')]);
       expect(r.stdout).toBe('');
       expect(r.status).toBe(0);
     } finally {
@@ -162,5 +302,48 @@ describe('host scripts', () => {
     const mkfs = script.indexOf('mkfs.ext4');
     expect(probe).toBeGreaterThan(0);
     expect(script.slice(probe, mkfs)).toMatch(/if \[ "\$rc" -eq 2 \]; then/);
+  });
+});
+
+describe('the TURN droplet\'s script', () => {
+  const script = renderTurnProvisionScript();
+
+  test('GIVEN it THEN it stops on the first error, also inside its functions, and names the step', () => {
+    expect(script).toMatch(/^set -euo pipefail$/m);
+    expect(script).toMatch(/^set -o errtrace$/m);
+    expect(script).toMatch(/trap 'fail "step/);
+  });
+
+  test('GIVEN it THEN it stores the secret in coturn\'s userdb with the very lines the Prosody host uses', () => {
+    const userdbLines = (text: string): string[] => text.split('\n').filter((l) => /turnadmin|TURN_USERDB|turndb/.test(l)).map((l) => l.trim());
+    expect(userdbLines(script)).toEqual(userdbLines(renderProvisionScript()));
+    expect(script).toContain(`secret=$(cat ${SUPPLIED_TURN_SECRET})`);
+    expect(script).toContain(`turnadmin --set-secret "$secret" --realm "$TURN_REALM" --db ${TURN_USERDB}`);
+  });
+
+  test('GIVEN it THEN it writes coturn\'s addresses from the metadata service like the Prosody host', () => {
+    const addressLines = (text: string): string[] => text.split('\n').filter((l) => /metadata interfaces|TURN_ADDRESS_ARGS/.test(l)).map((l) => l.trim());
+    expect(addressLines(script)).toEqual(addressLines(renderProvisionScript()));
+    expect(script).toContain(`put_file ${TURN_ADDRESSES_ENV} 0644 root:root`);
+  });
+
+  test('GIVEN it THEN it requests the TURN name\'s certificate standalone, with the deploy hook, and backs off', () => {
+    expect(script).toMatch(
+      /certbot certonly --standalone --non-interactive --agree-tos --email "\$ACME_EMAIL" "\$\{staging\[@\]\}" \\\n\s+--cert-name "\$lineage" -d "\$lineage" --deploy-hook "\/usr\/local\/sbin\/xmpp-constructs-turn deploy"/,
+    );
+    expect(script).toContain('[ "$ACME_STAGING" = 1 ] && staging=(--staging)');
+    expect(script).toContain('[ "$(date +%s)" -ge "$next" ] || return 0');
+    expect(script).toContain('delay=$((300 * (1 << (tries < 7 ? tries - 1 : 6))))');
+  });
+
+  test('GIVEN the deploy hook THEN it copies the lineage for the turnserver group and makes coturn reload it', () => {
+    expect(script).toContain('deploy) copy_cert "/etc/letsencrypt/live/$TURN_HOST" ;;');
+    expect(script).toContain(`install -m 0640 -o root -g turnserver "$src" ${TURN_CERT_DIR}/$f`);
+    expect(script).toContain('systemctl kill -s SIGUSR2 coturn');
+  });
+
+  test('GIVEN no Let\'s Encrypt lineage yet THEN provisioning puts a self-signed certificate for the TURN name where coturn reads it', () => {
+    expect(script).toMatch(/elif \[ ! -s \/etc\/coturn\/tls\/fullchain\.pem \]; then\n\s+lineage=\$TURN_HOST; san="DNS:\$TURN_HOST"/);
+    expect(script).toContain('copy_cert "$target"; rm -rf "$target"');
   });
 });

@@ -10,10 +10,12 @@ import {
   relativeName,
   SRV_PRIORITY,
   SRV_WEIGHT,
+  TURN_IPV4,
+  TURN_IPV6,
 } from '../../lib/core/dns';
 import { ResolvedSpec, XmppServiceSpec } from '../../lib/core/spec';
 import { resolveSpec } from '../../lib/core/validate';
-import { minimalSpec, representativeSpecs } from '../support/specs';
+import { dedicatedTurnSpec, minimalSpec, representativeSpecs } from '../support/specs';
 
 function plan(spec: XmppServiceSpec): { resolved: ResolvedSpec; records: DnsRecordPlan[] } {
   const resolved = resolveSpec(spec);
@@ -110,7 +112,7 @@ describe.each(representativeSpecs)('planDnsRecords — GIVEN the %s spec', (_lab
   test('THEN A and AAAA values are deploy-time address references, never literals', () => {
     for (const r of records.filter((x) => x.type === 'A' || x.type === 'AAAA')) {
       expect(isAddressRef(r.value)).toBe(true);
-      if (isAddressRef(r.value)) expect(r.type === 'A' ? ['reservedIpv4', 'dropletIpv4'] : ['dropletIpv6']).toContain(r.value.of);
+      if (isAddressRef(r.value)) expect(r.type === 'A' ? ['reservedIpv4', 'turnIpv4'] : ['dropletIpv6', 'turnIpv6']).toContain(r.value.of);
     }
   });
 
@@ -171,8 +173,8 @@ describe.each(representativeSpecs)('planDnsRecords — GIVEN the %s spec', (_lab
     expect(records.filter((r) => r.name.includes('_xmppconnect'))).toEqual([]);
   });
 
-  test('THEN the TURN host has A/AAAA records under the primary domain with the short TURN TTL, exactly when calls are on', () => {
-    const turnRecords = records.filter((r) => isAddressRef(r.value) && r.value.of === 'dropletIpv4');
+  test('THEN the TURN host has A/AAAA records to the TURN addresses under the primary domain with the short TURN TTL, exactly when calls are on', () => {
+    const turnRecords = records.filter((r) => isAddressRef(r.value) && r.value.of === 'turnIpv4');
     if (!resolved.calls.enabled) {
       expect(turnRecords).toEqual([]);
       expect(records.filter((r) => recordFqdn(r) === resolved.calls.host)).toEqual([]);
@@ -180,12 +182,12 @@ describe.each(representativeSpecs)('planDnsRecords — GIVEN the %s spec', (_lab
     }
     const name = resolved.calls.host.slice(0, -(resolved.primaryDomain.length + 1));
     const a = one(records, resolved.primaryDomain, name, 'A');
-    expect(a).toMatchObject({ value: { kind: 'address', of: 'dropletIpv4' }, ttlSeconds: resolved.dns.turnTtlSeconds, key: `${resolved.primaryDomain}/${name}/A` });
+    expect(a).toMatchObject({ value: { kind: 'address', of: 'turnIpv4' }, ttlSeconds: resolved.dns.turnTtlSeconds, key: `${resolved.primaryDomain}/${name}/A` });
     expect(recordFqdn(a)).toBe(resolved.calls.host);
     const aaaa = find(records, resolved.primaryDomain, name, 'AAAA');
     if (resolved.droplet.ipv6) {
       expect(aaaa).toHaveLength(1);
-      expect(aaaa[0]).toMatchObject({ value: { kind: 'address', of: 'dropletIpv6' }, ttlSeconds: resolved.dns.turnTtlSeconds });
+      expect(aaaa[0]).toMatchObject({ value: { kind: 'address', of: 'turnIpv6' }, ttlSeconds: resolved.dns.turnTtlSeconds });
     } else {
       expect(aaaa).toEqual([]);
     }
@@ -250,6 +252,15 @@ describe('planDnsRecords — feature switches', () => {
   test('GIVEN the default TTL WHEN planning THEN the TURN records get 300 seconds and everything else 1800', () => {
     const { records } = plan(minimalSpec);
     for (const r of records) expect(r.ttlSeconds).toBe(r.name === 'turn' ? 300 : 1800);
+  });
+
+  test('GIVEN coturn on a droplet of its own WHEN planning THEN the TURN records use the TURN addresses and every other record is unchanged', () => {
+    const colocated = plan(minimalSpec).records;
+    const dedicated = plan(dedicatedTurnSpec).records;
+    expect(dedicated).toEqual(colocated);
+    expect(one(dedicated, 'example.net', 'turn', 'A').value).toEqual(TURN_IPV4);
+    expect(one(dedicated, 'example.net', 'turn', 'AAAA').value).toEqual(TURN_IPV6);
+    expect(dedicated.filter((r) => isAddressRef(r.value) && r.value.of.startsWith('turn')).map((r) => r.key)).toEqual(['example.net/turn/A', 'example.net/turn/AAAA']);
   });
 
   test('GIVEN several domains WHEN planning THEN the TURN name lives only in the primary zone', () => {

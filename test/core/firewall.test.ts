@@ -7,11 +7,12 @@ import {
   LOOPBACK_ONLY_TCP_PORTS,
   parsePortRange,
   planFirewall,
+  planTurnFirewall,
   ruleCoversPort,
 } from '../../lib/core/firewall';
-import { ResolvedSpec, XmppServiceSpec } from '../../lib/core/spec';
+import { hasTurnOnProsodyHost, ResolvedSpec, XmppServiceSpec } from '../../lib/core/spec';
 import { resolveSpec } from '../../lib/core/validate';
-import { minimalSpec, representativeSpecs } from '../support/specs';
+import { closedSpec, dedicatedTurnSpec, fullSpec, minimalSpec, representativeSpecs } from '../support/specs';
 
 const firewall = (spec: XmppServiceSpec): FirewallPlan => planFirewall(resolveSpec(spec));
 
@@ -55,14 +56,15 @@ describe.each(representativeSpecs)('planFirewall — GIVEN the %s spec', (_label
     expect(inboundTo(plan, 'tcp', resolved.proxy65.port).length > 0).toBe(resolved.proxy65.enabled);
   });
 
-  test('THEN STUN/TURN ports and the relay range are open exactly when calls are on', () => {
+  test('THEN STUN/TURN ports and the relay range are open exactly when coturn runs on this droplet', () => {
     const c = resolved.calls;
+    const here = hasTurnOnProsodyHost(resolved);
     for (const protocol of ['tcp', 'udp'] as const) {
-      expect(isOpenToEveryone(plan, protocol, c.port)).toBe(c.enabled);
-      expect(isOpenToEveryone(plan, protocol, c.tlsPort)).toBe(c.enabled);
+      expect(isOpenToEveryone(plan, protocol, c.port)).toBe(here);
+      expect(isOpenToEveryone(plan, protocol, c.tlsPort)).toBe(here);
     }
     const relay = plan.inbound.filter((r) => r.protocol === 'udp' && r.ports === `${c.relayPortMin}-${c.relayPortMax}`);
-    expect(relay).toHaveLength(c.enabled ? 1 : 0);
+    expect(relay).toHaveLength(here ? 1 : 0);
     // Relayed media is UDP only (coturn runs with no-tcp-relay).
     expect(plan.inbound.some((r) => r.protocol === 'tcp' && r.ports === `${c.relayPortMin}-${c.relayPortMax}`)).toBe(false);
   });
@@ -93,7 +95,7 @@ describe.each(representativeSpecs)('planFirewall — GIVEN the %s spec', (_label
     if (r.federation.enabled) expected.add(`tcp/${r.ports.s2s}`);
     if (r.federation.directTls) expected.add(`tcp/${r.ports.s2sDirectTls}`);
     if (r.proxy65.enabled) expected.add(`tcp/${r.proxy65.port}`);
-    if (r.calls.enabled) {
+    if (hasTurnOnProsodyHost(r)) {
       for (const p of ['tcp', 'udp']) for (const port of [r.calls.port, r.calls.tlsPort]) expected.add(`${p}/${port}`);
       expected.add(`udp/${r.calls.relayPortMin}-${r.calls.relayPortMax}`);
     }
@@ -174,6 +176,75 @@ describe('planFirewall — feature switches', () => {
     const plan = firewall({ ...minimalSpec, adminSourceCidrs: ['198.51.100.0/24', '2001:db8:77::/48'] });
     expect(plan.inbound[0]).toEqual({ protocol: 'tcp', ports: '22', addresses: ['198.51.100.0/24', '2001:db8:77::/48'], purpose: expect.any(String) });
     expect(inboundTo(plan, 'tcp', 22)).toEqual([plan.inbound[0]]);
+  });
+});
+
+describe('planTurnFirewall — GIVEN coturn on a droplet of its own', () => {
+  const withSsh: XmppServiceSpec = { ...dedicatedTurnSpec, adminSourceCidrs: ['198.51.100.0/24', '2001:db8:77::/48'] };
+  const custom: XmppServiceSpec = {
+    ...dedicatedTurnSpec,
+    calls: { ...dedicatedTurnSpec.calls, port: 3479, tlsPort: 443, relayPortMin: 30000, relayPortMax: 30999 },
+  };
+
+  describe.each([
+    ['the dedicated TURN spec', dedicatedTurnSpec],
+    ['admin CIDRs', withSsh],
+    ['custom ports, TLS on 443', custom],
+  ] as const)('AND %s', (_label, spec) => {
+    const resolved = resolveSpec(spec);
+    const plan = planTurnFirewall(resolved);
+    const c = resolved.calls;
+
+    test('THEN it opens tcp 80 for certbot, coturn\'s ports over tcp and udp and the udp relay range, icmp, and nothing else', () => {
+      const expected = new Set<string>(['tcp/80', 'icmp/', `udp/${c.relayPortMin}-${c.relayPortMax}`]);
+      for (const p of ['tcp', 'udp']) for (const port of [c.port, c.tlsPort]) expected.add(`${p}/${port}`);
+      if (resolved.adminSourceCidrs.length > 0) expected.add('tcp/22');
+      const actual = plan.inbound.map((rule) => `${rule.protocol}/${rule.ports ?? ''}`);
+      expect(new Set(actual).size).toBe(actual.length);
+      expect(new Set(actual)).toEqual(expected);
+      for (const key of actual.filter((k) => k !== 'tcp/22')) {
+        const rule = plan.inbound.find((r) => `${r.protocol}/${r.ports ?? ''}` === key)!;
+        expect(rule.addresses).toEqual(EVERYWHERE);
+      }
+    });
+
+    test('THEN SSH is reachable only from the admin source CIDRs, and not at all without them', () => {
+      const ssh = inboundTo(plan, 'tcp', 22);
+      expect(ssh.map((r) => r.addresses)).toEqual(resolved.adminSourceCidrs.length > 0 ? [resolved.adminSourceCidrs] : []);
+    });
+
+    test('THEN the relay range is UDP only (no-tcp-relay)', () => {
+      expect(plan.inbound.some((r) => r.protocol === 'tcp' && r.ports === `${c.relayPortMin}-${c.relayPortMax}`)).toBe(false);
+    });
+
+    test('THEN outbound is the Prosody droplet\'s: tcp, udp and icmp to everywhere', () => {
+      expect(plan.outbound).toEqual(planFirewall(resolved).outbound);
+    });
+
+    test('THEN the Prosody droplet\'s plan opens none of coturn\'s ports', () => {
+      const prosody = planFirewall(resolved);
+      expect(prosody.inbound.filter((r) => r.protocol === 'udp')).toEqual([]);
+      expect(prosody.inbound.some((r) => r.purpose.includes('TURN'))).toBe(false);
+    });
+
+    test('THEN planning twice gives identical output', () => {
+      expect(planTurnFirewall(resolveSpec(spec))).toEqual(plan);
+    });
+  });
+
+  test.each([
+    ['coturn runs on the Prosody droplet', minimalSpec],
+    ['calls are off', closedSpec],
+    ['calls are off although placement says dedicated', { ...closedSpec, calls: { enabled: false, placement: 'dedicated' } } as XmppServiceSpec],
+  ] as const)('fails when %s', (_why, spec) => {
+    expect(() => planTurnFirewall(resolveSpec(spec))).toThrow(/no TURN droplet of its own/);
+  });
+
+  test('GIVEN the full spec moved to a TURN droplet WHEN planning the Prosody droplet THEN only coturn\'s rules are gone', () => {
+    const colocated = planFirewall(resolveSpec(fullSpec));
+    const moved = planFirewall(resolveSpec({ ...fullSpec, calls: { ...fullSpec.calls, placement: 'dedicated', sharedSecret: 'b'.repeat(64) } }));
+    expect(moved.inbound).toEqual(colocated.inbound.filter((r) => !/TURN/.test(r.purpose)));
+    expect(moved.outbound).toEqual(colocated.outbound);
   });
 });
 

@@ -3,6 +3,7 @@ import {
   checkAdminJid,
   checkComponentLabel,
   checkContactUri,
+  checkDedicatedTurnSecret,
   checkDomainName,
   checkEmail,
   checkFileSizeLimit,
@@ -16,7 +17,9 @@ import {
   resolveSpec,
   SpecValidationError,
 } from '../../lib/core/validate';
-import { closedSpec, fullSpec, minimalSpec } from '../support/specs';
+import { closedSpec, dedicatedTurnSpec, fullSpec, minimalSpec } from '../support/specs';
+
+const SECRET = 'c'.repeat(64);
 
 /** Resolve `spec` and return the validation error it must raise. */
 function errorOf(spec: unknown): SpecValidationError {
@@ -148,6 +151,20 @@ describe('rules, one table each', () => {
   });
 });
 
+describe('checkDedicatedTurnSecret', () => {
+  test.each([
+    ['prosody-host', undefined],
+    ['prosody-host', SECRET],
+    ['dedicated', SECRET],
+  ])('accepts placement %s with secret %s', (placement, secret) => expect(checkDedicatedTurnSecret(placement, secret)).toBeUndefined());
+
+  test('fails when a dedicated TURN droplet gets no secret, saying how to make one', () => {
+    const p = checkDedicatedTurnSecret('dedicated', undefined);
+    expect(p?.problem).toBe('a TURN server on its own droplet shares the secret with Prosody, so it must be supplied');
+    expect(p?.fix).toBe('generate one with `openssl rand -hex 32` and pass it as a sensitive variable');
+  });
+});
+
 describe('resolveSpec', () => {
   describe.each([
     ['domains is empty', { domains: [] }, 'domains', /at least one domain/],
@@ -176,6 +193,12 @@ describe('resolveSpec', () => {
     ['the TURN secret is weak', { calls: { sharedSecret: 'hunter2' } }, 'calls.sharedSecret', /32 to 512/],
     ['a contact is not a URI', { contacts: { abuse: ['abuse@example.net'] } }, 'contacts.abuse[0]', /URI/],
     ['server direct TLS is asked without federation', { federation: { enabled: false, directTls: true } }, 'federation.directTls', /needs federation/],
+    ['coturn is on its own droplet without a supplied secret', { calls: { placement: 'dedicated' } }, 'calls.sharedSecret', /on its own droplet shares the secret with Prosody, so it must be supplied\. generate one with `openssl rand -hex 32`/],
+    ['the TURN placement is unknown', { calls: { placement: 'elsewhere' } }, 'calls.placement', /"prosody-host", "dedicated"/],
+    ['the TURN droplet size slug is malformed', { calls: { placement: 'dedicated', sharedSecret: SECRET, dropletSize: 'huge' } }, 'calls.dropletSize', /size slug/],
+    ['the TURN droplet\'s name, derived from the droplet name, is too long', { droplet: { name: `x${'a'.repeat(54)}` }, calls: { placement: 'dedicated', sharedSecret: SECRET } }, 'droplet.name', /TURN droplet is named after it .* at most 54 characters/],
+    ['a TURN port takes the TURN droplet\'s certbot port', { calls: { placement: 'dedicated', sharedSecret: SECRET, port: 80 } }, 'calls.port', /TCP port 80 is already used by certbot's http-01 challenges/],
+    ['a co-located TURN TLS port takes nginx\'s port', { calls: { tlsPort: 443 } }, 'calls.tlsPort', /TCP port 443 is already used by HTTPS/],
   ])('fails when %s', (_why, override, field, message) => {
     const error = errorOf({ ...minimalSpec, ...override });
     test('THEN the error names the field', () => {
@@ -215,6 +238,37 @@ describe('resolveSpec', () => {
     expect(r.fileShare.dailyQuotaBytesPerUser).toBe(r.fileShare.fileSizeLimitBytes * 10);
     expect(r.dns).toEqual({ ttlSeconds: 1800, turnTtlSeconds: 300 });
     expect(r.acme).toEqual({ email: 'hostmaster@example.net', staging: false });
+  });
+
+  test('GIVEN the minimal spec THEN coturn runs on the Prosody droplet', () => {
+    const r = resolveSpec(minimalSpec);
+    expect(r.calls.placement).toBe('prosody-host');
+    expect(r.calls.droplet).toEqual({ name: 'xmpp-example-net-turn', size: 's-1vcpu-1gb' });
+  });
+
+  test('GIVEN the dedicated TURN spec THEN coturn gets a droplet named after the Prosody droplet, of the default size', () => {
+    const r = resolveSpec(dedicatedTurnSpec);
+    expect(r.calls).toMatchObject({ enabled: true, placement: 'dedicated', host: 'turn.example.net', droplet: { name: 'xmpp-example-net-turn', size: 's-1vcpu-1gb' } });
+    expect(r.calls.sharedSecret).toBe(dedicatedTurnSpec.calls?.sharedSecret);
+  });
+
+  test('GIVEN a dedicated TURN droplet with its own size and a named Prosody droplet THEN both are used', () => {
+    const r = resolveSpec({ ...minimalSpec, droplet: { name: 'chat' }, calls: { placement: 'dedicated', sharedSecret: SECRET, dropletSize: 's-2vcpu-4gb' } });
+    expect(r.calls.droplet).toEqual({ name: 'chat-turn', size: 's-2vcpu-4gb' });
+  });
+
+  test('GIVEN a dedicated TURN droplet THEN its ports need not avoid the Prosody droplet\'s (TURN over TLS on 443)', () => {
+    const r = resolveSpec({ ...minimalSpec, calls: { placement: 'dedicated', sharedSecret: SECRET, tlsPort: 443, port: 5222 } });
+    expect(r.calls).toMatchObject({ tlsPort: 443, port: 5222 });
+  });
+
+  test('GIVEN calls off THEN a dedicated placement needs no secret (there is no TURN droplet)', () => {
+    expect(() => resolveSpec({ ...closedSpec, calls: { enabled: false, placement: 'dedicated' } })).not.toThrow();
+  });
+
+  test('GIVEN a dedicated TURN droplet without a secret THEN the error says the secret is missing, not what it is', () => {
+    const error = errorOf({ ...minimalSpec, calls: { placement: 'dedicated' } });
+    expect(error.message).toContain('calls.sharedSecret = (missing): a TURN server on its own droplet shares the secret with Prosody');
   });
 
   test.each([['full', fullSpec], ['closed', closedSpec]])('GIVEN the %s spec THEN it resolves', (_n, spec) => {

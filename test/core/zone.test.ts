@@ -5,10 +5,18 @@ import * as path from 'path';
 import { DnsRecordPlan, planDnsRecords } from '../../lib/core/dns';
 import { XmppServiceSpec } from '../../lib/core/spec';
 import { resolveSpec } from '../../lib/core/validate';
-import { PLACEHOLDER_ADDRESSES, recordData, renderZoneFile, renderZoneFiles, ZoneAddresses } from '../../lib/core/zone';
-import { closedSpec, fullSpec, minimalSpec, representativeSpecs } from '../support/specs';
+import { PLACEHOLDER_ADDRESSES, PLACEHOLDER_TURN_ADDRESSES, recordData, renderZoneFile, renderZoneFiles, ZoneAddresses } from '../../lib/core/zone';
+import { hasDedicatedTurnDroplet, ResolvedSpec } from '../../lib/core/spec';
+import { closedSpec, dedicatedTurnSpec, fullSpec, minimalSpec, representativeSpecs } from '../support/specs';
 
 const REAL_LOOKING: ZoneAddresses = { reservedIpv4: '198.51.100.10', dropletIpv4: '198.51.100.20', dropletIpv6: '2001:db8:5::20' };
+const TURN_DROPLET: Pick<ZoneAddresses, 'turnIpv4' | 'turnIpv6'> = { turnIpv4: '198.51.100.30', turnIpv6: '2001:db8:5::30' };
+
+/** `addresses` plus the TURN droplet's, when the spec has one (of the same families). */
+function withTurnDroplet(spec: ResolvedSpec, addresses: ZoneAddresses | undefined): ZoneAddresses | undefined {
+  if (!addresses || !hasDedicatedTurnDroplet(spec)) return addresses;
+  return { ...addresses, turnIpv4: TURN_DROPLET.turnIpv4, ...(addresses.dropletIpv6 !== undefined ? { turnIpv6: TURN_DROPLET.turnIpv6 } : {}) };
+}
 
 // ------------------------------------------------------------------------------------------------
 // The real tool. Strict modes turn BIND's warnings about names, CNAMEs and SRV targets into errors.
@@ -51,7 +59,7 @@ describe.each(representativeSpecs)('renderZoneFiles — GIVEN the %s spec', (_la
     ['deploy-time addresses', REAL_LOOKING],
     ['deploy-time addresses without IPv6', { reservedIpv4: '198.51.100.10', dropletIpv4: '198.51.100.20' }],
   ] as const)('WHEN rendered with %s', (_what, addresses) => {
-    const files = renderZoneFiles(resolved, addresses);
+    const files = renderZoneFiles(resolved, withTurnDroplet(resolved, addresses));
 
     test('THEN there is one file per served domain, named <zone>.zone', () => {
       expect(Object.keys(files)).toEqual(resolved.domains.map((d) => `${d.name}.zone`));
@@ -242,7 +250,7 @@ describe('recordData', () => {
     ['a CAA issuewild ";"', '0 issuewild ";"', { ...base, type: 'CAA', value: ';', flags: 0, tag: 'issuewild' }],
     ['a critical CAA iodef URL', '128 iodef "mailto:ca@z.example"', { ...base, type: 'CAA', value: 'mailto:ca@z.example', flags: 128, tag: 'iodef' }],
     ['an SRV record', '1 2 3 z.example.', { ...base, type: 'SRV', name: '_x._tcp', value: 'z.example.', priority: 1, weight: 2, port: 3 }],
-    ['a TURN A record', '198.51.100.20', { ...base, type: 'A', name: 'turn', value: { kind: 'address', of: 'dropletIpv4' } }],
+    ['a TURN A record', '198.51.100.20', { ...base, type: 'A', name: 'turn', value: { kind: 'address', of: 'turnIpv4' } }],
   ] as [string, string, DnsRecordPlan][])('GIVEN %s THEN the zone file data is %s', (_what, expected, record) => {
     expect(recordData(record, REAL_LOOKING)).toBe(expected);
   });
@@ -250,5 +258,51 @@ describe('recordData', () => {
   test('GIVEN an AAAA record and no IPv6 address THEN there is no data', () => {
     const record: DnsRecordPlan = { ...base, type: 'AAAA', value: { kind: 'address', of: 'dropletIpv6' } };
     expect(recordData(record, { reservedIpv4: '198.51.100.10', dropletIpv4: '198.51.100.20' })).toBeUndefined();
+  });
+});
+
+describe('TURN addresses', () => {
+  const turnA: DnsRecordPlan = { key: 'k', zone: 'example.net', name: 'turn', ttlSeconds: 300, type: 'A', value: { kind: 'address', of: 'turnIpv4' } };
+  const turnAaaa: DnsRecordPlan = { ...turnA, type: 'AAAA', value: { kind: 'address', of: 'turnIpv6' } };
+
+  test('GIVEN no TURN addresses (coturn on the droplet) THEN the TURN records take the droplet\'s', () => {
+    expect(recordData(turnA, REAL_LOOKING)).toBe('198.51.100.20');
+    expect(recordData(turnAaaa, REAL_LOOKING)).toBe('2001:db8:5::20');
+  });
+
+  test('GIVEN the TURN droplet\'s addresses THEN the TURN records take them', () => {
+    expect(recordData(turnA, { ...REAL_LOOKING, ...TURN_DROPLET })).toBe('198.51.100.30');
+    expect(recordData(turnAaaa, { ...REAL_LOOKING, ...TURN_DROPLET })).toBe('2001:db8:5::30');
+  });
+
+  test('GIVEN only the TURN droplet\'s IPv4 THEN its AAAA is left out rather than pointing at the Prosody droplet', () => {
+    expect(recordData(turnAaaa, { ...REAL_LOOKING, turnIpv4: '198.51.100.30' })).toBeUndefined();
+  });
+
+  test('GIVEN the dedicated TURN spec and deploy-time addresses THEN only the TURN name points at the TURN droplet', () => {
+    const text = renderZoneFiles(resolveSpec(dedicatedTurnSpec), { ...REAL_LOOKING, ...TURN_DROPLET })['example.net.zone'];
+    expect(text).toMatch(/^turn +300 IN A +198\.51\.100\.30$/m);
+    expect(text).toMatch(/^turn +300 IN AAAA +2001:db8:5::30$/m);
+    expect(text).toMatch(/^@ +1800 IN AAAA +2001:db8:5::20$/m);
+    expect(text).not.toContain('198.51.100.20');
+  });
+
+  test('GIVEN the dedicated TURN spec and no addresses THEN the TURN droplet gets placeholders of its own, named in the header', () => {
+    const text = renderZoneFiles(resolveSpec(dedicatedTurnSpec))['example.net.zone'];
+    expect(text).toMatch(/^turn +300 IN A +192\.0\.2\.30$/m);
+    expect(text).toMatch(/^turn +300 IN AAAA +2001:db8::30$/m);
+    expect(text.split('\n')[1]).toContain('TURN droplet IPv4 192.0.2.30, TURN droplet IPv6 2001:db8::30');
+    expect(PLACEHOLDER_TURN_ADDRESSES).toEqual({ turnIpv4: '192.0.2.30', turnIpv6: '2001:db8::30' });
+  });
+
+  test('fails when the dedicated TURN spec is rendered with addresses that lack the TURN droplet\'s', () => {
+    expect(() => renderZoneFiles(resolveSpec(dedicatedTurnSpec), REAL_LOOKING)).toThrow(/turn\.example\.net.*Fix: pass addresses\.turnIpv4/);
+  });
+
+  test.each([
+    ['turnIpv4', { ...REAL_LOOKING, turnIpv4: '2001:db8::30' }],
+    ['turnIpv6', { ...REAL_LOOKING, ...TURN_DROPLET, turnIpv6: '198.51.100.30' }],
+  ] as const)('fails when %s is not an address of the right family', (field, addresses) => {
+    expect(() => renderZoneFile([turnA], 'example.net', addresses)).toThrow(new RegExp(field));
   });
 });

@@ -47,8 +47,15 @@ export const closedSpec: XmppServiceSpec = {
   droplet: { ipv6: false, monitoring: false },
 };
 
+/** The minimal declaration with coturn on a droplet of its own, which needs a supplied secret. */
+export const dedicatedTurnSpec: XmppServiceSpec = {
+  ...minimalSpec,
+  calls: { placement: 'dedicated', sharedSecret: '5f0c3d2a9b8e7f6a1c4d3e2f1a0b9c8d7e6f5a4b3c2d1e0f9a8b7c6d5e4f3a2b' },
+};
+
 export const representativeSpecs: readonly [string, XmppServiceSpec][] = [
   ['minimal', minimalSpec],
   ['full', fullSpec],
   ['closed', closedSpec],
+  ['dedicated-turn', dedicatedTurnSpec],
 ];
