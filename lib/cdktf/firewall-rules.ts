@@ -1,6 +1,6 @@
 import { Firewall } from '@cdktf/provider-digitalocean/lib/firewall';
 import { Construct } from 'constructs';
-import { FirewallPlan, planFirewall } from '../core/firewall';
+import { FirewallPlan, planFirewall, planTurnFirewall } from '../core/firewall';
 import { XmppServiceSpec } from '../core/spec';
 import { resolveForCdktf } from './spec';
 
@@ -14,6 +14,11 @@ export interface FirewallRulesProps {
    * @default - the droplet name followed by "-fw"
    */
   readonly name?: string;
+  /**
+   * Which host the firewall protects: the Prosody host, or coturn's own droplet.
+   * @default "prosody-host"
+   */
+  readonly role?: 'prosody-host' | 'turn-host';
 }
 
 /** A DigitalOcean cloud firewall with exactly the ports the enabled features need. */
@@ -25,9 +30,10 @@ export class FirewallRules extends Construct {
   constructor(scope: Construct, id: string, props: FirewallRulesProps) {
     super(scope, id);
     const { spec } = resolveForCdktf(props.spec);
-    this.plan = planFirewall(spec);
+    const turnHost = props.role === 'turn-host';
+    this.plan = turnHost ? planTurnFirewall(spec) : planFirewall(spec);
     this.firewall = new Firewall(this, 'Firewall', {
-      name: props.name ?? `${spec.droplet.name}-fw`,
+      name: props.name ?? `${turnHost ? spec.calls.droplet.name : spec.droplet.name}-fw`,
       dropletIds: [...props.dropletIds],
       inboundRule: this.plan.inbound.map((r) => ({ protocol: r.protocol, portRange: r.ports, sourceAddresses: [...r.addresses] })),
       outboundRule: this.plan.outbound.map((r) => ({ protocol: r.protocol, portRange: r.ports, destinationAddresses: [...r.addresses] })),

@@ -1,28 +1,73 @@
+import { Droplet } from '@cdktf/provider-digitalocean/lib/droplet';
+import { Token } from 'cdktf';
 import { Construct } from 'constructs';
-import { XmppServiceSpec } from '../core/spec';
+import { renderTurnCloudInit, substituteDeployTimeSecret } from '../core/cloud-init';
+import { hasDedicatedTurnDroplet, XmppServiceSpec } from '../core/spec';
 import { renderTurnFiles } from '../core/turn';
+import { FirewallRules } from './firewall-rules';
 import { resolveForCdktf } from './spec';
 
 export interface TurnServerProps {
-  /** The service declaration. */
+  /** The service declaration; `calls.placement` decides where coturn runs. */
   readonly spec: XmppServiceSpec;
+  /**
+   * Tags for the dedicated TURN droplet.
+   * @default - none
+   */
+  readonly tags?: readonly string[];
+  /**
+   * UUID of the VPC the dedicated TURN droplet joins.
+   * @default - the region's default VPC
+   */
+  readonly vpcUuid?: string;
 }
 
 /**
- * coturn for audio and video calls, on the Prosody host: its configuration is part of the host's
- * cloud-init user_data and its ports are part of the host's firewall plan, both rendered by the
- * core from the same spec. Exposed here for review and as the place TURN settings are read from.
+ * coturn for audio and video calls.
+ *
+ * On the Prosody host (the default) it creates no resource: its configuration is part of the
+ * host's user_data and its ports part of the host's firewall, both rendered by the core. With
+ * `calls.placement: 'dedicated'` it creates coturn's own droplet and firewall; both hosts then
+ * hold the supplied shared secret, which stays a reference when given as a sensitive variable.
  */
 export class TurnServer extends Construct {
   /** The TURN server's host name, e.g. `turn.example.net`. */
   public readonly hostName: string;
   /** `{ path on the host: content }` of coturn's files (empty when calls are off). */
   public readonly files: { readonly [path: string]: string };
+  /** coturn's own droplet, when dedicated. */
+  public readonly droplet?: Droplet;
+  /** The firewall of coturn's own droplet, when dedicated. */
+  public readonly firewall?: FirewallRules;
+  /** The dedicated droplet's user_data, when dedicated. */
+  public readonly userData?: string;
 
   constructor(scope: Construct, id: string, props: TurnServerProps) {
     super(scope, id);
-    const { spec } = resolveForCdktf(props.spec);
+    const { spec, deployTimeSecret } = resolveForCdktf(props.spec);
     this.hostName = spec.calls.host;
     this.files = renderTurnFiles(spec);
+    if (!hasDedicatedTurnDroplet(spec)) return;
+
+    const rendered = renderTurnCloudInit(spec);
+    this.userData = deployTimeSecret === undefined ? rendered : substituteDeployTimeSecret(rendered, deployTimeSecret);
+    const d = spec.droplet;
+    this.droplet = new Droplet(this, 'Droplet', {
+      name: spec.calls.droplet.name,
+      image: d.image,
+      region: d.region,
+      size: spec.calls.droplet.size,
+      sshKeys: [...d.sshKeyFingerprints],
+      ipv6: d.ipv6,
+      monitoring: d.monitoring,
+      userData: this.userData,
+      tags: props.tags ? [...props.tags] : undefined,
+      vpcUuid: props.vpcUuid,
+    });
+    this.firewall = new FirewallRules(this, 'Firewall', {
+      spec: props.spec,
+      role: 'turn-host',
+      dropletIds: [Token.asNumber(this.droplet.id)],
+    });
   }
 }

@@ -17,6 +17,16 @@ export interface RecordAddresses {
    * @default - required when the spec enables IPv6
    */
   readonly dropletIpv6?: string;
+  /**
+   * IPv4 address of the host running coturn, for the TURN name.
+   * @default - `dropletIpv4` (coturn on the Prosody host)
+   */
+  readonly turnIpv4?: string;
+  /**
+   * IPv6 address of the host running coturn.
+   * @default - `dropletIpv6`
+   */
+  readonly turnIpv6?: string;
 }
 
 export interface XmppDomainRecordsProps {
@@ -55,7 +65,12 @@ export class XmppDomainRecords extends Construct {
         zoneNames[zone] = domain.name;
       }
     }
-    const addresses: Partial<Record<AddressSource, string>> = { ...props.addresses };
+    const a = props.addresses;
+    const addresses: Partial<Record<AddressSource, string>> = {
+      ...a,
+      turnIpv4: a.turnIpv4 ?? a.dropletIpv4,
+      turnIpv6: a.turnIpv6 ?? a.dropletIpv6,
+    };
     this.plan = planDnsRecords(spec);
     for (const record of this.plan) {
       (this.records as { [key: string]: DnsRecord })[record.key] = new DnsRecord(this, constructIdFromKey(record.key), {

@@ -63,7 +63,7 @@ export class XmppService extends Construct {
   public readonly turn: TurnServer;
   public readonly nginx: NginxProxy;
   public readonly firewall: FirewallRules;
-  /** Outputs by short name (`ipv4`, `ipv6`, `reserved_ipv4`, `domains`, `ssh`, `first_admin`). */
+  /** Outputs by short name (`ipv4`, `ipv6`, `reserved_ipv4`, `turn_ipv4` when dedicated, `domains`, `ssh`, `first_admin`). */
   public readonly outputs: { readonly [name: string]: TerraformOutput } = {};
 
   constructor(scope: Construct, id: string, props: XmppServiceProps) {
@@ -80,7 +80,8 @@ export class XmppService extends Construct {
       vpcUuid: props.vpcUuid,
       protectVolume: props.protectVolume,
     });
-    this.turn = new TurnServer(this, 'Turn', { spec: declared });
+    this.turn = new TurnServer(this, 'Turn', { spec: declared, tags: props.tags, vpcUuid: props.vpcUuid });
+    const turnDroplet = this.turn.droplet;
     this.nginx = new NginxProxy(this, 'Nginx', { spec: declared });
     this.records = new XmppDomainRecords(this, 'Records', {
       spec: declared,
@@ -89,6 +90,7 @@ export class XmppService extends Construct {
         reservedIpv4: this.host.reservedIp.ipAddress,
         dropletIpv4: this.host.droplet.ipv4Address,
         dropletIpv6: spec.droplet.ipv6 ? this.host.droplet.ipv6Address : undefined,
+        ...(turnDroplet ? { turnIpv4: turnDroplet.ipv4Address, turnIpv6: spec.droplet.ipv6 ? turnDroplet.ipv6Address : undefined } : {}),
       },
     });
     this.firewall = new FirewallRules(this, 'Firewall', { spec: declared, dropletIds: [Token.asNumber(this.host.droplet.id)] });
@@ -101,6 +103,7 @@ export class XmppService extends Construct {
     output('ipv4', this.host.droplet.ipv4Address, "The droplet's own IPv4 address (changes when the droplet is replaced)");
     if (spec.droplet.ipv6) output('ipv6', this.host.droplet.ipv6Address, "The droplet's IPv6 address");
     output('reserved_ipv4', this.host.reservedIp.ipAddress, 'The stable IPv4 address the domains point at');
+    if (turnDroplet) output('turn_ipv4', turnDroplet.ipv4Address, "The dedicated TURN droplet's IPv4 address");
     output('domains', spec.domains.map((d) => d.name), 'The XMPP domains served');
     output('ssh', sshInstructions(spec, this.host.reservedIp.ipAddress), 'How to reach the host as root');
     output('first_admin', firstAdminInstructions(spec), 'How to create the first admin account (no password is ever output)');

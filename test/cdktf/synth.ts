@@ -34,6 +34,13 @@ export function onlyName(out: SynthOutput, type: string): string {
 }
 
 /** A user's own stack: their provider, no backend of ours. */
+/** The logical name and body of the one resource of `type` whose construct path contains `part`. */
+export function named(out: SynthOutput, type: string, part: string): { name: string; body: { [attr: string]: any } } {
+  const hits = Object.entries(out.resource[type] ?? {}).filter(([name]) => name.includes(part));
+  if (hits.length !== 1) throw new Error(`expected one ${type} named *${part}*, found ${hits.length}`);
+  return { name: hits[0][0], body: hits[0][1] };
+}
+
 export function newStack(): TerraformStack {
   const stack = new TerraformStack(Testing.app(), 'test');
   new DigitaloceanProvider(stack, 'do');

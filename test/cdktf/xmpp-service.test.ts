@@ -3,28 +3,33 @@ import { existsSync, readFileSync } from 'fs';
 import { join } from 'path';
 import { renderCloudInit } from '../../lib/core/cloud-init';
 import { isAddressRef, planDnsRecords } from '../../lib/core/dns';
-import { planFirewall } from '../../lib/core/firewall';
+import { planFirewall, planTurnFirewall } from '../../lib/core/firewall';
+import { hasDedicatedTurnDroplet } from '../../lib/core/spec';
+import { renderTurnCloudInit } from '../../lib/core/cloud-init';
 import { renderReviewFiles } from '../../lib/core/review';
 import { resolveSpec } from '../../lib/core/validate';
 import { XmppService, XmppStack } from '../../lib/cdktf';
 import { closedSpec, fullSpec, minimalSpec, representativeSpecs } from '../support/specs';
-import { newStack, only, onlyName, resources, synth } from './synth';
+import { named, newStack, only, onlyName, resources, synth } from './synth';
 
 describe.each(representativeSpecs)('XmppService for the %s spec', (_name, input) => {
   const spec = resolveSpec(input);
   const stack = newStack();
   new XmppService(stack, 'Xmpp', { spec: input });
   const out = synth(stack);
-  const dropletName = onlyName(out, 'digitalocean_droplet');
+  const droplet = named(out, 'digitalocean_droplet', 'Host_Droplet');
+  const dropletName = droplet.name;
   const reservedIpName = onlyName(out, 'digitalocean_reserved_ip');
+  const dedicated = hasDedicatedTurnDroplet(spec);
+  const turnDropletName = dedicated ? named(out, 'digitalocean_droplet', 'Turn_Droplet').name : dropletName;
   const volumeName = onlyName(out, 'digitalocean_volume');
 
   test('THEN the droplet user_data is exactly the core rendering', () => {
-    expect(only(out, 'digitalocean_droplet').user_data).toBe(renderCloudInit(spec));
+    expect(droplet.body.user_data).toBe(renderCloudInit(spec));
   });
 
   test('THEN the droplet has the declared image, region, size, IPv6, monitoring and keys', () => {
-    expect(only(out, 'digitalocean_droplet')).toMatchObject({
+    expect(droplet.body).toMatchObject({
       name: spec.droplet.name,
       image: 'debian-12-x64',
       region: spec.droplet.region,
@@ -40,7 +45,7 @@ describe.each(representativeSpecs)('XmppService for the %s spec', (_name, input)
     const volume = only(out, 'digitalocean_volume');
     expect(volume).toMatchObject({ name: spec.droplet.volumeName, region: spec.droplet.region, size: spec.droplet.volumeSizeGib });
     expect(volume.lifecycle).toEqual({ prevent_destroy: true });
-    expect(only(out, 'digitalocean_droplet').volume_ids).toEqual([`\${digitalocean_volume.${volumeName}.id}`]);
+    expect(droplet.body.volume_ids).toEqual([`\${digitalocean_volume.${volumeName}.id}`]);
   });
 
   test('THEN the reserved IP is assigned to the droplet by its numeric ID', () => {
@@ -56,8 +61,8 @@ describe.each(representativeSpecs)('XmppService for the %s spec', (_name, input)
       reservedIpv4: `\${digitalocean_reserved_ip.${reservedIpName}.ip_address}`,
       dropletIpv4: `\${digitalocean_droplet.${dropletName}.ipv4_address}`,
       dropletIpv6: `\${digitalocean_droplet.${dropletName}.ipv6_address}`,
-      turnIpv4: `\${digitalocean_droplet.${dropletName}.ipv4_address}`,
-      turnIpv6: `\${digitalocean_droplet.${dropletName}.ipv6_address}`,
+      turnIpv4: `\${digitalocean_droplet.${turnDropletName}.ipv4_address}`,
+      turnIpv6: `\${digitalocean_droplet.${turnDropletName}.ipv6_address}`,
     } as Record<string, string>;
     const zones = out.resource.digitalocean_domain ?? {};
     const zoneRef = (zone: string) => `\${digitalocean_domain.${Object.keys(zones).find((k) => zones[k].name === zone)}.name}`;
@@ -83,7 +88,7 @@ describe.each(representativeSpecs)('XmppService for the %s spec', (_name, input)
 
   test('THEN the firewall rules equal the core plan and protect the droplet', () => {
     const plan = planFirewall(spec);
-    const fw = only(out, 'digitalocean_firewall');
+    const fw = named(out, 'digitalocean_firewall', 'Xmpp_Firewall').body;
     expect(fw.droplet_ids).toEqual([`\${digitalocean_droplet.${dropletName}.id}`]);
     const strip = (o: Record<string, unknown>) => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined));
     expect(fw.inbound_rule).toEqual(plan.inbound.map((r) => strip({ protocol: r.protocol, port_range: r.ports, source_addresses: r.addresses })));
@@ -92,11 +97,45 @@ describe.each(representativeSpecs)('XmppService for the %s spec', (_name, input)
 
   test('THEN the outputs have stable names and hold nothing secret', () => {
     const names = Object.keys(out.output ?? {}).sort();
-    expect(names).toEqual(['Xmpp_domains', 'Xmpp_first_admin', 'Xmpp_ipv4', ...(spec.droplet.ipv6 ? ['Xmpp_ipv6'] : []), 'Xmpp_reserved_ipv4', 'Xmpp_ssh'].sort());
+    expect(names).toEqual(['Xmpp_domains', 'Xmpp_first_admin', 'Xmpp_ipv4', ...(spec.droplet.ipv6 ? ['Xmpp_ipv6'] : []), 'Xmpp_reserved_ipv4', 'Xmpp_ssh', ...(dedicated ? ['Xmpp_turn_ipv4'] : [])].sort());
     expect(out.output!.Xmpp_domains.value).toEqual(spec.domains.map((d) => d.name));
     expect(out.output!.Xmpp_reserved_ipv4.value).toBe(`\${digitalocean_reserved_ip.${reservedIpName}.ip_address}`);
     const values = JSON.stringify(Object.values(out.output!).map((o) => o.value));
     expect(values).not.toMatch(/placeholder|turn_external_secret|static-auth-secret|user_data|var\./);
+  });
+});
+
+describe('TURN on its own droplet', () => {
+  const input = { ...minimalSpec, calls: { placement: 'dedicated' as const, sharedSecret: 'c'.repeat(64) } };
+  const spec = resolveSpec(input);
+  const stack = newStack();
+  const service = new XmppService(stack, 'Xmpp', { spec: input });
+  const out = synth(stack);
+  const turn = named(out, 'digitalocean_droplet', 'Turn_Droplet');
+
+  test('THEN coturn gets its own droplet with the core\'s TURN user_data, size and region', () => {
+    expect(turn.body).toMatchObject({ name: 'xmpp-example-net-turn', size: 's-1vcpu-1gb', region: 'ams3', image: 'debian-12-x64', user_data: renderTurnCloudInit(spec) });
+    expect(service.turn.droplet?.terraformResourceType).toBe('digitalocean_droplet');
+  });
+
+  test('THEN the TURN droplet has its own firewall from the TURN plan, and the Prosody host\'s has no TURN ports', () => {
+    const fw = named(out, 'digitalocean_firewall', 'Turn_Firewall').body;
+    expect(fw.droplet_ids).toEqual([`\${digitalocean_droplet.${turn.name}.id}`]);
+    expect(fw.inbound_rule.map((r: { port_range?: string }) => r.port_range)).toEqual(planTurnFirewall(spec).inbound.map((r) => r.ports));
+    const hostRules = named(out, 'digitalocean_firewall', 'Xmpp_Firewall_').body.inbound_rule as { port_range?: string }[];
+    expect(hostRules.map((r) => r.port_range)).not.toContain('3478');
+  });
+
+  test('THEN the TURN name points at the TURN droplet and both hosts carry the secret', () => {
+    const turnA = resources(out, 'digitalocean_record').find((r) => r.name === 'turn' && r.type === 'A');
+    expect(turnA?.value).toBe(`\${digitalocean_droplet.${turn.name}.ipv4_address}`);
+    expect(turn.body.user_data).toContain('c'.repeat(64));
+    expect(named(out, 'digitalocean_droplet', 'Host_Droplet').body.user_data).toContain('c'.repeat(64));
+    expect(JSON.stringify(out.output)).not.toContain('c'.repeat(64));
+  });
+
+  test('fails when no shared secret is supplied, with the core\'s message', () => {
+    expect(() => new XmppService(newStack(), 'Xmpp', { spec: { ...minimalSpec, calls: { placement: 'dedicated' } } })).toThrow(/calls\.sharedSecret.*must be supplied.*Fix: generate one/s);
   });
 });
 
