@@ -16,3 +16,4 @@ export * from './core/host-scripts';
 export * from './core/cloud-init';
 export * from './core/review';
 export * from './core/outputs';
+export * from './core/tls';

@@ -7,6 +7,7 @@
  */
 import { ACME_WEBROOT, CERTS_DIR, HOST_META_ROOT, NGINX_SITE } from './paths';
 import { certificateNames, ResolvedDomain, ResolvedSpec } from './spec';
+import { ECDHE_AEAD_CIPHERS } from './tls';
 
 // ---------------------------------------------------------------------------------------------
 // A small writer for nginx configuration
@@ -126,14 +127,7 @@ const HOST_META_JSON_PATH = '/.well-known/host-meta.json';
 
 /** Mozilla's "intermediate" profile (nginx 1.22, OpenSSL 3.0), without the DHE suites that would need a dhparam file. */
 export const TLS_PROTOCOLS = ['TLSv1.2', 'TLSv1.3'] as const;
-export const TLS_CIPHERS = [
-  'ECDHE-ECDSA-AES128-GCM-SHA256',
-  'ECDHE-RSA-AES128-GCM-SHA256',
-  'ECDHE-ECDSA-AES256-GCM-SHA384',
-  'ECDHE-RSA-AES256-GCM-SHA384',
-  'ECDHE-ECDSA-CHACHA20-POLY1305',
-  'ECDHE-RSA-CHACHA20-POLY1305',
-].join(':');
+export const TLS_CIPHERS = ECDHE_AEAD_CIPHERS;
 const TLS_CURVES = 'X25519:prime256v1:secp384r1';
 /** Two years, as Mozilla recommends; the names never serve anything but HTTPS. */
 export const HSTS_VALUE = 'max-age=63072000';

@@ -13,6 +13,7 @@
 import * as ipaddr from 'ipaddr.js';
 import { ResolvedSpec } from './spec';
 import { TURN_ADDRESSES_ENV, TURN_CERT_DIR, TURN_CONFIG, TURN_SYSTEMD_DROPIN, TURN_USERDB } from './paths';
+import { ECDHE_AEAD_CIPHERS } from './tls';
 
 /** One address block relayed media must never reach, and why. */
 export interface DeniedPeerCidr {
@@ -114,14 +115,7 @@ export function turnRealm(spec: ResolvedSpec): string {
  * coturn 4.6.1 speaks at most TLS 1.2 and DTLS 1.2, so this list is all it ever negotiates; it also
  * excludes everything TLS 1.0/1.1 could use.
  */
-export const TURN_CIPHER_LIST = [
-  'ECDHE-ECDSA-AES128-GCM-SHA256',
-  'ECDHE-RSA-AES128-GCM-SHA256',
-  'ECDHE-ECDSA-AES256-GCM-SHA384',
-  'ECDHE-RSA-AES256-GCM-SHA384',
-  'ECDHE-ECDSA-CHACHA20-POLY1305',
-  'ECDHE-RSA-CHACHA20-POLY1305',
-].join(':');
+export const TURN_CIPHER_LIST = ECDHE_AEAD_CIPHERS;
 
 /** Builds a line-oriented file: `key`, `key=value` and `# comment` lines. */
 class ConfigWriter {
