@@ -247,8 +247,10 @@ step "starting services"
 rm -f /etc/nginx/sites-enabled/default
 nginx -t -q
 systemctl daemon-reload
-systemctl enable --now nginx prosody
-systemctl reload nginx
+systemctl enable nginx prosody
+systemctl reload-or-restart nginx
+# Prosody was stopped above; start it exactly once. A SIGTERM in its first moments is lost, so
+# "start, then restart" would leave systemd waiting out TimeoutStopSec.
 systemctl restart prosody
 if [ "$TURN_ENABLED" = 1 ]; then systemctl enable coturn && systemctl restart coturn; fi
 systemctl enable --now xmpp-constructs-certificates.timer

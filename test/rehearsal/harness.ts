@@ -1,0 +1,334 @@
+/**
+ * The rehearsal: boots the synthesized droplet's user_data inside fresh mount, network and PID
+ * namespaces on this machine, as ../shared/design.md describes.
+ *
+ * Every difference from a real droplet lives here, never in the rendered files:
+ * - packages are preinstalled (the test command installs exactly the droplet's list);
+ * - an overlay of / stands in for the droplet's disk, a directory for the data volume;
+ * - a veth inside the namespace carries the public addresses (documentation ranges);
+ * - a second network namespace behind eth0 is "the outside": the metadata service on
+ *   169.254.169.254 answers there the few paths the scripts read;
+ * - BIND serves exactly the records found in cdk.tf.json;
+ * - a local CA issues certificates at the paths Let's Encrypt would use;
+ * - a systemctl stand-in starts the daemons directly, as their Debian users.
+ * Nothing leaves the namespace: it has no route out.
+ */
+import { ChildProcess, spawn, spawnSync } from 'child_process';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'fs';
+import { join } from 'path';
+import { parse } from 'yaml';
+import { AddressRef, DnsRecordPlan, DnsRecordType } from '../../lib/core/dns';
+import { PROVISION_SCRIPT, VOLUME_MOUNT } from '../../lib/core/paths';
+import { CERTS_SCRIPT, CERTIFICATES_LIST } from '../../lib/core/host-scripts';
+import { renderZoneFile, ZoneAddresses } from '../../lib/core/zone';
+
+/** The droplet's addresses inside the namespace (documentation ranges; they exist nowhere else). */
+export const DROPLET = {
+  public4: '203.0.113.10',
+  reserved4: '203.0.113.20',
+  public6: '2001:db8::10',
+} as const;
+
+const BIN = join(__dirname, 'bin');
+const PROJECT_ROOT = join(__dirname, '..', '..');
+const PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+
+export interface RunResult {
+  readonly status: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Why rehearsals cannot run here, or undefined when they can. */
+export function rehearsalUnavailable(): string | undefined {
+  if (process.getuid?.() !== 0) return 'not running as root';
+  for (const tool of ['unshare', 'nsenter', 'ip', 'named', 'prosody', 'nginx', 'turnserver', 'cloud-init', 'python3']) {
+    if (spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0) return `${tool} is not installed`;
+  }
+  const probe = spawnSync('unshare', ['--mount', '--net', '--pid', '--fork', 'true']);
+  if (probe.status !== 0) return `unshare --mount --net --pid is not permitted: ${probe.stderr}`;
+  return undefined;
+}
+
+/** The synthesized stack (cdk.tf.json), parsed. */
+export interface SynthesizedStack {
+  resource: { [type: string]: { [name: string]: { [attr: string]: any } } };
+}
+
+/** The Prosody droplet's user_data in a synthesized stack. */
+export function dropletUserData(stack: SynthesizedStack): string {
+  const droplets = Object.entries(stack.resource.digitalocean_droplet ?? {}).filter(([name]) => !/Turn/.test(name));
+  if (droplets.length !== 1) throw new Error(`expected one Prosody droplet in cdk.tf.json, found ${droplets.length}`);
+  return droplets[0][1].user_data;
+}
+
+/**
+ * The DNS records of a synthesized stack, as plan records: read back from its
+ * `digitalocean_record` resources, with their address tokens mapped to address sources.
+ */
+export function recordsFromSynth(stack: SynthesizedStack): DnsRecordPlan[] {
+  const zoneOf = (domain: string): string => {
+    const m = /^\$\{digitalocean_domain\.([^.]+)\.name\}$/.exec(domain);
+    return m ? stack.resource.digitalocean_domain[m[1]].name : domain;
+  };
+  const addressOf = (value: string): AddressRef | string => {
+    if (/^\$\{digitalocean_reserved_ip\.[^.]+\.ip_address\}$/.test(value)) return { kind: 'address', of: 'reservedIpv4' };
+    const m = /^\$\{digitalocean_droplet\.([^.]+)\.(ipv4_address|ipv6_address)\}$/.exec(value);
+    if (!m) return value;
+    const turn = /Turn/.test(m[1]);
+    const v6 = m[2] === 'ipv6_address';
+    return { kind: 'address', of: turn ? (v6 ? 'turnIpv6' : 'turnIpv4') : v6 ? 'dropletIpv6' : 'dropletIpv4' };
+  };
+  return Object.values(stack.resource.digitalocean_record ?? {}).map((r) => ({
+    key: `${zoneOf(r.domain)}/${r.name}/${r.type}`,
+    zone: zoneOf(r.domain),
+    type: r.type as DnsRecordType,
+    name: r.name,
+    value: addressOf(r.value),
+    ttlSeconds: r.ttl,
+    priority: r.priority,
+    weight: r.weight,
+    port: r.port,
+    flags: r.flags,
+    tag: r.tag,
+  }));
+}
+
+const ZONE_ADDRESSES: ZoneAddresses = {
+  reservedIpv4: DROPLET.reserved4,
+  dropletIpv4: DROPLET.public4,
+  dropletIpv6: DROPLET.public6,
+};
+
+/** A running rehearsal droplet. */
+export class Rehearsal {
+  private constructor(
+    /** Host directory holding this rehearsal's overlay, volume and harness files. */
+    public readonly base: string,
+    /** Host directory standing in for the data volume; survives `stop()` when given by the caller. */
+    public readonly volume: string,
+    private readonly holder: ChildProcess,
+    private readonly nsPid: number,
+    private readonly ownsVolume: boolean,
+  ) {}
+
+  /**
+   * Boot a droplet from a synthesized stack: namespaces, DNS, metadata, cloud-init's write_files,
+   * then the provisioning script exactly as runcmd would run it.
+   */
+  static async boot(stack: SynthesizedStack, options: { volume?: string } = {}): Promise<{ rehearsal: Rehearsal; provision: RunResult }> {
+    const base = mkdtempSync('/var/tmp/xc-rehearsal-');
+    chmodSync(base, 0o755);
+    const volume = options.volume ?? join(base, 'volume');
+    for (const d of ['upper', 'work', 'root', 'files', 'files/named', 'files/ca']) mkdirSync(join(base, d), { recursive: true });
+    mkdirSync(volume, { recursive: true });
+
+    // Everything the namespace reads from the host is written before the overlay is mounted.
+    writeFileSync(join(base, 'files', 'user-data'), dropletUserData(stack));
+    writeMetadata(join(base, 'files', 'metadata'));
+    writeNamedConfig(join(base, 'files', 'named'), recordsFromSynth(stack));
+
+    const holder = spawn('unshare', ['--mount', '--net', '--pid', '--fork', '--kill-child', '--mount-proc', 'bash', join(BIN, 'boot-namespace.sh'),
+      join(base, 'root'), join(base, 'upper'), join(base, 'work'), volume, VOLUME_MOUNT, DROPLET.public4, DROPLET.reserved4, DROPLET.public6,
+      join(base, 'files'),
+    ], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let bootLog = '';
+    holder.stdout!.on('data', (d) => (bootLog += d));
+    holder.stderr!.on('data', (d) => (bootLog += d));
+    const deadline = Date.now() + 10000;
+    while (!bootLog.includes('ready')) {
+      if (holder.exitCode !== null || Date.now() > deadline) throw new Error(`namespace did not come up: ${bootLog}`);
+      await sleep(50);
+    }
+    const nsPid = Number(spawnSync('cat', [`/proc/${holder.pid}/task/${holder.pid}/children`], { encoding: 'utf8' }).stdout.trim().split(/\s+/)[0]);
+    const rehearsal = new Rehearsal(base, volume, holder, nsPid, options.volume === undefined);
+
+    rehearsal.mustRun('install systemd stand-in', ['install', '-m', '0755', join(BIN, 'systemctl'), '/usr/local/sbin/systemctl']);
+    rehearsal.mustRun('start DNS server', ['named', '-c', join(base, 'files', 'named', 'named.conf')]);
+    rehearsal.mustRun('cloud-init write_files', ['cloud-init', '--file', join(base, 'files', 'user-data'), 'single', '--name', 'write_files', '--frequency', 'always']);
+    rehearsal.mustRun('cloud-init write_files_deferred', ['cloud-init', '--file', join(base, 'files', 'user-data'), 'single', '--name', 'write_files_deferred', '--frequency', 'always']);
+    const provision = rehearsal.provision();
+    return { rehearsal, provision };
+  }
+
+  /** Run a command as root inside the droplet (its namespaces, chrooted into its disk). */
+  run(args: readonly string[], options: { timeoutMs?: number; input?: string; env?: Record<string, string> } = {}): RunResult {
+    const env = Object.entries({ PATH, HOME: '/root', LANG: 'C.UTF-8', ...options.env }).map(([k, v]) => `${k}=${v}`);
+    const r = spawnSync('nsenter', ['--target', String(this.nsPid), '--mount', '--net', '--pid', '--', 'chroot', join(this.base, 'root'), 'env', '-i', ...env, ...args], {
+      encoding: 'utf8',
+      timeout: options.timeoutMs ?? 60000,
+      input: options.input,
+    });
+    return { status: r.status, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
+  }
+
+  /** Like `run`, but throws with the command's output and the daemons' log tails on failure. */
+  mustRun(step: string, args: readonly string[], options: { timeoutMs?: number; input?: string; env?: Record<string, string> } = {}): RunResult {
+    const r = this.run(args, options);
+    if (r.status !== 0) throw new Error(`rehearsal step "${step}" failed (exit ${r.status}):\n${r.stdout}\n${r.stderr}\n${this.logTails()}`);
+    return r;
+  }
+
+  /** Wait until every `proto/port` (e.g. `tcp/5222`) has a listener in the droplet. */
+  async waitForListeners(ports: readonly string[], timeoutMs = 30000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    let missing: string[] = [...ports];
+    while (Date.now() < deadline) {
+      const listening = this.listeners();
+      missing = ports.filter((p) => !listening.some((l) => `${l.protocol}/${l.port}` === p));
+      if (missing.length === 0) return;
+      await sleep(250);
+    }
+    throw new Error(`nothing listens on ${missing.join(', ')} after ${timeoutMs} ms\n${this.logTails()}`);
+  }
+
+  /** Every listening TCP socket and bound UDP socket in the droplet. */
+  listeners(): { protocol: 'tcp' | 'udp'; address: string; port: number }[] {
+    const out = this.mustRun('list sockets', ['ss', '-H', '-lntu']).stdout;
+    return out.split('\n').filter(Boolean).map((line) => {
+      const cols = line.trim().split(/\s+/);
+      const local = cols[4];
+      const i = local.lastIndexOf(':');
+      return { protocol: cols[0] as 'tcp' | 'udp', address: local.slice(0, i).replace(/^\[|\]$/g, '').replace(/%.*$/, ''), port: Number(local.slice(i + 1)) };
+    });
+  }
+
+  /** The provisioning script, as cloud-init's runcmd runs it. */
+  provision(): RunResult {
+    return this.run([PROVISION_SCRIPT], { timeoutMs: 120000 });
+  }
+
+  /** The CA file clients trust once `issueCertificates()` has run. */
+  get caFile(): string {
+    return join(this.base, 'files', 'ca', 'ca.pem');
+  }
+
+  /**
+   * Run a client scenario (clients/scenarios.ts) inside the droplet's namespaces, the way a
+   * device on the internet would talk to it, and return its JSON result.
+   */
+  client<T = any>(scenario: string, args: unknown = {}, timeoutMs = 60000): T {
+    const r = this.run(['node', '-r', 'ts-node/register', join(__dirname, 'clients', 'run.ts'), scenario, JSON.stringify(args)], {
+      timeoutMs,
+      env: { NODE_EXTRA_CA_CERTS: this.caFile, TS_NODE_TRANSPILE_ONLY: 'true', TS_NODE_PROJECT: join(PROJECT_ROOT, 'tsconfig.json'), NODE_PATH: join(PROJECT_ROOT, 'node_modules') },
+    });
+    const line = r.stdout.split('\n').find((l) => l.startsWith('RESULT '));
+    if (r.status !== 0 || line === undefined) {
+      throw new Error(`client scenario "${scenario}" failed (exit ${r.status}):\n${r.stderr || r.stdout}\n${this.logTails()}`);
+    }
+    return JSON.parse(line.slice('RESULT '.length));
+  }
+
+  /** Create an account the way the README's closed-registration path does (prosodyctl). */
+  addUser(jid: string, password: string): void {
+    const [user, domain] = jid.split('@');
+    this.mustRun(`register ${jid}`, ['runuser', '-u', 'prosody', '--', 'prosodyctl', 'register', user, domain, password]);
+  }
+
+  readFile(path: string): string {
+    return this.mustRun(`read ${path}`, ['cat', path]).stdout;
+  }
+
+  /**
+   * Stand-in for Let's Encrypt: a local CA issues each lineage of certificates.list into
+   * /etc/letsencrypt/live/<lineage>/, then certbot's deploy hook runs as it would after issuance.
+   * Returns the CA certificate (PEM) for clients to trust.
+   */
+  issueCertificates(): string {
+    const ca = join(this.base, 'files', 'ca');
+    spawnSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '2',
+      '-subj', '/CN=Rehearsal Local CA', '-keyout', join(ca, 'ca.key'), '-out', join(ca, 'ca.pem')], { stdio: 'ignore' });
+    for (const line of this.readFile(CERTIFICATES_LIST).split('\n').filter(Boolean)) {
+      const [lineage, ...names] = line.split(' ');
+      const key = join(ca, `${lineage}.key`);
+      const csr = join(ca, `${lineage}.csr`);
+      const crt = join(ca, `${lineage}.pem`);
+      const ext = join(ca, `${lineage}.ext`);
+      writeFileSync(ext, `subjectAltName=${names.map((n) => `DNS:${n}`).join(',')}\n`);
+      spawnSync('openssl', ['req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-subj', `/CN=${lineage}`, '-keyout', key, '-out', csr], { stdio: 'ignore' });
+      const signed = spawnSync('openssl', ['x509', '-req', '-in', csr, '-CA', join(ca, 'ca.pem'), '-CAkey', join(ca, 'ca.key'), '-CAcreateserial', '-days', '2', '-extfile', ext, '-out', crt], { encoding: 'utf8' });
+      if (signed.status !== 0) throw new Error(`local CA could not sign ${lineage}: ${signed.stderr}`);
+      const live = `/etc/letsencrypt/live/${lineage}`;
+      this.mustRun('place certificate', ['sh', '-c', `install -d -m 0755 ${live} && cat ${crt} ${join(ca, 'ca.pem')} > ${live}/fullchain.pem && install -m 0600 ${key} ${live}/privkey.pem`]);
+    }
+    this.mustRun('certbot deploy hook', [CERTS_SCRIPT, 'link'], { timeoutMs: 60000 });
+    return spawnSync('cat', [join(ca, 'ca.pem')], { encoding: 'utf8' }).stdout;
+  }
+
+  /** The last lines of every daemon's log, for failure messages. */
+  logTails(lines = 25): string {
+    const logs = ['/run/rehearsal/calls.log', '/var/log/prosody/prosody.log', '/var/log/prosody/prosody.err', '/var/log/prosody/console.log', '/var/log/nginx/error.log', '/var/log/nginx/console.log', '/var/log/coturn.log'];
+    return logs
+      .map((log) => `--- ${log}\n${this.run(['tail', '-n', String(lines), log]).stdout}`)
+      .join('\n');
+  }
+
+  /** End everything in the namespaces (by killing its PID 1's parent, unshare --kill-child) and remove the files. */
+  async stop(): Promise<void> {
+    if (this.holder.exitCode === null && this.holder.pid !== undefined) {
+      const exited = new Promise<void>((resolve) => this.holder.once('exit', () => resolve()));
+      process.kill(this.holder.pid, 'SIGTERM');
+      await exited;
+    }
+    rmSync(join(this.base, 'root'), { recursive: true, force: true });
+    rmSync(this.base, { recursive: true, force: true });
+    if (!this.ownsVolume) return;
+    rmSync(this.volume, { recursive: true, force: true });
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+/** The DigitalOcean metadata paths the provisioning scripts read. */
+function writeMetadata(dir: string): void {
+  const files: Record<string, string> = {
+    'metadata/v1/interfaces/public/0/ipv4/address': DROPLET.public4,
+    'metadata/v1/interfaces/public/0/ipv6/address': DROPLET.public6,
+    'metadata/v1/reserved_ip/ipv4/ip_address': DROPLET.reserved4,
+  };
+  for (const [path, content] of Object.entries(files)) {
+    mkdirSync(join(dir, path, '..'), { recursive: true });
+    writeFileSync(join(dir, path), content);
+  }
+}
+
+/** BIND, authoritative for every synthesized zone, on the namespace's loopback only. */
+function writeNamedConfig(dir: string, records: readonly DnsRecordPlan[]): void {
+  const zones = [...new Set(records.map((r) => r.zone))];
+  const conf = [
+    `options { directory "${dir}"; pid-file "${dir}/named.pid"; listen-on { 127.0.0.1; }; listen-on-v6 { none; }; recursion no; dnssec-validation no; };`,
+    ...zones.map((z) => `zone "${z}" { type primary; file "${dir}/${z}.zone"; };`),
+    '',
+  ].join('\n');
+  writeFileSync(join(dir, 'named.conf'), conf);
+  for (const zone of zones) {
+    writeFileSync(join(dir, `${zone}.zone`), renderZoneFile(records.filter((r) => r.zone === zone), zone, ZONE_ADDRESSES));
+  }
+}
+
+/** The user_data document, parsed (for tests that look inside it). */
+export function parseUserData(userData: string): { write_files: { path: string; content: string }[]; runcmd: string[][] } {
+  return parse(userData);
+}
+
+/**
+ * Synthesize the example stack (examples/cdktf-basic, the root cdktf.json app) exactly as
+ * `npm run synth` does, into a temp dir, and return its cdk.tf.json.
+ */
+export function synthesizeExample(): SynthesizedStack {
+  const out = mkdtempSync('/var/tmp/xc-synth-');
+  try {
+    const r = spawnSync(join(PROJECT_ROOT, 'node_modules', '.bin', 'ts-node'), ['--transpile-only', join(PROJECT_ROOT, 'examples', 'cdktf-basic', 'main.ts')], {
+      cwd: PROJECT_ROOT,
+      env: { ...process.env, CDKTF_OUTDIR: out },
+      encoding: 'utf8',
+      timeout: 60000,
+    });
+    if (r.status !== 0) throw new Error(`synthesizing the example failed: ${r.stderr}`);
+    return JSON.parse(spawnSync('cat', [join(out, 'stacks', 'xmpp-example-net', 'cdk.tf.json')], { encoding: 'utf8' }).stdout);
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
+}
