@@ -11,7 +11,7 @@ async function login(args: { jid: string; password: string; service?: string }):
   const xmpp = await connect(args);
   try {
     const disco = await iq(xmpp, xml('iq', { type: 'get', to: args.jid.split('@')[1] }, xml('query', { xmlns: 'http://jabber.org/protocol/disco#info' })));
-    const features = disco.getChild('query')!.getChildren('feature').map((f) => f.attrs.var as string);
+    const features = disco.getChild('query')!.getChildren('feature').map((f) => String(f.attrs.var));
     return { jid: xmpp.jid?.toString(), secure: (xmpp as any).socket?.encrypted === true || (xmpp as any).socket?.constructor?.name !== 'Socket', features };
   } finally {
     await disconnect(xmpp);
