@@ -2,6 +2,8 @@
  * Every client scenario by name. Each takes JSON arguments and returns JSON-serialisable data
  * that the jest test on the host asserts on.
  */
+import { mediaScenarios } from './media';
+import { messagingScenarios } from './messaging';
 import { connect, disconnect, iq, xml } from './xmpp';
 
 export type Scenario = (args: any) => Promise<unknown>;
@@ -12,7 +14,7 @@ async function login(args: { jid: string; password: string; service?: string }):
   try {
     const disco = await iq(xmpp, xml('iq', { type: 'get', to: args.jid.split('@')[1] }, xml('query', { xmlns: 'http://jabber.org/protocol/disco#info' })));
     const features = disco.getChild('query')!.getChildren('feature').map((f) => String(f.attrs.var));
-    return { jid: xmpp.jid?.toString(), secure: (xmpp as any).socket?.encrypted === true || (xmpp as any).socket?.constructor?.name !== 'Socket', features };
+    return { jid: xmpp.jid?.toString(), features };
   } finally {
     await disconnect(xmpp);
   }
@@ -20,4 +22,6 @@ async function login(args: { jid: string; password: string; service?: string }):
 
 export const scenarios: { [name: string]: Scenario } = {
   login,
+  ...messagingScenarios,
+  ...mediaScenarios,
 };
