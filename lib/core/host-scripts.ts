@@ -24,6 +24,7 @@ import {
 } from './paths';
 import { certificateNames, hasTurnOnProsodyHost, ResolvedSpec } from './spec';
 import { turnRealm } from './turn';
+import { PROSODY_TURN_SECRET_OPTION } from './prosody';
 
 export const HOST_ENV = `${ETC_DIR}/host.env`;
 export const CERTIFICATES_LIST = `${ETC_DIR}/certificates.list`;
@@ -232,7 +233,7 @@ if [ "$TURN_ENABLED" = 1 ]; then
     (umask 077; openssl rand -hex 32 > ${TURN_SECRET_FILE}.new && mv ${TURN_SECRET_FILE}.new ${TURN_SECRET_FILE})
   fi
   secret=$(cat ${TURN_SECRET_FILE})
-  printf -- '-- Generated on the host from the data volume. Not managed by IaC.\\nturn_external_secret = "%s"\\n' "$secret" \\
+  printf -- '-- Generated on the host from the data volume. Not managed by IaC.\\n${PROSODY_TURN_SECRET_OPTION} = "%s"\\n' "$secret" \\
     | put_file ${PROSODY_SECRETS_INCLUDE} 0640 root:prosody
 ${indent(TURN_USERDB_SH, '  ')}
 
@@ -281,6 +282,7 @@ covers_names() { # certificate file, names...: every name is in the certificate'
 
 link() {
   install -d -m 0755 ${CERTS_DIR}
+  local changed=()
   while read -r lineage names; do
     [ -n "$lineage" ] || continue
     live=${LETSENCRYPT_LIVE}/$lineage
@@ -296,14 +298,18 @@ ${indent(SELF_SIGNED_SH, '        ')}
       fi
     fi
     [ "$(readlink "${CERTS_DIR}/$lineage" 2>/dev/null)" = "$target" ] || ln -sfn "$target" "${CERTS_DIR}/$lineage"
+    # Only changed certificates: every import also leaves .bkp~ copies of the previous files.
+    cmp -s "$target/fullchain.pem" "${PROSODY_CERTS_DIR}/$lineage.crt" || changed+=("$lineage")
   done < ${CERTIFICATES_LIST}
 
   # Prosody cannot read root's keys; import copies them to ${PROSODY_CERTS_DIR} for the prosody user.
-  prosodyctl --root cert import ${CERTS_DIR} >/dev/null
+  if [ \${#changed[@]} -gt 0 ]; then prosodyctl --root cert import "\${changed[@]}" ${CERTS_DIR} >/dev/null; fi
   if [ "$TURN_ENABLED" = 1 ]; then
 ${indent(turnCertCopySh(`${CERTS_DIR}/$PRIMARY_DOMAIN`), '    ')}
   fi
-  if active prosody; then systemctl reload prosody; fi
+  # Restart, not reload: Prosody 0.12.3 keeps serving the old certificate on the direct TLS port
+  # to clients without SNI after a reload. Only when a certificate changed (issuance, renewal).
+  if [ \${#changed[@]} -gt 0 ] && active prosody; then systemctl restart prosody; fi
   if active nginx; then systemctl reload nginx; fi
 }
 

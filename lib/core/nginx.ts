@@ -275,6 +275,8 @@ function proxyHeaders(): NginxNode[] {
     directive('proxy_set_header', 'X-Forwarded-For', '$proxy_add_x_forwarded_for'),
     // Prosody 0.12 treats requests from trusted_proxies (loopback) with this header as secure.
     directive('proxy_set_header', 'X-Forwarded-Proto', '$scheme'),
+    // Prosody sends its own, shorter HSTS header; browsers honour only the first one they see.
+    directive('proxy_hide_header', 'Strict-Transport-Security'),
   ];
 }
 

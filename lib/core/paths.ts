@@ -31,7 +31,7 @@ export const LETSENCRYPT_LIVE = '/etc/letsencrypt/live';
 
 /** Prosody. */
 export const PROSODY_CONFIG = '/etc/prosody/prosody.cfg.lua';
-/** Generated at boot from the volume's secret; holds `turn_external_secret`. Mode 0640 root:prosody. */
+/** Generated at boot from the volume's secret; holds `external_service_secret`. Mode 0640 root:prosody. */
 export const PROSODY_SECRETS_INCLUDE = '/etc/prosody/secrets.cfg.lua';
 export const PROSODY_CERTS_DIR = '/etc/prosody/certs';
 

@@ -4,7 +4,7 @@
  * Every value is written through the Lua literal writer; the module list is derived from the spec
  * so that each entry of the compliance table in field-notes.md has its provider loaded.
  */
-import { luaAssignment, luaString, LuaValue } from './lua';
+import { luaAssignment, luaString, luaValue, LuaValue } from './lua';
 import { LETSENCRYPT_LIVE, PROSODY_CERTS_DIR, PROSODY_CONFIG, PROSODY_SECRETS_INCLUDE } from './paths';
 import { CONTACT_ROLES, hasDedicatedTurnDroplet, ResolvedComponent, ResolvedSpec } from './spec';
 
@@ -24,7 +24,7 @@ export function prosodyHostModules(spec: ResolvedSpec): string[] {
   if (spec.registration === 'invite') modules.push('invites', 'invites_adhoc', 'invites_register');
   if (spec.web.bosh) modules.push('bosh');
   if (spec.web.websocket) modules.push('websocket');
-  if (spec.calls.enabled) modules.push('turn_external');
+  if (spec.calls.enabled) modules.push('external_services');
   return modules;
 }
 
@@ -151,10 +151,13 @@ export function renderProsodyConfig(spec: ResolvedSpec): string {
         ? `-- supplied through IaC (coturn runs on a droplet of its own) and set in ${PROSODY_SECRETS_INCLUDE}, never in this file.`
         : `-- generated on the host and set in ${PROSODY_SECRETS_INCLUDE}, never in this file.`,
     );
-    line('turn_external_host', spec.calls.host);
-    line('turn_external_port', spec.calls.port);
-    line('turn_external_tls_port', spec.calls.tlsPort);
-    line('turn_external_ttl', spec.calls.credentialTtlSeconds);
+    out.push(
+      '-- STUN and TURN over UDP and TCP, TURN over TLS: all with credentials (mod_turn_external',
+      '-- would leave the TLS entry without them, so clients could not use it).',
+    );
+    line('external_service_host', spec.calls.host);
+    line('external_service_ttl', spec.calls.credentialTtlSeconds);
+    out.push(`external_services = {\n${externalServices(spec).map((service) => `\t${luaValue(service)};`).join('\n')}\n}`);
     out.push(`Include ${luaString(PROSODY_SECRETS_INCLUDE)}`);
     blank();
   }
@@ -171,10 +174,26 @@ export function renderProsodyConfig(spec: ResolvedSpec): string {
   return out.join('\n');
 }
 
+/** The XEP-0215 services announced to clients; `secret: true` entries get REST credentials. */
+export function externalServices(spec: ResolvedSpec): { [key: string]: LuaValue }[] {
+  const { port, tlsPort } = spec.calls;
+  const credentials = { secret: true, algorithm: 'turn' };
+  return [
+    { type: 'stun', transport: 'udp', port },
+    { type: 'stun', transport: 'tcp', port },
+    { type: 'turn', transport: 'udp', port, ...credentials },
+    { type: 'turn', transport: 'tcp', port, ...credentials },
+    { type: 'turns', transport: 'tcp', port: tlsPort, ...credentials },
+  ];
+}
+
+/** The Prosody option holding the TURN secret; the host's provisioning script writes it too. */
+export const PROSODY_TURN_SECRET_OPTION = 'external_service_secret';
+
 /**
  * The content of the secrets include, generated on the host; exported so harness and host agree.
  * With a dedicated TURN droplet it is rendered here instead, from the supplied secret.
  */
 export function renderProsodySecretsInclude(turnSecret: string, origin = 'Generated on the host from the data volume. Not managed by IaC.'): string {
-  return `-- ${origin}\n${luaAssignment('turn_external_secret', turnSecret)}\n`;
+  return `-- ${origin}\n${luaAssignment(PROSODY_TURN_SECRET_OPTION, turnSecret)}\n`;
 }

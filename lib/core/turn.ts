@@ -103,7 +103,7 @@ export function turnAddressArgs(ipv4: string, ipv6?: string): string {
  * coturn's realm: the TURN host name. The provisioning script must store the shared secret under
  * exactly this realm (`turnadmin --set-secret S --realm R`), because coturn looks secrets up by its
  * configured realm. REST credentials do not depend on it (the HMAC covers only the username), so
- * Prosody's turn_external needs no realm setting; clients learn it from the 401 challenge.
+ * Prosody's external_services needs no realm setting; clients learn it from the 401 challenge.
  */
 export function turnRealm(spec: ResolvedSpec): string {
   return spec.calls.host;
@@ -162,7 +162,7 @@ export function renderTurnConfig(spec: ResolvedSpec): string {
   w.blank();
 
   w.comment(
-    'TURN REST credentials minted by Prosody (turn_external): username "<expiry>",\n' +
+    'TURN REST credentials minted by Prosody (external_services): username "<expiry>",\n' +
       'password base64(HMAC-SHA1(secret, username)). The secret is stored in the userdb for this\n' +
       'realm at boot (turnadmin --set-secret) from the data volume, so it never appears here.',
   );

@@ -102,7 +102,7 @@ describe.each(representativeSpecs)('renderCloudInit for the %s spec', (_name, in
 
   test('THEN it holds a TURN secret only when one was supplied', () => {
     expect(userData).not.toMatch(/static-auth-secret/);
-    if (spec.calls.sharedSecret === undefined) expect(userData).not.toMatch(/turn_external_secret\s*=\s*"[^%]/);
+    if (spec.calls.sharedSecret === undefined) expect(userData).not.toMatch(/external_service_secret\s*=\s*"[^%]/);
     else expect(userData).toContain(spec.calls.sharedSecret);
   });
 
@@ -162,16 +162,16 @@ describe('renderCloudInit — GIVEN coturn on a droplet of its own', () => {
   test('THEN it still carries the supplied secret, unredacted, as Prosody\'s secrets include (sensitive, root:prosody 0640, deferred)', () => {
     expect(userData).toContain(secret);
     expect(byPath.get(PROSODY_SECRETS_INCLUDE)).toMatchObject({ owner: 'root:prosody', permissions: '0640', defer: true });
-    expect(byPath.get(PROSODY_SECRETS_INCLUDE)?.content).toMatch(new RegExp(`^turn_external_secret = "${secret}"$`, 'm'));
+    expect(byPath.get(PROSODY_SECRETS_INCLUDE)?.content).toMatch(new RegExp(`^external_service_secret = "${secret}"$`, 'm'));
     expect(renderHostFiles(spec).find((f) => f.path === PROSODY_SECRETS_INCLUDE)?.sensitive).toBe(true);
   });
 
-  test('THEN Prosody\'s turn_external settings point at the TURN host and include the secret', () => {
+  test('THEN Prosody\'s external services point at the TURN host and include the secret', () => {
     const config = byPath.get(PROSODY_CONFIG)!.content;
-    expect(config).toContain('"turn_external"');
-    expect(config).toMatch(/^turn_external_host = "turn\.example\.net"$/m);
-    expect(config).toMatch(/^turn_external_port = 3478$/m);
-    expect(config).toMatch(/^turn_external_tls_port = 5349$/m);
+    expect(config).toContain('"external_services"');
+    expect(config).toMatch(/^external_service_host = "turn\.example\.net"$/m);
+    expect(config).toContain('{ type = "turn", transport = "udp", port = 3478, secret = true, algorithm = "turn" };');
+    expect(config).toContain('{ type = "turns", transport = "tcp", port = 5349, secret = true, algorithm = "turn" };');
     expect(config).toContain(`Include "${PROSODY_SECRETS_INCLUDE}"`);
   });
 

@@ -31,7 +31,7 @@ describe('renderProsodyConfig', () => {
 
   test('GIVEN the default spec THEN every compliance feature has its provider loaded', () => {
     const modules = prosodyHostModules(minimal);
-    for (const m of ['disco', 'roster', 'pep', 'carbons', 'blocklist', 'smacks', 'mam', 'csi_simple', 'cloud_notify', 'vcard_legacy', 'vcard4', 'bookmarks', 'server_contact_info', 'turn_external', 'invites', 'invites_register', 'bosh', 'websocket']) {
+    for (const m of ['disco', 'roster', 'pep', 'carbons', 'blocklist', 'smacks', 'mam', 'csi_simple', 'cloud_notify', 'vcard_legacy', 'vcard4', 'bookmarks', 'server_contact_info', 'external_services', 'invites', 'invites_register', 'bosh', 'websocket']) {
       expect(modules).toContain(m);
     }
     const cfg = renderProsodyConfig(minimal);
@@ -51,8 +51,10 @@ describe('renderProsodyConfig', () => {
   test('GIVEN calls THEN the TURN secret comes from an include, never from this file', () => {
     const cfg = renderProsodyConfig(minimal);
     expect(cfg).toContain(`Include "${PROSODY_SECRETS_INCLUDE}"`);
-    expect(cfg).not.toMatch(/turn_external_secret/);
-    expect(cfg).toContain('turn_external_host = "turn.example.net"');
+    expect(cfg).not.toMatch(/external_service_secret/);
+    expect(cfg).toContain('external_service_host = "turn.example.net"');
+    expect(cfg).toContain('{ type = "turns", transport = "tcp", port = 5349, secret = true, algorithm = "turn" };');
+    expect(cfg).toContain('{ type = "turn", transport = "tcp", port = 3478, secret = true, algorithm = "turn" };');
     const withSecret = resolveSpec({ ...minimalSpec, calls: { sharedSecret: 's'.repeat(40) } });
     expect(renderProsodyConfig(withSecret)).not.toContain('s'.repeat(40));
   });
@@ -61,7 +63,7 @@ describe('renderProsodyConfig', () => {
     const cfg = renderProsodyConfig(closed);
     expect(cfg).toContain('allow_registration = false');
     expect(cfg).toContain('modules_disabled = { "s2s" }');
-    expect(cfg).not.toMatch(/"(invites|bosh|websocket|turn_external|dialback)"/);
+    expect(cfg).not.toMatch(/"(invites|bosh|websocket|external_services|dialback)"/);
     expect(cfg).not.toContain('Component');
     expect(cfg).not.toContain('Include');
   });
