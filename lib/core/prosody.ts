@@ -156,7 +156,6 @@ export function renderProsodyConfig(spec: ResolvedSpec): string {
       '-- would leave the TLS entry without them, so clients could not use it).',
     );
     line('external_service_host', spec.calls.host);
-    line('external_service_ttl', spec.calls.credentialTtlSeconds);
     out.push(`external_services = {\n${externalServices(spec).map((service) => `\t${luaValue(service)};`).join('\n')}\n}`);
     out.push(`Include ${luaString(PROSODY_SECRETS_INCLUDE)}`);
     blank();
@@ -176,8 +175,10 @@ export function renderProsodyConfig(spec: ResolvedSpec): string {
 
 /** The XEP-0215 services announced to clients; `secret: true` entries get REST credentials. */
 export function externalServices(spec: ResolvedSpec): { [key: string]: LuaValue }[] {
-  const { port, tlsPort } = spec.calls;
-  const credentials = { secret: true, algorithm: 'turn' };
+  const { port, tlsPort, credentialTtlSeconds } = spec.calls;
+  // A ttl per entry (not only external_service_ttl) makes Prosody send the `expires` attribute,
+  // which tells clients when to fetch fresh credentials.
+  const credentials = { secret: true, algorithm: 'turn', ttl: credentialTtlSeconds };
   return [
     { type: 'stun', transport: 'udp', port },
     { type: 'stun', transport: 'tcp', port },

@@ -170,8 +170,8 @@ describe('renderCloudInit — GIVEN coturn on a droplet of its own', () => {
     const config = byPath.get(PROSODY_CONFIG)!.content;
     expect(config).toContain('"external_services"');
     expect(config).toMatch(/^external_service_host = "turn\.example\.net"$/m);
-    expect(config).toContain('{ type = "turn", transport = "udp", port = 3478, secret = true, algorithm = "turn" };');
-    expect(config).toContain('{ type = "turns", transport = "tcp", port = 5349, secret = true, algorithm = "turn" };');
+    expect(config).toContain('{ type = "turn", transport = "udp", port = 3478, secret = true, algorithm = "turn", ttl = 86400 };');
+    expect(config).toContain('{ type = "turns", transport = "tcp", port = 5349, secret = true, algorithm = "turn", ttl = 86400 };');
     expect(config).toContain(`Include "${PROSODY_SECRETS_INCLUDE}"`);
   });
 

@@ -53,8 +53,8 @@ describe('renderProsodyConfig', () => {
     expect(cfg).toContain(`Include "${PROSODY_SECRETS_INCLUDE}"`);
     expect(cfg).not.toMatch(/external_service_secret/);
     expect(cfg).toContain('external_service_host = "turn.example.net"');
-    expect(cfg).toContain('{ type = "turns", transport = "tcp", port = 5349, secret = true, algorithm = "turn" };');
-    expect(cfg).toContain('{ type = "turn", transport = "tcp", port = 3478, secret = true, algorithm = "turn" };');
+    expect(cfg).toContain('{ type = "turns", transport = "tcp", port = 5349, secret = true, algorithm = "turn", ttl = 86400 };');
+    expect(cfg).toContain('{ type = "turn", transport = "tcp", port = 3478, secret = true, algorithm = "turn", ttl = 86400 };');
     const withSecret = resolveSpec({ ...minimalSpec, calls: { sharedSecret: 's'.repeat(40) } });
     expect(renderProsodyConfig(withSecret)).not.toContain('s'.repeat(40));
   });
