@@ -143,6 +143,8 @@ export class Rehearsal {
     const nsPid = Number(spawnSync('cat', [`/proc/${holder.pid}/task/${holder.pid}/children`], { encoding: 'utf8' }).stdout.trim().split(/\s+/)[0]);
     const rehearsal = new Rehearsal(base, volume, holder, nsPid, options.volume === undefined);
 
+    // Logs start empty: the overlay would otherwise show whatever this machine logged before.
+    rehearsal.mustRun('empty the daemon logs', ['sh', '-c', 'find /var/log/prosody /var/log/nginx -type f -delete; rm -f /var/log/coturn.log']);
     rehearsal.mustRun('install systemd stand-in', ['install', '-m', '0755', join(BIN, 'systemctl'), '/usr/local/sbin/systemctl']);
     rehearsal.mustRun('start DNS server', ['named', '-c', join(base, 'files', 'named', 'named.conf')]);
     rehearsal.mustRun('cloud-init write_files', ['cloud-init', '--file', join(base, 'files', 'user-data'), 'single', '--name', 'write_files', '--frequency', 'always']);
@@ -251,6 +253,9 @@ export class Rehearsal {
       const live = `/etc/letsencrypt/live/${lineage}`;
       this.mustRun('place certificate', ['sh', '-c', `install -d -m 0755 ${live} && cat ${crt} ${join(ca, 'ca.pem')} > ${live}/fullchain.pem && install -m 0600 ${key} ${live}/privkey.pem`]);
     }
+    // On a droplet issuance comes minutes after boot; here it comes at once. Prosody loses a
+    // SIGTERM in its first moments, so let it finish starting before the hook restarts it.
+    this.mustRun('wait for Prosody to finish starting', ['sh', '-c', 'for i in $(seq 1 150); do [ -S /var/lib/prosody/prosody.sock ] && exit 0; sleep 0.2; done; exit 1']);
     this.mustRun('certbot deploy hook', [CERTS_SCRIPT, 'link'], { timeoutMs: 60000 });
     return spawnSync('cat', [join(ca, 'ca.pem')], { encoding: 'utf8' }).stdout;
   }
@@ -263,13 +268,19 @@ export class Rehearsal {
       .join('\n');
   }
 
-  /** End everything in the namespaces (by killing its PID 1's parent, unshare --kill-child) and remove the files. */
+  /**
+   * End everything in the namespaces and remove the files. unshare --fork blocks SIGTERM while it
+   * waits for its child, so it gets SIGKILL; --kill-child then takes PID 1 of the namespace, and
+   * with it every process inside, down.
+   */
   async stop(): Promise<void> {
-    if (this.holder.exitCode === null && this.holder.pid !== undefined) {
+    if (this.holder.exitCode === null && this.holder.signalCode === null && this.holder.pid !== undefined) {
       const exited = new Promise<void>((resolve) => this.holder.once('exit', () => resolve()));
-      process.kill(this.holder.pid, 'SIGTERM');
+      process.kill(this.holder.pid, 'SIGKILL');
       await exited;
     }
+    this.holder.stdout?.destroy();
+    this.holder.stderr?.destroy();
     rmSync(join(this.base, 'root'), { recursive: true, force: true });
     rmSync(this.base, { recursive: true, force: true });
     if (!this.ownsVolume) return;

@@ -1,0 +1,101 @@
+/**
+ * The droplet's own boot, for real: cloud-init's write_files modules and the provisioning script
+ * run on the synthesized user_data inside the rehearsal namespaces.
+ */
+import { TURN_SECRET_FILE, PROSODY_SECRETS_INCLUDE, NGINX_SITE, TURN_USERDB, VOLUME_MOUNT } from '../../lib/core/paths';
+import { PROSODY_TURN_SECRET_OPTION } from '../../lib/core/prosody';
+import { dropletUserData, parseUserData, Rehearsal, rehearsalUnavailable, RunResult, synthesizeExample } from './harness';
+
+jest.setTimeout(240000);
+
+const unavailable = rehearsalUnavailable();
+if (unavailable) {
+  // eslint-disable-next-line no-console
+  console.warn(`\n!!! REHEARSAL SKIPPED: ${unavailable}. Run the tests as root on Debian 12 (npm test). !!!\n`);
+}
+
+/** Checksums of everything provisioning writes, to tell whether a second run changed anything. */
+const STATE_PATHS = ['/etc/xmpp-constructs', '/etc/prosody', '/etc/nginx', '/etc/turnserver.conf', '/etc/coturn', '/etc/systemd/system', '/etc/fstab', '/usr/local/sbin', `${VOLUME_MOUNT}/secrets`, `${VOLUME_MOUNT}/self-signed`, '/etc/letsencrypt', '/var/lib/turn'];
+
+(unavailable ? describe.skip : describe)('GIVEN the example stack WHEN its droplet boots in the rehearsal', () => {
+  let rehearsal: Rehearsal;
+  let provision: RunResult;
+  let userData: string;
+
+  const checksums = (): string =>
+    rehearsal.mustRun('checksum state', ['sh', '-c', `find ${STATE_PATHS.join(' ')} -type f -print0 2>/dev/null | sort -z | xargs -0 sha256sum`]).stdout;
+
+  beforeAll(async () => {
+    const stack = synthesizeExample();
+    userData = dropletUserData(stack);
+    ({ rehearsal, provision } = await Rehearsal.boot(stack));
+    if (provision.status === 0) await rehearsal.waitForListeners(['tcp/5222', 'tcp/5223', 'tcp/5269', 'tcp/443', 'tcp/80', 'udp/3478', 'tcp/5349']);
+  });
+  afterAll(async () => {
+    await rehearsal?.stop();
+  });
+
+  test('THEN provisioning runs every step and exits 0', () => {
+    expect({ status: provision.status, stderr: provision.stderr }).toMatchObject({ status: 0 });
+    for (const step of ['mounting the data volume', 'placing state on the volume', 'TURN shared secret', 'TURN listening addresses', 'certificates', 'starting services', 'done']) {
+      expect(provision.stdout).toContain(`xmpp-constructs: ${step}`);
+    }
+  });
+
+  test('THEN cloud-init wrote every write_files entry at its real path, byte for byte', () => {
+    for (const file of parseUserData(userData).write_files) {
+      expect({ path: file.path, content: rehearsal.readFile(file.path) }).toEqual({ path: file.path, content: file.content });
+    }
+  });
+
+  test('THEN Prosody\'s data and the certificates live on the volume', () => {
+    const mounts = rehearsal.mustRun('mounts', ['findmnt', '-rn', '-o', 'TARGET']).stdout.split('\n');
+    expect(mounts).toEqual(expect.arrayContaining(['/var/lib/prosody', '/etc/letsencrypt', VOLUME_MOUNT]));
+    rehearsal.mustRun('write through the bind mount', ['sh', '-c', 'echo probe > /var/lib/prosody/.rehearsal-probe']);
+    expect(rehearsal.readFile(`${VOLUME_MOUNT}/prosody/.rehearsal-probe`)).toBe('probe\n');
+  });
+
+  test('THEN the TURN secret was generated on the host, is in Prosody\'s include and coturn\'s database, and not in user_data', () => {
+    const secret = rehearsal.readFile(TURN_SECRET_FILE).trim();
+    expect(secret).toMatch(/^[0-9a-f]{64}$/);
+    expect(userData).not.toContain(secret);
+    expect(rehearsal.readFile(PROSODY_SECRETS_INCLUDE)).toContain(`${PROSODY_TURN_SECRET_OPTION} = "${secret}"`);
+    const db = rehearsal.mustRun('coturn secrets', ['turnadmin', '--show-secret', '--realm', 'turn.example.net', '--db', TURN_USERDB]).stdout;
+    expect(db).toContain(`${secret}[turn.example.net]`);
+    const mode = rehearsal.mustRun('secret mode', ['stat', '-c', '%a %U', TURN_SECRET_FILE]).stdout.trim();
+    expect(mode).toBe('600 root');
+  });
+
+  test('THEN coturn was told the droplet\'s own addresses by the metadata service', () => {
+    expect(rehearsal.readFile('/etc/xmpp-constructs/turn-addresses.env').trim()).toBe(
+      'TURN_ADDRESS_ARGS="--listening-ip=203.0.113.10 --relay-ip=203.0.113.10 --listening-ip=2001:db8::10 --relay-ip=2001:db8::10"',
+    );
+  });
+
+  test('THEN the daemons logged no error', () => {
+    expect(rehearsal.run(['cat', '/var/log/prosody/prosody.err']).stdout).toBe('');
+    expect(rehearsal.run(['cat', '/var/log/nginx/error.log']).stdout).not.toMatch(/\[(emerg|alert|crit|error)\]/);
+    expect(rehearsal.run(['cat', '/var/log/coturn.log']).stdout).not.toMatch(/ERROR|CONFIG ERROR|Wrong address format/);
+  });
+
+  test('WHEN provisioning runs a second time THEN it succeeds and changes nothing', async () => {
+    const before = checksums();
+    const again = rehearsal.provision();
+    expect({ status: again.status, stderr: again.stderr }).toMatchObject({ status: 0 });
+    await rehearsal.waitForListeners(['tcp/5222', 'tcp/443', 'udp/3478']);
+    expect(checksums()).toBe(before);
+    expect(before.split('\n').length).toBeGreaterThan(15);
+  });
+
+  test('WHEN a step fails THEN provisioning stops with a non-zero exit naming the step', async () => {
+    const site = rehearsal.readFile(NGINX_SITE);
+    rehearsal.mustRun('break the nginx site', ['sh', '-c', `echo 'this is not nginx syntax' >> ${NGINX_SITE}`]);
+    try {
+      const broken = rehearsal.provision();
+      expect(broken.status).not.toBe(0);
+      expect(broken.stderr).toContain('xmpp-constructs: FAILED: step "starting services"');
+    } finally {
+      rehearsal.mustRun('restore the nginx site', ['sh', '-c', `cat > ${NGINX_SITE}`], { input: site });
+    }
+  });
+});
