@@ -47,20 +47,25 @@ function parseUserData(userData: string): { [key: string]: unknown; write_files:
   return parse(userData);
 }
 
+/** The checks every user_data document must pass, whichever droplet it is for. */
+function itIsAWellFormedCloudConfig(userData: () => string): void {
+  test('THEN it is a #cloud-config document with only known top-level keys', () => {
+    expect(userData().startsWith('#cloud-config\n')).toBe(true);
+    expect(Object.keys(parseUserData(userData())).every((k) => (CLOUD_CONFIG_KEYS as readonly string[]).includes(k))).toBe(true);
+  });
+
+  test('THEN it stays within DigitalOcean\'s 64 KiB', () => {
+    expect(Buffer.byteLength(userData())).toBeLessThan(USER_DATA_LIMIT_BYTES);
+  });
+}
+
 describe.each(representativeSpecs)('renderCloudInit for the %s spec', (_name, input) => {
   const spec = resolveSpec(input);
   const userData = renderCloudInit(spec);
   const doc = parseUserData(userData);
   const byPath = new Map(doc.write_files.map((f) => [f.path, f]));
 
-  test('THEN it is a #cloud-config document with only known top-level keys', () => {
-    expect(userData.startsWith('#cloud-config\n')).toBe(true);
-    expect(Object.keys(doc).every((k) => (CLOUD_CONFIG_KEYS as readonly string[]).includes(k))).toBe(true);
-  });
-
-  test('THEN it stays within DigitalOcean\'s 64 KiB', () => {
-    expect(Buffer.byteLength(userData)).toBeLessThan(USER_DATA_LIMIT_BYTES);
-  });
+  itIsAWellFormedCloudConfig(() => userData);
 
   test('THEN every rendered service file is in write_files at its real path, byte for byte', () => {
     const expected: Record<string, string> = {
@@ -198,14 +203,7 @@ describe('renderTurnCloudInit — the dedicated TURN droplet', () => {
   const doc = parseUserData(userData);
   const byPath = new Map(doc.write_files.map((f) => [f.path, f]));
 
-  test('THEN it is a #cloud-config document with only known top-level keys', () => {
-    expect(userData.startsWith('#cloud-config\n')).toBe(true);
-    expect(Object.keys(doc).every((k) => (CLOUD_CONFIG_KEYS as readonly string[]).includes(k))).toBe(true);
-  });
-
-  test('THEN it stays within DigitalOcean\'s 64 KiB', () => {
-    expect(Buffer.byteLength(userData)).toBeLessThan(USER_DATA_LIMIT_BYTES);
-  });
+  itIsAWellFormedCloudConfig(() => userData);
 
   test('THEN it installs coturn, certbot and their helpers, and nothing of Prosody or nginx', () => {
     expect(doc.packages).toEqual(['coturn', 'certbot', 'curl', 'openssl', 'unattended-upgrades']);

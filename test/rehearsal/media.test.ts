@@ -11,32 +11,21 @@
  * outside namespace; nothing leaves the rehearsal.
  */
 import { PROSODY_TURN_SECRET_OPTION } from '../../lib/core/prosody';
+import { exampleSpec } from '../../examples/cdktf-basic/spec';
 import { createHmac } from 'crypto';
 import * as ipaddr from 'ipaddr.js';
 import { renderCloudInit } from '../../lib/core/cloud-init';
 import { FirewallRulePlan, parsePortRange, planFirewall, EVERYWHERE, LOOPBACK_ONLY_TCP_PORTS } from '../../lib/core/firewall';
 import { PROSODY_SECRETS_INCLUDE } from '../../lib/core/paths';
-import { ResolvedSpec, XmppServiceSpec } from '../../lib/core/spec';
+import { ResolvedSpec } from '../../lib/core/spec';
 import { cidrToRange } from '../../lib/core/turn';
 import { resolveSpec } from '../../lib/core/validate';
 import { DROPLET, dropletUserData, Rehearsal, rehearsalUnavailable, SynthesizedStack, synthesizeExample } from './harness';
 
 jest.setTimeout(240000);
 
-/**
- * The declaration in examples/cdktf-basic/main.ts, which does not export it (it synthesizes on
- * import). The first test proves this copy is still that declaration: its user_data must be
- * byte-identical to the synthesized droplet's.
- */
-const EXAMPLE_SPEC: XmppServiceSpec = {
-  domains: ['example.net'],
-  admins: ['admin@example.net'],
-  acme: { email: 'hostmaster@example.net' },
-  contacts: { abuse: ['mailto:abuse@example.net', 'xmpp:admin@example.net'] },
-  droplet: { region: 'ams3', size: 's-1vcpu-1gb' },
-  adminSourceCidrs: ['203.0.113.0/24'],
-};
-const SPEC: ResolvedSpec = resolveSpec(EXAMPLE_SPEC);
+/** The example's declaration; the first test proves the synthesized droplet was rendered from it. */
+const SPEC: ResolvedSpec = resolveSpec(exampleSpec);
 const DOMAIN = SPEC.primaryDomain;
 const UPLOAD_HOST = SPEC.domains[0].components.find((c) => c.kind === 'fileShare')!.host;
 const LIMIT = SPEC.fileShare.fileSizeLimitBytes;
@@ -149,7 +138,7 @@ interface TlsAnswer {
     await rehearsal?.stop();
   });
 
-  it('GIVEN the spec literal in this file THEN it is the example\'s declaration (identical user_data)', () => {
+  it('GIVEN the example\'s exported spec THEN the synthesized droplet was rendered from it (identical user_data)', () => {
     expect(renderCloudInit(SPEC) === dropletUserData(stack)).toBe(true);
     expect(LIMIT).toBe(100 * 1024 * 1024);
   });
