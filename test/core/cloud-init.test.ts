@@ -57,6 +57,18 @@ function itIsAWellFormedCloudConfig(userData: () => string): void {
   test('THEN it stays within DigitalOcean\'s 64 KiB', () => {
     expect(Buffer.byteLength(userData())).toBeLessThan(USER_DATA_LIMIT_BYTES);
   });
+
+  testWith('cloud-init')('THEN cloud-init schema accepts it', () => {
+    const dir = makeTempDir('cloud-init');
+    try {
+      writeFileSync(join(dir, 'user-data'), userData());
+      const r = run('cloud-init', ['schema', '-c', join(dir, 'user-data')]);
+      expect(r.stdout + r.stderr).toContain('Valid cloud-config');
+      expect(r.status).toBe(0);
+    } finally {
+      removeDir(dir);
+    }
+  });
 }
 
 describe.each(representativeSpecs)('renderCloudInit for the %s spec', (_name, input) => {
@@ -115,17 +127,6 @@ describe.each(representativeSpecs)('renderCloudInit for the %s spec', (_name, in
     expect(renderCloudInit(resolveSpec(input))).toBe(userData);
   });
 
-  testWith('cloud-init')('THEN cloud-init schema accepts it', () => {
-    const dir = makeTempDir('cloud-init');
-    try {
-      writeFileSync(join(dir, 'user-data'), userData);
-      const r = run('cloud-init', ['schema', '-c', join(dir, 'user-data')]);
-      expect(r.stdout + r.stderr).toContain('Valid cloud-config');
-      expect(r.status).toBe(0);
-    } finally {
-      removeDir(dir);
-    }
-  });
 });
 
 describe('secrets', () => {
@@ -243,17 +244,6 @@ describe('renderTurnCloudInit — the dedicated TURN droplet', () => {
     expect(renderTurnCloudInit(resolveSpec(dedicatedTurnSpec))).toBe(userData);
   });
 
-  testWith('cloud-init')('THEN cloud-init schema accepts it', () => {
-    const dir = makeTempDir('cloud-init');
-    try {
-      writeFileSync(join(dir, 'user-data'), userData);
-      const r = run('cloud-init', ['schema', '-c', join(dir, 'user-data')]);
-      expect(r.stdout + r.stderr).toContain('Valid cloud-config');
-      expect(r.status).toBe(0);
-    } finally {
-      removeDir(dir);
-    }
-  });
 
   test.each([
     ['coturn runs on the Prosody droplet', minimalSpec],
