@@ -8,6 +8,7 @@ import { Construct } from 'constructs';
 import { renderCloudInit, substituteDeployTimeSecret } from '../core/cloud-init';
 import { XmppServiceSpec } from '../core/spec';
 import { resolveForCdktf } from './spec';
+import { escapeTemplateLiteral } from './template';
 
 export interface ProsodyHostProps {
   /** The service declaration. */
@@ -45,7 +46,10 @@ export class ProsodyHost extends Construct {
   public readonly reservedIp: ReservedIp;
   public readonly reservedIpAssignment: ReservedIpAssignment;
   public readonly projectResources?: ProjectResources;
-  /** The droplet's cloud-init user_data, exactly as the core renders it. */
+  /**
+   * The droplet's cloud-init user_data, exactly as the core renders it (in the JSON it is escaped
+   * as a Terraform template literal, which Terraform evaluates back to this text).
+   */
   public readonly userData: string;
 
   constructor(scope: Construct, id: string, props: ProsodyHostProps) {
@@ -54,6 +58,9 @@ export class ProsodyHost extends Construct {
     const d = spec.droplet;
     const rendered = renderCloudInit(spec);
     this.userData = deployTimeSecret === undefined ? rendered : substituteDeployTimeSecret(rendered, deployTimeSecret);
+    // Escaped before the secret goes in, so a `${var.…}` reference stays a reference.
+    const escaped = escapeTemplateLiteral(rendered);
+    const userDataTemplate = deployTimeSecret === undefined ? escaped : substituteDeployTimeSecret(escaped, deployTimeSecret);
 
     this.volume = new Volume(this, 'DataVolume', {
       name: d.volumeName,
@@ -73,7 +80,7 @@ export class ProsodyHost extends Construct {
       ipv6: d.ipv6,
       monitoring: d.monitoring,
       backups: d.backups,
-      userData: this.userData,
+      userData: userDataTemplate,
       // Attached at creation, so the disk is there when cloud-init runs.
       volumeIds: [this.volume.id],
       tags: props.tags ? [...props.tags] : undefined,

@@ -6,6 +6,7 @@ import { hasDedicatedTurnDroplet, XmppServiceSpec } from '../core/spec';
 import { renderTurnFiles } from '../core/turn';
 import { FirewallRules } from './firewall-rules';
 import { resolveForCdktf } from './spec';
+import { escapeTemplateLiteral } from './template';
 
 export interface TurnServerProps {
   /** The service declaration; `calls.placement` decides where coturn runs. */
@@ -51,6 +52,8 @@ export class TurnServer extends Construct {
 
     const rendered = renderTurnCloudInit(spec);
     this.userData = deployTimeSecret === undefined ? rendered : substituteDeployTimeSecret(rendered, deployTimeSecret);
+    const escaped = escapeTemplateLiteral(rendered);
+    const userDataTemplate = deployTimeSecret === undefined ? escaped : substituteDeployTimeSecret(escaped, deployTimeSecret);
     const d = spec.droplet;
     this.droplet = new Droplet(this, 'Droplet', {
       name: spec.calls.droplet.name,
@@ -60,7 +63,7 @@ export class TurnServer extends Construct {
       sshKeys: [...d.sshKeyFingerprints],
       ipv6: d.ipv6,
       monitoring: d.monitoring,
-      userData: this.userData,
+      userData: userDataTemplate,
       tags: props.tags ? [...props.tags] : undefined,
       vpcUuid: props.vpcUuid,
     });

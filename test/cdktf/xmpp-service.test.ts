@@ -10,6 +10,7 @@ import { renderReviewFiles } from '../../lib/core/review';
 import { resolveSpec } from '../../lib/core/validate';
 import { XmppService, XmppStack } from '../../lib/cdktf';
 import { closedSpec, fullSpec, minimalSpec, representativeSpecs } from '../support/specs';
+import { evaluateTemplate } from '../support/terraform-template';
 import { named, newStack, only, onlyName, resources, synth } from './synth';
 
 describe.each(representativeSpecs)('XmppService for the %s spec', (_name, input) => {
@@ -24,8 +25,8 @@ describe.each(representativeSpecs)('XmppService for the %s spec', (_name, input)
   const turnDropletName = dedicated ? named(out, 'digitalocean_droplet', 'Turn_Droplet').name : dropletName;
   const volumeName = onlyName(out, 'digitalocean_volume');
 
-  test('THEN the droplet user_data is exactly the core rendering', () => {
-    expect(droplet.body.user_data).toBe(renderCloudInit(spec));
+  test('THEN the droplet user_data, as Terraform reads the JSON, is exactly the core rendering', () => {
+    expect(evaluateTemplate(droplet.body.user_data)).toBe(renderCloudInit(spec));
   });
 
   test('THEN the droplet has the declared image, region, size, IPv6, monitoring and keys', () => {
@@ -114,7 +115,8 @@ describe('TURN on its own droplet', () => {
   const turn = named(out, 'digitalocean_droplet', 'Turn_Droplet');
 
   test('THEN coturn gets its own droplet with the core\'s TURN user_data, size and region', () => {
-    expect(turn.body).toMatchObject({ name: 'xmpp-example-net-turn', size: 's-1vcpu-1gb', region: 'ams3', image: 'debian-12-x64', user_data: renderTurnCloudInit(spec) });
+    expect(turn.body).toMatchObject({ name: 'xmpp-example-net-turn', size: 's-1vcpu-1gb', region: 'ams3', image: 'debian-12-x64' });
+    expect(evaluateTemplate(turn.body.user_data)).toBe(renderTurnCloudInit(spec));
     expect(service.turn.droplet?.terraformResourceType).toBe('digitalocean_droplet');
   });
 
@@ -166,6 +168,8 @@ describe('secrets', () => {
     const userData: string = only(out, 'digitalocean_droplet').user_data;
     expect(userData).toContain('${var.turn_secret}');
     expect(userData).not.toContain('placeholder');
+    const resolved = resolveSpec({ ...minimalSpec, calls: { sharedSecret: 'e'.repeat(64) } });
+    expect(evaluateTemplate(userData, { turn_secret: 'e'.repeat(64) })).toBe(renderCloudInit(resolved));
     expect(JSON.stringify(out.output)).not.toContain('var.turn_secret');
   });
 

@@ -21,6 +21,7 @@ import { AddressRef, DnsRecordPlan, DnsRecordType } from '../../lib/core/dns';
 import { PROVISION_SCRIPT, VOLUME_MOUNT } from '../../lib/core/paths';
 import { CERTS_SCRIPT, CERTIFICATES_LIST } from '../../lib/core/host-scripts';
 import { renderZoneFile, ZoneAddresses } from '../../lib/core/zone';
+import { evaluateTemplate } from '../support/terraform-template';
 
 /** The droplet's addresses inside the namespace (documentation ranges; they exist nowhere else). */
 export const DROPLET = {
@@ -55,11 +56,11 @@ export interface SynthesizedStack {
   resource: { [type: string]: { [name: string]: { [attr: string]: any } } };
 }
 
-/** The Prosody droplet's user_data in a synthesized stack. */
+/** The Prosody droplet's user_data in a synthesized stack, as Terraform evaluates the JSON string. */
 export function dropletUserData(stack: SynthesizedStack): string {
   const droplets = Object.entries(stack.resource.digitalocean_droplet ?? {}).filter(([name]) => !/Turn/.test(name));
   if (droplets.length !== 1) throw new Error(`expected one Prosody droplet in cdk.tf.json, found ${droplets.length}`);
-  return droplets[0][1].user_data;
+  return evaluateTemplate(droplets[0][1].user_data);
 }
 
 /**
