@@ -17,3 +17,4 @@ export * from './core/cloud-init';
 export * from './core/review';
 export * from './core/outputs';
 export * from './core/tls';
+export * from './core/deploy-time';
