@@ -1,8 +1,8 @@
-import { mkdirSync, writeFileSync } from 'fs';
-import { dirname, join } from 'path';
+import { join } from 'path';
 import { TerraformStack } from 'cdktf';
 import { addCustomSynthesis } from 'cdktf/lib/synthesize/synthesizer';
 import { Construct } from 'constructs';
+import { writeReviewFiles } from '../review-writer';
 
 /**
  * Writes `files` next to the synthesized stack, under `stacks/<stack>/review/<name>/`, so a
@@ -12,12 +12,7 @@ export function writeReviewFilesOnSynth(construct: Construct, name: string, file
   addCustomSynthesis(construct, {
     onSynthesize(session) {
       const stack = TerraformStack.of(construct);
-      const base = join(session.outdir, session.manifest.forStack(stack).workingDirectory, 'review', name);
-      for (const [path, content] of Object.entries(files)) {
-        const target = join(base, path);
-        mkdirSync(dirname(target), { recursive: true });
-        writeFileSync(target, content);
-      }
+      writeReviewFiles(join(session.outdir, session.manifest.forStack(stack).workingDirectory, 'review', name), files);
     },
   });
 }
