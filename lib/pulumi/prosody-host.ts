@@ -1,0 +1,116 @@
+import * as pulumi from '@pulumi/pulumi';
+import { Droplet } from '@pulumi/digitalocean/droplet';
+import { ProjectResources } from '@pulumi/digitalocean/projectResources';
+import { ReservedIp } from '@pulumi/digitalocean/reservedIp';
+import { ReservedIpAssignment } from '@pulumi/digitalocean/reservedIpAssignment';
+import { Volume } from '@pulumi/digitalocean/volume';
+import { renderCloudInit } from '../core/cloud-init';
+import { componentType, numericDropletId, PulumiXmppServiceSpec, resolveForPulumi, userDataOutput } from './spec';
+
+export interface ProsodyHostArgs {
+  /** The service declaration. */
+  readonly spec: PulumiXmppServiceSpec;
+  /**
+   * ID of a DigitalOcean project to put the droplet, volume and reserved IP in.
+   * @default - the account's default project
+   */
+  readonly projectId?: pulumi.Input<string>;
+  /**
+   * Tags for the droplet and the volume.
+   * @default - none
+   */
+  readonly tags?: pulumi.Input<pulumi.Input<string>[]>;
+  /**
+   * UUID of the VPC the droplet joins.
+   * @default - the region's default VPC
+   */
+  readonly vpcUuid?: pulumi.Input<string>;
+  /**
+   * Refuse to delete the data volume (Pulumi `protect`). It holds every account, message archive,
+   * upload, certificate and secret; turn this off only to tear a test down.
+   * @default true
+   */
+  readonly protectVolume?: boolean;
+}
+
+/**
+ * The droplet that runs Prosody (and, by default, nginx and coturn), with all state on a volume
+ * and a reserved IP so that replacing the droplet moves neither data nor DNS.
+ */
+export class ProsodyHost extends pulumi.ComponentResource {
+  public readonly droplet: Droplet;
+  public readonly volume: Volume;
+  public readonly reservedIp: ReservedIp;
+  public readonly reservedIpAssignment: ReservedIpAssignment;
+  public readonly projectResources?: ProjectResources;
+  /** The droplet's cloud-init user_data, exactly as the core renders it; a secret when it holds one. */
+  public readonly userData: pulumi.Output<string>;
+  /** The droplet's ID as the number DigitalOcean's firewall and reserved-IP APIs take. */
+  public readonly dropletId: pulumi.Output<number>;
+
+  constructor(name: string, args: ProsodyHostArgs, opts?: pulumi.ComponentResourceOptions) {
+    const resolved = resolveForPulumi(args.spec);
+    const { spec } = resolved;
+    const rendered = renderCloudInit(spec);
+    super(componentType('ProsodyHost'), name, {}, opts);
+    const d = spec.droplet;
+    this.userData = userDataOutput(rendered, resolved);
+
+    this.volume = new Volume(
+      `${name}-volume`,
+      {
+        name: d.volumeName,
+        region: d.region,
+        size: d.volumeSizeGib,
+        description: `XMPP state for ${spec.domains.map((x) => x.name).join(', ')}: accounts, archives, uploads, certificates, secrets`,
+        tags: args.tags,
+      },
+      { parent: this, protect: args.protectVolume ?? true },
+    );
+
+    this.droplet = new Droplet(
+      `${name}-droplet`,
+      {
+        name: d.name,
+        image: d.image,
+        region: d.region,
+        size: d.size,
+        sshKeys: [...d.sshKeyFingerprints],
+        ipv6: d.ipv6,
+        monitoring: d.monitoring,
+        backups: d.backups,
+        userData: this.userData,
+        // Attached at creation, so the disk is there when cloud-init runs.
+        volumeIds: [this.volume.id],
+        tags: args.tags,
+        vpcUuid: args.vpcUuid,
+      },
+      // A volume attaches to one droplet at a time: the old droplet must be gone (and the volume
+      // free) before its replacement is created. Pulumi's default, create-then-delete, would hang.
+      { parent: this, deleteBeforeReplace: true },
+    );
+    this.dropletId = numericDropletId(this.droplet.id);
+
+    this.reservedIp = new ReservedIp(`${name}-reserved-ip`, { region: d.region }, { parent: this });
+    this.reservedIpAssignment = new ReservedIpAssignment(
+      `${name}-reserved-ip-assignment`,
+      { ipAddress: this.reservedIp.ipAddress, dropletId: this.dropletId },
+      { parent: this },
+    );
+
+    if (args.projectId !== undefined) {
+      this.projectResources = new ProjectResources(
+        `${name}-project-resources`,
+        { project: args.projectId, resources: [this.droplet.dropletUrn, this.volume.volumeUrn, this.reservedIp.reservedIpUrn] },
+        { parent: this },
+      );
+    }
+    this.registerOutputs({
+      dropletId: this.dropletId,
+      ipv4Address: this.droplet.ipv4Address,
+      ipv6Address: this.droplet.ipv6Address,
+      reservedIpv4: this.reservedIp.ipAddress,
+      volumeId: this.volume.id,
+    });
+  }
+}

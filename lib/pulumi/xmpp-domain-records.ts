@@ -1,0 +1,97 @@
+import * as pulumi from '@pulumi/pulumi';
+import { DnsRecord } from '@pulumi/digitalocean/dnsRecord';
+import { Domain } from '@pulumi/digitalocean/domain';
+import { AddressSource, dnsZones, DnsRecordPlan, planDnsRecords, resolveRecordValue } from '../core/dns';
+import { componentType, PulumiXmppServiceSpec, resolveForPulumi } from './spec';
+
+/** Addresses the records point at; Outputs (e.g. `droplet.ipv4Address`) are welcome. */
+export interface RecordAddresses {
+  /** The reserved IPv4 address the domains' apex A records point at. */
+  readonly reservedIpv4: pulumi.Input<string>;
+  /** The droplet's own IPv4 address, for the TURN name (coturn relays from it). */
+  readonly dropletIpv4: pulumi.Input<string>;
+  /**
+   * The droplet's IPv6 address, for AAAA records.
+   * @default - required when the spec enables IPv6
+   */
+  readonly dropletIpv6?: pulumi.Input<string>;
+  /**
+   * IPv4 address of the host running coturn, for the TURN name.
+   * @default - `dropletIpv4` (coturn on the Prosody host)
+   */
+  readonly turnIpv4?: pulumi.Input<string>;
+  /**
+   * IPv6 address of the host running coturn.
+   * @default - `dropletIpv6`
+   */
+  readonly turnIpv6?: pulumi.Input<string>;
+}
+
+export interface XmppDomainRecordsArgs {
+  /** The service declaration. */
+  readonly spec: PulumiXmppServiceSpec;
+  /** Where the records point. */
+  readonly addresses: RecordAddresses;
+  /**
+   * Zones that already exist in your DigitalOcean account: records are added to them, and the zone
+   * itself is neither created nor destroyed here.
+   * @default - a `digitalocean.Domain` is created for every XMPP domain
+   */
+  readonly existingZones?: readonly string[];
+}
+
+/**
+ * Every DNS record the service needs, one `digitalocean.DnsRecord` per planned record. Resource
+ * names are `<name>-<plan key>`, e.g. `xmpp-records-example.net/_xmpp-client._tcp/SRV`: stable,
+ * so adding a domain never renames (and so replaces) another domain's records.
+ */
+export class XmppDomainRecords extends pulumi.ComponentResource {
+  /** Zones created here, by name (none for `existingZones`). */
+  public readonly zones: { readonly [zone: string]: Domain } = {};
+  /** Records by plan key, e.g. `example.net/_xmpp-client._tcp/SRV`. */
+  public readonly records: { readonly [key: string]: DnsRecord } = {};
+  /** The plan the records were made from. */
+  public readonly plan: readonly DnsRecordPlan[];
+
+  constructor(name: string, args: XmppDomainRecordsArgs, opts?: pulumi.ComponentResourceOptions) {
+    const { spec } = resolveForPulumi(args.spec);
+    super(componentType('XmppDomainRecords'), name, {}, opts);
+    const existing = new Set(args.existingZones ?? []);
+    const zoneNames: { [zone: string]: pulumi.Input<string> } = {};
+    for (const zone of dnsZones(spec)) {
+      if (existing.has(zone)) {
+        zoneNames[zone] = zone;
+      } else {
+        const domain = new Domain(`${name}-zone-${zone}`, { name: zone }, { parent: this });
+        (this.zones as { [zone: string]: Domain })[zone] = domain;
+        zoneNames[zone] = domain.name;
+      }
+    }
+    const a = args.addresses;
+    const addresses: Partial<Record<AddressSource, pulumi.Input<string>>> = {
+      ...a,
+      turnIpv4: a.turnIpv4 ?? a.dropletIpv4,
+      turnIpv6: a.turnIpv6 ?? a.dropletIpv6,
+    };
+    this.plan = planDnsRecords(spec);
+    for (const record of this.plan) {
+      (this.records as { [key: string]: DnsRecord })[record.key] = new DnsRecord(
+        `${name}-${record.key}`,
+        {
+          domain: zoneNames[record.zone],
+          type: record.type,
+          name: record.name,
+          value: resolveRecordValue(record, addresses),
+          ttl: record.ttlSeconds,
+          priority: record.priority,
+          weight: record.weight,
+          port: record.port,
+          flags: record.flags,
+          tag: record.tag,
+        },
+        { parent: this },
+      );
+    }
+    this.registerOutputs({ zones: Object.keys(zoneNames), recordKeys: this.plan.map((r) => r.key) });
+  }
+}

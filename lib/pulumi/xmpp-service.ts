@@ -1,0 +1,130 @@
+import * as pulumi from '@pulumi/pulumi';
+import { join } from 'path';
+import { firstAdminInstructions, sshInstructions } from '../core/outputs';
+import { renderReviewFiles } from '../core/review';
+import { ResolvedSpec } from '../core/spec';
+import { writeReviewFiles } from '../review-writer';
+import { FirewallRules } from './firewall-rules';
+import { NginxProxy } from './nginx-proxy';
+import { ProsodyHost } from './prosody-host';
+import { componentType, PulumiXmppServiceSpec, resolveForPulumi } from './spec';
+import { TurnServer } from './turn-server';
+import { XmppDomainRecords } from './xmpp-domain-records';
+
+export interface XmppServiceArgs {
+  /** The whole service, declared once. Invalid input fails here with the core's message. */
+  readonly spec: PulumiXmppServiceSpec;
+  /**
+   * DNS zones that already exist in your DigitalOcean account; records go into them and the zones
+   * themselves are left alone.
+   * @default - a zone is created for every XMPP domain
+   */
+  readonly existingZones?: readonly string[];
+  /**
+   * DigitalOcean project for the droplet, volume and reserved IP.
+   * @default - the account's default project
+   */
+  readonly projectId?: pulumi.Input<string>;
+  /**
+   * Tags for the droplet and the volume.
+   * @default - none
+   */
+  readonly tags?: pulumi.Input<pulumi.Input<string>[]>;
+  /**
+   * UUID of the VPC the droplet joins.
+   * @default - the region's default VPC
+   */
+  readonly vpcUuid?: pulumi.Input<string>;
+  /**
+   * Refuse to delete the data volume (Pulumi `protect`).
+   * @default true
+   */
+  readonly protectVolume?: boolean;
+  /**
+   * Write the rendered files under `<reviewDirectory>/<name>/` whenever the program runs
+   * (`pulumi preview` and `pulumi up`), for review in pull requests. Secrets are never written;
+   * files from an earlier run that are no longer rendered are removed.
+   * @default - not written; they are available as `reviewFiles`
+   */
+  readonly reviewDirectory?: string;
+}
+
+/** The service's stack outputs, under the same names as the cdktf outputs (which add the construct id as prefix). */
+export interface XmppServiceOutputs {
+  /** The droplet's own IPv4 address (changes when the droplet is replaced). */
+  readonly ipv4: pulumi.Output<string>;
+  /** The droplet's IPv6 address, when IPv6 is on. */
+  readonly ipv6?: pulumi.Output<string>;
+  /** The stable IPv4 address the domains point at. */
+  readonly reserved_ipv4: pulumi.Output<string>;
+  /** The dedicated TURN droplet's IPv4 address, when coturn has its own droplet. */
+  readonly turn_ipv4?: pulumi.Output<string>;
+  /** The XMPP domains served. */
+  readonly domains: pulumi.Output<string[]>;
+  /** How to reach the host as root. */
+  readonly ssh: pulumi.Output<string>;
+  /** How to create the first admin account (no password is ever output). */
+  readonly first_admin: pulumi.Output<string>;
+}
+
+/**
+ * A complete XMPP service from one declaration: DNS records, the Prosody droplet with its volume
+ * and reserved IP, coturn, nginx and the cloud firewall, wired together. The same service as the
+ * cdktf `XmppService`, from the same core plans.
+ */
+export class XmppService extends pulumi.ComponentResource {
+  /** The declaration with every default filled in. */
+  public readonly spec: ResolvedSpec;
+  public readonly host: ProsodyHost;
+  public readonly records: XmppDomainRecords;
+  public readonly turn: TurnServer;
+  public readonly nginx: NginxProxy;
+  public readonly firewall: FirewallRules;
+  public readonly outputs: XmppServiceOutputs;
+  /** `{ relative path: content }` of the review files (see `reviewDirectory`). Never holds a secret. */
+  public readonly reviewFiles: { readonly [path: string]: string };
+
+  constructor(name: string, args: XmppServiceArgs, opts?: pulumi.ComponentResourceOptions) {
+    // Validated before anything registers, so a bad spec leaves no half-made component behind.
+    const { spec } = resolveForPulumi(args.spec);
+    super(componentType('XmppService'), name, {}, opts);
+    this.spec = spec;
+    // Children get the declaration itself, so each keeps a deploy-time secret as an Output.
+    const declared = args.spec;
+    const child = { parent: this };
+
+    this.host = new ProsodyHost(`${name}-host`, { spec: declared, projectId: args.projectId, tags: args.tags, vpcUuid: args.vpcUuid, protectVolume: args.protectVolume }, child);
+    this.turn = new TurnServer(`${name}-turn`, { spec: declared, tags: args.tags, vpcUuid: args.vpcUuid }, child);
+    const turnDroplet = this.turn.droplet;
+    this.nginx = new NginxProxy(`${name}-nginx`, { spec: declared }, child);
+    this.records = new XmppDomainRecords(
+      `${name}-records`,
+      {
+        spec: declared,
+        existingZones: args.existingZones,
+        addresses: {
+          reservedIpv4: this.host.reservedIp.ipAddress,
+          dropletIpv4: this.host.droplet.ipv4Address,
+          dropletIpv6: spec.droplet.ipv6 ? this.host.droplet.ipv6Address : undefined,
+          ...(turnDroplet ? { turnIpv4: turnDroplet.ipv4Address, turnIpv6: spec.droplet.ipv6 ? turnDroplet.ipv6Address : undefined } : {}),
+        },
+      },
+      child,
+    );
+    this.firewall = new FirewallRules(`${name}-firewall`, { spec: declared, dropletIds: [this.host.dropletId] }, child);
+
+    this.outputs = {
+      ipv4: this.host.droplet.ipv4Address,
+      ...(spec.droplet.ipv6 ? { ipv6: this.host.droplet.ipv6Address } : {}),
+      reserved_ipv4: this.host.reservedIp.ipAddress,
+      ...(turnDroplet ? { turn_ipv4: turnDroplet.ipv4Address } : {}),
+      domains: pulumi.output(spec.domains.map((d) => d.name)),
+      ssh: this.host.reservedIp.ipAddress.apply((address) => sshInstructions(spec, address)),
+      first_admin: pulumi.output(firstAdminInstructions(spec)),
+    };
+
+    this.reviewFiles = renderReviewFiles(spec);
+    if (args.reviewDirectory !== undefined) writeReviewFiles(join(args.reviewDirectory, name), this.reviewFiles);
+    this.registerOutputs({ ...this.outputs });
+  }
+}

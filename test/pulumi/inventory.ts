@@ -1,0 +1,80 @@
+/**
+ * An engine-neutral inventory of what a deployment asks DigitalOcean for: DNS records, firewalls,
+ * droplets (with the user_data the droplet receives), volumes and reserved IPs. Built from cdktf's
+ * synthesized JSON or from the Pulumi mock cloud; the parity test compares the two.
+ *
+ * References become symbols both sides share: `<droplet name>#ipv4_address`, `<droplet name>#id`,
+ * `reserved-ip#ip_address`, `volume-<volume name>`, and a created zone's own name.
+ */
+import { evaluateTemplate } from '../support/terraform-template';
+import { SynthOutput } from '../cdktf/synth';
+import { MockCloud, ofType, TYPES } from './mocks';
+
+export interface Inventory {
+  readonly records: object[];
+  readonly firewalls: object[];
+  readonly droplets: object[];
+  readonly volumes: object[];
+  readonly reservedIps: object[];
+  readonly reservedIpAssignments: object[];
+}
+
+/** Drops undefined fields, so "absent" compares equal on both sides. */
+function defined(o: { [key: string]: unknown }): object {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined));
+}
+
+function sorted(items: object[]): object[] {
+  return items.map((i) => [JSON.stringify(i), i] as const).sort(([a], [b]) => a.localeCompare(b)).map(([, i]) => i);
+}
+
+/** From `cdktf synth` output; `variables` are the values Terraform would give `var.*`. */
+export function inventoryFromCdktf(out: SynthOutput, variables: { readonly [name: string]: string } = {}): Inventory {
+  const all = (type: string) => Object.values(out.resource[type] ?? {});
+  const symbol = (value: unknown): unknown => {
+    if (typeof value !== 'string') return value;
+    const m = /^\$\{(digitalocean_\w+)\.([^.}]+)\.(\w+)\}$/.exec(value);
+    if (!m) return value;
+    const [, type, logical, attribute] = m;
+    const body = out.resource[type]?.[logical];
+    if (!body) throw new Error(`reference to a resource that is not in the stack: ${value}`);
+    if (type === 'digitalocean_droplet') return `${body.name}#${attribute}`;
+    if (type === 'digitalocean_reserved_ip' && attribute === 'ip_address') return 'reserved-ip#ip_address';
+    if (type === 'digitalocean_domain' && attribute === 'name') return body.name;
+    if (type === 'digitalocean_volume' && attribute === 'id') return `volume-${body.name}`;
+    throw new Error(`no symbol for ${value}`);
+  };
+  const rules = (list: { protocol: string; port_range?: string; source_addresses?: string[]; destination_addresses?: string[] }[] = []) =>
+    list.map((r) => defined({ protocol: r.protocol, ports: r.port_range, addresses: r.source_addresses ?? r.destination_addresses }));
+  return {
+    records: sorted(all('digitalocean_record').map((r) => defined({ zone: symbol(r.domain), type: r.type, name: r.name, value: symbol(r.value), ttl: r.ttl, priority: r.priority, weight: r.weight, port: r.port, flags: r.flags, tag: r.tag }))),
+    firewalls: sorted(all('digitalocean_firewall').map((f) => ({ name: f.name, dropletIds: f.droplet_ids.map(symbol), inbound: rules(f.inbound_rule), outbound: rules(f.outbound_rule) }))),
+    droplets: sorted(
+      all('digitalocean_droplet').map((d) =>
+        defined({ name: d.name, image: d.image, region: d.region, size: d.size, sshKeys: d.ssh_keys, ipv6: d.ipv6, monitoring: d.monitoring, backups: d.backups, volumeIds: d.volume_ids?.map(symbol), userData: evaluateTemplate(d.user_data, variables) }),
+      ),
+    ),
+    volumes: sorted(all('digitalocean_volume').map((v) => defined({ name: v.name, region: v.region, size: v.size, description: v.description }))),
+    reservedIps: sorted(all('digitalocean_reserved_ip').map((r) => ({ region: r.region }))),
+    reservedIpAssignments: sorted(all('digitalocean_reserved_ip_assignment').map((a) => ({ ipAddress: symbol(a.ip_address), dropletId: symbol(a.droplet_id) }))),
+  };
+}
+
+/** From the Pulumi mock cloud. */
+export function inventoryFromPulumi(cloud: MockCloud): Inventory {
+  const inputs = (type: string) => ofType(cloud, type).map((r) => r.inputs);
+  const rules = (list: { protocol: string; portRange?: string; sourceAddresses?: string[]; destinationAddresses?: string[] }[] = []) =>
+    list.map((r) => defined({ protocol: r.protocol, ports: r.portRange, addresses: r.sourceAddresses ?? r.destinationAddresses }));
+  return {
+    records: sorted(inputs(TYPES.record).map((r) => defined({ zone: r.domain, type: r.type, name: r.name, value: r.value, ttl: r.ttl, priority: r.priority, weight: r.weight, port: r.port, flags: r.flags, tag: r.tag }))),
+    firewalls: sorted(inputs(TYPES.firewall).map((f) => ({ name: f.name, dropletIds: f.dropletIds.map((id: number) => cloud.dropletIdSymbol(id)), inbound: rules(f.inboundRules), outbound: rules(f.outboundRules) }))),
+    droplets: sorted(
+      inputs(TYPES.droplet).map((d) =>
+        defined({ name: d.name, image: d.image, region: d.region, size: d.size, sshKeys: d.sshKeys, ipv6: d.ipv6, monitoring: d.monitoring, backups: d.backups, volumeIds: d.volumeIds, userData: d.userData }),
+      ),
+    ),
+    volumes: sorted(inputs(TYPES.volume).map((v) => defined({ name: v.name, region: v.region, size: v.size, description: v.description }))),
+    reservedIps: sorted(inputs(TYPES.reservedIp).map((r) => ({ region: r.region }))),
+    reservedIpAssignments: sorted(inputs(TYPES.reservedIpAssignment).map((a) => ({ ipAddress: a.ipAddress, dropletId: cloud.dropletIdSymbol(a.dropletId) }))),
+  };
+}
