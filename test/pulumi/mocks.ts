@@ -51,7 +51,7 @@ function unwrapSecrets(value: any, onSecret: () => void): any {
 }
 
 /** Installs the mocks; call once per test file, before any resource is created. */
-export async function installMocks(): Promise<void> {
+export async function installMocks(project = 'xmpp-test'): Promise<void> {
   await pulumi.runtime.setMocks(
     {
       newResource(args: pulumi.runtime.MockResourceArgs): { id: string | undefined; state: Record<string, any> } {
@@ -80,7 +80,7 @@ export async function installMocks(): Promise<void> {
         return args.inputs;
       },
     },
-    'xmpp-test',
+    project,
     'test',
     false,
   );
@@ -91,11 +91,10 @@ function outputValue<T>(output: pulumi.Output<T>): Promise<T> {
 }
 
 /**
- * Runs `program`, which must create its resources with the options it is handed (they carry the
- * transformation that watches every registration, children included), and waits until every
- * resource is registered.
+ * Runs `program` as a stack would (inside `runInPulumiStack`), watching every registration with a
+ * stack transformation, and waits until every resource it created is registered.
  */
-export async function runProgram<T>(program: (opts: pulumi.ComponentResourceOptions) => T): Promise<{ result: T; cloud: MockCloud }> {
+export async function runProgram<T>(program: () => T): Promise<{ result: T; cloud: MockCloud }> {
   const created: { resource: pulumi.Resource; name: string; type: string; parent?: pulumi.Resource; protect?: boolean; deleteBeforeReplace?: boolean }[] = [];
   const watch: pulumi.ResourceTransformation = (args) => {
     const opts = args.opts as pulumi.CustomResourceOptions;
@@ -103,7 +102,12 @@ export async function runProgram<T>(program: (opts: pulumi.ComponentResourceOpti
     return undefined;
   };
   seen.clear();
-  const result = program({ transformations: [watch] });
+  let result: T | undefined;
+  await pulumi.runtime.runInPulumiStack(async () => {
+    pulumi.runtime.registerStackTransformation(watch);
+    result = program();
+    return {};
+  });
   const urns = await Promise.all(created.map((c) => outputValue(c.resource.urn)));
   const nameOf = new Map(created.map((c) => [c.resource, c.name]));
   const resources: Registered[] = created.map((c, i) => {
@@ -114,14 +118,15 @@ export async function runProgram<T>(program: (opts: pulumi.ComponentResourceOpti
       name: c.name,
       inputs: s.inputs,
       secretInputs: s.secretInputs,
-      parent: c.parent ? nameOf.get(c.parent) ?? '(outside the program)' : undefined,
+      // The stack itself is no resource of the program: top-level resources have no parent here.
+      parent: c.parent ? nameOf.get(c.parent) : undefined,
       protect: c.protect,
       deleteBeforeReplace: c.deleteBeforeReplace,
       urn: urns[i],
     };
   });
   return {
-    result,
+    result: result as T,
     cloud: {
       resources,
       dropletIdSymbol(id: number) {

@@ -13,7 +13,7 @@ import { dedicatedTurnSpec, representativeSpecs } from '../support/specs';
 import { Inventory, inventoryFromCdktf, inventoryFromPulumi } from './inventory';
 import { installMocks, runProgram } from './mocks';
 
-beforeAll(installMocks);
+beforeAll(() => installMocks());
 
 function viaCdktf(spec: XmppServiceSpec): Inventory {
   const stack = newStack();
@@ -22,7 +22,7 @@ function viaCdktf(spec: XmppServiceSpec): Inventory {
 }
 
 async function viaPulumi(spec: XmppServiceSpec): Promise<Inventory> {
-  const { cloud } = await runProgram((opts) => new PulumiXmppService('xmpp', { spec }, opts));
+  const { cloud } = await runProgram(() => new PulumiXmppService('xmpp', { spec }));
   return inventoryFromPulumi(cloud);
 }
 
@@ -62,7 +62,7 @@ describe('GIVEN the TURN secret supplied at deploy time (a sensitive variable; a
     new CdktfXmppService(stack, 'Xmpp', { spec: { ...dedicatedTurnSpec, calls: { placement: 'dedicated', sharedSecret: variable.stringValue } }, writeReviewFiles: false });
     const cdktf = inventoryFromCdktf(synth(stack), { turn_secret: secret });
 
-    const { cloud } = await runProgram((opts) => new PulumiXmppService('xmpp', { spec: { ...dedicatedTurnSpec, calls: { placement: 'dedicated', sharedSecret: pulumi.secret(secret) } } }, opts));
+    const { cloud } = await runProgram(() => new PulumiXmppService('xmpp', { spec: { ...dedicatedTurnSpec, calls: { placement: 'dedicated', sharedSecret: pulumi.secret(secret) } } }));
     const pulumiSide = inventoryFromPulumi(cloud);
 
     expect(JSON.stringify(cdktf.droplets)).toContain(secret);

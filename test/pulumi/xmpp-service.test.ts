@@ -18,7 +18,7 @@ import { newStack, synth } from '../cdktf/synth';
 import { closedSpec, dedicatedTurnSpec, minimalSpec, representativeSpecs } from '../support/specs';
 import { installMocks, MockCloud, ofType, Registered, runProgram, TYPES, valueOf } from './mocks';
 
-beforeAll(installMocks);
+beforeAll(() => installMocks());
 
 function one(cloud: MockCloud, type: string, nameContains = ''): Registered {
   const hits = ofType(cloud, type).filter((r) => r.name.includes(nameContains));
@@ -37,7 +37,7 @@ describe.each(representativeSpecs)('GIVEN XmppService for the %s spec', (_name, 
   let cloud: MockCloud;
   let service: XmppService;
   beforeAll(async () => {
-    ({ cloud, result: service } = await runProgram((opts) => new XmppService('xmpp', { spec: input }, opts)));
+    ({ cloud, result: service } = await runProgram(() => new XmppService('xmpp', { spec: input })));
   });
 
   test('THEN the components carry the xmpp-constructs type tokens and sit under the service', () => {
@@ -137,7 +137,7 @@ describe('GIVEN the TURN secret as a Pulumi secret', () => {
   const secret = 'a1'.repeat(32);
   test('THEN both droplets receive it inside secret user_data, and no output or review file shows it', async () => {
     const { cloud, result } = await runProgram(
-      (opts) => new XmppService('xmpp', { spec: { ...dedicatedTurnSpec, calls: { placement: 'dedicated', sharedSecret: pulumi.secret(secret) } } }, opts),
+      () => new XmppService('xmpp', { spec: { ...dedicatedTurnSpec, calls: { placement: 'dedicated', sharedSecret: pulumi.secret(secret) } } }),
     );
     const expected = resolveSpec({ ...dedicatedTurnSpec, calls: { placement: 'dedicated', sharedSecret: secret } });
     const host = one(cloud, TYPES.droplet, 'xmpp-host');
@@ -202,14 +202,14 @@ describe('validation', () => {
 
 describe('composition', () => {
   test('GIVEN existing zones THEN no zone is created and the records go into them by name', async () => {
-    const { cloud } = await runProgram((opts) => new XmppService('chat', { spec: minimalSpec, existingZones: ['example.net'] }, opts));
+    const { cloud } = await runProgram(() => new XmppService('chat', { spec: minimalSpec, existingZones: ['example.net'] }));
     expect(ofType(cloud, TYPES.domain)).toHaveLength(0);
     for (const record of ofType(cloud, TYPES.record)) expect(record.inputs.domain).toBe('example.net');
   });
 
   test('GIVEN project, tags, VPC and an unprotected volume THEN they are applied', async () => {
     const { cloud, result } = await runProgram(
-      (opts) => new XmppService('proj', { spec: minimalSpec, projectId: pulumi.output('proj-123'), tags: ['xmpp'], vpcUuid: 'vpc-1', protectVolume: false }, opts),
+      () => new XmppService('proj', { spec: minimalSpec, projectId: pulumi.output('proj-123'), tags: ['xmpp'], vpcUuid: 'vpc-1', protectVolume: false }),
     );
     const project = one(cloud, TYPES.projectResources);
     expect(project.inputs.project).toBe('proj-123');
@@ -222,9 +222,9 @@ describe('composition', () => {
   });
 
   test('GIVEN two services in one program THEN their resource names do not collide', async () => {
-    const { cloud } = await runProgram((opts) => {
-      new XmppService('friends', { spec: minimalSpec }, opts);
-      return new XmppService('club', { spec: closedSpec }, opts);
+    const { cloud } = await runProgram(() => {
+      new XmppService('friends', { spec: minimalSpec });
+      return new XmppService('club', { spec: closedSpec });
     });
     const names = cloud.resources.map((r) => `${r.type}::${r.name}`);
     expect(new Set(names).size).toBe(names.length);
@@ -237,12 +237,12 @@ describe('review files', () => {
   afterAll(() => rmSync(base, { recursive: true, force: true }));
 
   test('GIVEN reviewDirectory THEN the redacted files are written under <dir>/<name>/, and those no longer rendered are removed', async () => {
-    await runProgram((opts) => new XmppService('xmpp', { spec: { ...minimalSpec, domains: ['example.net', 'gone.example'] }, reviewDirectory: base }, opts));
+    await runProgram(() => new XmppService('xmpp', { spec: { ...minimalSpec, domains: ['example.net', 'gone.example'] }, reviewDirectory: base }));
     expect(existsSync(join(base, 'xmpp', 'dns', 'gone.example.zone'))).toBe(true);
     writeFileSync(join(base, 'unrelated.txt'), 'mine');
 
     const spec = { ...minimalSpec, calls: { sharedSecret: 'b'.repeat(64) } };
-    await runProgram((opts) => new XmppService('xmpp', { spec, reviewDirectory: base }, opts));
+    await runProgram(() => new XmppService('xmpp', { spec, reviewDirectory: base }));
     const expected = renderReviewFiles(resolveSpec(spec));
     for (const [path, content] of Object.entries(expected)) {
       expect(readFileSync(join(base, 'xmpp', path), 'utf8')).toBe(content);
