@@ -18,3 +18,4 @@ export * from './core/review';
 export * from './core/outputs';
 export * from './core/tls';
 export * from './core/deploy-time';
+export * from './core/backup';

@@ -3,6 +3,7 @@
  * path, the packages, and one provisioning script. `renderCloudInit` is the Prosody droplet's,
  * `renderTurnCloudInit` a dedicated TURN droplet's.
  */
+import { BACKUP_SCRIPT, BACKUP_SERVICE, BACKUP_TIMER, renderBackupScript, renderBackupService, renderBackupTimer } from './backup';
 import { stringify } from 'yaml';
 import { renderNginxFiles } from './nginx';
 import {
@@ -87,6 +88,9 @@ export function renderHostFiles(spec: ResolvedSpec): HostFile[] {
     { path: CERTS_SCRIPT, content: renderCertsScript(), owner: 'root:root', permissions: '0755', defer: false },
     { path: CERTS_SERVICE, content: renderCertsService(), owner: 'root:root', permissions: '0644', defer: false },
     { path: CERTS_TIMER, content: renderCertsTimer(), owner: 'root:root', permissions: '0644', defer: false },
+    { path: BACKUP_SCRIPT, content: renderBackupScript(), owner: 'root:root', permissions: '0755', defer: false },
+    { path: BACKUP_SERVICE, content: renderBackupService(), owner: 'root:root', permissions: '0644', defer: false },
+    { path: BACKUP_TIMER, content: renderBackupTimer(), owner: 'root:root', permissions: '0644', defer: false },
     { path: PROSODY_CONFIG, content: renderProsodyConfig(spec), owner: 'root:prosody', permissions: '0640', defer: true },
   ];
   for (const [path, content] of Object.entries(renderNginxFiles(spec))) {

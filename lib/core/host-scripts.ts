@@ -98,8 +98,8 @@ function indent(text: string, prefix: string): string {
     .join('\n');
 }
 
-/** Named steps, and a loud failure that names the step it happened in. */
-const STEP_SH = `step() { CURRENT_STEP="$1"; echo "xmpp-constructs: $1"; }
+/** Named steps, and a loud failure that names the step it happened in. Shared with the backup script. */
+export const STEP_SH = `step() { CURRENT_STEP="$1"; echo "xmpp-constructs: $1"; }
 fail() { echo "xmpp-constructs: FAILED: $*" >&2; logger -t xmpp-constructs "FAILED: $*" || true; exit 1; }
 trap 'fail "step \\"\${CURRENT_STEP:-start}\\" (line $LINENO)"' ERR`;
 
@@ -254,7 +254,7 @@ systemctl reload-or-restart nginx
 # "start, then restart" would leave systemd waiting out TimeoutStopSec.
 systemctl restart prosody
 if [ "$TURN_ENABLED" = 1 ]; then systemctl enable coturn && systemctl restart coturn; fi
-systemctl enable --now xmpp-constructs-certificates.timer
+systemctl enable --now xmpp-constructs-certificates.timer xmpp-constructs-backup.timer
 
 step "done"
 `;
