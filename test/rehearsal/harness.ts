@@ -261,6 +261,21 @@ export class Rehearsal {
     return spawnSync('cat', [join(ca, 'ca.pem')], { encoding: 'utf8' }).stdout;
   }
 
+  /**
+   * Make clients trust `pem`, the CA of an earlier rehearsal whose certificates this droplet found
+   * on its volume (as a replacement droplet finds Let's Encrypt's).
+   */
+  trustCa(pem: string): void {
+    writeFileSync(this.caFile, pem);
+  }
+
+  /** Put a file from the test into the droplet's exchange directory; returns its path there. */
+  exchangeFile(name: string, content: Buffer | string): string {
+    const path = join(this.base, 'files', name);
+    writeFileSync(path, content);
+    return path;
+  }
+
   /** The last lines of every daemon's log, for failure messages. */
   logTails(lines = 25): string {
     const logs = ['/run/rehearsal/calls.log', '/var/log/prosody/prosody.log', '/var/log/prosody/prosody.err', '/var/log/prosody/console.log', '/var/log/nginx/error.log', '/var/log/nginx/console.log', '/var/log/coturn.log'];

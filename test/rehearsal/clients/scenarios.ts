@@ -2,6 +2,7 @@
  * Every client scenario by name. Each takes JSON arguments and returns JSON-serialisable data
  * that the jest test on the host asserts on.
  */
+import { durabilityScenarios } from './durability';
 import { mediaScenarios } from './media';
 import { messagingScenarios } from './messaging';
 import { connect, disconnect, iq, xml } from './xmpp';
@@ -24,4 +25,5 @@ export const scenarios: { [name: string]: Scenario } = {
   login,
   ...messagingScenarios,
   ...mediaScenarios,
+  ...durabilityScenarios,
 };
