@@ -19,7 +19,7 @@ import { join } from 'path';
 import { parse } from 'yaml';
 import { AddressRef, DnsRecordPlan, DnsRecordType } from '../../lib/core/dns';
 import { PROVISION_SCRIPT, VOLUME_MOUNT } from '../../lib/core/paths';
-import { CERTS_SCRIPT, CERTIFICATES_LIST } from '../../lib/core/host-scripts';
+import { CERTS_SCRIPT, CERTIFICATES_LIST, HOST_ENV } from '../../lib/core/host-scripts';
 import { renderZoneFile, ZoneAddresses } from '../../lib/core/zone';
 import { evaluateTemplate } from '../support/terraform-template';
 
@@ -117,12 +117,12 @@ export class Rehearsal {
    * Boot a droplet from a synthesized stack: namespaces, DNS, metadata, cloud-init's write_files,
    * then the provisioning script exactly as runcmd would run it.
    */
-  static async boot(stack: SynthesizedStack, options: { volume?: string } = {}): Promise<{ rehearsal: Rehearsal; provision: RunResult }> {
+  static async boot(stack: SynthesizedStack, options: { volume?: string; blockDevice?: string } = {}): Promise<{ rehearsal: Rehearsal; provision: RunResult }> {
     const base = mkdtempSync('/var/tmp/xc-rehearsal-');
     chmodSync(base, 0o755);
     const volume = options.volume ?? join(base, 'volume');
     for (const d of ['upper', 'work', 'root', 'files', 'files/named', 'files/ca']) mkdirSync(join(base, d), { recursive: true });
-    mkdirSync(volume, { recursive: true });
+    if (options.blockDevice === undefined) mkdirSync(volume, { recursive: true });
 
     // Everything the namespace reads from the host is written before the overlay is mounted.
     writeFileSync(join(base, 'files', 'user-data'), dropletUserData(stack));
@@ -130,7 +130,7 @@ export class Rehearsal {
     writeNamedConfig(join(base, 'files', 'named'), recordsFromSynth(stack));
 
     const holder = spawn('unshare', ['--mount', '--net', '--pid', '--fork', '--kill-child', '--mount-proc', 'bash', join(BIN, 'boot-namespace.sh'),
-      join(base, 'root'), join(base, 'upper'), join(base, 'work'), volume, VOLUME_MOUNT, DROPLET.public4, DROPLET.reserved4, DROPLET.public6,
+      join(base, 'root'), join(base, 'upper'), join(base, 'work'), options.blockDevice === undefined ? volume : '-', VOLUME_MOUNT, DROPLET.public4, DROPLET.reserved4, DROPLET.public6,
       join(base, 'files'),
     ], { stdio: ['ignore', 'pipe', 'pipe'] });
     let bootLog = '';
@@ -142,7 +142,7 @@ export class Rehearsal {
       await sleep(50);
     }
     const nsPid = Number(spawnSync('cat', [`/proc/${holder.pid}/task/${holder.pid}/children`], { encoding: 'utf8' }).stdout.trim().split(/\s+/)[0]);
-    const rehearsal = new Rehearsal(base, volume, holder, nsPid, options.volume === undefined);
+    const rehearsal = new Rehearsal(base, volume, holder, nsPid, options.volume === undefined && options.blockDevice === undefined);
 
     // Logs start empty: the overlay would otherwise show whatever this machine logged before.
     rehearsal.mustRun('empty the daemon logs', ['sh', '-c', 'find /var/log/prosody /var/log/nginx -type f -delete; rm -f /var/log/coturn.log']);
@@ -150,6 +150,11 @@ export class Rehearsal {
     rehearsal.mustRun('start DNS server', ['named', '-c', join(base, 'files', 'named', 'named.conf')]);
     rehearsal.mustRun('cloud-init write_files', ['cloud-init', '--file', join(base, 'files', 'user-data'), 'single', '--name', 'write_files', '--frequency', 'always']);
     rehearsal.mustRun('cloud-init write_files_deferred', ['cloud-init', '--file', join(base, 'files', 'user-data'), 'single', '--name', 'write_files_deferred', '--frequency', 'always']);
+    if (options.blockDevice !== undefined) {
+      // The script waits for DigitalOcean's /dev/disk/by-id name, which udev makes on a droplet;
+      // here the real block device stands behind the same variable.
+      rehearsal.mustRun('point the script at the block device', ['sed', '-i', `s|^VOLUME_DEVICE=.*|VOLUME_DEVICE='${options.blockDevice}'|`, HOST_ENV]);
+    }
     const provision = rehearsal.provision();
     return { rehearsal, provision };
   }

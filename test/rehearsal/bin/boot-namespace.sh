@@ -15,8 +15,9 @@ mount -t tmpfs -o mode=0755 tmpfs "$root/run"
 mount --bind "$files" "$root$files"
 # The volume: a directory standing in for the attached block device, mounted where the
 # provisioning script expects it (it then skips waiting for and formatting the device).
+# With "-" there is no stand-in: the harness points the script at a real block device instead.
 mkdir -p "$root$volume_mount"
-mount --bind "$volume" "$root$volume_mount"
+if [ "$volume" != - ]; then mount --bind "$volume" "$root$volume_mount"; fi
 
 # The droplet's network: its public addresses on eth0, a veth whose peer lives in a second
 # network namespace, "the outside". No route leads out of these two namespaces.
