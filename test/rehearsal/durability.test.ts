@@ -90,6 +90,8 @@ interface State {
   let upload: { url: string; sha256: string };
   let before: Record<string, string>;
   let firstBootRequests: string[];
+  let dnsNotYet: { output: string; requests: string[] };
+  let backedOff: { output: string; requests: string[] };
   let changedStack: SynthesizedStack;
   let originalUserData: string;
 
@@ -97,9 +99,15 @@ interface State {
     const stack = synthesizeExample();
     originalUserData = dropletUserData(stack);
     first = await boot(stack, volume);
+    // DNS not yet pointing here (one name resolves elsewhere): no request, only a later attempt.
+    first.mustRun('a name resolves elsewhere', ['sh', '-c', 'cp /etc/hosts /etc/hosts.orig && echo "198.51.100.99 upload.example.net" >> /etc/hosts']);
+    dnsNotYet = { output: first.mustRun('issuance before DNS points here', [CERTS_SCRIPT, 'issue'], { timeoutMs: 60000 }).stdout, requests: certbotRequests(first) };
+    first.mustRun('DNS has propagated', ['sh', '-c', 'mv /etc/hosts.orig /etc/hosts && rm -f /var/lib/xmpp-constructs/*.tries /var/lib/xmpp-constructs/*.next']);
     // With no certificate yet and DNS pointing here, issuance asks Let's Encrypt: the control case.
     first.mustRun('certificate issuance on first boot', [CERTS_SCRIPT, 'issue'], { timeoutMs: 60000 });
     firstBootRequests = certbotRequests(first);
+    // That request failed (the recorder fails every one): the next attempt waits.
+    backedOff = { output: first.mustRun('issuance right after a failure', [CERTS_SCRIPT, 'issue'], { timeoutMs: 60000 }).stdout, requests: certbotRequests(first) };
     ca = first.issueCertificates();
     first.addUser(ALICE.jid, ALICE.password);
     first.addUser(BOB.jid, BOB.password);
@@ -126,9 +134,19 @@ interface State {
     rmSync(restoredVolume, { recursive: true, force: true });
   });
 
-  test('GIVEN the first boot without a certificate THEN issuance did ask Let\'s Encrypt (the case the replacement must avoid)', () => {
-    expect(firstBootRequests.length).toBeGreaterThan(0);
-    expect(firstBootRequests[0]).toMatch(/^certonly .*--cert-name example\.net/);
+  test('GIVEN the first boot before DNS points here THEN issuance asks Let\'s Encrypt for nothing and schedules a retry', () => {
+    expect(dnsNotYet.requests).toEqual([]);
+    expect(dnsNotYet.output).toContain('upload.example.net does not resolve here yet');
+    expect(dnsNotYet.output).toContain('certificate for example.net not issued yet; next attempt in 5 min');
+  });
+
+  test('GIVEN the first boot without a certificate THEN issuance did ask Let\'s Encrypt, by webroot, for the apex and every component name (the case the replacement must avoid)', () => {
+    expect(firstBootRequests).toHaveLength(1);
+    expect(firstBootRequests[0]).toMatch(/^certonly .*--webroot -w \/var\/www\/acme --cert-name example\.net -d example\.net -d upload\.example\.net -d conference\.example\.net -d turn\.example\.net --deploy-hook \/usr\/local\/sbin\/xmpp-constructs-certs link$/);
+  });
+
+  test('GIVEN a failed request THEN the next run backs off instead of asking again', () => {
+    expect(backedOff.requests).toEqual(firstBootRequests);
   });
 
   describe('WHEN the droplet is replaced by one with a changed user_data, on the same volume', () => {
