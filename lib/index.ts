@@ -19,3 +19,4 @@ export * from './core/outputs';
 export * from './core/tls';
 export * from './core/deploy-time';
 export * from './core/backup';
+export * from './core/resources';

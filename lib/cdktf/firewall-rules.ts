@@ -1,6 +1,7 @@
 import { Firewall } from '@cdktf/provider-digitalocean/lib/firewall';
 import { Construct } from 'constructs';
 import { FirewallPlan, planFirewall, planTurnFirewall } from '../core/firewall';
+import { firewallName, firewallRuleAttributes } from '../core/resources';
 import { XmppServiceSpec } from '../core/spec';
 import { resolveForCdktf } from './spec';
 
@@ -32,11 +33,12 @@ export class FirewallRules extends Construct {
     const { spec } = resolveForCdktf(props.spec);
     const turnHost = props.role === 'turn-host';
     this.plan = turnHost ? planTurnFirewall(spec) : planFirewall(spec);
+    const rules = firewallRuleAttributes(this.plan);
     this.firewall = new Firewall(this, 'Firewall', {
-      name: props.name ?? `${turnHost ? spec.calls.droplet.name : spec.droplet.name}-fw`,
+      name: props.name ?? firewallName(spec, props.role ?? 'prosody-host'),
       dropletIds: [...props.dropletIds],
-      inboundRule: this.plan.inbound.map((r) => ({ protocol: r.protocol, portRange: r.ports, sourceAddresses: [...r.addresses] })),
-      outboundRule: this.plan.outbound.map((r) => ({ protocol: r.protocol, portRange: r.ports, destinationAddresses: [...r.addresses] })),
+      inboundRule: rules.inbound,
+      outboundRule: rules.outbound,
     });
   }
 }

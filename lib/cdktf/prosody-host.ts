@@ -6,6 +6,7 @@ import { Volume } from '@cdktf/provider-digitalocean/lib/volume';
 import { Token } from 'cdktf';
 import { Construct } from 'constructs';
 import { renderCloudInit, substituteDeployTimeSecret } from '../core/cloud-init';
+import { prosodyDropletAttributes, volumeAttributes } from '../core/resources';
 import { XmppServiceSpec } from '../core/spec';
 import { resolveForCdktf } from './spec';
 import { escapeTemplateLiteral } from './template';
@@ -55,7 +56,6 @@ export class ProsodyHost extends Construct {
   constructor(scope: Construct, id: string, props: ProsodyHostProps) {
     super(scope, id);
     const { spec, deployTimeSecret } = resolveForCdktf(props.spec);
-    const d = spec.droplet;
     const rendered = renderCloudInit(spec);
     this.userData = deployTimeSecret === undefined ? rendered : substituteDeployTimeSecret(rendered, deployTimeSecret);
     // Escaped before the secret goes in, so a `${var.…}` reference stays a reference.
@@ -63,23 +63,13 @@ export class ProsodyHost extends Construct {
     const userDataTemplate = deployTimeSecret === undefined ? escaped : substituteDeployTimeSecret(escaped, deployTimeSecret);
 
     this.volume = new Volume(this, 'DataVolume', {
-      name: d.volumeName,
-      region: d.region,
-      size: d.volumeSizeGib,
-      description: `XMPP state for ${spec.domains.map((x) => x.name).join(', ')}: accounts, archives, uploads, certificates, secrets`,
+      ...volumeAttributes(spec),
       tags: props.tags ? [...props.tags] : undefined,
       lifecycle: { preventDestroy: props.protectVolume ?? true },
     });
 
     this.droplet = new Droplet(this, 'Droplet', {
-      name: d.name,
-      image: d.image,
-      region: d.region,
-      size: d.size,
-      sshKeys: [...d.sshKeyFingerprints],
-      ipv6: d.ipv6,
-      monitoring: d.monitoring,
-      backups: d.backups,
+      ...prosodyDropletAttributes(spec),
       userData: userDataTemplate,
       // Attached at creation, so the disk is there when cloud-init runs.
       volumeIds: [this.volume.id],
@@ -87,7 +77,7 @@ export class ProsodyHost extends Construct {
       vpcUuid: props.vpcUuid,
     });
 
-    this.reservedIp = new ReservedIp(this, 'ReservedIp', { region: d.region });
+    this.reservedIp = new ReservedIp(this, 'ReservedIp', { region: spec.droplet.region });
     this.reservedIpAssignment = new ReservedIpAssignment(this, 'ReservedIpAssignment', {
       ipAddress: this.reservedIp.ipAddress,
       dropletId: Token.asNumber(this.droplet.id),

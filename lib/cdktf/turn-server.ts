@@ -2,6 +2,7 @@ import { Droplet } from '@cdktf/provider-digitalocean/lib/droplet';
 import { Token } from 'cdktf';
 import { Construct } from 'constructs';
 import { renderTurnCloudInit, substituteDeployTimeSecret } from '../core/cloud-init';
+import { turnDropletAttributes } from '../core/resources';
 import { hasDedicatedTurnDroplet, XmppServiceSpec } from '../core/spec';
 import { renderTurnFiles } from '../core/turn';
 import { FirewallRules } from './firewall-rules';
@@ -54,15 +55,8 @@ export class TurnServer extends Construct {
     this.userData = deployTimeSecret === undefined ? rendered : substituteDeployTimeSecret(rendered, deployTimeSecret);
     const escaped = escapeTemplateLiteral(rendered);
     const userDataTemplate = deployTimeSecret === undefined ? escaped : substituteDeployTimeSecret(escaped, deployTimeSecret);
-    const d = spec.droplet;
     this.droplet = new Droplet(this, 'Droplet', {
-      name: spec.calls.droplet.name,
-      image: d.image,
-      region: d.region,
-      size: spec.calls.droplet.size,
-      sshKeys: [...d.sshKeyFingerprints],
-      ipv6: d.ipv6,
-      monitoring: d.monitoring,
+      ...turnDropletAttributes(spec),
       userData: userDataTemplate,
       tags: props.tags ? [...props.tags] : undefined,
       vpcUuid: props.vpcUuid,

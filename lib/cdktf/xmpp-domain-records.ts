@@ -1,7 +1,8 @@
 import { Domain } from '@cdktf/provider-digitalocean/lib/domain';
 import { Record as DnsRecord } from '@cdktf/provider-digitalocean/lib/record';
 import { Construct } from 'constructs';
-import { AddressSource, dnsZones, DnsRecordPlan, planDnsRecords, resolveRecordValue } from '../core/dns';
+import { dnsZones, DnsRecordPlan, planDnsRecords } from '../core/dns';
+import { dnsRecordAttributes, recordAddresses } from '../core/resources';
 import { XmppServiceSpec } from '../core/spec';
 import { constructIdFromKey } from './ids';
 import { resolveForCdktf } from './spec';
@@ -65,26 +66,14 @@ export class XmppDomainRecords extends Construct {
         zoneNames[zone] = domain.name;
       }
     }
-    const a = props.addresses;
-    const addresses: Partial<Record<AddressSource, string>> = {
-      ...a,
-      turnIpv4: a.turnIpv4 ?? a.dropletIpv4,
-      turnIpv6: a.turnIpv6 ?? a.dropletIpv6,
-    };
+    const addresses = recordAddresses(props.addresses);
     this.plan = planDnsRecords(spec);
     for (const record of this.plan) {
-      (this.records as { [key: string]: DnsRecord })[record.key] = new DnsRecord(this, constructIdFromKey(record.key), {
-        domain: zoneNames[record.zone],
-        type: record.type,
-        name: record.name,
-        value: resolveRecordValue(record, addresses),
-        ttl: record.ttlSeconds,
-        priority: record.priority,
-        weight: record.weight,
-        port: record.port,
-        flags: record.flags,
-        tag: record.tag,
-      });
+      (this.records as { [key: string]: DnsRecord })[record.key] = new DnsRecord(
+        this,
+        constructIdFromKey(record.key),
+        dnsRecordAttributes(record, zoneNames[record.zone], addresses),
+      );
     }
   }
 }

@@ -1,6 +1,7 @@
 import * as pulumi from '@pulumi/pulumi';
 import { Firewall } from '@pulumi/digitalocean/firewall';
 import { FirewallPlan, planFirewall, planTurnFirewall } from '../core/firewall';
+import { firewallName, firewallRuleAttributes } from '../core/resources';
 import { componentType, PulumiXmppServiceSpec, resolveForPulumi } from './spec';
 
 export interface FirewallRulesArgs {
@@ -32,13 +33,14 @@ export class FirewallRules extends pulumi.ComponentResource {
     const plan = turnHost ? planTurnFirewall(spec) : planFirewall(spec);
     super(componentType('FirewallRules'), name, {}, opts);
     this.plan = plan;
+    const rules = firewallRuleAttributes(plan);
     this.firewall = new Firewall(
       `${name}-firewall`,
       {
-        name: args.name ?? `${turnHost ? spec.calls.droplet.name : spec.droplet.name}-fw`,
+        name: args.name ?? firewallName(spec, args.role ?? 'prosody-host'),
         dropletIds: args.dropletIds,
-        inboundRules: plan.inbound.map((r) => ({ protocol: r.protocol, portRange: r.ports, sourceAddresses: [...r.addresses] })),
-        outboundRules: plan.outbound.map((r) => ({ protocol: r.protocol, portRange: r.ports, destinationAddresses: [...r.addresses] })),
+        inboundRules: rules.inbound,
+        outboundRules: rules.outbound,
       },
       { parent: this },
     );

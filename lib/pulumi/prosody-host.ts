@@ -5,6 +5,7 @@ import { ReservedIp } from '@pulumi/digitalocean/reservedIp';
 import { ReservedIpAssignment } from '@pulumi/digitalocean/reservedIpAssignment';
 import { Volume } from '@pulumi/digitalocean/volume';
 import { renderCloudInit } from '../core/cloud-init';
+import { prosodyDropletAttributes, volumeAttributes } from '../core/resources';
 import { componentType, numericDropletId, PulumiXmppServiceSpec, resolveForPulumi, userDataOutput } from './spec';
 
 export interface ProsodyHostArgs {
@@ -53,32 +54,18 @@ export class ProsodyHost extends pulumi.ComponentResource {
     const { spec } = resolved;
     const rendered = renderCloudInit(spec);
     super(componentType('ProsodyHost'), name, {}, opts);
-    const d = spec.droplet;
     this.userData = userDataOutput(rendered, resolved);
 
     this.volume = new Volume(
       `${name}-volume`,
-      {
-        name: d.volumeName,
-        region: d.region,
-        size: d.volumeSizeGib,
-        description: `XMPP state for ${spec.domains.map((x) => x.name).join(', ')}: accounts, archives, uploads, certificates, secrets`,
-        tags: args.tags,
-      },
+      { ...volumeAttributes(spec), tags: args.tags },
       { parent: this, protect: args.protectVolume ?? true },
     );
 
     this.droplet = new Droplet(
       `${name}-droplet`,
       {
-        name: d.name,
-        image: d.image,
-        region: d.region,
-        size: d.size,
-        sshKeys: [...d.sshKeyFingerprints],
-        ipv6: d.ipv6,
-        monitoring: d.monitoring,
-        backups: d.backups,
+        ...prosodyDropletAttributes(spec),
         userData: this.userData,
         // Attached at creation, so the disk is there when cloud-init runs.
         volumeIds: [this.volume.id],
@@ -91,7 +78,7 @@ export class ProsodyHost extends pulumi.ComponentResource {
     );
     this.dropletId = numericDropletId(this.droplet.id);
 
-    this.reservedIp = new ReservedIp(`${name}-reserved-ip`, { region: d.region }, { parent: this });
+    this.reservedIp = new ReservedIp(`${name}-reserved-ip`, { region: spec.droplet.region }, { parent: this });
     this.reservedIpAssignment = new ReservedIpAssignment(
       `${name}-reserved-ip-assignment`,
       { ipAddress: this.reservedIp.ipAddress, dropletId: this.dropletId },

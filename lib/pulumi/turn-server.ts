@@ -1,6 +1,7 @@
 import * as pulumi from '@pulumi/pulumi';
 import { Droplet } from '@pulumi/digitalocean/droplet';
 import { renderTurnCloudInit } from '../core/cloud-init';
+import { turnDropletAttributes } from '../core/resources';
 import { hasDedicatedTurnDroplet } from '../core/spec';
 import { renderTurnFiles } from '../core/turn';
 import { FirewallRules } from './firewall-rules';
@@ -55,19 +56,12 @@ export class TurnServer extends pulumi.ComponentResource {
     }
 
     this.userData = userDataOutput(rendered, resolved);
-    const d = spec.droplet;
     // No volume: its certificate is re-issued on replacement, so Pulumi's default create-then-delete
     // is right here and keeps calls working until the new droplet is up.
     this.droplet = new Droplet(
       `${name}-droplet`,
       {
-        name: spec.calls.droplet.name,
-        image: d.image,
-        region: d.region,
-        size: spec.calls.droplet.size,
-        sshKeys: [...d.sshKeyFingerprints],
-        ipv6: d.ipv6,
-        monitoring: d.monitoring,
+        ...turnDropletAttributes(spec),
         userData: this.userData,
         tags: args.tags,
         vpcUuid: args.vpcUuid,

@@ -1,7 +1,8 @@
 import * as pulumi from '@pulumi/pulumi';
 import { DnsRecord } from '@pulumi/digitalocean/dnsRecord';
 import { Domain } from '@pulumi/digitalocean/domain';
-import { AddressSource, dnsZones, DnsRecordPlan, planDnsRecords, resolveRecordValue } from '../core/dns';
+import { dnsZones, DnsRecordPlan, planDnsRecords } from '../core/dns';
+import { dnsRecordAttributes, recordAddresses } from '../core/resources';
 import { componentType, PulumiXmppServiceSpec, resolveForPulumi } from './spec';
 
 /** Addresses the records point at; Outputs (e.g. `droplet.ipv4Address`) are welcome. */
@@ -67,28 +68,12 @@ export class XmppDomainRecords extends pulumi.ComponentResource {
         zoneNames[zone] = domain.name;
       }
     }
-    const a = args.addresses;
-    const addresses: Partial<Record<AddressSource, pulumi.Input<string>>> = {
-      ...a,
-      turnIpv4: a.turnIpv4 ?? a.dropletIpv4,
-      turnIpv6: a.turnIpv6 ?? a.dropletIpv6,
-    };
+    const addresses = recordAddresses<pulumi.Input<string>>(args.addresses);
     this.plan = planDnsRecords(spec);
     for (const record of this.plan) {
       (this.records as { [key: string]: DnsRecord })[record.key] = new DnsRecord(
         `${name}-${record.key}`,
-        {
-          domain: zoneNames[record.zone],
-          type: record.type,
-          name: record.name,
-          value: resolveRecordValue(record, addresses),
-          ttl: record.ttlSeconds,
-          priority: record.priority,
-          weight: record.weight,
-          port: record.port,
-          flags: record.flags,
-          tag: record.tag,
-        },
+        dnsRecordAttributes(record, zoneNames[record.zone], addresses),
         { parent: this },
       );
     }

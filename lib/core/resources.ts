@@ -1,0 +1,90 @@
+/**
+ * The attributes of each DigitalOcean resource, as plain data. cdktf's provider and Pulumi's name
+ * them alike (both camelCase over the same Terraform schema), so each adapter passes these on and
+ * adds only its engine's references (IDs, addresses, user_data, tags).
+ */
+import { AddressSource, DnsRecordPlan, resolveRecordValue } from './dns';
+import { FirewallPlan, FirewallRulePlan } from './firewall';
+import { ResolvedSpec } from './spec';
+
+/** A droplet's own attributes, without user_data, volumes, tags or VPC. */
+export interface DropletAttributes {
+  readonly name: string;
+  readonly image: string;
+  readonly region: string;
+  readonly size: string;
+  readonly sshKeys: string[];
+  readonly ipv6: boolean;
+  readonly monitoring: boolean;
+  readonly backups?: boolean;
+}
+
+/** The droplet that runs Prosody. */
+export function prosodyDropletAttributes(spec: ResolvedSpec): DropletAttributes {
+  const d = spec.droplet;
+  return { name: d.name, image: d.image, region: d.region, size: d.size, sshKeys: [...d.sshKeyFingerprints], ipv6: d.ipv6, monitoring: d.monitoring, backups: d.backups };
+}
+
+/** coturn's own droplet: the Prosody droplet's region, image, keys and options, its own name and size. */
+export function turnDropletAttributes(spec: ResolvedSpec): DropletAttributes {
+  const d = spec.droplet;
+  return { name: spec.calls.droplet.name, image: d.image, region: d.region, size: spec.calls.droplet.size, sshKeys: [...d.sshKeyFingerprints], ipv6: d.ipv6, monitoring: d.monitoring };
+}
+
+/** The data volume. */
+export function volumeAttributes(spec: ResolvedSpec): { name: string; region: string; size: number; description: string } {
+  const d = spec.droplet;
+  return {
+    name: d.volumeName,
+    region: d.region,
+    size: d.volumeSizeGib,
+    description: `XMPP state for ${spec.domains.map((x) => x.name).join(', ')}: accounts, archives, uploads, certificates, secrets`,
+  };
+}
+
+/** The addresses records point at, as an adapter is given them; TURN defaults to the droplet's own. */
+export interface GivenAddresses<T> {
+  readonly reservedIpv4: T;
+  readonly dropletIpv4: T;
+  readonly dropletIpv6?: T;
+  readonly turnIpv4?: T;
+  readonly turnIpv6?: T;
+}
+
+/** Every address source filled in: coturn runs on the Prosody droplet unless told otherwise. */
+export function recordAddresses<T>(given: GivenAddresses<T>): Partial<Record<AddressSource, T>> {
+  return { ...given, turnIpv4: given.turnIpv4 ?? given.dropletIpv4, turnIpv6: given.turnIpv6 ?? given.dropletIpv6 };
+}
+
+/** A `digitalocean_record`'s attributes, with the zone and addresses in the engine's own terms. */
+export function dnsRecordAttributes<Z, T>(record: DnsRecordPlan, zone: Z, addresses: Partial<Record<AddressSource, T>>) {
+  return {
+    domain: zone,
+    type: record.type,
+    name: record.name,
+    value: resolveRecordValue(record, addresses),
+    ttl: record.ttlSeconds,
+    priority: record.priority,
+    weight: record.weight,
+    port: record.port,
+    flags: record.flags,
+    tag: record.tag,
+  };
+}
+
+/** The firewall's name. */
+export function firewallName(spec: ResolvedSpec, role: 'prosody-host' | 'turn-host'): string {
+  return `${role === 'turn-host' ? spec.calls.droplet.name : spec.droplet.name}-fw`;
+}
+
+/** The rules of a firewall plan as the provider takes them. */
+export function firewallRuleAttributes(plan: FirewallPlan): {
+  inbound: { protocol: string; portRange?: string; sourceAddresses: string[] }[];
+  outbound: { protocol: string; portRange?: string; destinationAddresses: string[] }[];
+} {
+  const common = (r: FirewallRulePlan) => ({ protocol: r.protocol, portRange: r.ports });
+  return {
+    inbound: plan.inbound.map((r) => ({ ...common(r), sourceAddresses: [...r.addresses] })),
+    outbound: plan.outbound.map((r) => ({ ...common(r), destinationAddresses: [...r.addresses] })),
+  };
+}

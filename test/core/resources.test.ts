@@ -1,0 +1,36 @@
+import { planFirewall } from '../../lib/core/firewall';
+import { firewallName, firewallRuleAttributes, prosodyDropletAttributes, recordAddresses, turnDropletAttributes } from '../../lib/core/resources';
+import { resolveSpec } from '../../lib/core/validate';
+import { dedicatedTurnSpec, fullSpec } from '../support/specs';
+
+describe('recordAddresses', () => {
+  test.each([
+    ['coturn on the Prosody droplet', { reservedIpv4: 'r4', dropletIpv4: 'd4', dropletIpv6: 'd6' }, { turnIpv4: 'd4', turnIpv6: 'd6' }],
+    ['coturn on its own droplet', { reservedIpv4: 'r4', dropletIpv4: 'd4', dropletIpv6: 'd6', turnIpv4: 't4', turnIpv6: 't6' }, { turnIpv4: 't4', turnIpv6: 't6' }],
+    ['no IPv6', { reservedIpv4: 'r4', dropletIpv4: 'd4' }, { turnIpv4: 'd4', turnIpv6: undefined }],
+  ])('GIVEN %s THEN the TURN addresses are %j', (_name, given, turn) => {
+    expect(recordAddresses(given)).toEqual({ ...given, ...turn });
+  });
+});
+
+describe('droplets and firewalls', () => {
+  const spec = resolveSpec({ ...fullSpec, calls: { ...dedicatedTurnSpec.calls } });
+  test('THEN the TURN droplet shares region, image and keys but has its own name and size, and no backups', () => {
+    const host = prosodyDropletAttributes(spec);
+    const turn = turnDropletAttributes(spec);
+    expect(turn).toEqual({ ...host, name: spec.calls.droplet.name, size: spec.calls.droplet.size, backups: undefined });
+    expect('backups' in turn).toBe(false);
+  });
+  test.each([
+    ['prosody-host', 'xmpp-example-net-fw'],
+    ['turn-host', 'xmpp-example-net-turn-fw'],
+  ] as const)('the %s firewall is named %s', (role, name) => {
+    expect(firewallName(spec, role)).toBe(name);
+  });
+  test('THEN the rules keep the plan\'s order, ports and addresses', () => {
+    const plan = planFirewall(spec);
+    const rules = firewallRuleAttributes(plan);
+    expect(rules.inbound.map((r) => [r.protocol, r.portRange, r.sourceAddresses])).toEqual(plan.inbound.map((r) => [r.protocol, r.ports, r.addresses]));
+    expect(rules.outbound.map((r) => [r.protocol, r.portRange, r.destinationAddresses])).toEqual(plan.outbound.map((r) => [r.protocol, r.ports, r.addresses]));
+  });
+});
