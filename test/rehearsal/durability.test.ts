@@ -128,6 +128,18 @@ interface State {
     replacement = await boot(changedStack, volume, ca);
   });
 
+  /** Both users log in with their old passwords; Alice finds her roster, archive, room and upload. */
+  function expectEverythingKept(droplet: Rehearsal): void {
+    const state = droplet.client<State>('readState', { owner: ALICE, friend: BOB, room: seeded.room, uploadUrl: upload.url });
+    expect(state.roster).toEqual([{ jid: BOB.jid, name: 'Friend', groups: ['Family'] }]);
+    expect(state.archive).toContain(seeded.messageBody);
+    expect(state.roomFeatures).toContain('muc_persistent');
+    expect(state.roomName).toBe(seeded.roomName);
+    expect(state.roomArchive).toContain(seeded.roomBody);
+    expect(state.upload).toEqual({ status: 200, sha256: upload.sha256 });
+    expect(droplet.client<{ loggedIn: boolean }>('canLogIn', BOB)).toMatchObject({ loggedIn: true });
+  }
+
   afterAll(async () => {
     for (const r of [first, replacement, restored]) await r?.stop();
     rmSync(volume, { recursive: true, force: true });
@@ -166,14 +178,7 @@ interface State {
     });
 
     test('THEN both users log in with their old passwords and find their roster, archive, room and upload', () => {
-      const state = replacement!.client<State>('readState', { owner: ALICE, friend: BOB, room: seeded.room, uploadUrl: upload.url });
-      expect(state.roster).toEqual([{ jid: BOB.jid, name: 'Friend', groups: ['Family'] }]);
-      expect(state.archive).toContain(seeded.messageBody);
-      expect(state.roomFeatures).toContain('muc_persistent');
-      expect(state.roomName).toBe(seeded.roomName);
-      expect(state.roomArchive).toContain(seeded.roomBody);
-      expect(state.upload).toEqual({ status: 200, sha256: upload.sha256 });
-      expect(replacement!.client<{ loggedIn: boolean }>('canLogIn', BOB)).toMatchObject({ loggedIn: true });
+      expectEverythingKept(replacement!);
     });
 
     test('WHEN provisioning runs again on the live host THEN it succeeds and changes nothing', async () => {
@@ -226,12 +231,7 @@ interface State {
     });
 
     test('THEN the users log in with their old passwords and find everything', () => {
-      const state = restored!.client<State>('readState', { owner: ALICE, friend: BOB, room: seeded.room, uploadUrl: upload.url });
-      expect(state.roster).toEqual([{ jid: BOB.jid, name: 'Friend', groups: ['Family'] }]);
-      expect(state.archive).toContain(seeded.messageBody);
-      expect(state.roomArchive).toContain(seeded.roomBody);
-      expect(state.upload).toEqual({ status: 200, sha256: upload.sha256 });
-      expect(restored!.client<{ loggedIn: boolean }>('canLogIn', BOB)).toMatchObject({ loggedIn: true });
+      expectEverythingKept(restored!);
     });
 
     test('THEN the archive holds the whole state but no archives, and only root may read it', () => {

@@ -6,12 +6,7 @@
 import { createHash } from 'crypto';
 import { httpRequest } from './media-http';
 import type { Scenario } from './scenarios';
-import { connect, disconnect, Element, iq, nextStanza, xml, XmppClient } from './xmpp';
-
-interface Account {
-  readonly jid: string;
-  readonly password: string;
-}
+import { Account, connect, disconnect, Element, iq, nextStanza, xml, XmppClient } from './xmpp';
 
 const NS_ROSTER = 'jabber:iq:roster';
 const NS_MAM = 'urn:xmpp:mam:2';

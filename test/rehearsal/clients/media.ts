@@ -3,18 +3,13 @@ import { spawn } from 'child_process';
 import { createHash, randomBytes } from 'crypto';
 import type { Scenario } from './scenarios';
 import { httpRequest, HttpAnswer, HttpProbe, tcpConnect, tlsHandshake, TlsProbe } from './media-http';
-import { connect, disconnect, Element, iq, xml, XmppClient } from './xmpp';
+import { Account, connect, disconnect, Element, iq, xml, XmppClient } from './xmpp';
 
 const DISCO_INFO = 'http://jabber.org/protocol/disco#info';
 const DISCO_ITEMS = 'http://jabber.org/protocol/disco#items';
 const UPLOAD = 'urn:xmpp:http:upload:0';
 const EXTDISCO = 'urn:xmpp:extdisco:2';
 const DATA_FORMS = 'jabber:x:data';
-
-interface Account {
-  readonly jid: string;
-  readonly password: string;
-}
 
 async function session<T>(account: Account, body: (xmpp: XmppClient, domain: string) => Promise<T>): Promise<T> {
   const xmpp = await connect(account);

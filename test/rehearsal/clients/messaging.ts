@@ -11,12 +11,7 @@ import { client, ClientOptions } from '@xmpp/client';
 import { boshSession } from './messaging-bosh';
 import { errorCondition, escapeXML, featureList, NS, offeredMechanisms, parseXml, RawStream } from './messaging-raw';
 import type { Scenario } from './scenarios';
-import { disconnect, Element, iq, nextStanza, withTimeout, xml, XmppClient } from './xmpp';
-
-interface Account {
-  readonly jid: string;
-  readonly password: string;
-}
+import { Account, disconnect, Element, iq, nextStanza, withTimeout, xml, XmppClient } from './xmpp';
 
 const NS_DISCO_INFO = 'http://jabber.org/protocol/disco#info';
 const NS_DISCO_ITEMS = 'http://jabber.org/protocol/disco#items';

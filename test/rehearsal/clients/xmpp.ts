@@ -8,6 +8,12 @@ export { xml };
 export type Element = ReturnType<typeof xml>;
 export type XmppClient = ReturnType<typeof client>;
 
+/** An account as the scenarios receive it. */
+export interface Account {
+  readonly jid: string;
+  readonly password: string;
+}
+
 export interface ConnectOptions {
   /** Bare JID of the account. */
   readonly jid: string;
