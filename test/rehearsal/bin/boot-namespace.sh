@@ -54,4 +54,6 @@ echo "nameserver 127.0.0.1" > "$root/etc/resolv.conf"
 printf '127.0.0.1 localhost\n::1 localhost\n' > "$root/etc/hosts"
 
 echo ready
-exec sleep infinity
+# PID 1 reaps, as systemd does on a droplet: the daemons the systemctl stand-in starts are
+# re-parented here, and unreaped they would linger as zombies that its stop still finds alive.
+while :; do sleep 1 & wait $! || true; done
