@@ -32,9 +32,13 @@ const STATE_PATHS = ['/etc/xmpp-constructs', '/etc/prosody', '/etc/nginx', '/etc
 const unavailable = rehearsalUnavailable();
 if (unavailable !== undefined) console.warn(`\n!!! durability.test.ts: THE REHEARSAL IS SKIPPED: ${unavailable}. Replacement and restore are NOT tested. !!!\n`);
 
-/** Stands in for certbot: records each request and fails it, so nothing but the record changes. */
+/**
+ * Wraps certbot: records each request, then passes it on to the real certbot (and so to Pebble),
+ * or fails it while /run/rehearsal/certbot.fail exists.
+ */
 function installCertbotRecorder(r: Rehearsal): void {
-  r.mustRun('install the certbot recorder', ['sh', '-c', 'printf \'#!/bin/sh\\necho "$*" >> /run/rehearsal/certbot.log\\nexit 1\\n\' > /usr/local/bin/certbot && chmod 0755 /usr/local/bin/certbot && mkdir -p /run/rehearsal && : > /run/rehearsal/certbot.log']);
+  const wrapper = '#!/bin/sh\necho "$*" >> /run/rehearsal/certbot.log\n[ -e /run/rehearsal/certbot.fail ] && exit 1\nexec /usr/bin/certbot "$@"\n';
+  r.mustRun('install the certbot recorder', ['sh', '-c', 'cat > /usr/local/bin/certbot && chmod 0755 /usr/local/bin/certbot && mkdir -p /run/rehearsal && : > /run/rehearsal/certbot.log'], { input: wrapper });
 }
 
 function certbotRequests(r: Rehearsal): string[] {
@@ -99,6 +103,7 @@ interface State {
     const stack = synthesizeExample();
     originalUserData = dropletUserData(stack);
     first = await boot(stack, volume);
+    first.mustRun('requests fail for now', ['touch', '/run/rehearsal/certbot.fail']);
     // DNS not yet pointing here (one name resolves elsewhere): no request, only a later attempt.
     first.mustRun('a name resolves elsewhere', ['sh', '-c', 'cp /etc/hosts /etc/hosts.orig && echo "198.51.100.99 upload.example.net" >> /etc/hosts']);
     dnsNotYet = { output: first.mustRun('issuance before DNS points here', [CERTS_SCRIPT, 'issue'], { timeoutMs: 60000 }).stdout, requests: certbotRequests(first) };
@@ -106,8 +111,10 @@ interface State {
     // With no certificate yet and DNS pointing here, issuance asks Let's Encrypt: the control case.
     first.mustRun('certificate issuance on first boot', [CERTS_SCRIPT, 'issue'], { timeoutMs: 60000 });
     firstBootRequests = certbotRequests(first);
-    // That request failed (the recorder fails every one): the next attempt waits.
+    // That request failed (the recorder failed it): the next attempt waits.
     backedOff = { output: first.mustRun('issuance right after a failure', [CERTS_SCRIPT, 'issue'], { timeoutMs: 60000 }).stdout, requests: certbotRequests(first) };
+    // The retry is due and Let's Encrypt (Pebble) answers: the real issuance, through the recorder.
+    first.mustRun('requests go through', ['sh', '-c', 'rm -f /run/rehearsal/certbot.fail /var/lib/xmpp-constructs/*.tries /var/lib/xmpp-constructs/*.next']);
     ca = first.issueCertificates();
     first.addUser(ALICE.jid, ALICE.password);
     first.addUser(BOB.jid, BOB.password);

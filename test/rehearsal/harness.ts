@@ -9,7 +9,7 @@
  * - a second network namespace behind eth0 is "the outside": the metadata service on
  *   169.254.169.254 answers there the few paths the scripts read;
  * - BIND serves exactly the records found in cdk.tf.json;
- * - a local CA issues certificates at the paths Let's Encrypt would use;
+ * - Pebble, Let's Encrypt's test server, stands in for Let's Encrypt; certbot itself is real;
  * - a systemctl stand-in starts the daemons directly, as their Debian users.
  * Nothing leaves the namespace: it has no route out.
  */
@@ -32,6 +32,11 @@ export const DROPLET = {
 
 const BIN = join(__dirname, 'bin');
 const PROJECT_ROOT = join(__dirname, '..', '..');
+/** Pebble's ACME API and its management API (roots), on the droplet's loopback. */
+const PEBBLE_PORT = 14000;
+const PEBBLE_MANAGEMENT_PORT = 15000;
+/** Loopback sockets of the rehearsal's own servers, which a droplet does not have: named (53, rndc 953) and Pebble. */
+export const REHEARSAL_LOOPBACK_SOCKETS: readonly string[] = ['tcp/53', 'udp/53', 'tcp/953', `tcp/${PEBBLE_PORT}`, `tcp/${PEBBLE_MANAGEMENT_PORT}`];
 const PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
 export interface RunResult {
@@ -43,7 +48,7 @@ export interface RunResult {
 /** Why rehearsals cannot run here, or undefined when they can. */
 export function rehearsalUnavailable(): string | undefined {
   if (process.getuid?.() !== 0) return 'not running as root';
-  for (const tool of ['unshare', 'nsenter', 'ip', 'named', 'prosody', 'nginx', 'turnserver', 'cloud-init', 'python3']) {
+  for (const tool of ['unshare', 'nsenter', 'ip', 'named', 'prosody', 'nginx', 'turnserver', 'cloud-init', 'python3', 'certbot', 'pebble']) {
     if (spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0) return `${tool} is not installed`;
   }
   const probe = spawnSync('unshare', ['--mount', '--net', '--pid', '--fork', 'true']);
@@ -121,7 +126,7 @@ export class Rehearsal {
     const base = mkdtempSync('/var/tmp/xc-rehearsal-');
     chmodSync(base, 0o755);
     const volume = options.volume ?? join(base, 'volume');
-    for (const d of ['upper', 'work', 'root', 'files', 'files/named', 'files/ca']) mkdirSync(join(base, d), { recursive: true });
+    for (const d of ['upper', 'work', 'root', 'files', 'files/named', 'files/ca', 'files/acme']) mkdirSync(join(base, d), { recursive: true });
     if (options.blockDevice === undefined) mkdirSync(volume, { recursive: true });
 
     // Everything the namespace reads from the host is written before the overlay is mounted.
@@ -238,32 +243,68 @@ export class Rehearsal {
   }
 
   /**
-   * Stand-in for Let's Encrypt: a local CA issues each lineage of certificates.list into
-   * /etc/letsencrypt/live/<lineage>/, then certbot's deploy hook runs as it would after issuance.
-   * Returns the CA certificate (PEM) for clients to trust.
+   * Let's Encrypt, rehearsed: Pebble (Let's Encrypt's ACME test server) runs inside the droplet,
+   * validates http-01 challenges by resolving each name through the rehearsal's DNS and fetching
+   * from port 80, exactly as Let's Encrypt would. The droplet's own `xmpp-constructs-certs issue`
+   * then runs real certbot (webroot through nginx, one lineage per certificates.list line) and its
+   * deploy hook. The only differences from a droplet: certbot is pointed at Pebble by the root
+   * user's cli.ini, and trusts Pebble's API certificate through REQUESTS_CA_BUNDLE.
+   * Returns Pebble's root certificate (PEM), which clients then trust.
    */
   issueCertificates(): string {
-    const ca = join(this.base, 'files', 'ca');
-    spawnSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '2',
-      '-subj', '/CN=Rehearsal Local CA', '-keyout', join(ca, 'ca.key'), '-out', join(ca, 'ca.pem')], { stdio: 'ignore' });
-    for (const line of this.readFile(CERTIFICATES_LIST).split('\n').filter(Boolean)) {
-      const [lineage, ...names] = line.split(' ');
-      const key = join(ca, `${lineage}.key`);
-      const csr = join(ca, `${lineage}.csr`);
-      const crt = join(ca, `${lineage}.pem`);
-      const ext = join(ca, `${lineage}.ext`);
-      writeFileSync(ext, `subjectAltName=${names.map((n) => `DNS:${n}`).join(',')}\n`);
-      spawnSync('openssl', ['req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-subj', `/CN=${lineage}`, '-keyout', key, '-out', csr], { stdio: 'ignore' });
-      const signed = spawnSync('openssl', ['x509', '-req', '-in', csr, '-CA', join(ca, 'ca.pem'), '-CAkey', join(ca, 'ca.key'), '-CAcreateserial', '-days', '2', '-extfile', ext, '-out', crt], { encoding: 'utf8' });
-      if (signed.status !== 0) throw new Error(`local CA could not sign ${lineage}: ${signed.stderr}`);
-      const live = `/etc/letsencrypt/live/${lineage}`;
-      this.mustRun('place certificate', ['sh', '-c', `install -d -m 0755 ${live} && cat ${crt} ${join(ca, 'ca.pem')} > ${live}/fullchain.pem && install -m 0600 ${key} ${live}/privkey.pem`]);
-    }
-    // On a droplet issuance comes minutes after boot; here it comes at once. Prosody loses a
-    // SIGTERM in its first moments, so let it finish starting before the hook restarts it.
+    this.startAcmeServer();
+    // On a droplet issuance comes minutes after boot; here it comes at once. Let Prosody finish
+    // starting before the deploy hook restarts it.
     this.mustRun('wait for Prosody to finish starting', ['sh', '-c', 'for i in $(seq 1 150); do [ -S /var/lib/prosody/prosody.sock ] && exit 0; sleep 0.2; done; exit 1']);
-    this.mustRun('certbot deploy hook', [CERTS_SCRIPT, 'link'], { timeoutMs: 60000 });
-    return spawnSync('cat', [join(ca, 'ca.pem')], { encoding: 'utf8' }).stdout;
+    const issued = this.run([CERTS_SCRIPT, 'issue'], { timeoutMs: 120000, env: this.certbotEnv });
+    const lineages = this.readFile(CERTIFICATES_LIST).split('\n').filter(Boolean).map((line) => line.split(' ')[0]);
+    const missing = lineages.filter((l) => this.run(['test', '-s', `/etc/letsencrypt/live/${l}/fullchain.pem`]).status !== 0);
+    if (issued.status !== 0 || missing.length > 0) {
+      throw new Error(`certificate issuance through Pebble failed (exit ${issued.status}; missing ${missing.join(', ') || 'none'}):\n${issued.stdout}\n${issued.stderr}\n` +
+        `--- certbot\n${this.run(['tail', '-n', '40', '/var/log/letsencrypt/letsencrypt.log']).stdout}\n--- pebble\n${this.run(['tail', '-n', '40', this.acmeFile('pebble.log')]).stdout}\n${this.logTails()}`);
+    }
+    const root = this.mustRun('fetch Pebble\'s root', ['curl', '-fsS', '--cacert', this.acmeFile('api.pem'), `https://127.0.0.1:${PEBBLE_MANAGEMENT_PORT}/roots/0`]).stdout;
+    writeFileSync(this.caFile, root);
+    return root;
+  }
+
+  /** The environment certbot needs in the rehearsal (to trust Pebble's API); pass it to renewals too. */
+  get certbotEnv(): Record<string, string> {
+    return { REQUESTS_CA_BUNDLE: this.acmeFile('api.pem') };
+  }
+
+  /** How many certificate orders Pebble has received since it started (each is a request to "Let's Encrypt"). */
+  acmeOrders(): number {
+    return this.run(['cat', this.acmeFile('pebble.log')]).stdout.split('\n').filter((l) => /POST \/order-plz/.test(l)).length;
+  }
+
+  private acmeFile(name: string): string {
+    return join(this.base, 'files', 'acme', name);
+  }
+
+  /** Start Pebble once, listening on the droplet's loopback, resolving through its DNS server. */
+  private startAcmeServer(): void {
+    if (this.run(['test', '-s', this.acmeFile('pebble.pid')]).status === 0) return;
+    const api = spawnSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '2', '-subj', '/CN=pebble',
+      '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', this.acmeFile('api.key'), '-out', this.acmeFile('api.pem')], { encoding: 'utf8' });
+    if (api.status !== 0) throw new Error(`could not make Pebble's API certificate: ${api.stderr}`);
+    writeFileSync(this.acmeFile('pebble.json'), JSON.stringify({
+      pebble: {
+        listenAddress: `127.0.0.1:${PEBBLE_PORT}`,
+        managementListenAddress: `127.0.0.1:${PEBBLE_MANAGEMENT_PORT}`,
+        certificate: this.acmeFile('api.pem'),
+        privateKey: this.acmeFile('api.key'),
+        // Where Let's Encrypt validates: port 80 of whatever each name resolves to.
+        httpPort: 80,
+        tlsPort: 443,
+        ocspResponderURL: '',
+        externalAccountBindingRequired: false,
+      },
+    }));
+    // No artificial validation delay, and no deliberately rejected nonces: the run stays quick and deterministic.
+    this.mustRun('start Pebble', ['sh', '-c', `PEBBLE_VA_NOSLEEP=1 PEBBLE_WFE_NONCEREJECT=0 setsid pebble -config ${this.acmeFile('pebble.json')} -dnsserver 127.0.0.1:53 > ${this.acmeFile('pebble.log')} 2>&1 < /dev/null & echo $! > ${this.acmeFile('pebble.pid')}`]);
+    this.mustRun('wait for Pebble', ['sh', '-c', `for i in $(seq 1 100); do curl -fsS -o /dev/null --cacert ${this.acmeFile('api.pem')} https://127.0.0.1:${PEBBLE_PORT}/dir && exit 0; sleep 0.1; done; cat ${this.acmeFile('pebble.log')}; exit 1`]);
+    this.mustRun('point certbot at Pebble', ['sh', '-c', `install -d /root/.config/letsencrypt && echo "server = https://127.0.0.1:${PEBBLE_PORT}/dir" > /root/.config/letsencrypt/cli.ini`]);
   }
 
   /**

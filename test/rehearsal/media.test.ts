@@ -20,7 +20,7 @@ import { PROSODY_SECRETS_INCLUDE } from '../../lib/core/paths';
 import { ResolvedSpec } from '../../lib/core/spec';
 import { cidrToRange } from '../../lib/core/turn';
 import { resolveSpec } from '../../lib/core/validate';
-import { DROPLET, dropletUserData, Rehearsal, rehearsalUnavailable, SynthesizedStack, synthesizeExample } from './harness';
+import { DROPLET, dropletUserData, Rehearsal, REHEARSAL_LOOPBACK_SOCKETS, rehearsalUnavailable, SynthesizedStack, synthesizeExample } from './harness';
 
 jest.setTimeout(240000);
 
@@ -181,7 +181,7 @@ interface TlsAnswer {
         expect(slot.get).toBe(slot.put);
         expect(Object.keys(slot.headers)).toEqual(['Authorization']);
         expect(put.status).toBe(201);
-        expect(put.tls).toEqual(expect.objectContaining({ authorized: true, issuer: 'Rehearsal Local CA' }));
+        expect(put.tls).toEqual(expect.objectContaining({ authorized: true, issuer: expect.stringMatching(/^Pebble Intermediate CA/) }));
       }));
 
     it('THEN the GET URL returns exactly the bytes that were sent', () =>
@@ -331,10 +331,10 @@ interface TlsAnswer {
         expect(t.password).toBe(createHmac('sha1', secret).update(t.username!).digest('base64'));
       }));
 
-    it(`THEN TURN over TLS is offered at ${CALLS.host}:${CALLS.tlsPort}, where coturn presents the local CA's certificate for that name`, () =>
+    it(`THEN TURN over TLS is offered at ${CALLS.host}:${CALLS.tlsPort}, where coturn presents the certificate issued through Pebble for that name`, () =>
       explained(() => {
         expect(services.filter((s) => s.type === 'turns')).toEqual([expect.objectContaining({ transport: 'tcp', host: CALLS.host, port: String(CALLS.tlsPort) })]);
-        expect(turnTls).toEqual(expect.objectContaining({ ok: true, protocol: 'TLSv1.2', issuer: 'Rehearsal Local CA', authorized: true }));
+        expect(turnTls).toEqual(expect.objectContaining({ ok: true, protocol: 'TLSv1.2', issuer: expect.stringMatching(/^Pebble Intermediate CA/), authorized: true }));
         expect(turnTls.subjectAltName).toContain(`DNS:${CALLS.host}`);
       }));
 
@@ -445,16 +445,16 @@ interface TlsAnswer {
       });
     });
 
-    it('THEN every single port the plan opens to everyone has its public listener, and loopback holds only Prosody\'s HTTP and the rehearsal\'s DNS', () => {
+    it('THEN every single port the plan opens to everyone has its public listener, and loopback holds only Prosody\'s HTTP and the rehearsal\'s own servers', () => {
       const listeners = droplet().listeners();
       const open = plan.inbound.filter((r) => EVERYWHERE.every((a) => r.addresses.includes(a)) && r.protocol !== 'icmp' && !r.ports!.includes('-'));
       const publicOnes = new Set(listeners.filter((l) => !isLoopback(l.address)).map((l) => `${l.protocol}/${l.port}`));
       const loopbackOnes = new Set(listeners.filter((l) => isLoopback(l.address)).map((l) => `${l.protocol}/${l.port}`));
       explained(() => {
         expect(open.map((r) => `${r.protocol}/${r.ports}`).filter((p) => !publicOnes.has(p))).toEqual([]);
-        // 5280: Prosody's HTTP behind nginx; 53 and 953: the rehearsal's own DNS server (named, rndc).
+        // 5280: Prosody's HTTP behind nginx; the rest are the rehearsal's own servers (DNS, Pebble).
         expect(loopbackOnes).toContain('tcp/5280');
-        expect([...loopbackOnes].filter((p) => !['tcp/5280', 'tcp/53', 'udp/53', 'tcp/953'].includes(p))).toEqual([]);
+        expect([...loopbackOnes].filter((p) => p !== 'tcp/5280' && !REHEARSAL_LOOPBACK_SOCKETS.includes(p))).toEqual([]);
       });
     });
 
@@ -498,11 +498,11 @@ interface TlsAnswer {
         expect(web[4].headers.location).toBe(`https://${UPLOAD_HOST}/file_share/abc`);
       }));
 
-    it(`THEN HTTPS on 443 presents the local CA's certificate for ${DOMAIN} and, by SNI, for ${UPLOAD_HOST}, over TLS 1.2 or 1.3 only`, () =>
+    it(`THEN HTTPS on 443 presents the certificate issued through Pebble for ${DOMAIN} and, by SNI, for ${UPLOAD_HOST}, over TLS 1.2 or 1.3 only`, () =>
       explained(() => {
         const [primary, upload, tls12, tls11, tls10] = tlsAnswers;
         for (const [answer, name] of [[primary, DOMAIN], [upload, UPLOAD_HOST]] as const) {
-          expect(answer).toEqual(expect.objectContaining({ ok: true, protocol: 'TLSv1.3', issuer: 'Rehearsal Local CA', authorized: true }));
+          expect(answer).toEqual(expect.objectContaining({ ok: true, protocol: 'TLSv1.3', issuer: expect.stringMatching(/^Pebble Intermediate CA/), authorized: true }));
           expect(answer.subjectAltName?.split(', ')).toContain(`DNS:${name}`);
         }
         // The control: this very client, offering old protocols at all, does get TLS 1.2.

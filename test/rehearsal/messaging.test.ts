@@ -1,7 +1,7 @@
 /**
  * The rehearsal, messaging side: the synthesized example stack boots in a disposable droplet and
  * real clients use it as phones, desktops and browsers would — names from the rehearsal DNS (SRV,
- * host-meta), certificates checked against the stand-in CA, accounts created the way the README
+ * host-meta), certificates checked against Let's Encrypt's test server (Pebble), accounts created the way the README
  * tells an admin to. Scenarios live in clients/messaging.ts.
  */
 import { Rehearsal, rehearsalUnavailable, RunResult, synthesizeExample } from './harness';
@@ -24,7 +24,7 @@ const NS_SASL = 'urn:ietf:params:xml:ns:xmpp-sasl';
 const NS_TLS = 'urn:ietf:params:xml:ns:xmpp-tls';
 const FULL_JID = (bare: string) => new RegExp(`^${bare.replace(/\./g, '\\.')}/.+`);
 
-describeRehearsal('GIVEN the example stack (example.net) booted in a rehearsal droplet, with certificates from the stand-in CA', () => {
+describeRehearsal('GIVEN the example stack (example.net) booted in a rehearsal droplet, with certificates from Let\'s Encrypt\'s test server (Pebble)', () => {
   let rehearsal: Rehearsal;
   let provision: RunResult;
   let invitation: RunResult;
@@ -105,7 +105,7 @@ describeRehearsal('GIVEN the example stack (example.net) booted in a rehearsal d
       test('THEN, with SNI and ALPN xmpp-client as Conversations sends them, the certificate verifies for example.net, SCRAM is offered without STARTTLS and the session binds', () => {
         const r = directTls();
         expect(r.srv).toEqual({ name: DOMAIN, port: 5223 });
-        expect(r.withSni.handshake).toMatchObject({ authorized: true, issuer: 'Rehearsal Local CA' });
+        expect(r.withSni.handshake).toMatchObject({ authorized: true, issuer: expect.stringMatching(/^Pebble Intermediate CA/) });
         expect(r.withSni.handshake.protocol).toMatch(/^TLSv1\.[23]$/);
         // Prosody 0.12 tolerates ALPN on c2s_direct_tls but selects none (only mod_net_multiplex does).
         expect([false, 'xmpp-client']).toContain(r.withSni.handshake.alpnProtocol);
@@ -122,7 +122,7 @@ describeRehearsal('GIVEN the example stack (example.net) booted in a rehearsal d
       // 5223. The certificate deploy hook now restarts Prosody when a certificate changed.
       test('THEN a client that sends no SNI (@xmpp/client 0.14 `xmpps://`) gets the issued certificate and logs in too', () => {
         const r = directTls();
-        expect(r.certificates[1]).toMatchObject({ sni: false, verified: true, issuer: 'Rehearsal Local CA' });
+        expect(r.certificates[1]).toMatchObject({ sni: false, verified: true, issuer: expect.stringMatching(/^Pebble Intermediate CA/) });
         expect(r.withoutSni.jid).toMatch(FULL_JID(BOB.jid));
       });
     });

@@ -1,7 +1,7 @@
 /**
  * HTTP, TLS and TCP probes for the media scenarios, as a browser or a phone's HTTP stack would
  * make them: names resolve through the rehearsal's DNS, certificates are checked against the
- * local CA (NODE_EXTRA_CA_CERTS), nothing is followed or retried behind the test's back.
+ * rehearsal's ACME root (NODE_EXTRA_CA_CERTS), nothing is followed or retried behind the test's back.
  */
 import * as http from 'http';
 import * as https from 'https';
