@@ -39,6 +39,12 @@ export const SUPPLIED_TURN_SECRET = `${ETC_DIR}/turn-shared-secret.supplied`;
 /** The dedicated TURN droplet's one script: provisioning, certificate issuance, deploy hook. */
 export const TURN_PROVISION_SCRIPT = '/usr/local/sbin/xmpp-constructs-turn';
 
+/**
+ * How long provisioning waits for the volume's device to appear. DigitalOcean attaches the volume
+ * while the droplet boots; udev names it under /dev/disk/by-id within seconds, rarely a minute.
+ */
+export const VOLUME_WAIT_SECONDS = 300;
+
 /** A single-quoted shell word; safe for any string. */
 export function shQuote(value: string): string {
   return `'${value.replace(/'/g, `'\\''`)}'`;
@@ -53,6 +59,7 @@ function envFile(vars: readonly [string, string][]): string {
 export function renderHostEnv(spec: ResolvedSpec): string {
   const vars: [string, string][] = [
     ['VOLUME_DEVICE', `/dev/disk/by-id/scsi-0DO_Volume_${spec.droplet.volumeName}`],
+    ['VOLUME_WAIT_SECONDS', String(VOLUME_WAIT_SECONDS)],
     ['VOLUME_MOUNT', VOLUME_MOUNT],
     ['PRIMARY_DOMAIN', spec.primaryDomain],
     // Means "coturn runs on this host". The name predates dedicated TURN droplets and stays, since
@@ -193,8 +200,8 @@ ${METADATA_SH}
 
 step "mounting the data volume"
 if ! mountpoint -q "$VOLUME_MOUNT"; then
-  for _ in $(seq 1 300); do [ -e "$VOLUME_DEVICE" ] && break; sleep 1; done
-  [ -e "$VOLUME_DEVICE" ] || fail "data volume $VOLUME_DEVICE did not appear within 300 s; is it attached?"
+  for _ in $(seq 1 "$VOLUME_WAIT_SECONDS"); do [ -e "$VOLUME_DEVICE" ] && break; sleep 1; done
+  [ -e "$VOLUME_DEVICE" ] || fail "data volume $VOLUME_DEVICE did not appear within $VOLUME_WAIT_SECONDS s; is it attached to this droplet?"
   # Format only a volume with no filesystem at all: blkid -p exits 2 when it finds nothing.
   # Any other answer (a filesystem, an error) leaves the disk alone.
   rc=0; blkid -p -o value -s TYPE "$VOLUME_DEVICE" >/dev/null || rc=$?
@@ -205,7 +212,7 @@ if ! mountpoint -q "$VOLUME_MOUNT"; then
     fail "cannot probe $VOLUME_DEVICE (blkid exit $rc); refusing to touch it"
   fi
   mkdir -p "$VOLUME_MOUNT"
-  fstab_line "$VOLUME_DEVICE $VOLUME_MOUNT auto defaults,nofail,x-systemd.device-timeout=300 0 2"
+  fstab_line "$VOLUME_DEVICE $VOLUME_MOUNT auto defaults,nofail,x-systemd.device-timeout=$VOLUME_WAIT_SECONDS 0 2"
   mount "$VOLUME_MOUNT"
 fi
 

@@ -106,6 +106,15 @@ const ZONE_ADDRESSES: ZoneAddresses = {
   dropletIpv6: DROPLET.public6,
 };
 
+export interface BootOptions {
+  /** Host directory standing in for the data volume, kept after `stop()`. @default a fresh one, removed with the rehearsal */
+  readonly volume?: string;
+  /** A real block device as the data volume instead of a directory (VOLUME_DEVICE points at it). */
+  readonly blockDevice?: string;
+  /** Runs after cloud-init's write_files and before the provisioning script, as a droplet's own boot would differ. */
+  readonly beforeProvision?: (rehearsal: Rehearsal) => void;
+}
+
 /** A running rehearsal droplet. */
 export class Rehearsal {
   private constructor(
@@ -122,7 +131,7 @@ export class Rehearsal {
    * Boot a droplet from a synthesized stack: namespaces, DNS, metadata, cloud-init's write_files,
    * then the provisioning script exactly as runcmd would run it.
    */
-  static async boot(stack: SynthesizedStack, options: { volume?: string; blockDevice?: string } = {}): Promise<{ rehearsal: Rehearsal; provision: RunResult }> {
+  static async boot(stack: SynthesizedStack, options: BootOptions = {}): Promise<{ rehearsal: Rehearsal; provision: RunResult }> {
     const base = mkdtempSync('/var/tmp/xc-rehearsal-');
     chmodSync(base, 0o755);
     const volume = options.volume ?? join(base, 'volume');
@@ -160,6 +169,7 @@ export class Rehearsal {
       // here the real block device stands behind the same variable.
       rehearsal.mustRun('point the script at the block device', ['sed', '-i', `s|^VOLUME_DEVICE=.*|VOLUME_DEVICE='${options.blockDevice}'|`, HOST_ENV]);
     }
+    options.beforeProvision?.(rehearsal);
     const provision = rehearsal.provision();
     return { rehearsal, provision };
   }
