@@ -4,8 +4,10 @@
  * `renderTurnCloudInit` a dedicated TURN droplet's.
  */
 import { BACKUP_SCRIPT, BACKUP_SERVICE, BACKUP_TIMER, renderBackupScript, renderBackupService, renderBackupTimer } from './backup';
+import { gzip } from 'pako';
 import { stringify } from 'yaml';
-import { renderNginxFiles } from './nginx';
+import { DOMAINS_LIST, EXPAND_SCRIPT, renderDomainsList, renderExpandScript, templatePath } from './expansion';
+import { hostMetaTemplates, renderNginxFiles, renderNginxSiteTemplate } from './nginx';
 import {
   NGINX_SITE,
   PROSODY_CONFIG,
@@ -20,6 +22,7 @@ import {
   CERTS_TIMER,
   HOST_ENV,
   renderCertificatesList,
+  renderCertificatesListTemplate,
   renderCertsScript,
   renderCertsService,
   renderCertsTimer,
@@ -31,7 +34,7 @@ import {
   SUPPLIED_TURN_SECRET,
   TURN_PROVISION_SCRIPT,
 } from './host-scripts';
-import { renderProsodyConfig, renderProsodySecretsInclude } from './prosody';
+import { renderProsodyConfig, renderProsodyConfigTemplate, renderProsodySecretsInclude } from './prosody';
 import { hasDedicatedTurnDroplet, hasTurnOnProsodyHost, ResolvedSpec } from './spec';
 import { renderTurnFiles } from './turn';
 
@@ -79,11 +82,21 @@ function suppliedSecretFile(secret: string): HostFile {
   return { path: SUPPLIED_TURN_SECRET, content: secret, owner: 'root:root', permissions: '0600', defer: false, sensitive: true };
 }
 
-/** Every file the Prosody droplet needs, at its real path, in a stable order. */
+/**
+ * Every file user_data writes onto the Prosody droplet, in a stable order. The per-domain files
+ * (prosody.cfg.lua, the nginx site, certificates.list, host-meta) travel as templates and are
+ * expanded by the provisioning script; `renderExpandedFiles` gives their expansion.
+ */
 export function renderHostFiles(spec: ResolvedSpec): HostFile[] {
+  const template = (path: string, content: string): HostFile => ({ path: templatePath(path), content, owner: 'root:root', permissions: '0644', defer: false });
   const files: HostFile[] = [
     { path: HOST_ENV, content: renderHostEnv(spec), owner: 'root:root', permissions: '0644', defer: false },
-    { path: CERTIFICATES_LIST, content: renderCertificatesList(spec), owner: 'root:root', permissions: '0644', defer: false },
+    { path: DOMAINS_LIST, content: renderDomainsList(spec), owner: 'root:root', permissions: '0644', defer: false },
+    template(CERTIFICATES_LIST, renderCertificatesListTemplate(spec)),
+    template(PROSODY_CONFIG, renderProsodyConfigTemplate(spec)),
+    template(NGINX_SITE, renderNginxSiteTemplate(spec)),
+    ...hostMetaTemplates(spec).map((f) => template(f.pathPattern, f.template)),
+    { path: EXPAND_SCRIPT, content: renderExpandScript(), owner: 'root:root', permissions: '0755', defer: false },
     { path: PROVISION_SCRIPT, content: renderProvisionScript(), owner: 'root:root', permissions: '0755', defer: false },
     { path: CERTS_SCRIPT, content: renderCertsScript(), owner: 'root:root', permissions: '0755', defer: false },
     { path: CERTS_SERVICE, content: renderCertsService(), owner: 'root:root', permissions: '0644', defer: false },
@@ -91,11 +104,7 @@ export function renderHostFiles(spec: ResolvedSpec): HostFile[] {
     { path: BACKUP_SCRIPT, content: renderBackupScript(), owner: 'root:root', permissions: '0755', defer: false },
     { path: BACKUP_SERVICE, content: renderBackupService(), owner: 'root:root', permissions: '0644', defer: false },
     { path: BACKUP_TIMER, content: renderBackupTimer(), owner: 'root:root', permissions: '0644', defer: false },
-    { path: PROSODY_CONFIG, content: renderProsodyConfig(spec), owner: 'root:prosody', permissions: '0640', defer: true },
   ];
-  for (const [path, content] of Object.entries(renderNginxFiles(spec))) {
-    files.push({ path, content, owner: 'root:root', permissions: '0644', defer: true });
-  }
   if (hasTurnOnProsodyHost(spec)) {
     files.push(...turnConfigFiles(spec));
     if (spec.calls.sharedSecret !== undefined) files.push(suppliedSecretFile(spec.calls.sharedSecret));
@@ -113,6 +122,18 @@ export function renderHostFiles(spec: ResolvedSpec): HostFile[] {
     });
   }
   return files;
+}
+
+/**
+ * The files the provisioning script expands from the templates, as `{ path: content }`, exactly as
+ * the host writes them: for the review files and the tests that compare them with the host's.
+ */
+export function renderExpandedFiles(spec: ResolvedSpec): Record<string, string> {
+  return {
+    [CERTIFICATES_LIST]: renderCertificatesList(spec),
+    [PROSODY_CONFIG]: renderProsodyConfig(spec),
+    ...renderNginxFiles(spec),
+  };
 }
 
 /**
@@ -139,7 +160,7 @@ export function renderTurnHostFiles(spec: ResolvedSpec): HostFile[] {
 export class UserDataTooLargeError extends Error {
   constructor(public readonly sizeBytes: number) {
     super(
-      `The droplet's user_data is ${sizeBytes} bytes, over DigitalOcean's limit of ${USER_DATA_LIMIT_BYTES}. ` +
+      `The droplet's user_data is ${sizeBytes} bytes even with its files compressed, over DigitalOcean's limit of ${USER_DATA_LIMIT_BYTES}. ` +
         'Fix: serve fewer domains from this host (spread them over several hosts), or shorten contact lists and component names.',
     );
     this.name = 'UserDataTooLargeError';
@@ -156,28 +177,54 @@ export interface CloudInitOptions {
 
 export const REDACTED = '(redacted: supplied through IaC state, sensitive)';
 
+/**
+ * gzip, then base64: cloud-init's `gz+b64` write_files encoding. pako (pure JavaScript, pinned to
+ * one version) rather than node:zlib, whose bytes differ by platform (the header's OS byte) and by
+ * the zlib Node bundles; user_data that changed with the machine synthesizing it would replace the
+ * droplet.
+ */
+export function gzipBase64(content: string): string {
+  return Buffer.from(gzip(Buffer.from(content, 'utf8'), { level: 9 })).toString('base64');
+}
+
 /** A `#cloud-config` document installing `packages`, writing `files` and running `command`. */
 function cloudConfig(files: readonly HostFile[], packages: readonly string[], command: readonly string[], options: CloudInitOptions): string {
-  const writeFiles = files.map((f) => ({
-    path: f.path,
-    content: f.sensitive && options.redactSecrets ? REDACTED : f.content,
-    owner: f.owner,
-    permissions: f.permissions,
-    ...(f.defer ? { defer: true } : {}),
-  }));
-  const document = {
-    package_update: true,
-    package_upgrade: true,
-    packages: [...packages],
-    ssh_pwauth: false,
-    write_files: writeFiles,
-    // One script, run by runcmd: cloud-init's own runcmd is a /bin/sh script without set -e,
-    // so failures would pass silently; the script stops on the first error and names the step.
-    runcmd: [[...command]],
+  const render = (compressed: ReadonlySet<HostFile>): string => {
+    const writeFiles = files.map((f) => {
+      const content = f.sensitive && options.redactSecrets ? REDACTED : f.content;
+      return {
+        path: f.path,
+        ...(compressed.has(f) ? { encoding: 'gz+b64', content: gzipBase64(content) } : { content }),
+        owner: f.owner,
+        permissions: f.permissions,
+        ...(f.defer ? { defer: true } : {}),
+      };
+    });
+    const document = {
+      package_update: true,
+      package_upgrade: true,
+      packages: [...packages],
+      ssh_pwauth: false,
+      write_files: writeFiles,
+      // One script, run by runcmd: cloud-init's own runcmd is a /bin/sh script without set -e,
+      // so failures would pass silently; the script stops on the first error and names the step.
+      runcmd: [[...command]],
+    };
+    return '#cloud-config\n' + stringify(document, { lineWidth: 0, blockQuote: 'literal' });
   };
-  const userData = '#cloud-config\n' + stringify(document, { lineWidth: 0, blockQuote: 'literal' });
-  const size = Buffer.byteLength(userData, 'utf8');
-  if (size > USER_DATA_LIMIT_BYTES) throw new UserDataTooLargeError(size);
+  const sizeOf = (text: string) => Buffer.byteLength(text, 'utf8');
+  // Files stay readable in the plan while everything fits. Past the limit (many domains), the
+  // largest files are compressed one by one until it fits. Never a secret: an adapter swaps in the
+  // deploy-time secret by text, and review files redact it.
+  const compressed = new Set<HostFile>();
+  let userData = render(compressed);
+  const candidates = files.filter((f) => !f.sensitive).sort((a, b) => sizeOf(b.content) - sizeOf(a.content) || (a.path < b.path ? -1 : 1));
+  for (const file of candidates) {
+    if (sizeOf(userData) <= USER_DATA_LIMIT_BYTES) break;
+    compressed.add(file);
+    userData = render(compressed);
+  }
+  if (sizeOf(userData) > USER_DATA_LIMIT_BYTES) throw new UserDataTooLargeError(sizeOf(userData));
   return userData;
 }
 
@@ -192,7 +239,7 @@ export function renderTurnCloudInit(spec: ResolvedSpec, options: CloudInitOption
 }
 
 /** The paths every deployment's user_data carries, for tests and documentation. */
-export const ALWAYS_WRITTEN = [HOST_ENV, CERTIFICATES_LIST, PROVISION_SCRIPT, CERTS_SCRIPT, PROSODY_CONFIG, NGINX_SITE] as const;
+export const ALWAYS_WRITTEN = [HOST_ENV, DOMAINS_LIST, EXPAND_SCRIPT, PROVISION_SCRIPT, CERTS_SCRIPT, templatePath(CERTIFICATES_LIST), templatePath(PROSODY_CONFIG), templatePath(NGINX_SITE)] as const;
 
 /**
  * Stands in for a TURN secret known only at deploy time (a sensitive Terraform variable, a Pulumi

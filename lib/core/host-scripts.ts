@@ -1,15 +1,19 @@
 /**
  * The scripts and systemd units that run on the droplet.
  *
- * The scripts are the same for every declaration; everything that varies lives in two small data
- * files (`host.env`, `certificates.list`) that the scripts read. That keeps the scripts reviewable
- * once, keeps user_data small with many domains, and lets tests run the very same scripts.
+ * The scripts are the same for every declaration; everything that varies lives in small data
+ * files (`host.env`, `domains.list`) and the templates (expansion.ts) that the scripts read. That
+ * keeps the scripts reviewable once, keeps user_data small with many domains, and lets tests run
+ * the very same scripts.
  */
 import {
   ACME_WEBROOT,
   CERTS_DIR,
   ETC_DIR,
+  HOST_META_ROOT,
   LETSENCRYPT_LIVE,
+  NGINX_SITE,
+  PROSODY_CONFIG,
   PROSODY_CERTS_DIR,
   PROSODY_SECRETS_INCLUDE,
   PROVISION_SCRIPT,
@@ -22,7 +26,9 @@ import {
   VOLUME_BINDS,
   VOLUME_MOUNT,
 } from './paths';
-import { certificateNames, hasTurnOnProsodyHost, ResolvedSpec } from './spec';
+import { certificateNames, hasTurnOnProsodyHost, ResolvedDomain, ResolvedSpec } from './spec';
+import { DOMAIN_PLACEHOLDER, DOMAINS_LIST, eachDomainSection, EXPAND_SCRIPT, expandTemplate, ExpandedFile, furtherDomains, placeholderDomain, templatePath } from './expansion';
+import { hostMetaPaths } from './nginx';
 import { turnRealm } from './turn';
 import { PROSODY_TURN_SECRET_OPTION } from './prosody';
 
@@ -85,9 +91,18 @@ export function renderTurnHostEnv(spec: ResolvedSpec): string {
   ]);
 }
 
-/** One line per certificate lineage: the lineage name (the domain), then every name it covers. */
+/**
+ * CERTIFICATES_LIST as a template (expansion.ts): one line per certificate lineage, the lineage
+ * name (the domain) and then every name it covers; the further domains' line repeated by the host.
+ */
+export function renderCertificatesListTemplate(spec: ResolvedSpec): string {
+  const line = (d: ResolvedDomain) => `${[d.name, ...certificateNames(spec, d)].join(' ')}\n`;
+  return line(spec.domains[0]) + eachDomainSection(line(placeholderDomain(spec)));
+}
+
+/** The content of CERTIFICATES_LIST, every domain expanded. */
 export function renderCertificatesList(spec: ResolvedSpec): string {
-  return spec.domains.map((d) => [d.name, ...certificateNames(spec, d)].join(' ')).join('\n') + '\n';
+  return expandTemplate(renderCertificatesListTemplate(spec), furtherDomains(spec));
 }
 
 const BINDS_SH = VOLUME_BINDS.map((b) => `${b.volumeDir}:${b.systemDir}`).join(' ');
@@ -181,6 +196,19 @@ const BACKOFF_FAILED_SH = `tries=$((tries + 1)); delay=$((300 * (1 << (tries < 7
 echo "$tries" > "$state/$lineage.tries"; echo $(( $(date +%s) + delay )) > "$state/$lineage.next"
 echo "certificate for $lineage not issued yet; next attempt in $((delay / 60)) min"`;
 
+/**
+ * The files the provisioning script expands from their templates (expansion.ts); the templates
+ * travel in user_data at `templatePath(path)`. Owners and modes are what the packages expect.
+ */
+export const EXPANDED_FILES: readonly Omit<ExpandedFile, 'template'>[] = [
+  { path: CERTIFICATES_LIST, owner: 'root:root', permissions: '0644' },
+  { path: PROSODY_CONFIG, owner: 'root:prosody', permissions: '0640' },
+  { path: NGINX_SITE, owner: 'root:root', permissions: '0644' },
+];
+
+/** Each domain's host-meta documents, with `@DOMAIN@` for the domain; templates at `templatePath(path)`. */
+export const HOST_META_FILES: readonly string[] = [hostMetaPaths(DOMAIN_PLACEHOLDER).xml, hostMetaPaths(DOMAIN_PLACEHOLDER).json];
+
 /** The provisioning script: idempotent, loud on failure, safe to run on every boot. */
 export function renderProvisionScript(): string {
   return `#!/bin/bash
@@ -246,6 +274,18 @@ ${indent(TURN_USERDB_SH, '  ')}
 
 ${indent(TURN_ADDRESSES_SH, '  ')}
 fi
+
+step "configuration for every domain"
+${EXPANDED_FILES.map((f) => `${EXPAND_SCRIPT} ${templatePath(f.path)} ${DOMAINS_LIST} | put_file ${f.path} ${f.permissions} ${f.owner}`).join('\n')}
+# host-meta for each domain; the documents of domains no longer served go.
+served=$(printf '%s\n' "$PRIMARY_DOMAIN"; cat ${DOMAINS_LIST})
+for d in $served; do
+  install -d -m 0755 "${HOST_META_ROOT}/$d/.well-known"
+${HOST_META_FILES.map((f) => `  sed "s/${DOMAIN_PLACEHOLDER}/$d/g" ${templatePath(f)} | put_file "${f.split(DOMAIN_PLACEHOLDER).join('$d')}" 0644 root:root`).join('\n')}
+done
+for dir in ${HOST_META_ROOT}/*/; do
+  grep -qxF "$(basename "$dir")" <<<"$served" || rm -rf "$dir"
+done
 
 step "certificates (self-signed until Let's Encrypt has issued)"
 install -d -m 0755 ${ACME_WEBROOT}

@@ -7,6 +7,7 @@
  */
 import { ACME_WEBROOT, CERTS_DIR, HOST_META_ROOT, NGINX_SITE } from './paths';
 import { certificateNames, ResolvedDomain, ResolvedSpec } from './spec';
+import { DOMAINS_LIST, DOMAIN_PLACEHOLDER, eachDomainSection, expandTemplate, furtherDomains, PerDomainFile, placeholderDomain } from './expansion';
 import { ECDHE_AEAD_CIPHERS } from './tls';
 
 // ---------------------------------------------------------------------------------------------
@@ -222,21 +223,34 @@ function hashEntryBytes(name: string): number {
   return POINTER_BYTES + Math.ceil((name.length + 2) / POINTER_BYTES) * POINTER_BYTES;
 }
 
-/** ngx_hash_key_lc() on a 64-bit build, split into 32-bit halves so `% size` stays in Number range. */
+const TWO_32 = 2 ** 32;
+
+/**
+ * ngx_hash_key_lc() on a 64-bit build (key = key * 31 + byte, modulo 2^64), kept as two 32-bit
+ * halves so every step stays exact in a double: `lo * 31 + byte` and `hi * 31 + carry` are < 2^37.
+ */
 function nginxHashKey(name: string): { readonly hi: number; readonly lo: number } {
-  let key = 0n;
-  for (const byte of Buffer.from(name.toLowerCase(), 'latin1')) key = (key * 31n + BigInt(byte)) & 0xffffffffffffffffn;
-  return { hi: Number(key >> 32n), lo: Number(key & 0xffffffffn) };
+  let hi = 0;
+  let lo = 0;
+  for (const byte of Buffer.from(name.toLowerCase(), 'latin1')) {
+    const low = lo * 31 + byte;
+    lo = low % TWO_32;
+    hi = (hi * 31 + Math.floor(low / TWO_32)) % TWO_32;
+  }
+  return { hi, lo };
 }
 
 /** Whether ngx_hash_init() finds a table for `names` with these sizes, without warning. */
 export function serverNamesHashFits(names: readonly string[], bucketSize: number, maxSize: number): boolean {
-  const sizes = names.map(hashEntryBytes);
+  return hashFits(names.map(hashEntryBytes), names.map(nginxHashKey), bucketSize, maxSize);
+}
+
+/** serverNamesHashFits on precomputed entry sizes and keys, so a search over sizes computes them once. */
+function hashFits(sizes: readonly number[], keys: readonly { readonly hi: number; readonly lo: number }[], bucketSize: number, maxSize: number): boolean {
   if (sizes.some((s) => bucketSize < s + POINTER_BYTES)) return false;
   const room = bucketSize - POINTER_BYTES;
-  let start = Math.floor(names.length / Math.floor(room / (2 * POINTER_BYTES))) || 1;
-  if (maxSize > 10000 && names.length > 0 && maxSize / names.length < 100) start = maxSize - 1000;
-  const keys = names.map(nginxHashKey);
+  let start = Math.floor(sizes.length / Math.floor(room / (2 * POINTER_BYTES))) || 1;
+  if (maxSize > 10000 && sizes.length > 0 && maxSize / sizes.length < 100) start = maxSize - 1000;
   for (let size = start; size <= maxSize; size++) {
     const high = 2 ** 32 % size;
     const used = new Uint32Array(size);
@@ -250,15 +264,29 @@ export function serverNamesHashFits(names: readonly string[], bucketSize: number
   return false;
 }
 
+/**
+ * The last sizing found, by its names: one synthesis renders the site several times (user_data,
+ * review files), and with thousands of names the search takes a noticeable fraction of a second.
+ */
+let lastSizing: { readonly names: string; readonly nodes: NginxNode[] } | undefined;
+
 /** http-level sizing for the server names hash, empty when nginx's defaults suffice. */
 export function serverNamesHashSizing(names: readonly string[]): NginxNode[] {
-  if (names.length === 0 || serverNamesHashFits(names, DEFAULT_NAMES_BUCKET, DEFAULT_NAMES_MAX)) return [];
+  const key = names.join(' ');
+  if (lastSizing?.names !== key) lastSizing = { names: key, nodes: searchServerNamesHashSizing(names) };
+  return [...lastSizing.nodes];
+}
+
+function searchServerNamesHashSizing(names: readonly string[]): NginxNode[] {
+  const sizes = names.map(hashEntryBytes);
+  const keys = names.map(nginxHashKey);
+  if (names.length === 0 || hashFits(sizes, keys, DEFAULT_NAMES_BUCKET, DEFAULT_NAMES_MAX)) return [];
   // nginx's advice: a bucket large enough for the longest name, then a larger table before larger buckets.
   let bucket = DEFAULT_NAMES_BUCKET;
-  while (bucket < Math.max(...names.map(hashEntryBytes)) + POINTER_BYTES) bucket *= 2;
+  while (bucket < Math.max(...sizes) + POINTER_BYTES) bucket *= 2;
   for (; bucket <= MAX_NAMES_BUCKET; bucket *= 2) {
     for (let max = DEFAULT_NAMES_MAX; max <= 64 * DEFAULT_NAMES_MAX; max *= 2) {
-      if (serverNamesHashFits(names, bucket, max)) {
+      if (hashFits(sizes, keys, bucket, max)) {
         return [
           ...(bucket !== DEFAULT_NAMES_BUCKET ? [directive('server_names_hash_bucket_size', bucket)] : []),
           ...(max !== DEFAULT_NAMES_MAX ? [directive('server_names_hash_max_size', max)] : []),
@@ -297,12 +325,11 @@ function hostMetaLocation(path: string, contentType: string, root: string): Ngin
   ]);
 }
 
-function httpServer(spec: ResolvedSpec): NginxNode {
+function httpServer(): NginxNode {
   return block('server', [], [
-    comment('default_server: requests by bare IP or for unknown names get the redirect, never\nanother site. Debian\'s own default site must be gone (provisioning removes it), or nginx\nrefuses two default servers on port 80.'),
+    comment('default_server, and no server_name: every name on port 80 gets the challenge files and\nthe redirect, never another site. Debian\'s own default site must be gone (provisioning\nremoves it), or nginx refuses two default servers on port 80.'),
     directive('listen', 80, 'default_server'),
     directive('listen', '[::]:80', 'default_server'),
-    directive('server_name', ...nginxServerNames(spec)),
     blank,
     block('location', ['^~', ACME_CHALLENGE_PATH], [
       directive('root', ACME_WEBROOT),
@@ -396,29 +423,45 @@ function httpsServer(spec: ResolvedSpec, domain: ResolvedDomain): NginxNode {
   return block('server', [], children);
 }
 
-/** The content of NGINX_SITE, which Debian's nginx.conf includes inside http {}. */
-export function renderNginxSite(spec: ResolvedSpec): string {
+/**
+ * NGINX_SITE, which Debian's nginx.conf includes inside http {}, as a template (expansion.ts): the
+ * primary domain's server written out, the further domains' as one block the host repeats.
+ */
+export function renderNginxSiteTemplate(spec: ResolvedSpec): string {
   const nodes: NginxNode[] = [
     comment(`Rendered by xmpp-constructs from the service spec; edits are lost on the next deployment.\nIncluded by Debian's nginx.conf inside http {}.`),
     blank,
   ];
   const sizing = serverNamesHashSizing(nginxServerNames(spec));
   if (sizing.length > 0) nodes.push(...sizing, blank);
-  nodes.push(comment("Port 80 exists for Let's Encrypt's HTTP-01 challenge; everything else moves to HTTPS."), httpServer(spec));
-  for (const domain of spec.domains) {
-    nodes.push(blank, comment(`${domain.name}: host-meta and the XMPP web transports.`), httpsServer(spec, domain));
-  }
-  return renderNginxConfig(nodes);
+  nodes.push(comment("Port 80 exists for Let's Encrypt's HTTP-01 challenge; everything else moves to HTTPS."), httpServer());
+  const domainServer = (domain: ResolvedDomain): NginxNode[] => [blank, comment(`${domain.name}: host-meta and the XMPP web transports.`), httpsServer(spec, domain)];
+  nodes.push(...domainServer(spec.domains[0]), blank, comment(`Every further domain (${DOMAINS_LIST}), the same way.`));
+  return renderNginxConfig(nodes) + eachDomainSection(renderNginxConfig(domainServer(placeholderDomain(spec))));
+}
+
+/** The content of NGINX_SITE: the template with every further domain expanded. */
+export function renderNginxSite(spec: ResolvedSpec): string {
+  return expandTemplate(renderNginxSiteTemplate(spec), furtherDomains(spec));
+}
+
+/** Each domain's host-meta pair, as one template per document with `@DOMAIN@` in path and content. */
+export function hostMetaTemplates(spec: ResolvedSpec): PerDomainFile[] {
+  const paths = hostMetaPaths(DOMAIN_PLACEHOLDER);
+  const docs = renderHostMeta(spec, DOMAIN_PLACEHOLDER);
+  return [
+    { pathPattern: paths.xml, template: docs.xml, permissions: '0644' },
+    { pathPattern: paths.json, template: docs.json, permissions: '0644' },
+  ];
 }
 
 /** Every nginx-related file as `{ path on the host: content }`: the site and each domain's host-meta pair. */
 export function renderNginxFiles(spec: ResolvedSpec): Record<string, string> {
   const files: Record<string, string> = { [NGINX_SITE]: renderNginxSite(spec) };
   for (const domain of spec.domains) {
-    const paths = hostMetaPaths(domain.name);
-    const docs = renderHostMeta(spec, domain.name);
-    files[paths.xml] = docs.xml;
-    files[paths.json] = docs.json;
+    for (const file of hostMetaTemplates(spec)) {
+      files[file.pathPattern.split(DOMAIN_PLACEHOLDER).join(domain.name)] = file.template.split(DOMAIN_PLACEHOLDER).join(domain.name);
+    }
   }
   return files;
 }

@@ -6,7 +6,8 @@
  */
 import { luaAssignment, luaString, luaValue, LuaValue } from './lua';
 import { LETSENCRYPT_LIVE, PROSODY_CERTS_DIR, PROSODY_CONFIG, PROSODY_SECRETS_INCLUDE } from './paths';
-import { CONTACT_ROLES, hasDedicatedTurnDroplet, ResolvedComponent, ResolvedSpec } from './spec';
+import { CONTACT_ROLES, hasDedicatedTurnDroplet, ResolvedComponent, ResolvedDomain, ResolvedSpec } from './spec';
+import { DOMAINS_LIST, eachDomainSection, expandTemplate, furtherDomains, placeholderDomain } from './expansion';
 
 /** Modules Prosody loads on every VirtualHost, in the order they are written. */
 export function prosodyHostModules(spec: ResolvedSpec): string[] {
@@ -70,8 +71,11 @@ function componentLines(spec: ResolvedSpec, component: ResolvedComponent): strin
   }
 }
 
-/** The content of /etc/prosody/prosody.cfg.lua. */
-export function renderProsodyConfig(spec: ResolvedSpec): string {
+/**
+ * prosody.cfg.lua as a template (expansion.ts): everything, the primary domain included, written
+ * out; the further domains as one block the host repeats for each of them.
+ */
+export function renderProsodyConfigTemplate(spec: ResolvedSpec): string {
   const out: string[] = [];
   const line = (name: string, value: LuaValue) => out.push(luaAssignment(name, value));
   const blank = () => out.push('');
@@ -161,16 +165,21 @@ export function renderProsodyConfig(spec: ResolvedSpec): string {
     blank();
   }
 
-  for (const domain of spec.domains) {
-    out.push(`VirtualHost ${luaString(domain.name)}`);
-    out.push(`\t${luaAssignment('http_external_url', `https://${domain.name}/`)}`);
-    blank();
-    for (const component of domain.components) {
-      out.push(...componentLines(spec, component));
-      blank();
-    }
-  }
-  return out.join('\n');
+  out.push(...domainLines(spec, spec.domains[0]));
+  out.push(`-- Every further domain (${DOMAINS_LIST}), the same way.`);
+  return `${out.join('\n')}\n${eachDomainSection(domainLines(spec, placeholderDomain(spec)).join('\n'))}`;
+}
+
+/** The content of /etc/prosody/prosody.cfg.lua: the template with every further domain expanded. */
+export function renderProsodyConfig(spec: ResolvedSpec): string {
+  return expandTemplate(renderProsodyConfigTemplate(spec), furtherDomains(spec));
+}
+
+/** A domain's VirtualHost and components, each block followed by a blank line. */
+function domainLines(spec: ResolvedSpec, domain: ResolvedDomain): string[] {
+  const out = [`VirtualHost ${luaString(domain.name)}`, `\t${luaAssignment('http_external_url', `https://${domain.name}/`)}`, ''];
+  for (const component of domain.components) out.push(...componentLines(spec, component), '');
+  return out;
 }
 
 /** The XEP-0215 services announced to clients; `secret: true` entries get REST credentials. */

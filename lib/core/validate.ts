@@ -123,7 +123,7 @@ export function checkAdminJid(jid: unknown, domains: readonly string[]): Problem
   }
   if (!domains.includes(domain)) {
     return {
-      problem: `"${domain}" is not one of the served domains (${domains.join(', ')})`,
+      problem: `"${domain}" is not one of the served domains (${domains.length <= 5 ? domains.join(', ') : `${domains.slice(0, 5).join(', ')}, … ${domains.length} in all`})`,
       fix: 'use an account on a served domain, or add the domain to `domains`',
     };
   }
@@ -388,12 +388,17 @@ export function resolveSpec(spec: XmppServiceSpec): ResolvedSpec {
   if (!Array.isArray(spec.domains) || spec.domains.length === 0) {
     c.check('domains', spec.domains, { problem: 'at least one domain is required', fix: 'set domains: ["example.net"]' });
   } else {
+    // A set, not includes(): a host may serve thousands of domains.
+    const seen = new Set<string>();
     spec.domains.forEach((d, i) => {
       const problem = checkDomainName(d);
       c.check(`domains[${i}]`, d, problem);
       if (!problem) {
-        if (domainNames.includes(d)) c.check(`domains[${i}]`, d, { problem: 'listed twice', fix: 'remove the duplicate' });
-        else domainNames.push(d);
+        if (seen.has(d)) c.check(`domains[${i}]`, d, { problem: 'listed twice', fix: 'remove the duplicate' });
+        else {
+          seen.add(d);
+          domainNames.push(d);
+        }
       }
     });
   }

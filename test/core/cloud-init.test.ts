@@ -1,4 +1,6 @@
 import { writeFileSync } from 'fs';
+import { createHash } from 'crypto';
+import { gunzipSync } from 'zlib';
 import { join } from 'path';
 import { parse } from 'yaml';
 import {
@@ -6,6 +8,7 @@ import {
   hostPackages,
   REDACTED,
   renderCloudInit,
+  renderExpandedFiles,
   renderHostFiles,
   renderTurnCloudInit,
   renderTurnHostFiles,
@@ -26,7 +29,8 @@ import {
   SUPPLIED_TURN_SECRET,
   TURN_PROVISION_SCRIPT,
 } from '../../lib/core/host-scripts';
-import { nginxServerNames, renderNginxFiles } from '../../lib/core/nginx';
+import { DOMAINS_LIST, EACH_DOMAIN_BEGIN, renderDomainsList, templatePath } from '../../lib/core/expansion';
+import { nginxServerNames } from '../../lib/core/nginx';
 import { NGINX_SITE, PROSODY_CONFIG, PROSODY_SECRETS_INCLUDE, PROVISION_SCRIPT, TURN_ADDRESSES_ENV, TURN_CERT_DIR, TURN_CONFIG, TURN_SYSTEMD_DROPIN, TURN_USERDB } from '../../lib/core/paths';
 import { renderProsodyConfig } from '../../lib/core/prosody';
 import { hasTurnOnProsodyHost } from '../../lib/core/spec';
@@ -79,16 +83,20 @@ describe.each(representativeSpecs)('renderCloudInit for the %s spec', (_name, in
 
   itIsAWellFormedCloudConfig(() => userData);
 
-  test('THEN every rendered service file is in write_files at its real path, byte for byte', () => {
-    const expected: Record<string, string> = {
-      [PROSODY_CONFIG]: renderProsodyConfig(spec),
-      ...renderNginxFiles(spec),
-      ...(hasTurnOnProsodyHost(spec) ? renderTurnFiles(spec) : {}),
-    };
+  test('THEN every per-domain service file travels as its template, expanded on the host (expansion.test proves the expansion)', () => {
+    for (const path of [PROSODY_CONFIG, NGINX_SITE, CERTIFICATES_LIST]) {
+      expect(byPath.has(path)).toBe(false);
+      expect(byPath.get(templatePath(path))?.content).toBeDefined();
+    }
+    expect(byPath.get(templatePath(PROSODY_CONFIG))?.content.startsWith(renderProsodyConfig(spec).split(EACH_DOMAIN_BEGIN)[0].split('\n-- Every further domain')[0])).toBe(true);
+    expect(byPath.get(DOMAINS_LIST)?.content).toBe(renderDomainsList(spec));
+  });
+
+  test('THEN every other rendered service file is in write_files at its real path, byte for byte', () => {
+    const expected: Record<string, string> = hasTurnOnProsodyHost(spec) ? renderTurnFiles(spec) : {};
     for (const [path, content] of Object.entries(expected)) {
       expect(byPath.get(path)?.content).toBe(content);
     }
-    expect(byPath.has(NGINX_SITE)).toBe(true);
     expect(byPath.has(TURN_CONFIG)).toBe(hasTurnOnProsodyHost(spec));
     expect(byPath.has(TURN_SYSTEMD_DROPIN)).toBe(hasTurnOnProsodyHost(spec));
   });
@@ -173,7 +181,7 @@ describe('renderCloudInit — GIVEN coturn on a droplet of its own', () => {
   });
 
   test('THEN Prosody\'s external services point at the TURN host and include the secret', () => {
-    const config = byPath.get(PROSODY_CONFIG)!.content;
+    const config = renderExpandedFiles(spec)[PROSODY_CONFIG];
     expect(config).toContain('"external_services"');
     expect(config).toMatch(/^external_service_host = "turn\.example\.net"$/m);
     expect(config).toContain('{ type = "turn", transport = "udp", port = 3478, secret = true, algorithm = "turn", ttl = 86400 };');
@@ -186,7 +194,7 @@ describe('renderCloudInit — GIVEN coturn on a droplet of its own', () => {
   });
 
   test('THEN neither the certificate nor nginx covers the TURN name, which the TURN droplet serves', () => {
-    expect(byPath.get(CERTIFICATES_LIST)?.content).toBe('example.net example.net upload.example.net conference.example.net\n');
+    expect(renderExpandedFiles(spec)[CERTIFICATES_LIST]).toBe('example.net example.net upload.example.net conference.example.net\n');
     expect(nginxServerNames(spec)).not.toContain('turn.example.net');
   });
 
@@ -255,11 +263,42 @@ describe('renderTurnCloudInit — the dedicated TURN droplet', () => {
 });
 
 describe('size limit', () => {
-  test('fails when the user_data would exceed 64 KiB, naming the size and the fix', () => {
-    const domains = Array.from({ length: 120 }, (_, i) => `customer${i}.example`);
-    const spec = resolveSpec({ ...minimalSpec, domains, admins: ['admin@customer0.example'] });
+  const domains = (n: number, length: number) => Array.from({ length: n }, (_, i) => `${String(i).padStart(length - '.example'.length, 'c')}.example`);
+  const many = (n: number, length: number) => resolveSpec({ ...minimalSpec, domains: domains(n, length), admins: [`admin@${domains(1, length)[0]}`] });
+
+  test('GIVEN 1,000 domains of 40 characters on one host THEN user_data fits, compressing only what it must, and cloud-init reads it back to the very files', () => {
+    const spec = many(1000, 40);
+    const userData = renderCloudInit(spec);
+    expect(Buffer.byteLength(userData)).toBeLessThanOrEqual(USER_DATA_LIMIT_BYTES);
+    const files = parseUserData(userData).write_files as (WriteFile & { encoding?: string })[];
+    const compressed = files.filter((f) => f.encoding === 'gz+b64');
+    expect(compressed.map((f) => f.path)).toContain(DOMAINS_LIST);
+    expect(compressed.length).toBeLessThan(files.length);
+    for (const f of compressed) {
+      expect(gunzipSync(Buffer.from(f.content, 'base64')).toString('utf8')).toBe(renderHostFiles(spec).find((h) => h.path === f.path)!.content);
+    }
+  });
+
+  test('GIVEN the same spec twice THEN the compressed user_data is byte-identical (no time or platform in it)', () => {
+    expect(renderCloudInit(many(1000, 40))).toBe(renderCloudInit(many(1000, 40)));
+  });
+
+  test('GIVEN few domains THEN nothing is compressed: the plan shows readable files', () => {
+    expect(renderCloudInit(resolveSpec(minimalSpec))).not.toContain('gz+b64');
+  });
+
+  test('GIVEN a secret supplied through IaC THEN its file is never compressed, so adapters can swap in the deploy-time secret', () => {
+    const spec = resolveSpec({ ...minimalSpec, domains: domains(1000, 40), admins: [`admin@${domains(1, 40)[0]}`], calls: { sharedSecret: 'a-long-enough-shared-secret-for-turn-1234' } });
+    const secretFile = (parseUserData(renderCloudInit(spec)).write_files as (WriteFile & { encoding?: string })[]).find((f) => f.path === SUPPLIED_TURN_SECRET)!;
+    expect(secretFile.encoding).toBeUndefined();
+  });
+
+  test('GIVEN far too many domains for one host THEN synthesis fails, naming the size and the fix', () => {
+    // Names with little in common, so compression cannot rescue them.
+    const names = Array.from({ length: 4000 }, (_, i) => `${createHash('sha256').update(String(i)).digest('hex').slice(0, 32)}.example`);
+    const spec = resolveSpec({ ...minimalSpec, domains: names, admins: [`admin@${names[0]}`] });
     expect(() => renderCloudInit(spec)).toThrow(UserDataTooLargeError);
-    expect(() => renderCloudInit(spec)).toThrow(/over DigitalOcean's limit of 65536.*Fix: /);
+    expect(() => renderCloudInit(spec)).toThrow(/even with its files compressed, over DigitalOcean's limit of 65536.*Fix: serve fewer domains from this host/);
   });
 });
 

@@ -208,7 +208,7 @@ describe('renderNginxSite', () => {
   test.each(representativeSpecs)('GIVEN the %s spec WHEN rendered THEN it parses with balanced braces and ends with a newline', (_n, raw) => {
     const site = renderNginxSite(resolveSpec(raw));
     expect(() => parseNginx(site)).not.toThrow();
-    expect(site.endsWith('}\n')).toBe(true);
+    expect(site.endsWith('\n')).toBe(true);
   });
 
   describe('port 80', () => {
@@ -221,9 +221,15 @@ describe('renderNginxSite', () => {
       }
     });
 
-    test('GIVEN several domains with components and calls WHEN rendered THEN port 80 answers for every name', () => {
-      const [server] = serversOn(renderNginxSite(full), 80);
-      const names = argsOf(server.children, 'server_name')[0];
+    test('GIVEN several domains with components and calls WHEN rendered THEN port 80 is one default server for every name, listing none', () => {
+      const servers = serversOn(renderNginxSite(full), 80);
+      expect(servers).toHaveLength(1);
+      expect(argsOf(servers[0].children, 'server_name')).toEqual([]);
+      expect(argsOf(servers[0].children, 'listen')).toEqual([['80', 'default_server'], ['[::]:80', 'default_server']]);
+    });
+
+    test('GIVEN several domains WHEN rendered THEN the HTTPS servers together answer for every name exactly once', () => {
+      const names = serversOn(renderNginxSite(full), 443).flatMap((s) => argsOf(s.children, 'server_name')[0]);
       expect(names).toEqual(full.domains.flatMap((d) => certificateNames(full, d)));
       expect(names).toEqual(expect.arrayContaining(['example.net', 'share.example.org', 'groupchat.xn--bcher-kva.example', 'stun.example.net', 'proxy.example.org', 'pubsub.example.net']));
       expect(new Set(names).size).toBe(names.length);

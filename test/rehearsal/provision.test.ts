@@ -2,7 +2,12 @@
  * The droplet's own boot, for real: cloud-init's write_files modules and the provisioning script
  * run on the synthesized user_data inside the rehearsal namespaces.
  */
-import { TURN_SECRET_FILE, PROSODY_SECRETS_INCLUDE, NGINX_SITE, TURN_USERDB, VOLUME_MOUNT } from '../../lib/core/paths';
+import { renderExpandedFiles } from '../../lib/core/cloud-init';
+import { templatePath } from '../../lib/core/expansion';
+import { CERTIFICATES_LIST } from '../../lib/core/host-scripts';
+import { TURN_SECRET_FILE, PROSODY_CONFIG, PROSODY_SECRETS_INCLUDE, NGINX_SITE, TURN_USERDB, VOLUME_MOUNT } from '../../lib/core/paths';
+import { resolveSpec } from '../../lib/core/validate';
+import { exampleSpec } from '../../examples/cdktf-basic/spec';
 import { PROSODY_TURN_SECRET_OPTION } from '../../lib/core/prosody';
 import { dropletUserData, parseUserData, Rehearsal, rehearsalUnavailable, RunResult, synthesizeExample } from './harness';
 
@@ -37,7 +42,7 @@ const STATE_PATHS = ['/etc/xmpp-constructs', '/etc/prosody', '/etc/nginx', '/etc
 
   test('THEN provisioning runs every step and exits 0', () => {
     expect({ status: provision.status, stderr: provision.stderr }).toMatchObject({ status: 0 });
-    for (const step of ['mounting the data volume', 'placing state on the volume', 'TURN shared secret', 'TURN listening addresses', 'certificates', 'starting services', 'done']) {
+    for (const step of ['mounting the data volume', 'placing state on the volume', 'TURN shared secret', 'TURN listening addresses', 'configuration for every domain', 'certificates', 'starting services', 'done']) {
       expect(provision.stdout).toContain(`xmpp-constructs: ${step}`);
     }
   });
@@ -46,6 +51,15 @@ const STATE_PATHS = ['/etc/xmpp-constructs', '/etc/prosody', '/etc/nginx', '/etc
     for (const file of parseUserData(userData).write_files) {
       expect({ path: file.path, content: rehearsal.readFile(file.path) }).toEqual({ path: file.path, content: file.content });
     }
+  });
+
+  test('THEN the host expanded every per-domain file from its template exactly as the review files show it', () => {
+    const expanded = renderExpandedFiles(resolveSpec(exampleSpec));
+    expect(Object.keys(expanded)).toEqual(expect.arrayContaining([PROSODY_CONFIG, NGINX_SITE, CERTIFICATES_LIST]));
+    for (const [path, content] of Object.entries(expanded)) {
+      expect({ path, content: rehearsal.readFile(path) }).toEqual({ path, content });
+    }
+    expect(rehearsal.mustRun('config modes', ['stat', '-c', '%n %a %U:%G', PROSODY_CONFIG, NGINX_SITE]).stdout).toBe(`${PROSODY_CONFIG} 640 root:prosody\n${NGINX_SITE} 644 root:root\n`);
   });
 
   test('THEN Prosody\'s data and the certificates live on the volume', () => {
@@ -88,14 +102,24 @@ const STATE_PATHS = ['/etc/xmpp-constructs', '/etc/prosody', '/etc/nginx', '/etc
   });
 
   test('WHEN a step fails THEN provisioning stops with a non-zero exit naming the step', async () => {
-    const site = rehearsal.readFile(NGINX_SITE);
-    rehearsal.mustRun('break the nginx site', ['sh', '-c', `echo 'this is not nginx syntax' >> ${NGINX_SITE}`]);
+    // The site is expanded from its template on every run, so the template is what gets broken.
+    const template = templatePath(NGINX_SITE);
+    const original = rehearsal.readFile(template);
+    rehearsal.mustRun('break the nginx site\'s template', ['sh', '-c', `echo 'this is not nginx syntax' >> ${template}`]);
     try {
       const broken = rehearsal.provision();
       expect(broken.status).not.toBe(0);
       expect(broken.stderr).toContain('xmpp-constructs: FAILED: step "starting services"');
     } finally {
-      rehearsal.mustRun('restore the nginx site', ['sh', '-c', `cat > ${NGINX_SITE}`], { input: site });
+      rehearsal.mustRun('restore the template', ['sh', '-c', `cat > ${template}`], { input: original });
     }
+  });
+
+  test('WHEN a domain is no longer served THEN the next provisioning removes its host-meta documents', () => {
+    rehearsal.mustRun('documents of a domain served before', ['sh', '-c', 'mkdir -p /var/www/host-meta/gone.example/.well-known && echo old > /var/www/host-meta/gone.example/.well-known/host-meta']);
+    const again = rehearsal.provision();
+    expect({ status: again.status, stderr: again.stderr }).toMatchObject({ status: 0 });
+    expect(rehearsal.run(['test', '-e', '/var/www/host-meta/gone.example']).status).not.toBe(0);
+    expect(rehearsal.run(['test', '-s', '/var/www/host-meta/example.net/.well-known/host-meta']).status).toBe(0);
   });
 });

@@ -41,7 +41,7 @@ export interface RunResult {
 }
 
 export function run(command: string, args: readonly string[], options: { timeoutMs?: number; input?: string } = {}): RunResult {
-  const r = spawnSync(command, args, { encoding: 'utf8', timeout: options.timeoutMs ?? 30000, input: options.input });
+  const r = spawnSync(command, args, { encoding: 'utf8', timeout: options.timeoutMs ?? 30000, input: options.input, maxBuffer: 64 * 1024 * 1024 });
   return { status: r.status, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
 }
 

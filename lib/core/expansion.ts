@@ -1,0 +1,135 @@
+/**
+ * Per-domain configuration, expanded on the host.
+ *
+ * A host serving many domains repeats the same blocks for each of them: a VirtualHost with its
+ * components in prosody.cfg.lua, a server block in the nginx site, a line in certificates.list,
+ * two host-meta documents. Written out in user_data that is kilobytes per domain, and DigitalOcean
+ * refuses user_data over 64 KiB: about a hundred domains. So user_data carries each such file as a
+ * *template* in which the block of one further domain is written once, between marker lines, with
+ * `@DOMAIN@` in place of the name; plus `domains.list`, one further domain per line. The primary
+ * domain is written out in full, as it always was. The host's expander (an awk script) repeats the
+ * block once per line; `expandTemplate` below does exactly the same here, for the review files and
+ * the tests, which hold the two to byte-identical output.
+ */
+import { ETC_DIR, HOST_META_ROOT } from './paths';
+import { ResolvedDomain, ResolvedSpec } from './spec';
+
+/** Stands for the domain name in a template. Validated domain names can never contain `@`. */
+export const DOMAIN_PLACEHOLDER = '@DOMAIN@';
+/** Marker lines around the block repeated once per further domain. */
+export const EACH_DOMAIN_BEGIN = '@@@ each domain';
+export const EACH_DOMAIN_END = '@@@ end';
+
+export const TEMPLATES_DIR = `${ETC_DIR}/templates`;
+/** The domains after the primary one, one per line, in declaration order. */
+export const DOMAINS_LIST = `${ETC_DIR}/domains.list`;
+export const EXPAND_SCRIPT = '/usr/local/sbin/xmpp-constructs-expand';
+
+/** The domains the templates repeat their block for: every domain but the primary, in order. */
+export function furtherDomains(spec: ResolvedSpec): string[] {
+  return spec.domains.slice(1).map((d) => d.name);
+}
+
+/** The content of DOMAINS_LIST. */
+export function renderDomainsList(spec: ResolvedSpec): string {
+  return furtherDomains(spec).map((d) => `${d}\n`).join('');
+}
+
+/**
+ * A domain named `@DOMAIN@` with the components every domain has. Components are named
+ * `<label>.<domain>` with the same labels for every domain (resolveSpec), so the primary's
+ * components, renamed, are everyone's.
+ */
+export function placeholderDomain(spec: ResolvedSpec): ResolvedDomain {
+  const primary = spec.domains[0];
+  return {
+    name: DOMAIN_PLACEHOLDER,
+    components: primary.components.map((c) => ({ kind: c.kind, host: `${c.host.slice(0, -primary.name.length)}${DOMAIN_PLACEHOLDER}` })),
+  };
+}
+
+/** `block` (whole lines, ending in a newline) between the marker lines. */
+export function eachDomainSection(block: string): string {
+  if (block !== '' && !block.endsWith('\n')) throw new Error('eachDomainSection: the block must end with a newline');
+  return `${EACH_DOMAIN_BEGIN}\n${block}${EACH_DOMAIN_END}\n`;
+}
+
+/**
+ * The template with every section repeated once per domain, `@DOMAIN@` replaced by the domain.
+ * The host's expander (renderExpandScript) does exactly this; tests compare the two.
+ */
+export function expandTemplate(template: string, domains: readonly string[]): string {
+  if (template !== '' && !template.endsWith('\n')) throw new Error('expandTemplate: a template ends with a newline');
+  const out: string[] = [];
+  let section: string[] | undefined;
+  for (const line of template.split('\n').slice(0, -1)) {
+    if (line === EACH_DOMAIN_BEGIN) {
+      section = [];
+    } else if (line === EACH_DOMAIN_END && section !== undefined) {
+      const block = section.map((l) => `${l}\n`).join('');
+      for (const domain of domains) out.push(block.split(DOMAIN_PLACEHOLDER).join(domain));
+      section = undefined;
+    } else if (section !== undefined) {
+      section.push(line);
+    } else {
+      out.push(`${line}\n`);
+    }
+  }
+  if (section !== undefined) throw new Error(`expandTemplate: "${EACH_DOMAIN_BEGIN}" without "${EACH_DOMAIN_END}"`);
+  return out.join('');
+}
+
+/** A file the host writes by expanding a template from user_data. */
+export interface ExpandedFile {
+  /** Where the host writes the expansion. */
+  readonly path: string;
+  readonly template: string;
+  readonly owner: string;
+  /** Octal mode, e.g. `0640`. */
+  readonly permissions: string;
+}
+
+/** Where the template for `path` travels in user_data. */
+export function templatePath(path: string): string {
+  return `${TEMPLATES_DIR}${path}`;
+}
+
+/**
+ * Files the host writes once per domain (every domain, the primary included), from one template
+ * whose path and content name the domain as `@DOMAIN@`: the host-meta documents.
+ */
+export interface PerDomainFile {
+  /** Path with `@DOMAIN@` in it. */
+  readonly pathPattern: string;
+  readonly template: string;
+  readonly permissions: string;
+}
+
+/** Directory under which each domain's per-domain files live; the host removes those of domains no longer served. */
+export const PER_DOMAIN_ROOT = HOST_META_ROOT;
+
+/** The expander, installed on the host as EXPAND_SCRIPT. */
+export function renderExpandScript(): string {
+  return `#!/bin/bash
+# ${EXPAND_SCRIPT} TEMPLATE DOMAINS_FILE: prints TEMPLATE with each block between the lines
+# "${EACH_DOMAIN_BEGIN}" and "${EACH_DOMAIN_END}" repeated once per line of DOMAINS_FILE, with ${DOMAIN_PLACEHOLDER}
+# replaced by that line. Rendered by xmpp-constructs, which expands the same templates the same way
+# for the review files.
+set -euo pipefail
+[ $# -eq 2 ] || { echo "usage: $0 TEMPLATE DOMAINS_FILE" >&2; exit 2; }
+[ -r "$1" ] || { echo "$0: cannot read template $1" >&2; exit 1; }
+[ -r "$2" ] || { echo "$0: cannot read domain list $2" >&2; exit 1; }
+# Domain names are validated: letters, digits, hyphens and dots, so gsub needs no escaping.
+LC_ALL=C awk -v list="$2" '
+  BEGIN { n = 0; while ((getline d < list) > 0) if (d != "") domains[++n] = d; close(list) }
+  $0 == "${EACH_DOMAIN_BEGIN}" { inside = 1; block = ""; next }
+  inside && $0 == "${EACH_DOMAIN_END}" {
+    for (i = 1; i <= n; i++) { b = block; gsub(/${DOMAIN_PLACEHOLDER}/, domains[i], b); printf "%s", b }
+    inside = 0; next
+  }
+  inside { block = block $0 "\\n"; next }
+  { print }
+  END { if (inside) { print "'"$0"': unterminated ${EACH_DOMAIN_BEGIN} in " FILENAME > "/dev/stderr"; exit 1 } }
+' "$1"
+`;
+}
