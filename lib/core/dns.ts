@@ -125,10 +125,9 @@ export function dnsZones(spec: ResolvedSpec): string[] {
 
 /** Deterministic order: zone (in spec order), type (DNS_RECORD_TYPE_ORDER), name (`@` first), key. */
 export function sortDnsRecords(records: readonly DnsRecordPlan[], zoneOrder?: readonly string[]): DnsRecordPlan[] {
-  const zoneRank = (zone: string): number => {
-    const i = zoneOrder ? zoneOrder.indexOf(zone) : -1;
-    return i === -1 ? Number.MAX_SAFE_INTEGER : i;
-  };
+  // A map, not indexOf: with a thousand zones the sort would otherwise be quadratic.
+  const ranks = new Map((zoneOrder ?? []).map((zone, i) => [zone, i] as const));
+  const zoneRank = (zone: string): number => ranks.get(zone) ?? Number.MAX_SAFE_INTEGER;
   const byCodeUnit = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
   return [...records].sort(
     (a, b) =>

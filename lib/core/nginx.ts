@@ -251,17 +251,25 @@ function hashFits(sizes: readonly number[], keys: readonly { readonly hi: number
   const room = bucketSize - POINTER_BYTES;
   let start = Math.floor(sizes.length / Math.floor(room / (2 * POINTER_BYTES))) || 1;
   if (maxSize > 10000 && sizes.length > 0 && maxSize / sizes.length < 100) start = maxSize - 1000;
-  for (let size = start; size <= maxSize; size++) {
-    const high = 2 ** 32 % size;
-    const used = new Uint32Array(size);
-    const fits = keys.every((k, i) => {
-      const slot = (((k.hi % size) * high) % size + (k.lo % size)) % size;
-      used[slot] += sizes[i];
-      return used[slot] <= room;
-    });
-    if (fits) return true;
-  }
+  if (start > maxSize) return false;
+  // nginx takes the first size from `start` that fits; whether one exists is all that matters
+  // here, and a generous table usually fits at once, so try the largest before the sequence.
+  const used = new Uint32Array(maxSize);
+  if (fitsAtSize(sizes, keys, room, maxSize, used)) return true;
+  for (let size = start; size < maxSize; size++) if (fitsAtSize(sizes, keys, room, size, used)) return true;
   return false;
+}
+
+/** Whether no bucket of a table with `size` buckets would hold more than `room` bytes. `used` is scratch space. */
+function fitsAtSize(sizes: readonly number[], keys: readonly { readonly hi: number; readonly lo: number }[], room: number, size: number, used: Uint32Array): boolean {
+  const high = 2 ** 32 % size;
+  used.fill(0, 0, size);
+  for (let i = 0; i < keys.length; i++) {
+    const slot = (((keys[i].hi % size) * high) % size + (keys[i].lo % size)) % size;
+    used[slot] += sizes[i];
+    if (used[slot] > room) return false;
+  }
+  return true;
 }
 
 /**
@@ -283,10 +291,32 @@ function searchServerNamesHashSizing(names: readonly string[]): NginxNode[] {
   if (names.length === 0 || hashFits(sizes, keys, DEFAULT_NAMES_BUCKET, DEFAULT_NAMES_MAX)) return [];
   // nginx's advice: a bucket large enough for the longest name, then a larger table before larger buckets.
   let bucket = DEFAULT_NAMES_BUCKET;
-  while (bucket < Math.max(...sizes) + POINTER_BYTES) bucket *= 2;
+  // Past nginx's default table size, buckets of one name each would need a perfect hash (not found,
+  // after a long search); buckets for two names fit at once.
+  const namesPerBucket = names.length > DEFAULT_NAMES_MAX ? 2 : 1;
+  while (bucket < namesPerBucket * Math.max(...sizes) + POINTER_BYTES) bucket *= 2;
+  const used = new Uint32Array(64 * DEFAULT_NAMES_MAX);
   for (; bucket <= MAX_NAMES_BUCKET; bucket *= 2) {
+    if (sizes.some((s) => bucket < s + POINTER_BYTES)) continue;
+    const room = bucket - POINTER_BYTES;
+    const start = Math.floor(names.length / Math.floor(room / (2 * POINTER_BYTES))) || 1;
+    // For every max up to 10000 nginx scans sizes from the same start, so the smallest fitting
+    // size, found once and scanned only as far as needed, answers them all (hashFits per max would
+    // scan the same sizes again and again).
+    let scanned = start - 1;
+    let firstFit: number | undefined;
     for (let max = DEFAULT_NAMES_MAX; max <= 64 * DEFAULT_NAMES_MAX; max *= 2) {
-      if (hashFits(sizes, keys, bucket, max)) {
+      let fits: boolean;
+      if (max > 10000 && max / names.length < 100) {
+        fits = hashFits(sizes, keys, bucket, max);
+      } else {
+        while (firstFit === undefined && scanned < max) {
+          scanned++;
+          if (fitsAtSize(sizes, keys, room, scanned, used)) firstFit = scanned;
+        }
+        fits = firstFit !== undefined && firstFit <= max;
+      }
+      if (fits) {
         return [
           ...(bucket !== DEFAULT_NAMES_BUCKET ? [directive('server_names_hash_bucket_size', bucket)] : []),
           ...(max !== DEFAULT_NAMES_MAX ? [directive('server_names_hash_max_size', max)] : []),

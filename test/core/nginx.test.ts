@@ -923,3 +923,42 @@ describeWithNginx('real nginx 1.22', () => {
     });
   });
 });
+
+// ---------------------------------------------------------------------------------------------
+// Many domains on one host: the sizing nginx needs, checked by nginx itself
+// ---------------------------------------------------------------------------------------------
+
+describeWithNginx('GIVEN 1,000 domains on one host (3,000 names with calls off)', () => {
+  const domains = Array.from({ length: 1000 }, (_, i) => `customer-${String(i).padStart(4, '0')}.example-hosting.net`);
+  const spec = resolveSpec({ ...minimalSpec, domains, admins: [`admin@${domains[0]}`], calls: { enabled: false } });
+  let root: string;
+
+  beforeAll(() => {
+    root = fs.mkdtempSync(path.join(os.tmpdir(), 'xc-nginx-many-'));
+    // One certificate stands in for all: nginx -t loads every one, which is all that is checked here.
+    fs.mkdirSync(`${root}/cert`);
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '2', '-subj', '/CN=many',
+      '-keyout', `${root}/cert/privkey.pem`, '-out', `${root}/cert/fullchain.pem`], { stdio: 'ignore' });
+    fs.mkdirSync(`${root}/certs`);
+    for (const d of domains) fs.symlinkSync(`${root}/cert`, `${root}/certs/${d}`);
+    const site = renderNginxSite(spec).split(`${CERTS_DIR}/`).join(`${root}/certs/`).split(HOST_META_ROOT).join(`${root}/host-meta`).split(ACME_WEBROOT).join(`${root}/acme`)
+      .replace(/^(\s*listen )(80|443)\b/gm, '$1127.0.0.1:1$2').replace(/^(\s*listen )\[::\]:(80|443)\b/gm, '$1[::1]:1$2');
+    fs.writeFileSync(`${root}/site.conf`, site);
+    fs.writeFileSync(`${root}/nginx.conf`, [`pid ${root}/nginx.pid;`, `error_log ${root}/error.log;`, 'events {}', `http { access_log off; include ${root}/site.conf; }`, ''].join('\n'));
+  });
+  afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
+
+  test('THEN the site sizes the server names hash, and nginx -t accepts it without a warning', () => {
+    expect(renderNginxSite(spec)).toMatch(/^server_names_hash_(bucket|max)_size \d+;$/m);
+    const r = spawnSync('nginx', ['-t', '-p', `${root}/`, '-e', `${root}/error.log`, '-c', `${root}/nginx.conf`], { encoding: 'utf8' });
+    const said = `${r.stdout}${r.stderr}${fs.existsSync(`${root}/error.log`) ? fs.readFileSync(`${root}/error.log`, 'utf8') : ''}`;
+    expect({ status: r.status, said }).toEqual({ status: 0, said: expect.stringContaining('test is successful') });
+    expect(said).not.toMatch(/\[(warn|emerg|alert|crit|error)\]/);
+  });
+
+  test('WHEN the sizing is left out THEN nginx itself warns (so the test above can fail)', () => {
+    fs.writeFileSync(`${root}/site.conf`, fs.readFileSync(`${root}/site.conf`, 'utf8').replace(/^server_names_hash_\w+ \d+;$/gm, ''));
+    const r = spawnSync('nginx', ['-t', '-p', `${root}/`, '-e', `${root}/error.log`, '-c', `${root}/nginx.conf`], { encoding: 'utf8' });
+    expect(`${r.stdout}${r.stderr}`).toMatch(/could not build (optimal )?server_names_hash/);
+  });
+});
