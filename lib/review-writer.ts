@@ -17,9 +17,12 @@ export function writeReviewFiles(directory: string, files: { readonly [path: str
     if (path.startsWith('..') || path.startsWith(sep)) throw new Error(`review file path ${JSON.stringify(path)} leaves the review directory`);
   }
   removeStale(directory, directory, wanted);
+  const made = new Set<string>();
   for (const [path, content] of Object.entries(files)) {
     const target = join(directory, path);
-    mkdirSync(dirname(target), { recursive: true });
+    const parent = dirname(target);
+    if (!made.has(parent)) mkdirSync(parent, { recursive: true });
+    made.add(parent);
     writeFileSync(target, content);
   }
 }

@@ -1,10 +1,5 @@
 /** Construct IDs are API: derived from stable names only, never from positions or hashes. */
 
-/** A construct ID from a plan key such as `example.net/_xmpp-client._tcp/SRV` ('/' is the path separator). */
-export function constructIdFromKey(key: string): string {
-  return key.replace(/\//g, '--');
-}
-
 /** A Terraform output name: letters, digits, underscores and hyphens, starting with a letter. */
 export function outputName(prefix: string, name: string): string {
   const clean = `${prefix}_${name}`.replace(/[^A-Za-z0-9_-]/g, '_');

@@ -1,10 +1,10 @@
 import { Domain } from '@cdktf/provider-digitalocean/lib/domain';
 import { Record as DnsRecord } from '@cdktf/provider-digitalocean/lib/record';
+import { TerraformIterator, Token } from 'cdktf';
 import { Construct } from 'constructs';
 import { dnsZones, DnsRecordPlan, planDnsRecords } from '../core/dns';
 import { dnsRecordAttributes, recordAddresses } from '../core/resources';
 import { XmppServiceSpec } from '../core/spec';
-import { constructIdFromKey } from './ids';
 import { resolveForCdktf } from './spec';
 
 /** Addresses the records point at; tokens (e.g. `droplet.ipv4Address`) are welcome. */
@@ -43,12 +43,21 @@ export interface XmppDomainRecordsProps {
   readonly existingZones?: readonly string[];
 }
 
-/** Every DNS record the service needs, one `digitalocean_record` per planned record. */
+/** The optional record attributes, present in a record's `for_each` value only where the plan sets them. */
+const OPTIONAL_RECORD_ATTRIBUTES = ['priority', 'weight', 'port', 'flags', 'tag'] as const;
+
+/**
+ * Every DNS record the service needs, as one `digitalocean_record` with `for_each` over the plan,
+ * keyed by plan key: `digitalocean_record.<id>["example.net/_xmpp-client._tcp/SRV"]` in a plan.
+ * One resource block instead of one per record keeps synthesis time independent of the number of
+ * records (a thousand domains are some eleven thousand records), and adding or removing a domain
+ * touches exactly that domain's keys.
+ */
 export class XmppDomainRecords extends Construct {
-  /** Zones created here, by name (none for `existingZones`). */
-  public readonly zones: { readonly [zone: string]: Domain } = {};
-  /** Records by plan key, e.g. `example.net/_xmpp-client._tcp/SRV`. */
-  public readonly records: { readonly [key: string]: DnsRecord } = {};
+  /** Zones created here: one `digitalocean_domain` with `for_each` over their names; absent when every zone exists already. */
+  public readonly zones?: Domain;
+  /** The records: one `digitalocean_record` with `for_each` over the plan. */
+  public readonly records: DnsRecord;
   /** The plan the records were made from. */
   public readonly plan: readonly DnsRecordPlan[];
 
@@ -56,24 +65,39 @@ export class XmppDomainRecords extends Construct {
     super(scope, id);
     const { spec } = resolveForCdktf(props.spec);
     const existing = new Set(props.existingZones ?? []);
-    const zoneNames: { [zone: string]: string } = {};
-    for (const zone of dnsZones(spec)) {
-      if (existing.has(zone)) {
-        zoneNames[zone] = zone;
-      } else {
-        const domain = new Domain(this, `Zone--${zone}`, { name: zone });
-        (this.zones as { [zone: string]: Domain })[zone] = domain;
-        zoneNames[zone] = domain.name;
-      }
+    const created = dnsZones(spec).filter((zone) => !existing.has(zone));
+    if (created.length > 0) {
+      const zone = TerraformIterator.fromList(created);
+      this.zones = new Domain(this, 'Zones', { forEach: zone, name: zone.value });
     }
     const addresses = recordAddresses(props.addresses);
     this.plan = planDnsRecords(spec);
+    const values: { [key: string]: { [attribute: string]: string | number } } = {};
     for (const record of this.plan) {
-      (this.records as { [key: string]: DnsRecord })[record.key] = new DnsRecord(
-        this,
-        constructIdFromKey(record.key),
-        dnsRecordAttributes(record, zoneNames[record.zone], addresses),
-      );
+      // The zone by its name: a reference per record would cost synthesis time, and depends_on
+      // below orders creation (and destruction) just the same.
+      const { domain, type, name, value, ttl, ...optional } = dnsRecordAttributes(record, record.zone, addresses);
+      const entry: { [attribute: string]: string | number } = { domain, type, name, value, ttl };
+      for (const attribute of OPTIONAL_RECORD_ATTRIBUTES) if (optional[attribute] !== undefined) entry[attribute] = optional[attribute]!;
+      values[record.key] = entry;
     }
+    const each = TerraformIterator.fromMap(values);
+    // lookup(), since most records lack most of these; cdktf's Fn.lookup on an iterator would
+    // render plain `each.value.<attribute>`, which fails where the attribute is absent.
+    const optional = (attribute: (typeof OPTIONAL_RECORD_ATTRIBUTES)[number]) => `\${lookup(each.value, "${attribute}", null)}`;
+    this.records = new DnsRecord(this, 'Records', {
+      forEach: each,
+      domain: each.getString('domain'),
+      type: each.getString('type'),
+      name: each.getString('name'),
+      value: each.getString('value'),
+      ttl: each.getNumber('ttl'),
+      priority: Token.asNumber(optional('priority')),
+      weight: Token.asNumber(optional('weight')),
+      port: Token.asNumber(optional('port')),
+      flags: Token.asNumber(optional('flags')),
+      tag: Token.asString(optional('tag')),
+      dependsOn: this.zones ? [this.zones] : [],
+    });
   }
 }

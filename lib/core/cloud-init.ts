@@ -7,7 +7,7 @@ import { BACKUP_SCRIPT, BACKUP_SERVICE, BACKUP_TIMER, renderBackupScript, render
 import { gzip } from 'pako';
 import { stringify } from 'yaml';
 import { DOMAINS_LIST, EXPAND_SCRIPT, renderDomainsList, renderExpandScript, templatePath } from './expansion';
-import { hostMetaTemplates, renderNginxFiles, renderNginxSiteTemplate } from './nginx';
+import { hostMetaTemplates, renderNginxFiles, renderNginxSite, renderNginxSiteTemplate } from './nginx';
 import {
   NGINX_SITE,
   PROSODY_CONFIG,
@@ -128,11 +128,11 @@ export function renderHostFiles(spec: ResolvedSpec): HostFile[] {
  * The files the provisioning script expands from the templates, as `{ path: content }`, exactly as
  * the host writes them: for the review files and the tests that compare them with the host's.
  */
-export function renderExpandedFiles(spec: ResolvedSpec): Record<string, string> {
+export function renderExpandedFiles(spec: ResolvedSpec, options: { readonly hostMeta?: boolean } = {}): Record<string, string> {
   return {
     [CERTIFICATES_LIST]: renderCertificatesList(spec),
     [PROSODY_CONFIG]: renderProsodyConfig(spec),
-    ...renderNginxFiles(spec),
+    ...(options.hostMeta ?? true ? renderNginxFiles(spec) : { [NGINX_SITE]: renderNginxSite(spec) }),
   };
 }
 

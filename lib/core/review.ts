@@ -5,9 +5,11 @@
  * redacted user_data and files (under `turn-host/`) as well. Both adapters write this same map.
  */
 import { renderCloudInit, renderExpandedFiles, renderHostFiles, renderTurnCloudInit, renderTurnHostFiles } from './cloud-init';
-import { HOST_META_ROOT } from './paths';
 import { hasDedicatedTurnDroplet, ResolvedSpec } from './spec';
 import { renderZoneFiles, ZoneAddresses } from './zone';
+
+/** The review file holding every zone, one after another, each from its `$ORIGIN`. */
+export const REVIEW_ZONES_FILE = 'dns/zones.txt';
 
 /** `{ relative path: content }`, in a stable order. Never contains a secret. */
 export function renderReviewFiles(spec: ResolvedSpec, addresses?: ZoneAddresses): Record<string, string> {
@@ -19,15 +21,15 @@ export function renderReviewFiles(spec: ResolvedSpec, addresses?: ZoneAddresses)
   // What the host expands from the templates, as Prosody, nginx and certbot will read it. Not the
   // host-meta documents: one template shows them all, and a thousand domains would mean two
   // thousand near-identical files in every pull request.
-  for (const [path, content] of Object.entries(renderExpandedFiles(spec))) {
-    if (!path.startsWith(`${HOST_META_ROOT}/`)) files[`host${path}`] = content;
-  }
+  for (const [path, content] of Object.entries(renderExpandedFiles(spec, { hostMeta: false }))) files[`host${path}`] = content;
   if (hasDedicatedTurnDroplet(spec)) {
     files['turn-user-data.yaml'] = renderTurnCloudInit(spec, { redactSecrets: true });
     for (const file of renderTurnHostFiles(spec)) {
       if (!file.sensitive) files[`turn-host${file.path}`] = file.content;
     }
   }
-  for (const [name, content] of Object.entries(renderZoneFiles(spec, addresses))) files[`dns/${name}`] = content;
+  // All zones in one file: with a thousand domains, a thousand small files cost more to write than
+  // everything else a synthesis does; a zone's block (from its $ORIGIN) reads the same either way.
+  files[REVIEW_ZONES_FILE] = Object.values(renderZoneFiles(spec, addresses)).join('\n');
   return files;
 }

@@ -12,6 +12,7 @@ import { XmppService, XmppStack } from '../../lib/cdktf';
 import { closedSpec, fullSpec, minimalSpec, representativeSpecs } from '../support/specs';
 import { evaluateTemplate } from '../support/terraform-template';
 import { named, newStack, only, onlyName, resources, synth } from './synth';
+import { synthRecords, synthZones } from '../support/synth-records';
 
 describe.each(representativeSpecs)('XmppService for the %s spec', (_name, input) => {
   const spec = resolveSpec(input);
@@ -65,14 +66,13 @@ describe.each(representativeSpecs)('XmppService for the %s spec', (_name, input)
       turnIpv4: `\${digitalocean_droplet.${turnDropletName}.ipv4_address}`,
       turnIpv6: `\${digitalocean_droplet.${turnDropletName}.ipv6_address}`,
     } as Record<string, string>;
-    const zones = out.resource.digitalocean_domain ?? {};
-    const zoneRef = (zone: string) => `\${digitalocean_domain.${Object.keys(zones).find((k) => zones[k].name === zone)}.name}`;
-    const actual = resources(out, 'digitalocean_record');
+    const actual = synthRecords(out);
     const plan = planDnsRecords(spec);
     expect(actual).toHaveLength(plan.length);
     for (const r of plan) {
       const expected: Record<string, unknown> = {
-        domain: zoneRef(r.zone),
+        key: r.key,
+        domain: r.zone,
         type: r.type,
         name: r.name,
         value: isAddressRef(r.value) ? addressOf[r.value.of] : r.value,
@@ -83,8 +83,15 @@ describe.each(representativeSpecs)('XmppService for the %s spec', (_name, input)
     }
   });
 
-  test('THEN one zone is created per domain', () => {
-    expect(resources(out, 'digitalocean_domain').map((d) => d.name).sort()).toEqual(spec.domains.map((d) => d.name).sort());
+  test('THEN one zone is created per domain, and the records wait for the zones', () => {
+    expect(synthZones(out)).toEqual(spec.domains.map((d) => d.name));
+    const [records] = resources(out, 'digitalocean_record');
+    expect(records.depends_on).toEqual([`digitalocean_domain.${onlyName(out, 'digitalocean_domain')}`]);
+  });
+
+  test('THEN all records are one resource block with for_each, keyed by plan key', () => {
+    expect(Object.keys(out.resource.digitalocean_record)).toHaveLength(1);
+    expect(Object.keys(out.resource.digitalocean_domain)).toHaveLength(1);
   });
 
   test('THEN the firewall rules equal the core plan and protect the droplet', () => {
@@ -129,7 +136,7 @@ describe('TURN on its own droplet', () => {
   });
 
   test('THEN the TURN name points at the TURN droplet and both hosts carry the secret', () => {
-    const turnA = resources(out, 'digitalocean_record').find((r) => r.name === 'turn' && r.type === 'A');
+    const turnA = synthRecords(out).find((r) => r.name === 'turn' && r.type === 'A');
     expect(turnA?.value).toBe(`\${digitalocean_droplet.${turn.name}.ipv4_address}`);
     expect(turn.body.user_data).toContain('c'.repeat(64));
     expect(named(out, 'digitalocean_droplet', 'Host_Droplet').body.user_data).toContain('c'.repeat(64));
@@ -205,7 +212,8 @@ describe('composition', () => {
     new XmppService(stack, 'Chat', { spec: minimalSpec, existingZones: ['example.net'] });
     const out = synth(stack);
     expect(out.resource.digitalocean_domain).toBeUndefined();
-    for (const record of resources(out, 'digitalocean_record')) expect(record.domain).toBe('example.net');
+    expect(resources(out, 'digitalocean_record')[0].depends_on).toEqual([]);
+    for (const record of synthRecords(out)) expect(record.domain).toBe('example.net');
   });
 
   test('GIVEN two services in one stack THEN resources and outputs do not collide', () => {
@@ -237,7 +245,7 @@ describe('composition', () => {
     expect(only(out, 'digitalocean_volume').lifecycle).toEqual({ prevent_destroy: false });
     // Escape hatches: the underlying resources are reachable.
     expect(service.host.droplet.terraformResourceType).toBe('digitalocean_droplet');
-    expect(service.records.records['example.net/_xmpp-client._tcp/SRV'].terraformResourceType).toBe('digitalocean_record');
+    expect(service.records.records.terraformResourceType).toBe('digitalocean_record');
     expect(service.firewall.firewall.terraformResourceType).toBe('digitalocean_firewall');
   });
 });
@@ -257,7 +265,7 @@ describe('XmppStack and review files', () => {
       expect(content).not.toContain('e'.repeat(64));
     }
     expect(existsSync(join(dir, 'review', 'Xmpp', 'host/etc/prosody/prosody.cfg.lua'))).toBe(true);
-    expect(existsSync(join(dir, 'review', 'Xmpp', 'dns/example.net.zone'))).toBe(true);
+    expect(readFileSync(join(dir, 'review', 'Xmpp', 'dns/zones.txt'), 'utf8')).toMatch(/^\$ORIGIN example\.org\.$/m);
   });
 
   test('GIVEN a custom backend THEN XmppStack uses it instead of local state', () => {

@@ -8,6 +8,7 @@
  */
 import { evaluateTemplate } from '../support/terraform-template';
 import { SynthOutput } from '../cdktf/synth';
+import { synthRecords } from '../support/synth-records';
 import { MockCloud, ofType, TYPES } from './mocks';
 
 export interface Inventory {
@@ -47,7 +48,7 @@ export function inventoryFromCdktf(out: SynthOutput, variables: { readonly [name
   const rules = (list: { protocol: string; port_range?: string; source_addresses?: string[]; destination_addresses?: string[] }[] = []) =>
     list.map((r) => defined({ protocol: r.protocol, ports: r.port_range, addresses: r.source_addresses ?? r.destination_addresses }));
   return {
-    records: sorted(all('digitalocean_record').map((r) => defined({ zone: symbol(r.domain), type: r.type, name: r.name, value: symbol(r.value), ttl: r.ttl, priority: r.priority, weight: r.weight, port: r.port, flags: r.flags, tag: r.tag }))),
+    records: sorted(synthRecords(out).map((r) => defined({ zone: r.domain, type: r.type, name: r.name, value: symbol(r.value), ttl: r.ttl, priority: r.priority, weight: r.weight, port: r.port, flags: r.flags, tag: r.tag }))),
     firewalls: sorted(all('digitalocean_firewall').map((f) => ({ name: f.name, dropletIds: f.droplet_ids.map(symbol), inbound: rules(f.inbound_rule), outbound: rules(f.outbound_rule) }))),
     droplets: sorted(
       all('digitalocean_droplet').map((d) =>

@@ -238,7 +238,8 @@ describe('review files', () => {
 
   test('GIVEN reviewDirectory THEN the redacted files are written under <dir>/<name>/, and those no longer rendered are removed', async () => {
     await runProgram(() => new XmppService('xmpp', { spec: { ...minimalSpec, domains: ['example.net', 'gone.example'] }, reviewDirectory: base }));
-    expect(existsSync(join(base, 'xmpp', 'dns', 'gone.example.zone'))).toBe(true);
+    expect(readFileSync(join(base, 'xmpp', 'dns', 'zones.txt'), 'utf8')).toContain('$ORIGIN gone.example.');
+    writeFileSync(join(base, 'xmpp', 'dns', 'stale.zone'), 'a file the writer did not render');
     writeFileSync(join(base, 'unrelated.txt'), 'mine');
 
     const spec = { ...minimalSpec, calls: { sharedSecret: 'b'.repeat(64) } };
@@ -248,7 +249,8 @@ describe('review files', () => {
       expect(readFileSync(join(base, 'xmpp', path), 'utf8')).toBe(content);
       expect(content).not.toContain('b'.repeat(64));
     }
-    expect(existsSync(join(base, 'xmpp', 'dns', 'gone.example.zone'))).toBe(false);
+    expect(readFileSync(join(base, 'xmpp', 'dns', 'zones.txt'), 'utf8')).not.toContain('gone.example');
+    expect(existsSync(join(base, 'xmpp', 'dns', 'stale.zone'))).toBe(false);
     expect(readFileSync(join(base, 'unrelated.txt'), 'utf8')).toBe('mine');
   });
 });

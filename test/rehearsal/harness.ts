@@ -22,6 +22,7 @@ import { PROVISION_SCRIPT, VOLUME_MOUNT } from '../../lib/core/paths';
 import { CERTS_SCRIPT, CERTIFICATES_LIST, HOST_ENV } from '../../lib/core/host-scripts';
 import { renderZoneFile, ZoneAddresses } from '../../lib/core/zone';
 import { evaluateTemplate } from '../support/terraform-template';
+import { synthRecords } from '../support/synth-records';
 
 /** The droplet's addresses inside the namespace (documentation ranges; they exist nowhere else). */
 export const DROPLET = {
@@ -73,10 +74,6 @@ export function dropletUserData(stack: SynthesizedStack): string {
  * `digitalocean_record` resources, with their address tokens mapped to address sources.
  */
 export function recordsFromSynth(stack: SynthesizedStack): DnsRecordPlan[] {
-  const zoneOf = (domain: string): string => {
-    const m = /^\$\{digitalocean_domain\.([^.]+)\.name\}$/.exec(domain);
-    return m ? stack.resource.digitalocean_domain[m[1]].name : domain;
-  };
   const addressOf = (value: string): AddressRef | string => {
     if (/^\$\{digitalocean_reserved_ip\.[^.]+\.ip_address\}$/.test(value)) return { kind: 'address', of: 'reservedIpv4' };
     const m = /^\$\{digitalocean_droplet\.([^.]+)\.(ipv4_address|ipv6_address)\}$/.exec(value);
@@ -85,9 +82,9 @@ export function recordsFromSynth(stack: SynthesizedStack): DnsRecordPlan[] {
     const v6 = m[2] === 'ipv6_address';
     return { kind: 'address', of: turn ? (v6 ? 'turnIpv6' : 'turnIpv4') : v6 ? 'dropletIpv6' : 'dropletIpv4' };
   };
-  return Object.values(stack.resource.digitalocean_record ?? {}).map((r) => ({
-    key: `${zoneOf(r.domain)}/${r.name}/${r.type}`,
-    zone: zoneOf(r.domain),
+  return synthRecords(stack).map((r) => ({
+    key: r.key,
+    zone: r.domain,
     type: r.type as DnsRecordType,
     name: r.name,
     value: addressOf(r.value),

@@ -1,0 +1,100 @@
+/**
+ * `npm run bench`: wall time and peak RSS of synthesizing 1, 10, 100 and 1,000 domains, each in a
+ * fresh node process, next to the floor (loading cdktf and the resource modules, nothing else)
+ * and a hand-written cdktf program of the kind users write. Medians over BENCH_RUNS runs (default
+ * 5). Exits non-zero when a target is missed.
+ *
+ * The programs are compiled JavaScript (bench/programs, built by `npm run bench` into dist-bench/),
+ * so no TypeScript compilation is timed.
+ */
+import { spawnSync } from 'child_process';
+import { mkdtempSync, rmSync } from 'fs';
+import { cpus, tmpdir, totalmem } from 'os';
+import { join } from 'path';
+
+const PROGRAMS = join(__dirname, 'programs');
+const RUNS = Number(process.env.BENCH_RUNS ?? 5);
+const DOMAIN_COUNTS = [1, 10, 100, 1000];
+
+interface Measurement {
+  readonly seconds: number;
+  readonly peakRssMb: number;
+}
+
+/** One run of `program` in a fresh process, writing into a fresh directory. */
+function measure(program: string, domains?: number): Measurement {
+  const out = mkdtempSync(join(tmpdir(), 'xc-bench-'));
+  try {
+    const args = [join(PROGRAMS, `${program}.js`), ...(domains === undefined ? [] : [String(domains), out])];
+    const started = process.hrtime.bigint();
+    const r = spawnSync(process.execPath, args, { encoding: 'utf8', maxBuffer: 16 * 1024 * 1024 });
+    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    const rss = /^PEAK_RSS_KB (\d+)$/m.exec(r.stdout ?? '');
+    if (r.status !== 0 || !rss) throw new Error(`${program} ${domains ?? ''} failed (exit ${r.status}):\n${r.stderr}`);
+    return { seconds, peakRssMb: Number(rss[1]) / 1024 };
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
+}
+
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
+/** Median time and memory over RUNS runs, the runs of the compared programs interleaved. */
+function medians(programs: readonly string[], domains?: number): Record<string, Measurement> {
+  const runs: Record<string, Measurement[]> = Object.fromEntries(programs.map((p) => [p, []]));
+  // Warm the file cache once, so the first program measured is not the one that pays for it.
+  for (const p of programs) measure(p, domains);
+  for (let i = 0; i < RUNS; i++) for (const p of programs) runs[p].push(measure(p, domains));
+  return Object.fromEntries(
+    programs.map((p) => [p, { seconds: median(runs[p].map((m) => m.seconds)), peakRssMb: median(runs[p].map((m) => m.peakRssMb)) }]),
+  );
+}
+
+const pad = (text: string, width: number) => text.padStart(width);
+const seconds = (s: number) => `${s.toFixed(3)} s`;
+const mb = (m: number) => `${m.toFixed(0)} MB`;
+const ratio = (r: number) => `${r.toFixed(2)}×`;
+
+function main(): void {
+  console.log(`xmpp-constructs synthesis benchmark: node ${process.version}, ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(1)} GiB, medians of ${RUNS} runs\n`);
+  const floor = medians(['floor']).floor;
+  console.log(`floor (load cdktf and the deep-imported resource modules): ${seconds(floor.seconds)}, ${mb(floor.peakRssMb)}\n`);
+
+  const header = ['domains', 'xmpp-constructs', 'peak RSS', 'hand-written', 'peak RSS', 'ours / hand', 'ours / floor', 'ms per domain over the floor'];
+  const widths = header.map((h) => Math.max(h.length, 12));
+  console.log(header.map((h, i) => pad(h, widths[i])).join('  '));
+  const rows: { domains: number; ours: Measurement; hand: Measurement }[] = [];
+  for (const domains of DOMAIN_COUNTS) {
+    const m = medians(['ours', 'handwritten'], domains);
+    rows.push({ domains, ours: m.ours, hand: m.handwritten });
+    const perDomain = ((m.ours.seconds - floor.seconds) / domains) * 1000;
+    const cells = [String(domains), seconds(m.ours.seconds), mb(m.ours.peakRssMb), seconds(m.handwritten.seconds), mb(m.handwritten.peakRssMb),
+      ratio(m.ours.seconds / m.handwritten.seconds), ratio(m.ours.seconds / floor.seconds), perDomain.toFixed(2)];
+    console.log(cells.map((c, i) => pad(c, widths[i])).join('  '));
+  }
+
+  // The targets of issue 7; "linear" means the cost per added domain does not grow with the count.
+  const one = rows.find((r) => r.domains === 1)!;
+  const thousand = rows.find((r) => r.domains === 1000)!;
+  const hundred = rows.find((r) => r.domains === 100)!;
+  const marginal = (a: typeof one, b: typeof one) => (b.ours.seconds - a.ours.seconds) / (b.domains - a.domains);
+  const targets: [string, boolean, string][] = [
+    ['1 domain ≤ 1.3× the floor', one.ours.seconds <= 1.3 * floor.seconds, ratio(one.ours.seconds / floor.seconds)],
+    ['1 domain ≤ 0.7× the hand-written program', one.ours.seconds <= 0.7 * one.hand.seconds, ratio(one.ours.seconds / one.hand.seconds)],
+    ['1,000 domains under 2 s', thousand.ours.seconds < 2, seconds(thousand.ours.seconds)],
+    ['1,000 domains ≤ 0.4× the hand-written program', thousand.ours.seconds <= 0.4 * thousand.hand.seconds, ratio(thousand.ours.seconds / thousand.hand.seconds)],
+    // Linear: the cost of a domain between 100 and 1,000 is no more than 1.5× that between 1 and 100
+    // (plus 0.2 ms of measurement noise).
+    ['cost linear in domains', marginal(hundred, thousand) <= 1.5 * marginal(one, hundred) + 0.0002,
+      `${(marginal(one, hundred) * 1000).toFixed(2)} ms/domain up to 100, ${(marginal(hundred, thousand) * 1000).toFixed(2)} ms/domain up to 1,000`],
+  ];
+  console.log('\ntargets:');
+  for (const [what, met, measured] of targets) console.log(`  ${met ? 'met   ' : 'MISSED'}  ${what}: ${measured}`);
+  if (targets.some(([, met]) => !met)) process.exitCode = 1;
+}
+
+main();
