@@ -38,7 +38,10 @@ export function volumeAttributes(spec: ResolvedSpec): { name: string; region: st
     name: d.volumeName,
     region: d.region,
     size: d.volumeSizeGib,
-    description: `XMPP state for ${spec.domains.map((x) => x.name).join(', ')}: accounts, archives, uploads, certificates, secrets`,
+    // Names the droplet, never the domains: the provider replaces a volume whose description
+    // changes, so a description listing domains would make adding one destroy everyone's data
+    // (or, with the volume protected, fail the apply). It is also limited to 1024 bytes.
+    description: `XMPP state of ${d.name}: accounts, archives, uploads, certificates, secrets`,
   };
 }
 

@@ -1,7 +1,7 @@
 import { planFirewall } from '../../lib/core/firewall';
-import { firewallName, firewallRuleAttributes, prosodyDropletAttributes, recordAddresses, turnDropletAttributes } from '../../lib/core/resources';
+import { firewallName, firewallRuleAttributes, prosodyDropletAttributes, recordAddresses, turnDropletAttributes, volumeAttributes } from '../../lib/core/resources';
 import { resolveSpec } from '../../lib/core/validate';
-import { dedicatedTurnSpec, fullSpec } from '../support/specs';
+import { dedicatedTurnSpec, fullSpec, minimalSpec } from '../support/specs';
 
 describe('recordAddresses', () => {
   test.each([
@@ -32,5 +32,17 @@ describe('droplets and firewalls', () => {
     const rules = firewallRuleAttributes(plan);
     expect(rules.inbound.map((r) => [r.protocol, r.portRange, r.sourceAddresses])).toEqual(plan.inbound.map((r) => [r.protocol, r.ports, r.addresses]));
     expect(rules.outbound.map((r) => [r.protocol, r.portRange, r.destinationAddresses])).toEqual(plan.outbound.map((r) => [r.protocol, r.ports, r.addresses]));
+  });
+});
+
+describe('the data volume', () => {
+  // The provider replaces a volume whose description changes (ForceNew): nothing that a routine
+  // change touches may be in it.
+  test('GIVEN a domain more or less THEN nothing of the volume changes, and its description fits the 1024-byte limit', () => {
+    const domains = Array.from({ length: 1000 }, (_, i) => `customer-${i}.example`);
+    const one = volumeAttributes(resolveSpec({ ...minimalSpec, domains: domains.slice(0, 1), admins: ['admin@customer-0.example'] }));
+    const many = volumeAttributes(resolveSpec({ ...minimalSpec, domains, admins: ['admin@customer-0.example'] }));
+    expect(many).toEqual(one);
+    expect(Buffer.byteLength(many.description)).toBeLessThanOrEqual(1024);
   });
 });

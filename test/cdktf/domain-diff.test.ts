@@ -1,0 +1,97 @@
+/**
+ * Adding or removing one domain changes only that domain's records and the host's configuration:
+ * two syntheses, one with a domain more, diffed path by path.
+ */
+import { parse } from 'yaml';
+import { gunzipSync } from 'zlib';
+import { XmppService } from '../../lib/cdktf';
+import { DOMAINS_LIST } from '../../lib/core/expansion';
+import { renderReviewFiles } from '../../lib/core/review';
+import { XmppServiceSpec } from '../../lib/core/spec';
+import { resolveSpec } from '../../lib/core/validate';
+import { synthRecords } from '../support/synth-records';
+import { evaluateTemplate } from '../support/terraform-template';
+import { newStack, synth, SynthOutput } from './synth';
+
+/** Every leaf path whose value differs between `a` and `b` (added and removed paths included). */
+function changedPaths(a: unknown, b: unknown, path = ''): string[] {
+  if (a !== null && b !== null && typeof a === 'object' && typeof b === 'object' && Array.isArray(a) === Array.isArray(b)) {
+    const keys = new Set([...Object.keys(a as object), ...Object.keys(b as object)]);
+    return [...keys].flatMap((k) => changedPaths((a as any)[k], (b as any)[k], `${path}/${k}`));
+  }
+  return JSON.stringify(a) === JSON.stringify(b) ? [] : [path];
+}
+
+/** user_data's files, decoded, by path. */
+function userDataFiles(out: SynthOutput): Record<string, string> {
+  const droplet = Object.values(out.resource.digitalocean_droplet)[0];
+  const doc = parse(evaluateTemplate(droplet.user_data)) as { write_files: { path: string; content: string; encoding?: string }[] };
+  return Object.fromEntries(doc.write_files.map((f) => [f.path, f.encoding === 'gz+b64' ? gunzipSync(Buffer.from(f.content, 'base64')).toString('utf8') : f.content]));
+}
+
+function synthesize(spec: XmppServiceSpec): SynthOutput {
+  const stack = newStack();
+  new XmppService(stack, 'Xmpp', { spec, writeReviewFiles: false });
+  return synth(stack);
+}
+
+const base = (count: number): XmppServiceSpec => {
+  const domains = Array.from({ length: count }, (_, i) => `customer-${i}.example`);
+  return { domains, admins: ['admin@customer-0.example'], acme: { email: 'hostmaster@customer-0.example' }, adminSourceCidrs: ['203.0.113.0/24'] };
+};
+
+describe.each([
+  { what: 'a fourth domain to three', before: base(3), after: base(4), domain: 'customer-3.example' },
+  { what: 'a 201st domain to two hundred', before: base(200), after: base(201), domain: 'customer-200.example' },
+])('GIVEN $what WHEN both are synthesized', ({ before, after, domain }) => {
+  const a = synthesize(before);
+  const b = synthesize(after);
+
+  test('THEN the only records added are that domain\'s, and no other record changes', () => {
+    const recordsA = new Map(synthRecords(a).map((r) => [r.key, r]));
+    const recordsB = new Map(synthRecords(b).map((r) => [r.key, r]));
+    const added = [...recordsB.keys()].filter((k) => !recordsA.has(k));
+    expect(added.length).toBeGreaterThanOrEqual(8);
+    for (const key of added) expect(key.startsWith(`${domain}/`)).toBe(true);
+    expect([...recordsA.keys()].filter((k) => !recordsB.has(k))).toEqual([]);
+    for (const [key, record] of recordsA) expect(recordsB.get(key)).toEqual(record);
+  });
+
+  test('THEN outside the records, only the zone set, the droplet\'s user_data and the domains output change', () => {
+    const changes = changedPaths(a, b).filter((p) => !p.startsWith('/resource/digitalocean_record/'));
+    const zone = Object.keys(a.resource.digitalocean_domain)[0];
+    const droplet = Object.keys(a.resource.digitalocean_droplet)[0];
+    expect(changes.filter((p) => p !== `/resource/digitalocean_domain/${zone}/for_each` && p !== `/resource/digitalocean_droplet/${droplet}/user_data` && !p.startsWith('/output/Xmpp_domains/'))).toEqual([]);
+    expect(changes).toContain(`/resource/digitalocean_droplet/${droplet}/user_data`);
+  });
+
+  test('THEN in user_data only the domain list changes, by that one line', () => {
+    const filesA = userDataFiles(a);
+    const filesB = userDataFiles(b);
+    expect(changedPaths(filesA, filesB)).toEqual([`/${DOMAINS_LIST}`]);
+    expect(filesB[DOMAINS_LIST]).toBe(`${filesA[DOMAINS_LIST]}${domain}\n`);
+  });
+
+  test('THEN the review files show the host\'s change: the domain\'s blocks, its certificate line, its zone', () => {
+    const reviewA = renderReviewFiles(resolveSpec(before));
+    const reviewB = renderReviewFiles(resolveSpec(after));
+    const changed = Object.keys(reviewB).filter((p) => reviewA[p] !== reviewB[p]).sort();
+    expect(changed).toEqual([
+      'dns/zones.txt',
+      'host/etc/nginx/conf.d/xmpp-constructs.conf',
+      'host/etc/prosody/prosody.cfg.lua',
+      'host/etc/xmpp-constructs/certificates.list',
+      `host${DOMAINS_LIST}`,
+      'user-data.yaml',
+    ]);
+    // Each expanded file only grows by the new domain's block, at the end.
+    for (const path of ['host/etc/nginx/conf.d/xmpp-constructs.conf', 'host/etc/prosody/prosody.cfg.lua', 'host/etc/xmpp-constructs/certificates.list']) {
+      expect(reviewB[path].startsWith(reviewA[path])).toBe(true);
+      expect(reviewB[path].slice(reviewA[path].length)).toContain(domain);
+    }
+  });
+
+  test('WHEN the domain is removed again THEN the synthesis is byte for byte the one before', () => {
+    expect(JSON.stringify(synthesize(before))).toBe(JSON.stringify(a));
+  });
+});
