@@ -433,6 +433,23 @@ async function groupChat(args: { owner: Account; guest: Account; room: string })
   }
 }
 
+/** Try to create `room` on `service`: created (status 201), or the error condition Prosody answers with. */
+async function groupChatCreate(args: { owner: Account; service: string; room: string }): Promise<unknown> {
+  const room = `${args.room}@${args.service}`;
+  const xmpp = await online(args.owner, 'muc-create');
+  try {
+    const answer = nextStanza(xmpp, (s) => s.is('presence') && String(s.attrs.from).startsWith(`${room}/`));
+    await xmpp.send(xml('presence', { to: `${room}/owner` }, xml('x', { xmlns: NS_MUC })));
+    const presence = await answer;
+    if (presence.attrs.type === 'error') {
+      return { created: false, error: presence.getChild('error')?.children.map((c) => (typeof c === 'string' ? c : c.name)).join(' ') };
+    }
+    return { created: hasStatus(presence, '201'), statuses: statuses(presence) };
+  } finally {
+    await disconnect(xmpp);
+  }
+}
+
 function statuses(presence: Element): string[] {
   return (presence.getChild('x', NS_MUC_USER)?.getChildren('status') ?? []).map((s) => String(s.attrs.code));
 }
@@ -585,6 +602,7 @@ export const messagingScenarios: { [name: string]: Scenario } = {
   canLogIn,
   conversation,
   groupChat,
+  groupChatCreate,
   discovery,
   pepPublishOptions,
   plaintextAuth,

@@ -1,0 +1,92 @@
+/**
+ * Three domains on one host, rehearsed: the host expands the per-domain configuration from its
+ * templates, Let's Encrypt (Pebble) issues a certificate per domain, each domain's users log in
+ * through its own SRV records and certificate, a message crosses domains, and a room on one
+ * domain's group chat is joined from another domain.
+ */
+import { renderExpandedFiles } from '../../lib/core/cloud-init';
+import { CERTIFICATES_LIST } from '../../lib/core/host-scripts';
+import { XmppServiceSpec } from '../../lib/core/spec';
+import { resolveSpec } from '../../lib/core/validate';
+import { XmppService } from '../../lib/cdktf';
+import { newStack, synth } from '../cdktf/synth';
+import { Rehearsal, rehearsalUnavailable, SynthesizedStack } from './harness';
+
+jest.setTimeout(240000);
+
+const SPEC: XmppServiceSpec = {
+  domains: ['example.net', 'example.org', 'xn--bcher-kva.example'],
+  admins: ['admin@example.net'],
+  acme: { email: 'hostmaster@example.net' },
+  adminSourceCidrs: ['203.0.113.0/24'],
+};
+const ALICE = { jid: 'alice@example.net', password: 'alice on the first domain' };
+const BOB = { jid: 'bob@example.org', password: 'bob on the second domain' };
+const CAROL = { jid: 'carol@xn--bcher-kva.example', password: 'carol on the third domain' };
+
+const unavailable = rehearsalUnavailable();
+if (unavailable !== undefined) console.warn(`\n!!! many-domains.test.ts: THE REHEARSAL IS SKIPPED: ${unavailable}. Several domains on one host are NOT tested. !!!\n`);
+
+(unavailable === undefined ? describe : describe.skip)(`GIVEN one droplet serving ${SPEC.domains.join(', ')}`, () => {
+  let rehearsal: Rehearsal | undefined;
+  let ordersForThree: number;
+
+  function droplet(): Rehearsal {
+    if (!rehearsal) throw new Error('the rehearsal did not boot (see the beforeAll error)');
+    return rehearsal;
+  }
+
+  beforeAll(async () => {
+    const stack = newStack();
+    new XmppService(stack, 'Xmpp', { spec: SPEC, writeReviewFiles: false });
+    const booted = await Rehearsal.boot(synth(stack) as SynthesizedStack);
+    rehearsal = booted.rehearsal;
+    if (booted.provision.status !== 0) throw new Error(`provisioning failed (exit ${booted.provision.status}):\n${booted.provision.stdout}\n${booted.provision.stderr}\n${rehearsal.logTails()}`);
+    await rehearsal.waitForListeners(['tcp/5222', 'tcp/5223', 'tcp/5269', 'tcp/443', 'udp/3478']);
+    rehearsal.issueCertificates();
+    ordersForThree = rehearsal.acmeOrders();
+    for (const account of [ALICE, BOB, CAROL]) rehearsal.addUser(account.jid, account.password);
+  });
+  afterAll(async () => {
+    await rehearsal?.stop();
+  });
+
+  test('THEN the host expanded every per-domain file, host-meta of each domain included, exactly as rendered', () => {
+    const expanded = renderExpandedFiles(resolveSpec(SPEC));
+    expect(Object.keys(expanded)).toContain('/var/www/host-meta/example.org/.well-known/host-meta.json');
+    for (const [path, content] of Object.entries(expanded)) expect({ path, content: droplet().readFile(path) }).toEqual({ path, content });
+  });
+
+  test('THEN Let\'s Encrypt was asked once per domain, each lineage for that domain\'s names', () => {
+    expect(ordersForThree).toBe(3);
+    expect(droplet().readFile(CERTIFICATES_LIST).split('\n').filter(Boolean).map((l) => l.split(' ')[0])).toEqual(SPEC.domains);
+  });
+
+  test.each([ALICE, BOB, CAROL])('THEN $jid logs in through its own domain\'s SRV record and certificate', (account) => {
+    const r = droplet().client<{ loggedIn: boolean; jid?: string; error?: string }>('canLogIn', account);
+    expect(r).toMatchObject({ loggedIn: true });
+    expect(r.jid).toMatch(new RegExp(`^${account.jid.replace(/\./g, '\\.')}/`));
+  });
+
+  test('WHEN alice@example.net writes to bob@example.org, offline and then online THEN he gets both, and both are in his archive', () => {
+    const r = droplet().client<any>('conversation', { sender: ALICE, recipient: BOB });
+    expect(r.offline).toMatchObject({ from: `${ALICE.jid}/phone`, body: r.offlineBody, delayed: true });
+    expect(r.delivered).toMatchObject({ from: `${ALICE.jid}/phone`, to: BOB.jid, body: r.liveBody });
+    expect(r.archive.bodies).toEqual(expect.arrayContaining([r.offlineBody, r.liveBody]));
+  });
+
+  test('WHEN bob creates a room on conference.example.org and carol, of the third domain, joins THEN she receives what is said and reads the room\'s archive', () => {
+    const r = droplet().client<any>('groupChat', { owner: BOB, guest: CAROL, room: 'neighbours' });
+    expect(r.room).toBe('neighbours@conference.example.org');
+    expect(r.createdStatuses).toEqual(expect.arrayContaining(['201', '110']));
+    expect(r.guestRole).toBe('participant');
+    expect(r.message).toMatchObject({ from: `${r.room}/owner`, body: r.body });
+    expect(r.archive.bodies).toContain(r.body);
+  });
+
+  test('WHEN carol tries to create a room on example.org\'s group chat THEN she may not: room creation stays with each domain\'s own users', () => {
+    const r = droplet().client<any>('groupChatCreate', { owner: CAROL, service: 'conference.example.org', room: 'not-hers' });
+    expect(r.created).toBe(false);
+    expect(r.error).toMatch(/not-allowed|forbidden/);
+  });
+});
