@@ -20,3 +20,4 @@ export * from './core/tls';
 export * from './core/deploy-time';
 export * from './core/backup';
 export * from './core/resources';
+export * from './core/hosts';

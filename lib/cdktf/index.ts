@@ -10,3 +10,4 @@ export * from './firewall-rules';
 export * from './xmpp-service';
 export { writeReviewFilesOnSynth } from './review-files';
 export * from './spec';
+export * from './xmpp-fleet';

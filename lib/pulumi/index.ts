@@ -10,3 +10,4 @@ export * from './nginx-proxy';
 export * from './firewall-rules';
 export * from './xmpp-service';
 export * from './spec';
+export * from './xmpp-fleet';
