@@ -24,14 +24,15 @@ describe('checkHostAssignments', () => {
     expect(() => checkHostAssignments(assign({ 'chat-1': host(['a.example', 'b.example']), 'chat-2': host(['c.example']) }))).not.toThrow();
   });
 
-  test.each([
+  const conflicts: { name: string; hosts: Record<string, XmppServiceSpec>; message: RegExp }[] = [
     { name: 'the same domain on two hosts', hosts: { 'chat-1': host(['a.example']), 'chat-2': host(['b.example', 'a.example']) }, message: /hosts\.chat-2: name "a\.example" is also on host chat-1\. Fix: assign each domain to one host only\./ },
     { name: 'a domain that is another host\'s component name', hosts: { 'chat-1': host(['a.example']), 'chat-2': host(['upload.a.example']) }, message: /hosts\.chat-2: name "upload\.a\.example" is also on host chat-1/ },
     { name: 'a domain that is another host\'s TURN name', hosts: { 'chat-1': host(['a.example']), 'chat-2': host(['turn.a.example']) }, message: /hosts\.chat-2: name "turn\.a\.example" is also on host chat-1/ },
     { name: 'two hosts with one droplet name', hosts: { 'chat-1': host(['a.example'], { droplet: { name: 'chat' } }), 'chat-2': host(['b.example'], { droplet: { name: 'chat' } }) }, message: /hosts\.chat-2: droplet name "chat" is also host chat-1's\. Fix: set droplet\.name on one of them\./ },
     { name: 'a host name that is no name', hosts: { 'Chat One': host(['a.example']) }, message: /hosts: "Chat One" is not a usable host name\. Fix: lower-case letters, digits and hyphens/ },
     { name: 'an invalid spec on one host', hosts: { 'chat-1': host(['a.example']), 'chat-2': host(['b.example'], { droplet: { region: 'Mars' } }) }, message: /hosts\.chat-2: .*droplet\.region = "Mars"/s },
-  ])('GIVEN $name THEN it fails, naming the host, the value and the fix', ({ hosts, message }) => {
+  ];
+  test.each(conflicts)('GIVEN $name THEN it fails, naming the host, the value and the fix', ({ hosts, message }) => {
     expect(() => checkHostAssignments(assign(hosts))).toThrow(message);
   });
 

@@ -2,6 +2,7 @@ import { DigitaloceanProvider } from '@cdktf/provider-digitalocean/lib/provider'
 import { LocalBackend, TerraformBackend, TerraformOutput, TerraformStack, Token } from 'cdktf';
 import { Construct } from 'constructs';
 import { firstAdminInstructions, sshInstructions } from '../core/outputs';
+import { openResolutionScope } from '../core/deploy-time';
 import { renderReviewFiles } from '../core/review';
 import { ResolvedSpec, XmppServiceSpec } from '../core/spec';
 import { FirewallRules } from './firewall-rules';
@@ -68,47 +69,53 @@ export class XmppService extends Construct {
 
   constructor(scope: Construct, id: string, props: XmppServiceProps) {
     super(scope, id);
-    this.spec = resolveForCdktf(props.spec).spec;
-    const spec = this.spec;
-    // Children get the declaration itself, so each keeps a deploy-time secret as a reference.
-    const declared = props.spec;
+    // The children resolve the same declaration; while this service is built, that happens once.
+    const closeResolutionScope = openResolutionScope();
+    try {
+      this.spec = resolveForCdktf(props.spec).spec;
+      const spec = this.spec;
+      // Children get the declaration itself, so each keeps a deploy-time secret as a reference.
+      const declared = props.spec;
 
-    this.host = new ProsodyHost(this, 'Host', {
-      spec: declared,
-      projectId: props.projectId,
-      tags: props.tags,
-      vpcUuid: props.vpcUuid,
-      protectVolume: props.protectVolume,
-    });
-    this.turn = new TurnServer(this, 'Turn', { spec: declared, tags: props.tags, vpcUuid: props.vpcUuid });
-    const turnDroplet = this.turn.droplet;
-    this.nginx = new NginxProxy(this, 'Nginx', { spec: declared });
-    this.records = new XmppDomainRecords(this, 'Records', {
-      spec: declared,
-      existingZones: props.existingZones,
-      addresses: {
-        reservedIpv4: this.host.reservedIp.ipAddress,
-        dropletIpv4: this.host.droplet.ipv4Address,
-        dropletIpv6: spec.droplet.ipv6 ? this.host.droplet.ipv6Address : undefined,
-        ...(turnDroplet ? { turnIpv4: turnDroplet.ipv4Address, turnIpv6: spec.droplet.ipv6 ? turnDroplet.ipv6Address : undefined } : {}),
-      },
-    });
-    this.firewall = new FirewallRules(this, 'Firewall', { spec: declared, dropletIds: [Token.asNumber(this.host.droplet.id)] });
+      this.host = new ProsodyHost(this, 'Host', {
+        spec: declared,
+        projectId: props.projectId,
+        tags: props.tags,
+        vpcUuid: props.vpcUuid,
+        protectVolume: props.protectVolume,
+      });
+      this.turn = new TurnServer(this, 'Turn', { spec: declared, tags: props.tags, vpcUuid: props.vpcUuid });
+      const turnDroplet = this.turn.droplet;
+      this.nginx = new NginxProxy(this, 'Nginx', { spec: declared });
+      this.records = new XmppDomainRecords(this, 'Records', {
+        spec: declared,
+        existingZones: props.existingZones,
+        addresses: {
+          reservedIpv4: this.host.reservedIp.ipAddress,
+          dropletIpv4: this.host.droplet.ipv4Address,
+          dropletIpv6: spec.droplet.ipv6 ? this.host.droplet.ipv6Address : undefined,
+          ...(turnDroplet ? { turnIpv4: turnDroplet.ipv4Address, turnIpv6: spec.droplet.ipv6 ? turnDroplet.ipv6Address : undefined } : {}),
+        },
+      });
+      this.firewall = new FirewallRules(this, 'Firewall', { spec: declared, dropletIds: [Token.asNumber(this.host.droplet.id)] });
 
-    const output = (name: string, value: string | readonly string[], description: string) => {
-      const o = new TerraformOutput(this, `Output-${name}`, { value, description });
-      o.overrideLogicalId(outputName(id, name));
-      (this.outputs as { [name: string]: TerraformOutput })[name] = o;
-    };
-    output('ipv4', this.host.droplet.ipv4Address, "The droplet's own IPv4 address (changes when the droplet is replaced)");
-    if (spec.droplet.ipv6) output('ipv6', this.host.droplet.ipv6Address, "The droplet's IPv6 address");
-    output('reserved_ipv4', this.host.reservedIp.ipAddress, 'The stable IPv4 address the domains point at');
-    if (turnDroplet) output('turn_ipv4', turnDroplet.ipv4Address, "The dedicated TURN droplet's IPv4 address");
-    output('domains', spec.domains.map((d) => d.name), 'The XMPP domains served');
-    output('ssh', sshInstructions(spec, this.host.reservedIp.ipAddress), 'How to reach the host as root');
-    output('first_admin', firstAdminInstructions(spec), 'How to create the first admin account (no password is ever output)');
+      const output = (name: string, value: string | readonly string[], description: string) => {
+        const o = new TerraformOutput(this, `Output-${name}`, { value, description });
+        o.overrideLogicalId(outputName(id, name));
+        (this.outputs as { [name: string]: TerraformOutput })[name] = o;
+      };
+      output('ipv4', this.host.droplet.ipv4Address, "The droplet's own IPv4 address (changes when the droplet is replaced)");
+      if (spec.droplet.ipv6) output('ipv6', this.host.droplet.ipv6Address, "The droplet's IPv6 address");
+      output('reserved_ipv4', this.host.reservedIp.ipAddress, 'The stable IPv4 address the domains point at');
+      if (turnDroplet) output('turn_ipv4', turnDroplet.ipv4Address, "The dedicated TURN droplet's IPv4 address");
+      output('domains', spec.domains.map((d) => d.name), 'The XMPP domains served');
+      output('ssh', sshInstructions(spec, this.host.reservedIp.ipAddress), 'How to reach the host as root');
+      output('first_admin', firstAdminInstructions(spec), 'How to create the first admin account (no password is ever output)');
 
-    if (props.writeReviewFiles ?? true) writeReviewFilesOnSynth(this, id, renderReviewFiles(spec));
+      if (props.writeReviewFiles ?? true) writeReviewFilesOnSynth(this, id, renderReviewFiles(spec));
+    } finally {
+      closeResolutionScope();
+    }
   }
 }
 

@@ -4,7 +4,7 @@
  * `renderTurnCloudInit` a dedicated TURN droplet's.
  */
 import { BACKUP_SCRIPT, BACKUP_SERVICE, BACKUP_TIMER, renderBackupScript, renderBackupService, renderBackupTimer } from './backup';
-import { gzip } from 'pako';
+import type * as Pako from 'pako';
 import { stringify } from 'yaml';
 import { DOMAINS_LIST, EXPAND_SCRIPT, renderDomainsList, renderExpandScript, templatePath } from './expansion';
 import { hostMetaTemplates, renderNginxFiles, renderNginxSite, renderNginxSiteTemplate } from './nginx';
@@ -184,6 +184,9 @@ export const REDACTED = '(redacted: supplied through IaC state, sensitive)';
  * droplet.
  */
 export function gzipBase64(content: string): string {
+  // Loaded on first use: most deployments never compress, and every synthesis pays for a load.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { gzip } = require('pako') as typeof Pako;
   return Buffer.from(gzip(Buffer.from(content, 'utf8'), { level: 9 })).toString('base64');
 }
 

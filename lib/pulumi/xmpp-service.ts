@@ -1,6 +1,7 @@
 import * as pulumi from '@pulumi/pulumi';
 import { join } from 'path';
 import { firstAdminInstructions, sshInstructions } from '../core/outputs';
+import { openResolutionScope } from '../core/deploy-time';
 import { renderReviewFiles } from '../core/review';
 import { ResolvedSpec } from '../core/spec';
 import { writeReviewFiles } from '../review-writer';
@@ -86,45 +87,58 @@ export class XmppService extends pulumi.ComponentResource {
 
   constructor(name: string, args: XmppServiceArgs, opts?: pulumi.ComponentResourceOptions) {
     // Validated before anything registers, so a bad spec leaves no half-made component behind.
-    const { spec } = resolveForPulumi(args.spec);
+    // The children resolve the same declaration; while this service is built, that happens once.
+    const closeResolutionScope = openResolutionScope();
+    let resolved;
+    try {
+      resolved = resolveForPulumi(args.spec);
+    } catch (error) {
+      closeResolutionScope();
+      throw error;
+    }
+    const { spec } = resolved;
     super(componentType('XmppService'), name, {}, opts);
-    this.spec = spec;
-    // Children get the declaration itself, so each keeps a deploy-time secret as an Output.
-    const declared = args.spec;
-    const child = { parent: this };
+    try {
+      this.spec = spec;
+      // Children get the declaration itself, so each keeps a deploy-time secret as an Output.
+      const declared = args.spec;
+      const child = { parent: this };
 
-    this.host = new ProsodyHost(`${name}-host`, { spec: declared, projectId: args.projectId, tags: args.tags, vpcUuid: args.vpcUuid, protectVolume: args.protectVolume }, child);
-    this.turn = new TurnServer(`${name}-turn`, { spec: declared, tags: args.tags, vpcUuid: args.vpcUuid }, child);
-    const turnDroplet = this.turn.droplet;
-    this.nginx = new NginxProxy(`${name}-nginx`, { spec: declared }, child);
-    this.records = new XmppDomainRecords(
-      `${name}-records`,
-      {
-        spec: declared,
-        existingZones: args.existingZones,
-        addresses: {
-          reservedIpv4: this.host.reservedIp.ipAddress,
-          dropletIpv4: this.host.droplet.ipv4Address,
-          dropletIpv6: spec.droplet.ipv6 ? this.host.droplet.ipv6Address : undefined,
-          ...(turnDroplet ? { turnIpv4: turnDroplet.ipv4Address, turnIpv6: spec.droplet.ipv6 ? turnDroplet.ipv6Address : undefined } : {}),
+      this.host = new ProsodyHost(`${name}-host`, { spec: declared, projectId: args.projectId, tags: args.tags, vpcUuid: args.vpcUuid, protectVolume: args.protectVolume }, child);
+      this.turn = new TurnServer(`${name}-turn`, { spec: declared, tags: args.tags, vpcUuid: args.vpcUuid }, child);
+      const turnDroplet = this.turn.droplet;
+      this.nginx = new NginxProxy(`${name}-nginx`, { spec: declared }, child);
+      this.records = new XmppDomainRecords(
+        `${name}-records`,
+        {
+          spec: declared,
+          existingZones: args.existingZones,
+          addresses: {
+            reservedIpv4: this.host.reservedIp.ipAddress,
+            dropletIpv4: this.host.droplet.ipv4Address,
+            dropletIpv6: spec.droplet.ipv6 ? this.host.droplet.ipv6Address : undefined,
+            ...(turnDroplet ? { turnIpv4: turnDroplet.ipv4Address, turnIpv6: spec.droplet.ipv6 ? turnDroplet.ipv6Address : undefined } : {}),
+          },
         },
-      },
-      child,
-    );
-    this.firewall = new FirewallRules(`${name}-firewall`, { spec: declared, dropletIds: [this.host.dropletId] }, child);
+        child,
+      );
+      this.firewall = new FirewallRules(`${name}-firewall`, { spec: declared, dropletIds: [this.host.dropletId] }, child);
 
-    this.outputs = {
-      ipv4: this.host.droplet.ipv4Address,
-      ...(spec.droplet.ipv6 ? { ipv6: this.host.droplet.ipv6Address } : {}),
-      reserved_ipv4: this.host.reservedIp.ipAddress,
-      ...(turnDroplet ? { turn_ipv4: turnDroplet.ipv4Address } : {}),
-      domains: pulumi.output(spec.domains.map((d) => d.name)),
-      ssh: this.host.reservedIp.ipAddress.apply((address) => sshInstructions(spec, address)),
-      first_admin: pulumi.output(firstAdminInstructions(spec)),
-    };
+      this.outputs = {
+        ipv4: this.host.droplet.ipv4Address,
+        ...(spec.droplet.ipv6 ? { ipv6: this.host.droplet.ipv6Address } : {}),
+        reserved_ipv4: this.host.reservedIp.ipAddress,
+        ...(turnDroplet ? { turn_ipv4: turnDroplet.ipv4Address } : {}),
+        domains: pulumi.output(spec.domains.map((d) => d.name)),
+        ssh: this.host.reservedIp.ipAddress.apply((address) => sshInstructions(spec, address)),
+        first_admin: pulumi.output(firstAdminInstructions(spec)),
+      };
 
-    this.reviewFiles = renderReviewFiles(spec);
-    if (args.reviewDirectory !== undefined) writeReviewFiles(join(args.reviewDirectory, name), this.reviewFiles);
-    this.registerOutputs({ ...this.outputs });
+      this.reviewFiles = renderReviewFiles(spec);
+      if (args.reviewDirectory !== undefined) writeReviewFiles(join(args.reviewDirectory, name), this.reviewFiles);
+      this.registerOutputs({ ...this.outputs });
+    } finally {
+      closeResolutionScope();
+    }
   }
 }

@@ -250,6 +250,18 @@ describe('composition', () => {
   });
 });
 
+describe('resolution while a service is built', () => {
+  test('GIVEN one declaration object changed between two services THEN the second is built from the changed declaration', () => {
+    const spec = { ...minimalSpec, dns: { ttlSeconds: 600 } };
+    const stack = newStack();
+    new XmppService(stack, 'First', { spec, writeReviewFiles: false });
+    (spec as { dns: { ttlSeconds: number } }).dns = { ttlSeconds: 900 };
+    const second = new XmppService(stack, 'Second', { spec, writeReviewFiles: false });
+    expect(second.spec.dns.ttlSeconds).toBe(900);
+    expect(second.records.plan.every((r) => r.ttlSeconds === 900 || r.name === 'turn')).toBe(true);
+  });
+});
+
 describe('XmppStack and review files', () => {
   test('GIVEN an app synth THEN cdk.tf.json and the redacted review files are written, with no absolute path', () => {
     const app = Testing.app({ stackTraces: false });
