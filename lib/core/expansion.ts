@@ -11,7 +11,7 @@
  * block once per line; `expandTemplate` below does exactly the same here, for the review files and
  * the tests, which hold the two to byte-identical output.
  */
-import { ETC_DIR, HOST_META_ROOT } from './paths';
+import { ETC_DIR } from './paths';
 import { ResolvedDomain, ResolvedSpec } from './spec';
 
 /** Stands for the domain name in a template. Validated domain names can never contain `@`. */
@@ -79,11 +79,10 @@ export function expandTemplate(template: string, domains: readonly string[]): st
   return out.join('');
 }
 
-/** A file the host writes by expanding a template from user_data. */
+/** A file the host writes by expanding its template from user_data (at `templatePath(path)`). */
 export interface ExpandedFile {
   /** Where the host writes the expansion. */
   readonly path: string;
-  readonly template: string;
   readonly owner: string;
   /** Octal mode, e.g. `0640`. */
   readonly permissions: string;
@@ -104,9 +103,6 @@ export interface PerDomainFile {
   readonly template: string;
   readonly permissions: string;
 }
-
-/** Directory under which each domain's per-domain files live; the host removes those of domains no longer served. */
-export const PER_DOMAIN_ROOT = HOST_META_ROOT;
 
 /** The expander, installed on the host as EXPAND_SCRIPT. */
 export function renderExpandScript(): string {

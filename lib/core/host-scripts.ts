@@ -200,7 +200,7 @@ echo "certificate for $lineage not issued yet; next attempt in $((delay / 60)) m
  * The files the provisioning script expands from their templates (expansion.ts); the templates
  * travel in user_data at `templatePath(path)`. Owners and modes are what the packages expect.
  */
-export const EXPANDED_FILES: readonly Omit<ExpandedFile, 'template'>[] = [
+export const EXPANDED_FILES: readonly ExpandedFile[] = [
   { path: CERTIFICATES_LIST, owner: 'root:root', permissions: '0644' },
   { path: PROSODY_CONFIG, owner: 'root:prosody', permissions: '0640' },
   { path: NGINX_SITE, owner: 'root:root', permissions: '0644' },
