@@ -5,11 +5,10 @@ import { ReservedIpAssignment } from '@cdktf/provider-digitalocean/lib/reserved-
 import { Volume } from '@cdktf/provider-digitalocean/lib/volume';
 import { Token } from 'cdktf';
 import { Construct } from 'constructs';
-import { renderCloudInit, substituteDeployTimeSecret } from '../core/cloud-init';
+import { renderCloudInit } from '../core/cloud-init';
 import { prosodyDropletAttributes, volumeAttributes } from '../core/resources';
 import { XmppServiceSpec } from '../core/spec';
-import { resolveForCdktf } from './spec';
-import { escapeTemplateLiteral } from './template';
+import { resolveForCdktf, userDataForTerraform } from './spec';
 
 export interface ProsodyHostProps {
   /** The service declaration. */
@@ -56,11 +55,8 @@ export class ProsodyHost extends Construct {
   constructor(scope: Construct, id: string, props: ProsodyHostProps) {
     super(scope, id);
     const { spec, deployTimeSecret } = resolveForCdktf(props.spec);
-    const rendered = renderCloudInit(spec);
-    this.userData = deployTimeSecret === undefined ? rendered : substituteDeployTimeSecret(rendered, deployTimeSecret);
-    // Escaped before the secret goes in, so a `${var.…}` reference stays a reference.
-    const escaped = escapeTemplateLiteral(rendered);
-    const userDataTemplate = deployTimeSecret === undefined ? escaped : substituteDeployTimeSecret(escaped, deployTimeSecret);
+    const userData = userDataForTerraform(renderCloudInit(spec), deployTimeSecret);
+    this.userData = userData.text;
 
     this.volume = new Volume(this, 'DataVolume', {
       ...volumeAttributes(spec),
@@ -70,7 +66,7 @@ export class ProsodyHost extends Construct {
 
     this.droplet = new Droplet(this, 'Droplet', {
       ...prosodyDropletAttributes(spec),
-      userData: userDataTemplate,
+      userData: userData.template,
       // Attached at creation, so the disk is there when cloud-init runs.
       volumeIds: [this.volume.id],
       tags: props.tags ? [...props.tags] : undefined,

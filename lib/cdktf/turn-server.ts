@@ -1,13 +1,12 @@
 import { Droplet } from '@cdktf/provider-digitalocean/lib/droplet';
 import { Token } from 'cdktf';
 import { Construct } from 'constructs';
-import { renderTurnCloudInit, substituteDeployTimeSecret } from '../core/cloud-init';
+import { renderTurnCloudInit } from '../core/cloud-init';
 import { turnDropletAttributes } from '../core/resources';
 import { hasDedicatedTurnDroplet, XmppServiceSpec } from '../core/spec';
 import { renderTurnFiles } from '../core/turn';
 import { FirewallRules } from './firewall-rules';
-import { resolveForCdktf } from './spec';
-import { escapeTemplateLiteral } from './template';
+import { resolveForCdktf, userDataForTerraform } from './spec';
 
 export interface TurnServerProps {
   /** The service declaration; `calls.placement` decides where coturn runs. */
@@ -51,13 +50,11 @@ export class TurnServer extends Construct {
     this.files = renderTurnFiles(spec);
     if (!hasDedicatedTurnDroplet(spec)) return;
 
-    const rendered = renderTurnCloudInit(spec);
-    this.userData = deployTimeSecret === undefined ? rendered : substituteDeployTimeSecret(rendered, deployTimeSecret);
-    const escaped = escapeTemplateLiteral(rendered);
-    const userDataTemplate = deployTimeSecret === undefined ? escaped : substituteDeployTimeSecret(escaped, deployTimeSecret);
+    const userData = userDataForTerraform(renderTurnCloudInit(spec), deployTimeSecret);
+    this.userData = userData.text;
     this.droplet = new Droplet(this, 'Droplet', {
       ...turnDropletAttributes(spec),
-      userData: userDataTemplate,
+      userData: userData.template,
       tags: props.tags ? [...props.tags] : undefined,
       vpcUuid: props.vpcUuid,
     });

@@ -89,16 +89,9 @@ export class XmppService extends pulumi.ComponentResource {
     // Validated before anything registers, so a bad spec leaves no half-made component behind.
     // The children resolve the same declaration; while this service is built, that happens once.
     const closeResolutionScope = openResolutionScope();
-    let resolved;
     try {
-      resolved = resolveForPulumi(args.spec);
-    } catch (error) {
-      closeResolutionScope();
-      throw error;
-    }
-    const { spec } = resolved;
-    super(componentType('XmppService'), name, {}, opts);
-    try {
+      const { spec } = resolveForPulumi(args.spec);
+      super(componentType('XmppService'), name, {}, opts);
       this.spec = spec;
       // Children get the declaration itself, so each keeps a deploy-time secret as an Output.
       const declared = args.spec;
