@@ -16,6 +16,8 @@ new XmppStack(app, 'bench', {
     admins: [`admin@${domains[0]}`],
     acme: { email: `hostmaster@${domains[0]}` },
     adminSourceCidrs: ['203.0.113.0/24'],
+    // Prosody needs about 0.75 MiB per host (validate.ts): a thousand domains need a larger droplet.
+    droplet: { size: 's-4vcpu-8gb' },
   },
 });
 app.synth();

@@ -36,15 +36,19 @@ export function renderDomainsList(spec: ResolvedSpec): string {
 }
 
 /**
- * A domain named `@DOMAIN@` with the components every domain has. Components are named
- * `<label>.<domain>` with the same labels for every domain (resolveSpec), so the primary's
- * components, renamed, are everyone's.
+ * A domain named `@DOMAIN@` with the components every domain has and the service-wide settings.
+ * Component names end in `.<domain>` after the same prefix for every domain (resolveSpec), so the
+ * primary's components, renamed, are everyone's. A domain's own settings are not part of the
+ * template: prosody.cfg.lua adds them after it, in a section of their own for that domain.
  */
 export function placeholderDomain(spec: ResolvedSpec): ResolvedDomain {
   const primary = spec.domains[0];
   return {
     name: DOMAIN_PLACEHOLDER,
     components: primary.components.map((c) => ({ kind: c.kind, host: `${c.host.slice(0, -primary.name.length)}${DOMAIN_PLACEHOLDER}` })),
+    admins: [],
+    contacts: spec.contacts,
+    zone: 'create',
   };
 }
 

@@ -6,7 +6,7 @@
  */
 import { luaAssignment, luaString, luaValue, LuaValue } from './lua';
 import { LETSENCRYPT_LIVE, PROSODY_CERTS_DIR, PROSODY_CONFIG, PROSODY_SECRETS_INCLUDE } from './paths';
-import { CONTACT_ROLES, hasDedicatedTurnDroplet, ResolvedComponent, ResolvedDomain, ResolvedSpec } from './spec';
+import { CONTACT_ROLES, hasDedicatedTurnDroplet, hasOwnProsodySettings, ResolvedComponent, ResolvedDomain, ResolvedSpec } from './spec';
 import { DOMAINS_LIST, eachDomainSection, expandTemplate, furtherDomains, placeholderDomain } from './expansion';
 
 /** Modules Prosody loads on every VirtualHost, in the order they are written. */
@@ -141,11 +141,7 @@ export function renderProsodyConfigTemplate(spec: ResolvedSpec): string {
   blank();
 
   out.push('-- XEP-0157 contact addresses');
-  const contactInfo: Record<string, string[]> = {};
-  for (const role of CONTACT_ROLES) {
-    if (spec.contacts[role].length > 0) contactInfo[role] = [...spec.contacts[role]];
-  }
-  line('contact_info', contactInfo);
+  line('contact_info', contactInfo(spec.contacts));
   blank();
 
   if (spec.calls.enabled) {
@@ -167,7 +163,39 @@ export function renderProsodyConfigTemplate(spec: ResolvedSpec): string {
 
   out.push(...domainLines(spec, spec.domains[0]));
   out.push(`-- Every further domain (${DOMAINS_LIST}), the same way.`);
-  return `${out.join('\n')}\n${eachDomainSection(domainLines(spec, placeholderDomain(spec)).join('\n'))}`;
+  const own = spec.domains.filter((domain) => hasOwnProsodySettings(spec, domain));
+  const ownLines = own.length === 0 ? [] : [
+    '',
+    '-- Domains with settings of their own. Declaring a host again returns to its section: its admins',
+    '-- add to the global ones (Prosody inherits that set), its contact_info replaces the global one.',
+    ...own.flatMap((domain, i) => [...(i > 0 ? [''] : []), ...ownSettingsLines(domain)]),
+  ];
+  return `${out.join('\n')}\n${eachDomainSection(domainLines(spec, placeholderDomain(spec)).join('\n'))}${ownLines.map((l) => `${l}\n`).join('')}`;
+}
+
+/**
+ * A domain's own admins and contact addresses, for a domain declared earlier. Its group chat and
+ * pubsub get its admins too, so they can moderate rooms and nodes; a component is declared again
+ * with its module, because without one Prosody would take it for an external component.
+ */
+function ownSettingsLines(domain: ResolvedDomain): string[] {
+  const out = [`VirtualHost ${luaString(domain.name)}`];
+  if (domain.admins.length > 0) out.push(`\t${luaAssignment('admins', domain.admins)}`);
+  out.push(`\t${luaAssignment('contact_info', contactInfo(domain.contacts))}`);
+  if (domain.admins.length > 0) {
+    for (const component of domain.components) {
+      const module = component.kind === 'groupChat' ? 'muc' : component.kind === 'pubsub' ? 'pubsub' : undefined;
+      if (module !== undefined) out.push(`Component ${luaString(component.host)} ${luaString(module)}`, `\t${luaAssignment('admins', domain.admins)}`);
+    }
+  }
+  return out;
+}
+
+/** contact_info as Prosody reads it: roles without addresses left out. */
+function contactInfo(contacts: ResolvedSpec['contacts']): Record<string, string[]> {
+  const info: Record<string, string[]> = {};
+  for (const role of CONTACT_ROLES) if (contacts[role].length > 0) info[role] = [...contacts[role]];
+  return info;
 }
 
 /** The content of /etc/prosody/prosody.cfg.lua: the template with every further domain expanded. */

@@ -105,6 +105,15 @@ export interface PubsubSpec {
 
 /** The components served next to each domain. */
 export interface ComponentsSpec {
+  /**
+   * How a component's name is made from its label (`name` below) and the domain, for every domain.
+   * It contains `{label}` once and ends in `.{domain}`, so that every name stays inside the
+   * domain's own DNS zone and certificate: `"{label}.{domain}"` gives `upload.example.net`,
+   * `"{label}.xmpp.{domain}"` gives `upload.xmpp.example.net`, `"xmpp-{label}.{domain}"` gives
+   * `xmpp-upload.example.net`.
+   * @default "{label}.{domain}"
+   */
+  readonly namePattern?: string;
   /** @default - enabled, at `upload.<domain>` */
   readonly fileShare?: FileShareSpec;
   /** @default - enabled, at `conference.<domain>` */
@@ -322,14 +331,48 @@ export interface PortsSpec {
   readonly s2sDirectTls?: number;
 }
 
+/**
+ * Where a domain's DNS zone lives:
+ * - `"create"`: a DigitalOcean zone (`digitalocean_domain`) is created here, with the records;
+ * - `"existing"`: the zone already exists in your DigitalOcean account; only the records are added,
+ *   and the zone is neither created nor destroyed here;
+ * - `"external"`: DNS is hosted elsewhere; nothing is created at DigitalOcean, and the stack's
+ *   `zone_files` output holds the records (with the deployed addresses) to load into that DNS.
+ */
+export type ZoneHosting = 'create' | 'existing' | 'external';
+
+/** One served domain with settings of its own. A plain string is a domain with the defaults. */
+export interface DomainSpec {
+  /** The domain, as lower-case ASCII (internationalised names in their `xn--` form). */
+  readonly name: string;
+  /**
+   * Administrators of this domain (and its group chat and pubsub) only, in addition to the
+   * service-wide `admins`, who administer every domain. Bare JIDs on any of the served domains.
+   * @default - none beyond the service-wide admins
+   */
+  readonly admins?: readonly string[];
+  /**
+   * This domain's contact addresses (XEP-0157), role by role; a role given here replaces the
+   * service-wide one for this domain.
+   * @default - the service-wide `contacts`; roles that default to the admins list this domain's
+   * admins too
+   */
+  readonly contacts?: ContactAddressesSpec;
+  /**
+   * Where the domain's DNS zone lives.
+   * @default "create"
+   */
+  readonly zone?: ZoneHosting;
+}
+
 /** Everything a deployment of one XMPP service needs to know. */
 export interface XmppServiceSpec {
   /**
-   * The XMPP domains served (the part after `@` in addresses), as lower-case ASCII
-   * (internationalised names in their `xn--` form). The first is the primary domain.
+   * The XMPP domains served (the part after `@` in addresses), each a name or a `DomainSpec` with
+   * settings of its own. The first is the primary domain.
    */
-  readonly domains: readonly string[];
-  /** Bare JIDs of the administrators; each must be on one of `domains`. */
+  readonly domains: readonly (string | DomainSpec)[];
+  /** Bare JIDs of the administrators of every domain; each must be on one of `domains`. */
   readonly admins: readonly string[];
   /** Let's Encrypt account and environment. */
   readonly acme: AcmeSpec;
@@ -345,7 +388,10 @@ export interface XmppServiceSpec {
    * @default "invite"
    */
   readonly registration?: RegistrationPolicy;
-  /** @default - abuse, admin, security and support point at the admins */
+  /**
+   * Contact addresses of every domain (a domain may replace roles with its own).
+   * @default - abuse, admin, security and support point at the admins of each domain
+   */
   readonly contacts?: ContactAddressesSpec;
   /** @default - see DropletSpec */
   readonly droplet?: DropletSpec;
@@ -369,10 +415,15 @@ export interface ResolvedComponent {
   readonly host: string;
 }
 
-/** One domain with the names of its components. */
+/** One domain with the names of its components and its own settings. */
 export interface ResolvedDomain {
   readonly name: string;
   readonly components: readonly ResolvedComponent[];
+  /** Admins of this domain only; the service-wide `admins` administer it as well. */
+  readonly admins: readonly string[];
+  /** The contact addresses this domain publishes. */
+  readonly contacts: Readonly<Record<ContactRole, readonly string[]>>;
+  readonly zone: ZoneHosting;
 }
 
 /** `XmppServiceSpec` with every default filled in and every value validated. */
@@ -419,6 +470,7 @@ export interface ResolvedSpec {
   };
   readonly web: { readonly bosh: boolean; readonly websocket: boolean };
   readonly registration: RegistrationPolicy;
+  /** The service-wide contact addresses: those of every domain without settings of its own. */
   readonly contacts: Readonly<Record<ContactRole, readonly string[]>>;
   readonly droplet: {
     readonly name: string;
@@ -469,4 +521,21 @@ export function certificateNames(spec: ResolvedSpec, domain: ResolvedDomain): st
   const names = [domain.name, ...domain.components.map((c) => c.host)];
   if (hasTurnOnProsodyHost(spec) && domain.name === spec.primaryDomain) names.push(spec.calls.host);
   return names;
+}
+
+/** The name of a domain as declared, whether a plain string or a `DomainSpec`. */
+export function declaredDomainName(domain: string | DomainSpec): unknown {
+  return typeof domain === 'string' ? domain : typeof domain === 'object' && domain !== null ? domain.name : domain;
+}
+
+/**
+ * Whether a domain's Prosody settings differ from the service-wide ones (own admins, or contact
+ * addresses of its own), so that prosody.cfg.lua needs a section for it.
+ */
+export function hasOwnProsodySettings(spec: ResolvedSpec, domain: ResolvedDomain): boolean {
+  return domain.admins.length > 0 || CONTACT_ROLES.some((role) => !sameList(domain.contacts[role], spec.contacts[role]));
+}
+
+function sameList(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
 }

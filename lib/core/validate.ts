@@ -12,6 +12,8 @@ import {
   CallsSpec,
   ComponentsSpec,
   ContactAddressesSpec,
+  declaredDomainName,
+  DomainSpec,
   CONTACT_ROLES,
   DropletSpec,
   ContactRole,
@@ -21,6 +23,7 @@ import {
   RoomCreationPolicy,
   TurnPlacement,
   XmppServiceSpec,
+  ZoneHosting,
 } from './spec';
 
 /** What is wrong with a value and how to fix it. */
@@ -109,10 +112,11 @@ export function checkComponentLabel(label: unknown): Problem | undefined {
 
 const JID_LOCAL_FORBIDDEN = /[\s"&'/:<>@]/;
 
-/** A bare JID whose domain is one of the served domains. */
-export function checkAdminJid(jid: unknown, domains: readonly string[]): Problem | undefined {
+/** A bare JID whose domain is one of the served domains (a set, when there are thousands). */
+export function checkAdminJid(jid: unknown, served: readonly string[] | ReadonlySet<string>): Problem | undefined {
+  const listed = (): string[] => [...served];
   if (typeof jid !== 'string' || !/^[^@]+@[^@/]+$/.test(jid)) {
-    return { problem: 'an admin is a bare JID "user@domain" without resource', fix: `write it like "admin@${domains[0] ?? 'example.net'}"` };
+    return { problem: 'an admin is a bare JID "user@domain" without resource', fix: `write it like "admin@${listed()[0] ?? 'example.net'}"` };
   }
   const [local, domain] = jid.split('@');
   if (JID_LOCAL_FORBIDDEN.test(local) || local.length > 1023) {
@@ -121,7 +125,8 @@ export function checkAdminJid(jid: unknown, domains: readonly string[]): Problem
   if (local !== local.toLowerCase() || domain !== domain.toLowerCase()) {
     return { problem: 'XMPP folds addresses to lower case, so this admin would never match', fix: `write "${jid.toLowerCase()}"` };
   }
-  if (!domains.includes(domain)) {
+  if (!('has' in served ? served.has(domain) : served.includes(domain))) {
+    const domains = listed();
     return {
       problem: `"${domain}" is not one of the served domains (${domains.length <= 5 ? domains.join(', ') : `${domains.slice(0, 5).join(', ')}, … ${domains.length} in all`})`,
       fix: 'use an account on a served domain, or add the domain to `domains`',
@@ -337,6 +342,7 @@ export function findPortCollisions(uses: readonly PortUse[], relay?: { min: numb
 // ---------------------------------------------------------------------------------------------
 
 export const DEFAULTS = {
+  componentNamePattern: '{label}.{domain}',
   fileShare: { enabled: true, name: 'upload', fileSizeLimitBytes: 100 * 1024 * 1024, expireAfterSeconds: 30 * 86400 },
   groupChat: { enabled: true, name: 'conference', archiveExpireAfterSeconds: 7 * 86400, roomCreation: 'local' as RoomCreationPolicy },
   proxy65: { enabled: false, name: 'proxy', port: 5000 },
@@ -350,6 +356,104 @@ export const DEFAULTS = {
   dns: { ttlSeconds: 1800, turnMaxTtlSeconds: 300 },
   ports: { c2s: 5222, c2sDirectTls: 5223, s2s: 5269, s2sDirectTls: 5270, httpLoopback: 5280 },
 } as const;
+
+const LABEL_PLACEHOLDER = '{label}';
+const DOMAIN_PLACEHOLDER_IN_PATTERN = '{domain}';
+const ZONE_HOSTINGS: readonly ZoneHosting[] = ['create', 'existing', 'external'];
+
+/** The component name `pattern` makes of `label` on `domain` (the pattern must be valid). */
+export function componentName(pattern: string, label: string, domain: string): string {
+  return pattern.replace(LABEL_PLACEHOLDER, label).replace(DOMAIN_PLACEHOLDER_IN_PATTERN, domain);
+}
+
+/**
+ * A component name pattern: `{label}` once, ending in `.{domain}` so that every component stays in
+ * its domain's zone and certificate, and nothing but DNS label characters around them.
+ */
+export function checkComponentNamePattern(pattern: unknown): Problem | undefined {
+  const fix = 'write a pattern such as "{label}.{domain}" or "{label}.xmpp.{domain}"';
+  if (typeof pattern !== 'string') return { problem: 'must be a string', fix };
+  if (pattern.split(LABEL_PLACEHOLDER).length !== 2) return { problem: 'must contain {label} exactly once', fix };
+  if (!pattern.endsWith(`.${DOMAIN_PLACEHOLDER_IN_PATTERN}`) || pattern.split(DOMAIN_PLACEHOLDER_IN_PATTERN).length !== 2) {
+    return { problem: 'must end in ".{domain}" and name {domain} nowhere else, so every component stays inside its domain\'s DNS zone', fix };
+  }
+  const prefix = pattern.slice(0, -`.${DOMAIN_PLACEHOLDER_IN_PATTERN}`.length).replace(LABEL_PLACEHOLDER, 'x');
+  if (!prefix.split('.').every((label) => LABEL.test(label))) {
+    return { problem: 'around {label} only lower-case letters, digits, inner hyphens and dots between labels are allowed', fix };
+  }
+  return undefined;
+}
+
+/**
+ * Contact addresses role by role: the given list, else the fallback's given list, else (for the
+ * roles that point at people in charge) the admins' `xmpp:` addresses.
+ */
+function resolveContacts(
+  c: Checker,
+  field: string,
+  given: ContactAddressesSpec,
+  admins: readonly string[],
+  fallback: { given: ContactAddressesSpec; resolved: Readonly<Record<ContactRole, readonly string[]>> } | undefined,
+  domain: string,
+): Record<ContactRole, readonly string[]> {
+  const contacts = {} as Record<ContactRole, readonly string[]>;
+  for (const role of CONTACT_ROLES) {
+    const adminRole = role !== 'feedback' && role !== 'sales';
+    const list = given[role] ?? (fallback?.given[role] !== undefined ? fallback.resolved[role] : adminRole ? admins.map((a) => `xmpp:${a}`) : []);
+    if (!Array.isArray(list)) {
+      c.check(`${field}.${role}`, list, { problem: 'must be a list of URIs', fix: `write ["mailto:${role}@${domain}"]` });
+      contacts[role] = [];
+      continue;
+    }
+    if (given[role] !== undefined) list.forEach((uri, i) => c.check(`${field}.${role}[${i}]`, uri, checkContactUri(uri)));
+    contacts[role] = [...list];
+  }
+  return contacts;
+}
+
+/**
+ * Prosody 0.12's resident memory, measured with every default module on each VirtualHost: a base,
+ * plus about this much per host (each domain and each component is a host). test/core/prosody.test.ts
+ * holds a real Prosody serving hundreds of domains to this estimate.
+ */
+export const PROSODY_BASE_MEMORY_MIB = 40;
+export const PROSODY_MEMORY_PER_HOST_MIB = 0.75;
+/** Prosody may take up to this share of the droplet's memory; nginx, coturn, certbot and the OS need the rest. */
+export const PROSODY_MEMORY_SHARE = 0.5;
+
+/** How much memory Prosody needs for the spec's domains and components, in MiB (rounded up). */
+export function estimateProsodyMemoryMiB(spec: Pick<ResolvedSpec, 'domains'>): number {
+  const hosts = spec.domains.reduce((n, d) => n + 1 + d.components.length, 0);
+  return Math.ceil(PROSODY_BASE_MEMORY_MIB + PROSODY_MEMORY_PER_HOST_MIB * hosts);
+}
+
+/** The memory a DigitalOcean size slug names (`s-1vcpu-1gb`, `s-1vcpu-512mb-10gb`), in MiB; undefined when it names none. */
+export function dropletMemoryMiB(size: string): number | undefined {
+  const m = /-(\d+)(gb|mb)(?:-|$)/.exec(size);
+  if (!m) return undefined;
+  return Number(m[1]) * (m[2] === 'gb' ? 1024 : 1);
+}
+
+/** DigitalOcean's basic sizes, smallest first, for suggestions. */
+const BASIC_SIZES = [
+  { slug: 's-1vcpu-2gb', gib: 2 },
+  { slug: 's-2vcpu-4gb', gib: 4 },
+  { slug: 's-4vcpu-8gb', gib: 8 },
+  { slug: 's-8vcpu-16gb', gib: 16 },
+];
+
+/** A droplet large enough for Prosody serving `hosts` (domains and components). */
+export function checkDropletMemory(size: unknown, neededMiB: number, domains: number): Problem | undefined {
+  if (typeof size !== 'string') return undefined;
+  const memory = dropletMemoryMiB(size);
+  if (memory === undefined || neededMiB <= memory * PROSODY_MEMORY_SHARE) return undefined;
+  const gib = Math.ceil(neededMiB / PROSODY_MEMORY_SHARE / 1024);
+  const example = BASIC_SIZES.find((s) => s.gib >= gib);
+  return {
+    problem: `it has ${memory} MiB of memory, but Prosody serving ${domains} domain${domains === 1 ? '' : 's'} and their components needs about ${neededMiB} MiB, and it should have at most half the droplet`,
+    fix: `choose a size with at least ${gib} GB of memory${example ? ` such as "${example.slug}"` : ''}, or spread the domains over several hosts with XmppFleet`,
+  };
+}
 
 // ---------------------------------------------------------------------------------------------
 // resolveSpec
@@ -383,21 +487,27 @@ export function resolveSpec(spec: XmppServiceSpec): ResolvedSpec {
     throw new SpecValidationError([{ field: '(spec)', value: spec, problem: 'the spec must be an object', fix: 'pass an XmppServiceSpec object' }]);
   }
 
-  // Domains
+  // Domains: plain names, or DomainSpec objects whose own settings are resolved further down.
   const domainNames: string[] = [];
+  const domainSpecs: { name: string; field: string; spec: DomainSpec }[] = [];
   if (!Array.isArray(spec.domains) || spec.domains.length === 0) {
     c.check('domains', spec.domains, { problem: 'at least one domain is required', fix: 'set domains: ["example.net"]' });
   } else {
     // A set, not includes(): a host may serve thousands of domains.
     const seen = new Set<string>();
     spec.domains.forEach((d, i) => {
-      const problem = checkDomainName(d);
-      c.check(`domains[${i}]`, d, problem);
+      const isSpec = isObject(d);
+      const field = isSpec ? `domains[${i}].name` : `domains[${i}]`;
+      const name = declaredDomainName(d);
+      const problem = checkDomainName(name);
+      c.check(field, name, problem);
       if (!problem) {
-        if (seen.has(d)) c.check(`domains[${i}]`, d, { problem: 'listed twice', fix: 'remove the duplicate' });
+        const valid = name as string;
+        if (seen.has(valid)) c.check(field, valid, { problem: 'listed twice', fix: 'remove the duplicate' });
         else {
-          seen.add(d);
-          domainNames.push(d);
+          seen.add(valid);
+          domainNames.push(valid);
+          domainSpecs.push({ name: valid, field: `domains[${i}]`, spec: isSpec ? (d as DomainSpec) : { name: valid } });
         }
       }
     });
@@ -409,8 +519,9 @@ export function resolveSpec(spec: XmppServiceSpec): ResolvedSpec {
   if (!Array.isArray(spec.admins) || spec.admins.length === 0) {
     c.check('admins', spec.admins, { problem: 'at least one admin is required: someone must be able to create invitations and receive abuse reports', fix: `set admins: ["admin@${primaryDomain}"]` });
   } else {
+    const served = new Set(domainNames);
     spec.admins.forEach((jid, i) => {
-      const problem = checkAdminJid(jid, domainNames);
+      const problem = checkAdminJid(jid, served);
       c.check(`admins[${i}]`, jid, problem);
       if (!problem && !admins.includes(jid)) admins.push(jid);
     });
@@ -451,6 +562,9 @@ export function resolveSpec(spec: XmppServiceSpec): ResolvedSpec {
     { kind: 'pubsub' as const, field: 'components.pubsub.name', enabled: ps.enabled, label: ps.name },
   ].filter((d) => d.enabled === true);
   for (const def of componentDefs) c.check(def.field, def.label, checkComponentLabel(def.label));
+  const namePattern = comps.namePattern ?? DEFAULTS.componentNamePattern;
+  const patternProblem = checkComponentNamePattern(namePattern);
+  c.check('components.namePattern', namePattern, patternProblem);
 
   // Calls
   const callsIn = section<CallsSpec>(spec.calls);
@@ -479,8 +593,8 @@ export function resolveSpec(spec: XmppServiceSpec): ResolvedSpec {
   // Name collisions: components with each other, with domains, with the TURN name.
   const owners = new Map<string, string>();
   domainNames.forEach((d, i) => owners.set(d, `domains[${i}]`));
-  const domains: ResolvedDomain[] = [];
-  const labelsValid = componentDefs.every((d) => !checkComponentLabel(d.label));
+  const componentsOf: ResolvedComponent[][] = [];
+  const labelsValid = componentDefs.every((d) => !checkComponentLabel(d.label)) && !patternProblem;
   if (calls.enabled && !checkComponentLabel(calls.name)) {
     const clash = owners.get(turnHost);
     if (clash) c.check('calls.name', calls.name, { problem: `TURN name "${turnHost}" is also ${clash}`, fix: 'choose another TURN name' });
@@ -490,7 +604,12 @@ export function resolveSpec(spec: XmppServiceSpec): ResolvedSpec {
     const components: ResolvedComponent[] = [];
     if (labelsValid) {
       for (const def of componentDefs) {
-        const host = `${def.label}.${domain}`;
+        const host = componentName(namePattern, def.label, domain);
+        const tooLong = checkDomainName(host);
+        if (tooLong) {
+          c.check('components.namePattern', namePattern, { problem: `it makes "${host}" for ${def.field} "${def.label}" on ${domain}, which is not a valid DNS name`, fix: 'use shorter labels or a shorter pattern' });
+          continue;
+        }
         const clash = owners.get(host);
         if (clash) {
           c.check(def.field, def.label, {
@@ -503,7 +622,7 @@ export function resolveSpec(spec: XmppServiceSpec): ResolvedSpec {
         }
       }
     }
-    domains.push({ name: domain, components });
+    componentsOf.push(components);
   }
 
   // Web, registration, federation
@@ -551,22 +670,32 @@ export function resolveSpec(spec: XmppServiceSpec): ResolvedSpec {
     c.issues.push(...findPortCollisions([...portUses, ...turnPortUses], relay));
   }
 
-  // Contacts
-  const defaultContacts = admins.map((a) => `xmpp:${a}`);
+  // Contacts: service-wide, then each domain's own admins and contacts.
   const contactsIn = section<ContactAddressesSpec>(spec.contacts);
-  const contacts = {} as Record<ContactRole, readonly string[]>;
-  for (const role of CONTACT_ROLES) {
-    const given = contactsIn[role];
-    const fallback = role === 'feedback' || role === 'sales' ? [] : defaultContacts;
-    const list = given ?? fallback;
-    if (!Array.isArray(list)) {
-      c.check(`contacts.${role}`, list, { problem: 'must be a list of URIs', fix: `write ["mailto:${role}@${primaryDomain}"]` });
-      contacts[role] = [];
-      continue;
+  const contacts = resolveContacts(c, 'contacts', contactsIn, admins, undefined, primaryDomain);
+  const served = new Set(domainNames);
+  const domains: ResolvedDomain[] = domainSpecs.map(({ name, field, spec: own }, i) => {
+    const ownAdmins: string[] = [];
+    if (own.admins !== undefined) {
+      if (!Array.isArray(own.admins)) {
+        c.check(`${field}.admins`, own.admins, { problem: 'must be a list of bare JIDs', fix: `write ["admin@${name}"]` });
+      } else {
+        own.admins.forEach((jid, j) => {
+          const problem = checkAdminJid(jid, served) ?? (admins.includes(jid) ? { problem: 'already a service-wide admin, who administers every domain', fix: 'remove it here' } : undefined);
+          c.check(`${field}.admins[${j}]`, jid, problem);
+          if (!problem && !ownAdmins.includes(jid)) ownAdmins.push(jid);
+        });
+      }
     }
-    list.forEach((uri, i) => c.check(`contacts.${role}[${i}]`, uri, checkContactUri(uri)));
-    contacts[role] = [...list];
-  }
+    const ownContacts = own.contacts === undefined ? {} : own.contacts;
+    if (!isObject(ownContacts)) c.check(`${field}.contacts`, ownContacts, { problem: 'must be an object of contact roles', fix: `write { abuse: ["mailto:abuse@${name}"] }` });
+    const domainContacts = ownAdmins.length === 0 && own.contacts === undefined
+      ? contacts
+      : resolveContacts(c, `${field}.contacts`, section<ContactAddressesSpec>(own.contacts), [...admins, ...ownAdmins], { given: contactsIn, resolved: contacts }, name);
+    const zone = own.zone ?? 'create';
+    c.check(`${field}.zone`, zone, checkOneOf(zone, ZONE_HOSTINGS));
+    return { name, components: componentsOf[i] ?? [], admins: ownAdmins, contacts: domainContacts, zone };
+  });
 
   // Droplet
   const dropletIn = section<DropletSpec>(spec.droplet);
@@ -585,7 +714,7 @@ export function resolveSpec(spec: XmppServiceSpec): ResolvedSpec {
     });
   }
   c.check('droplet.region', droplet.region, checkRegionSlug(droplet.region));
-  c.check('droplet.size', droplet.size, checkSizeSlug(droplet.size));
+  c.check('droplet.size', droplet.size, checkSizeSlug(droplet.size) ?? checkDropletMemory(droplet.size, estimateProsodyMemoryMiB({ domains }), domains.length));
   c.check('droplet.image', droplet.image, checkImage(droplet.image));
   c.check('droplet.ipv6', droplet.ipv6, checkBoolean(droplet.ipv6));
   c.check('droplet.monitoring', droplet.monitoring, checkBoolean(droplet.monitoring));

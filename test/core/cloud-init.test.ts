@@ -36,7 +36,7 @@ import { renderProsodyConfig } from '../../lib/core/prosody';
 import { hasTurnOnProsodyHost } from '../../lib/core/spec';
 import { renderTurnConfig, renderTurnFiles, renderTurnSystemdDropin } from '../../lib/core/turn';
 import { resolveSpec } from '../../lib/core/validate';
-import { closedSpec, dedicatedTurnSpec, minimalSpec, representativeSpecs } from '../support/specs';
+import { closedSpec, dedicatedTurnSpec, MANY_DOMAINS_DROPLET, minimalSpec, representativeSpecs } from '../support/specs';
 import { makeTempDir, removeDir, run, testWith } from '../support/tools';
 
 interface WriteFile {
@@ -264,7 +264,7 @@ describe('renderTurnCloudInit — the dedicated TURN droplet', () => {
 
 describe('size limit', () => {
   const domains = (n: number, length: number) => Array.from({ length: n }, (_, i) => `${String(i).padStart(length - '.example'.length, 'c')}.example`);
-  const many = (n: number, length: number) => resolveSpec({ ...minimalSpec, domains: domains(n, length), admins: [`admin@${domains(1, length)[0]}`] });
+  const many = (n: number, length: number) => resolveSpec({ ...minimalSpec, domains: domains(n, length), admins: [`admin@${domains(1, length)[0]}`], droplet: MANY_DOMAINS_DROPLET });
 
   test('GIVEN 1,000 domains of 40 characters on one host THEN user_data fits, compressing only what it must, and cloud-init reads it back to the very files', () => {
     const spec = many(1000, 40);
@@ -288,7 +288,7 @@ describe('size limit', () => {
   });
 
   test('GIVEN a secret supplied through IaC THEN its file is never compressed, so adapters can swap in the deploy-time secret', () => {
-    const spec = resolveSpec({ ...minimalSpec, domains: domains(1000, 40), admins: [`admin@${domains(1, 40)[0]}`], calls: { sharedSecret: 'a-long-enough-shared-secret-for-turn-1234' } });
+    const spec = resolveSpec({ ...minimalSpec, domains: domains(1000, 40), admins: [`admin@${domains(1, 40)[0]}`], droplet: MANY_DOMAINS_DROPLET, calls: { sharedSecret: 'a-long-enough-shared-secret-for-turn-1234' } });
     const secretFile = (parseUserData(renderCloudInit(spec)).write_files as (WriteFile & { encoding?: string })[]).find((f) => f.path === SUPPLIED_TURN_SECRET)!;
     expect(secretFile.encoding).toBeUndefined();
   });
@@ -296,7 +296,7 @@ describe('size limit', () => {
   test('GIVEN far too many domains for one host THEN synthesis fails, naming the size and the fix', () => {
     // Names with little in common, so compression cannot rescue them.
     const names = Array.from({ length: 4000 }, (_, i) => `${createHash('sha256').update(String(i)).digest('hex').slice(0, 32)}.example`);
-    const spec = resolveSpec({ ...minimalSpec, domains: names, admins: [`admin@${names[0]}`] });
+    const spec = resolveSpec({ ...minimalSpec, domains: names, admins: [`admin@${names[0]}`], droplet: { size: 'm-4vcpu-32gb' } });
     expect(() => renderCloudInit(spec)).toThrow(UserDataTooLargeError);
     expect(() => renderCloudInit(spec)).toThrow(/even with its files compressed, over DigitalOcean's limit of 65536.*Fix: serve fewer domains from this host/);
   });

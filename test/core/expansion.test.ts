@@ -150,9 +150,9 @@ describe('GIVEN several domains', () => {
   test('THEN each further domain gets its own VirtualHost and components in Prosody, and its own server block in nginx', () => {
     for (const domain of furtherDomains(spec)) {
       expect(files[PROSODY_CONFIG]).toContain(`VirtualHost "${domain}"\n\thttp_external_url = "https://${domain}/"\n`);
-      expect(files[PROSODY_CONFIG]).toContain(`Component "share.${domain}" "http_file_share"\n\thttp_external_url = "https://share.${domain}/"\n`);
-      expect(files[PROSODY_CONFIG]).toContain(`Component "groupchat.${domain}" "muc"`);
-      expect(files[NGINX_SITE]).toContain(`server_name ${domain} share.${domain} groupchat.${domain} proxy.${domain} pubsub.${domain};`);
+      expect(files[PROSODY_CONFIG]).toContain(`Component "share.xmpp.${domain}" "http_file_share"\n\thttp_external_url = "https://share.xmpp.${domain}/"\n`);
+      expect(files[PROSODY_CONFIG]).toContain(`Component "groupchat.xmpp.${domain}" "muc"`);
+      expect(files[NGINX_SITE]).toContain(`server_name ${domain} share.xmpp.${domain} groupchat.xmpp.${domain} proxy.xmpp.${domain} pubsub.xmpp.${domain};`);
       expect(files[NGINX_SITE]).toContain(`ssl_certificate /etc/xmpp-constructs/certs/${domain}/fullchain.pem;`);
     }
     // Only the primary answers handshakes without SNI.

@@ -27,7 +27,7 @@ import {
 import { ACME_WEBROOT, CERTS_DIR, HOST_META_ROOT, NGINX_SITE } from '../../lib/core/paths';
 import { certificateNames, ResolvedSpec } from '../../lib/core/spec';
 import { resolveSpec } from '../../lib/core/validate';
-import { closedSpec, fullSpec, minimalSpec, representativeSpecs } from '../support/specs';
+import { closedSpec, fullSpec, MANY_DOMAINS_DROPLET, minimalSpec, representativeSpecs } from '../support/specs';
 
 // ---------------------------------------------------------------------------------------------
 // A reader for the rendered configuration, so assertions look at structure, not at substrings.
@@ -231,7 +231,7 @@ describe('renderNginxSite', () => {
     test('GIVEN several domains WHEN rendered THEN the HTTPS servers together answer for every name exactly once', () => {
       const names = serversOn(renderNginxSite(full), 443).flatMap((s) => argsOf(s.children, 'server_name')[0]);
       expect(names).toEqual(full.domains.flatMap((d) => certificateNames(full, d)));
-      expect(names).toEqual(expect.arrayContaining(['example.net', 'share.example.org', 'groupchat.xn--bcher-kva.example', 'stun.example.net', 'proxy.example.org', 'pubsub.example.net']));
+      expect(names).toEqual(expect.arrayContaining(['example.net', 'share.xmpp.example.org', 'groupchat.xmpp.xn--bcher-kva.example', 'stun.example.net', 'proxy.xmpp.example.org', 'pubsub.xmpp.example.net']));
       expect(new Set(names).size).toBe(names.length);
     });
 
@@ -930,7 +930,7 @@ describeWithNginx('real nginx 1.22', () => {
 
 describeWithNginx('GIVEN 1,000 domains on one host (3,000 names with calls off)', () => {
   const domains = Array.from({ length: 1000 }, (_, i) => `customer-${String(i).padStart(4, '0')}.example-hosting.net`);
-  const spec = resolveSpec({ ...minimalSpec, domains, admins: [`admin@${domains[0]}`], calls: { enabled: false } });
+  const spec = resolveSpec({ ...minimalSpec, domains, admins: [`admin@${domains[0]}`], calls: { enabled: false }, droplet: MANY_DOMAINS_DROPLET });
   let root: string;
 
   beforeAll(() => {

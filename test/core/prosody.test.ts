@@ -1,10 +1,10 @@
-import { existsSync, mkdirSync, writeFileSync } from 'fs';
+import { copyFileSync, existsSync, mkdirSync, writeFileSync } from 'fs';
 import { join } from 'path';
 import { execFileSync } from 'child_process';
 import { PROSODY_CERTS_DIR, PROSODY_SECRETS_INCLUDE } from '../../lib/core/paths';
 import { prosodyDuration, prosodyHostModules, renderProsodyConfig, renderProsodySecretsInclude } from '../../lib/core/prosody';
 import { certificateNames, ResolvedSpec } from '../../lib/core/spec';
-import { resolveSpec } from '../../lib/core/validate';
+import { estimateProsodyMemoryMiB, resolveSpec } from '../../lib/core/validate';
 import { closedSpec, fullSpec, minimalSpec, representativeSpecs } from '../support/specs';
 import { makeSelfSignedCert, makeTempDir, readOrEmpty, removeDir, run, startProcess, stopProcess, testWith, waitFor } from '../support/tools';
 
@@ -70,14 +70,14 @@ describe('renderProsodyConfig', () => {
 
   test('GIVEN the full spec THEN limits, names and room policy follow it', () => {
     const cfg = renderProsodyConfig(full);
-    expect(cfg).toContain('Component "share.example.org" "http_file_share"');
+    expect(cfg).toContain('Component "share.xmpp.example.org" "http_file_share"');
     expect(cfg).toContain('http_file_share_size_limit = 52428800');
     expect(cfg).toContain('http_file_share_daily_quota = 209715200');
     expect(cfg).toContain('http_file_share_global_quota = 5368709120');
     expect(cfg).toContain('restrict_room_creation = "admin"');
     expect(cfg).toContain('muc_log_expires_after = "30d"');
     expect(cfg).toContain('s2s_direct_tls_ports = { 5270 }');
-    expect(cfg).toContain('proxy65_address = "proxy.example.net"');
+    expect(cfg).toContain('proxy65_address = "proxy.xmpp.example.net"');
     expect(cfg).toContain('VirtualHost "xn--bcher-kva.example"');
     expect(cfg).toContain('feedback = { "https://example.net/feedback?from=xmpp&lang=de" }');
   });
@@ -137,7 +137,7 @@ describe.each(representativeSpecs)('the real Prosody 0.12 on the %s spec', (_nam
     expect(r.status).toBe(0);
   });
 
-  testWith('prosody', 'runuser')('Prosody starts on it and every host loads its planned modules without an error', async () => {
+  testWith('prosody', 'runuser')('Prosody starts on it, every host loads its planned modules and admins, each domain holds its contacts, without an error', async () => {
     const log = join(dir, 'prosody.log');
     const config = join(dir, 'run.cfg.lua');
     const child = startProcess('runuser', ['-u', 'prosody', '--', 'prosody', '-F', '--config', config]);
@@ -159,8 +159,108 @@ describe.each(representativeSpecs)('the real Prosody 0.12 on the %s spec', (_nam
           expect({ host: component.host, missing: expected.filter((m) => !loadedHere.includes(m)) }).toEqual({ host: component.host, missing: [] });
         }
       }
+      // A domain's own admins administer it (and its group chat and pubsub) and nothing else; the
+      // service-wide admins administer everything. Asked of the running server, not of the file.
+      const shell = (lua: string): string => {
+        // The admin shell gives up on a busy server; ask again (CI runs suites in parallel).
+        for (let attempt = 0; attempt < 20; attempt++) {
+          const answer = run('runuser', ['-u', 'prosody', '--', 'prosodyctl', '--config', config, 'shell', `>${lua}`]).stdout.trim().replace(/^Result: /, '');
+          if (answer !== '') return answer;
+          run('sleep', ['0.5']);
+        }
+        throw new Error(`no answer from the admin shell to ${lua}`);
+      };
+      const everyAdmin = [...spec.admins, ...spec.domains.flatMap((d) => d.admins)];
+      const asked: string[] = [];
+      const expected: string[] = [];
+      for (const domain of spec.domains) {
+        const moderated = new Set(domain.components.filter((c) => c.kind === 'groupChat' || c.kind === 'pubsub').map((c) => c.host));
+        for (const host of [domain.name, ...domain.components.map((c) => c.host)]) {
+          for (const jid of everyAdmin) {
+            const admin = shell(`require"core.usermanager".is_admin(${JSON.stringify(jid)}, ${JSON.stringify(host)}) == true`);
+            asked.push(`${jid} on ${host}: ${admin}`);
+            const own = domain.admins.includes(jid) && (host === domain.name || moderated.has(host));
+            expected.push(`${jid} on ${host}: ${spec.admins.includes(jid) || own}`);
+          }
+        }
+        // contact_info as the running server holds it for the host (server_contact_info reads this).
+        const contacts = JSON.parse(shell(`require"util.json".encode(require"core.configmanager".get(${JSON.stringify(domain.name)}, "contact_info"))`));
+        const published = Object.fromEntries(Object.entries(domain.contacts).filter(([, uris]) => uris.length > 0));
+        expect({ host: domain.name, contacts }).toEqual({ host: domain.name, contacts: published });
+      }
+      expect(asked).toEqual(expected);
+      if (spec.domains.some((d) => d.admins.length > 0)) expect(expected.some((e) => e.endsWith('true')) && expected.some((e) => e.endsWith('false'))).toBe(true);
       const problems = readOrEmpty(log).split('\n').filter((l) => /\t(error|warn)\t/.test(l));
       expect(problems).toEqual([]);
+    } finally {
+      await stopProcess(child);
+    }
+  });
+});
+
+/**
+ * A host serving hundreds of domains: the expanded configuration (the template repeated for every
+ * line of domains.list) loads in the real Prosody, every domain and component is a running host,
+ * and the server's memory stays within what `estimateProsodyMemoryMiB` (the droplet size check)
+ * assumes. Logged at info, as on the host: at debug, 0.12's certmanager logs its whole
+ * certificate index on every lookup, which alone takes minutes with hundreds of certificates.
+ */
+describe('the real Prosody 0.12 serving hundreds of domains', () => {
+  const DOMAINS = 200;
+  const spec = resolveSpec({
+    ...minimalSpec,
+    domains: Array.from({ length: DOMAINS }, (_, i) => (i === 0 ? 'example.net' : `customer-${String(i).padStart(4, '0')}.example`)),
+  });
+  let dir: string;
+
+  beforeAll(() => {
+    dir = makeTempDir('prosody-many');
+    mkdirSync(join(dir, 'data'));
+    mkdirSync(join(dir, 'certs'));
+    writeFileSync(join(dir, 'secrets.cfg.lua'), renderProsodySecretsInclude('0123456789abcdef'.repeat(4)));
+    // A certificate per domain, as certbot leaves them; one key for all keeps this quick.
+    const key = join(dir, 'key.pem');
+    execFileSync('openssl', ['ecparam', '-name', 'prime256v1', '-genkey', '-noout', '-out', key]);
+    for (const domain of spec.domains) {
+      const certDir = join(dir, 'certs', domain.name);
+      mkdirSync(certDir);
+      execFileSync('openssl', ['req', '-x509', '-key', key, '-days', '2', '-subj', `/CN=${domain.name}`,
+        '-addext', `subjectAltName=${certificateNames(spec, domain).map((n) => `DNS:${n}`).join(',')}`, '-out', join(certDir, 'fullchain.pem')], { stdio: 'ignore' });
+      copyFileSync(key, join(certDir, 'privkey.pem'));
+    }
+    writeFileSync(join(dir, 'run.cfg.lua'), harnessConfig(spec, dir, 25500).replace(/^log = \{ debug = /m, 'log = { info = '));
+    execFileSync('chown', ['-R', 'prosody:prosody', dir]);
+  });
+  afterAll(() => { if (!process.env.KEEP_TMP) removeDir(dir); });
+
+  testWith('prosody', 'runuser')(`Prosody starts with ${DOMAINS} VirtualHosts and their components, all running, within the memory the size check assumes`, async () => {
+    const log = join(dir, 'prosody.log');
+    const config = join(dir, 'run.cfg.lua');
+    const child = startProcess('runuser', ['-u', 'prosody', '--', 'prosody', '-F', '--config', config]);
+    // The admin shell gives up on a busy server; ask again until it answers (CI runs suites in parallel).
+    const shell = async (lua: string): Promise<string> => {
+      let answer = '';
+      await waitFor(() => {
+        answer = run('runuser', ['-u', 'prosody', '--', 'prosodyctl', '--config', config, 'shell', `>${lua}`]).stdout.trim().replace(/^Result: /, '');
+        return answer !== '';
+      }, 120000, () => `no answer from the admin shell to ${lua}`);
+      return answer;
+    };
+    const last = spec.domains[DOMAINS - 1].components.at(-1)!.host;
+    try {
+      // Hosts are set up in order; the last component's certificate is the last thing loaded.
+      await waitFor(() => readOrEmpty(log).includes(`${last}:tls\tinfo\tCertificates loaded`) && existsSync(join(dir, 'data', 'prosody.sock')), 300000, () => readOrEmpty(log).slice(-2000));
+      const planned = spec.domains.flatMap((d) => [d.name, ...d.components.map((c) => c.host)]).sort();
+      const running = JSON.parse(await shell('require"util.json".encode(require"util.array".collect(require"util.iterators".keys(hosts)):sort())'));
+      expect(running).toEqual(planned);
+      expect(JSON.parse(await shell(`require"util.json".encode(require"util.array".collect(require"util.iterators".keys(hosts[${JSON.stringify(spec.domains[DOMAINS - 1].name)}].modules)))`))).toEqual(expect.arrayContaining(['mam', 'smacks', 'invites']));
+      const pid = Number(readOrEmpty(join(dir, 'prosody.pid')).trim());
+      const rssMiB = Number(/VmRSS:\s+(\d+) kB/.exec(readOrEmpty(`/proc/${pid}/status`))?.[1]) / 1024;
+      console.log(`Prosody with ${DOMAINS} domains (${planned.length} hosts): ${rssMiB.toFixed(0)} MiB resident; estimated ${estimateProsodyMemoryMiB(spec)} MiB`);
+      expect(rssMiB).toBeGreaterThan(0);
+      expect(rssMiB).toBeLessThanOrEqual(estimateProsodyMemoryMiB(spec));
+      const problems = readOrEmpty(log).split('\n').filter((l) => /\t(error|warn)\t/.test(l));
+      expect(problems.slice(0, 5)).toEqual([]);
     } finally {
       await stopProcess(child);
     }

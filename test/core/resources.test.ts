@@ -1,7 +1,7 @@
 import { planFirewall } from '../../lib/core/firewall';
 import { firewallName, firewallRuleAttributes, prosodyDropletAttributes, recordAddresses, turnDropletAttributes, volumeAttributes } from '../../lib/core/resources';
 import { resolveSpec } from '../../lib/core/validate';
-import { dedicatedTurnSpec, fullSpec, minimalSpec } from '../support/specs';
+import { dedicatedTurnSpec, fullSpec, MANY_DOMAINS_DROPLET, minimalSpec } from '../support/specs';
 
 describe('recordAddresses', () => {
   test.each([
@@ -40,8 +40,8 @@ describe('the data volume', () => {
   // change touches may be in it.
   test('GIVEN a domain more or less THEN nothing of the volume changes, and its description fits the 1024-byte limit', () => {
     const domains = Array.from({ length: 1000 }, (_, i) => `customer-${i}.example`);
-    const one = volumeAttributes(resolveSpec({ ...minimalSpec, domains: domains.slice(0, 1), admins: ['admin@customer-0.example'] }));
-    const many = volumeAttributes(resolveSpec({ ...minimalSpec, domains, admins: ['admin@customer-0.example'] }));
+    const one = volumeAttributes(resolveSpec({ ...minimalSpec, domains: domains.slice(0, 1), admins: ['admin@customer-0.example'], droplet: MANY_DOMAINS_DROPLET }));
+    const many = volumeAttributes(resolveSpec({ ...minimalSpec, domains, admins: ['admin@customer-0.example'], droplet: MANY_DOMAINS_DROPLET }));
     expect(many).toEqual(one);
     expect(Buffer.byteLength(many.description)).toBeLessThanOrEqual(1024);
   });

@@ -2,6 +2,12 @@ import { XmppServiceSpec } from '../../lib/core/spec';
 import {
   checkAdminJid,
   checkComponentLabel,
+  checkComponentNamePattern,
+  checkDropletMemory,
+  dropletMemoryMiB,
+  estimateProsodyMemoryMiB,
+  PROSODY_BASE_MEMORY_MIB,
+  PROSODY_MEMORY_PER_HOST_MIB,
   checkContactUri,
   checkDedicatedTurnSecret,
   checkDomainName,
@@ -77,6 +83,36 @@ describe('rules, one table each', () => {
       'fails when %s',
       (_why, value) => expect(checkComponentLabel(value)?.problem).toMatch(/one lower-case DNS label/),
     );
+  });
+
+  describe('checkComponentNamePattern', () => {
+    test.each(['{label}.{domain}', '{label}.xmpp.{domain}', 'xmpp-{label}.{domain}', '{label}-chat.{domain}'])('accepts %s', (p) => expect(checkComponentNamePattern(p)).toBeUndefined());
+    test.each([
+      ['it has no {label}', 'upload.{domain}', /\{label\} exactly once/],
+      ['it has {label} twice', '{label}.{label}.{domain}', /\{label\} exactly once/],
+      ['the domain is not at the end', '{domain}.{label}', /end in "\.\{domain\}"/],
+      ['it leaves the domain\'s zone', '{label}.example.com', /end in "\.\{domain\}"/],
+      ['it names the domain twice', '{label}.{domain}.{domain}', /end in "\.\{domain\}"/],
+      ['it has an upper-case letter', '{label}.XMPP.{domain}', /lower-case letters/],
+      ['it has an empty label', '{label}..{domain}', /lower-case letters/],
+      ['it is not a string', 42, /must be a string/],
+    ])('fails when %s', (_why, value, message) => expect(checkComponentNamePattern(value)?.problem).toMatch(message));
+  });
+
+  describe('dropletMemoryMiB', () => {
+    test.each([['s-1vcpu-1gb', 1024], ['s-1vcpu-512mb-10gb', 512], ['s-4vcpu-8gb', 8192], ['m-4vcpu-32gb', 32768], ['c-2', undefined]])('%s has %s MiB', (slug, mib) => expect(dropletMemoryMiB(slug)).toBe(mib));
+  });
+
+  describe('checkDropletMemory', () => {
+    test.each([['s-1vcpu-1gb', 512], ['s-1vcpu-2gb', 1000], ['c-2', 100000]])('accepts %s for %d MiB', (slug, mib) => expect(checkDropletMemory(slug, mib, 1)).toBeUndefined());
+    test.each([['s-1vcpu-1gb', 513, /"s-1vcpu-2gb"/], ['s-2vcpu-4gb', 3000, /at least 6 GB of memory such as "s-4vcpu-8gb"/], ['s-8vcpu-16gb', 20000, /at least 40 GB of memory, or spread/]])(
+      'fails %s for %d MiB',
+      (slug, mib, message) => expect(checkDropletMemory(slug, mib, 1)?.fix).toMatch(message),
+    );
+    test('the estimate grows by the memory of each host', () => {
+      const spec = resolveSpec({ ...minimalSpec, domains: ['example.net', 'example.org'] });
+      expect(estimateProsodyMemoryMiB(spec)).toBe(Math.ceil(PROSODY_BASE_MEMORY_MIB + 6 * PROSODY_MEMORY_PER_HOST_MIB));
+    });
   });
 
   describe('checkSourceCidr', () => {
@@ -176,6 +212,18 @@ describe('resolveSpec', () => {
     ['a component is named like a served domain', { domains: ['example.net', 'upload.example.net'], admins: ['admin@example.net'] }, 'components.fileShare.name', /"upload\.example\.net" is also a served domain/],
     ['a component is named like the TURN server', { components: { pubsub: { enabled: true, name: 'turn' } } }, 'components.pubsub.name', /TURN server name/],
     ['a component name is not a label', { components: { fileShare: { name: 'up.load' } } }, 'components.fileShare.name', /one lower-case DNS label/],
+    ['a domain object has no name', { domains: [{ admins: ['x@example.net'] }] }, 'domains[0].name', /lower-case|domain/i],
+    ['a domain object\'s name is listed twice', { domains: ['example.net', { name: 'example.net' }] }, 'domains[1].name', /listed twice/],
+    ['a domain\'s admin is on no served domain', { domains: ['example.net', { name: 'example.org', admins: ['boss@customer.example'] }] }, 'domains[1].admins[0]', /"customer\.example" is not one of the served domains/],
+    ['a domain\'s admin is a full JID', { domains: ['example.net', { name: 'example.org', admins: ['boss@example.org/phone'] }] }, 'domains[1].admins[0]', /bare JID/],
+    ['a domain\'s admin is already a service-wide admin', { domains: ['example.net', { name: 'example.org', admins: ['admin@example.net'] }] }, 'domains[1].admins[0]', /already a service-wide admin.*remove it here/],
+    ['a domain\'s admins are not a list', { domains: ['example.net', { name: 'example.org', admins: 'boss@example.org' }] }, 'domains[1].admins', /list of bare JIDs/],
+    ['a domain\'s contact is not a URI', { domains: ['example.net', { name: 'example.org', contacts: { abuse: ['abuse@example.org'] } }] }, 'domains[1].contacts.abuse[0]', /URI/],
+    ['a domain\'s contacts are not a list', { domains: ['example.net', { name: 'example.org', contacts: { abuse: 'mailto:abuse@example.org' } }] }, 'domains[1].contacts.abuse', /list of URIs/],
+    ['a domain\'s zone hosting is unknown', { domains: ['example.net', { name: 'example.org', zone: 'cloudflare' }] }, 'domains[1].zone', /"create", "existing", "external"/],
+    ['the component name pattern leaves the domain', { components: { namePattern: '{label}.example.com' } }, 'components.namePattern', /end in "\.\{domain\}"/],
+    ['the component name pattern makes a label too long', { components: { namePattern: `{label}-${'x'.repeat(60)}.{domain}` } }, 'components.namePattern', /makes "upload-x+\.example\.net" for components\.fileShare\.name "upload" on example\.net, which is not a valid DNS name/],
+    ['the droplet is too small for its domains', { domains: Array.from({ length: 300 }, (_, i) => `d${i}.example`), admins: ['admin@d0.example'] }, 'droplet.size', /has 1024 MiB of memory, but Prosody serving 300 domains and their components needs about 715 MiB.*at least 2 GB of memory such as "s-1vcpu-2gb", or spread the domains over several hosts with XmppFleet/],
     ['an SSH source is invalid', { adminSourceCidrs: ['10.0.0.256'] }, 'adminSourceCidrs[0]', /not an IPv4 or IPv6/],
     ['two listeners share a port', { ports: { c2sDirectTls: 5222 } }, 'ports.c2sDirectTls', /TCP port 5222 is already used by client connections/],
     ['a listener takes nginx\'s port', { components: { proxy65: { enabled: true, port: 443 } } }, 'components.proxy65.port', /already used by HTTPS/],
@@ -238,6 +286,40 @@ describe('resolveSpec', () => {
     expect(r.fileShare.dailyQuotaBytesPerUser).toBe(r.fileShare.fileSizeLimitBytes * 10);
     expect(r.dns).toEqual({ ttlSeconds: 1800, turnTtlSeconds: 300 });
     expect(r.acme).toEqual({ email: 'hostmaster@example.net', staging: false });
+  });
+
+  test('GIVEN a plain domain name THEN it has no settings of its own and its zone is created here', () => {
+    const r = resolveSpec(minimalSpec);
+    expect(r.domains[0]).toMatchObject({ admins: [], contacts: r.contacts, zone: 'create' });
+  });
+
+  test('GIVEN a domain with its own admin THEN roles defaulting to the admins list both, explicit service-wide roles stay, own roles replace', () => {
+    const r = resolveSpec({
+      ...minimalSpec,
+      domains: ['example.net', { name: 'example.org', admins: ['boss@example.org'], contacts: { sales: ['mailto:sales@example.org'] }, zone: 'external' }],
+      contacts: { security: ['mailto:security@example.net'] },
+    });
+    const [primary, own] = r.domains;
+    expect(primary).toMatchObject({ admins: [], zone: 'create' });
+    expect(primary.contacts).toBe(r.contacts);
+    expect(own).toMatchObject({ name: 'example.org', admins: ['boss@example.org'], zone: 'external' });
+    expect(own.contacts).toEqual({
+      abuse: ['xmpp:admin@example.net', 'xmpp:boss@example.org'],
+      admin: ['xmpp:admin@example.net', 'xmpp:boss@example.org'],
+      feedback: [],
+      sales: ['mailto:sales@example.org'],
+      security: ['mailto:security@example.net'],
+      support: ['xmpp:admin@example.net', 'xmpp:boss@example.org'],
+    });
+    expect(r.admins).toEqual(['admin@example.net']);
+  });
+
+  test('GIVEN a component name pattern THEN every domain\'s components follow it', () => {
+    const r = resolveSpec({ ...minimalSpec, domains: ['example.net', 'example.org'], components: { namePattern: 'xmpp-{label}.{domain}' } });
+    expect(r.domains.map((d) => d.components.map((c) => c.host))).toEqual([
+      ['xmpp-upload.example.net', 'xmpp-conference.example.net'],
+      ['xmpp-upload.example.org', 'xmpp-conference.example.org'],
+    ]);
   });
 
   test('GIVEN the minimal spec THEN coturn runs on the Prosody droplet', () => {

@@ -11,12 +11,20 @@ export const minimalSpec: XmppServiceSpec = {
   acme: { email: 'hostmaster@example.net' },
 };
 
-/** Everything switched on, several domains, non-default names and limits. */
+/**
+ * Everything switched on, several domains (one with its own admin and contacts, its zone already
+ * at DigitalOcean), non-default names, name pattern and limits.
+ */
 export const fullSpec: XmppServiceSpec = {
-  domains: ['example.net', 'example.org', 'xn--bcher-kva.example'],
+  domains: [
+    'example.net',
+    'example.org',
+    { name: 'xn--bcher-kva.example', admins: ['moderator@xn--bcher-kva.example'], contacts: { support: ['https://xn--bcher-kva.example/hilfe'] }, zone: 'existing' },
+  ],
   admins: ['admin@example.net', 'ops@example.org'],
   acme: { email: 'hostmaster@example.net', staging: true },
   components: {
+    namePattern: '{label}.xmpp.{domain}',
     fileShare: { name: 'share', fileSizeLimitBytes: 50 * 1024 * 1024, expireAfterSeconds: 7 * 86400, dailyQuotaBytesPerUser: 200 * 1024 * 1024, globalQuotaBytes: 5 * 1024 * 1024 * 1024 },
     groupChat: { name: 'groupchat', archiveExpireAfterSeconds: 30 * 86400, roomCreation: 'admin' },
     proxy65: { enabled: true },
@@ -33,6 +41,9 @@ export const fullSpec: XmppServiceSpec = {
   dns: { ttlSeconds: 600 },
   federation: { directTls: true },
 };
+
+/** A droplet with the memory Prosody needs for a thousand domains on one host (validate.ts). */
+export const MANY_DOMAINS_DROPLET = { size: 's-4vcpu-8gb' } as const;
 
 /** A private, closed server: no calls, no web access, no federation, no components. */
 export const closedSpec: XmppServiceSpec = {
