@@ -2,7 +2,7 @@ import { Domain } from '@cdktf/provider-digitalocean/lib/domain';
 import { Record as DnsRecord } from '@cdktf/provider-digitalocean/lib/record';
 import { TerraformIterator, Token } from 'cdktf';
 import { Construct } from 'constructs';
-import { dnsZones, DnsRecordPlan, planDnsRecords } from '../core/dns';
+import { AddressSource, DnsRecordPlan, planDnsRecords, zonesByHosting } from '../core/dns';
 import { dnsRecordAttributes, recordAddresses } from '../core/resources';
 import { XmppServiceSpec } from '../core/spec';
 import { resolveForCdktf } from './spec';
@@ -37,8 +37,9 @@ export interface XmppDomainRecordsProps {
   readonly addresses: RecordAddresses;
   /**
    * Zones that already exist in your DigitalOcean account: records are added to them, and the zone
-   * itself is neither created nor destroyed here.
-   * @default - a `digitalocean_domain` is created for every XMPP domain
+   * itself is neither created nor destroyed here. The same as `zone: "existing"` on the domain in
+   * the spec, which is the preferred way to say it (it also reaches the review files and fleets).
+   * @default - each domain's `zone` setting
    */
   readonly existingZones?: readonly string[];
 }
@@ -58,20 +59,25 @@ export class XmppDomainRecords extends Construct {
   public readonly zones?: Domain;
   /** The records: one `digitalocean_record` with `for_each` over the plan. */
   public readonly records: DnsRecord;
-  /** The plan the records were made from. */
+  /** The addresses the records point at, by source (tokens until deploy). */
+  public readonly addresses: Partial<Record<AddressSource, string>>;
+  /** The planned records created at DigitalOcean (those of external zones are not among them). */
   public readonly plan: readonly DnsRecordPlan[];
 
   constructor(scope: Construct, id: string, props: XmppDomainRecordsProps) {
     super(scope, id);
     const { spec } = resolveForCdktf(props.spec);
-    const existing = new Set(props.existingZones ?? []);
-    const created = dnsZones(spec).filter((zone) => !existing.has(zone));
+    const hosting = zonesByHosting(spec, props.existingZones);
+    const created = hosting.create;
     if (created.length > 0) {
-      const zone = TerraformIterator.fromList(created);
+      const zone = TerraformIterator.fromList([...created]);
       this.zones = new Domain(this, 'Zones', { forEach: zone, name: zone.value });
     }
     const addresses = recordAddresses(props.addresses);
-    this.plan = planDnsRecords(spec);
+    this.addresses = addresses;
+    // Zones served elsewhere get no records here; the service's zone_files output carries them.
+    const external = new Set(hosting.external);
+    this.plan = planDnsRecords(spec).filter((record) => !external.has(record.zone));
     const values: { [key: string]: { [attribute: string]: string | number } } = {};
     for (const record of this.plan) {
       // The zone by its name: a reference per record would cost synthesis time, and depends_on

@@ -4,6 +4,7 @@ import { Construct } from 'constructs';
 import { firstAdminInstructions, sshInstructions } from '../core/outputs';
 import { openResolutionScope } from '../core/deploy-time';
 import { renderReviewFiles } from '../core/review';
+import { renderExternalZoneFilesWithTokens } from '../core/zone';
 import { ResolvedSpec, XmppServiceSpec } from '../core/spec';
 import { FirewallRules } from './firewall-rules';
 import { outputName } from './ids';
@@ -64,7 +65,10 @@ export class XmppService extends Construct {
   public readonly turn: TurnServer;
   public readonly nginx: NginxProxy;
   public readonly firewall: FirewallRules;
-  /** Outputs by short name (`ipv4`, `ipv6`, `reserved_ipv4`, `turn_ipv4` when dedicated, `domains`, `ssh`, `first_admin`). */
+  /**
+   * Outputs by short name (`ipv4`, `ipv6`, `reserved_ipv4`, `turn_ipv4` when dedicated, `domains`,
+   * `ssh`, `first_admin`, and `zone_files` when a domain's zone is external).
+   */
   public readonly outputs: { readonly [name: string]: TerraformOutput } = {};
 
   constructor(scope: Construct, id: string, props: XmppServiceProps) {
@@ -99,7 +103,7 @@ export class XmppService extends Construct {
       });
       this.firewall = new FirewallRules(this, 'Firewall', { spec: declared, dropletIds: [Token.asNumber(this.host.droplet.id)] });
 
-      const output = (name: string, value: string | readonly string[], description: string) => {
+      const output = (name: string, value: string | readonly string[] | { readonly [key: string]: string }, description: string) => {
         const o = new TerraformOutput(this, `Output-${name}`, { value, description });
         o.overrideLogicalId(outputName(id, name));
         (this.outputs as { [name: string]: TerraformOutput })[name] = o;
@@ -111,6 +115,9 @@ export class XmppService extends Construct {
       output('domains', spec.domains.map((d) => d.name), 'The XMPP domains served');
       output('ssh', sshInstructions(spec, this.host.reservedIp.ipAddress), 'How to reach the host as root');
       output('first_admin', firstAdminInstructions(spec), 'How to create the first admin account (no password is ever output)');
+      if (spec.domains.some((d) => d.zone === 'external')) {
+        output('zone_files', renderExternalZoneFilesWithTokens(spec, this.records.addresses), 'Records of the zones hosted outside DigitalOcean, by zone: load each into its DNS');
+      }
 
       if (props.writeReviewFiles ?? true) writeReviewFilesOnSynth(this, id, renderReviewFiles(spec));
     } finally {

@@ -11,7 +11,8 @@
  * - Addresses known only at deploy time are `AddressRef`s that each adapter resolves with its own
  *   engine's tokens or outputs.
  */
-import { ResolvedSpec } from './spec';
+import { ResolvedSpec, ZoneHosting } from './spec';
+import { SpecValidationError, SpecIssue } from './validate';
 
 /**
  * Where an address comes from once the droplets and the reserved IP exist. `turnIpv4`/`turnIpv6`
@@ -121,6 +122,39 @@ export function relativeName(host: string, zone: string): string {
 /** The zones records are planned in: one per served domain, primary first. */
 export function dnsZones(spec: ResolvedSpec): string[] {
   return spec.domains.map((d) => d.name);
+}
+
+/** The zones by where they live, each list in spec order. */
+export interface ZonesByHosting {
+  /** DigitalOcean zones created (and destroyed) with the service. */
+  readonly create: readonly string[];
+  /** DigitalOcean zones that exist already: records only. */
+  readonly existing: readonly string[];
+  /** Zones served elsewhere: nothing at DigitalOcean, the zone file is the deliverable. */
+  readonly external: readonly string[];
+}
+
+/**
+ * Where each zone lives: the domains' `zone` settings, with an adapter's `existingZones` (the
+ * older way to say `zone: "existing"`) applied. Fails naming an `existingZones` entry that is not
+ * a served domain (its records would go nowhere) or that the spec declares external.
+ */
+export function zonesByHosting(spec: ResolvedSpec, existingZones: readonly string[] = []): ZonesByHosting {
+  const hosting = new Map<string, ZoneHosting>(spec.domains.map((d) => [d.name, d.zone]));
+  const issues: SpecIssue[] = [];
+  existingZones.forEach((zone, i) => {
+    const declared = hosting.get(zone);
+    if (declared === undefined) {
+      issues.push({ field: `existingZones[${i}]`, value: zone, problem: 'not one of the served domains, so no record would go into it', fix: 'remove it, or add the domain to `domains`' });
+    } else if (declared === 'external') {
+      issues.push({ field: `existingZones[${i}]`, value: zone, problem: 'the spec declares this domain\'s zone "external" (hosted outside DigitalOcean)', fix: 'remove it here, or set the domain\'s zone to "existing"' });
+    } else {
+      hosting.set(zone, 'existing');
+    }
+  });
+  if (issues.length > 0) throw new SpecValidationError(issues);
+  const of = (kind: ZoneHosting) => [...hosting].filter(([, h]) => h === kind).map(([zone]) => zone);
+  return { create: of('create'), existing: of('existing'), external: of('external') };
 }
 
 /** Deterministic order: zone (in spec order), type (DNS_RECORD_TYPE_ORDER), name (`@` first), key. */

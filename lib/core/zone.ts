@@ -7,7 +7,7 @@
  * DigitalOcean wants on CAA values is not part of the published record and is dropped here.
  */
 import * as ipaddr from 'ipaddr.js';
-import { AddressSource, DnsRecordPlan, isAddressRef, planDnsRecords, dnsZones } from './dns';
+import { AddressSource, DnsRecordPlan, isAddressRef, planDnsRecords } from './dns';
 import { hasDedicatedTurnDroplet, ResolvedSpec } from './spec';
 
 /** The deploy-time addresses an `AddressRef` stands for. */
@@ -44,6 +44,12 @@ export interface ZoneFileOptions {
    * @default false
    */
   readonly placeholderAddresses?: boolean;
+  /**
+   * The zone is served outside DigitalOcean: leave out SOA and NS (that DNS keeps its own) and say
+   * in the header that these records are to be loaded there. Most DNS hosts import such a file.
+   * @default false
+   */
+  readonly forImport?: boolean;
 }
 
 export const DIGITALOCEAN_NAMESERVERS: readonly string[] = ['ns1.digitalocean.com.', 'ns2.digitalocean.com.', 'ns3.digitalocean.com.'];
@@ -139,8 +145,10 @@ export function renderZoneFile(
 
   const rows: [name: string, ttl: number, type: string, data: string][] = [];
   const { refresh, retry, expire, minimum } = SOA_TIMERS;
-  rows.push(['@', defaultTtl, 'SOA', `${nameservers[0]} hostmaster.${origin}. ${serial} ${refresh} ${retry} ${expire} ${minimum}`]);
-  for (const ns of nameservers) rows.push(['@', defaultTtl, 'NS', ns]);
+  if (!options.forImport) {
+    rows.push(['@', defaultTtl, 'SOA', `${nameservers[0]} hostmaster.${origin}. ${serial} ${refresh} ${retry} ${expire} ${minimum}`]);
+    for (const ns of nameservers) rows.push(['@', defaultTtl, 'NS', ns]);
+  }
   for (const record of inZone) {
     const data = recordData(record, addresses);
     if (data !== undefined) rows.push([record.name, record.ttlSeconds, record.type, data]);
@@ -148,7 +156,12 @@ export function renderZoneFile(
 
   const nameWidth = Math.max(...rows.map(([name]) => name.length));
   const ttlWidth = Math.max(...rows.map(([, ttl]) => String(ttl).length));
-  const header = [`; Zone ${origin}, rendered by xmpp-constructs. DigitalOcean serves the live zone; this file is for review.`];
+  const header = options.forImport
+    ? [
+        `; Zone ${origin}, rendered by xmpp-constructs. Its DNS is hosted outside DigitalOcean: load these records`,
+        '; into it (most DNS hosts import this format; keep their own SOA and NS records).',
+      ]
+    : [`; Zone ${origin}, rendered by xmpp-constructs. DigitalOcean serves the live zone; this file is for review.`];
   if (options.placeholderAddresses) {
     const a = addresses;
     header.push(
@@ -185,8 +198,50 @@ export function renderZoneFiles(spec: ResolvedSpec, addresses?: ZoneAddresses, o
   }
   const given = addresses ?? placeholders;
   const files: Record<string, string> = {};
-  for (const zone of dnsZones(spec)) {
-    files[`${zone}.zone`] = renderZoneFile(records, zone, given, { ...options, placeholderAddresses: addresses === undefined });
+  for (const domain of spec.domains) {
+    const zone = domain.name;
+    files[`${zone}.zone`] = renderZoneFile(records, zone, given, { ...options, placeholderAddresses: addresses === undefined, forImport: domain.zone === 'external' });
+  }
+  return files;
+}
+
+/**
+ * The zones served outside DigitalOcean, as files to load into their DNS, with the deployed
+ * addresses: `{ "<zone>": content }`. Empty when every zone is at DigitalOcean.
+ */
+export function renderExternalZoneFiles(spec: ResolvedSpec, addresses: ZoneAddresses): Record<string, string> {
+  const files: Record<string, string> = {};
+  for (const [name, content] of Object.entries(renderZoneFiles(spec, addresses))) {
+    const zone = name.slice(0, -'.zone'.length);
+    if (spec.domains.find((d) => d.name === zone)?.zone === 'external') files[zone] = content;
+  }
+  return files;
+}
+
+/**
+ * `renderExternalZoneFiles` for engines whose addresses are placeholders in a string until deploy
+ * (cdktf tokens): each zone is rendered with distinct documentation addresses, and the data of
+ * every A/AAAA line is then replaced by the token of the address it stands for.
+ */
+export function renderExternalZoneFilesWithTokens(spec: ResolvedSpec, tokens: Partial<Record<AddressSource, string>>): Record<string, string> {
+  const stand: ZoneAddresses = {
+    ...PLACEHOLDER_ADDRESSES,
+    ...(tokens.turnIpv4 !== undefined ? PLACEHOLDER_TURN_ADDRESSES : {}),
+  };
+  const tokenOf = new Map<string, string | undefined>([
+    [PLACEHOLDER_ADDRESSES.reservedIpv4, tokens.reservedIpv4],
+    [PLACEHOLDER_ADDRESSES.dropletIpv4, tokens.dropletIpv4],
+    [PLACEHOLDER_ADDRESSES.dropletIpv6, tokens.dropletIpv6],
+    [PLACEHOLDER_TURN_ADDRESSES.turnIpv4, tokens.turnIpv4],
+    [PLACEHOLDER_TURN_ADDRESSES.turnIpv6, tokens.turnIpv6],
+  ]);
+  const files: Record<string, string> = {};
+  for (const [zone, content] of Object.entries(renderExternalZoneFiles(spec, spec.droplet.ipv6 ? stand : { ...stand, dropletIpv6: undefined, turnIpv6: undefined }))) {
+    files[zone] = content.replace(/^(\S+ +\d+ IN (?:A|AAAA) +)(\S+)$/gm, (_line, head: string, address: string) => {
+      const token = tokenOf.get(address);
+      if (token === undefined) throw new Error(`The external zone ${zone} needs an address for ${address}, but none was given`);
+      return `${head}${token}`;
+    });
   }
   return files;
 }

@@ -1,7 +1,7 @@
 import * as pulumi from '@pulumi/pulumi';
 import { DnsRecord } from '@pulumi/digitalocean/dnsRecord';
 import { Domain } from '@pulumi/digitalocean/domain';
-import { dnsZones, DnsRecordPlan, planDnsRecords } from '../core/dns';
+import { DnsRecordPlan, planDnsRecords, zonesByHosting } from '../core/dns';
 import { dnsRecordAttributes, recordAddresses } from '../core/resources';
 import { componentType, PulumiXmppServiceSpec, resolveForPulumi } from './spec';
 
@@ -35,8 +35,9 @@ export interface XmppDomainRecordsArgs {
   readonly addresses: RecordAddresses;
   /**
    * Zones that already exist in your DigitalOcean account: records are added to them, and the zone
-   * itself is neither created nor destroyed here.
-   * @default - a `digitalocean.Domain` is created for every XMPP domain
+   * itself is neither created nor destroyed here. The same as `zone: "existing"` on the domain in
+   * the spec, which is the preferred way to say it (it also reaches the review files and fleets).
+   * @default - each domain's `zone` setting
    */
   readonly existingZones?: readonly string[];
 }
@@ -51,25 +52,24 @@ export class XmppDomainRecords extends pulumi.ComponentResource {
   public readonly zones: { readonly [zone: string]: Domain } = {};
   /** Records by plan key, e.g. `example.net/_xmpp-client._tcp/SRV`. */
   public readonly records: { readonly [key: string]: DnsRecord } = {};
-  /** The plan the records were made from. */
+  /** The planned records created at DigitalOcean (those of external zones are not among them). */
   public readonly plan: readonly DnsRecordPlan[];
 
   constructor(name: string, args: XmppDomainRecordsArgs, opts?: pulumi.ComponentResourceOptions) {
     const { spec } = resolveForPulumi(args.spec);
     super(componentType('XmppDomainRecords'), name, {}, opts);
-    const existing = new Set(args.existingZones ?? []);
+    const hosting = zonesByHosting(spec, args.existingZones);
     const zoneNames: { [zone: string]: pulumi.Input<string> } = {};
-    for (const zone of dnsZones(spec)) {
-      if (existing.has(zone)) {
-        zoneNames[zone] = zone;
-      } else {
-        const domain = new Domain(`${name}-zone-${zone}`, { name: zone }, { parent: this });
-        (this.zones as { [zone: string]: Domain })[zone] = domain;
-        zoneNames[zone] = domain.name;
-      }
+    for (const zone of hosting.existing) zoneNames[zone] = zone;
+    for (const zone of hosting.create) {
+      const domain = new Domain(`${name}-zone-${zone}`, { name: zone }, { parent: this });
+      (this.zones as { [zone: string]: Domain })[zone] = domain;
+      zoneNames[zone] = domain.name;
     }
     const addresses = recordAddresses<pulumi.Input<string>>(args.addresses);
-    this.plan = planDnsRecords(spec);
+    // Zones served elsewhere get no records here; the service's zone_files output carries them.
+    const external = new Set(hosting.external);
+    this.plan = planDnsRecords(spec).filter((record) => !external.has(record.zone));
     for (const record of this.plan) {
       (this.records as { [key: string]: DnsRecord })[record.key] = new DnsRecord(
         `${name}-${record.key}`,

@@ -1,8 +1,10 @@
 import * as pulumi from '@pulumi/pulumi';
+import { Droplet } from '@pulumi/digitalocean/droplet';
 import { join } from 'path';
 import { firstAdminInstructions, sshInstructions } from '../core/outputs';
 import { openResolutionScope } from '../core/deploy-time';
 import { renderReviewFiles } from '../core/review';
+import { renderExternalZoneFilesWithTokens } from '../core/zone';
 import { ResolvedSpec } from '../core/spec';
 import { writeReviewFiles } from '../review-writer';
 import { FirewallRules } from './firewall-rules';
@@ -66,6 +68,8 @@ export interface XmppServiceOutputs {
   readonly ssh: pulumi.Output<string>;
   /** How to create the first admin account (no password is ever output). */
   readonly first_admin: pulumi.Output<string>;
+  /** Records of the zones hosted outside DigitalOcean, by zone, when a domain's zone is external. */
+  readonly zone_files?: pulumi.Output<{ [zone: string]: string }>;
 }
 
 /**
@@ -125,6 +129,7 @@ export class XmppService extends pulumi.ComponentResource {
         domains: pulumi.output(spec.domains.map((d) => d.name)),
         ssh: this.host.reservedIp.ipAddress.apply((address) => sshInstructions(spec, address)),
         first_admin: pulumi.output(firstAdminInstructions(spec)),
+        ...(spec.domains.some((d) => d.zone === 'external') ? { zone_files: externalZoneFiles(spec, this.host, turnDroplet) } : {}),
       };
 
       this.reviewFiles = renderReviewFiles(spec);
@@ -134,4 +139,22 @@ export class XmppService extends pulumi.ComponentResource {
       closeResolutionScope();
     }
   }
+}
+
+/**
+ * The external zones' files once the addresses exist. The same substitution as cdktf's: the files
+ * are rendered with stand-in addresses, then each A/AAAA value becomes the deployed address.
+ */
+function externalZoneFiles(spec: ResolvedSpec, host: ProsodyHost, turnDroplet: Droplet | undefined): pulumi.Output<{ [zone: string]: string }> {
+  const v6 = spec.droplet.ipv6;
+  return pulumi
+    .all([host.reservedIp.ipAddress, host.droplet.ipv4Address, v6 ? host.droplet.ipv6Address : '', turnDroplet ? turnDroplet.ipv4Address : '', turnDroplet && v6 ? turnDroplet.ipv6Address : ''])
+    .apply(([reservedIpv4, dropletIpv4, dropletIpv6, turnIpv4, turnIpv6]) =>
+      renderExternalZoneFilesWithTokens(spec, {
+        reservedIpv4,
+        dropletIpv4,
+        ...(v6 ? { dropletIpv6 } : {}),
+        ...(turnDroplet ? { turnIpv4, ...(v6 ? { turnIpv6 } : {}) } : {}),
+      }),
+    );
 }

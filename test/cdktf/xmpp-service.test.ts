@@ -8,6 +8,8 @@ import { hasDedicatedTurnDroplet } from '../../lib/core/spec';
 import { renderTurnCloudInit } from '../../lib/core/cloud-init';
 import { renderReviewFiles } from '../../lib/core/review';
 import { resolveSpec } from '../../lib/core/validate';
+import { XmppServiceSpec } from '../../lib/core/spec';
+import { renderExternalZoneFiles } from '../../lib/core/zone';
 import { XmppService, XmppStack } from '../../lib/cdktf';
 import { closedSpec, fullSpec, minimalSpec, representativeSpecs } from '../support/specs';
 import { evaluateTemplate } from '../support/terraform-template';
@@ -83,8 +85,8 @@ describe.each(representativeSpecs)('XmppService for the %s spec', (_name, input)
     }
   });
 
-  test('THEN one zone is created per domain, and the records wait for the zones', () => {
-    expect(synthZones(out)).toEqual(spec.domains.map((d) => d.name));
+  test('THEN one zone is created per domain whose zone is not declared existing, and the records wait for the zones', () => {
+    expect(synthZones(out)).toEqual(spec.domains.filter((d) => d.zone === 'create').map((d) => d.name));
     const [records] = resources(out, 'digitalocean_record');
     expect(records.depends_on).toEqual([`digitalocean_domain.${onlyName(out, 'digitalocean_domain')}`]);
   });
@@ -214,6 +216,39 @@ describe('composition', () => {
     expect(out.resource.digitalocean_domain).toBeUndefined();
     expect(resources(out, 'digitalocean_record')[0].depends_on).toEqual([]);
     for (const record of synthRecords(out)) expect(record.domain).toBe('example.net');
+  });
+
+  test('GIVEN an existingZones entry that is not a served domain THEN synthesis fails naming it', () => {
+    expect(() => new XmppService(newStack(), 'Chat', { spec: minimalSpec, existingZones: ['example.com'] })).toThrow(/existingZones\[0\] = "example\.com".*not one of the served domains/);
+  });
+
+  describe('GIVEN a domain whose DNS is hosted outside DigitalOcean', () => {
+    const spec: XmppServiceSpec = { ...minimalSpec, domains: ['example.net', { name: 'customer.example', zone: 'external' }], admins: ['admin@example.net'] };
+    const stack = newStack();
+    new XmppService(stack, 'Chat', { spec });
+    const out = synth(stack);
+    const reservedIp = `\${digitalocean_reserved_ip.${onlyName(out, 'digitalocean_reserved_ip')}.ip_address}`;
+    const droplet = named(out, 'digitalocean_droplet', 'Host_Droplet').name;
+
+    test('THEN nothing of its zone is created at DigitalOcean, and the other domain is unchanged', () => {
+      expect(synthZones(out)).toEqual(['example.net']);
+      expect(synthRecords(out).filter((r) => r.domain !== 'example.net')).toEqual([]);
+      expect(synthRecords(out)).toHaveLength(planDnsRecords(resolveSpec(minimalSpec)).length);
+    });
+
+    test('THEN the zone_files output holds its records, addresses as references to the deployed resources', () => {
+      const files = out.output!.Chat_zone_files.value as Record<string, string>;
+      expect(Object.keys(files)).toEqual(['customer.example']);
+      const text = files['customer.example'];
+      expect(text).toMatch(new RegExp(`^@ +1800 IN A +${reservedIp.replace(/[$.{}]/g, '\\$&')}$`, 'm'));
+      expect(text).toMatch(new RegExp(`^@ +1800 IN AAAA +\\$\\{digitalocean_droplet\\.${droplet}\\.ipv6_address\\}$`, 'm'));
+      expect(text).toMatch(/^_xmpp-client\._tcp +1800 IN SRV +0 5 5222 customer\.example\.$/m);
+      expect(text).not.toMatch(/ IN (SOA|NS) |192\.0\.2\.|2001:db8/);
+      // Terraform evaluates it: what it yields with the deployed addresses is the core's import file.
+      const deployed = { reservedIpv4: '198.51.100.10', dropletIpv4: '198.51.100.20', dropletIpv6: '2001:db8:5::20' };
+      const evaluated = evaluateTemplate(text.replace(reservedIp, deployed.reservedIpv4).replaceAll(`\${digitalocean_droplet.${droplet}.ipv6_address}`, deployed.dropletIpv6));
+      expect(evaluated).toBe(renderExternalZoneFiles(resolveSpec(spec), deployed)['customer.example']);
+    });
   });
 
   test('GIVEN two services in one stack THEN resources and outputs do not collide', () => {

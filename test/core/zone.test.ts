@@ -2,10 +2,10 @@ import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { DnsRecordPlan, planDnsRecords } from '../../lib/core/dns';
+import { DnsRecordPlan, planDnsRecords, zonesByHosting } from '../../lib/core/dns';
 import { XmppServiceSpec } from '../../lib/core/spec';
 import { resolveSpec } from '../../lib/core/validate';
-import { PLACEHOLDER_ADDRESSES, PLACEHOLDER_TURN_ADDRESSES, recordData, renderZoneFile, renderZoneFiles, ZoneAddresses } from '../../lib/core/zone';
+import { PLACEHOLDER_ADDRESSES, PLACEHOLDER_TURN_ADDRESSES, recordData, renderExternalZoneFiles, renderExternalZoneFilesWithTokens, renderZoneFile, renderZoneFiles, ZoneAddresses } from '../../lib/core/zone';
 import { hasDedicatedTurnDroplet, ResolvedSpec } from '../../lib/core/spec';
 import { closedSpec, dedicatedTurnSpec, fullSpec, minimalSpec, representativeSpecs } from '../support/specs';
 
@@ -73,6 +73,59 @@ describe.each(representativeSpecs)('renderZoneFiles — GIVEN the %s spec', (_la
         expect(output).toContain(`zone ${zone}/IN: loaded serial 1`);
       });
     });
+  });
+});
+
+describe('GIVEN domains whose DNS is hosted outside DigitalOcean', () => {
+  const spec = resolveSpec({ ...dedicatedTurnSpec, domains: [{ name: 'example.net', zone: 'external' }, 'example.org', { name: 'customer.example', zone: 'external' }] });
+  const deployed: ZoneAddresses = { ...REAL_LOOKING, ...TURN_DROPLET };
+  const files = renderExternalZoneFiles(spec, deployed);
+
+  test('THEN only they have an import file, with the deployed addresses and without SOA or NS', () => {
+    expect(Object.keys(files)).toEqual(['example.net', 'customer.example']);
+    for (const text of Object.values(files)) {
+      expect(text).not.toMatch(/ IN (SOA|NS) /);
+      expect(text).toMatch(/^@ +\d+ IN A +198\.51\.100\.10$/m);
+      expect(text).toContain('load these records');
+    }
+    // The TURN name lives in the primary's zone and points at the TURN droplet.
+    expect(files['example.net']).toMatch(/^turn +300 IN A +198\.51\.100\.30$/m);
+    expect(files['example.net']).toMatch(/^turn +300 IN AAAA +2001:db8:5::30$/m);
+  });
+
+  (checkzoneAvailable ? test.each : test.skip.each)(['example.net', 'customer.example'])('THEN %s, under another DNS host\'s SOA and NS, passes named-checkzone strictly', (zone) => {
+    const authority = `$ORIGIN ${zone}.\n@ 3600 IN SOA ns1.other-dns.example. hostmaster.${zone}. 1 10800 3600 604800 1800\n@ 3600 IN NS ns1.other-dns.example.\n`;
+    const { status, output } = checkzone(zone, authority + files[zone]);
+    expect(output).toMatch(/^OK$/m);
+    expect(status).toBe(0);
+  });
+
+  test('THEN the review files show them in the import form, with placeholder addresses', () => {
+    const review = renderZoneFiles(spec);
+    expect(review['customer.example.zone']).not.toMatch(/ IN (SOA|NS) /);
+    expect(review['customer.example.zone']).toContain('192.0.2.10');
+    expect(review['example.org.zone']).toMatch(/ IN SOA /);
+  });
+
+  test('THEN filling in tokens gives exactly the files rendered with those addresses', () => {
+    const tokens = { reservedIpv4: deployed.reservedIpv4, dropletIpv4: deployed.dropletIpv4, dropletIpv6: deployed.dropletIpv6, turnIpv4: deployed.turnIpv4, turnIpv6: deployed.turnIpv6 };
+    expect(renderExternalZoneFilesWithTokens(spec, tokens)).toEqual(files);
+    const symbolic = renderExternalZoneFilesWithTokens(spec, { reservedIpv4: '${reserved}', dropletIpv4: '${v4}', dropletIpv6: '${v6}', turnIpv4: '${turn4}', turnIpv6: '${turn6}' });
+    expect(symbolic['customer.example']).toMatch(/^@ +1800 IN A +\$\{reserved\}$/m);
+    expect(symbolic['example.net']).toMatch(/^turn +300 IN AAAA +\$\{turn6\}$/m);
+  });
+});
+
+describe('zonesByHosting', () => {
+  const spec = resolveSpec({ ...minimalSpec, domains: ['example.net', { name: 'example.org', zone: 'existing' }, { name: 'customer.example', zone: 'external' }, 'example.com'] });
+  test('GIVEN zone settings and an adapter\'s existingZones THEN each zone is where it was declared', () => {
+    expect(zonesByHosting(spec, ['example.com'])).toEqual({ create: ['example.net'], existing: ['example.org', 'example.com'], external: ['customer.example'] });
+  });
+  test.each([
+    [['example.info'], /existingZones\[0\] = "example\.info": not one of the served domains/],
+    [['example.net', 'customer.example'], /existingZones\[1\] = "customer\.example": the spec declares this domain's zone "external".*Fix: remove it here/],
+  ])('GIVEN existingZones %j THEN it fails naming the entry', (existing, message) => {
+    expect(() => zonesByHosting(spec, existing)).toThrow(message);
   });
 });
 

@@ -11,6 +11,7 @@ import { DEPLOY_TIME_SECRET_PLACEHOLDER, renderCloudInit } from '../../lib/core/
 import { planDnsRecords } from '../../lib/core/dns';
 import { planFirewall } from '../../lib/core/firewall';
 import { renderReviewFiles } from '../../lib/core/review';
+import { renderExternalZoneFilesWithTokens } from '../../lib/core/zone';
 import { hasDedicatedTurnDroplet, XmppServiceSpec } from '../../lib/core/spec';
 import { resolveSpec, SpecValidationError } from '../../lib/core/validate';
 import { componentType, numericDropletId, parseDropletId, withDeployTimeSecret, XmppService } from '../../lib/pulumi';
@@ -95,10 +96,10 @@ describe.each(representativeSpecs)('GIVEN XmppService for the %s spec', (_name, 
     expect(assignment.inputs.ipAddress).toBe('reserved-ip#ip_address');
   });
 
-  test('THEN there is one DNS record per planned record, named by its plan key', () => {
+  test('THEN there is one DNS record per planned record, named by its plan key, and a zone for each domain whose zone is to be created', () => {
     const names = ofType(cloud, TYPES.record).map((r) => r.name).sort();
     expect(names).toEqual(planDnsRecords(spec).map((r) => `xmpp-records-${r.key}`).sort());
-    expect(ofType(cloud, TYPES.domain).map((d) => d.inputs.name).sort()).toEqual(spec.domains.map((d) => d.name).sort());
+    expect(ofType(cloud, TYPES.domain).map((d) => d.inputs.name).sort()).toEqual(spec.domains.filter((d) => d.zone === 'create').map((d) => d.name).sort());
   });
 
   test('THEN the host firewall holds the core plan and protects the droplet by numeric ID', () => {
@@ -205,6 +206,17 @@ describe('composition', () => {
     const { cloud } = await runProgram(() => new XmppService('chat', { spec: minimalSpec, existingZones: ['example.net'] }));
     expect(ofType(cloud, TYPES.domain)).toHaveLength(0);
     for (const record of ofType(cloud, TYPES.record)) expect(record.inputs.domain).toBe('example.net');
+  });
+
+  test('GIVEN a domain whose DNS is hosted outside DigitalOcean THEN nothing of its zone is created and zone_files holds it with the deployed addresses', async () => {
+    const spec: XmppServiceSpec = { ...minimalSpec, domains: ['example.net', { name: 'customer.example', zone: 'external' }] };
+    const { cloud, result } = await runProgram(() => new XmppService('chat', { spec }));
+    expect(ofType(cloud, TYPES.domain).map((d) => d.inputs.name)).toEqual(['example.net']);
+    expect(ofType(cloud, TYPES.record).filter((r) => r.inputs.domain !== 'example.net')).toEqual([]);
+    const files = (await valueOf(result.outputs.zone_files!)) as Record<string, string>;
+    const outputs = await outputValues(result);
+    expect(files).toEqual(renderExternalZoneFilesWithTokens(resolveSpec(spec), { reservedIpv4: outputs.reserved_ipv4 as string, dropletIpv4: outputs.ipv4 as string, dropletIpv6: outputs.ipv6 as string }));
+    expect(files['customer.example']).toContain(`IN A     ${outputs.reserved_ipv4 as string}\n`);
   });
 
   test('GIVEN project, tags, VPC and an unprotected volume THEN they are applied', async () => {

@@ -60,6 +60,27 @@ export function rehearsalUnavailable(): string | undefined {
 /** The synthesized stack (cdk.tf.json), parsed. */
 export interface SynthesizedStack {
   resource: { [type: string]: { [name: string]: { [attr: string]: any } } };
+  output?: { [name: string]: { value: unknown } };
+}
+
+/**
+ * The zones a synthesized stack leaves to DNS outside DigitalOcean: its `zone_files` outputs, as
+ * Terraform would evaluate them with the rehearsal droplet's addresses, by zone.
+ */
+export function externalZonesFromSynth(stack: SynthesizedStack): Record<string, string> {
+  const zones: Record<string, string> = {};
+  for (const [name, output] of Object.entries(stack.output ?? {})) {
+    if (!name.endsWith('_zone_files')) continue;
+    for (const [zone, text] of Object.entries(output.value as Record<string, string>)) {
+      zones[zone] = evaluateTemplate(
+        text
+          .replace(/\$\{digitalocean_reserved_ip\.[^.}]+\.ip_address\}/g, DROPLET.reserved4)
+          .replace(/\$\{digitalocean_droplet\.[^.}]+\.ipv4_address\}/g, DROPLET.public4)
+          .replace(/\$\{digitalocean_droplet\.[^.}]+\.ipv6_address\}/g, DROPLET.public6),
+      );
+    }
+  }
+  return zones;
 }
 
 /** The Prosody droplet's user_data in a synthesized stack, as Terraform evaluates the JSON string. */
@@ -138,7 +159,7 @@ export class Rehearsal {
     // Everything the namespace reads from the host is written before the overlay is mounted.
     writeFileSync(join(base, 'files', 'user-data'), dropletUserData(stack));
     writeMetadata(join(base, 'files', 'metadata'));
-    writeNamedConfig(join(base, 'files', 'named'), recordsFromSynth(stack));
+    writeNamedConfig(join(base, 'files', 'named'), recordsFromSynth(stack), externalZonesFromSynth(stack));
 
     const holder = spawn('unshare', ['--mount', '--net', '--pid', '--fork', '--kill-child', '--mount-proc', 'bash', join(BIN, 'boot-namespace.sh'),
       join(base, 'root'), join(base, 'upper'), join(base, 'work'), options.blockDevice === undefined ? volume : '-', VOLUME_MOUNT, DROPLET.public4, DROPLET.reserved4, DROPLET.public6,
@@ -374,9 +395,13 @@ function writeMetadata(dir: string): void {
   }
 }
 
-/** BIND, authoritative for every synthesized zone, on the namespace's loopback only. */
-function writeNamedConfig(dir: string, records: readonly DnsRecordPlan[]): void {
-  const zones = [...new Set(records.map((r) => r.zone))];
+/**
+ * BIND, authoritative for every synthesized zone, on the namespace's loopback only: the DigitalOcean
+ * zones from their records, the external ones as their operator would load the `zone_files` output
+ * (under that DNS host's own SOA and NS).
+ */
+function writeNamedConfig(dir: string, records: readonly DnsRecordPlan[], external: Record<string, string> = {}): void {
+  const zones = [...new Set([...records.map((r) => r.zone), ...Object.keys(external)])];
   const conf = [
     `options { directory "${dir}"; pid-file "${dir}/named.pid"; listen-on { 127.0.0.1; }; listen-on-v6 { none; }; recursion no; dnssec-validation no; };`,
     ...zones.map((z) => `zone "${z}" { type primary; file "${dir}/${z}.zone"; };`),
@@ -384,7 +409,9 @@ function writeNamedConfig(dir: string, records: readonly DnsRecordPlan[]): void 
   ].join('\n');
   writeFileSync(join(dir, 'named.conf'), conf);
   for (const zone of zones) {
-    writeFileSync(join(dir, `${zone}.zone`), renderZoneFile(records.filter((r) => r.zone === zone), zone, ZONE_ADDRESSES));
+    const authority = `$ORIGIN ${zone}.\n@ 3600 IN SOA ns1.other-dns.example. hostmaster.${zone}. 1 10800 3600 604800 1800\n@ 3600 IN NS ns1.other-dns.example.\n`;
+    const content = external[zone] !== undefined ? authority + external[zone] : renderZoneFile(records.filter((r) => r.zone === zone), zone, ZONE_ADDRESSES);
+    writeFileSync(join(dir, `${zone}.zone`), content);
   }
 }
 

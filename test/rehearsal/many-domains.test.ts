@@ -10,26 +10,36 @@ import { XmppServiceSpec } from '../../lib/core/spec';
 import { resolveSpec } from '../../lib/core/validate';
 import { XmppService } from '../../lib/cdktf';
 import { newStack, synth } from '../cdktf/synth';
-import { Rehearsal, rehearsalUnavailable, SynthesizedStack } from './harness';
+import { externalZonesFromSynth, recordsFromSynth, Rehearsal, rehearsalUnavailable, SynthesizedStack } from './harness';
 
 jest.setTimeout(240000);
 
+/** The third domain is a customer's: its own admin and abuse address, its DNS outside DigitalOcean. */
 const SPEC: XmppServiceSpec = {
-  domains: ['example.net', 'example.org', 'xn--bcher-kva.example'],
+  domains: [
+    'example.net',
+    'example.org',
+    { name: 'xn--bcher-kva.example', admins: ['carol@xn--bcher-kva.example'], contacts: { abuse: ['mailto:abuse@xn--bcher-kva.example'] }, zone: 'external' },
+  ],
   admins: ['admin@example.net'],
   acme: { email: 'hostmaster@example.net' },
   adminSourceCidrs: ['203.0.113.0/24'],
 };
+const ADMIN = { jid: 'admin@example.net', password: 'the admin of every domain' };
 const ALICE = { jid: 'alice@example.net', password: 'alice on the first domain' };
 const BOB = { jid: 'bob@example.org', password: 'bob on the second domain' };
 const CAROL = { jid: 'carol@xn--bcher-kva.example', password: 'carol on the third domain' };
+const DOMAINS = ['example.net', 'example.org', 'xn--bcher-kva.example'];
+/** An admin command of mod_admin_adhoc, listed only to the domain's admins. */
+const ADD_USER = 'http://jabber.org/protocol/admin#add-user';
 
 const unavailable = rehearsalUnavailable();
 if (unavailable !== undefined) console.warn(`\n!!! many-domains.test.ts: THE REHEARSAL IS SKIPPED: ${unavailable}. Several domains on one host are NOT tested. !!!\n`);
 
-(unavailable === undefined ? describe : describe.skip)(`GIVEN one droplet serving ${SPEC.domains.join(', ')}`, () => {
+(unavailable === undefined ? describe : describe.skip)(`GIVEN one droplet serving ${DOMAINS.join(', ')}`, () => {
   let rehearsal: Rehearsal | undefined;
   let ordersForThree: number;
+  let stack: SynthesizedStack;
 
   function droplet(): Rehearsal {
     if (!rehearsal) throw new Error('the rehearsal did not boot (see the beforeAll error)');
@@ -37,15 +47,17 @@ if (unavailable !== undefined) console.warn(`\n!!! many-domains.test.ts: THE REH
   }
 
   beforeAll(async () => {
-    const stack = newStack();
-    new XmppService(stack, 'Xmpp', { spec: SPEC, writeReviewFiles: false });
-    const booted = await Rehearsal.boot(synth(stack) as SynthesizedStack);
+    const app = newStack();
+    new XmppService(app, 'Xmpp', { spec: SPEC, writeReviewFiles: false });
+    const synthesized = synth(app) as SynthesizedStack;
+    stack = synthesized;
+    const booted = await Rehearsal.boot(synthesized);
     rehearsal = booted.rehearsal;
     if (booted.provision.status !== 0) throw new Error(`provisioning failed (exit ${booted.provision.status}):\n${booted.provision.stdout}\n${booted.provision.stderr}\n${rehearsal.logTails()}`);
     await rehearsal.waitForListeners(['tcp/5222', 'tcp/5223', 'tcp/5269', 'tcp/443', 'udp/3478']);
     rehearsal.issueCertificates();
     ordersForThree = rehearsal.acmeOrders();
-    for (const account of [ALICE, BOB, CAROL]) rehearsal.addUser(account.jid, account.password);
+    for (const account of [ADMIN, ALICE, BOB, CAROL]) rehearsal.addUser(account.jid, account.password);
   });
   afterAll(async () => {
     await rehearsal?.stop();
@@ -59,7 +71,7 @@ if (unavailable !== undefined) console.warn(`\n!!! many-domains.test.ts: THE REH
 
   test('THEN Let\'s Encrypt was asked once per domain, each lineage for that domain\'s names', () => {
     expect(ordersForThree).toBe(3);
-    expect(droplet().readFile(CERTIFICATES_LIST).split('\n').filter(Boolean).map((l) => l.split(' ')[0])).toEqual(SPEC.domains);
+    expect(droplet().readFile(CERTIFICATES_LIST).split('\n').filter(Boolean).map((l) => l.split(' ')[0])).toEqual(DOMAINS);
   });
 
   test.each([ALICE, BOB, CAROL])('THEN $jid logs in through its own domain\'s SRV record and certificate', (account) => {
@@ -88,5 +100,26 @@ if (unavailable !== undefined) console.warn(`\n!!! many-domains.test.ts: THE REH
     const r = droplet().client<any>('groupChatCreate', { owner: CAROL, service: 'conference.example.org', room: 'not-hers' });
     expect(r.created).toBe(false);
     expect(r.error).toMatch(/not-allowed|forbidden/);
+  });
+
+  test('THEN the customer domain has no DigitalOcean records: its users log in (above) through the zone_files output, loaded into its own DNS', () => {
+    expect(recordsFromSynth(stack).filter((r) => r.zone === 'xn--bcher-kva.example')).toEqual([]);
+    expect(Object.keys(externalZonesFromSynth(stack))).toEqual(['xn--bcher-kva.example']);
+  });
+
+  test('THEN carol administers her own domain and no other, and the service-wide admin administers all', () => {
+    const forCarol = droplet().client<Record<string, { commands: string[] }>>('domainAdministration', { ...CAROL, domains: DOMAINS });
+    const forAdmin = droplet().client<Record<string, { commands: string[] }>>('domainAdministration', { ...ADMIN, domains: DOMAINS });
+    expect(DOMAINS.map((d) => [d, forCarol[d].commands.includes(ADD_USER)])).toEqual([['example.net', false], ['example.org', false], ['xn--bcher-kva.example', true]]);
+    expect(DOMAINS.map((d) => [d, forAdmin[d].commands.includes(ADD_USER)])).toEqual(DOMAINS.map((d) => [d, true]));
+  });
+
+  test('THEN each domain publishes its own contact addresses: the customer\'s abuse address and admins there, the service\'s elsewhere', () => {
+    const seen = droplet().client<Record<string, { contacts: Record<string, string[]> }>>('domainAdministration', { ...BOB, domains: DOMAINS });
+    expect(seen['example.org'].contacts).toMatchObject({ 'abuse-addresses': ['xmpp:admin@example.net'], 'admin-addresses': ['xmpp:admin@example.net'] });
+    expect(seen['xn--bcher-kva.example'].contacts).toMatchObject({
+      'abuse-addresses': ['mailto:abuse@xn--bcher-kva.example'],
+      'admin-addresses': ['xmpp:admin@example.net', 'xmpp:carol@xn--bcher-kva.example'],
+    });
   });
 });

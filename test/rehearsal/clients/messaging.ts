@@ -593,7 +593,29 @@ async function plaintextAuth(args: Account): Promise<unknown> {
   }
 }
 
+/**
+ * What `args` is allowed to administer on each of `domains`, and whom each domain names as its
+ * contacts: the ad-hoc commands the domain lists for this account (XEP-0050; the admin commands
+ * only to its admins) and the XEP-0157 form of its disco#info.
+ */
+async function domainAdministration(args: Account & { domains: string[] }): Promise<unknown> {
+  const session = await connectObserved(args);
+  const { xmpp } = session;
+  try {
+    const result: Record<string, { commands: string[]; contacts: Record<string, string[]> }> = {};
+    for (const domain of args.domains) {
+      const commands = (await iq(xmpp, xml('iq', { type: 'get', to: domain }, xml('query', { xmlns: NS_DISCO_ITEMS, node: 'http://jabber.org/protocol/commands' })))).getChild('query')!;
+      const { FORM_TYPE: _type, ...contacts } = (await discoInfo(xmpp, domain)).forms['http://jabber.org/network/serverinfo'] ?? {};
+      result[domain] = { commands: commands.getChildren('item').map((i) => String(i.attrs.node)), contacts };
+    }
+    return result;
+  } finally {
+    await disconnect(xmpp);
+  }
+}
+
 export const messagingScenarios: { [name: string]: Scenario } = {
+  domainAdministration,
   c2sStarttls,
   c2sDirectTls,
   c2sWebSocket,
