@@ -2,7 +2,7 @@ import { Domain } from '@cdktf/provider-digitalocean/lib/domain';
 import { Record as DnsRecord } from '@cdktf/provider-digitalocean/lib/record';
 import { TerraformIterator, Token } from 'cdktf';
 import { Construct } from 'constructs';
-import { AddressSource, DnsRecordPlan, planDnsRecords, zonesByHosting } from '../core/dns';
+import { AddressSource, DnsRecordPlan, planDigitalOceanRecords, zonesByHosting } from '../core/dns';
 import { dnsRecordAttributes, recordAddresses } from '../core/resources';
 import { XmppServiceSpec } from '../core/spec';
 import { resolveForCdktf } from './spec';
@@ -76,8 +76,7 @@ export class XmppDomainRecords extends Construct {
     const addresses = recordAddresses(props.addresses);
     this.addresses = addresses;
     // Zones served elsewhere get no records here; the service's zone_files output carries them.
-    const external = new Set(hosting.external);
-    this.plan = planDnsRecords(spec).filter((record) => !external.has(record.zone));
+    this.plan = planDigitalOceanRecords(spec, hosting);
     const values: { [key: string]: { [attribute: string]: string | number } } = {};
     for (const record of this.plan) {
       // The zone by its name: a reference per record would cost synthesis time, and depends_on

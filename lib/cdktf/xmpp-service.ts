@@ -5,7 +5,7 @@ import { firstAdminInstructions, sshInstructions } from '../core/outputs';
 import { openResolutionScope } from '../core/deploy-time';
 import { renderReviewFiles } from '../core/review';
 import { renderExternalZoneFilesWithTokens } from '../core/zone';
-import { ResolvedSpec, XmppServiceSpec } from '../core/spec';
+import { hasExternalZones, ResolvedSpec, XmppServiceSpec } from '../core/spec';
 import { FirewallRules } from './firewall-rules';
 import { outputName } from './ids';
 import { NginxProxy } from './nginx-proxy';
@@ -115,7 +115,7 @@ export class XmppService extends Construct {
       output('domains', spec.domains.map((d) => d.name), 'The XMPP domains served');
       output('ssh', sshInstructions(spec, this.host.reservedIp.ipAddress), 'How to reach the host as root');
       output('first_admin', firstAdminInstructions(spec), 'How to create the first admin account (no password is ever output)');
-      if (spec.domains.some((d) => d.zone === 'external')) {
+      if (hasExternalZones(spec)) {
         output('zone_files', renderExternalZoneFilesWithTokens(spec, this.records.addresses), 'Records of the zones hosted outside DigitalOcean, by zone: load each into its DNS');
       }
 

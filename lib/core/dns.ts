@@ -157,6 +157,12 @@ export function zonesByHosting(spec: ResolvedSpec, existingZones: readonly strin
   return { create: of('create'), existing: of('existing'), external: of('external') };
 }
 
+/** The planned records that go to DigitalOcean: all but those of zones served elsewhere. */
+export function planDigitalOceanRecords(spec: ResolvedSpec, hosting: ZonesByHosting): DnsRecordPlan[] {
+  const external = new Set(hosting.external);
+  return planDnsRecords(spec).filter((record) => !external.has(record.zone));
+}
+
 /** Deterministic order: zone (in spec order), type (DNS_RECORD_TYPE_ORDER), name (`@` first), key. */
 export function sortDnsRecords(records: readonly DnsRecordPlan[], zoneOrder?: readonly string[]): DnsRecordPlan[] {
   // A map, not indexOf: with a thousand zones the sort would otherwise be quadratic.

@@ -523,6 +523,11 @@ export function certificateNames(spec: ResolvedSpec, domain: ResolvedDomain): st
   return names;
 }
 
+/** Whether a domain's DNS is served outside DigitalOcean, so the stack outputs `zone_files`. */
+export function hasExternalZones(spec: ResolvedSpec): boolean {
+  return spec.domains.some((d) => d.zone === 'external');
+}
+
 /** The name of a domain as declared, whether a plain string or a `DomainSpec`. */
 export function declaredDomainName(domain: string | DomainSpec): unknown {
   return typeof domain === 'string' ? domain : typeof domain === 'object' && domain !== null ? domain.name : domain;

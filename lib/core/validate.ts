@@ -488,7 +488,6 @@ export function resolveSpec(spec: XmppServiceSpec): ResolvedSpec {
   }
 
   // Domains: plain names, or DomainSpec objects whose own settings are resolved further down.
-  const domainNames: string[] = [];
   const domainSpecs: { name: string; field: string; spec: DomainSpec }[] = [];
   if (!Array.isArray(spec.domains) || spec.domains.length === 0) {
     c.check('domains', spec.domains, { problem: 'at least one domain is required', fix: 'set domains: ["example.net"]' });
@@ -506,12 +505,12 @@ export function resolveSpec(spec: XmppServiceSpec): ResolvedSpec {
         if (seen.has(valid)) c.check(field, valid, { problem: 'listed twice', fix: 'remove the duplicate' });
         else {
           seen.add(valid);
-          domainNames.push(valid);
           domainSpecs.push({ name: valid, field: `domains[${i}]`, spec: isSpec ? (d as DomainSpec) : { name: valid } });
         }
       }
     });
   }
+  const domainNames = domainSpecs.map((d) => d.name);
   const primaryDomain = domainNames[0] ?? 'invalid.example';
 
   // Admins

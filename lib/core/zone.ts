@@ -210,10 +210,11 @@ export function renderZoneFiles(spec: ResolvedSpec, addresses?: ZoneAddresses, o
  * addresses: `{ "<zone>": content }`. Empty when every zone is at DigitalOcean.
  */
 export function renderExternalZoneFiles(spec: ResolvedSpec, addresses: ZoneAddresses): Record<string, string> {
+  const external = new Set(spec.domains.filter((d) => d.zone === 'external').map((d) => d.name));
   const files: Record<string, string> = {};
   for (const [name, content] of Object.entries(renderZoneFiles(spec, addresses))) {
     const zone = name.slice(0, -'.zone'.length);
-    if (spec.domains.find((d) => d.name === zone)?.zone === 'external') files[zone] = content;
+    if (external.has(zone)) files[zone] = content;
   }
   return files;
 }

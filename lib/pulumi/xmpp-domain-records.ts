@@ -1,7 +1,7 @@
 import * as pulumi from '@pulumi/pulumi';
 import { DnsRecord } from '@pulumi/digitalocean/dnsRecord';
 import { Domain } from '@pulumi/digitalocean/domain';
-import { DnsRecordPlan, planDnsRecords, zonesByHosting } from '../core/dns';
+import { DnsRecordPlan, planDigitalOceanRecords, zonesByHosting } from '../core/dns';
 import { dnsRecordAttributes, recordAddresses } from '../core/resources';
 import { componentType, PulumiXmppServiceSpec, resolveForPulumi } from './spec';
 
@@ -68,8 +68,7 @@ export class XmppDomainRecords extends pulumi.ComponentResource {
     }
     const addresses = recordAddresses<pulumi.Input<string>>(args.addresses);
     // Zones served elsewhere get no records here; the service's zone_files output carries them.
-    const external = new Set(hosting.external);
-    this.plan = planDnsRecords(spec).filter((record) => !external.has(record.zone));
+    this.plan = planDigitalOceanRecords(spec, hosting);
     for (const record of this.plan) {
       (this.records as { [key: string]: DnsRecord })[record.key] = new DnsRecord(
         `${name}-${record.key}`,

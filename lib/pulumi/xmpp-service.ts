@@ -5,7 +5,7 @@ import { firstAdminInstructions, sshInstructions } from '../core/outputs';
 import { openResolutionScope } from '../core/deploy-time';
 import { renderReviewFiles } from '../core/review';
 import { renderExternalZoneFilesWithTokens } from '../core/zone';
-import { ResolvedSpec } from '../core/spec';
+import { hasExternalZones, ResolvedSpec } from '../core/spec';
 import { writeReviewFiles } from '../review-writer';
 import { FirewallRules } from './firewall-rules';
 import { NginxProxy } from './nginx-proxy';
@@ -129,7 +129,7 @@ export class XmppService extends pulumi.ComponentResource {
         domains: pulumi.output(spec.domains.map((d) => d.name)),
         ssh: this.host.reservedIp.ipAddress.apply((address) => sshInstructions(spec, address)),
         first_admin: pulumi.output(firstAdminInstructions(spec)),
-        ...(spec.domains.some((d) => d.zone === 'external') ? { zone_files: externalZoneFiles(spec, this.host, turnDroplet) } : {}),
+        ...(hasExternalZones(spec) ? { zone_files: externalZoneFiles(spec, this.host, turnDroplet) } : {}),
       };
 
       this.reviewFiles = renderReviewFiles(spec);
