@@ -3,7 +3,7 @@
  * outside the pure core.
  */
 import { mkdirSync, readdirSync, rmdirSync, rmSync, writeFileSync } from 'fs';
-import { dirname, join, relative, sep } from 'path';
+import { dirname, join, relative, resolve, sep } from 'path';
 
 /**
  * Make `directory` hold exactly `files` (`{ relative path: content }`): write each, and delete
@@ -17,12 +17,24 @@ export function writeReviewFiles(directory: string, files: { readonly [path: str
     if (path.startsWith('..') || path.startsWith(sep)) throw new Error(`review file path ${JSON.stringify(path)} leaves the review directory`);
   }
   removeStale(directory, directory, wanted);
-  const made = new Set<string>();
+  const root = resolve(directory);
+  mkdirSync(root, { recursive: true });
+  const made = new Set<string>([root]);
+  // One mkdir per directory, parents first: a recursive mkdir per file costs a walk each time, and
+  // a synthesis writes a few dozen nested directories.
+  const ensureDirectory = (path: string): void => {
+    if (made.has(path) || dirname(path) === path) return;
+    ensureDirectory(dirname(path));
+    try {
+      mkdirSync(path);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    }
+    made.add(path);
+  };
   for (const [path, content] of Object.entries(files)) {
-    const target = join(directory, path);
-    const parent = dirname(target);
-    if (!made.has(parent)) mkdirSync(parent, { recursive: true });
-    made.add(parent);
+    const target = join(root, path);
+    ensureDirectory(dirname(target));
     writeFileSync(target, content);
   }
 }

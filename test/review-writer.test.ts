@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
-import { join } from 'path';
+import { join, relative } from 'path';
 import { writeReviewFiles } from '../lib/review-writer';
 
 describe('writeReviewFiles', () => {
@@ -20,6 +20,13 @@ describe('writeReviewFiles', () => {
   test('GIVEN a directory that does not exist yet THEN it is created', () => {
     writeReviewFiles(join(base, 'new', 'deep'), { 'f': 'v' });
     expect(readFileSync(join(base, 'new', 'deep', 'f'), 'utf8')).toBe('v');
+  });
+
+  test('GIVEN a relative directory with a trailing slash THEN the files land in it', () => {
+    const relativeDir = join(relative(process.cwd(), base), 'rel') + '/';
+    writeReviewFiles(relativeDir, { 'a/b/c.txt': 'c', 'a/d.txt': 'd' });
+    expect(readFileSync(join(base, 'rel', 'a', 'b', 'c.txt'), 'utf8')).toBe('c');
+    expect(readFileSync(join(base, 'rel', 'a', 'd.txt'), 'utf8')).toBe('d');
   });
 
   test.each(['../escape.txt', '/etc/passwd', 'a/../../b'])('fails when a path leaves the directory: %s', (path) => {

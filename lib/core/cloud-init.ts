@@ -88,6 +88,17 @@ function suppliedSecretFile(secret: string): HostFile {
  * expanded by the provisioning script; `renderExpandedFiles` gives their expansion.
  */
 export function renderHostFiles(spec: ResolvedSpec): HostFile[] {
+  // Pure in the spec, and a synthesis asks twice (user_data, review files): render once.
+  const cached = hostFilesBySpec.get(spec);
+  if (cached) return [...cached];
+  const files = renderHostFilesUncached(spec);
+  hostFilesBySpec.set(spec, files);
+  return [...files];
+}
+
+const hostFilesBySpec = new WeakMap<ResolvedSpec, readonly HostFile[]>();
+
+function renderHostFilesUncached(spec: ResolvedSpec): HostFile[] {
   const template = (path: string, content: string): HostFile => ({ path: templatePath(path), content, owner: 'root:root', permissions: '0644', defer: false });
   const files: HostFile[] = [
     { path: HOST_ENV, content: renderHostEnv(spec), owner: 'root:root', permissions: '0644', defer: false },
@@ -233,8 +244,16 @@ function cloudConfig(files: readonly HostFile[], packages: readonly string[], co
 
 /** The Prosody droplet's complete `#cloud-config` user_data. Fails if it would exceed DigitalOcean's limit. */
 export function renderCloudInit(spec: ResolvedSpec, options: CloudInitOptions = {}): string {
-  return cloudConfig(renderHostFiles(spec), hostPackages(spec), [PROVISION_SCRIPT], options);
+  const files = renderHostFiles(spec);
+  // The droplet's user_data and the review copy are one document when nothing is secret (the
+  // usual case): rendered once per spec, as a synthesis asks for both.
+  const variant = options.redactSecrets && files.some((f) => f.sensitive) ? 'redacted' : 'plain';
+  const rendered = userDataBySpec.get(spec) ?? {};
+  userDataBySpec.set(spec, rendered);
+  return (rendered[variant] ??= cloudConfig(files, hostPackages(spec), [PROVISION_SCRIPT], options));
 }
+
+const userDataBySpec = new WeakMap<ResolvedSpec, { plain?: string; redacted?: string }>();
 
 /** A dedicated TURN droplet's complete `#cloud-config` user_data. */
 export function renderTurnCloudInit(spec: ResolvedSpec, options: CloudInitOptions = {}): string {

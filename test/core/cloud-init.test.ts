@@ -153,6 +153,26 @@ describe('secrets', () => {
     expect(review).toContain(REDACTED);
   });
 
+  test('GIVEN the review copy is rendered first THEN the droplet still receives the secret (each variant rendered once per spec)', () => {
+    const fresh = resolveSpec({ ...minimalSpec, calls: { sharedSecret: secret } });
+    expect(renderCloudInit(fresh, { redactSecrets: true })).not.toContain(secret);
+    expect(renderCloudInit(fresh)).toContain(secret);
+    expect(renderCloudInit(fresh, { redactSecrets: true })).not.toContain(secret);
+  });
+
+  test('GIVEN nothing secret THEN the review copy is the user_data itself', () => {
+    const open = resolveSpec(minimalSpec);
+    expect(renderCloudInit(open, { redactSecrets: true })).toBe(renderCloudInit(open));
+  });
+
+  test('GIVEN a caller changes the returned file list THEN the next render is unaffected', () => {
+    const fresh = resolveSpec(minimalSpec);
+    const first = renderHostFiles(fresh);
+    const count = first.length;
+    first.length = 0;
+    expect(renderHostFiles(fresh)).toHaveLength(count);
+  });
+
   test('GIVEN calls are off THEN no secret file and no coturn package', () => {
     const closed = resolveSpec(closedSpec);
     expect(renderHostFiles(closed).some((f) => f.sensitive)).toBe(false);
