@@ -123,8 +123,8 @@ export const FILE_SHARE_PATH = '/file_share/';
 
 /** Where certbot's webroot plugin puts challenge files under ACME_WEBROOT. */
 const ACME_CHALLENGE_PATH = '/.well-known/acme-challenge/';
-const HOST_META_PATH = '/.well-known/host-meta';
-const HOST_META_JSON_PATH = '/.well-known/host-meta.json';
+export const HOST_META_PATH = '/.well-known/host-meta';
+export const HOST_META_JSON_PATH = '/.well-known/host-meta.json';
 
 /** Mozilla's "intermediate" profile (nginx 1.22, OpenSSL 3.0), without the DHE suites that would need a dhparam file. */
 export const TLS_PROTOCOLS = ['TLSv1.2', 'TLSv1.3'] as const;

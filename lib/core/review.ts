@@ -2,9 +2,10 @@
  * The files a reviewer reads in a pull request: every file the droplet receives, at its real path
  * under `host/`, with the per-domain files both as templates and, but for host-meta, as the host
  * expands them; the redacted user_data; and the zone files. With a dedicated TURN droplet, its
- * redacted user_data and files (under `turn-host/`) as well. Both adapters write this same map.
+ * redacted user_data and files (under `turn-host/`) as well; and xmpp-doctor's plan. Both adapters write this same map.
  */
 import { renderCloudInit, renderExpandedFiles, renderHostFiles, renderTurnCloudInit, renderTurnHostFiles } from './cloud-init';
+import { DOCTOR_PLAN_FILE, renderDoctorPlan } from './doctor-plan';
 import { hasDedicatedTurnDroplet, ResolvedSpec } from './spec';
 import { renderZoneFiles, ZoneAddresses } from './zone';
 
@@ -31,5 +32,7 @@ export function renderReviewFiles(spec: ResolvedSpec, addresses?: ZoneAddresses)
   // All zones in one file: with a thousand domains, a thousand small files cost more to write than
   // everything else a synthesis does; a zone's block (from its $ORIGIN) reads the same either way.
   files[REVIEW_ZONES_FILE] = Object.values(renderZoneFiles(spec, addresses)).join('\n');
+  // What xmpp-doctor checks the live service against (`xmpp-doctor --plan <this directory>`).
+  files[DOCTOR_PLAN_FILE] = renderDoctorPlan(spec);
   return files;
 }

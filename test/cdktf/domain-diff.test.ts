@@ -3,6 +3,7 @@
  * two syntheses, one with a domain more, diffed path by path.
  */
 import { parse } from 'yaml';
+import { DOCTOR_PLAN_FILE, expandDoctorPlan } from '../../lib/core/doctor-plan';
 import { gunzipSync } from 'zlib';
 import { XmppService } from '../../lib/cdktf';
 import { DOMAINS_LIST } from '../../lib/core/expansion';
@@ -72,12 +73,13 @@ describe.each([
     expect(filesB[DOMAINS_LIST]).toBe(`${filesA[DOMAINS_LIST]}${domain}\n`);
   });
 
-  test('THEN the review files show the host\'s change: the domain\'s blocks, its certificate line, its zone', () => {
+  test('THEN the review files show the host\'s change: the domain\'s blocks, its certificate line, its zone, what the doctor checks', () => {
     const reviewA = renderReviewFiles(resolveSpec(before));
     const reviewB = renderReviewFiles(resolveSpec(after));
     const changed = Object.keys(reviewB).filter((p) => reviewA[p] !== reviewB[p]).sort();
     expect(changed).toEqual([
       'dns/zones.txt',
+      DOCTOR_PLAN_FILE,
       'host/etc/nginx/conf.d/xmpp-constructs.conf',
       'host/etc/prosody/prosody.cfg.lua',
       'host/etc/xmpp-constructs/certificates.list',
@@ -89,6 +91,15 @@ describe.each([
       expect(reviewB[path].startsWith(reviewA[path])).toBe(true);
       expect(reviewB[path].slice(reviewA[path].length)).toContain(domain);
     }
+    // The doctor checks the new domain's endpoints besides the others, unchanged.
+    const planA = expandDoctorPlan(JSON.parse(reviewA[DOCTOR_PLAN_FILE]));
+    const planB = expandDoctorPlan(JSON.parse(reviewB[DOCTOR_PLAN_FILE]));
+    expect(planB.domains).toEqual([...planA.domains, domain]);
+    const checkedBefore = new Set(planA.tlsEndpoints.map((e) => JSON.stringify(e)));
+    const added = planB.tlsEndpoints.filter((e) => !checkedBefore.has(JSON.stringify(e)));
+    expect(added.length).toBeGreaterThan(0);
+    expect(added.every((e) => e.certificate === domain)).toBe(true);
+    expect(planB.tlsEndpoints.length - added.length).toBe(planA.tlsEndpoints.length);
   });
 
   test('WHEN the domain is removed again THEN the synthesis is byte for byte the one before', () => {

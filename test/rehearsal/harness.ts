@@ -14,7 +14,7 @@
  * Nothing leaves the namespace: it has no route out.
  */
 import { ChildProcess, spawn, spawnSync } from 'child_process';
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'fs';
 import { join } from 'path';
 import { parse } from 'yaml';
 import { AddressRef, DnsRecordPlan, DnsRecordType } from '../../lib/core/dns';
@@ -258,6 +258,40 @@ export class Rehearsal {
       throw new Error(`client scenario "${scenario}" failed (exit ${r.status}):\n${r.stderr || r.stdout}\n${this.logTails()}`);
     }
     return JSON.parse(line.slice('RESULT '.length));
+  }
+
+  /**
+   * Run xmpp-doctor inside the droplet's namespaces, as from a machine on the internet (names
+   * resolve through the rehearsal's DNS), trusting Pebble's root. Returns its exit status and its
+   * --json report.
+   */
+  doctor(args: readonly string[], env: Record<string, string> = {}): { status: number | null; report: any; stderr: string } {
+    const r = this.run(['node', '-r', 'ts-node/register', join(PROJECT_ROOT, 'lib', 'doctor', 'cli.ts'), ...args, '--ca-file', this.caFile, '--json'], {
+      timeoutMs: 120000,
+      env: { TS_NODE_TRANSPILE_ONLY: 'true', TS_NODE_PROJECT: join(PROJECT_ROOT, 'tsconfig.json'), NODE_PATH: join(PROJECT_ROOT, 'node_modules'), ...env },
+    });
+    let report: unknown;
+    try {
+      report = JSON.parse(r.stdout);
+    } catch {
+      throw new Error(`xmpp-doctor printed no report (exit ${r.status}):\n${r.stdout}\n${r.stderr}`);
+    }
+    return { status: r.status, report, stderr: r.stderr };
+  }
+
+  /** The zone file BIND serves for `zone`. */
+  zoneFile(zone: string): string {
+    return readFileSync(join(this.base, 'files', 'named', `${zone}.zone`), 'utf8');
+  }
+
+  /** Serve `content` as `zone` from now on, as an operator editing their DNS would. */
+  replaceZoneFile(zone: string, content: string): void {
+    const path = join(this.base, 'files', 'named', `${zone}.zone`);
+    writeFileSync(path, content);
+    // named reloads a primary zone whose file changed; a later mtime is what it compares.
+    const later = new Date(Date.now() + 2000);
+    utimesSync(path, later, later);
+    this.mustRun('reload named', ['sh', '-c', `kill -HUP $(cat ${join(this.base, 'files', 'named', 'named.pid')})`]);
   }
 
   /** Create an account the way the README's closed-registration path does (prosodyctl). */

@@ -1,0 +1,229 @@
+/**
+ * What `xmpp-doctor` checks a live deployment against: the records, certificates, TLS endpoints,
+ * host-meta documents and ports this spec plans, as plain JSON. Written next to the other review
+ * files (`doctor-plan.json`), so the doctor checks exactly what was synthesized, and a reviewer can
+ * read what "healthy" means for this service. Holds no secret and no deploy-time address: addresses
+ * are named by their source (`reservedIpv4`, …) and compared with what DNS answers.
+ */
+import { AddressSource, planDnsRecords, recordFqdn } from './dns';
+import { EVERYWHERE, LOOPBACK_ONLY_TCP_PORTS, planFirewall, planTurnFirewall, parsePortRange } from './firewall';
+import { DOMAIN_PLACEHOLDER, furtherDomains, placeholderDomain } from './expansion';
+import { renderHostMeta } from './nginx';
+import { certificateNames, hasDedicatedTurnDroplet, ResolvedSpec } from './spec';
+
+/** The `format` of a doctor plan; the doctor refuses plans of another format. */
+export const DOCTOR_PLAN_FORMAT = 'xmpp-constructs/doctor-plan@1';
+
+/** The review file holding the plan. */
+export const DOCTOR_PLAN_FILE = 'doctor-plan.json';
+
+/** A record as DNS must answer it. */
+export interface PlannedRecord {
+  /** Fully qualified, without trailing dot. */
+  readonly name: string;
+  readonly type: 'A' | 'AAAA' | 'CNAME' | 'SRV' | 'CAA';
+  /** A/AAAA: where the address comes from (known only once deployed). CNAME/SRV: the target without trailing dot (`.` for "no service"). CAA: the issuer. */
+  readonly value: string | { readonly address: AddressSource };
+  readonly port?: number;
+  readonly priority?: number;
+  readonly weight?: number;
+  readonly tag?: string;
+}
+
+/** How a client starts TLS on an endpoint. */
+export type TlsMode = 'xmpp-client-starttls' | 'xmpp-server-starttls' | 'direct-tls';
+
+/** A port where a client meets a certificate. */
+export interface PlannedTlsEndpoint {
+  /** The name the client connects to and asks for (SNI, and the stream's `to`). */
+  readonly name: string;
+  readonly port: number;
+  readonly mode: TlsMode;
+  /** ALPN protocol the client offers (XEP-0368 `xmpp-client`/`xmpp-server`, `http/1.1`, or none). */
+  readonly alpn?: string;
+  /** The certificate lineage served here (a key of `DoctorPlan.certificates`), whose every name it must cover. */
+  readonly certificate: string;
+  readonly purpose: string;
+}
+
+/** A TCP port that must answer, or must not. */
+export interface PlannedPort {
+  /** The name whose addresses are probed. */
+  readonly host: string;
+  readonly port: number;
+  readonly purpose: string;
+}
+
+export interface DoctorPlan {
+  readonly format: typeof DOCTOR_PLAN_FORMAT;
+  readonly domains: readonly string[];
+  readonly records: readonly PlannedRecord[];
+  /** Certificate lineages: the lineage name and every name it covers. */
+  readonly certificates: Readonly<Record<string, readonly string[]>>;
+  readonly tlsEndpoints: readonly PlannedTlsEndpoint[];
+  /** The host-meta links each domain publishes (XEP-0156), both as XRD and as JSON. */
+  readonly hostMeta: readonly { readonly domain: string; readonly links: readonly { readonly rel: string; readonly href: string }[] }[];
+  readonly openTcpPorts: readonly PlannedPort[];
+  readonly closedTcpPorts: readonly PlannedPort[];
+  /** coturn, when calls are on: STUN over UDP, and TURN with the credentials Prosody hands out. */
+  readonly turn?: { readonly host: string; readonly port: number; readonly tlsPort: number; readonly credentialsFrom: string };
+}
+
+/**
+ * Ports of Prosody that must never answer from outside: its plaintext HTTP ports (nginx fronts
+ * them), and the component and console ports Prosody binds to loopback by default.
+ */
+const NEVER_EXPOSED_TCP_PORTS: readonly { readonly port: number; readonly why: string }[] = [
+  ...LOOPBACK_ONLY_TCP_PORTS.map((port) => ({ port, why: "Prosody's internal HTTP port: plaintext, behind nginx" })),
+  { port: 5347, why: "Prosody's external component port: a component's secret is all that guards it" },
+  { port: 5582, why: "Prosody's admin console (telnet): root on the XMPP server" },
+];
+
+const noDot = (name: string): string => (name.length > 1 && name.endsWith('.') ? name.slice(0, -1) : name);
+
+/** The doctor plan of a resolved spec. Pure; deterministic order. */
+export function planDoctorChecks(spec: ResolvedSpec): DoctorPlan {
+  const records: PlannedRecord[] = planDnsRecords(spec).map((r) => ({
+    name: recordFqdn(r).replace(/\.$/, ''),
+    type: r.type,
+    value: typeof r.value === 'string' ? noDot(r.value) : { address: r.value.of },
+    ...(r.type === 'SRV' ? { port: r.port, priority: r.priority, weight: r.weight } : {}),
+    ...(r.type === 'CAA' ? { tag: r.tag } : {}),
+  }));
+
+  const certificates: Record<string, readonly string[]> = {};
+  const tlsEndpoints: PlannedTlsEndpoint[] = [];
+  const openTcpPorts: PlannedPort[] = [];
+  for (const domain of spec.domains) {
+    const lineage = certificateNames(spec, domain);
+    certificates[domain.name] = lineage;
+    const at = (name: string, port: number, mode: TlsMode, purpose: string, alpn?: string): void => {
+      tlsEndpoints.push({ name, port, mode, ...(alpn ? { alpn } : {}), certificate: domain.name, purpose });
+    };
+    at(domain.name, spec.ports.c2s, 'xmpp-client-starttls', 'XMPP clients (STARTTLS)');
+    at(domain.name, spec.ports.c2sDirectTls, 'direct-tls', 'XMPP clients (direct TLS, XEP-0368)', 'xmpp-client');
+    if (spec.federation.enabled) {
+      at(domain.name, spec.ports.s2s, 'xmpp-server-starttls', 'other servers (federation)');
+      const groupChat = domain.components.find((c) => c.kind === 'groupChat');
+      if (groupChat) at(groupChat.host, spec.ports.s2s, 'xmpp-server-starttls', 'other servers joining group chats');
+      if (spec.federation.directTls) at(domain.name, spec.ports.s2sDirectTls, 'direct-tls', 'other servers (direct TLS, XEP-0368)', 'xmpp-server');
+    }
+    // nginx answers HTTPS for every name of the lineage (uploads, BOSH, WebSocket, host-meta).
+    for (const name of lineage) {
+      if (name === spec.calls.host) continue; // TURN's name is checked on TURN's own TLS port below
+      at(name, 443, 'direct-tls', name === domain.name ? 'HTTPS: host-meta, BOSH, WebSocket' : 'HTTPS', 'http/1.1');
+    }
+  }
+
+  // Every planned public TCP port, probed at the addresses of the name clients use for it: the
+  // primary domain for Prosody's and nginx's, the TURN name for coturn's (coturn binds the
+  // droplet's own addresses, not the reserved IP).
+  const turnTcpPorts = spec.calls.enabled ? [spec.calls.port, spec.calls.tlsPort] : [];
+  const tcpPorts = (host: string, rules: ReturnType<typeof planFirewall>['inbound']): void => {
+    for (const rule of rules) {
+      // Only what the whole internet may reach: SSH answers the administrators' networks alone.
+      if (rule.protocol !== 'tcp' || rule.ports === undefined || !rule.addresses.includes(EVERYWHERE[0])) continue;
+      const { min, max } = parsePortRange(rule.ports);
+      if (min !== max) continue; // relay ranges answer only to allocations
+      const at = turnTcpPorts.includes(min) ? spec.calls.host : host;
+      openTcpPorts.push({ host: at, port: min, purpose: rule.purpose });
+    }
+  };
+  tcpPorts(spec.primaryDomain, planFirewall(spec).inbound);
+
+  let turn: DoctorPlan['turn'];
+  if (spec.calls.enabled) {
+    turn = { host: spec.calls.host, port: spec.calls.port, tlsPort: spec.calls.tlsPort, credentialsFrom: spec.primaryDomain };
+    // A TURN droplet of its own has a lineage of its own; on the Prosody host coturn serves the primary domain's.
+    const lineage = hasDedicatedTurnDroplet(spec) ? spec.calls.host : spec.primaryDomain;
+    if (hasDedicatedTurnDroplet(spec)) certificates[lineage] = [spec.calls.host];
+    tlsEndpoints.push({ name: spec.calls.host, port: spec.calls.tlsPort, mode: 'direct-tls', certificate: lineage, purpose: 'TURN over TLS' });
+    if (hasDedicatedTurnDroplet(spec)) tcpPorts(spec.calls.host, planTurnFirewall(spec).inbound);
+  }
+
+  return {
+    format: DOCTOR_PLAN_FORMAT,
+    domains: spec.domains.map((d) => d.name),
+    records,
+    certificates,
+    tlsEndpoints,
+    hostMeta: spec.domains.map((d) => ({ domain: d.name, links: JSON.parse(renderHostMeta(spec, d.name).json).links })),
+    openTcpPorts: dedupePorts(openTcpPorts),
+    closedTcpPorts: NEVER_EXPOSED_TCP_PORTS.map(({ port, why }) => ({ host: spec.primaryDomain, port, purpose: why })),
+    ...(turn ? { turn } : {}),
+  };
+}
+
+function dedupePorts(ports: readonly PlannedPort[]): PlannedPort[] {
+  const seen = new Set<string>();
+  return ports.filter((p) => !seen.has(`${p.host}:${p.port}`) && seen.add(`${p.host}:${p.port}`) !== undefined);
+}
+
+/** The parts of a plan that repeat for every domain but the first. */
+export interface PerDomainPlan {
+  readonly records: DoctorPlan['records'];
+  readonly certificates: DoctorPlan['certificates'];
+  readonly tlsEndpoints: DoctorPlan['tlsEndpoints'];
+  readonly hostMeta: DoctorPlan['hostMeta'];
+}
+
+/**
+ * The plan as the review file holds it: the first domain and the shared parts written out, every
+ * further domain as one template (like the host's configuration, see expansion.ts). Written out,
+ * a thousand domains would make a 3 MB file that every pull request diffs and every synthesis writes.
+ */
+export interface DoctorPlanFile extends DoctorPlan {
+  readonly furtherDomains?: { readonly placeholder: string; readonly names: readonly string[]; readonly template: PerDomainPlan };
+}
+
+/** The plan file's content for `spec`; `expandDoctorPlan` turns it back into `planDoctorChecks(spec)`. */
+export function renderDoctorPlanFile(spec: ResolvedSpec): DoctorPlanFile {
+  const names = furtherDomains(spec);
+  if (names.length === 0) return planDoctorChecks(spec);
+  // The first domain and one placeholder domain: everything mentioning the placeholder is the template.
+  const skeleton = planDoctorChecks({ ...spec, domains: [spec.domains[0], placeholderDomain(spec)] });
+  const mentions = (value: unknown) => JSON.stringify(value).includes(DOMAIN_PLACEHOLDER);
+  const split = <T>(items: readonly T[]) => [items.filter((i) => !mentions(i)), items.filter(mentions)] as const;
+  const [records, recordTemplate] = split(skeleton.records);
+  const [tlsEndpoints, tlsTemplate] = split(skeleton.tlsEndpoints);
+  const [hostMeta, hostMetaTemplate] = split(skeleton.hostMeta);
+  const certificates = Object.fromEntries(Object.entries(skeleton.certificates).filter(([lineage]) => lineage !== DOMAIN_PLACEHOLDER));
+  return {
+    ...skeleton,
+    domains: spec.domains.map((d) => d.name),
+    records,
+    certificates,
+    tlsEndpoints,
+    hostMeta,
+    furtherDomains: {
+      placeholder: DOMAIN_PLACEHOLDER,
+      names,
+      template: {
+        records: recordTemplate,
+        certificates: { [DOMAIN_PLACEHOLDER]: skeleton.certificates[DOMAIN_PLACEHOLDER] },
+        tlsEndpoints: tlsTemplate,
+        hostMeta: hostMetaTemplate,
+      },
+    },
+  };
+}
+
+/** Every domain written out: the plan the doctor checks. */
+export function expandDoctorPlan(file: DoctorPlanFile): DoctorPlan {
+  const { furtherDomains: further, ...plan } = file;
+  if (!further) return plan;
+  const template = JSON.stringify(further.template);
+  const expanded = further.names.map((name) => JSON.parse(template.split(further.placeholder).join(name)) as PerDomainPlan);
+  return {
+    ...plan,
+    records: [...plan.records, ...expanded.flatMap((d) => d.records)],
+    certificates: Object.assign({}, plan.certificates, ...expanded.map((d) => d.certificates)),
+    tlsEndpoints: [...plan.tlsEndpoints, ...expanded.flatMap((d) => d.tlsEndpoints)],
+    hostMeta: [...plan.hostMeta, ...expanded.flatMap((d) => d.hostMeta)],
+  };
+}
+
+/** The review file's text. */
+export function renderDoctorPlan(spec: ResolvedSpec): string {
+  return `${JSON.stringify(renderDoctorPlanFile(spec), null, 2)}\n`;
+}

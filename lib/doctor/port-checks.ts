@@ -1,0 +1,51 @@
+/**
+ * The planned public TCP ports answer at every address of their host, and Prosody's internal
+ * ports do not. A port that should be closed may time out or be refused; both are fine.
+ */
+import type { DoctorPlan, PlannedPort } from '../core/doctor-plan';
+import { addressesOf, DoctorContext, message, probeTcp } from './net';
+import { CheckResult } from './report';
+
+async function addressesFor(ctx: DoctorContext, port: PlannedPort): Promise<string[] | string> {
+  try {
+    const found = await addressesOf(ctx, port.host);
+    const all = [...found.v4, ...found.v6];
+    return all.length > 0 ? all : `${port.host} has no address`;
+  } catch (error) {
+    return `${port.host} does not resolve: ${message(error)}`;
+  }
+}
+
+export async function checkPorts(ctx: DoctorContext, plan: DoctorPlan): Promise<CheckResult[]> {
+  const open = plan.openTcpPorts.map(async (port): Promise<CheckResult[]> => {
+    const addresses = await addressesFor(ctx, port);
+    const title = (address?: string) => `tcp ${port.port} (${port.purpose}) on ${port.host}${address ? ` at ${address}` : ''}`;
+    if (typeof addresses === 'string') return [{ id: `ports:open:${port.host}:${port.port}`, group: 'ports', title: title(), status: 'fail', detail: addresses, fix: 'see the DNS checks' }];
+    return Promise.all(addresses.map(async (address): Promise<CheckResult> => {
+      const outcome = await probeTcp(address, port.port, ctx.timeoutMs);
+      const id = `ports:open:${port.host}:${port.port}@${address}`;
+      if (outcome === 'open') return { id, group: 'ports', title: title(address), status: 'pass', detail: 'open' };
+      return {
+        id, group: 'ports', title: title(address), status: 'fail', detail: outcome === 'refused' ? 'refused: nothing listens' : `${outcome}: no answer`,
+        fix: outcome === 'refused'
+          ? 'the service is not running: on the host, `systemctl --failed` and the journal show which one'
+          : 'a firewall drops it: check the DigitalOcean cloud firewall attached to the droplet (tofu apply restores the planned rules)',
+      };
+    }));
+  });
+  const closed = plan.closedTcpPorts.map(async (port): Promise<CheckResult[]> => {
+    const addresses = await addressesFor(ctx, port);
+    const title = (address?: string) => `tcp ${port.port} closed on ${port.host}${address ? ` at ${address}` : ''}`;
+    if (typeof addresses === 'string') return [{ id: `ports:closed:${port.host}:${port.port}`, group: 'ports', title: title(), status: 'skip', detail: addresses }];
+    return Promise.all(addresses.map(async (address): Promise<CheckResult> => {
+      const outcome = await probeTcp(address, port.port, ctx.timeoutMs);
+      const id = `ports:closed:${port.host}:${port.port}@${address}`;
+      if (outcome !== 'open') return { id, group: 'ports', title: title(address), status: 'pass', detail: outcome };
+      return {
+        id, group: 'ports', title: title(address), status: 'fail', detail: `something answers: ${port.purpose}`,
+        fix: `close it: keep Prosody's ${port.port === 5280 || port.port === 5281 ? 'http_interfaces' : 'interfaces for this port'} on loopback (as the rendered prosody.cfg.lua does) and remove any firewall rule opening tcp ${port.port}`,
+      };
+    }));
+  });
+  return (await Promise.all([...open, ...closed])).flat();
+}
