@@ -15,8 +15,9 @@ echo "== apt-get install $packages"
 as_root apt-get update -qq
 as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $packages >/dev/null
 
-echo "== type check"
+echo "== type check (the suite, and the package as built)"
 npx --no-install tsc --noEmit -p tsconfig.json
+npx --no-install tsc --noEmit -p tsconfig.build.json
 
 echo "== jest"
 npx --no-install jest "$@"

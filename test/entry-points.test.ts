@@ -19,6 +19,8 @@ function modulesLoadedBy(entry: string): string[] {
 describe.each([
   ['xmpp-constructs (core)', './lib', ['lib/core/spec.ts', 'node_modules/yaml/'], ['node_modules/cdktf/', 'node_modules/@cdktf/', 'node_modules/@pulumi/', 'node_modules/constructs/']],
   ['xmpp-constructs/cdktf', './lib/cdktf', ['node_modules/cdktf/', 'node_modules/@cdktf/provider-digitalocean/lib/droplet/'], ['node_modules/@pulumi/', 'node_modules/@cdktf/provider-digitalocean/lib/index.js']],
+  // The doctor is a command for any machine: no engine, and @xmpp/client only once an account is given.
+  ['xmpp-constructs/doctor', './lib/doctor', ['lib/doctor/stun.ts', 'lib/core/doctor-plan.ts'], ['node_modules/cdktf/', 'node_modules/@cdktf/', 'node_modules/@pulumi/', 'node_modules/@xmpp/client/']],
   ['xmpp-constructs/pulumi', './lib/pulumi', ['node_modules/@pulumi/pulumi/', 'node_modules/@pulumi/digitalocean/droplet.js'], ['node_modules/cdktf/', 'node_modules/@cdktf/', 'node_modules/@pulumi/digitalocean/index.js']],
 ])('GIVEN the %s entry point', (_name, entry, mustLoad, mustNotLoad) => {
   const loaded = modulesLoadedBy(entry);

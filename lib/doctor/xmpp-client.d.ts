@@ -1,4 +1,4 @@
-/** The part of @xmpp/client 0.14 (which ships no types) that the rehearsal scenarios use. */
+/** The part of @xmpp/client 0.14 (which ships no types) that xmpp-doctor and the rehearsal scenarios use. */
 declare module '@xmpp/client' {
   import { EventEmitter } from 'events';
 
