@@ -8,7 +8,7 @@ import * as https from 'https';
 import * as tls from 'tls';
 import type { DoctorPlan } from '../core/doctor-plan';
 import { HOST_META_JSON_PATH, HOST_META_PATH } from '../core/nginx';
-import { addressesOf, DoctorContext, message, withDeadline } from './net';
+import { allAddresses, DoctorContext, message, withDeadline } from './net';
 import { CheckResult } from './report';
 
 interface Fetched {
@@ -64,16 +64,10 @@ export function hostMetaLinks(body: string, kind: 'xml' | 'json'): string[] {
 export async function checkHostMeta(ctx: DoctorContext, plan: DoctorPlan): Promise<CheckResult[]> {
   const results = await Promise.all(plan.hostMeta.map(async ({ domain, links }): Promise<CheckResult[]> => {
     const planned = links.map((l) => `${l.rel} ${l.href}`).sort();
-    let addresses: string[] = [];
-    try {
-      const found = await addressesOf(ctx, domain);
-      addresses = [...found.v4, ...found.v6];
-    } catch {
-      /* reported below as "no address" */
-    }
+    const addresses = await allAddresses(ctx, domain);
     const documents = [{ path: HOST_META_PATH, kind: 'xml' as const }, { path: HOST_META_JSON_PATH, kind: 'json' as const }];
-    if (addresses.length === 0) {
-      return documents.map((d) => ({ id: `http:${domain}${d.path}`, group: 'http', title: `https://${domain}${d.path}`, status: 'fail', detail: `${domain} has no address`, fix: 'see the DNS checks' }));
+    if ('problem' in addresses) {
+      return documents.map((d) => ({ id: `http:${domain}${d.path}`, group: 'http', title: `https://${domain}${d.path}`, status: 'fail', detail: addresses.problem, fix: 'see the DNS checks' }));
     }
     return Promise.all(addresses.flatMap((address) => documents.map(async (d): Promise<CheckResult> => {
       const id = `http:${domain}${d.path}@${address}`;

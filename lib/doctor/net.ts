@@ -36,6 +36,20 @@ export function addressesOf(ctx: DoctorContext, name: string): Promise<Addresses
   return found;
 }
 
+/**
+ * Every address of `name`, IPv4 first, or why there is none: the checks report that against the
+ * name and point at the DNS checks, which say what is wrong with the records.
+ */
+export async function allAddresses(ctx: DoctorContext, name: string): Promise<string[] | { problem: string }> {
+  try {
+    const found = await addressesOf(ctx, name);
+    const all = [...found.v4, ...found.v6];
+    return all.length > 0 ? all : { problem: `${name} has no address` };
+  } catch (error) {
+    return { problem: `${name} does not resolve: ${message(error)}` };
+  }
+}
+
 /** Answers of a query; empty for "no such name/record", rethrowing real failures (timeouts, refusals). */
 export async function lookup<T>(ctx: DoctorContext, query: () => Promise<T[]>): Promise<T[]> {
   try {

@@ -2,25 +2,15 @@
  * The planned public TCP ports answer at every address of their host, and Prosody's internal
  * ports do not. A port that should be closed may time out or be refused; both are fine.
  */
-import type { DoctorPlan, PlannedPort } from '../core/doctor-plan';
-import { addressesOf, DoctorContext, message, probeTcp } from './net';
+import type { DoctorPlan } from '../core/doctor-plan';
+import { allAddresses, DoctorContext, probeTcp } from './net';
 import { CheckResult } from './report';
-
-async function addressesFor(ctx: DoctorContext, port: PlannedPort): Promise<string[] | string> {
-  try {
-    const found = await addressesOf(ctx, port.host);
-    const all = [...found.v4, ...found.v6];
-    return all.length > 0 ? all : `${port.host} has no address`;
-  } catch (error) {
-    return `${port.host} does not resolve: ${message(error)}`;
-  }
-}
 
 export async function checkPorts(ctx: DoctorContext, plan: DoctorPlan): Promise<CheckResult[]> {
   const open = plan.openTcpPorts.map(async (port): Promise<CheckResult[]> => {
-    const addresses = await addressesFor(ctx, port);
+    const addresses = await allAddresses(ctx, port.host);
     const title = (address?: string) => `tcp ${port.port} (${port.purpose}) on ${port.host}${address ? ` at ${address}` : ''}`;
-    if (typeof addresses === 'string') return [{ id: `ports:open:${port.host}:${port.port}`, group: 'ports', title: title(), status: 'fail', detail: addresses, fix: 'see the DNS checks' }];
+    if ('problem' in addresses) return [{ id: `ports:open:${port.host}:${port.port}`, group: 'ports', title: title(), status: 'fail', detail: addresses.problem, fix: 'see the DNS checks' }];
     return Promise.all(addresses.map(async (address): Promise<CheckResult> => {
       const outcome = await probeTcp(address, port.port, ctx.timeoutMs);
       const id = `ports:open:${port.host}:${port.port}@${address}`;
@@ -34,9 +24,9 @@ export async function checkPorts(ctx: DoctorContext, plan: DoctorPlan): Promise<
     }));
   });
   const closed = plan.closedTcpPorts.map(async (port): Promise<CheckResult[]> => {
-    const addresses = await addressesFor(ctx, port);
+    const addresses = await allAddresses(ctx, port.host);
     const title = (address?: string) => `tcp ${port.port} closed on ${port.host}${address ? ` at ${address}` : ''}`;
-    if (typeof addresses === 'string') return [{ id: `ports:closed:${port.host}:${port.port}`, group: 'ports', title: title(), status: 'skip', detail: addresses }];
+    if ('problem' in addresses) return [{ id: `ports:closed:${port.host}:${port.port}`, group: 'ports', title: title(), status: 'skip', detail: addresses.problem }];
     return Promise.all(addresses.map(async (address): Promise<CheckResult> => {
       const outcome = await probeTcp(address, port.port, ctx.timeoutMs);
       const id = `ports:closed:${port.host}:${port.port}@${address}`;

@@ -7,7 +7,7 @@ import { Socket } from 'net';
 import * as tls from 'tls';
 import type { DoctorPlan, PlannedTlsEndpoint } from '../core/doctor-plan';
 import { CERTS_SCRIPT } from '../core/host-scripts';
-import { addressesOf, DoctorContext, hostPort, message, withDeadline } from './net';
+import { allAddresses, DoctorContext, hostPort, message, withDeadline } from './net';
 import { CheckResult } from './report';
 
 const TLS_NS = 'urn:ietf:params:xml:ns:xmpp-tls';
@@ -163,14 +163,8 @@ export async function checkTls(ctx: DoctorContext, plan: DoctorPlan): Promise<Ch
   const perEndpoint = await Promise.all(plan.tlsEndpoints.map(async (endpoint): Promise<CheckResult[]> => {
     const idBase = `tls:${endpoint.name}:${endpoint.port}`;
     const title = (address?: string) => `${endpoint.purpose}, ${endpoint.name} port ${endpoint.port}${address ? ` at ${address}` : ''}`;
-    let addresses: string[];
-    try {
-      const found = await addressesOf(ctx, endpoint.name);
-      addresses = [...found.v4, ...found.v6];
-    } catch (error) {
-      return [{ id: idBase, group: 'tls', title: title(), status: 'fail', detail: `${endpoint.name} does not resolve: ${message(error)}`, fix: 'see the DNS checks' }];
-    }
-    if (addresses.length === 0) return [{ id: idBase, group: 'tls', title: title(), status: 'fail', detail: `${endpoint.name} has no address`, fix: 'see the DNS checks' }];
+    const addresses = await allAddresses(ctx, endpoint.name);
+    if ('problem' in addresses) return [{ id: idBase, group: 'tls', title: title(), status: 'fail', detail: addresses.problem, fix: 'see the DNS checks' }];
     return Promise.all(addresses.map(async (address): Promise<CheckResult> => {
       const id = `${idBase}@${address}`;
       let served: ServedCertificate;

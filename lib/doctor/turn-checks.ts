@@ -7,7 +7,7 @@
 import * as tls from 'tls';
 import type { DoctorPlan } from '../core/doctor-plan';
 import { PROVISION_SCRIPT } from '../core/paths';
-import { addressesOf, DoctorContext, message, withDeadline } from './net';
+import { allAddresses, DoctorContext, message, withDeadline } from './net';
 import { CheckResult } from './report';
 import { stunBinding, turnAllocate } from './stun';
 
@@ -87,17 +87,8 @@ export async function checkTurn(ctx: DoctorContext, plan: DoctorPlan, account?: 
   const turn = plan.turn;
   if (!turn) return [];
   const results: CheckResult[] = [];
-  let addresses: string[] = [];
-  try {
-    const found = await addressesOf(ctx, turn.host);
-    addresses = [...found.v4, ...found.v6];
-  } catch (error) {
-    results.push({ id: `turn:${turn.host}`, group: 'turn', title: `${turn.host}`, status: 'fail', detail: `does not resolve: ${message(error)}`, fix: 'see the DNS checks' });
-    return results;
-  }
-  if (addresses.length === 0) {
-    return [{ id: `turn:${turn.host}`, group: 'turn', title: turn.host, status: 'fail', detail: 'no address', fix: 'see the DNS checks' }];
-  }
+  const addresses = await allAddresses(ctx, turn.host);
+  if ('problem' in addresses) return [{ id: `turn:${turn.host}`, group: 'turn', title: turn.host, status: 'fail', detail: addresses.problem, fix: 'see the DNS checks' }];
 
   results.push(...await Promise.all(addresses.map(async (address): Promise<CheckResult> => {
     const id = `turn:stun:${turn.host}:${turn.port}@${address}`;
