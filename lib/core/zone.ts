@@ -197,10 +197,17 @@ export function renderZoneFiles(spec: ResolvedSpec, addresses?: ZoneAddresses, o
     throw new Error(`The TURN name ${spec.calls.host} is on a droplet of its own, but no address was given for it. Fix: pass addresses.turnIpv4 (and turnIpv6).`);
   }
   const given = addresses ?? placeholders;
+  // Grouped once: each zone scanning every record would be quadratic in the number of domains.
+  const byZone = new Map<string, DnsRecordPlan[]>();
+  for (const record of records) {
+    const inZone = byZone.get(record.zone);
+    if (inZone) inZone.push(record);
+    else byZone.set(record.zone, [record]);
+  }
   const files: Record<string, string> = {};
   for (const domain of spec.domains) {
     const zone = domain.name;
-    files[`${zone}.zone`] = renderZoneFile(records, zone, given, { ...options, placeholderAddresses: addresses === undefined, forImport: domain.zone === 'external' });
+    files[`${zone}.zone`] = renderZoneFile(byZone.get(zone) ?? [], zone, given, { ...options, placeholderAddresses: addresses === undefined, forImport: domain.zone === 'external' });
   }
   return files;
 }
