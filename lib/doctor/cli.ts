@@ -26,6 +26,7 @@ CORS, open and closed ports, STUN, and with an account a TURN relay.
   --only GROUPS           comma-separated: dns,tls,http,ports,turn
   --timeout SECONDS       per network operation (default 5)
   --min-days N            fail certificates expiring within N days (default 14)
+  --parallel N            network operations at a time (default 16)
   -h, --help
 
 Exit status: 0 all checks passed, 1 a check failed, 2 the doctor could not run.
@@ -59,6 +60,7 @@ export function parseCommandLine(argv: readonly string[], env: NodeJS.ProcessEnv
         only: { type: 'string' },
         timeout: { type: 'string' },
         'min-days': { type: 'string' },
+        parallel: { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
       },
     });
@@ -110,6 +112,7 @@ export function parseCommandLine(argv: readonly string[], env: NodeJS.ProcessEnv
       only: only as CheckGroup[] | undefined,
       timeoutMs: number('timeout', v.timeout, 5, 0.1) * 1000,
       minValidDays: number('min-days', v['min-days'], 14, 0),
+      parallel: Math.floor(number('parallel', v.parallel, 16, 1)),
     },
   };
 }

@@ -73,7 +73,7 @@ export async function checkHostMeta(ctx: DoctorContext, plan: DoctorPlan): Promi
       const id = `http:${domain}${d.path}@${address}`;
       const title = `https://${domain}${d.path} at ${address}`;
       try {
-        const res = await get(ctx, address, domain, d.path);
+        const res = await ctx.limit(() => get(ctx, address, domain, d.path));
         const problems: string[] = [];
         const fixes: string[] = [];
         if (res.status !== 200) {

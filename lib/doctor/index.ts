@@ -11,7 +11,7 @@ import { DOCTOR_PLAN_FILE, DOCTOR_PLAN_FORMAT, DoctorPlan, DoctorPlanFile, expan
 import { resolveSpec } from '../core/validate';
 import { checkDns } from './dns-checks';
 import { checkHostMeta } from './http-checks';
-import { DoctorContext } from './net';
+import { concurrencyLimit, DoctorContext } from './net';
 import { checkPorts } from './port-checks';
 import { CheckGroup, CheckResult, DoctorReport, summarize } from './report';
 import { checkTls } from './tls-checks';
@@ -45,6 +45,8 @@ export interface DoctorOptions {
   readonly only?: readonly CheckGroup[];
   /** @default - the clock */
   readonly now?: () => Date;
+  /** Network operations (connections, handshakes, requests) at a time. @default 16 */
+  readonly parallel?: number;
 }
 
 /** Run every check of `plan` and summarize. Never throws for what it finds; only for bad options. */
@@ -63,6 +65,7 @@ export async function runDoctor(plan: DoctorPlan, options: DoctorOptions = {}): 
     timeoutMs: options.timeoutMs ?? 5000,
     minValidDays: options.minValidDays ?? 14,
     now: options.now ?? (() => new Date()),
+    limit: concurrencyLimit(options.parallel ?? 16),
   };
   const wanted = (group: CheckGroup) => options.only === undefined || options.only.includes(group);
   const groups: Promise<CheckResult[]>[] = [

@@ -15,6 +15,29 @@ export interface DoctorContext {
   /** A certificate expiring within this many days fails (Let's Encrypt renews 30 days before expiry). */
   readonly minValidDays: number;
   readonly now: () => Date;
+  /** Runs a network operation when one of the limited slots is free (see `concurrencyLimit`). */
+  readonly limit: <T>(work: () => Promise<T>) => Promise<T>;
+}
+
+/**
+ * At most `max` operations at a time, started in the order asked. A thousand domains are some
+ * twenty thousand connections: all at once would run out of file descriptors here and look like
+ * an attack there; and a deadline must time the operation, not its wait for a slot.
+ */
+export function concurrencyLimit(max: number): <T>(work: () => Promise<T>) => Promise<T> {
+  if (!Number.isInteger(max) || max < 1) throw new Error(`concurrencyLimit: ${max} is not a positive integer`);
+  let running = 0;
+  const waiting: (() => void)[] = [];
+  return async <T>(work: () => Promise<T>): Promise<T> => {
+    if (running >= max) await new Promise<void>((resolve) => waiting.push(resolve));
+    running++;
+    try {
+      return await work();
+    } finally {
+      running--;
+      waiting.shift()?.();
+    }
+  };
 }
 
 export interface Addresses {

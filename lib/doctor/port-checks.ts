@@ -12,7 +12,7 @@ export async function checkPorts(ctx: DoctorContext, plan: DoctorPlan): Promise<
     const title = (address?: string) => `tcp ${port.port} (${port.purpose}) on ${port.host}${address ? ` at ${address}` : ''}`;
     if ('problem' in addresses) return [{ id: `ports:open:${port.host}:${port.port}`, group: 'ports', title: title(), status: 'fail', detail: addresses.problem, fix: 'see the DNS checks' }];
     return Promise.all(addresses.map(async (address): Promise<CheckResult> => {
-      const outcome = await probeTcp(address, port.port, ctx.timeoutMs);
+      const outcome = await ctx.limit(() => probeTcp(address, port.port, ctx.timeoutMs));
       const id = `ports:open:${port.host}:${port.port}@${address}`;
       if (outcome === 'open') return { id, group: 'ports', title: title(address), status: 'pass', detail: 'open' };
       return {
@@ -28,7 +28,7 @@ export async function checkPorts(ctx: DoctorContext, plan: DoctorPlan): Promise<
     const title = (address?: string) => `tcp ${port.port} closed on ${port.host}${address ? ` at ${address}` : ''}`;
     if ('problem' in addresses) return [{ id: `ports:closed:${port.host}:${port.port}`, group: 'ports', title: title(), status: 'skip', detail: addresses.problem }];
     return Promise.all(addresses.map(async (address): Promise<CheckResult> => {
-      const outcome = await probeTcp(address, port.port, ctx.timeoutMs);
+      const outcome = await ctx.limit(() => probeTcp(address, port.port, ctx.timeoutMs));
       const id = `ports:closed:${port.host}:${port.port}@${address}`;
       if (outcome !== 'open') return { id, group: 'ports', title: title(address), status: 'pass', detail: outcome };
       return {

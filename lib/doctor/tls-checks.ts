@@ -169,7 +169,7 @@ export async function checkTls(ctx: DoctorContext, plan: DoctorPlan): Promise<Ch
       const id = `${idBase}@${address}`;
       let served: ServedCertificate;
       try {
-        served = await handshake(ctx, endpoint, address);
+        served = await ctx.limit(() => handshake(ctx, endpoint, address));
       } catch (error) {
         return {
           id, group: 'tls', title: title(address), status: 'fail', detail: `no TLS: ${message(error)}`,

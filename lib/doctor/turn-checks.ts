@@ -94,7 +94,7 @@ export async function checkTurn(ctx: DoctorContext, plan: DoctorPlan, account?: 
     const id = `turn:stun:${turn.host}:${turn.port}@${address}`;
     const title = `STUN on ${turn.host} udp ${turn.port} at ${address}`;
     try {
-      const mapped = await stunBinding(address, turn.port, { timeoutMs: ctx.timeoutMs });
+      const mapped = await ctx.limit(() => stunBinding(address, turn.port, { timeoutMs: ctx.timeoutMs }));
       return { id, group: 'turn', title, status: 'pass', detail: `sees this machine as ${mapped.address}:${mapped.port}` };
     } catch (error) {
       return { id, group: 'turn', title, status: 'fail', detail: message(error), fix: `coturn must run on the host and the firewall must allow udp ${turn.port}` };
@@ -132,7 +132,7 @@ export async function checkTurn(ctx: DoctorContext, plan: DoctorPlan, account?: 
   }
   results.push(...await Promise.all(addresses.map(async (address): Promise<CheckResult> => {
     const id = `turn:allocate:${turn.host}:${turn.port}@${address}`;
-    const outcome = await turnAllocate(address, turn.port, { username: udp.username, password: udp.password }, { timeoutMs: ctx.timeoutMs });
+    const outcome = await ctx.limit(() => turnAllocate(address, turn.port, { username: udp.username, password: udp.password }, { timeoutMs: ctx.timeoutMs }));
     if (outcome.ok) return { id, group: 'turn', title: allocateTitle(address), status: 'pass', detail: `relayed at ${outcome.relayed.address}:${outcome.relayed.port} (released again)` };
     if (outcome.stage === 'authenticate' && outcome.code === 401) {
       // coturn answers expired credentials exactly as a wrong secret; the expiry is in the username.

@@ -16,7 +16,7 @@ import { main, parseCommandLine } from '../../lib/doctor/cli';
 import { zoneLine } from '../../lib/doctor/dns-checks';
 import { hostMetaLinks } from '../../lib/doctor/http-checks';
 import { defaultDoctorPlan, loadDoctorPlan, narrowPlan } from '../../lib/doctor/index';
-import { DoctorContext } from '../../lib/doctor/net';
+import { concurrencyLimit, DoctorContext } from '../../lib/doctor/net';
 import { formatReport, summarize } from '../../lib/doctor/report';
 import { handshake, judgeCertificate } from '../../lib/doctor/tls-checks';
 import { fullSpec, minimalSpec } from '../support/specs';
@@ -34,6 +34,7 @@ async function run(argv: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code:
 describe('the command line', () => {
   test.each([
     [['--timeout', 'soon', 'example.net'], /--timeout soon: not a number/],
+    [['--parallel', '0', 'example.net'], /--parallel 0: not a number ≥ 1/],
     [['--only', 'dns,smtp', 'example.net'], /--only dns,smtp: "smtp" is not a group. Fix: choose from dns,tls,http,ports,turn/],
     [['--address', 'publicIp=192.0.2.1', 'example.net'], /--address publicIp=192.0.2.1: expected SOURCE=IP/],
     [['--account', 'alice', 'example.net'], /--account alice: not a bare JID/],
@@ -165,11 +166,44 @@ describe('verdicts', () => {
   });
 });
 
+describe('concurrencyLimit', () => {
+  test('GIVEN forty operations and a limit of three THEN never more than three run, all finish, in order asked', async () => {
+    const limit = concurrencyLimit(3);
+    let running = 0;
+    let most = 0;
+    const started: number[] = [];
+    const results = await Promise.all(Array.from({ length: 40 }, (_, i) => limit(async () => {
+      started.push(i);
+      running++;
+      most = Math.max(most, running);
+      await new Promise((r) => setTimeout(r, 1 + (i % 3)));
+      running--;
+      return i * 2;
+    })));
+    expect(most).toBe(3);
+    expect(results).toEqual(Array.from({ length: 40 }, (_, i) => i * 2));
+    expect(started).toEqual(Array.from({ length: 40 }, (_, i) => i));
+  });
+
+  test('GIVEN failing operations THEN their slots are freed and the failures reach the callers', async () => {
+    const limit = concurrencyLimit(1);
+    const outcomes = await Promise.allSettled([1, 2, 3].map((n) => limit(async () => {
+      if (n !== 3) throw new Error(`failure ${n}`);
+      return n;
+    })));
+    expect(outcomes.map((o) => o.status)).toEqual(['rejected', 'rejected', 'fulfilled']);
+  });
+
+  test.each([0, -1, 1.5])('GIVEN a limit of %p THEN it is refused', (max) => {
+    expect(() => concurrencyLimit(max)).toThrow(/not a positive integer/);
+  });
+});
+
 describe('the TLS client, against a local server', () => {
   let key: string;
   let certPem: string;
   const servers: net.Server[] = [];
-  const ctx = (extraCa: string[]): DoctorContext => ({ resolver: new dns.Resolver(), extraCa, timeoutMs: 3000, minValidDays: 14, now: () => new Date() });
+  const ctx = (extraCa: string[]): DoctorContext => ({ resolver: new dns.Resolver(), extraCa, timeoutMs: 3000, minValidDays: 14, now: () => new Date(), limit: concurrencyLimit(4) });
 
   beforeAll(() => {
     const r = spawnSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '30', '-subj', '/CN=example.net',
