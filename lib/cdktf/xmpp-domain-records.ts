@@ -1,9 +1,9 @@
 import { Domain } from '@cdktf/provider-digitalocean/lib/domain';
 import { Record as DnsRecord } from '@cdktf/provider-digitalocean/lib/record';
-import { TerraformIterator, Token } from 'cdktf';
+import { TerraformIterator, TerraformLocal, Token } from 'cdktf';
 import { Construct } from 'constructs';
 import { AddressSource, DnsRecordPlan, planDigitalOceanRecords, zonesByHosting } from '../core/dns';
-import { dnsRecordAttributes, recordAddresses } from '../core/resources';
+import { recordAddresses } from '../core/resources';
 import { XmppServiceSpec } from '../core/spec';
 import { resolveForCdktf } from './spec';
 
@@ -44,8 +44,32 @@ export interface XmppDomainRecordsProps {
   readonly existingZones?: readonly string[];
 }
 
-/** The optional record attributes, present in a record's `for_each` value only where the plan sets them. */
-const OPTIONAL_RECORD_ATTRIBUTES = ['priority', 'weight', 'port', 'flags', 'tag'] as const;
+/**
+ * A record in the `for_each` map is one line of these fields, space-separated (no field of a planned
+ * record can hold a space), `-` where the record has no such attribute:
+ * `example.net SRV _xmpp-client._tcp example.net. 1800 0 5 5222 - -`. One string per record rather
+ * than an object: cdktf resolves every node of the map one by one, and with a thousand domains
+ * (eleven thousand records) objects made that a third of the whole synthesis. An address record's
+ * value is the name of its address (`reservedIpv4`), looked up in the addresses local.
+ */
+export const PACKED_RECORD_FIELDS = ['domain', 'type', 'name', 'value', 'ttl', 'priority', 'weight', 'port', 'flags', 'tag'] as const;
+const ABSENT = '-';
+
+/** The `for_each` value of one record: its fields, in PACKED_RECORD_FIELDS order. */
+export function packRecord(record: DnsRecordPlan): string {
+  const value = typeof record.value === 'string' ? record.value : record.value.of;
+  const fields = [record.zone, record.type, record.name, value, record.ttlSeconds, record.priority, record.weight, record.port, record.flags, record.tag];
+  return fields
+    .map((field, i) => {
+      const text = field === undefined ? ABSENT : String(field);
+      // Planned records never hold these (names, numbers, CAA issuers); fail loudly if one ever does.
+      if (text === '' || /\s/.test(text) || (text === ABSENT && field !== undefined)) {
+        throw new Error(`DNS record ${record.key}: its ${PACKED_RECORD_FIELDS[i]} ${JSON.stringify(text)} cannot be packed into the record map`);
+      }
+      return text;
+    })
+    .join(' ');
+}
 
 /**
  * Every DNS record the service needs, as one `digitalocean_record` with `for_each` over the plan,
@@ -77,31 +101,29 @@ export class XmppDomainRecords extends Construct {
     this.addresses = addresses;
     // Zones served elsewhere get no records here; the service's zone_files output carries them.
     this.plan = planDigitalOceanRecords(spec, hosting);
-    const values: { [key: string]: { [attribute: string]: string | number } } = {};
-    for (const record of this.plan) {
-      // The zone by its name: a reference per record would cost synthesis time, and depends_on
-      // below orders creation (and destruction) just the same.
-      const { domain, type, name, value, ttl, ...optional } = dnsRecordAttributes(record, record.zone, addresses);
-      const entry: { [attribute: string]: string | number } = { domain, type, name, value, ttl };
-      for (const attribute of OPTIONAL_RECORD_ATTRIBUTES) if (optional[attribute] !== undefined) entry[attribute] = optional[attribute]!;
-      values[record.key] = entry;
-    }
-    const each = TerraformIterator.fromMap(values);
-    // lookup(), since most records lack most of these; cdktf's Fn.lookup on an iterator would
-    // render plain `each.value.<attribute>`, which fails where the attribute is absent.
-    const optional = (attribute: (typeof OPTIONAL_RECORD_ATTRIBUTES)[number]) => `\${lookup(each.value, "${attribute}", null)}`;
+    const packed: { [key: string]: string } = {};
+    for (const record of this.plan) packed[record.key] = packRecord(record);
+    const known = Object.fromEntries(Object.entries(addresses).filter(([, address]) => address !== undefined));
+    const addressLocal = new TerraformLocal(this, 'Addresses', known);
+    const field = (name: (typeof PACKED_RECORD_FIELDS)[number]) => `split(" ", each.value)[${PACKED_RECORD_FIELDS.indexOf(name)}]`;
+    // Absent ("-") becomes null, which the provider reads as "not set".
+    const optional = (name: (typeof PACKED_RECORD_FIELDS)[number], convert: (expression: string) => string) =>
+      `\${${field(name)} == "${ABSENT}" ? null : ${convert(field(name))}}`;
+    const number = (expression: string) => `tonumber(${expression})`;
     this.records = new DnsRecord(this, 'Records', {
-      forEach: each,
-      domain: each.getString('domain'),
-      type: each.getString('type'),
-      name: each.getString('name'),
-      value: each.getString('value'),
-      ttl: each.getNumber('ttl'),
-      priority: Token.asNumber(optional('priority')),
-      weight: Token.asNumber(optional('weight')),
-      port: Token.asNumber(optional('port')),
-      flags: Token.asNumber(optional('flags')),
-      tag: Token.asString(optional('tag')),
+      forEach: TerraformIterator.fromMap(packed),
+      domain: `\${${field('domain')}}`,
+      type: `\${${field('type')}}`,
+      name: `\${${field('name')}}`,
+      // The zone by its name, not a reference per record (synthesis time); depends_on below orders
+      // creation and destruction just the same. Addresses by name, anything else passes through.
+      value: `\${lookup(local.${addressLocal.friendlyUniqueId}, ${field('value')}, ${field('value')})}`,
+      ttl: Token.asNumber(`\${${number(field('ttl'))}}`),
+      priority: Token.asNumber(optional('priority', number)),
+      weight: Token.asNumber(optional('weight', number)),
+      port: Token.asNumber(optional('port', number)),
+      flags: Token.asNumber(optional('flags', number)),
+      tag: Token.asString(optional('tag', (e) => e)),
       dependsOn: this.zones ? [this.zones] : [],
     });
   }

@@ -4,8 +4,6 @@
  * be exactly the ones the adapter writes, so a changed mapping fails here instead of passing by.
  */
 
-type Stack = { resource: { [type: string]: { [name: string]: { [attr: string]: any } } } };
-
 /** A record instance: the `for_each` key and the attributes Terraform evaluates for it. */
 export interface SynthRecord {
   readonly key: string;
@@ -21,21 +19,62 @@ export interface SynthRecord {
   readonly tag?: string;
 }
 
-const REQUIRED = ['domain', 'type', 'name', 'value', 'ttl'] as const;
-const OPTIONAL = ['priority', 'weight', 'port', 'flags', 'tag'] as const;
+type Stack = { resource: { [type: string]: { [name: string]: { [attr: string]: any } } }; locals?: { [name: string]: { [key: string]: string } } };
 
-/** Every `digitalocean_record` instance of the stack. */
+/** Each `for_each` value is one line of these fields (`-` where absent); written out here, not imported, so a changed mapping fails. */
+const FIELDS = ['domain', 'type', 'name', 'value', 'ttl', 'priority', 'weight', 'port', 'flags', 'tag'] as const;
+const field = (i: number) => `split(" ", each.value)[${i}]`;
+const NUMBERS = new Set(['ttl', 'priority', 'weight', 'port', 'flags']);
+
+/** The attribute expressions the adapter must write, as Terraform will evaluate them per instance. */
+function expectedExpressions(addressLocal: string): Record<(typeof FIELDS)[number], string> {
+  const optional = (i: number, convert: (e: string) => string) => `\${${field(i)} == "-" ? null : ${convert(field(i))}}`;
+  const number = (e: string) => `tonumber(${e})`;
+  return {
+    domain: `\${${field(0)}}`,
+    type: `\${${field(1)}}`,
+    name: `\${${field(2)}}`,
+    value: `\${lookup(local.${addressLocal}, ${field(3)}, ${field(3)})}`,
+    ttl: `\${tonumber(${field(4)})}`,
+    priority: optional(5, number),
+    weight: optional(6, number),
+    port: optional(7, number),
+    flags: optional(8, number),
+    tag: optional(9, (e) => e),
+  };
+}
+
+/** Every `digitalocean_record` instance of the stack, its value's address looked up as Terraform does. */
 export function synthRecords(stack: Stack): SynthRecord[] {
   const records: SynthRecord[] = [];
   for (const [logical, body] of Object.entries(stack.resource.digitalocean_record ?? {})) {
     const each = body.for_each;
     if (each === null || typeof each !== 'object') throw new Error(`digitalocean_record.${logical} has no for_each map`);
-    for (const a of REQUIRED) if (body[a] !== `\${each.value.${a}}`) throw new Error(`digitalocean_record.${logical}.${a} is ${JSON.stringify(body[a])}`);
-    for (const a of OPTIONAL) if (body[a] !== `\${lookup(each.value, "${a}", null)}`) throw new Error(`digitalocean_record.${logical}.${a} is ${JSON.stringify(body[a])}`);
-    for (const [key, value] of Object.entries(each as { [key: string]: { [attr: string]: unknown } })) {
-      const unknown = Object.keys(value).filter((a) => !(REQUIRED as readonly string[]).includes(a) && !(OPTIONAL as readonly string[]).includes(a));
-      if (unknown.length > 0) throw new Error(`record ${key} has attributes no argument reads: ${unknown.join(', ')}`);
-      records.push({ key, ...value } as SynthRecord);
+    const addressLocal = /^\$\{lookup\(local\.([A-Za-z0-9_-]+), /.exec(body.value ?? '')?.[1];
+    const addresses = addressLocal === undefined ? undefined : stack.locals?.[addressLocal];
+    if (addressLocal === undefined || addresses === undefined) throw new Error(`digitalocean_record.${logical}.value looks up no local: ${JSON.stringify(body.value)}`);
+    const expected = expectedExpressions(addressLocal);
+    for (const a of FIELDS) if (body[a] !== expected[a]) throw new Error(`digitalocean_record.${logical}.${a} is ${JSON.stringify(body[a])}, expected ${JSON.stringify(expected[a])}`);
+    for (const [key, packed] of Object.entries(each as { [key: string]: unknown })) {
+      if (typeof packed !== 'string') throw new Error(`record ${key} is not one line: ${JSON.stringify(packed)}`);
+      const parts = packed.split(' ');
+      if (parts.length !== FIELDS.length) throw new Error(`record ${key} has ${parts.length} fields, not ${FIELDS.length}: ${JSON.stringify(packed)}`);
+      const record: { [attr: string]: string | number } = { key };
+      FIELDS.forEach((name, i) => {
+        const text = parts[i];
+        if (text === '-') {
+          if (!['priority', 'weight', 'port', 'flags', 'tag'].includes(name)) throw new Error(`record ${key} lacks its ${name}`);
+          return;
+        }
+        if (NUMBERS.has(name)) {
+          if (!/^\d+$/.test(text)) throw new Error(`record ${key}: ${name} ${JSON.stringify(text)} is not a number`);
+          record[name] = Number(text);
+        } else {
+          // lookup(local.addresses, v, v): an address's name becomes the address, anything else stays.
+          record[name] = name === 'value' ? addresses[text] ?? text : text;
+        }
+      });
+      records.push(record as unknown as SynthRecord);
     }
   }
   return records;
