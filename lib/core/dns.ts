@@ -109,6 +109,11 @@ export function absoluteName(host: string): string {
   return host.endsWith('.') ? host : `${host}.`;
 }
 
+/** `name` without its trailing dot, as DNS answers and TLS compare it; the root `.` stays itself. */
+export function withoutTrailingDot(name: string): string {
+  return name.length > 1 && name.endsWith('.') ? name.slice(0, -1) : name;
+}
+
 /** `host` relative to `zone` (`@` for the apex); fails if the host is not inside the zone. */
 export function relativeName(host: string, zone: string): string {
   if (host === zone) return '@';

@@ -5,10 +5,10 @@
  * read what "healthy" means for this service. Holds no secret and no deploy-time address: addresses
  * are named by their source (`reservedIpv4`, …) and compared with what DNS answers.
  */
-import { AddressSource, planDnsRecords, recordFqdn } from './dns';
+import { AddressSource, planDnsRecords, recordFqdn, withoutTrailingDot } from './dns';
 import { EVERYWHERE, LOOPBACK_ONLY_TCP_PORTS, planFirewall, planTurnFirewall, parsePortRange } from './firewall';
 import { DOMAIN_PLACEHOLDER, furtherDomains, placeholderDomain } from './expansion';
-import { renderHostMeta } from './nginx';
+import { hostMetaLinks } from './nginx';
 import { certificateNames, hasDedicatedTurnDroplet, ResolvedSpec } from './spec';
 
 /** The `format` of a doctor plan; the doctor refuses plans of another format. */
@@ -79,14 +79,12 @@ const NEVER_EXPOSED_TCP_PORTS: readonly { readonly port: number; readonly why: s
   { port: 5582, why: "Prosody's admin console (telnet): root on the XMPP server" },
 ];
 
-const noDot = (name: string): string => (name.length > 1 && name.endsWith('.') ? name.slice(0, -1) : name);
-
 /** The doctor plan of a resolved spec. Pure; deterministic order. */
 export function planDoctorChecks(spec: ResolvedSpec): DoctorPlan {
   const records: PlannedRecord[] = planDnsRecords(spec).map((r) => ({
-    name: recordFqdn(r).replace(/\.$/, ''),
+    name: recordFqdn(r),
     type: r.type,
-    value: typeof r.value === 'string' ? noDot(r.value) : { address: r.value.of },
+    value: typeof r.value === 'string' ? withoutTrailingDot(r.value) : { address: r.value.of },
     ...(r.type === 'SRV' ? { port: r.port, priority: r.priority, weight: r.weight } : {}),
     ...(r.type === 'CAA' ? { tag: r.tag } : {}),
   }));
@@ -147,16 +145,18 @@ export function planDoctorChecks(spec: ResolvedSpec): DoctorPlan {
     records,
     certificates,
     tlsEndpoints,
-    hostMeta: spec.domains.map((d) => ({ domain: d.name, links: JSON.parse(renderHostMeta(spec, d.name).json).links })),
+    hostMeta: spec.domains.map((d) => ({ domain: d.name, links: hostMetaLinks(spec, d.name) })),
     openTcpPorts: dedupePorts(openTcpPorts),
     closedTcpPorts: NEVER_EXPOSED_TCP_PORTS.map(({ port, why }) => ({ host: spec.primaryDomain, port, purpose: why })),
     ...(turn ? { turn } : {}),
   };
 }
 
+/** The first of each host and port: coturn's TCP and TLS rules both open a port on the TURN name. */
 function dedupePorts(ports: readonly PlannedPort[]): PlannedPort[] {
-  const seen = new Set<string>();
-  return ports.filter((p) => !seen.has(`${p.host}:${p.port}`) && seen.add(`${p.host}:${p.port}`) !== undefined);
+  const byAddress = new Map<string, PlannedPort>();
+  for (const p of ports) if (!byAddress.has(`${p.host}:${p.port}`)) byAddress.set(`${p.host}:${p.port}`, p);
+  return [...byAddress.values()];
 }
 
 /** The parts of a plan that repeat for every domain but the first. */

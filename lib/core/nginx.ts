@@ -165,12 +165,13 @@ export function certificatePaths(domain: string): { readonly fullchain: string; 
 // host-meta (XEP-0156)
 // ---------------------------------------------------------------------------------------------
 
-interface HostMetaLink {
+export interface HostMetaLink {
   readonly rel: string;
   readonly href: string;
 }
 
-function hostMetaLinks(spec: ResolvedSpec, domain: string): HostMetaLink[] {
+/** The links `domain`'s host-meta documents announce: the enabled web transports. */
+export function hostMetaLinks(spec: ResolvedSpec, domain: string): HostMetaLink[] {
   const links: HostMetaLink[] = [];
   if (spec.web.bosh) links.push({ rel: 'urn:xmpp:alt-connections:xbosh', href: `https://${domain}${BOSH_PATH}` });
   if (spec.web.websocket) links.push({ rel: 'urn:xmpp:alt-connections:websocket', href: `wss://${domain}${WEBSOCKET_PATH}` });

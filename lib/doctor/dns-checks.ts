@@ -3,7 +3,7 @@
  * are checked against the addresses given with --address when there are some, and otherwise
  * against each other: every name planned to point at one address must answer the same one.
  */
-import type { AddressSource } from '../core/dns';
+import { AddressSource, withoutTrailingDot } from '../core/dns';
 import type { DoctorPlan, PlannedRecord } from '../core/doctor-plan';
 import { DoctorContext, lookup, message } from './net';
 import { CheckResult } from './report';
@@ -86,13 +86,13 @@ async function answer(ctx: DoctorContext, record: PlannedRecord): Promise<{ valu
       case 'AAAA':
         return { values: await lookup(ctx, () => r.resolve6(record.name)) };
       case 'CNAME':
-        return { values: (await lookup(ctx, () => r.resolveCname(record.name))).map(stripDot) };
+        return { values: (await lookup(ctx, () => r.resolveCname(record.name))).map(withoutTrailingDot) };
       case 'CAA':
-        return { values: (await lookup(ctx, () => r.resolveCaa(record.name))).map((c) => (c as unknown as Record<string, string>)[record.tag ?? 'issue']).filter((v): v is string => v !== undefined).map(stripDot) };
+        return { values: (await lookup(ctx, () => r.resolveCaa(record.name))).map((c) => (c as unknown as Record<string, string>)[record.tag ?? 'issue']).filter((v): v is string => v !== undefined).map(withoutTrailingDot) };
       case 'SRV': {
         const srv = await lookup(ctx, () => r.resolveSrv(record.name));
         // Compared on target and port; priority and weight only order several targets.
-        return { values: srv.map((s) => `${stripDot(s.name) || '.'}:${s.port}`) };
+        return { values: srv.map((s) => `${withoutTrailingDot(s.name) || '.'}:${s.port}`) };
       }
     }
   } catch (error) {
@@ -101,10 +101,6 @@ async function answer(ctx: DoctorContext, record: PlannedRecord): Promise<{ valu
 }
 
 /** SRV and CNAME answers compared with the planned value. */
-export function expectedAnswer(record: PlannedRecord): string {
+function expectedAnswer(record: PlannedRecord): string {
   return record.type === 'SRV' ? `${record.value}:${record.port}` : String(record.value);
-}
-
-function stripDot(name: string): string {
-  return name.length > 1 && name.endsWith('.') ? name.slice(0, -1) : name;
 }

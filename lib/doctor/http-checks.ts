@@ -48,7 +48,7 @@ function get(ctx: DoctorContext, address: string, name: string, path: string): P
 }
 
 /** The `rel href` pairs of an XRD or JSON host-meta document. */
-export function hostMetaLinks(body: string, kind: 'xml' | 'json'): string[] {
+export function linksInHostMeta(body: string, kind: 'xml' | 'json'): string[] {
   if (kind === 'json') {
     const parsed = JSON.parse(body) as { links?: { rel?: unknown; href?: unknown }[] };
     return (parsed.links ?? []).map((l) => `${String(l.rel)} ${String(l.href)}`);
@@ -82,7 +82,7 @@ export async function checkHostMeta(ctx: DoctorContext, plan: DoctorPlan): Promi
         } else {
           let served: string[] = [];
           try {
-            served = hostMetaLinks(res.body, d.kind).sort();
+            served = linksInHostMeta(res.body, d.kind).sort();
           } catch (error) {
             problems.push(`unreadable ${d.kind.toUpperCase()}: ${message(error)}`);
           }
@@ -98,7 +98,7 @@ export async function checkHostMeta(ctx: DoctorContext, plan: DoctorPlan): Promi
           fixes.push('serve it with `add_header Access-Control-Allow-Origin * always;` (the rendered nginx site does)');
         }
         return problems.length === 0
-          ? { id, group: 'http', title, status: 'pass', detail: `${served(res)} with CORS` }
+          ? { id, group: 'http', title, status: 'pass', detail: `${responseSummary(res)} with CORS` }
           : { id, group: 'http', title, status: 'fail', detail: problems.join('; '), fix: fixes.join('; ') };
       } catch (error) {
         return { id, group: 'http', title, status: 'fail', detail: message(error), fix: 'check that nginx runs and the firewall allows tcp 443 (see the port checks)' };
@@ -108,6 +108,6 @@ export async function checkHostMeta(ctx: DoctorContext, plan: DoctorPlan): Promi
   return results.flat();
 }
 
-function served(res: Fetched): string {
+function responseSummary(res: Fetched): string {
   return `HTTP ${res.status}, ${Buffer.byteLength(res.body)} bytes`;
 }

@@ -141,12 +141,11 @@ export function judgeCertificate(
       ? `the host still serves its self-signed bootstrap certificate: Let's Encrypt has not issued one yet; ${reissue}`
       : `serve the full chain (fullchain.pem) from a public CA; ${reissue}`);
   }
-  if (uncoveredNames(cert, [endpoint.name]).length > 0) {
-    problems.push(`it is not valid for ${endpoint.name}, the name clients ask for`);
-  }
+  const wrongName = uncoveredNames(cert, [endpoint.name]).length > 0;
+  if (wrongName) problems.push(`it is not valid for ${endpoint.name}, the name clients ask for`);
   const missing = uncoveredNames(cert, lineageNames).filter((n) => n !== endpoint.name);
   if (missing.length > 0) problems.push(`it lacks ${missing.join(', ')}`);
-  if (missing.length > 0 || uncoveredNames(cert, [endpoint.name]).length > 0) fixes.push(reissue);
+  if (wrongName || missing.length > 0) fixes.push(reissue);
   const validTo = new Date(cert.valid_to);
   const daysLeft = Math.floor((validTo.getTime() - now.getTime()) / 86400000);
   if (Number.isNaN(daysLeft)) problems.push('its expiry date is unreadable');

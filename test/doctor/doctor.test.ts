@@ -14,7 +14,7 @@ import { DOCTOR_PLAN_FILE, planDoctorChecks, PlannedTlsEndpoint, renderDoctorPla
 import { resolveSpec } from '../../lib/core/validate';
 import { main, parseCommandLine } from '../../lib/doctor/cli';
 import { zoneLine } from '../../lib/doctor/dns-checks';
-import { hostMetaLinks } from '../../lib/doctor/http-checks';
+import { linksInHostMeta } from '../../lib/doctor/http-checks';
 import { defaultDoctorPlan, loadDoctorPlan, narrowPlan } from '../../lib/doctor/index';
 import { concurrencyLimit, DoctorContext } from '../../lib/doctor/net';
 import { formatReport, summarize } from '../../lib/doctor/report';
@@ -136,7 +136,7 @@ describe('verdicts', () => {
     ['xml', '<?xml version="1.0"?>\n<XRD xmlns="http://docs.oasis-open.org/ns/xri/xrd-1.0">\n  <Link rel="urn:xmpp:alt-connections:websocket" href="wss://example.net/xmpp-websocket"/>\n</XRD>\n'],
     ['json', '{"links":[{"rel":"urn:xmpp:alt-connections:websocket","href":"wss://example.net/xmpp-websocket"}]}'],
   ] as const)('GIVEN a %s host-meta THEN its links are read', (kind, body) => {
-    expect(hostMetaLinks(body, kind)).toEqual(['urn:xmpp:alt-connections:websocket wss://example.net/xmpp-websocket']);
+    expect(linksInHostMeta(body, kind)).toEqual(['urn:xmpp:alt-connections:websocket wss://example.net/xmpp-websocket']);
   });
 
   test.each([
