@@ -18,6 +18,12 @@ import { ECDHE_AEAD_CIPHERS } from './tls';
 /** One address block relayed media must never reach, and why. */
 export interface DeniedPeerCidr {
   readonly cidr: string;
+  /**
+   * The block as coturn reads it: `cidrToRange(cidr)`, written out because the table is fixed and
+   * computing it cost 5 ms of every synthesis (ipaddr.js parses IPv6 slowly in a fresh process).
+   * A test holds every entry to cidrToRange.
+   */
+  readonly range: string;
   readonly why: string;
 }
 
@@ -31,29 +37,29 @@ export interface DeniedPeerCidr {
  * both families and breaks all relaying. No entry may start or end at `::`.
  */
 export const DENIED_PEER_CIDRS: readonly DeniedPeerCidr[] = [
-  { cidr: '0.0.0.0/8', why: '"this network"; 0.0.0.0 reaches the local host on Linux' },
-  { cidr: '10.0.0.0/8', why: 'private (RFC 1918), includes the DigitalOcean VPC and anchor addresses' },
-  { cidr: '100.64.0.0/10', why: 'carrier-grade NAT shared space (RFC 6598)' },
-  { cidr: '127.0.0.0/8', why: "loopback: Prosody's HTTP port and other local-only services" },
-  { cidr: '169.254.0.0/16', why: 'link-local, includes the metadata service that serves user data' },
-  { cidr: '172.16.0.0/12', why: 'private (RFC 1918)' },
-  { cidr: '192.0.0.0/24', why: 'IETF protocol assignments (RFC 6890)' },
-  { cidr: '192.0.2.0/24', why: 'documentation, TEST-NET-1 (RFC 5737)' },
-  { cidr: '192.88.99.0/24', why: 'deprecated 6to4 relay anycast (RFC 7526)' },
-  { cidr: '192.168.0.0/16', why: 'private (RFC 1918)' },
-  { cidr: '198.18.0.0/15', why: 'benchmarking (RFC 2544)' },
-  { cidr: '198.51.100.0/24', why: 'documentation, TEST-NET-2 (RFC 5737)' },
-  { cidr: '203.0.113.0/24', why: 'documentation, TEST-NET-3 (RFC 5737)' },
-  { cidr: '224.0.0.0/4', why: 'multicast' },
-  { cidr: '240.0.0.0/4', why: 'reserved (RFC 1112) and limited broadcast 255.255.255.255' },
-  { cidr: '::1/128', why: 'loopback' },
-  { cidr: '::ffff:0:0/96', why: 'IPv4-mapped: would bypass every IPv4 entry above' },
-  { cidr: '64:ff9b::/96', why: 'NAT64 (RFC 6052): reaches IPv4 space through a translator' },
-  { cidr: '100::/64', why: 'discard-only (RFC 6666)' },
-  { cidr: '2001:db8::/32', why: 'documentation (RFC 3849)' },
-  { cidr: 'fc00::/7', why: 'unique local (RFC 4193), the IPv6 private space' },
-  { cidr: 'fe80::/10', why: 'link-local' },
-  { cidr: 'ff00::/8', why: 'multicast' },
+  { cidr: '0.0.0.0/8', range: '0.0.0.0-0.255.255.255', why: '"this network"; 0.0.0.0 reaches the local host on Linux' },
+  { cidr: '10.0.0.0/8', range: '10.0.0.0-10.255.255.255', why: 'private (RFC 1918), includes the DigitalOcean VPC and anchor addresses' },
+  { cidr: '100.64.0.0/10', range: '100.64.0.0-100.127.255.255', why: 'carrier-grade NAT shared space (RFC 6598)' },
+  { cidr: '127.0.0.0/8', range: '127.0.0.0-127.255.255.255', why: "loopback: Prosody's HTTP port and other local-only services" },
+  { cidr: '169.254.0.0/16', range: '169.254.0.0-169.254.255.255', why: 'link-local, includes the metadata service that serves user data' },
+  { cidr: '172.16.0.0/12', range: '172.16.0.0-172.31.255.255', why: 'private (RFC 1918)' },
+  { cidr: '192.0.0.0/24', range: '192.0.0.0-192.0.0.255', why: 'IETF protocol assignments (RFC 6890)' },
+  { cidr: '192.0.2.0/24', range: '192.0.2.0-192.0.2.255', why: 'documentation, TEST-NET-1 (RFC 5737)' },
+  { cidr: '192.88.99.0/24', range: '192.88.99.0-192.88.99.255', why: 'deprecated 6to4 relay anycast (RFC 7526)' },
+  { cidr: '192.168.0.0/16', range: '192.168.0.0-192.168.255.255', why: 'private (RFC 1918)' },
+  { cidr: '198.18.0.0/15', range: '198.18.0.0-198.19.255.255', why: 'benchmarking (RFC 2544)' },
+  { cidr: '198.51.100.0/24', range: '198.51.100.0-198.51.100.255', why: 'documentation, TEST-NET-2 (RFC 5737)' },
+  { cidr: '203.0.113.0/24', range: '203.0.113.0-203.0.113.255', why: 'documentation, TEST-NET-3 (RFC 5737)' },
+  { cidr: '224.0.0.0/4', range: '224.0.0.0-239.255.255.255', why: 'multicast' },
+  { cidr: '240.0.0.0/4', range: '240.0.0.0-255.255.255.255', why: 'reserved (RFC 1112) and limited broadcast 255.255.255.255' },
+  { cidr: '::1/128', range: '::1-::1', why: 'loopback' },
+  { cidr: '::ffff:0:0/96', range: '::ffff:0.0.0.0-::ffff:255.255.255.255', why: 'IPv4-mapped: would bypass every IPv4 entry above' },
+  { cidr: '64:ff9b::/96', range: '64:ff9b::-64:ff9b::ffff:ffff', why: 'NAT64 (RFC 6052): reaches IPv4 space through a translator' },
+  { cidr: '100::/64', range: '100::-100::ffff:ffff:ffff:ffff', why: 'discard-only (RFC 6666)' },
+  { cidr: '2001:db8::/32', range: '2001:db8::-2001:db8:ffff:ffff:ffff:ffff:ffff:ffff', why: 'documentation (RFC 3849)' },
+  { cidr: 'fc00::/7', range: 'fc00::-fdff:ffff:ffff:ffff:ffff:ffff:ffff:ffff', why: 'unique local (RFC 4193), the IPv6 private space' },
+  { cidr: 'fe80::/10', range: 'fe80::-febf:ffff:ffff:ffff:ffff:ffff:ffff:ffff', why: 'link-local' },
+  { cidr: 'ff00::/8', range: 'ff00::-ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff', why: 'multicast' },
 ];
 
 /**
@@ -186,9 +192,9 @@ export function renderTurnConfig(spec: ResolvedSpec): string {
   );
   w.option('no-tcp-relay');
   w.option('no-multicast-peers');
-  for (const { cidr, why } of DENIED_PEER_CIDRS) {
+  for (const { cidr, range, why } of DENIED_PEER_CIDRS) {
     w.comment(`${cidr}: ${why}`);
-    w.option('denied-peer-ip', cidrToRange(cidr));
+    w.option('denied-peer-ip', range);
   }
   w.blank();
 

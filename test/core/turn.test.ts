@@ -104,6 +104,10 @@ describe('DENIED_PEER_CIDRS', () => {
     expect(blocks).toContain(cidr);
   });
 
+  it.each(DENIED_PEER_CIDRS.map((d) => [d.cidr, d.range]))('writes %s as the range cidrToRange computes', (cidr, range) => {
+    expect(range).toBe(cidrToRange(cidr));
+  });
+
   it('says why for every entry, and names each block once', () => {
     for (const entry of DENIED_PEER_CIDRS) expect(entry.why.length).toBeGreaterThan(5);
     expect(new Set(blocks).size).toBe(blocks.length);
