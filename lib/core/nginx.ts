@@ -241,33 +241,85 @@ function nginxHashKey(name: string): { readonly hi: number; readonly lo: number 
   return { hi, lo };
 }
 
-/** Whether ngx_hash_init() finds a table for `names` with these sizes, without warning. */
-export function serverNamesHashFits(names: readonly string[], bucketSize: number, maxSize: number): boolean {
-  return hashFits(names.map(hashEntryBytes), names.map(nginxHashKey), bucketSize, maxSize);
+/**
+ * The names' entry sizes and keys, as a search over table sizes reads them millions of times for a
+ * few thousand names. Each 64-bit key is held as three chunks (bits 48-63, 24-47 and 0-23), so that
+ * reducing it modulo a table size (at most 2^15) stays in 32-bit integer arithmetic: V8 does that
+ * several times faster than the double arithmetic two 32-bit halves would need.
+ */
+interface HashEntries {
+  readonly count: number;
+  readonly smallestBytes: number;
+  readonly largestBytes: number;
+  readonly bytes: Int32Array;
+  readonly bits48: Int32Array;
+  readonly bits24: Int32Array;
+  readonly bits0: Int32Array;
 }
 
-/** serverNamesHashFits on precomputed entry sizes and keys, so a search over sizes computes them once. */
-function hashFits(sizes: readonly number[], keys: readonly { readonly hi: number; readonly lo: number }[], bucketSize: number, maxSize: number): boolean {
-  if (sizes.some((s) => bucketSize < s + POINTER_BYTES)) return false;
+function hashEntries(names: readonly string[]): HashEntries {
+  const bytes = new Int32Array(names.length);
+  const bits48 = new Int32Array(names.length);
+  const bits24 = new Int32Array(names.length);
+  const bits0 = new Int32Array(names.length);
+  names.forEach((name, i) => {
+    const { hi, lo } = nginxHashKey(name);
+    bytes[i] = hashEntryBytes(name);
+    bits48[i] = hi >>> 16;
+    bits24[i] = (lo >>> 24) | ((hi & 0xffff) << 8);
+    bits0[i] = lo & 0xffffff;
+  });
+  return {
+    count: names.length,
+    smallestBytes: bytes.reduce((a, b) => Math.min(a, b), Infinity),
+    largestBytes: bytes.reduce((a, b) => Math.max(a, b), 0),
+    bytes,
+    bits48,
+    bits24,
+    bits0,
+  };
+}
+
+/** Whether ngx_hash_init() finds a table for `names` with these sizes, without warning. */
+export function serverNamesHashFits(names: readonly string[], bucketSize: number, maxSize: number): boolean {
+  return hashFits(hashEntries(names), bucketSize, maxSize);
+}
+
+/** The table size ngx_hash_init() tries first: as many buckets as the names fill at two pointers each, or 1,000 below a large max. */
+function firstTableSize(entries: HashEntries, room: number, maxSize: number): number {
+  if (maxSize > 10000 && entries.count > 0 && maxSize / entries.count < 100) return maxSize - 1000;
+  return Math.floor(entries.count / Math.floor(room / (2 * POINTER_BYTES))) || 1;
+}
+
+/** serverNamesHashFits on precomputed entries, so a search over sizes computes them once. */
+function hashFits(entries: HashEntries, bucketSize: number, maxSize: number): boolean {
+  if (bucketSize < entries.largestBytes + POINTER_BYTES) return false;
   const room = bucketSize - POINTER_BYTES;
-  let start = Math.floor(sizes.length / Math.floor(room / (2 * POINTER_BYTES))) || 1;
-  if (maxSize > 10000 && sizes.length > 0 && maxSize / sizes.length < 100) start = maxSize - 1000;
-  if (start > maxSize) return false;
-  // nginx takes the first size from `start` that fits; whether one exists is all that matters
-  // here, and a generous table usually fits at once, so try the largest before the sequence.
-  const used = new Uint32Array(maxSize);
-  if (fitsAtSize(sizes, keys, room, maxSize, used)) return true;
-  for (let size = start; size < maxSize; size++) if (fitsAtSize(sizes, keys, room, size, used)) return true;
+  return someSizeFits(entries, room, firstTableSize(entries, room, maxSize), maxSize, new Uint32Array(maxSize));
+}
+
+/**
+ * Whether a table of some size from `smallest` to `largest` holds every entry, which is all
+ * nginx's upward scan over that range needs. Tried from the largest down: large tables usually
+ * fit at once, so only a range where nothing fits costs a try of every size.
+ */
+function someSizeFits(entries: HashEntries, room: number, smallest: number, largest: number, used: Uint32Array): boolean {
+  // Fewer buckets than the entries fill even packed as tightly as they can be never fit: not tried.
+  const perBucket = Math.floor(room / entries.smallestBytes);
+  const fewestBuckets = entries.count === 0 ? 1 : perBucket === 0 ? Infinity : Math.ceil(entries.count / perBucket);
+  for (let size = largest; size >= Math.max(smallest, fewestBuckets); size--) if (fitsAtSize(entries, room, size, used)) return true;
   return false;
 }
 
 /** Whether no bucket of a table with `size` buckets would hold more than `room` bytes. `used` is scratch space. */
-function fitsAtSize(sizes: readonly number[], keys: readonly { readonly hi: number; readonly lo: number }[], room: number, size: number, used: Uint32Array): boolean {
-  const high = 2 ** 32 % size;
+function fitsAtSize(entries: HashEntries, room: number, size: number, used: Uint32Array): boolean {
+  const { bytes, bits48, bits24, bits0 } = entries;
+  const scale48 = 2 ** 48 % size;
+  const scale24 = 2 ** 24 % size;
   used.fill(0, 0, size);
-  for (let i = 0; i < keys.length; i++) {
-    const slot = (((keys[i].hi % size) * high) % size + (keys[i].lo % size)) % size;
-    used[slot] += sizes[i];
+  for (let i = 0; i < entries.count; i++) {
+    const slot = ((((bits48[i] % size) * scale48) % size) + (((bits24[i] % size) * scale24) % size) + (bits0[i] % size)) % size;
+    used[slot] += bytes[i];
     if (used[slot] > room) return false;
   }
   return true;
@@ -287,35 +339,28 @@ export function serverNamesHashSizing(names: readonly string[]): NginxNode[] {
 }
 
 function searchServerNamesHashSizing(names: readonly string[]): NginxNode[] {
-  const sizes = names.map(hashEntryBytes);
-  const keys = names.map(nginxHashKey);
-  if (names.length === 0 || hashFits(sizes, keys, DEFAULT_NAMES_BUCKET, DEFAULT_NAMES_MAX)) return [];
+  const entries = hashEntries(names);
+  if (names.length === 0 || hashFits(entries, DEFAULT_NAMES_BUCKET, DEFAULT_NAMES_MAX)) return [];
   // nginx's advice: a bucket large enough for the longest name, then a larger table before larger buckets.
   let bucket = DEFAULT_NAMES_BUCKET;
   // Past nginx's default table size, buckets of one name each would need a perfect hash (not found,
   // after a long search); buckets for two names fit at once.
   const namesPerBucket = names.length > DEFAULT_NAMES_MAX ? 2 : 1;
-  while (bucket < namesPerBucket * Math.max(...sizes) + POINTER_BYTES) bucket *= 2;
+  while (bucket < namesPerBucket * entries.largestBytes + POINTER_BYTES) bucket *= 2;
   const used = new Uint32Array(64 * DEFAULT_NAMES_MAX);
   for (; bucket <= MAX_NAMES_BUCKET; bucket *= 2) {
-    if (sizes.some((s) => bucket < s + POINTER_BYTES)) continue;
+    if (bucket < entries.largestBytes + POINTER_BYTES) continue;
     const room = bucket - POINTER_BYTES;
-    const start = Math.floor(names.length / Math.floor(room / (2 * POINTER_BYTES))) || 1;
-    // For every max up to 10000 nginx scans sizes from the same start, so the smallest fitting
-    // size, found once and scanned only as far as needed, answers them all (hashFits per max would
-    // scan the same sizes again and again).
-    let scanned = start - 1;
-    let firstFit: number | undefined;
+    // For every max up to 10000 nginx scans sizes from the same start, so each max needs only the
+    // sizes above the previous one: had one of those below fit, the previous max would have.
+    let searchedUpTo = firstTableSize(entries, room, DEFAULT_NAMES_MAX) - 1;
     for (let max = DEFAULT_NAMES_MAX; max <= 64 * DEFAULT_NAMES_MAX; max *= 2) {
       let fits: boolean;
       if (max > 10000 && max / names.length < 100) {
-        fits = hashFits(sizes, keys, bucket, max);
+        fits = hashFits(entries, bucket, max);
       } else {
-        while (firstFit === undefined && scanned < max) {
-          scanned++;
-          if (fitsAtSize(sizes, keys, room, scanned, used)) firstFit = scanned;
-        }
-        fits = firstFit !== undefined && firstFit <= max;
+        fits = someSizeFits(entries, room, searchedUpTo + 1, max, used);
+        searchedUpTo = Math.max(searchedUpTo, max);
       }
       if (fits) {
         return [

@@ -447,8 +447,82 @@ describe('renderNginxSite', () => {
       expect(serverNamesHashFits([`${'a'.repeat(42)}.net`], 64, 512)).toBe(true);
       expect(serverNamesHashFits([`${'a'.repeat(43)}.net`], 64, 512)).toBe(false);
     });
+
+    // The search skips sizes and reduces keys in 32-bit chunks for speed; ngx_hash_init() written
+    // out plainly, with BigInt keys, is what it must agree with.
+    const names = (count: number, name: (i: number) => string) => Array.from({ length: count }, (_, i) => name(i));
+    const namesOfDomains = (count: number) => {
+      const domains = names(count, (i) => `customer-${String(i).padStart(4, '0')}.example-hosting.net`);
+      return nginxServerNames(resolveSpec({ ...minimalSpec, domains, admins: [`admin@${domains[0]}`], droplet: MANY_DOMAINS_DROPLET }));
+    };
+    const nameSets: [string, string[]][] = [
+      ['3 names', names(3, (i) => `d${i}.example`)],
+      ['the 301 names of 100 domains (a larger table)', namesOfDomains(100)],
+      ['the 901 names of 300 domains (larger buckets and table)', namesOfDomains(300)],
+      ['300 short names', names(300, (i) => `d${i}.example`)],
+      ['400 scattered names', names(400, (i) => `${((i * 2654435761) >>> 0).toString(36)}-club.${['org', 'net', 'de', 'co.uk'][i % 4]}`)],
+      ['120 names over 46 characters', names(120, (i) => `a-customer-with-a-rather-long-name-${i}.hosting.example`)],
+      ['600 customer names (past 512: two per bucket)', names(600, (i) => `conference.customer-${String(i).padStart(4, '0')}.example-hosting.net`)],
+    ];
+
+    test.each(nameSets)('GIVEN %s WHEN sized THEN the sizing is what ngx_hash_init() itself needs', (_what, set) => {
+      expect(serverNamesHashSizing(set)).toEqual(referenceSizing(set));
+    });
+
+    test.each([
+      ['two 24-byte entries fill the one bucket of 56 bytes', ['d0.example', 'd1.example'], true],
+      ['three do not', ['d0.example', 'd1.example', 'd2.example'], false],
+    ])('GIVEN %s WHEN the table may have only one bucket THEN serverNamesHashFits agrees with ngx_hash_init()', (_what, set, fits) => {
+      expect(referenceFits(set, 64, 1)).toBe(fits);
+      expect(serverNamesHashFits(set, 64, 1)).toBe(fits);
+    });
+
+    test.each(nameSets)('GIVEN %s WHEN checked at given sizes THEN serverNamesHashFits agrees with ngx_hash_init()', (_what, set) => {
+      for (const [bucket, max] of [[64, 512], [64, 1024], [128, 512], [128, 2048], [256, 16384]]) {
+        expect({ bucket, max, fits: serverNamesHashFits(set, bucket, max) }).toEqual({ bucket, max, fits: referenceFits(set, bucket, max) });
+      }
+    });
   });
 });
+
+/**
+ * ngx_hash_init() (src/core/ngx_hash.c) for exact server names on a 64-bit build, written plainly:
+ * each element takes a pointer and the name rounded up to a pointer, each bucket ends in a pointer,
+ * and sizes are tried upward from nginx's start until one holds every key.
+ */
+function referenceFits(names: readonly string[], bucketSize: number, maxSize: number): boolean {
+  const element = (name: string) => 8 + Math.ceil((name.length + 2) / 8) * 8;
+  if (names.some((name) => bucketSize < element(name) + 8)) return false;
+  const room = bucketSize - 8;
+  let start = Math.floor(names.length / Math.floor(room / 16)) || 1;
+  if (maxSize > 10000 && names.length > 0 && maxSize / names.length < 100) start = maxSize - 1000;
+  // ngx_hash_key_lc(): key = key * 31 + lowercased byte, in a 64-bit unsigned integer.
+  const keys = names.map((name) => [...Buffer.from(name.toLowerCase(), 'latin1')].reduce((key, byte) => BigInt.asUintN(64, key * 31n + BigInt(byte)), 0n));
+  for (let size = start; size <= maxSize; size++) {
+    const used = new Array<number>(size).fill(0);
+    if (names.every((name, i) => (used[Number(keys[i] % BigInt(size))] += element(name)) <= room)) return true;
+  }
+  return false;
+}
+
+/** The sizing policy of serverNamesHashSizing (nginx's advice: a bucket for the longest name, then larger tables) over referenceFits. */
+function referenceSizing(names: readonly string[]): { kind: string; name: string; args: number[] }[] {
+  if (referenceFits(names, 64, 512)) return [];
+  const longest = Math.max(...names.map((name) => 8 + Math.ceil((name.length + 2) / 8) * 8));
+  let bucket = 64;
+  while (bucket < (names.length > 512 ? 2 : 1) * longest + 8) bucket *= 2;
+  for (; bucket <= 512; bucket *= 2) {
+    for (let max = 512; max <= 32768; max *= 2) {
+      if (referenceFits(names, bucket, max)) {
+        return [
+          ...(bucket !== 64 ? [{ kind: 'directive', name: 'server_names_hash_bucket_size', args: [bucket] }] : []),
+          ...(max !== 512 ? [{ kind: 'directive', name: 'server_names_hash_max_size', args: [max] }] : []),
+        ];
+      }
+    }
+  }
+  throw new Error('no sizing');
+}
 
 // ---------------------------------------------------------------------------------------------
 // host-meta documents
