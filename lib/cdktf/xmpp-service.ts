@@ -3,6 +3,7 @@ import { LocalBackend, TerraformBackend, TerraformOutput, TerraformStack, Token 
 import { Construct } from 'constructs';
 import { firstAdminInstructions, sshInstructions } from '../core/outputs';
 import { openResolutionScope } from '../core/deploy-time';
+import { serviceAddresses } from '../core/resources';
 import { renderReviewFiles } from '../core/review';
 import { renderExternalZoneFilesWithTokens } from '../core/zone';
 import { hasExternalZones, ResolvedSpec, XmppServiceSpec } from '../core/spec';
@@ -94,12 +95,11 @@ export class XmppService extends Construct {
       this.records = new XmppDomainRecords(this, 'Records', {
         spec: declared,
         existingZones: props.existingZones,
-        addresses: {
-          reservedIpv4: this.host.reservedIp.ipAddress,
-          dropletIpv4: this.host.droplet.ipv4Address,
-          dropletIpv6: spec.droplet.ipv6 ? this.host.droplet.ipv6Address : undefined,
-          ...(turnDroplet ? { turnIpv4: turnDroplet.ipv4Address, turnIpv6: spec.droplet.ipv6 ? turnDroplet.ipv6Address : undefined } : {}),
-        },
+        addresses: serviceAddresses(
+          spec,
+          { reservedIpv4: this.host.reservedIp.ipAddress, ipv4: this.host.droplet.ipv4Address, ipv6: this.host.droplet.ipv6Address },
+          turnDroplet && { ipv4: turnDroplet.ipv4Address, ipv6: turnDroplet.ipv6Address },
+        ),
       });
       this.firewall = new FirewallRules(this, 'Firewall', { spec: declared, dropletIds: [Token.asNumber(this.host.droplet.id)] });
 

@@ -54,6 +54,24 @@ export interface GivenAddresses<T> {
   readonly turnIpv6?: T;
 }
 
+/**
+ * A service's addresses from its droplets' attributes, in the engine's own terms (tokens, Outputs):
+ * IPv6 only when the spec enables it, and the TURN droplet's only when coturn has a droplet of its own.
+ */
+export function serviceAddresses<T>(
+  spec: ResolvedSpec,
+  host: { readonly reservedIpv4: T; readonly ipv4: T; readonly ipv6: T },
+  turn: { readonly ipv4: T; readonly ipv6: T } | undefined,
+): GivenAddresses<T> {
+  const v6 = spec.droplet.ipv6;
+  return {
+    reservedIpv4: host.reservedIpv4,
+    dropletIpv4: host.ipv4,
+    dropletIpv6: v6 ? host.ipv6 : undefined,
+    ...(turn ? { turnIpv4: turn.ipv4, turnIpv6: v6 ? turn.ipv6 : undefined } : {}),
+  };
+}
+
 /** Every address source filled in: coturn runs on the Prosody droplet unless told otherwise. */
 export function recordAddresses<T>(given: GivenAddresses<T>): Partial<Record<AddressSource, T>> {
   return { ...given, turnIpv4: given.turnIpv4 ?? given.dropletIpv4, turnIpv6: given.turnIpv6 ?? given.dropletIpv6 };

@@ -3,6 +3,7 @@ import { Droplet } from '@pulumi/digitalocean/droplet';
 import { join } from 'path';
 import { firstAdminInstructions, sshInstructions } from '../core/outputs';
 import { openResolutionScope } from '../core/deploy-time';
+import { serviceAddresses } from '../core/resources';
 import { renderReviewFiles } from '../core/review';
 import { renderExternalZoneFilesWithTokens } from '../core/zone';
 import { hasExternalZones, ResolvedSpec } from '../core/spec';
@@ -110,12 +111,7 @@ export class XmppService extends pulumi.ComponentResource {
         {
           spec: declared,
           existingZones: args.existingZones,
-          addresses: {
-            reservedIpv4: this.host.reservedIp.ipAddress,
-            dropletIpv4: this.host.droplet.ipv4Address,
-            dropletIpv6: spec.droplet.ipv6 ? this.host.droplet.ipv6Address : undefined,
-            ...(turnDroplet ? { turnIpv4: turnDroplet.ipv4Address, turnIpv6: spec.droplet.ipv6 ? turnDroplet.ipv6Address : undefined } : {}),
-          },
+          addresses: dropletAddresses(spec, this.host, turnDroplet),
         },
         child,
       );
@@ -146,15 +142,19 @@ export class XmppService extends pulumi.ComponentResource {
  * are rendered with stand-in addresses, then each A/AAAA value becomes the deployed address.
  */
 function externalZoneFiles(spec: ResolvedSpec, host: ProsodyHost, turnDroplet: Droplet | undefined): pulumi.Output<{ [zone: string]: string }> {
-  const v6 = spec.droplet.ipv6;
+  const { reservedIpv4, dropletIpv4, dropletIpv6, turnIpv4, turnIpv6 } = dropletAddresses(spec, host, turnDroplet);
   return pulumi
-    .all([host.reservedIp.ipAddress, host.droplet.ipv4Address, v6 ? host.droplet.ipv6Address : '', turnDroplet ? turnDroplet.ipv4Address : '', turnDroplet && v6 ? turnDroplet.ipv6Address : ''])
+    .all([reservedIpv4, dropletIpv4, dropletIpv6, turnIpv4, turnIpv6])
     .apply(([reservedIpv4, dropletIpv4, dropletIpv6, turnIpv4, turnIpv6]) =>
-      renderExternalZoneFilesWithTokens(spec, {
-        reservedIpv4,
-        dropletIpv4,
-        ...(v6 ? { dropletIpv6 } : {}),
-        ...(turnDroplet ? { turnIpv4, ...(v6 ? { turnIpv6 } : {}) } : {}),
-      }),
+      renderExternalZoneFilesWithTokens(spec, { reservedIpv4, dropletIpv4, dropletIpv6, turnIpv4, turnIpv6 }),
     );
+}
+
+/** The service's addresses as Outputs of its droplets. */
+function dropletAddresses(spec: ResolvedSpec, host: ProsodyHost, turnDroplet: Droplet | undefined) {
+  return serviceAddresses<pulumi.Output<string>>(
+    spec,
+    { reservedIpv4: host.reservedIp.ipAddress, ipv4: host.droplet.ipv4Address, ipv6: host.droplet.ipv6Address },
+    turnDroplet && { ipv4: turnDroplet.ipv4Address, ipv6: turnDroplet.ipv6Address },
+  );
 }

@@ -1,5 +1,5 @@
 import { planFirewall } from '../../lib/core/firewall';
-import { firewallName, firewallRuleAttributes, prosodyDropletAttributes, recordAddresses, turnDropletAttributes, volumeAttributes } from '../../lib/core/resources';
+import { firewallName, firewallRuleAttributes, prosodyDropletAttributes, recordAddresses, serviceAddresses, turnDropletAttributes, volumeAttributes } from '../../lib/core/resources';
 import { resolveSpec } from '../../lib/core/validate';
 import { dedicatedTurnSpec, fullSpec, MANY_DOMAINS_DROPLET, minimalSpec } from '../support/specs';
 
@@ -10,6 +10,21 @@ describe('recordAddresses', () => {
     ['no IPv6', { reservedIpv4: 'r4', dropletIpv4: 'd4' }, { turnIpv4: 'd4', turnIpv6: undefined }],
   ])('GIVEN %s THEN the TURN addresses are %j', (_name, given, turn) => {
     expect(recordAddresses(given)).toEqual({ ...given, ...turn });
+  });
+});
+
+describe('serviceAddresses', () => {
+  const host = { reservedIpv4: 'r4', ipv4: 'd4', ipv6: 'd6' };
+  const turn = { ipv4: 't4', ipv6: 't6' };
+  const withIpv6 = resolveSpec(minimalSpec);
+  const withoutIpv6 = resolveSpec({ ...minimalSpec, droplet: { ipv6: false } });
+  test.each([
+    ['IPv6, coturn on the Prosody droplet', withIpv6, undefined, { reservedIpv4: 'r4', dropletIpv4: 'd4', dropletIpv6: 'd6' }],
+    ['IPv6, coturn on its own droplet', withIpv6, turn, { reservedIpv4: 'r4', dropletIpv4: 'd4', dropletIpv6: 'd6', turnIpv4: 't4', turnIpv6: 't6' }],
+    ['no IPv6, coturn on the Prosody droplet', withoutIpv6, undefined, { reservedIpv4: 'r4', dropletIpv4: 'd4', dropletIpv6: undefined }],
+    ['no IPv6, coturn on its own droplet', withoutIpv6, turn, { reservedIpv4: 'r4', dropletIpv4: 'd4', dropletIpv6: undefined, turnIpv4: 't4', turnIpv6: undefined }],
+  ])('GIVEN %s THEN the records get %j', (_name, spec, turnDroplet, addresses) => {
+    expect(serviceAddresses(spec, host, turnDroplet)).toEqual(addresses);
   });
 });
 
