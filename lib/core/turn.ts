@@ -17,6 +17,7 @@ import { ECDHE_AEAD_CIPHERS } from './tls';
 
 /** One address block relayed media must never reach, and why. */
 export interface DeniedPeerCidr {
+  /** Always one whole CIDR block: coturn 4.6.1 reads any other IPv6 range with holes (see DENIED_PEER_CIDRS). */
   readonly cidr: string;
   /**
    * The block as coturn reads it: `cidrToRange(cidr)`, written out because the table is fixed and
@@ -27,39 +28,112 @@ export interface DeniedPeerCidr {
   readonly why: string;
 }
 
+/** Why for each part of ::/96 after ::1 (see DENIED_PEER_CIDRS on why it is split). */
+const IPV4_COMPATIBLE = 'IPv4-compatible (deprecated, RFC 4291): embeds IPv4, as in ::127.0.0.1; with ::1, all of ::/96 but :: itself';
+
 /**
  * Peers coturn refuses to relay to. Without these, a TURN client can use the relay to reach the
  * droplet's own loopback services, DigitalOcean's VPC and metadata service (169.254.169.254 serves
  * user data), or anything else that is not the public Internet.
  *
- * `::/128` is deliberately absent: coturn 4.6.1 always refuses 0.0.0.0/8 and `::` itself, and it
- * reads an all-zero `::` range bound as "unbounded", so `denied-peer-ip=::-::` denies every peer of
- * both families and breaks all relaying. No entry may start or end at `::`.
+ * What is denied, held to IANA's IPv4 and IPv6 Special-Purpose Address Registries (RFC 6890 and its
+ * updates, as they stood in 2025; test/core/turn.test.ts carries both row by row):
+ * - every block a registry marks not globally reachable, or N/A (deprecated: Teredo, ORCHID, 6to4
+ *   and its relay anycast);
+ * - every IPv6 block that embeds IPv4 addresses, global or not (IPv4-mapped, -compatible and
+ *   -translated, NAT64, 6to4, Teredo): through a translator or a tunnel each reaches the IPv4
+ *   address it carries, private ones included, and coturn 4.6.1 does not hold such a peer to the
+ *   IPv4 entries;
+ * - multicast and the deprecated site-local block, which are in neither registry.
+ * 192.0.0.0/24 and 2001::/23 are denied whole, with the few globally reachable entries inside them
+ * (PCP, TURN and SRP anycast, AMT relays, AS112 sinks, ORCHIDv2 and DET identifiers): no call's
+ * media goes to any of them, and carving them out would only add ranges. The registries' other global blocks (AS112 192.31.196.0/24, 192.175.48.0/24 and
+ * 2620:4f:8000::/48, AMT 192.52.193.0/24) are ordinary unicast and stay open like any public peer.
+ *
+ * How coturn 4.6.1 reads a range (ioa_addr_in_range and addr_less_eq in src/client/ns_turn_ioaddr.c,
+ * and observed with the real daemon):
+ * - it compares IPv6 bounds byte by byte, each byte of the peer between the bounds' bytes, not as
+ *   numbers (fixed only in coturn 4.16): `::1-::ffff:ffff` lets ::10.0.0.0 through. A whole CIDR
+ *   block is read exactly, so every entry is one (a split block takes several entries).
+ * - an all-zero bound means "no bound", and an IPv4 peer sorts below every IPv6 bound: a range
+ *   from `::` denies every IPv4 peer, one up to `::` denies everything. So no range starts or ends
+ *   at `::`: ::/96 is split into ::1/128 and the 31 blocks after it, and `::` itself is left to
+ *   coturn, which always refuses it (and 0.0.0.0/8). The 0.0.0.0 starting 0.0.0.0/8 is harmless:
+ *   "no lower bound" is the same thing within IPv4, and an IPv4 range never holds an IPv6 peer.
+ * `no-multicast-peers` refuses 224.0.0.0 and above and ff00::/8 already; those entries keep the
+ * list complete on its own.
  */
 export const DENIED_PEER_CIDRS: readonly DeniedPeerCidr[] = [
-  { cidr: '0.0.0.0/8', range: '0.0.0.0-0.255.255.255', why: '"this network"; 0.0.0.0 reaches the local host on Linux' },
+  { cidr: '0.0.0.0/8', range: '0.0.0.0-0.255.255.255', why: '"this network" (RFC 791), not global; 0.0.0.0 reaches the local host on Linux' },
   { cidr: '10.0.0.0/8', range: '10.0.0.0-10.255.255.255', why: 'private (RFC 1918), includes the DigitalOcean VPC and anchor addresses' },
   { cidr: '100.64.0.0/10', range: '100.64.0.0-100.127.255.255', why: 'carrier-grade NAT shared space (RFC 6598)' },
   { cidr: '127.0.0.0/8', range: '127.0.0.0-127.255.255.255', why: "loopback: Prosody's HTTP port and other local-only services" },
   { cidr: '169.254.0.0/16', range: '169.254.0.0-169.254.255.255', why: 'link-local, includes the metadata service that serves user data' },
   { cidr: '172.16.0.0/12', range: '172.16.0.0-172.31.255.255', why: 'private (RFC 1918)' },
-  { cidr: '192.0.0.0/24', range: '192.0.0.0-192.0.0.255', why: 'IETF protocol assignments (RFC 6890)' },
+  {
+    cidr: '192.0.0.0/24',
+    range: '192.0.0.0-192.0.0.255',
+    why: 'IETF protocol assignments (RFC 6890): service continuity /29, dummy .8 and NAT64 discovery .170-.171 are not global; the global PCP and TURN anycast .9-.10 are never a media peer',
+  },
   { cidr: '192.0.2.0/24', range: '192.0.2.0-192.0.2.255', why: 'documentation, TEST-NET-1 (RFC 5737)' },
-  { cidr: '192.88.99.0/24', range: '192.88.99.0-192.88.99.255', why: 'deprecated 6to4 relay anycast (RFC 7526)' },
+  { cidr: '192.88.99.0/24', range: '192.88.99.0-192.88.99.255', why: 'deprecated 6to4 relay anycast (RFC 7526), includes the 6a44 relay 192.88.99.2 (not global)' },
   { cidr: '192.168.0.0/16', range: '192.168.0.0-192.168.255.255', why: 'private (RFC 1918)' },
   { cidr: '198.18.0.0/15', range: '198.18.0.0-198.19.255.255', why: 'benchmarking (RFC 2544)' },
   { cidr: '198.51.100.0/24', range: '198.51.100.0-198.51.100.255', why: 'documentation, TEST-NET-2 (RFC 5737)' },
   { cidr: '203.0.113.0/24', range: '203.0.113.0-203.0.113.255', why: 'documentation, TEST-NET-3 (RFC 5737)' },
-  { cidr: '224.0.0.0/4', range: '224.0.0.0-239.255.255.255', why: 'multicast' },
+  { cidr: '224.0.0.0/4', range: '224.0.0.0-239.255.255.255', why: 'multicast, also refused by no-multicast-peers' },
   { cidr: '240.0.0.0/4', range: '240.0.0.0-255.255.255.255', why: 'reserved (RFC 1112) and limited broadcast 255.255.255.255' },
   { cidr: '::1/128', range: '::1-::1', why: 'loopback' },
+  { cidr: '::2/127', range: '::2-::3', why: IPV4_COMPATIBLE },
+  { cidr: '::4/126', range: '::4-::7', why: IPV4_COMPATIBLE },
+  { cidr: '::8/125', range: '::8-::f', why: IPV4_COMPATIBLE },
+  { cidr: '::10/124', range: '::10-::1f', why: IPV4_COMPATIBLE },
+  { cidr: '::20/123', range: '::20-::3f', why: IPV4_COMPATIBLE },
+  { cidr: '::40/122', range: '::40-::7f', why: IPV4_COMPATIBLE },
+  { cidr: '::80/121', range: '::80-::ff', why: IPV4_COMPATIBLE },
+  { cidr: '::100/120', range: '::100-::1ff', why: IPV4_COMPATIBLE },
+  { cidr: '::200/119', range: '::200-::3ff', why: IPV4_COMPATIBLE },
+  { cidr: '::400/118', range: '::400-::7ff', why: IPV4_COMPATIBLE },
+  { cidr: '::800/117', range: '::800-::fff', why: IPV4_COMPATIBLE },
+  { cidr: '::1000/116', range: '::1000-::1fff', why: IPV4_COMPATIBLE },
+  { cidr: '::2000/115', range: '::2000-::3fff', why: IPV4_COMPATIBLE },
+  { cidr: '::4000/114', range: '::4000-::7fff', why: IPV4_COMPATIBLE },
+  { cidr: '::8000/113', range: '::8000-::ffff', why: IPV4_COMPATIBLE },
+  { cidr: '::1:0/112', range: '::1:0-::1:ffff', why: IPV4_COMPATIBLE },
+  { cidr: '::2:0/111', range: '::2:0-::3:ffff', why: IPV4_COMPATIBLE },
+  { cidr: '::4:0/110', range: '::4:0-::7:ffff', why: IPV4_COMPATIBLE },
+  { cidr: '::8:0/109', range: '::8:0-::f:ffff', why: IPV4_COMPATIBLE },
+  { cidr: '::10:0/108', range: '::10:0-::1f:ffff', why: IPV4_COMPATIBLE },
+  { cidr: '::20:0/107', range: '::20:0-::3f:ffff', why: IPV4_COMPATIBLE },
+  { cidr: '::40:0/106', range: '::40:0-::7f:ffff', why: IPV4_COMPATIBLE },
+  { cidr: '::80:0/105', range: '::80:0-::ff:ffff', why: IPV4_COMPATIBLE },
+  { cidr: '::100:0/104', range: '::100:0-::1ff:ffff', why: IPV4_COMPATIBLE },
+  { cidr: '::200:0/103', range: '::200:0-::3ff:ffff', why: IPV4_COMPATIBLE },
+  { cidr: '::400:0/102', range: '::400:0-::7ff:ffff', why: IPV4_COMPATIBLE },
+  { cidr: '::800:0/101', range: '::800:0-::fff:ffff', why: IPV4_COMPATIBLE },
+  { cidr: '::1000:0/100', range: '::1000:0-::1fff:ffff', why: IPV4_COMPATIBLE },
+  { cidr: '::2000:0/99', range: '::2000:0-::3fff:ffff', why: IPV4_COMPATIBLE },
+  { cidr: '::4000:0/98', range: '::4000:0-::7fff:ffff', why: IPV4_COMPATIBLE },
+  { cidr: '::8000:0/97', range: '::8000:0-::ffff:ffff', why: IPV4_COMPATIBLE },
   { cidr: '::ffff:0:0/96', range: '::ffff:0.0.0.0-::ffff:255.255.255.255', why: 'IPv4-mapped: would bypass every IPv4 entry above' },
-  { cidr: '64:ff9b::/96', range: '64:ff9b::-64:ff9b::ffff:ffff', why: 'NAT64 (RFC 6052): reaches IPv4 space through a translator' },
+  { cidr: '::ffff:0:0:0/96', range: '::ffff:0:0:0-::ffff:0:ffff:ffff', why: 'IPv4-translated (RFC 2765): embeds IPv4 like IPv4-mapped; in neither registry' },
+  { cidr: '64:ff9b::/96', range: '64:ff9b::-64:ff9b::ffff:ffff', why: 'NAT64 (RFC 6052): globally reachable, but reaches the IPv4 address it embeds through a translator' },
+  { cidr: '64:ff9b:1::/48', range: '64:ff9b:1::-64:ff9b:1:ffff:ffff:ffff:ffff:ffff', why: 'local-use NAT64 (RFC 8215), not global; embeds IPv4' },
   { cidr: '100::/64', range: '100::-100::ffff:ffff:ffff:ffff', why: 'discard-only (RFC 6666)' },
+  { cidr: '100:0:0:1::/64', range: '100:0:0:1::-100::1:ffff:ffff:ffff:ffff', why: 'dummy prefix (RFC 9780)' },
+  {
+    cidr: '2001::/23',
+    range: '2001::-2001:1ff:ffff:ffff:ffff:ffff:ffff:ffff',
+    why: 'IETF protocol assignments (RFC 2928): Teredo 2001::/32 embeds IPv4, benchmarking 2001:2::/48 and old ORCHID are not global; its global anycast, AMT, AS112, ORCHIDv2 and DET blocks are never a media peer',
+  },
   { cidr: '2001:db8::/32', range: '2001:db8::-2001:db8:ffff:ffff:ffff:ffff:ffff:ffff', why: 'documentation (RFC 3849)' },
+  { cidr: '2002::/16', range: '2002::-2002:ffff:ffff:ffff:ffff:ffff:ffff:ffff', why: '6to4 (RFC 3056, deprecated): embeds IPv4 (2002:a9fe:a9fe:: is the metadata service)' },
+  { cidr: '3fff::/20', range: '3fff::-3fff:fff:ffff:ffff:ffff:ffff:ffff:ffff', why: 'documentation (RFC 9637)' },
+  { cidr: '5f00::/16', range: '5f00::-5f00:ffff:ffff:ffff:ffff:ffff:ffff:ffff', why: 'SRv6 segment identifiers (RFC 9602), not global' },
   { cidr: 'fc00::/7', range: 'fc00::-fdff:ffff:ffff:ffff:ffff:ffff:ffff:ffff', why: 'unique local (RFC 4193), the IPv6 private space' },
   { cidr: 'fe80::/10', range: 'fe80::-febf:ffff:ffff:ffff:ffff:ffff:ffff:ffff', why: 'link-local' },
-  { cidr: 'ff00::/8', range: 'ff00::-ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff', why: 'multicast' },
+  { cidr: 'fec0::/10', range: 'fec0::-feff:ffff:ffff:ffff:ffff:ffff:ffff:ffff', why: 'site-local (deprecated by RFC 3879, still private where used); in neither registry' },
+  { cidr: 'ff00::/8', range: 'ff00::-ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff', why: 'multicast, also refused by no-multicast-peers' },
 ];
 
 /**
@@ -72,6 +146,10 @@ export function cidrToRange(cidr: string): string {
   const canonicalV4 = ipaddr.IPv4.isValidCIDRFourPartDecimal(cidr);
   if (cidr.includes('%') || (!canonicalV4 && !ipaddr.IPv6.isValidCIDR(cidr))) {
     throw new Error(`cidrToRange: "${cidr}" is not an IPv4 (dotted quad) or IPv6 CIDR block`);
+  }
+  if (DEPRECATED_COMPATIBLE.test(cidr.split('/')[0])) {
+    // ipaddr.js would quietly compute the IPv4-mapped block instead.
+    throw new Error(`cidrToRange: write "${cidr}" in hex: ipaddr.js reads "::a.b.c.d" as "::ffff:a.b.c.d"`);
   }
   const [address] = ipaddr.parseCIDR(cidr);
   const first = address.kind() === 'ipv4' ? ipaddr.IPv4.networkAddressFromCIDR(cidr) : ipaddr.IPv6.networkAddressFromCIDR(cidr);
@@ -86,6 +164,68 @@ function formatAddress(address: ipaddr.IPv4 | ipaddr.IPv6): string {
   if (address.kind() === 'ipv4') return address.toString();
   const v6 = address as ipaddr.IPv6;
   return v6.isIPv4MappedAddress() ? `::ffff:${v6.toIPv4Address().toString()}` : v6.toRFC5952String();
+}
+
+/** `::a.b.c.d`, the deprecated IPv4-compatible spelling, which ipaddr.js reads as IPv4-mapped. */
+const DEPRECATED_COMPATIBLE = /^::(\d{1,3}(?:\.\d{1,3}){3})$/;
+
+/**
+ * The 4 or 16 bytes of `address` as inet_pton, and so coturn, reads them. ipaddr.js alone will not
+ * do: it reads `::127.0.0.1` as ::ffff:127.0.0.1, not as the IPv4-compatible ::7f00:1.
+ */
+function addressBytes(address: string, caller: string): number[] {
+  if (ipaddr.IPv4.isValidFourPartDecimal(address)) return ipaddr.IPv4.parse(address).toByteArray();
+  if (address.includes('%') || !ipaddr.IPv6.isValid(address)) {
+    throw new Error(`${caller}: "${address}" is not an IPv4 (dotted quad) or IPv6 address`);
+  }
+  const compatible = DEPRECATED_COMPATIBLE.exec(address);
+  if (compatible) return [...new Array<number>(12).fill(0), ...ipaddr.IPv4.parse(compatible[1]).toByteArray()];
+  return ipaddr.IPv6.parse(address).toByteArray();
+}
+
+/**
+ * coturn 4.6.1's `addr_less_eq`: families first (AF_INET sorts below AF_INET6), IPv4 as a number,
+ * IPv6 byte by byte, every byte of `a` at most the same byte of `b` (not a numeric comparison).
+ */
+function coturnLessEq(a: readonly number[], b: readonly number[]): boolean {
+  if (a.length !== b.length) return a.length < b.length;
+  if (a.length === 4) {
+    const i = a.findIndex((byte, j) => byte !== b[j]);
+    return i < 0 || a[i] < b[i];
+  }
+  return a.every((byte, j) => byte <= b[j]);
+}
+
+function coturnRangeHolds(min: readonly number[], max: readonly number[], peer: readonly number[]): boolean {
+  // ioa_addr_in_range: an all-zero bound is no bound at all.
+  const unbounded = (bound: readonly number[]) => bound.every((byte) => byte === 0);
+  return (unbounded(min) || coturnLessEq(min, peer)) && (unbounded(max) || coturnLessEq(peer, max));
+}
+
+/**
+ * Whether coturn 4.6.1 reads the `denied-peer-ip` value `range` (`first-last`, or one address) as
+ * holding the peer `address`, quirks included: see DENIED_PEER_CIDRS. For tests and diagnostics.
+ */
+export function coturnDenies(range: string, address: string): boolean {
+  const [min, max = min] = range.split('-').map((bound) => addressBytes(bound, 'coturnDenies'));
+  return coturnRangeHolds(min, max, addressBytes(address, 'coturnDenies'));
+}
+
+/** DENIED_PEER_CIDRS as bytes, parsed on first use only: rendering never needs them. */
+let deniedRanges: readonly (readonly [number[], number[]])[] | undefined;
+
+/**
+ * Whether the rendered `denied-peer-ip` list makes coturn 4.6.1 refuse to relay to `address`.
+ * coturn also refuses `::`, 0.0.0.0/8 and (unless allow-loopback-peers) loopback on its own,
+ * before it reads the list; this answers for the list alone. For tests and diagnostics.
+ */
+export function isDeniedPeer(address: string): boolean {
+  const peer = addressBytes(address, 'isDeniedPeer');
+  deniedRanges ??= DENIED_PEER_CIDRS.map(({ range }) => {
+    const [min, max] = range.split('-').map((bound) => addressBytes(bound, 'isDeniedPeer'));
+    return [min, max] as const;
+  });
+  return deniedRanges.some(([min, max]) => coturnRangeHolds(min, max, peer));
 }
 
 /**
@@ -188,14 +328,21 @@ export function renderTurnConfig(spec: ResolvedSpec): string {
 
   w.comment(
     'Relay only UDP to public unicast addresses. coturn reads blocks only as first-last ranges;\n' +
-      'a CIDR is ignored with "Wrong address format".',
+      'a CIDR is ignored with "Wrong address format". Each range is one whole CIDR block, because\n' +
+      'coturn 4.6 compares IPv6 bounds byte by byte, and none starts or ends at ::, which it reads as\n' +
+      '"no bound".',
   );
   w.option('no-tcp-relay');
   w.option('no-multicast-peers');
-  for (const { cidr, range, why } of DENIED_PEER_CIDRS) {
-    w.comment(`${cidr}: ${why}`);
+  DENIED_PEER_CIDRS.forEach(({ cidr, range, why }, i) => {
+    // A block split into several (::/96) gets one comment, naming its first and last part.
+    if (DENIED_PEER_CIDRS[i - 1]?.why !== why) {
+      let last = i;
+      while (DENIED_PEER_CIDRS[last + 1]?.why === why) last++;
+      w.comment(last === i ? `${cidr}: ${why}` : `${cidr} to ${DENIED_PEER_CIDRS[last].cidr}: ${why}`);
+    }
     w.option('denied-peer-ip', range);
-  }
+  });
   w.blank();
 
   w.comment('Limits: allocations per user (one call needs a few) and on the whole server.');
