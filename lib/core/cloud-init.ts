@@ -13,6 +13,7 @@ import {
   PROSODY_CONFIG,
   PROSODY_SECRETS_INCLUDE,
   PROVISION_SCRIPT,
+  SERVICE_POLICY,
   TURN_CONFIG,
 } from './paths';
 import {
@@ -35,6 +36,7 @@ import {
   TURN_PROVISION_SCRIPT,
 } from './host-scripts';
 import { renderProsodyConfig, renderProsodyConfigTemplate, renderProsodySecretsInclude } from './prosody';
+import { bootGuardDropinPath, guardedUnits, renderBootGuardDropin, renderServicePolicy } from './service-policy';
 import { hasDedicatedTurnDroplet, hasTurnOnProsodyHost, ResolvedSpec } from './spec';
 import { renderTurnFiles } from './turn';
 
@@ -77,6 +79,20 @@ function turnConfigFiles(spec: ResolvedSpec): HostFile[] {
   });
 }
 
+/**
+ * The first-boot guard (service-policy.ts) for a droplet installing `packages`, and its boot-time
+ * drop-ins. Not deferred: plain write_files run in cloud-init's init stage, long before its final
+ * stage installs the packages, whose maintainer scripts would otherwise start the services on
+ * Debian's defaults.
+ */
+function servicePolicyFiles(packages: readonly string[]): HostFile[] {
+  const units = guardedUnits(packages);
+  return [
+    { path: SERVICE_POLICY, content: renderServicePolicy(units), owner: 'root:root', permissions: '0755', defer: false },
+    ...units.map((unit) => ({ path: bootGuardDropinPath(unit), content: renderBootGuardDropin(), owner: 'root:root', permissions: '0644', defer: false })),
+  ];
+}
+
 /** The user-supplied secret where a provisioning script picks it up. */
 function suppliedSecretFile(secret: string): HostFile {
   return { path: SUPPLIED_TURN_SECRET, content: secret, owner: 'root:root', permissions: '0600', defer: false, sensitive: true };
@@ -101,6 +117,7 @@ const hostFilesBySpec = new WeakMap<ResolvedSpec, readonly HostFile[]>();
 function renderHostFilesUncached(spec: ResolvedSpec): HostFile[] {
   const template = (path: string, content: string): HostFile => ({ path: templatePath(path), content, owner: 'root:root', permissions: '0644', defer: false });
   const files: HostFile[] = [
+    ...servicePolicyFiles(hostPackages(spec)),
     { path: HOST_ENV, content: renderHostEnv(spec), owner: 'root:root', permissions: '0644', defer: false },
     { path: DOMAINS_LIST, content: renderDomainsList(spec), owner: 'root:root', permissions: '0644', defer: false },
     template(CERTIFICATES_LIST, renderCertificatesListTemplate(spec)),
@@ -158,6 +175,7 @@ export function renderTurnHostFiles(spec: ResolvedSpec): HostFile[] {
   const secret = spec.calls.sharedSecret;
   if (secret === undefined) throw new Error('renderTurnHostFiles: a TURN droplet needs calls.sharedSecret (resolveSpec requires it)');
   return [
+    ...servicePolicyFiles(turnHostPackages()),
     { path: HOST_ENV, content: renderTurnHostEnv(spec), owner: 'root:root', permissions: '0644', defer: false },
     { path: TURN_PROVISION_SCRIPT, content: renderTurnProvisionScript(), owner: 'root:root', permissions: '0755', defer: false },
     { path: CERTS_SERVICE, content: renderTurnCertsService(), owner: 'root:root', permissions: '0644', defer: false },
@@ -261,7 +279,7 @@ export function renderTurnCloudInit(spec: ResolvedSpec, options: CloudInitOption
 }
 
 /** The paths every deployment's user_data carries, for tests and documentation. */
-export const ALWAYS_WRITTEN = [HOST_ENV, DOMAINS_LIST, EXPAND_SCRIPT, PROVISION_SCRIPT, CERTS_SCRIPT, templatePath(CERTIFICATES_LIST), templatePath(PROSODY_CONFIG), templatePath(NGINX_SITE)] as const;
+export const ALWAYS_WRITTEN = [SERVICE_POLICY, HOST_ENV, DOMAINS_LIST, EXPAND_SCRIPT, PROVISION_SCRIPT, CERTS_SCRIPT, templatePath(CERTIFICATES_LIST), templatePath(PROSODY_CONFIG), templatePath(NGINX_SITE)] as const;
 
 /**
  * Stands in for a TURN secret known only at deploy time (a sensitive Terraform variable, a Pulumi

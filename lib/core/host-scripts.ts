@@ -19,6 +19,7 @@ import {
   PROVISION_SCRIPT,
   SECRETS_DIR,
   SELF_SIGNED_DIR,
+  SERVICE_POLICY,
   TURN_ADDRESSES_ENV,
   TURN_CERT_DIR,
   TURN_SECRET_FILE,
@@ -31,6 +32,7 @@ import { DOMAIN_PLACEHOLDER, DOMAINS_LIST, eachDomainSection, EXPAND_SCRIPT, exp
 import { hostMetaPaths } from './nginx';
 import { turnRealm } from './turn';
 import { PROSODY_TURN_SECRET_OPTION } from './prosody';
+import { SERVICE_POLICY_MARKER } from './service-policy';
 
 export const HOST_ENV = `${ETC_DIR}/host.env`;
 export const CERTIFICATES_LIST = `${ETC_DIR}/certificates.list`;
@@ -130,6 +132,15 @@ put_file() { # path mode owner < content
   local tmp; tmp=$(mktemp "$1.XXXXXX"); cat > "$tmp"; chmod "$2" "$tmp"; chown "$3" "$tmp"
   if [ -f "$1" ] && cmp -s "$tmp" "$1"; then rm -f "$tmp"; else mv -f "$tmp" "$1"; fi
 }`;
+
+/**
+ * Lifts the first-boot guard (service-policy.ts). Only once every configuration is in place, right
+ * before the services start: until then it keeps the packages from starting them on Debian's
+ * defaults, and after a failed run it keeps them stopped.
+ */
+const LIFT_SERVICE_POLICY_SH = `# Every configuration is in place: lift the first-boot guard that kept the packages from starting
+# the services on Debian's defaults. Only our own: a policy-rc.d without our marker is not ours.
+if grep -qxF ${shQuote(SERVICE_POLICY_MARKER)} ${SERVICE_POLICY} 2>/dev/null; then rm -f ${SERVICE_POLICY}; fi`;
 
 const METADATA_SH = 'metadata() { curl -fsS --max-time 5 "http://169.254.169.254/metadata/v1/$1"; }';
 
@@ -245,7 +256,9 @@ if ! mountpoint -q "$VOLUME_MOUNT"; then
 fi
 
 step "placing state on the volume"
-systemctl stop prosody >/dev/null 2>&1 || true  # not running yet on a fresh host
+# Prosody must not write under /var/lib/prosody while the volume is bound over it. On a fresh host
+# the first-boot guard kept it from starting; a rerun (by hand) finds it running.
+systemctl stop prosody >/dev/null 2>&1 || true
 for pair in ${BINDS_SH}; do
   vol=\${pair%%:*}; sys=\${pair#*:}
   if [ ! -d "$vol" ]; then
@@ -295,6 +308,7 @@ step "starting services"
 rm -f /etc/nginx/sites-enabled/default
 nginx -t -q
 systemctl daemon-reload
+${LIFT_SERVICE_POLICY_SH}
 systemctl enable nginx prosody
 systemctl reload-or-restart nginx
 # Prosody was stopped above; start it exactly once. A SIGTERM in its first moments is lost, so
@@ -471,6 +485,7 @@ ${indent(SELF_SIGNED_SH, '    ')}
   step "starting coturn"
   systemctl daemon-reload
   systemctl enable coturn
+${indent(LIFT_SERVICE_POLICY_SH, '  ')}
   systemctl restart coturn
   systemctl enable --now ${unitName(CERTS_TIMER)}
 

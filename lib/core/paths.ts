@@ -19,6 +19,11 @@ export const TURN_SECRET_FILE = `${SECRETS_DIR}/turn-shared-secret`;
 /** Our own files on the host. */
 export const ETC_DIR = '/etc/xmpp-constructs';
 export const PROVISION_SCRIPT = '/usr/local/sbin/xmpp-constructs-provision';
+/**
+ * Debian's policy layer for service starts (invoke-rc.d(8)): the first-boot guard that keeps the
+ * packages from starting their services before provisioning has configured them (service-policy.ts).
+ */
+export const SERVICE_POLICY = '/usr/sbin/policy-rc.d';
 
 /**
  * Per-domain certificate indirection: `<CERTS_DIR>/<domain>/{fullchain,privkey}.pem` are links to

@@ -1,4 +1,5 @@
-import { writeFileSync } from 'fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'fs';
+import { spawnSync } from 'child_process';
 import { createHash } from 'crypto';
 import { gunzipSync } from 'zlib';
 import { join } from 'path';
@@ -31,13 +32,15 @@ import {
 } from '../../lib/core/host-scripts';
 import { DOMAINS_LIST, EACH_DOMAIN_BEGIN, renderDomainsList, templatePath } from '../../lib/core/expansion';
 import { nginxServerNames } from '../../lib/core/nginx';
-import { NGINX_SITE, PROSODY_CONFIG, PROSODY_SECRETS_INCLUDE, PROVISION_SCRIPT, TURN_ADDRESSES_ENV, TURN_CERT_DIR, TURN_CONFIG, TURN_SYSTEMD_DROPIN, TURN_USERDB } from '../../lib/core/paths';
+import { NGINX_SITE, PROSODY_CONFIG, PROSODY_SECRETS_INCLUDE, PROVISION_SCRIPT, SERVICE_POLICY, TURN_ADDRESSES_ENV, TURN_CERT_DIR, TURN_CONFIG, TURN_SYSTEMD_DROPIN, TURN_USERDB } from '../../lib/core/paths';
 import { renderProsodyConfig } from '../../lib/core/prosody';
+import { renderReviewFiles } from '../../lib/core/review';
+import { bootGuardDropinPath, CONFIGURED_SERVICES, guardedUnits, renderBootGuardDropin, renderServicePolicy, SERVICE_POLICY_MARKER } from '../../lib/core/service-policy';
 import { hasTurnOnProsodyHost } from '../../lib/core/spec';
 import { renderTurnConfig, renderTurnFiles, renderTurnSystemdDropin } from '../../lib/core/turn';
 import { resolveSpec } from '../../lib/core/validate';
 import { closedSpec, dedicatedTurnSpec, MANY_DOMAINS_DROPLET, minimalSpec, representativeSpecs } from '../support/specs';
-import { makeTempDir, removeDir, run, testWith } from '../support/tools';
+import { makeTempDir, removeDir, run, RunResult, testWith } from '../support/tools';
 
 interface WriteFile {
   path: string;
@@ -117,6 +120,11 @@ describe.each(representativeSpecs)('renderCloudInit for the %s spec', (_name, in
 
   test('THEN runcmd runs the one provisioning script', () => {
     expect(doc.runcmd).toEqual([[PROVISION_SCRIPT]]);
+  });
+
+  test('THEN the first-boot guard holds back exactly the configured services it installs: coturn only when coturn runs here', () => {
+    expect(byPath.get(SERVICE_POLICY)?.content).toBe(renderServicePolicy(guardedUnits(hostPackages(spec))));
+    expect(guardedUnits(hostPackages(spec))).toEqual(hasTurnOnProsodyHost(spec) ? ['prosody', 'nginx', 'coturn'] : ['prosody', 'nginx']);
   });
 
   test('THEN the packages are the ones the services need', () => {
@@ -332,6 +340,11 @@ describe('host scripts', () => {
       const r = run('shellcheck', ['-s', 'bash', join(dir, 'provision'), join(dir, 'certs'), join(dir, 'turn')]);
       expect(r.stdout).toBe('');
       expect(r.status).toBe(0);
+      // The first-boot guard is a POSIX sh script: invoke-rc.d and deb-systemd-invoke run it directly.
+      writeFileSync(join(dir, 'policy-rc.d'), renderServicePolicy(CONFIGURED_SERVICES));
+      const policy = run('shellcheck', ['-s', 'sh', join(dir, 'policy-rc.d')]);
+      expect(policy.stdout).toBe('');
+      expect(policy.status).toBe(0);
     } finally {
       removeDir(dir);
     }
@@ -392,5 +405,178 @@ describe('the TURN droplet\'s script', () => {
   test('GIVEN no Let\'s Encrypt lineage yet THEN provisioning puts a self-signed certificate for the TURN name where coturn reads it', () => {
     expect(script).toMatch(/elif \[ ! -s \/etc\/coturn\/tls\/fullchain\.pem \]; then\n\s+lineage=\$TURN_HOST; san="DNS:\$TURN_HOST"/);
     expect(script).toContain('copy_cert "$target"; rm -rf "$target"');
+  });
+});
+
+/** Asks a policy-rc.d as invoke-rc.d and deb-systemd-invoke do: run by sh, the answer in its exit status. */
+function askPolicy(policy: string, args: readonly string[]): RunResult {
+  return run('sh', ['-s', '--', ...args], { input: policy });
+}
+
+describe('the first-boot guard, policy-rc.d', () => {
+  const policy = renderServicePolicy(CONFIGURED_SERVICES);
+  const forms = (unit: string) => [unit, `${unit}.service`];
+  const withAndWithoutOptions = (names: readonly string[], actions: readonly string[]) =>
+    names.flatMap((name) => [[], ['--quiet']].flatMap((options) => actions.map((action) => [...options, name, action])));
+  // "(start)" is how invoke-rc.d asks about a start outside the current runlevel.
+  const forbidden = withAndWithoutOptions(CONFIGURED_SERVICES.flatMap(forms), ['start', 'restart', 'reload', 'stop', '(start)']);
+  const allowed = withAndWithoutOptions(['ssh', 'ssh.service', 'cron', 'cron.service', 'unattended-upgrades.service', 'nginx-debug', 'prosody.timer'], ['start', 'restart']);
+
+  test.each([...forbidden.map((args) => [args.join(' '), args, 101] as const), ...allowed.map((args) => [args.join(' '), args, 0] as const)])(
+    'GIVEN a maintainer script asks "%s" THEN it answers %i',
+    (_label, args, status) => {
+      const r = askPolicy(policy, args);
+      expect({ status: r.status, stdout: r.stdout, stderr: r.stderr }).toEqual({ status, stdout: '', stderr: '' });
+    },
+  );
+
+  test.each([
+    [['--list', 'coturn'], 'coturn: every action forbidden until xmpp-constructs has provisioned this droplet\n'],
+    [['--quiet', '--list', 'nginx.service', '2', '3'], 'nginx.service: every action forbidden until xmpp-constructs has provisioned this droplet\n'],
+    [['--list', 'ssh'], 'ssh: every action allowed\n'],
+  ])('GIVEN policy-rc.d %j THEN it lists the policy and succeeds', (args, stdout) => {
+    expect(askPolicy(policy, args)).toMatchObject({ status: 0, stdout });
+  });
+
+  test.each([
+    [[], /^usage: /],
+    [['--list'], /^usage: /],
+    [['--quiet'], /^$/],
+  ])('GIVEN policy-rc.d %j, without a service THEN it reports a syntax error (103), silent with --quiet', (args, stderr) => {
+    const r = askPolicy(policy, args);
+    expect(r.status).toBe(103);
+    expect(r.stderr).toMatch(stderr);
+  });
+
+  test('GIVEN it THEN it is a POSIX sh script whose second line says it is ours and why', () => {
+    expect(policy.split('\n').slice(0, 2)).toEqual(['#!/bin/sh', SERVICE_POLICY_MARKER]);
+    expect(SERVICE_POLICY_MARKER).toMatch(/^# xmpp-constructs first-boot guard: .*provisioning/);
+  });
+
+  test.each([
+    ['no unit', [], /no units to guard/],
+    ['a name that is no Debian package', ['ngi nx'], /not a Debian package name: ngi nx/],
+    ['a shell pattern', ['*'], /not a Debian package name/],
+  ])('GIVEN %s THEN rendering fails', (_what, units, message) => {
+    expect(() => renderServicePolicy(units)).toThrow(message);
+  });
+
+  test.each([
+    ['the Prosody droplet, coturn on it', hostPackages(resolveSpec(minimalSpec)), ['prosody', 'nginx', 'coturn']],
+    ['the Prosody droplet, calls off', hostPackages(resolveSpec(closedSpec)), ['prosody', 'nginx']],
+    ['the Prosody droplet, coturn on a droplet of its own', hostPackages(resolveSpec(dedicatedTurnSpec)), ['prosody', 'nginx']],
+    ['the TURN droplet', turnHostPackages(), ['coturn']],
+  ])('GIVEN the packages of %s THEN the guarded units are the configured services among them', (_droplet, packages, units) => {
+    expect(guardedUnits(packages)).toEqual(units);
+  });
+
+  testWith('deb-systemd-invoke', 'perl')('GIVEN it in place WHEN maintainer scripts start services through deb-systemd-invoke THEN only the other services reach systemctl', () => {
+    const dir = makeTempDir('deb-systemd-invoke');
+    try {
+      // DPKG_ROOT points deb-systemd-invoke at this policy-rc.d; a stand-in systemctl only records
+      // its calls, so the test never starts a real service.
+      const root = join(dir, 'root');
+      mkdirSync(join(root, '/usr/sbin'), { recursive: true });
+      writeFileSync(join(root, SERVICE_POLICY), policy);
+      chmodSync(join(root, SERVICE_POLICY), 0o755);
+      mkdirSync(join(dir, 'bin'));
+      const calls = join(dir, 'calls');
+      writeFileSync(join(dir, 'bin', 'systemctl'), `#!/bin/sh\necho "$*" >> '${calls}'\n`);
+      chmodSync(join(dir, 'bin', 'systemctl'), 0o755);
+      const env = { ...process.env, DPKG_ROOT: root, PATH: `${join(dir, 'bin')}:${process.env.PATH ?? ''}` };
+      for (const unit of CONFIGURED_SERVICES.map((u) => `${u}.service`)) {
+        const r = spawnSync('deb-systemd-invoke', ['start', unit], { env, encoding: 'utf8' });
+        expect(r.status).toBe(0);
+        expect(r.stderr).toContain(`returned 101, not running 'start ${unit}'`);
+      }
+      expect(existsSync(calls)).toBe(false);
+      expect(spawnSync('deb-systemd-invoke', ['restart', 'ssh.service'], { env, encoding: 'utf8' }).status).toBe(0);
+      expect(readFileSync(calls, 'utf8')).toContain('ssh.service');
+    } finally {
+      removeDir(dir);
+    }
+  });
+});
+
+describe.each([
+  ['the Prosody droplet, coturn on it', () => renderCloudInit(resolveSpec(minimalSpec)), () => renderReviewFiles(resolveSpec(minimalSpec))['host' + SERVICE_POLICY], ['prosody', 'nginx', 'coturn']],
+  ['the Prosody droplet, calls off', () => renderCloudInit(resolveSpec(closedSpec)), () => renderReviewFiles(resolveSpec(closedSpec))['host' + SERVICE_POLICY], ['prosody', 'nginx']],
+  [
+    'the Prosody droplet, coturn on a droplet of its own',
+    () => renderCloudInit(resolveSpec(dedicatedTurnSpec)),
+    () => renderReviewFiles(resolveSpec(dedicatedTurnSpec))['host' + SERVICE_POLICY],
+    ['prosody', 'nginx'],
+  ],
+  ['the TURN droplet', () => renderTurnCloudInit(resolveSpec(dedicatedTurnSpec)), () => renderReviewFiles(resolveSpec(dedicatedTurnSpec))['turn-host' + SERVICE_POLICY], ['coturn']],
+])('the first-boot guard in user_data — GIVEN %s', (_droplet, userData, reviewCopy, units) => {
+  const file = parseUserData(userData()).write_files.find((f) => f.path === SERVICE_POLICY);
+
+  test('THEN it is written before the packages are installed: not deferred, executable, root\'s', () => {
+    expect(file).toMatchObject({ content: renderServicePolicy(units), owner: 'root:root', permissions: '0755' });
+    expect(file && 'defer' in file).toBe(false);
+  });
+
+  test('THEN the review files show it like every other file the droplet receives', () => {
+    expect(reviewCopy()).toBe(file?.content);
+  });
+
+  test.each(CONFIGURED_SERVICES)('THEN it holds back %s exactly when this droplet installs it', (unit) => {
+    expect(askPolicy(file!.content, [unit, 'start']).status).toBe(units.includes(unit) ? 101 : 0);
+  });
+
+  test('THEN each unit it holds back gets a drop-in, written before the packages, that skips the unit at boot while the guard is in place', () => {
+    const dropins = parseUserData(userData()).write_files.filter((f) => f.path.endsWith('/xmpp-constructs-first-boot.conf'));
+    expect(dropins.map((f) => f.path)).toEqual(units.map(bootGuardDropinPath));
+    for (const dropin of dropins) {
+      expect(dropin).toMatchObject({ content: renderBootGuardDropin(), owner: 'root:root', permissions: '0644' });
+      expect('defer' in dropin).toBe(false);
+      expect(dropin.content).toMatch(new RegExp(`^\\[Unit\\]\\nConditionPathExists=!${SERVICE_POLICY}$`, 'm'));
+    }
+  });
+});
+
+describe.each([
+  ['the Prosody droplet\'s provisioning script', renderProvisionScript(), 'starting services', 'nginx -t -q'],
+  ['the TURN droplet\'s script', renderTurnProvisionScript(), 'starting coturn', 'systemctl daemon-reload'],
+])('lifting the first-boot guard — GIVEN %s', (_script, script, startStep, lastCheck) => {
+  const lines = script.split('\n').map((l) => l.trim());
+  const lifts = lines.flatMap((l, i) => (l.includes(SERVICE_POLICY) && !l.startsWith('#') ? [i] : []));
+  const lift = lifts[0];
+
+  test(`THEN it lifts it once, in the step "${startStep}", after "${lastCheck}" and before any service starts`, () => {
+    const step = lines.indexOf(`step "${startStep}"`);
+    const nextStep = lines.findIndex((l, i) => i > step && l.startsWith('step "'));
+    const firstStart = lines.findIndex((l) => /^systemctl (restart|reload-or-restart|start|enable --now) /.test(l));
+    expect(lifts).toHaveLength(1);
+    expect(step).toBeGreaterThan(0);
+    expect(lift).toBeGreaterThan(lines.indexOf(lastCheck, step));
+    expect(lines.indexOf(lastCheck, step)).toBeGreaterThan(step);
+    expect(firstStart).toBeGreaterThan(lift);
+    expect(nextStep).toBeGreaterThan(firstStart);
+  });
+
+  test('THEN both droplets lift it with the very same line', () => {
+    const other = (startStep === 'starting services' ? renderTurnProvisionScript() : renderProvisionScript()).split('\n').map((l) => l.trim());
+    expect(other).toContain(lines[lift]);
+  });
+
+  test.each([
+    ['the Prosody droplet\'s guard', renderServicePolicy(['prosody', 'nginx', 'coturn']), false],
+    ['the TURN droplet\'s guard', renderServicePolicy(['coturn']), false],
+    ['a policy-rc.d of someone else', '#!/bin/sh\nexit 101\n', true],
+    ['one quoting our marker inside a longer line', `#!/bin/sh\n# not ${SERVICE_POLICY_MARKER}\nexit 101\n`, true],
+    ['none (a rerun, the guard long gone)', undefined, false],
+  ])('WHEN it finds %s THEN it removes only ours, and goes on', (_found, content, kept) => {
+    const dir = makeTempDir('policy-rc');
+    try {
+      const path = join(dir, 'policy-rc.d');
+      if (content !== undefined) writeFileSync(path, content);
+      const r = run('bash', ['-euo', 'pipefail', '-c', `${lines[lift].split(SERVICE_POLICY).join(path)}\necho went on`]);
+      expect({ status: r.status, stdout: r.stdout, stderr: r.stderr }).toEqual({ status: 0, stdout: 'went on\n', stderr: '' });
+      expect(existsSync(path)).toBe(kept);
+      if (kept) expect(readFileSync(path, 'utf8')).toBe(content);
+    } finally {
+      removeDir(dir);
+    }
   });
 });
