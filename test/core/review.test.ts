@@ -1,17 +1,34 @@
 import { REDACTED, renderCloudInit, renderHostFiles, renderTurnCloudInit, renderTurnHostFiles } from '../../lib/core/cloud-init';
 import { renderReviewFiles } from '../../lib/core/review';
-import { hasDedicatedTurnDroplet } from '../../lib/core/spec';
+import { hasDedicatedTurnDroplet, XmppServiceSpec } from '../../lib/core/spec';
 import { resolveSpec } from '../../lib/core/validate';
 import { dedicatedTurnSpec, minimalSpec, representativeSpecs } from '../support/specs';
+
+/** A secret no rendered text holds by chance: found anywhere, it leaked. */
+const SUPPLIED_SECRET = 'review-files-never-show-this-0123456789abcdef';
+
+/**
+ * `input` with a secret that could leak into the review files: its own supplied TURN secret, or
+ * else this one, calls switched on to carry it (with calls off, no file would hold a secret).
+ */
+function withSuppliedSecret(input: XmppServiceSpec): XmppServiceSpec {
+  if (input.calls?.sharedSecret !== undefined) return input;
+  return { ...input, calls: { ...input.calls, enabled: true, sharedSecret: SUPPLIED_SECRET } };
+}
 
 describe.each(representativeSpecs)('renderReviewFiles — GIVEN the %s spec', (_label, input) => {
   const spec = resolveSpec(input);
   const files = renderReviewFiles(spec);
 
-  test('THEN it never contains a secret', () => {
-    if (spec.calls.sharedSecret !== undefined) {
-      for (const [path, content] of Object.entries(files)) expect({ path, leaks: content.includes(spec.calls.sharedSecret) }).toEqual({ path, leaks: false });
-    }
+  test('WHEN it holds a supplied TURN secret THEN the real user_data carries the secret and no review file does', () => {
+    const withSecret = resolveSpec(withSuppliedSecret(input));
+    const secret = withSecret.calls.sharedSecret!;
+    // The droplets receive it: its absence from the review files below is redaction at work,
+    // not a secret that never was in anything rendered.
+    expect(renderCloudInit(withSecret)).toContain(secret);
+    if (hasDedicatedTurnDroplet(withSecret)) expect(renderTurnCloudInit(withSecret)).toContain(secret);
+    const leaking = Object.entries(renderReviewFiles(withSecret)).filter(([, content]) => content.includes(secret)).map(([path]) => path);
+    expect(leaking).toEqual([]);
   });
 
   test('THEN the Prosody droplet\'s redacted user_data and its non-sensitive files are under host/', () => {

