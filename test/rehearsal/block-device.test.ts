@@ -9,15 +9,19 @@ import { spawnSync } from 'child_process';
 import { mkdtempSync, rmSync } from 'fs';
 import { join } from 'path';
 import { HOST_ENV } from '../../lib/core/host-scripts';
-import { TURN_SECRET_FILE, VOLUME_MOUNT } from '../../lib/core/paths';
+import { PROVISION_SCRIPT, TURN_SECRET_FILE, VOLUME_MOUNT } from '../../lib/core/paths';
 import { Rehearsal, rehearsalUnavailable, RunResult, SynthesizedStack, synthesizeExample } from './harness';
+import { describeUnless } from '../support/tools';
 
 jest.setTimeout(240000);
 
 const FORMATTING = 'xmpp-constructs: formatting the new, empty data volume';
 /** Where udev would name the volume; /run because the rehearsal's /dev is this machine's. */
 const BY_ID = '/run/disk/by-id/scsi-0DO_Volume_xmpp-data';
+/** How long after provisioning has begun udev names the volume here. */
 const LINK_APPEARS_AFTER_SECONDS = 3;
+/** Where the stand-in for udev notes whether the name existed when provisioning began. */
+const SEEN_AT_START = '/run/rehearsal/by-id-when-provisioning-began';
 
 /** Point the droplet's host.env at another device path and wait time, as only the harness may. */
 function setVolume(r: Rehearsal, device: string, waitSeconds?: number): void {
@@ -36,10 +40,8 @@ function attachLoopDevice(): { device?: string; file: string; why?: string } {
 
 const unavailable = rehearsalUnavailable();
 const loop = unavailable === undefined ? attachLoopDevice() : undefined;
-const skipWhy = unavailable ?? loop?.why;
-if (skipWhy !== undefined) console.warn(`\n!!! block-device.test.ts: SKIPPED: ${skipWhy}. Formatting and mounting a real volume are NOT tested. !!!\n`);
 
-(skipWhy === undefined ? describe : describe.skip)('GIVEN a new, empty block device as the data volume', () => {
+describeUnless(unavailable ?? loop?.why, 'GIVEN a new, empty block device as the data volume', () => {
   const device = loop?.device ?? '';
   let stack: SynthesizedStack;
   let first: { rehearsal: Rehearsal; provision: RunResult } | undefined;
@@ -48,7 +50,8 @@ if (skipWhy !== undefined) console.warn(`\n!!! block-device.test.ts: SKIPPED: ${
   let firstSecret: string;
   let mountSource: string;
   let secondMountSource: string;
-  let secondSeconds: number;
+  /** Whether the by-id name existed when the replacement's provisioning began: 'absent' or 'present'. */
+  let byIdWhenProvisioningBegan: string;
   /** What the replacement found, read before it stops (one droplet at a time may mount the device). */
   let secondFound: { mark: string; secret: string; fstab: string };
 
@@ -60,16 +63,19 @@ if (skipWhy !== undefined) console.warn(`\n!!! block-device.test.ts: SKIPPED: ${
     firstSecret = first.rehearsal.readFile(TURN_SECRET_FILE);
     first.rehearsal.mustRun('leave a mark', ['sh', '-c', 'echo "account data" > /var/lib/prosody/rehearsal-mark']);
     await first.rehearsal.stop();
-    const started = Date.now();
     second = await Rehearsal.boot(stack, {
       blockDevice: device,
       beforeProvision: (r) => {
         setVolume(r, BY_ID);
-        r.mustRun('udev names the volume a little later', ['sh', '-c',
-          `setsid sh -c 'sleep ${LINK_APPEARS_AFTER_SECONDS}; mkdir -p ${BY_ID.replace(/\/[^/]*$/, '')}; ln -s ${device} ${BY_ID}' >/dev/null 2>&1 </dev/null &`]);
+        // Packages install first, which takes a while: udev's name appears only once provisioning
+        // has begun, so provisioning must wait for it.
+        r.mustRun('udev names the volume a little after provisioning begins', ['sh', '-c',
+          `mkdir -p /run/rehearsal; setsid sh -c 'until pgrep -f "^/bin/bash ${PROVISION_SCRIPT}" >/dev/null; do sleep 0.1; done; ` +
+          `if [ -e ${BY_ID} ]; then echo present; else echo absent; fi > ${SEEN_AT_START}; ` +
+          `sleep ${LINK_APPEARS_AFTER_SECONDS}; mkdir -p ${BY_ID.replace(/\/[^/]*$/, '')}; ln -s ${device} ${BY_ID}' >/dev/null 2>&1 </dev/null &`]);
       },
     });
-    secondSeconds = (Date.now() - started) / 1000;
+    byIdWhenProvisioningBegan = second.rehearsal.readFile(SEEN_AT_START).trim();
     if (second.provision.status === 0) {
       secondMountSource = second.rehearsal.mustRun('mount source', ['findmnt', '-n', '-o', 'SOURCE,FSTYPE', VOLUME_MOUNT]).stdout.trim();
       secondFound = { mark: second.rehearsal.readFile('/var/lib/prosody/rehearsal-mark'), secret: second.rehearsal.readFile(TURN_SECRET_FILE), fstab: second.rehearsal.readFile('/etc/fstab') };
@@ -94,7 +100,8 @@ if (skipWhy !== undefined) console.warn(`\n!!! block-device.test.ts: SKIPPED: ${
     expect({ status: second!.provision.status, stderr: second!.provision.stderr }).toMatchObject({ status: 0 });
     expect(second!.provision.stdout).toContain('xmpp-constructs: mounting the data volume');
     expect(second!.provision.stdout).not.toContain(FORMATTING);
-    expect(secondSeconds).toBeGreaterThanOrEqual(LINK_APPEARS_AFTER_SECONDS);
+    // Absent when provisioning began, yet provisioning mounted it: it waited for the name.
+    expect(byIdWhenProvisioningBegan).toBe('absent');
     expect(secondMountSource).toBe(`${device} ext4`);
     expect(secondFound.mark).toBe('account data\n');
     expect(secondFound.secret).toBe(firstSecret);

@@ -7,11 +7,10 @@
 import { CERTS_SCRIPT, CERTIFICATES_LIST } from '../../lib/core/host-scripts';
 import { TURN_CERT_DIR } from '../../lib/core/paths';
 import { Rehearsal, rehearsalUnavailable, synthesizeExample } from './harness';
+import { describeUnless } from '../support/tools';
 
 jest.setTimeout(240000);
 
-const unavailable = rehearsalUnavailable();
-if (unavailable !== undefined) console.warn(`\n!!! certificates.test.ts: THE REHEARSAL IS SKIPPED: ${unavailable}. Certificate issuance and renewal are NOT tested. !!!\n`);
 
 /** Every TLS endpoint a client meets, with the name it asks for. */
 const ENDPOINTS = [
@@ -23,7 +22,7 @@ const ENDPOINTS = [
   { what: 'TURN over TLS (5349)', port: 5349, name: 'turn.example.net', starttls: [] },
 ] as const;
 
-(unavailable === undefined ? describe : describe.skip)('GIVEN the example droplet on its self-signed bootstrap certificate, with DNS pointing at it', () => {
+describeUnless(rehearsalUnavailable(), 'GIVEN the example droplet on its self-signed bootstrap certificate, with DNS pointing at it', () => {
   let rehearsal: Rehearsal | undefined;
   let root: string;
   let ordersAfterIssue: number;

@@ -12,14 +12,13 @@ import { CERTS_SCRIPT } from '../../lib/core/host-scripts';
 import { ACME_WEBROOT, PROVISION_SCRIPT, TURN_USERDB } from '../../lib/core/paths';
 import type { CheckResult, DoctorReport } from '../../lib/doctor/report';
 import { DROPLET, Rehearsal, rehearsalUnavailable, SynthesizedStack } from './harness';
+import { describeUnless } from '../support/tools';
 
 jest.setTimeout(300000);
 
 const PROJECT_ROOT = join(__dirname, '..', '..');
 const ALICE = { jid: 'alice@example.net', password: 'alice checks the calls' };
 
-const unavailable = rehearsalUnavailable();
-if (unavailable !== undefined) console.warn(`\n!!! doctor.test.ts: THE REHEARSAL IS SKIPPED: ${unavailable}. xmpp-doctor is NOT tested against a live service. !!!\n`);
 
 /** The example, synthesized as `npm run synth` does, with its review directory's doctor plan. */
 function synthesizeWithPlan(): { stack: SynthesizedStack; plan: string } {
@@ -38,7 +37,7 @@ function synthesizeWithPlan(): { stack: SynthesizedStack; plan: string } {
 
 const failures = (report: DoctorReport): CheckResult[] => report.checks.filter((c) => c.status === 'fail');
 
-(unavailable === undefined ? describe : describe.skip)('GIVEN the example droplet, deployed and issued its certificates', () => {
+describeUnless(rehearsalUnavailable(), 'GIVEN the example droplet, deployed and issued its certificates', () => {
   let rehearsal: Rehearsal | undefined;
   let planPath: string;
 
@@ -102,7 +101,7 @@ const failures = (report: DoctorReport): CheckResult[] => report.checks.filter((
     const broken = original.split('\n').filter((l) => !l.startsWith('_xmpp-client._tcp')).join('\n');
     expect(broken).not.toBe(original);
     // What a resolver inside the droplet's network sees (the rehearsal's DNS), as a client would ask.
-    const srv = () => droplet().run(['node', '-e', "require('dns').promises.resolveSrv('_xmpp-client._tcp.example.net').then((r) => console.log(JSON.stringify(r)), (e) => console.log(e.code))"]).stdout.trim();
+    const srv = () => droplet().hostRun(['node', '-e', "require('dns').promises.resolveSrv('_xmpp-client._tcp.example.net').then((r) => console.log(JSON.stringify(r)), (e) => console.log(e.code))"]).stdout.trim();
     droplet().replaceZoneFile('example.net', broken);
     try {
       await until('the SRV record is gone', () => srv() === 'ENOTFOUND');

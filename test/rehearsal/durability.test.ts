@@ -16,6 +16,7 @@ import { resolveSpec } from '../../lib/core/validate';
 import { exampleSpec } from '../../examples/cdktf-basic/spec';
 import { newStack, synth } from '../cdktf/synth';
 import { dropletUserData, Rehearsal, rehearsalUnavailable, SynthesizedStack, synthesizeExample } from './harness';
+import { describeUnless } from '../support/tools';
 
 jest.setTimeout(300000);
 
@@ -29,8 +30,6 @@ const LISTENERS = ['tcp/5222', 'tcp/5223', 'tcp/443', 'udp/3478'];
 /** What provisioning writes; a second run must leave every one of these byte for byte. */
 const STATE_PATHS = ['/etc/xmpp-constructs', '/etc/prosody', '/etc/nginx', '/etc/turnserver.conf', '/etc/systemd/system', '/etc/fstab', '/usr/local/sbin', `${VOLUME_MOUNT}/secrets`, `${VOLUME_MOUNT}/self-signed`, '/etc/letsencrypt', '/var/lib/turn'];
 
-const unavailable = rehearsalUnavailable();
-if (unavailable !== undefined) console.warn(`\n!!! durability.test.ts: THE REHEARSAL IS SKIPPED: ${unavailable}. Replacement and restore are NOT tested. !!!\n`);
 
 /**
  * Wraps certbot: records each request, then passes it on to the real certbot (and so to Pebble),
@@ -83,7 +82,7 @@ interface State {
   upload?: { status: number; sha256: string };
 }
 
-(unavailable === undefined ? describe : describe.skip)('GIVEN a droplet with users, history, a room, an upload and certificates on its volume', () => {
+describeUnless(rehearsalUnavailable(), 'GIVEN a droplet with users, history, a room, an upload and certificates on its volume', () => {
   const volume = mkdtempSync('/var/tmp/xc-volume-');
   const restoredVolume = mkdtempSync('/var/tmp/xc-volume-');
   let first: Rehearsal | undefined;

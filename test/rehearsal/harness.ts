@@ -1,20 +1,32 @@
 /**
- * The rehearsal: boots the synthesized droplet's user_data inside fresh mount, network and PID
- * namespaces on this machine, as ../shared/design.md describes.
+ * The rehearsal: boots the synthesized droplet's user_data inside fresh mount, network, PID and UTS
+ * namespaces on this machine, as a DigitalOcean droplet boots it.
  *
- * Every difference from a real droplet lives here, never in the rendered files:
- * - packages are preinstalled (the test command installs exactly the droplet's list);
- * - an overlay of / stands in for the droplet's disk, a directory for the data volume;
+ * The droplet's disk is an overlay of its platform's base image (test/support/platform.ts: built
+ * from Debian's archive with mmdebstrap; cloud-init and the base system, none of the service
+ * packages). cloud-init's own stages run in a droplet's order — init (bootcmd, write_files, …),
+ * config (apt configuration, …), final (package update, upgrade and install, write_files deferred,
+ * runcmd) — so packages install at first boot and their maintainer scripts run for real.
+ *
+ * Every difference from a real droplet lives here, never in the rendered files. Only what a cloud
+ * provides is simulated:
+ * - the datasource: cloud-init's NoCloud seed carries the user_data (DigitalOcean's datasource reads
+ *   the same document from the metadata service);
+ * - the Debian mirror: a local repository of exactly the packages the user_data installs, served
+ *   over HTTP from "the outside", where the image's apt sources point (as DigitalOcean points
+ *   droplets at its mirror);
  * - a veth inside the namespace carries the public addresses (documentation ranges);
  * - a second network namespace behind eth0 is "the outside": the metadata service on
  *   169.254.169.254 answers there the few paths the scripts read;
  * - BIND serves exactly the records found in cdk.tf.json;
  * - Pebble, Let's Encrypt's test server, stands in for Let's Encrypt; certbot itself is real;
- * - a systemctl stand-in starts the daemons directly, as their Debian users.
- * Nothing leaves the namespace: it has no route out.
+ * - a systemctl stand-in (bin/systemctl) runs the packages' own units, as their Debian users.
+ * The harness's own servers (BIND, Pebble, the mirror, the metadata service) and the clients are the
+ * host's programs, run in the droplet's network namespace: nothing in the droplet comes from the host.
+ * Nothing leaves the namespaces: they have no route out.
  */
 import { ChildProcess, spawn, spawnSync } from 'child_process';
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'fs';
 import { join } from 'path';
 import { parse } from 'yaml';
 import { AddressRef, DnsRecordPlan, DnsRecordType } from '../../lib/core/dns';
@@ -23,6 +35,7 @@ import { CERTS_SCRIPT, CERTIFICATES_LIST, HOST_ENV } from '../../lib/core/host-s
 import { renderZoneFile, ZoneAddresses } from '../../lib/core/zone';
 import { evaluateTemplate } from '../support/terraform-template';
 import { synthRecords } from '../support/synth-records';
+import { DEFAULT_PLATFORM, Platform, platformImage, platformUnavailable } from '../support/platform';
 
 /** The droplet's addresses inside the namespace (documentation ranges; they exist nowhere else). */
 export const DROPLET = {
@@ -30,6 +43,9 @@ export const DROPLET = {
   reserved4: '203.0.113.20',
   public6: '2001:db8::10',
 } as const;
+
+/** Where the droplet's Debian mirror answers, in the outside namespace. */
+const MIRROR4 = '192.0.2.80';
 
 const BIN = join(__dirname, 'bin');
 const PROJECT_ROOT = join(__dirname, '..', '..');
@@ -46,14 +62,25 @@ export interface RunResult {
   readonly stderr: string;
 }
 
-/** Why rehearsals cannot run here, or undefined when they can. */
+/** The host programs the harness itself runs (the cloud's side), by Debian package. */
+const HARNESS_TOOLS: readonly (readonly [string, string])[] = [
+  ['unshare', 'util-linux'], ['nsenter', 'util-linux'], ['ip', 'iproute2'], ['named', 'bind9'], ['pebble', 'pebble'],
+  ['python3', 'python3'], ['openssl', 'openssl'], ['ss', 'iproute2'], ['losetup', 'mount'],
+];
+
+/**
+ * Why rehearsals cannot run here, or undefined when they can. The droplet's own programs (Prosody,
+ * nginx, coturn, certbot, cloud-init) come from its platform image, never from this machine.
+ */
 export function rehearsalUnavailable(): string | undefined {
   if (process.getuid?.() !== 0) return 'not running as root';
-  for (const tool of ['unshare', 'nsenter', 'ip', 'named', 'prosody', 'nginx', 'turnserver', 'cloud-init', 'python3', 'certbot', 'pebble']) {
-    if (spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0) return `${tool} is not installed`;
+  for (const [tool, pkg] of HARNESS_TOOLS) {
+    if (spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0) return `${tool} is not installed (Debian package ${pkg}; npm test installs it)`;
   }
-  const probe = spawnSync('unshare', ['--mount', '--net', '--pid', '--fork', 'true']);
-  if (probe.status !== 0) return `unshare --mount --net --pid is not permitted: ${probe.stderr}`;
+  const platform = platformUnavailable();
+  if (platform !== undefined) return platform;
+  const probe = spawnSync('unshare', ['--mount', '--net', '--pid', '--uts', '--fork', 'true']);
+  if (probe.status !== 0) return `unshare --mount --net --pid --uts is not permitted: ${probe.stderr}`;
   return undefined;
 }
 
@@ -81,6 +108,13 @@ export function externalZonesFromSynth(stack: SynthesizedStack): Record<string, 
     }
   }
   return zones;
+}
+
+/** The dedicated TURN droplet's user_data in a synthesized stack, as Terraform evaluates the JSON string. */
+export function turnDropletUserData(stack: SynthesizedStack): string {
+  const droplets = Object.entries(stack.resource.digitalocean_droplet ?? {}).filter(([name]) => /Turn/.test(name));
+  if (droplets.length !== 1) throw new Error(`expected one TURN droplet in cdk.tf.json, found ${droplets.length}`);
+  return evaluateTemplate(droplets[0][1].user_data);
 }
 
 /** The Prosody droplet's user_data in a synthesized stack, as Terraform evaluates the JSON string. */
@@ -129,14 +163,58 @@ export interface BootOptions {
   readonly volume?: string;
   /** A real block device as the data volume instead of a directory (VOLUME_DEVICE points at it). */
   readonly blockDevice?: string;
-  /** Runs after cloud-init's write_files and before the provisioning script, as a droplet's own boot would differ. */
+  /**
+   * Runs after cloud-init's init stage (bootcmd, write_files) and before the config and final stages
+   * (packages, deferred files, runcmd and so the provisioning script), as a droplet's own boot would differ.
+   */
   readonly beforeProvision?: (rehearsal: Rehearsal) => void;
+  /** Which droplet of the stack boots: the Prosody host, or the dedicated TURN droplet. @default 'prosody' */
+  readonly droplet?: 'prosody' | 'turn';
+  /** The droplet's platform. @default the library's default (Debian 12) */
+  readonly platform?: Platform;
+  /** Changes the user_data before it boots, for tests that show what a defect would do. */
+  readonly transformUserData?: (userData: string) => string;
+  /**
+   * Watch first boot from the internet's side while cloud-init installs the packages and provisions:
+   * unauthenticated TURN allocations and every listening socket, sampled until the final stage ends.
+   */
+  readonly watchFirstBoot?: boolean;
+}
+
+/** What the first-boot watcher saw (clients/first-boot-watch.ts). */
+export interface FirstBootWatch {
+  /** Each unauthenticated TURN Allocate attempt: when, to which address, and its outcome. */
+  readonly allocations: readonly { t: number; address: string; outcome: 'open-relay' | 'refused' | 'unreachable'; detail: string }[];
+  /** Each snapshot of the droplet's listening sockets, with their processes. */
+  readonly listeners: readonly { t: number; sockets: readonly { protocol: string; address: string; port: number; process: string }[] }[];
+}
+
+/** The final stage's output lines (the provisioning script's among them), with when each arrived. */
+export interface TimedLine {
+  readonly t: number;
+  readonly stream: 'stdout' | 'stderr';
+  readonly line: string;
+}
+
+export interface BootResult {
+  readonly rehearsal: Rehearsal;
+  /**
+   * cloud-init's final stage, which runs the provisioning script from runcmd: its exit status
+   * (non-zero when any module failed, runcmd's script included), its stdout and its stderr.
+   */
+  readonly provision: RunResult;
+  /** The final stage's output, line by line, with arrival times (ms since the epoch). */
+  readonly timeline: readonly TimedLine[];
+  /** When cloud-init's final stage (package installation onwards) started and ended. */
+  readonly finalStage: { readonly start: number; readonly end: number };
+  /** Present with `watchFirstBoot`. */
+  readonly firstBoot?: FirstBootWatch;
 }
 
 /** A running rehearsal droplet. */
 export class Rehearsal {
   private constructor(
-    /** Host directory holding this rehearsal's overlay, volume and harness files. */
+    /** Host directory holding this rehearsal's harness files and volume. */
     public readonly base: string,
     /** Host directory standing in for the data volume; survives `stop()` when given by the caller. */
     public readonly volume: string,
@@ -146,29 +224,34 @@ export class Rehearsal {
   ) {}
 
   /**
-   * Boot a droplet from a synthesized stack: namespaces, DNS, metadata, cloud-init's write_files,
-   * then the provisioning script exactly as runcmd would run it.
+   * Boot a droplet from a synthesized stack as DigitalOcean would: its platform's image, the
+   * harness's cloud around it (DNS, metadata, mirror), then cloud-init's stages in order.
    */
-  static async boot(stack: SynthesizedStack, options: BootOptions = {}): Promise<{ rehearsal: Rehearsal; provision: RunResult }> {
+  static async boot(stack: SynthesizedStack, options: BootOptions = {}): Promise<BootResult> {
+    const image = platformImage(options.platform ?? DEFAULT_PLATFORM);
     const base = mkdtempSync('/var/tmp/xc-rehearsal-');
     chmodSync(base, 0o755);
     const volume = options.volume ?? join(base, 'volume');
-    for (const d of ['upper', 'work', 'root', 'files', 'files/named', 'files/ca', 'files/acme']) mkdirSync(join(base, d), { recursive: true });
+    for (const d of ['rw', 'root', 'files', 'files/named', 'files/ca', 'files/acme', 'files/seed']) mkdirSync(join(base, d), { recursive: true });
     if (options.blockDevice === undefined) mkdirSync(volume, { recursive: true });
 
     // Everything the namespace reads from the host is written before the overlay is mounted.
-    writeFileSync(join(base, 'files', 'user-data'), dropletUserData(stack));
+    const userData = (options.transformUserData ?? ((u: string) => u))(options.droplet === 'turn' ? turnDropletUserData(stack) : dropletUserData(stack));
+    writeFileSync(join(base, 'files', 'seed', 'user-data'), userData);
+    writeFileSync(join(base, 'files', 'seed', 'meta-data'), `instance-id: rehearsal-${process.pid}-${Date.now()}\nlocal-hostname: droplet\n`);
     writeMetadata(join(base, 'files', 'metadata'));
     writeNamedConfig(join(base, 'files', 'named'), recordsFromSynth(stack), externalZonesFromSynth(stack));
+    writeFileSync(join(base, 'files', 'resolv.conf'), 'nameserver 127.0.0.1\n');
+    writeFileSync(join(base, 'files', 'hosts'), '127.0.0.1 localhost\n::1 localhost ip6-localhost ip6-loopback\n');
 
-    const holder = spawn('unshare', ['--mount', '--net', '--pid', '--fork', '--kill-child', '--mount-proc', 'bash', join(BIN, 'boot-namespace.sh'),
-      join(base, 'root'), join(base, 'upper'), join(base, 'work'), options.blockDevice === undefined ? volume : '-', VOLUME_MOUNT, DROPLET.public4, DROPLET.reserved4, DROPLET.public6,
-      join(base, 'files'),
+    const holder = spawn('unshare', ['--mount', '--net', '--pid', '--uts', '--fork', '--kill-child', '--mount-proc', 'bash', join(BIN, 'boot-namespace.sh'),
+      join(base, 'root'), image.base, options.blockDevice === undefined ? volume : '-', VOLUME_MOUNT, DROPLET.public4, DROPLET.reserved4, DROPLET.public6,
+      join(base, 'files'), image.repo, MIRROR4, join(BIN, 'systemctl'),
     ], { stdio: ['ignore', 'pipe', 'pipe'] });
     let bootLog = '';
     holder.stdout!.on('data', (d) => (bootLog += d));
     holder.stderr!.on('data', (d) => (bootLog += d));
-    const deadline = Date.now() + 10000;
+    const deadline = Date.now() + 20000;
     while (!bootLog.includes('ready')) {
       if (holder.exitCode !== null || Date.now() > deadline) throw new Error(`namespace did not come up: ${bootLog}`);
       await sleep(50);
@@ -176,35 +259,154 @@ export class Rehearsal {
     const nsPid = Number(spawnSync('cat', [`/proc/${holder.pid}/task/${holder.pid}/children`], { encoding: 'utf8' }).stdout.trim().split(/\s+/)[0]);
     const rehearsal = new Rehearsal(base, volume, holder, nsPid, options.volume === undefined && options.blockDevice === undefined);
 
-    // Logs start empty: the overlay would otherwise show whatever this machine logged before.
-    rehearsal.mustRun('empty the daemon logs', ['sh', '-c', 'find /var/log/prosody /var/log/nginx -type f -delete; rm -f /var/log/coturn.log']);
-    rehearsal.mustRun('install systemd stand-in', ['install', '-m', '0755', join(BIN, 'systemctl'), '/usr/local/sbin/systemctl']);
-    rehearsal.mustRun('start DNS server', ['named', '-c', join(base, 'files', 'named', 'named.conf')]);
-    rehearsal.mustRun('cloud-init write_files', ['cloud-init', '--file', join(base, 'files', 'user-data'), 'single', '--name', 'write_files', '--frequency', 'always']);
-    rehearsal.mustRun('cloud-init write_files_deferred', ['cloud-init', '--file', join(base, 'files', 'user-data'), 'single', '--name', 'write_files_deferred', '--frequency', 'always']);
+    // What the cloud provides around the droplet, written into its disk as a cloud would (only the
+    // harness knows that the mirror is local and the datasource a seed).
+    rehearsal.mustRun('the cloud: datasource and mirror', ['sh', '-c', [
+      `install -d /var/lib/cloud/seed/nocloud && cp ${join(base, 'files', 'seed')}/* /var/lib/cloud/seed/nocloud/`,
+      `printf '%s\\n' 'datasource_list: [ NoCloud ]' 'network: {config: disabled}' > /etc/cloud/cloud.cfg.d/90_rehearsal.cfg`,
+      // Separate streams for the final stage, so a test reads the provisioning script's errors apart.
+      `printf '%s\\n' 'output: {final: {output: "| tee -a /var/log/cloud-init-output.log", error: "| tee -a /var/log/cloud-init-output.log >&2"}}' >> /etc/cloud/cloud.cfg.d/90_rehearsal.cfg`,
+      `rm -f /etc/apt/sources.list.d/* && echo 'deb [trusted=yes] http://${MIRROR4}/ ./' > /etc/apt/sources.list`,
+    ].join(' && ')]);
+    rehearsal.hostMustRun('start DNS server', ['named', '-c', join(base, 'files', 'named', 'named.conf')]);
+
+    rehearsal.mustRun('cloud-init init --local', ['cloud-init', 'init', '--local'], { timeoutMs: 120000 });
+    rehearsal.mustRun('cloud-init init', ['cloud-init', 'init'], { timeoutMs: 120000 });
     if (options.blockDevice !== undefined) {
       // The script waits for DigitalOcean's /dev/disk/by-id name, which udev makes on a droplet;
       // here the real block device stands behind the same variable.
       rehearsal.mustRun('point the script at the block device', ['sed', '-i', `s|^VOLUME_DEVICE=.*|VOLUME_DEVICE='${options.blockDevice}'|`, HOST_ENV]);
     }
     options.beforeProvision?.(rehearsal);
-    const provision = rehearsal.provision();
-    return { rehearsal, provision };
+    rehearsal.mustRun('cloud-init modules --mode config', ['cloud-init', 'modules', '--mode', 'config'], { timeoutMs: 120000 });
+
+    const watcher = options.watchFirstBoot ? rehearsal.startFirstBootWatch() : undefined;
+    const start = Date.now();
+    const final = await rehearsal.runTimed(['cloud-init', 'modules', '--mode', 'final'], 600000);
+    const end = Date.now();
+    const firstBoot = watcher ? await watcher() : undefined;
+    return { rehearsal, provision: final.result, timeline: final.timeline, finalStage: { start, end }, firstBoot };
+  }
+
+  /** The argv that runs `args` as root inside the droplet: its namespaces, chrooted into its disk. */
+  private inDroplet(args: readonly string[], env: Record<string, string> = {}): string[] {
+    const vars = Object.entries({ PATH, HOME: '/root', LANG: 'C.UTF-8', ...env }).map(([k, v]) => `${k}=${v}`);
+    return ['nsenter', '--target', String(this.nsPid), '--mount', '--net', '--pid', '--uts', '--', 'chroot', join(this.base, 'root'), 'env', '-i', ...vars, ...args];
+  }
+
+  /** Run `args` in the droplet, streaming its output line by line with arrival times. */
+  private runTimed(args: readonly string[], timeoutMs: number): Promise<{ result: RunResult; timeline: TimedLine[] }> {
+    const [command, ...rest] = this.inDroplet(args);
+    const child = spawn(command, rest, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const timeline: TimedLine[] = [];
+    const out = { stdout: '', stderr: '' };
+    const pending = { stdout: '', stderr: '' };
+    for (const stream of ['stdout', 'stderr'] as const) {
+      child[stream].setEncoding('utf8');
+      child[stream].on('data', (chunk: string) => {
+        out[stream] += chunk;
+        const lines = (pending[stream] + chunk).split('\n');
+        pending[stream] = lines.pop()!;
+        for (const line of lines) timeline.push({ t: Date.now(), stream, line });
+      });
+    }
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    return new Promise((resolve) => {
+      child.on('close', (status) => {
+        clearTimeout(timer);
+        for (const stream of ['stdout', 'stderr'] as const) if (pending[stream]) timeline.push({ t: Date.now(), stream, line: pending[stream] });
+        resolve({ result: { status, stdout: out.stdout, stderr: out.stderr }, timeline });
+      });
+    });
+  }
+
+  /**
+   * Start the first-boot watcher: a client on the droplet's network, as anyone on the internet could
+   * be, trying unauthenticated TURN allocations and listing listening sockets until told to stop.
+   */
+  private startFirstBootWatch(): () => Promise<FirstBootWatch> {
+    const out = join(this.base, 'files', 'first-boot-watch.jsonl');
+    const stopFile = join(this.base, 'files', 'first-boot-watch.stop');
+    const [command, ...rest] = this.onHost(['node', '-r', 'ts-node/register', join(__dirname, 'clients', 'first-boot-watch.ts'),
+      JSON.stringify({ addresses: [DROPLET.public4, DROPLET.public6], port: 3478, out, stopFile })], TS_NODE_ENV);
+    const child = spawn(command, rest, { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr!.on('data', (d) => (stderr += d));
+    return async () => {
+      writeFileSync(stopFile, '');
+      await new Promise<void>((resolve) => (child.exitCode !== null ? resolve() : child.once('exit', () => resolve())));
+      if (child.exitCode !== 0) throw new Error(`the first-boot watcher failed (exit ${child.exitCode}):\n${stderr}`);
+      const allocations: FirstBootWatch['allocations'][number][] = [];
+      const listeners: FirstBootWatch['listeners'][number][] = [];
+      for (const line of readFileSync(out, 'utf8').split('\n').filter(Boolean)) {
+        const entry = JSON.parse(line);
+        if (entry.kind === 'allocation') allocations.push(entry);
+        else listeners.push(entry);
+      }
+      return { allocations, listeners };
+    };
   }
 
   /** Run a command as root inside the droplet (its namespaces, chrooted into its disk). */
-  run(args: readonly string[], options: { timeoutMs?: number; input?: string; env?: Record<string, string> } = {}): RunResult {
-    const env = Object.entries({ PATH, HOME: '/root', LANG: 'C.UTF-8', ...options.env }).map(([k, v]) => `${k}=${v}`);
-    const r = spawnSync('nsenter', ['--target', String(this.nsPid), '--mount', '--net', '--pid', '--', 'chroot', join(this.base, 'root'), 'env', '-i', ...env, ...args], {
-      encoding: 'utf8',
-      timeout: options.timeoutMs ?? 60000,
-      input: options.input,
-    });
-    return { status: r.status, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
+  run(args: readonly string[], options: RunOptions = {}): RunResult {
+    const [command, ...rest] = this.inDroplet(args, options.env);
+    const r = spawnSync(command, rest, { encoding: 'utf8', timeout: options.timeoutMs ?? 60000, input: options.input, maxBuffer: 64 * 1024 * 1024 });
+    return { status: r.status, stdout: r.stdout ?? '', stderr: `${r.stderr ?? ''}${r.error ? String(r.error) : ''}` };
+  }
+
+  /**
+   * The argv that runs one of this machine's programs (the harness's servers, the clients) in the
+   * droplet's network and PID namespaces, resolving names through the rehearsal's DNS as the
+   * droplet does, but on this machine's files: it is the cloud, or a device on the internet.
+   */
+  private onHost(args: readonly string[], env: Record<string, string> = {}): string[] {
+    const vars = Object.entries({ PATH, HOME: '/root', LANG: 'C.UTF-8', ...env }).map(([k, v]) => `${k}=${v}`);
+    return ['nsenter', '--target', String(this.nsPid), '--net', '--pid', '--', 'unshare', '--mount', '--propagation', 'private', 'sh', '-c',
+      'mount --bind "$1" /etc/resolv.conf && mount --bind "$2" /etc/hosts && shift 2 && exec "$@"', 'on-host',
+      join(this.base, 'files', 'resolv.conf'), join(this.base, 'files', 'hosts'), 'env', '-i', ...vars, ...args];
+  }
+
+  /** Run one of this machine's programs in the droplet's network (see `onHost`). */
+  hostRun(args: readonly string[], options: RunOptions = {}): RunResult {
+    const [command, ...rest] = this.onHost(args, options.env);
+    const r = spawnSync(command, rest, { encoding: 'utf8', timeout: options.timeoutMs ?? 60000, input: options.input, maxBuffer: 64 * 1024 * 1024 });
+    return { status: r.status, stdout: r.stdout ?? '', stderr: `${r.stderr ?? ''}${r.error ? String(r.error) : ''}` };
+  }
+
+  /** Like `hostRun`, but throws with the command's output and the daemons' log tails on failure. */
+  hostMustRun(step: string, args: readonly string[], options: RunOptions = {}): RunResult {
+    const r = this.hostRun(args, options);
+    if (r.status !== 0) throw new Error(`rehearsal step "${step}" failed (exit ${r.status}):\n${r.stdout}\n${r.stderr}\n${this.logTails()}`);
+    return r;
+  }
+
+  /**
+   * Run several commands in the droplet at once (as root, each with `timeoutMs`), for tools the
+   * platform ships that act as clients (coturn's turnutils_uclient), and return their outcomes.
+   */
+  runMany(runs: readonly { name: string; args: readonly string[] }[], timeoutMs: number): Promise<{ name: string; code: number | null; signal: string | null; output: string }[]> {
+    return Promise.all(runs.map((run) => new Promise<{ name: string; code: number | null; signal: string | null; output: string }>((resolve) => {
+      const [command, ...rest] = this.inDroplet(run.args);
+      const child = spawn(command, rest, { stdio: ['ignore', 'pipe', 'pipe'] });
+      let output = '';
+      child.stdout.on('data', (d) => (output += d));
+      child.stderr.on('data', (d) => (output += d));
+      const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+      child.on('close', (code, signal) => {
+        clearTimeout(timer);
+        // Verbose runs that retry can be long; the head and the tail say what happened.
+        resolve({ name: run.name, code, signal, output: output.length > 40000 ? `${output.slice(0, 20000)}\n…\n${output.slice(-20000)}` : output });
+      });
+    })));
+  }
+
+  /** What a service wrote to its standard output and error (systemd's journal on a droplet). */
+  journal(service: string): string {
+    return this.run(['cat', `/var/log/rehearsal/${service}.log`]).stdout;
   }
 
   /** Like `run`, but throws with the command's output and the daemons' log tails on failure. */
-  mustRun(step: string, args: readonly string[], options: { timeoutMs?: number; input?: string; env?: Record<string, string> } = {}): RunResult {
+  mustRun(step: string, args: readonly string[], options: RunOptions = {}): RunResult {
     const r = this.run(args, options);
     if (r.status !== 0) throw new Error(`rehearsal step "${step}" failed (exit ${r.status}):\n${r.stdout}\n${r.stderr}\n${this.logTails()}`);
     return r;
@@ -234,7 +436,7 @@ export class Rehearsal {
     });
   }
 
-  /** The provisioning script, as cloud-init's runcmd runs it. */
+  /** The provisioning script run again by hand, as an operator would (cloud-init ran it once at boot). */
   provision(): RunResult {
     return this.run([PROVISION_SCRIPT], { timeoutMs: 120000 });
   }
@@ -245,13 +447,13 @@ export class Rehearsal {
   }
 
   /**
-   * Run a client scenario (clients/scenarios.ts) inside the droplet's namespaces, the way a
-   * device on the internet would talk to it, and return its JSON result.
+   * Run a client scenario (clients/scenarios.ts) on the droplet's network, the way a device on the
+   * internet would talk to it, and return its JSON result.
    */
   client<T = any>(scenario: string, args: unknown = {}, timeoutMs = 60000): T {
-    const r = this.run(['node', '-r', 'ts-node/register', join(__dirname, 'clients', 'run.ts'), scenario, JSON.stringify(args)], {
+    const r = this.hostRun(['node', '-r', 'ts-node/register', join(__dirname, 'clients', 'run.ts'), scenario, JSON.stringify(args)], {
       timeoutMs,
-      env: { NODE_EXTRA_CA_CERTS: this.caFile, TS_NODE_TRANSPILE_ONLY: 'true', TS_NODE_PROJECT: join(PROJECT_ROOT, 'tsconfig.json'), NODE_PATH: join(PROJECT_ROOT, 'node_modules') },
+      env: { NODE_EXTRA_CA_CERTS: this.caFile, ...TS_NODE_ENV },
     });
     const line = r.stdout.split('\n').find((l) => l.startsWith('RESULT '));
     if (r.status !== 0 || line === undefined) {
@@ -261,14 +463,14 @@ export class Rehearsal {
   }
 
   /**
-   * Run xmpp-doctor inside the droplet's namespaces, as from a machine on the internet (names
+   * Run xmpp-doctor on the droplet's network, as from a machine on the internet (names
    * resolve through the rehearsal's DNS), trusting Pebble's root. Returns its exit status and its
    * --json report.
    */
   doctor(args: readonly string[], env: Record<string, string> = {}): { status: number | null; report: any; stderr: string } {
-    const r = this.run(['node', '-r', 'ts-node/register', join(PROJECT_ROOT, 'lib', 'doctor', 'cli.ts'), ...args, '--ca-file', this.caFile, '--json'], {
+    const r = this.hostRun(['node', '-r', 'ts-node/register', join(PROJECT_ROOT, 'lib', 'doctor', 'cli.ts'), ...args, '--ca-file', this.caFile, '--json'], {
       timeoutMs: 120000,
-      env: { TS_NODE_TRANSPILE_ONLY: 'true', TS_NODE_PROJECT: join(PROJECT_ROOT, 'tsconfig.json'), NODE_PATH: join(PROJECT_ROOT, 'node_modules'), ...env },
+      env: { ...TS_NODE_ENV, ...env },
     });
     let report: unknown;
     try {
@@ -291,7 +493,7 @@ export class Rehearsal {
     // named reloads a primary zone whose file changed; a later mtime is what it compares.
     const later = new Date(Date.now() + 2000);
     utimesSync(path, later, later);
-    this.mustRun('reload named', ['sh', '-c', `kill -HUP $(cat ${join(this.base, 'files', 'named', 'named.pid')})`]);
+    this.hostMustRun('reload named', ['sh', '-c', `kill -HUP $(cat ${join(this.base, 'files', 'named', 'named.pid')})`]);
   }
 
   /** Create an account the way the README's closed-registration path does (prosodyctl). */
@@ -305,8 +507,8 @@ export class Rehearsal {
   }
 
   /**
-   * Let's Encrypt, rehearsed: Pebble (Let's Encrypt's ACME test server) runs inside the droplet,
-   * validates http-01 challenges by resolving each name through the rehearsal's DNS and fetching
+   * Let's Encrypt, rehearsed: Pebble (Let's Encrypt's ACME test server, this machine's) runs on the
+   * droplet's network (on its loopback), validates http-01 challenges by resolving each name through the rehearsal's DNS and fetching
    * from port 80, exactly as Let's Encrypt would. The droplet's own `xmpp-constructs-certs issue`
    * then runs real certbot (webroot through nginx, one lineage per certificates.list line) and its
    * deploy hook. The only differences from a droplet: certbot is pointed at Pebble by the root
@@ -325,7 +527,7 @@ export class Rehearsal {
       throw new Error(`certificate issuance through Pebble failed (exit ${issued.status}; missing ${missing.join(', ') || 'none'}):\n${issued.stdout}\n${issued.stderr}\n` +
         `--- certbot\n${this.run(['tail', '-n', '40', '/var/log/letsencrypt/letsencrypt.log']).stdout}\n--- pebble\n${this.run(['tail', '-n', '40', this.acmeFile('pebble.log')]).stdout}\n${this.logTails()}`);
     }
-    const root = this.mustRun('fetch Pebble\'s root', ['curl', '-fsS', '--cacert', this.acmeFile('api.pem'), `https://127.0.0.1:${PEBBLE_MANAGEMENT_PORT}/roots/0`]).stdout;
+    const root = this.hostMustRun('fetch Pebble\'s root', ['curl', '-fsS', '--cacert', this.acmeFile('api.pem'), `https://127.0.0.1:${PEBBLE_MANAGEMENT_PORT}/roots/0`]).stdout;
     writeFileSync(this.caFile, root);
     return root;
   }
@@ -344,9 +546,9 @@ export class Rehearsal {
     return join(this.base, 'files', 'acme', name);
   }
 
-  /** Start Pebble once, listening on the droplet's loopback, resolving through its DNS server. */
+  /** Start Pebble once, on the droplet's loopback, resolving through the rehearsal's DNS server. */
   private startAcmeServer(): void {
-    if (this.run(['test', '-s', this.acmeFile('pebble.pid')]).status === 0) return;
+    if (existsSync(this.acmeFile('pebble.pid'))) return;
     const api = spawnSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '2', '-subj', '/CN=pebble',
       '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', this.acmeFile('api.key'), '-out', this.acmeFile('api.pem')], { encoding: 'utf8' });
     if (api.status !== 0) throw new Error(`could not make Pebble's API certificate: ${api.stderr}`);
@@ -364,8 +566,8 @@ export class Rehearsal {
       },
     }));
     // No artificial validation delay, and no deliberately rejected nonces: the run stays quick and deterministic.
-    this.mustRun('start Pebble', ['sh', '-c', `PEBBLE_VA_NOSLEEP=1 PEBBLE_WFE_NONCEREJECT=0 setsid pebble -config ${this.acmeFile('pebble.json')} -dnsserver 127.0.0.1:53 > ${this.acmeFile('pebble.log')} 2>&1 < /dev/null & echo $! > ${this.acmeFile('pebble.pid')}`]);
-    this.mustRun('wait for Pebble', ['sh', '-c', `for i in $(seq 1 100); do curl -fsS -o /dev/null --cacert ${this.acmeFile('api.pem')} https://127.0.0.1:${PEBBLE_PORT}/dir && exit 0; sleep 0.1; done; cat ${this.acmeFile('pebble.log')}; exit 1`]);
+    this.hostMustRun('start Pebble', ['sh', '-c', `PEBBLE_VA_NOSLEEP=1 PEBBLE_WFE_NONCEREJECT=0 setsid pebble -config ${this.acmeFile('pebble.json')} -dnsserver 127.0.0.1:53 > ${this.acmeFile('pebble.log')} 2>&1 < /dev/null & echo $! > ${this.acmeFile('pebble.pid')}`]);
+    this.hostMustRun('wait for Pebble', ['sh', '-c', `for i in $(seq 1 100); do curl -fsS -o /dev/null --cacert ${this.acmeFile('api.pem')} https://127.0.0.1:${PEBBLE_PORT}/dir && exit 0; sleep 0.1; done; cat ${this.acmeFile('pebble.log')}; exit 1`]);
     this.mustRun('point certbot at Pebble', ['sh', '-c', `install -d /root/.config/letsencrypt && echo "server = https://127.0.0.1:${PEBBLE_PORT}/dir" > /root/.config/letsencrypt/cli.ini`]);
   }
 
@@ -386,7 +588,8 @@ export class Rehearsal {
 
   /** The last lines of every daemon's log, for failure messages. */
   logTails(lines = 25): string {
-    const logs = ['/run/rehearsal/calls.log', '/var/log/prosody/prosody.log', '/var/log/prosody/prosody.err', '/var/log/prosody/console.log', '/var/log/nginx/error.log', '/var/log/nginx/console.log', '/var/log/coturn.log'];
+    const logs = ['/run/rehearsal/calls.log', '/var/log/prosody/prosody.log', '/var/log/prosody/prosody.err', '/var/log/rehearsal/prosody.log',
+      '/var/log/nginx/error.log', '/var/log/rehearsal/nginx.log', '/var/log/rehearsal/coturn.log'];
     return logs
       .map((log) => `--- ${log}\n${this.run(['tail', '-n', String(lines), log]).stdout}`)
       .join('\n');
@@ -411,6 +614,19 @@ export class Rehearsal {
     rmSync(this.volume, { recursive: true, force: true });
   }
 }
+
+export interface RunOptions {
+  readonly timeoutMs?: number;
+  readonly input?: string;
+  readonly env?: Record<string, string>;
+}
+
+/** How the harness runs the project's TypeScript clients with this machine's Node. */
+const TS_NODE_ENV: Record<string, string> = {
+  TS_NODE_TRANSPILE_ONLY: 'true',
+  TS_NODE_PROJECT: join(PROJECT_ROOT, 'tsconfig.json'),
+  NODE_PATH: join(PROJECT_ROOT, 'node_modules'),
+};
 
 function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));

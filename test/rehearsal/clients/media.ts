@@ -1,5 +1,4 @@
 /** Scenarios for file sharing (XEP-0363), calls (XEP-0215 and TURN clients) and the web front (HTTP, TLS, TCP probes); media.test.ts drives them. */
-import { spawn } from 'child_process';
 import { createHash, randomBytes } from 'crypto';
 import type { Scenario } from './scenarios';
 import { httpRequest, HttpAnswer, HttpProbe, tcpConnect, tlsHandshake, TlsProbe } from './media-http';
@@ -174,6 +173,8 @@ async function fileShareRefusals(args: Account & { service: string; limitBytes: 
     moreThanDeclaredPut: summary(moreThanDeclared),
     smallGet: summary(smallGet),
     mismatchGet: summary(mismatchGet),
+    // So the test can look for the slots' files on the host as well.
+    slotUrls: { small: small.get, mismatch: mismatch.get },
   };
 }
 
@@ -184,34 +185,6 @@ async function externalServices(args: Account): Promise<unknown> {
     const services = reply.getChild('services', EXTDISCO)!.getChildren('service').map((s) => ({ ...s.attrs }));
     return { services, fetchedAt: Math.floor(Date.now() / 1000) };
   });
-}
-
-/** One turnutils_uclient run: a name for the report and its arguments. */
-interface TurnRun {
-  readonly name: string;
-  readonly args: readonly string[];
-}
-
-/**
- * TURN clients as a calling app's ICE agent would act: allocate, ask for a permission/channel to
- * a peer, relay a few packets. All runs go in parallel, each killed after `timeoutMs`.
- */
-async function turnClients(args: { runs: TurnRun[]; timeoutMs: number }): Promise<unknown> {
-  const one = (run: TurnRun): Promise<{ name: string; code: number | null; signal: string | null; output: string }> =>
-    new Promise((resolve) => {
-      const child = spawn('turnutils_uclient', [...run.args], { stdio: ['ignore', 'pipe', 'pipe'] });
-      let output = '';
-      child.stdout.on('data', (d) => (output += d));
-      child.stderr.on('data', (d) => (output += d));
-      const timer = setTimeout(() => child.kill('SIGKILL'), args.timeoutMs);
-      child.on('close', (code, signal) => {
-        clearTimeout(timer);
-        // Verbose runs that retry can be long; the head and the tail say what happened.
-        const kept = output.length > 40000 ? `${output.slice(0, 20000)}\n…\n${output.slice(-20000)}` : output;
-        resolve({ name: run.name, code, signal, output: kept });
-      });
-    });
-  return Promise.all(args.runs.map(one));
 }
 
 /** Several HTTP requests, as data (bodies as text). */
@@ -243,7 +216,6 @@ export const mediaScenarios: { [name: string]: Scenario } = {
   fileShareRoundTrip,
   fileShareRefusals,
   externalServices,
-  turnClients,
   httpProbes,
   tlsProbes,
   tcpProbes,

@@ -296,16 +296,33 @@ async function registerWithInvite(args: { uri: string; username: string; passwor
   return result;
 }
 
-/** Can this account log in with this password? (SCRAM; no exception for a refusal.) */
+/**
+ * The server's refusal of the credentials, if `error` is one: a SASL `<failure/>` (RFC 6120 6.5)
+ * as @xmpp/sasl reports it, with its condition (not-authorized, account-disabled, …). A timeout, a
+ * DNS or TLS error, a closed stream are not refusals: a test expecting one must fail on them.
+ */
+function saslRefusal(error: unknown): { condition: string; text: string } | undefined {
+  const failure = error as { name?: string; condition?: string; text?: string; element?: Element } | undefined;
+  if (failure?.name !== 'SASLError' || failure.element?.name !== 'failure' || failure.element.attrs.xmlns !== NS.sasl) return undefined;
+  return { condition: String(failure.condition), text: failure.text ?? '' };
+}
+
+/**
+ * Can this account log in with this password? (SCRAM.) A refusal is an answer,
+ * `{ loggedIn: false, refusal: <SASL condition> }`; every other error is thrown, failing the scenario.
+ */
 async function canLogIn(args: Account): Promise<unknown> {
+  let session: Observed;
   try {
-    const session = await connectObserved(args);
-    const jid = session.xmpp.jid?.toString();
-    await disconnect(session.xmpp);
-    return { loggedIn: true, jid };
+    session = await connectObserved(args);
   } catch (error) {
-    return { loggedIn: false, error: String(error) };
+    const refusal = saslRefusal(error);
+    if (refusal === undefined) throw error;
+    return { loggedIn: false, refusal: refusal.condition, text: refusal.text };
   }
+  const jid = session.xmpp.jid?.toString();
+  await disconnect(session.xmpp);
+  return { loggedIn: true, jid };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -552,7 +569,9 @@ async function pepPublishOptions(args: { owner: Account; reader: Account }): Pro
       await iq(reader, xml('iq', { type: 'get', to: bare(args.owner.jid) }, xml('pubsub', { xmlns: NS_PUBSUB }, xml('items', { node: 'urn:xmpp:bookmarks:1' }))));
       bookmarksByOthers = 'readable';
     } catch (error) {
-      bookmarksByOthers = `refused: ${String((error as { condition?: string }).condition ?? error)}`;
+      // Only the server's error reply is a refusal; a timeout or a dropped stream fails the scenario.
+      if ((error as { name?: string } | undefined)?.name !== 'StanzaError') throw error;
+      bookmarksByOthers = `refused: ${String((error as { condition?: string }).condition)}`;
     }
     return { deviceId, devicelistPublish: devicelist.attrs.type, bookmarkPublish: bookmark.attrs.type, devicesSeenByContact: devices, bookmarksByOthers };
   } finally {

@@ -1,0 +1,192 @@
+/**
+ * First boot, watched from the internet. On a droplet, cloud-init installs the packages before it
+ * writes the deferred files and runs the provisioning script, and Debian's maintainer scripts
+ * start each daemon on install with Debian's own configuration: coturn's sets no authentication
+ * option (an open relay, to 169.254.169.254 and into the VPC), nginx's default site answers on
+ * port 80 and Prosody's default configuration listens publicly on 5222 and 5269.
+ *
+ * Each droplet here boots from its platform's bare image while a client on its network, as anyone
+ * on the internet could be, tries an unauthenticated TURN allocation on every public address and
+ * lists the listening sockets, over and over, from the first package install to the end of
+ * provisioning. The user_data's first-boot guard (policy-rc.d, written before the packages
+ * install) must keep every one of those daemons down until provisioning has configured it.
+ *
+ * The same watch on user_data without the guard shows the open relay and the default listeners:
+ * the watch sees what it is there to catch.
+ */
+import { parse, stringify } from 'yaml';
+import { HOST_ENV } from '../../lib/core/host-scripts';
+import { SERVICE_POLICY } from '../../lib/core/paths';
+import { XmppService } from '../../lib/cdktf';
+import { dedicatedTurnSpec } from '../support/specs';
+import { describeUnless } from '../support/tools';
+import { newStack, synth } from '../cdktf/synth';
+import { BootResult, FirstBootWatch, Rehearsal, rehearsalUnavailable, SynthesizedStack, synthesizeExample } from './harness';
+
+jest.setTimeout(300000);
+
+/** Loopback: what no one outside the droplet can reach. */
+function isPublic(address: string): boolean {
+  return !/^127\./.test(address) && address !== '::1';
+}
+
+/** The moment the provisioning script announced `step`, from the final stage's output. */
+function stepTime(boot: BootResult, step: string): number {
+  const line = boot.timeline.find((l) => l.line === `xmpp-constructs: ${step}`);
+  if (line === undefined) throw new Error(`provisioning never announced "${step}":\n${boot.provision.stdout}\n${boot.provision.stderr}`);
+  return line.t;
+}
+
+/** Every public listening socket the watch saw before `until`, as "process proto address:port". */
+function publicListenersBefore(watch: FirstBootWatch, until: number): string[] {
+  const seen = watch.listeners.filter((s) => s.t < until).flatMap((s) => s.sockets.filter((k) => isPublic(k.address)));
+  return [...new Set(seen.map((k) => `${k.process} ${k.protocol} ${k.address}:${k.port}`))].sort();
+}
+
+function outcomes(watch: FirstBootWatch, from = 0, until = Infinity): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const a of watch.allocations) if (a.t >= from && a.t < until) counts[a.outcome] = (counts[a.outcome] ?? 0) + 1;
+  return counts;
+}
+
+/** The user_data as it was before the first-boot guard: the same document without policy-rc.d. */
+function withoutGuard(userData: string): string {
+  const document = parse(userData);
+  document.write_files = document.write_files.filter((f: { path: string }) => f.path !== SERVICE_POLICY);
+  return `#cloud-config\n${stringify(document, { lineWidth: 0, blockQuote: 'literal' })}`;
+}
+
+async function bootWatched(stack: SynthesizedStack, options: Parameters<typeof Rehearsal.boot>[1] = {}): Promise<BootResult> {
+  return Rehearsal.boot(stack, { ...options, watchFirstBoot: true });
+}
+
+describeUnless(rehearsalUnavailable(), 'GIVEN the example droplet booting from its bare image WHILE a client on its network tries unauthenticated TURN allocations and lists its sockets', () => {
+  let boot: BootResult | undefined;
+  const booted = (): BootResult => {
+    if (!boot) throw new Error('the rehearsal did not boot (see the beforeAll error)');
+    return boot;
+  };
+
+  beforeAll(async () => {
+    boot = await bootWatched(synthesizeExample());
+  });
+  afterAll(async () => {
+    await boot?.rehearsal.stop();
+  });
+
+  test('THEN provisioning succeeds', () => {
+    expect({ status: booted().provision.status, stderr: booted().provision.stderr }).toMatchObject({ status: 0 });
+  });
+
+  test('THEN the packages asked to start prosody, nginx and coturn, and the guard refused every one', () => {
+    const output = booted().provision.stdout + booted().provision.stderr;
+    for (const unit of ['prosody', 'nginx', 'coturn']) expect(output).toMatch(new RegExp(`policy-rc.d (returned 101, not running 'start ${unit}.service'|denied execution of start)`));
+    expect(output).toContain("not running 'start coturn.service'");
+    expect(output).toContain("not running 'start prosody.service'");
+  });
+
+  test('THEN the watch probed all through package installation and provisioning, and at the end met coturn asking for credentials', () => {
+    const { start } = booted().finalStage;
+    const servicesStart = stepTime(booted(), 'starting services');
+    expect(outcomes(booted().firstBoot!, start, servicesStart).unreachable).toBeGreaterThanOrEqual(10);
+    // After provisioning, coturn answers: the watch's allocation reaches a live server, which refuses it.
+    const last = booted().firstBoot!.allocations.filter((a) => a.address === '203.0.113.10').slice(-1)[0];
+    expect(last).toMatchObject({ outcome: 'refused' });
+  });
+
+  test('THEN no allocation without valid credentials ever succeeded', () => {
+    expect(outcomes(booted().firstBoot!)['open-relay'] ?? 0).toBe(0);
+  });
+
+  test('THEN nothing listened publicly before provisioning started the services it had configured', () => {
+    expect(publicListenersBefore(booted().firstBoot!, stepTime(booted(), 'starting services'))).toEqual([]);
+  });
+
+  test('THEN provisioning lifted the guard once the services were configured', () => {
+    expect(booted().rehearsal.run(['test', '-e', SERVICE_POLICY]).status).not.toBe(0);
+  });
+});
+
+describeUnless(rehearsalUnavailable(), 'GIVEN the same user_data without the first-boot guard, as it was before (the watch can see what it guards against)', () => {
+  let boot: BootResult | undefined;
+  beforeAll(async () => {
+    boot = await bootWatched(synthesizeExample(), { transformUserData: withoutGuard });
+  });
+  afterAll(async () => {
+    await boot?.rehearsal.stop();
+  });
+
+  test('THEN coturn, started on Debian\'s configuration, relays for anyone before provisioning', () => {
+    const servicesStart = stepTime(boot!, 'starting services');
+    expect(outcomes(boot!.firstBoot!, boot!.finalStage.start, servicesStart)['open-relay']).toBeGreaterThan(0);
+  });
+
+  test('THEN Prosody, nginx and coturn listened publicly on their default configurations', () => {
+    const early = publicListenersBefore(boot!.firstBoot!, stepTime(boot!, 'starting services'));
+    expect(early).toEqual(expect.arrayContaining([expect.stringMatching(/^turnserver udp .*:3478$/), expect.stringMatching(/^nginx tcp .*:80$/), expect.stringMatching(/ tcp .*:5222$/)]));
+  });
+});
+
+describeUnless(rehearsalUnavailable(), 'GIVEN a droplet whose data volume never appears, so provisioning fails at its first step', () => {
+  let boot: BootResult | undefined;
+  beforeAll(async () => {
+    boot = await bootWatched(synthesizeExample(), {
+      blockDevice: '/dev/disk/by-id/scsi-0DO_Volume_never-attached',
+      beforeProvision: (r) => r.mustRun('wait only briefly', ['sed', '-i', 's/^VOLUME_WAIT_SECONDS=.*/VOLUME_WAIT_SECONDS=2/', HOST_ENV]),
+    });
+  });
+  afterAll(async () => {
+    await boot?.rehearsal.stop();
+  });
+
+  test('THEN provisioning fails and says the volume did not appear', () => {
+    expect(boot!.provision.status).not.toBe(0);
+    expect(boot!.provision.stderr).toContain('did not appear within 2 s');
+  });
+
+  test('THEN none of prosody, nginx and coturn is running, and nothing ever listened publicly', () => {
+    const processes = boot!.rehearsal.run(['ps', '-eo', 'comm=']).stdout.split('\n');
+    expect(processes.filter((p) => /^(prosody|lua5\.\d|nginx|turnserver)$/.test(p))).toEqual([]);
+    expect(publicListenersBefore(boot!.firstBoot!, Infinity)).toEqual([]);
+    expect(outcomes(boot!.firstBoot!)['open-relay'] ?? 0).toBe(0);
+  });
+
+  test('THEN the guard stays, so a later apt run starts none of them either', () => {
+    expect(boot!.rehearsal.run(['test', '-x', SERVICE_POLICY]).status).toBe(0);
+  });
+
+  test('WHEN the droplet reboots and systemd starts the units the packages enabled THEN none of them starts while the guard is in place', () => {
+    const r = boot!.rehearsal;
+    const enabled = r.run(['sh', '-c', 'ls /etc/systemd/system/multi-user.target.wants/']).stdout.split('\n');
+    expect(enabled).toEqual(expect.arrayContaining(['prosody.service', 'nginx.service', 'coturn.service']));
+    r.mustRun('systemd starts the enabled services at boot', ['systemctl', 'start', 'prosody.service', 'nginx.service', 'coturn.service']);
+    for (const unit of ['prosody', 'nginx', 'coturn']) expect({ unit, active: r.run(['systemctl', 'is-active', '--quiet', unit]).status }).toEqual({ unit, active: 3 });
+    expect(r.listeners().filter((l) => isPublic(l.address))).toEqual([]);
+  });
+});
+
+describeUnless(rehearsalUnavailable(), 'GIVEN the dedicated TURN droplet of a stack with calls on a droplet of their own, booting WHILE the watch runs', () => {
+  let boot: BootResult | undefined;
+  beforeAll(async () => {
+    const app = newStack();
+    new XmppService(app, 'Xmpp', { spec: dedicatedTurnSpec, writeReviewFiles: false });
+    boot = await bootWatched(synth(app) as SynthesizedStack, { droplet: 'turn' });
+  });
+  afterAll(async () => {
+    await boot?.rehearsal.stop();
+  });
+
+  test('THEN its provisioning succeeds', () => {
+    expect({ status: boot!.provision.status, stderr: boot!.provision.stderr }).toMatchObject({ status: 0 });
+  });
+
+  test('THEN no allocation without valid credentials ever succeeded, and at the end coturn asks for credentials', () => {
+    expect(outcomes(boot!.firstBoot!)['open-relay'] ?? 0).toBe(0);
+    expect(outcomes(boot!.firstBoot!, boot!.finalStage.start, stepTime(boot!, 'starting coturn')).unreachable).toBeGreaterThanOrEqual(10);
+    expect(boot!.firstBoot!.allocations.filter((a) => a.address === '203.0.113.10').slice(-1)[0]).toMatchObject({ outcome: 'refused' });
+  });
+
+  test('THEN nothing listened publicly before provisioning started coturn on its configuration', () => {
+    expect(publicListenersBefore(boot!.firstBoot!, stepTime(boot!, 'starting coturn'))).toEqual([]);
+  });
+});
