@@ -1,13 +1,14 @@
 /**
  * coturn's configuration: pure rendering checks, then the rendered turnserver.conf run by the real
- * coturn 4.6.1 with real TURN clients.
+ * coturn 4.6.1 with real TURN clients, and the systemd drop-in read by the real systemd 252. Both are
+ * the platform's own, run inside its image (test/support/platform.ts), never whatever the host has.
  *
  * The daemon runs in a private network namespace whose loopback interface carries two ordinary
  * global unicast addresses standing in for the droplet's public ones (the documentation blocks
  * cannot serve: they are on the deny list). Nothing leaves the namespace, so a peer that ought to be
  * denied but is not would get a "network unreachable", never a packet.
  */
-import { ChildProcess, spawn, spawnSync } from 'child_process';
+import { ChildProcess, spawn } from 'child_process';
 import { createHmac, randomBytes } from 'crypto';
 import * as fs from 'fs';
 import * as os from 'os';
@@ -29,7 +30,9 @@ import {
 } from '../../lib/core/turn';
 import { resolveSpec } from '../../lib/core/validate';
 import { probeAddressesForDeniedBlocks } from '../support/denied-peers';
+import { DEFAULT_PLATFORM, PlatformTools, platformUnavailable } from '../support/platform';
 import { closedSpec, minimalSpec, representativeSpecs } from '../support/specs';
+import { describeUnless } from '../support/tools';
 
 const resolved: readonly [string, ResolvedSpec][] = representativeSpecs.map(([name, spec]) => [name, resolveSpec(spec)]);
 const withCalls = resolved.filter(([, spec]) => spec.calls.enabled);
@@ -505,42 +508,65 @@ describe('renderTurnFiles', () => {
 });
 
 // ---------------------------------------------------------------------------------------------
-// Real systemd and coturn
+// Real systemd and coturn: the platform's own, inside its image
 // ---------------------------------------------------------------------------------------------
 
-function installed(command: string): boolean {
-  return spawnSync('sh', ['-c', `command -v ${command}`], { stdio: 'ignore' }).status === 0;
+/**
+ * Why the platform image cannot be used here, if it cannot: then the blocks below fail under CI,
+ * and are skipped with a warning elsewhere. Nothing here needs systemd or coturn on the host.
+ */
+const PLATFORM_UNAVAILABLE = platformUnavailable();
+
+/** The image is built on first use (about a minute, from Debian's archive); opening a cached one takes a second. */
+const OPEN_TIMEOUT_MS = 900000;
+
+/** Runs `argv` inside the image; throws, with its output, unless it exits 0. */
+function mustRun(tools: PlatformTools, argv: readonly string[], cwd?: string): string {
+  const r = tools.run(argv, { cwd, timeoutMs: 20000 });
+  if (r.status !== 0) throw new Error(`${argv.join(' ')} failed (${r.status}) in the ${tools.image.platform.name} image: ${r.stdout}${r.stderr}`);
+  return `${r.stdout}${r.stderr}`;
 }
 
-const DEBIAN_UNIT = '/lib/systemd/system/coturn.service';
-const canVerifyUnits = installed('systemd-analyze') && fs.existsSync(DEBIAN_UNIT);
-if (!canVerifyUnits) {
-  console.warn('\n!!! systemd-analyze or Debian\'s coturn.service is missing: the drop-in is NOT checked by systemd !!!\n');
-}
-
-(canVerifyUnits ? describe : describe.skip)('the drop-in, as systemd 252 reads it over Debian\'s coturn.service', () => {
+describeUnless(PLATFORM_UNAVAILABLE, `the drop-in, as systemd 252 reads it over Debian's coturn.service (${DEFAULT_PLATFORM.name} image)`, () => {
+  let tools: PlatformTools | undefined;
   let root: string;
 
   beforeAll(() => {
+    tools = PlatformTools.open();
+    // Under the system temp dir, which the image shares at the same path.
     root = fs.mkdtempSync(path.join(os.tmpdir(), 'turn-unit-'));
-    fs.cpSync('/lib/systemd/system', path.join(root, 'lib/systemd/system'), { recursive: true, verbatimSymlinks: true });
+    // The image's own units, Debian's coturn.service among them, as its package installed them.
+    mustRun(tools, ['sh', '-c', 'mkdir -p "$1/lib/systemd" && cp -a /lib/systemd/system "$1/lib/systemd/"', 'sh', root]);
     const stub = path.join(root, 'usr/bin/turnserver');
     fs.mkdirSync(path.dirname(stub), { recursive: true });
     fs.writeFileSync(stub, '#!/bin/sh\n', { mode: 0o755 });
     const env = path.join(root, TURN_ADDRESSES_ENV);
     fs.mkdirSync(path.dirname(env), { recursive: true });
     fs.writeFileSync(env, `TURN_ADDRESS_ARGS=${turnAddressArgs('203.0.113.5', '2001:db8::5')}\n`);
-  });
+  }, OPEN_TIMEOUT_MS);
 
-  afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
+  afterAll(() => {
+    tools?.close();
+    if (root) fs.rmSync(root, { recursive: true, force: true });
+  });
 
   function verify(dropin: string): { status: number | null; output: string } {
     const file = path.join(root, TURN_SYSTEMD_DROPIN);
     fs.mkdirSync(path.dirname(file), { recursive: true });
     fs.writeFileSync(file, dropin);
-    const r = spawnSync('systemd-analyze', ['verify', `--root=${root}`, 'coturn.service'], { encoding: 'utf8', timeout: 20000 });
+    // --man=no: the unit's Documentation= man pages are Debian's business, not the drop-in's, and
+    // the image has no man-db to look them up with (verify would report each as a failed command).
+    const r = tools!.run(['systemd-analyze', 'verify', '--man=no', `--root=${root}`, 'coturn.service'], { timeoutMs: 20000 });
     return { status: r.status, output: `${r.stdout}${r.stderr}` };
   }
+
+  it('checks with the image\'s systemd 252, over the coturn.service its coturn package ships', () => {
+    expect(mustRun(tools!, ['systemd-analyze', '--version'])).toMatch(/^systemd 252 /);
+    const unit = fs.readFileSync(path.join(root, 'lib/systemd/system/coturn.service'), 'utf8');
+    expect(unit).toContain('\nExecStart=/usr/bin/turnserver -c /etc/turnserver.conf --pidfile=\n');
+    expect(unit).toContain('\nUser=turnserver\n');
+    expect(unit).toContain('\nType=notify\n');
+  });
 
   it('verifies without a complaint', () => {
     const result = verify(renderTurnSystemdDropin());
@@ -555,24 +581,19 @@ if (!canVerifyUnits) {
   });
 });
 
-const COTURN_TOOLS = ['turnserver', 'turnadmin', 'turnutils_uclient', 'turnutils_peer', 'turnutils_stunclient', 'openssl', 'unshare', 'nsenter', 'ip'];
-const missingTools = COTURN_TOOLS.filter((t) => !installed(t));
-const haveCoturn = installed('turnserver');
-if (!haveCoturn) {
-  console.warn('\n!!! turnserver (Debian package coturn) is not installed: the real coturn tests are SKIPPED !!!\n');
-}
-
 /** Stand-ins for the droplet's public addresses; only ever configured inside the private namespace. */
 const DROPLET_V4 = '11.0.0.10';
 const DROPLET_V6 = '2600::10';
 /** turnutils_peer's echo port (uclient's default peer port), outside every relay range. */
 const PEER_PORT = 3480;
 
-const isRoot = process.getuid?.() === 0;
-/** A new network namespace; without root, inside a user namespace that maps us to root. */
-const NEW_NETNS = isRoot ? ['unshare', '--net', '--'] : ['unshare', '--user', '--map-root-user', '--net', '--'];
+/**
+ * The host's nsenter into the network namespace of `pid`, to put before a command run in the image
+ * (`tools.argv(...)`): the image's nsenter then enters only its mount namespace, so the command runs
+ * in the daemon's network with the image's files.
+ */
 function inNetnsOf(pid: number): string[] {
-  return isRoot ? ['nsenter', `--target=${pid}`, '--net', '--'] : ['nsenter', `--target=${pid}`, '--user', '--net', '--preserve-credentials', '--'];
+  return ['nsenter', `--target=${pid}`, '--net', '--'];
 }
 
 interface RunResult {
@@ -595,29 +616,12 @@ function run(argv: readonly string[], timeoutMs = 10000): Promise<RunResult> {
   });
 }
 
-function runSync(argv: readonly string[], cwd: string): { pid: number; status: number | null; output: string } {
-  const r = spawnSync(argv[0], argv.slice(1), { cwd, encoding: 'utf8', timeout: 10000 });
-  return { pid: r.pid, status: r.status, output: `${r.stdout}${r.stderr}` };
-}
-
-/** turnadmin always writes `turn_<pid>_<date>.log` (to /var/log when it can); remove ours. */
-function removeTurnadminLog(pid: number): void {
-  for (const dir of ['/var/log/turnserver', '/var/log', '/var/tmp', '/tmp']) {
-    let names: string[] = [];
-    try {
-      names = fs.readdirSync(dir);
-    } catch {
-      continue;
-    }
-    for (const name of names) if (name.startsWith(`turn_${pid}_`)) fs.rmSync(path.join(dir, name), { force: true });
-  }
-}
-
-function turnadmin(args: readonly string[], cwd: string): string {
-  const r = runSync(['turnadmin', ...args], cwd);
-  removeTurnadminLog(r.pid);
-  if (r.status !== 0) throw new Error(`turnadmin ${args.join(' ')} failed (${r.status}): ${r.output}`);
-  return r.output;
+/**
+ * The image's turnadmin. It always writes a `turn_<pid>_<date>.log` to /var/log: inside the image,
+ * that is the throwaway root, gone with `tools.close()`.
+ */
+function turnadmin(tools: PlatformTools, args: readonly string[], cwd: string): string {
+  return mustRun(tools, ['turnadmin', ...args], cwd);
 }
 
 /** What Prosody's mod_external_services mints: base64(HMAC-SHA1(secret, username)). */
@@ -674,230 +678,275 @@ function refusedByCoturnItself(peer: string): boolean {
   return bytes.length === 4 ? bytes[0] === 0 || bytes[0] > 223 : bytes[0] === 0xff || bytes.every((b) => b === 0);
 }
 
-(haveCoturn ? describe : describe.skip).each(withCalls)('coturn 4.6.1 running the rendered turnserver.conf (%s)', (_name, spec) => {
-  const realm = turnRealm(spec);
-  const ipv6 = spec.droplet.ipv6;
-  const secret = randomBytes(32).toString('hex');
-  let dir: string;
-  let logFile: string;
-  let daemon: ChildProcess | undefined;
-  let peer: ChildProcess | undefined;
-  let startupLog = '';
-  let caseNumber = 0;
+/** The name of process `pid` (what it last exec'd), or '' once it is gone. */
+function comm(pid: number): string {
+  try {
+    return fs.readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
+  } catch {
+    return '';
+  }
+}
 
-  const log = (): string => fs.readFileSync(logFile, 'utf8');
-  const pid = (): number => {
-    if (!daemon?.pid) throw new Error('turnserver is not running');
-    return daemon.pid;
+describeUnless(PLATFORM_UNAVAILABLE, `coturn 4.6.1 from the ${DEFAULT_PLATFORM.name} image`, () => {
+  let tools: PlatformTools | undefined;
+
+  beforeAll(() => {
+    tools = PlatformTools.open();
+  }, OPEN_TIMEOUT_MS);
+
+  // Runs after each block's afterAll below has stopped its daemon and peer.
+  afterAll(() => tools?.close());
+
+  const image = (): PlatformTools => {
+    if (!tools) throw new Error(`the ${DEFAULT_PLATFORM.name} image is not open`);
+    return tools;
   };
 
-  /** A fresh username per client run: allocations of failed runs linger and count against user-quota. */
-  function credentials(opts: { expiresInSeconds?: number; wrongPassword?: boolean; plain?: boolean } = {}): { user: string; password: string } {
-    const expiry = Math.floor(Date.now() / 1000) + (opts.expiresInSeconds ?? spec.calls.credentialTtlSeconds);
-    const user = opts.plain ? String(expiry) : `${expiry}:case${++caseNumber}`;
-    const password = restPassword(opts.wrongPassword ? `${secret}x` : secret, user);
-    return { user, password };
-  }
-
-  function uclient(opts: { user: string; password: string; peer: string; family: 4 | 6; tcp?: boolean; messages?: number }): Promise<RunResult> {
-    const server = opts.family === 6 ? DROPLET_V6 : DROPLET_V4;
-    return run([
-      ...inNetnsOf(pid()),
-      'turnutils_uclient', '-v', '-c',
-      ...(opts.family === 6 ? ['-x'] : []),
-      ...(opts.tcp ? ['-t'] : []),
-      '-n', String(opts.messages ?? 1),
-      '-u', opts.user, '-w', opts.password,
-      '-e', opts.peer, '-r', String(PEER_PORT),
-      '-p', String(spec.calls.port),
-      server,
-    ]);
-  }
-
-  /** The log from character `from` on, once `pattern` appears in it (or after `timeoutMs`). */
-  async function waitForLog(pattern: RegExp, from = 0, timeoutMs = 2000): Promise<string> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const text = log().slice(from);
-      if (pattern.test(text) || Date.now() > deadline) return text;
-      await sleep(50);
-    }
-  }
-
-  function expectAllocated(result: RunResult, family: 4 | 6): void {
-    const relay = /IPv[46]\. Received relay addr: (\S+)/.exec(result.output);
-    expect(relay).not.toBeNull();
-    const address = relay![1];
-    const colon = address.lastIndexOf(':');
-    expect(ipaddr.parse(address.slice(0, colon)).toString()).toBe(ipaddr.parse(family === 6 ? DROPLET_V6 : DROPLET_V4).toString());
-    const port = Number(address.slice(colon + 1));
-    expect(port).toBeGreaterThanOrEqual(spec.calls.relayPortMin);
-    expect(port).toBeLessThanOrEqual(spec.calls.relayPortMax);
-  }
-
-  beforeAll(async () => {
-    if (missingTools.length > 0) throw new Error(`the coturn test needs ${missingTools.join(', ')}`);
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'turn-daemon-'));
-    logFile = path.join(dir, 'turnserver.log');
-
-    const cert = runSync(['openssl', 'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-days', '2',
-      '-subj', `/CN=${spec.calls.host}`, '-keyout', path.join(dir, 'key.pem'), '-out', path.join(dir, 'cert.pem')], dir);
-    if (cert.status !== 0) throw new Error(`openssl req failed: ${cert.output}`);
-
-    // What the provisioning script does with the secret from the volume.
-    turnadmin(['--set-secret', secret, '--realm', realm, '--db', path.join(dir, 'turndb')], dir);
-
-    const conf = path.join(dir, 'turnserver.conf');
-    fs.writeFileSync(conf, harnessConfig(renderTurnConfig(spec), dir));
-
-    // Split like systemd splits $TURN_ADDRESS_ARGS.
-    const addressArgs = turnAddressArgs(DROPLET_V4, ipv6 ? DROPLET_V6 : undefined).split(/\s+/);
-    const setup = ['ip link set lo up', `ip addr add ${DROPLET_V4}/32 dev lo`, ...(ipv6 ? [`ip -6 addr add ${DROPLET_V6}/128 dev lo nodad`] : [])];
-    const out = fs.openSync(logFile, 'a');
-    daemon = spawn(
-      NEW_NETNS[0],
-      [...NEW_NETNS.slice(1), 'sh', '-c', `${setup.join(' && ')} && exec "$@"`, 'sh',
-        // Harness-only flags: loopback peers allowed so that our deny list, not coturn's built-in
-        // loopback check, must refuse 127.0.0.1 and ::1; -v logs which range refused a peer.
-        'turnserver', '-c', conf, ...addressArgs, `--pidfile=${dir}/turnserver.pid`, '--allow-loopback-peers', '-v'],
-      { stdio: ['ignore', out, out] },
-    );
-    fs.closeSync(out);
-    let exited = false;
-    daemon.on('exit', () => (exited = true));
-
-    const deadline = Date.now() + 10000;
-    for (;;) {
-      if (exited) throw new Error(`turnserver exited during startup:\n${log()}`);
-      if (Date.now() > deadline) throw new Error(`turnserver did not answer STUN within 10 s:\n${log()}`);
-      const stun = await run([...inNetnsOf(pid()), 'turnutils_stunclient', '-p', String(spec.calls.port), DROPLET_V4], 2000);
-      if (stun.code === 0 && /reflexive addr/.test(stun.output)) break;
-      await sleep(100);
-    }
-    startupLog = log();
-
-    peer = spawn(inNetnsOf(pid())[0], [...inNetnsOf(pid()).slice(1), 'turnutils_peer', '-L', DROPLET_V4, ...(ipv6 ? ['-L', DROPLET_V6] : []), '-p', String(PEER_PORT)], {
-      stdio: 'ignore',
-    });
-    await sleep(200);
-  }, 30000);
-
-  afterAll(async () => {
-    for (const child of [peer, daemon]) {
-      if (!child?.pid || child.exitCode !== null || child.signalCode !== null) continue;
-      const gone = new Promise((resolve) => child.once('exit', resolve));
-      process.kill(child.pid, 'SIGTERM');
-      const timer = setTimeout(() => child.pid && child.exitCode === null && process.kill(child.pid, 'SIGKILL'), 3000);
-      await gone;
-      clearTimeout(timer);
-    }
-    if (dir) fs.rmSync(dir, { recursive: true, force: true });
+  it('is coturn 4.6.1, the version coturnDenies models', () => {
+    expect(mustRun(image(), ['turnserver', '--version']).trim()).toBe('4.6.1');
   });
 
-  it('starts without a word about the configuration', () => {
-    const problems = startupLog
-      .split('\n')
-      .filter((line) => /Bad configuration format|Wrong address format|error resolving|CONFIG ERROR|\bERROR\b|cannot|Cannot|CONFIG WARNING/.test(line))
-      // Harness-only flag, see beforeAll.
-      .filter((line) => !/CONFIG WARNING: allow_loopback_peers/.test(line));
-    expect(problems).toEqual([]);
-    expect(startupLog).toContain(`Default realm: ${realm}`);
-    expect(startupLog).toContain(`SQLite DB connection success: ${dir}/turndb`);
-    expect(startupLog).toContain(`TLS cipher suite: ${TURN_CIPHER_LIST}\n`);
-    for (const address of ipv6 ? [DROPLET_V4, DROPLET_V6] : [DROPLET_V4]) {
-      expect(startupLog).toContain(`Relay address to use: ${address}\n`);
-      for (const port of [spec.calls.port, spec.calls.tlsPort]) {
-        expect(startupLog).toContain(`DTLS/UDP listener opened on: ${address}:${port}\n`);
-        expect(startupLog).toContain(`TLS/TCP listener opened on : ${address}:${port}\n`);
+  describe.each(withCalls)('running the rendered turnserver.conf (%s)', (_name, spec) => {
+    const realm = turnRealm(spec);
+    const ipv6 = spec.droplet.ipv6;
+    const secret = randomBytes(32).toString('hex');
+    let dir: string;
+    let logFile: string;
+    let daemon: ChildProcess | undefined;
+    let peer: ChildProcess | undefined;
+    let startupLog = '';
+    /** What the spawned process was once turnserver answered, and the network namespace it ran in. */
+    let started: { comm: string; netns: string } | undefined;
+    let caseNumber = 0;
+
+    const log = (): string => fs.readFileSync(logFile, 'utf8');
+    const pid = (): number => {
+      if (!daemon?.pid) throw new Error('turnserver is not running');
+      return daemon.pid;
+    };
+    /** `argv` run by the image, in the daemon's network namespace. */
+    const inDaemonNetwork = (argv: readonly string[]): string[] => [...inNetnsOf(pid()), ...image().argv(argv)];
+
+    /** A fresh username per client run: allocations of failed runs linger and count against user-quota. */
+    function credentials(opts: { expiresInSeconds?: number; wrongPassword?: boolean; plain?: boolean } = {}): { user: string; password: string } {
+      const expiry = Math.floor(Date.now() / 1000) + (opts.expiresInSeconds ?? spec.calls.credentialTtlSeconds);
+      const user = opts.plain ? String(expiry) : `${expiry}:case${++caseNumber}`;
+      const password = restPassword(opts.wrongPassword ? `${secret}x` : secret, user);
+      return { user, password };
+    }
+
+    function uclient(opts: { user: string; password: string; peer: string; family: 4 | 6; tcp?: boolean; messages?: number }): Promise<RunResult> {
+      const server = opts.family === 6 ? DROPLET_V6 : DROPLET_V4;
+      return run(inDaemonNetwork([
+        'turnutils_uclient', '-v', '-c',
+        ...(opts.family === 6 ? ['-x'] : []),
+        ...(opts.tcp ? ['-t'] : []),
+        '-n', String(opts.messages ?? 1),
+        '-u', opts.user, '-w', opts.password,
+        '-e', opts.peer, '-r', String(PEER_PORT),
+        '-p', String(spec.calls.port),
+        server,
+      ]));
+    }
+
+    /** The log from character `from` on, once `pattern` appears in it (or after `timeoutMs`). */
+    async function waitForLog(pattern: RegExp, from = 0, timeoutMs = 2000): Promise<string> {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const text = log().slice(from);
+        if (pattern.test(text) || Date.now() > deadline) return text;
+        await sleep(50);
       }
     }
-  });
 
-  it('reads every denied range', () => {
-    for (const { cidr } of DENIED_PEER_CIDRS) expect(startupLog).toContain(`Black listing: ${cidrToRange(cidr)}\n`);
-  });
+    function expectAllocated(result: RunResult, family: 4 | 6): void {
+      const relay = /IPv[46]\. Received relay addr: (\S+)/.exec(result.output);
+      expect(relay).not.toBeNull();
+      const address = relay![1];
+      const colon = address.lastIndexOf(':');
+      expect(ipaddr.parse(address.slice(0, colon)).toString()).toBe(ipaddr.parse(family === 6 ? DROPLET_V6 : DROPLET_V4).toString());
+      const port = Number(address.slice(colon + 1));
+      expect(port).toBeGreaterThanOrEqual(spec.calls.relayPortMin);
+      expect(port).toBeLessThanOrEqual(spec.calls.relayPortMax);
+    }
 
-  it('holds the secret only in the userdb, for the configured realm', () => {
-    expect(fs.readFileSync(path.join(dir, 'turnserver.conf'), 'utf8')).not.toContain(secret);
-    expect(turnadmin(['--show-secret', '--realm', realm, '--db', path.join(dir, 'turndb')], dir)).toContain(`${secret}[${realm}]`);
-  });
+    beforeAll(async () => {
+      // Under the system temp dir, which the image shares at the same path. turnserver runs as root
+      // here (the rendered file sets no proc-user, and the harness starts it as root, not through
+      // Debian's unit with its User=turnserver), so root-only files suit it.
+      dir = fs.mkdtempSync(path.join(os.tmpdir(), 'turn-daemon-'));
+      logFile = path.join(dir, 'turnserver.log');
 
-  it('allocates for a Prosody-style credential and relays to public peers over UDP and TCP, IPv4 and IPv6', async () => {
-    const cases: { family: 4 | 6; tcp: boolean; creds: { user: string; password: string } }[] = [
-      { family: 4, tcp: false, creds: credentials({ plain: true }) },
-      { family: 4, tcp: true, creds: credentials() },
-      ...(ipv6 ? [{ family: 6 as const, tcp: false, creds: credentials() }] : []),
-    ];
-    const results = await Promise.all(
-      cases.map((c) => uclient({ ...c.creds, family: c.family, tcp: c.tcp, peer: c.family === 6 ? DROPLET_V6 : DROPLET_V4, messages: 3 })),
-    );
-    results.forEach((result, i) => {
-      expect({ case: cases[i], code: result.code }).toEqual({ case: cases[i], code: 0 });
-      expectAllocated(result, cases[i].family);
-      expect(result.output).toContain('tot_send_msgs=3, tot_recv_msgs=3');
-      expect(result.output).toMatch(/Total lost packets 0 /);
+      mustRun(image(), ['openssl', 'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-days', '2',
+        '-subj', `/CN=${spec.calls.host}`, '-keyout', path.join(dir, 'key.pem'), '-out', path.join(dir, 'cert.pem')], dir);
+
+      // What the provisioning script does with the secret from the volume.
+      turnadmin(image(), ['--set-secret', secret, '--realm', realm, '--db', path.join(dir, 'turndb')], dir);
+
+      const conf = path.join(dir, 'turnserver.conf');
+      fs.writeFileSync(conf, harnessConfig(renderTurnConfig(spec), dir));
+
+      // Split like systemd splits $TURN_ADDRESS_ARGS.
+      const addressArgs = turnAddressArgs(DROPLET_V4, ipv6 ? DROPLET_V6 : undefined).split(/\s+/);
+      const setup = ['ip link set lo up', `ip addr add ${DROPLET_V4}/32 dev lo`, ...(ipv6 ? [`ip -6 addr add ${DROPLET_V6}/128 dev lo nodad`] : [])];
+      const out = fs.openSync(logFile, 'a');
+      // The image's nsenter (mount namespace only), chroot, env, unshare and sh each exec the next:
+      // the spawned process becomes turnserver itself, in a network namespace of its own, so its pid
+      // is both what afterAll stops and what the clients' nsenter targets. Checked below.
+      const argv = image().argv(['unshare', '--net', '--', 'sh', '-c', `${setup.join(' && ')} && exec "$@"`, 'sh',
+        // Harness-only flags: loopback peers allowed so that our deny list, not coturn's built-in
+        // loopback check, must refuse 127.0.0.1 and ::1; -v logs which range refused a peer.
+        'turnserver', '-c', conf, ...addressArgs, `--pidfile=${dir}/turnserver.pid`, '--allow-loopback-peers', '-v']);
+      daemon = spawn(argv[0], argv.slice(1), { stdio: ['ignore', out, out] });
+      fs.closeSync(out);
+      let exited = false;
+      daemon.on('exit', () => (exited = true));
+
+      const deadline = Date.now() + 10000;
+      for (;;) {
+        if (exited) throw new Error(`turnserver exited during startup:\n${log()}`);
+        if (Date.now() > deadline) throw new Error(`turnserver did not answer STUN within 10 s (the spawned process is ${comm(pid())}):\n${log()}`);
+        // Until the spawned process is turnserver, its network namespace may not be the new one yet.
+        if (comm(pid()) === 'turnserver') {
+          const stun = await run(inDaemonNetwork(['turnutils_stunclient', '-p', String(spec.calls.port), DROPLET_V4]), 2000);
+          if (stun.code === 0 && /reflexive addr/.test(stun.output)) break;
+        }
+        await sleep(100);
+      }
+      startupLog = log();
+      started = { comm: comm(pid()), netns: fs.readlinkSync(`/proc/${pid()}/ns/net`) };
+      if (started.netns === fs.readlinkSync('/proc/self/ns/net')) throw new Error('turnserver runs in the test\'s own network namespace, not a new one');
+
+      const peerArgv = inDaemonNetwork(['turnutils_peer', '-L', DROPLET_V4, ...(ipv6 ? ['-L', DROPLET_V6] : []), '-p', String(PEER_PORT)]);
+      peer = spawn(peerArgv[0], peerArgv.slice(1), { stdio: 'ignore' });
+      await sleep(200);
+    }, 30000);
+
+    afterAll(async () => {
+      for (const child of [peer, daemon]) {
+        if (!child?.pid || child.exitCode !== null || child.signalCode !== null) continue;
+        const gone = new Promise((resolve) => child.once('exit', resolve));
+        process.kill(child.pid, 'SIGTERM');
+        const timer = setTimeout(() => child.pid && child.exitCode === null && process.kill(child.pid, 'SIGKILL'), 3000);
+        await gone;
+        clearTimeout(timer);
+      }
+      if (dir) fs.rmSync(dir, { recursive: true, force: true });
     });
-  });
 
-  it('serves TLS 1.2 with an ECDHE AEAD suite on the TLS port, and refuses CBC suites', async () => {
-    const connect = (extra: string[]): Promise<RunResult> =>
-      run([...inNetnsOf(pid()), 'openssl', 's_client', '-connect', `${DROPLET_V4}:${spec.calls.tlsPort}`, '-servername', spec.calls.host, '-tls1_2', '-brief', ...extra], 5000);
-    const [good, cbc] = await Promise.all([connect([]), connect(['-cipher', 'ECDHE-ECDSA-AES256-SHA384'])]);
-    expect(good.output).toContain('Protocol version: TLSv1.2');
-    const suite = /Ciphersuite: (\S+)/.exec(good.output);
-    expect(TURN_CIPHER_LIST.split(':')).toContain(suite?.[1]);
-    expect(cbc.output).not.toContain('CONNECTION ESTABLISHED');
-    expect(cbc.output).toMatch(/alert handshake failure/);
-  });
+    it('runs as the process the test spawned, in a network namespace of its own', () => {
+      expect(started).toEqual({ comm: 'turnserver', netns: expect.stringMatching(/^net:\[\d+\]$/) });
+      expect(started!.netns).not.toBe(fs.readlinkSync('/proc/self/ns/net'));
+      expect(comm(pid())).toBe('turnserver');
+      expect(peer?.pid && comm(peer.pid)).toBe('turnutils_peer');
+      expect(peer?.pid && fs.readlinkSync(`/proc/${peer.pid}/ns/net`)).toBe(started!.netns);
+    });
 
-  it('refuses a wrong password and an expired credential with 401', async () => {
-    const wrong = credentials({ wrongPassword: true });
-    const expired = credentials({ expiresInSeconds: -60 });
-    const results = await Promise.all([wrong, expired].map((c) => uclient({ ...c, family: 4, peer: DROPLET_V4 })));
-    for (const [i, c] of [wrong, expired].entries()) {
-      expect(results[i].code).not.toBe(0);
-      expect(results[i].output).toContain('Cannot complete Allocation');
-      expect(results[i].output).not.toContain('Received relay addr');
-      const text = await waitForLog(new RegExp(`user <${c.user}>: incoming packet message processed, error 401: Unauthorized`));
-      expect(text).toContain(`user <${c.user}>: incoming packet message processed, error 401: Unauthorized`);
-    }
-  });
+    it('starts without a word about the configuration', () => {
+      const problems = startupLog
+        .split('\n')
+        .filter((line) => /Bad configuration format|Wrong address format|error resolving|CONFIG ERROR|\bERROR\b|cannot|Cannot|CONFIG WARNING/.test(line))
+        // Harness-only flag, see beforeAll.
+        .filter((line) => !/CONFIG WARNING: allow_loopback_peers/.test(line));
+      expect(problems).toEqual([]);
+      expect(startupLog).toContain(`Default realm: ${realm}`);
+      expect(startupLog).toContain(`SQLite DB connection success: ${dir}/turndb`);
+      expect(startupLog).toContain(`TLS cipher suite: ${TURN_CIPHER_LIST}\n`);
+      for (const address of ipv6 ? [DROPLET_V4, DROPLET_V6] : [DROPLET_V4]) {
+        expect(startupLog).toContain(`Relay address to use: ${address}\n`);
+        for (const port of [spec.calls.port, spec.calls.tlsPort]) {
+          expect(startupLog).toContain(`DTLS/UDP listener opened on: ${address}:${port}\n`);
+          expect(startupLog).toContain(`TLS/TCP listener opened on : ${address}:${port}\n`);
+        }
+      }
+    });
 
-  const deniedCases: { peer: string; range?: string }[] = [
-    ...DENIED_PEER_CIDRS.map(({ cidr }) => {
-      const peerAddress = sampleInside(cidr);
-      return { peer: peerAddress, range: refusedByCoturnItself(peerAddress) ? undefined : cidrToRange(cidr) };
-    }),
-    { peer: '127.0.0.1', range: cidrToRange('127.0.0.0/8') },
-    { peer: '169.254.169.254', range: cidrToRange('169.254.0.0/16') },
-    { peer: '::ffff:169.254.169.254', range: cidrToRange('::ffff:0:0/96') },
-    { peer: '64:ff9b::a9fe:a9fe', range: cidrToRange('64:ff9b::/96') },
-    { peer: '0.0.0.0' },
-    { peer: '::' },
-  ].filter(({ peer: p }) => ipv6 || ipaddr.parse(p).kind() === 'ipv4');
+    it('reads every denied range', () => {
+      for (const { cidr } of DENIED_PEER_CIDRS) expect(startupLog).toContain(`Black listing: ${cidrToRange(cidr)}\n`);
+    });
 
-  it.each(deniedCases)('allocates but refuses the peer $peer with 403 Forbidden IP', async ({ peer: peerAddress, range }) => {
-    const family = ipaddr.parse(peerAddress).kind() === 'ipv6' ? 6 : 4;
-    const logBefore = log().length;
-    const result = await uclient({ ...credentials(), family, peer: peerAddress });
-    expect(result.code).not.toBe(0);
-    expectAllocated(result, family);
-    expect(result.output).toContain('error 403 (Forbidden IP)');
-    expect(result.output).not.toContain('tot_recv_msgs=1');
-    if (range) {
-      const line = new RegExp(`A peer IP (\\S+) denied in the range: ${range.replace(/[.]/g, '\\.')}\\n`);
-      const match = line.exec(await waitForLog(line, logBefore));
-      expect(match).not.toBeNull();
-      expect(normalizedAsCoturn(match![1])).toBe(normalizedAsCoturn(peerAddress));
-    }
-  });
+    it('holds the secret only in the userdb, for the configured realm', () => {
+      expect(fs.readFileSync(path.join(dir, 'turnserver.conf'), 'utf8')).not.toContain(secret);
+      expect(turnadmin(image(), ['--show-secret', '--realm', realm, '--db', path.join(dir, 'turndb')], dir)).toContain(`${secret}[${realm}]`);
+    });
 
-  it('stops accepting credentials as soon as the secret leaves the userdb (it is read per request)', async () => {
-    turnadmin(['--delete-secret', secret, '--realm', realm, '--db', path.join(dir, 'turndb')], dir);
-    const c = credentials();
-    const result = await uclient({ ...c, family: 4, peer: DROPLET_V4 });
-    expect(result.code).not.toBe(0);
-    expect(result.output).toContain('Cannot complete Allocation');
-    expect(await waitForLog(new RegExp(`user <${c.user}>: incoming packet message processed, error 401`))).toContain(`user <${c.user}>`);
+    it('allocates for a Prosody-style credential and relays to public peers over UDP and TCP, IPv4 and IPv6', async () => {
+      const cases: { family: 4 | 6; tcp: boolean; creds: { user: string; password: string } }[] = [
+        { family: 4, tcp: false, creds: credentials({ plain: true }) },
+        { family: 4, tcp: true, creds: credentials() },
+        ...(ipv6 ? [{ family: 6 as const, tcp: false, creds: credentials() }] : []),
+      ];
+      const results = await Promise.all(
+        cases.map((c) => uclient({ ...c.creds, family: c.family, tcp: c.tcp, peer: c.family === 6 ? DROPLET_V6 : DROPLET_V4, messages: 3 })),
+      );
+      results.forEach((result, i) => {
+        expect({ case: cases[i], code: result.code }).toEqual({ case: cases[i], code: 0 });
+        expectAllocated(result, cases[i].family);
+        expect(result.output).toContain('tot_send_msgs=3, tot_recv_msgs=3');
+        expect(result.output).toMatch(/Total lost packets 0 /);
+      });
+    });
+
+    it('serves TLS 1.2 with an ECDHE AEAD suite on the TLS port, and refuses CBC suites', async () => {
+      const connect = (extra: string[]): Promise<RunResult> =>
+        run(inDaemonNetwork(['openssl', 's_client', '-connect', `${DROPLET_V4}:${spec.calls.tlsPort}`, '-servername', spec.calls.host, '-tls1_2', '-brief', ...extra]), 5000);
+      const [good, cbc] = await Promise.all([connect([]), connect(['-cipher', 'ECDHE-ECDSA-AES256-SHA384'])]);
+      expect(good.output).toContain('Protocol version: TLSv1.2');
+      const suite = /Ciphersuite: (\S+)/.exec(good.output);
+      expect(TURN_CIPHER_LIST.split(':')).toContain(suite?.[1]);
+      expect(cbc.output).not.toContain('CONNECTION ESTABLISHED');
+      expect(cbc.output).toMatch(/alert handshake failure/);
+    });
+
+    it('refuses a wrong password and an expired credential with 401', async () => {
+      const wrong = credentials({ wrongPassword: true });
+      const expired = credentials({ expiresInSeconds: -60 });
+      const results = await Promise.all([wrong, expired].map((c) => uclient({ ...c, family: 4, peer: DROPLET_V4 })));
+      for (const [i, c] of [wrong, expired].entries()) {
+        expect(results[i].code).not.toBe(0);
+        expect(results[i].output).toContain('Cannot complete Allocation');
+        expect(results[i].output).not.toContain('Received relay addr');
+        const text = await waitForLog(new RegExp(`user <${c.user}>: incoming packet message processed, error 401: Unauthorized`));
+        expect(text).toContain(`user <${c.user}>: incoming packet message processed, error 401: Unauthorized`);
+      }
+    });
+
+    const deniedCases: { peer: string; range?: string }[] = [
+      ...DENIED_PEER_CIDRS.map(({ cidr }) => {
+        const peerAddress = sampleInside(cidr);
+        return { peer: peerAddress, range: refusedByCoturnItself(peerAddress) ? undefined : cidrToRange(cidr) };
+      }),
+      { peer: '127.0.0.1', range: cidrToRange('127.0.0.0/8') },
+      { peer: '169.254.169.254', range: cidrToRange('169.254.0.0/16') },
+      { peer: '::ffff:169.254.169.254', range: cidrToRange('::ffff:0:0/96') },
+      { peer: '64:ff9b::a9fe:a9fe', range: cidrToRange('64:ff9b::/96') },
+      { peer: '0.0.0.0' },
+      { peer: '::' },
+    ].filter(({ peer: p }) => ipv6 || ipaddr.parse(p).kind() === 'ipv4');
+
+    it.each(deniedCases)('allocates but refuses the peer $peer with 403 Forbidden IP', async ({ peer: peerAddress, range }) => {
+      const family = ipaddr.parse(peerAddress).kind() === 'ipv6' ? 6 : 4;
+      const logBefore = log().length;
+      const result = await uclient({ ...credentials(), family, peer: peerAddress });
+      expect(result.code).not.toBe(0);
+      expectAllocated(result, family);
+      expect(result.output).toContain('error 403 (Forbidden IP)');
+      expect(result.output).not.toContain('tot_recv_msgs=1');
+      if (range) {
+        const line = new RegExp(`A peer IP (\\S+) denied in the range: ${range.replace(/[.]/g, '\\.')}\\n`);
+        const match = line.exec(await waitForLog(line, logBefore));
+        expect(match).not.toBeNull();
+        expect(normalizedAsCoturn(match![1])).toBe(normalizedAsCoturn(peerAddress));
+      }
+    });
+
+    it('stops accepting credentials as soon as the secret leaves the userdb (it is read per request)', async () => {
+      turnadmin(image(), ['--delete-secret', secret, '--realm', realm, '--db', path.join(dir, 'turndb')], dir);
+      const c = credentials();
+      const result = await uclient({ ...c, family: 4, peer: DROPLET_V4 });
+      expect(result.code).not.toBe(0);
+      expect(result.output).toContain('Cannot complete Allocation');
+      expect(await waitForLog(new RegExp(`user <${c.user}>: incoming packet message processed, error 401`))).toContain(`user <${c.user}>`);
+    });
   });
 });
