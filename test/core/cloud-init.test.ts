@@ -1,5 +1,4 @@
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'fs';
-import { spawnSync } from 'child_process';
 import { createHash } from 'crypto';
 import { gunzipSync } from 'zlib';
 import { join } from 'path';
@@ -39,8 +38,28 @@ import { bootGuardDropinPath, CONFIGURED_SERVICES, guardedUnits, renderBootGuard
 import { hasTurnOnProsodyHost } from '../../lib/core/spec';
 import { renderTurnConfig, renderTurnFiles, renderTurnSystemdDropin } from '../../lib/core/turn';
 import { resolveSpec } from '../../lib/core/validate';
+import { PlatformTools, platformUnavailable } from '../support/platform';
 import { closedSpec, dedicatedTurnSpec, MANY_DOMAINS_DROPLET, minimalSpec, representativeSpecs } from '../support/specs';
-import { makeTempDir, removeDir, run, RunResult, testWith } from '../support/tools';
+import { makeTempDir, removeDir, run, RunResult, testUnless, testWith } from '../support/tools';
+
+// ------------------------------------------------------------------------------------------------
+// What runs on the droplet is checked by the droplet platform's own programs — its cloud-init, its
+// init-system-helpers, its sh and bash — inside a throwaway root of the platform's image
+// (test/support/platform.ts), never whatever this machine has. The test's temp dirs are at the
+// same paths inside. Checking tools that never reach a droplet (shellcheck) run here.
+// ------------------------------------------------------------------------------------------------
+
+/** Why the platform's image cannot be used here, if it cannot. */
+const platformMissing = platformUnavailable();
+/** For the tests that run the platform's programs: without its image they fail under CI, and are skipped with a warning elsewhere. */
+const onPlatform = testUnless(platformMissing);
+let platform: PlatformTools | undefined;
+/** The platform's image, opened by the first test that needs it (one per file), closed after the file. */
+const image = (): PlatformTools => (platform ??= PlatformTools.open());
+afterAll(() => platform?.close());
+
+/** The image's PATH, for a test that puts a stand-in first. */
+const IMAGE_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
 interface WriteFile {
   path: string;
@@ -65,11 +84,11 @@ function itIsAWellFormedCloudConfig(userData: () => string): void {
     expect(Buffer.byteLength(userData())).toBeLessThan(USER_DATA_LIMIT_BYTES);
   });
 
-  testWith('cloud-init')('THEN cloud-init schema accepts it', () => {
+  onPlatform('THEN the platform\'s cloud-init schema accepts it', () => {
     const dir = makeTempDir('cloud-init');
     try {
       writeFileSync(join(dir, 'user-data'), userData());
-      const r = run('cloud-init', ['schema', '-c', join(dir, 'user-data')]);
+      const r = image().run(['cloud-init', 'schema', '-c', join(dir, 'user-data')]);
       expect(r.stdout + r.stderr).toContain('Valid cloud-config');
       expect(r.status).toBe(0);
     } finally {
@@ -408,9 +427,9 @@ describe('the TURN droplet\'s script', () => {
   });
 });
 
-/** Asks a policy-rc.d as invoke-rc.d and deb-systemd-invoke do: run by sh, the answer in its exit status. */
+/** Asks a policy-rc.d as invoke-rc.d and deb-systemd-invoke do: run by the platform's sh, the answer in its exit status. */
 function askPolicy(policy: string, args: readonly string[]): RunResult {
-  return run('sh', ['-s', '--', ...args], { input: policy });
+  return image().run(['sh', '-s', '--', ...args], { input: policy });
 }
 
 describe('the first-boot guard, policy-rc.d', () => {
@@ -422,7 +441,7 @@ describe('the first-boot guard, policy-rc.d', () => {
   const forbidden = withAndWithoutOptions(CONFIGURED_SERVICES.flatMap(forms), ['start', 'restart', 'reload', 'stop', '(start)']);
   const allowed = withAndWithoutOptions(['ssh', 'ssh.service', 'cron', 'cron.service', 'unattended-upgrades.service', 'nginx-debug', 'prosody.timer'], ['start', 'restart']);
 
-  test.each([...forbidden.map((args) => [args.join(' '), args, 101] as const), ...allowed.map((args) => [args.join(' '), args, 0] as const)])(
+  onPlatform.each([...forbidden.map((args) => [args.join(' '), args, 101] as const), ...allowed.map((args) => [args.join(' '), args, 0] as const)])(
     'GIVEN a maintainer script asks "%s" THEN it answers %i',
     (_label, args, status) => {
       const r = askPolicy(policy, args);
@@ -430,7 +449,7 @@ describe('the first-boot guard, policy-rc.d', () => {
     },
   );
 
-  test.each([
+  onPlatform.each([
     [['--list', 'coturn'], 'coturn: every action forbidden until xmpp-constructs has provisioned this droplet\n'],
     [['--quiet', '--list', 'nginx.service', '2', '3'], 'nginx.service: every action forbidden until xmpp-constructs has provisioned this droplet\n'],
     [['--list', 'ssh'], 'ssh: every action allowed\n'],
@@ -438,7 +457,7 @@ describe('the first-boot guard, policy-rc.d', () => {
     expect(askPolicy(policy, args)).toMatchObject({ status: 0, stdout });
   });
 
-  test.each([
+  onPlatform.each([
     [[], /^usage: /],
     [['--list'], /^usage: /],
     [['--quiet'], /^$/],
@@ -470,10 +489,11 @@ describe('the first-boot guard, policy-rc.d', () => {
     expect(guardedUnits(packages)).toEqual(units);
   });
 
-  testWith('deb-systemd-invoke', 'perl')('GIVEN it in place WHEN maintainer scripts start services through deb-systemd-invoke THEN only the other services reach systemctl', () => {
+  onPlatform('GIVEN it in place WHEN maintainer scripts start services through the platform\'s deb-systemd-invoke THEN only the other services reach systemctl', () => {
     const dir = makeTempDir('deb-systemd-invoke');
     try {
-      // DPKG_ROOT points deb-systemd-invoke at this policy-rc.d; a stand-in systemctl only records
+      // The platform's init-system-helpers, run inside its image. DPKG_ROOT points
+      // deb-systemd-invoke at this policy-rc.d; a stand-in systemctl, first on PATH, only records
       // its calls, so the test never starts a real service.
       const root = join(dir, 'root');
       mkdirSync(join(root, '/usr/sbin'), { recursive: true });
@@ -483,14 +503,14 @@ describe('the first-boot guard, policy-rc.d', () => {
       const calls = join(dir, 'calls');
       writeFileSync(join(dir, 'bin', 'systemctl'), `#!/bin/sh\necho "$*" >> '${calls}'\n`);
       chmodSync(join(dir, 'bin', 'systemctl'), 0o755);
-      const env = { ...process.env, DPKG_ROOT: root, PATH: `${join(dir, 'bin')}:${process.env.PATH ?? ''}` };
+      const env = { DPKG_ROOT: root, PATH: `${join(dir, 'bin')}:${IMAGE_PATH}` };
       for (const unit of CONFIGURED_SERVICES.map((u) => `${u}.service`)) {
-        const r = spawnSync('deb-systemd-invoke', ['start', unit], { env, encoding: 'utf8' });
+        const r = image().run(['deb-systemd-invoke', 'start', unit], { env });
         expect(r.status).toBe(0);
         expect(r.stderr).toContain(`returned 101, not running 'start ${unit}'`);
       }
       expect(existsSync(calls)).toBe(false);
-      expect(spawnSync('deb-systemd-invoke', ['restart', 'ssh.service'], { env, encoding: 'utf8' }).status).toBe(0);
+      expect(image().run(['deb-systemd-invoke', 'restart', 'ssh.service'], { env }).status).toBe(0);
       expect(readFileSync(calls, 'utf8')).toContain('ssh.service');
     } finally {
       removeDir(dir);
@@ -520,7 +540,7 @@ describe.each([
     expect(reviewCopy()).toBe(file?.content);
   });
 
-  test.each(CONFIGURED_SERVICES)('THEN it holds back %s exactly when this droplet installs it', (unit) => {
+  onPlatform.each(CONFIGURED_SERVICES)('THEN it holds back %s exactly when this droplet installs it', (unit) => {
     expect(askPolicy(file!.content, [unit, 'start']).status).toBe(units.includes(unit) ? 101 : 0);
   });
 
@@ -560,7 +580,7 @@ describe.each([
     expect(other).toContain(lines[lift]);
   });
 
-  test.each([
+  onPlatform.each([
     ['the Prosody droplet\'s guard', renderServicePolicy(['prosody', 'nginx', 'coturn']), false],
     ['the TURN droplet\'s guard', renderServicePolicy(['coturn']), false],
     ['a policy-rc.d of someone else', '#!/bin/sh\nexit 101\n', true],
@@ -571,7 +591,11 @@ describe.each([
     try {
       const path = join(dir, 'policy-rc.d');
       if (content !== undefined) writeFileSync(path, content);
-      const r = run('bash', ['-euo', 'pipefail', '-c', `${lines[lift].split(SERVICE_POLICY).join(path)}\necho went on`]);
+      // The line as the script runs it on the droplet: from a file, by the platform's bash, under
+      // the script's set -euo pipefail. (Not with bash -c: run so, by env -i with a socket for
+      // stdin, Debian's bash takes itself for an ssh session and reads /etc/bash.bashrc first.)
+      writeFileSync(join(dir, 'lift'), `set -euo pipefail\n${lines[lift].split(SERVICE_POLICY).join(path)}\necho went on\n`);
+      const r = image().run(['bash', join(dir, 'lift')]);
       expect({ status: r.status, stdout: r.stdout, stderr: r.stderr }).toEqual({ status: 0, stdout: 'went on\n', stderr: '' });
       expect(existsSync(path)).toBe(kept);
       if (kept) expect(readFileSync(path, 'utf8')).toBe(content);

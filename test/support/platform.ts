@@ -270,7 +270,9 @@ exec sleep infinity
 
   /** The argv that runs `args` inside this root (for spawn). */
   argv(args: readonly string[], options: RunOptions = {}): string[] {
-    const env = Object.entries({ PATH, HOME: '/root', LANG: 'C.UTF-8', ...options.env }).map(([k, v]) => `${k}=${v}`);
+    // SHLVL: Debian's bash, its stdin a socket (as Node's pipes are), would think it runs under ssh
+    // and read /etc/bash.bashrc, which fails under `set -u`.
+    const env = Object.entries({ PATH, HOME: '/root', LANG: 'C.UTF-8', SHLVL: '1', ...options.env }).map(([k, v]) => `${k}=${v}`);
     const inner = options.cwd ? ['sh', '-c', 'cd "$1" && shift && exec "$@"', 'cwd', options.cwd, ...args] : [...args];
     return ['nsenter', '--target', String(this.holderPid), '--mount', '--', 'chroot', join(this.dir, 'root'), 'env', '-i', ...env, ...inner];
   }
