@@ -253,39 +253,47 @@ export class Rehearsal {
     holder.stderr!.on('data', (d) => (bootLog += d));
     const deadline = Date.now() + 20000;
     while (!bootLog.includes('ready')) {
-      if (holder.exitCode !== null || Date.now() > deadline) throw new Error(`namespace did not come up: ${bootLog}`);
+      if (holder.exitCode !== null || Date.now() > deadline) {
+        if (holder.exitCode === null) holder.kill('SIGKILL');
+        throw new Error(`namespace did not come up: ${bootLog}`);
+      }
       await sleep(50);
     }
     const nsPid = Number(spawnSync('cat', [`/proc/${holder.pid}/task/${holder.pid}/children`], { encoding: 'utf8' }).stdout.trim().split(/\s+/)[0]);
     const rehearsal = new Rehearsal(base, volume, holder, nsPid, options.volume === undefined && options.blockDevice === undefined);
+    try {
+      // What the cloud provides around the droplet, written into its disk as a cloud would (only the
+      // harness knows that the mirror is local and the datasource a seed).
+      rehearsal.mustRun('the cloud: datasource and mirror', ['sh', '-c', [
+        `install -d /var/lib/cloud/seed/nocloud && cp ${join(base, 'files', 'seed')}/* /var/lib/cloud/seed/nocloud/`,
+        `printf '%s\\n' 'datasource_list: [ NoCloud ]' 'network: {config: disabled}' > /etc/cloud/cloud.cfg.d/90_rehearsal.cfg`,
+        // Separate streams for the final stage, so a test reads the provisioning script's errors apart.
+        `printf '%s\\n' 'output: {final: {output: "| tee -a /var/log/cloud-init-output.log", error: "| tee -a /var/log/cloud-init-output.log >&2"}}' >> /etc/cloud/cloud.cfg.d/90_rehearsal.cfg`,
+        `rm -f /etc/apt/sources.list.d/* && echo 'deb [trusted=yes] http://${MIRROR4}/ ./' > /etc/apt/sources.list`,
+      ].join(' && ')]);
+      rehearsal.hostMustRun('start DNS server', ['named', '-c', join(base, 'files', 'named', 'named.conf')]);
 
-    // What the cloud provides around the droplet, written into its disk as a cloud would (only the
-    // harness knows that the mirror is local and the datasource a seed).
-    rehearsal.mustRun('the cloud: datasource and mirror', ['sh', '-c', [
-      `install -d /var/lib/cloud/seed/nocloud && cp ${join(base, 'files', 'seed')}/* /var/lib/cloud/seed/nocloud/`,
-      `printf '%s\\n' 'datasource_list: [ NoCloud ]' 'network: {config: disabled}' > /etc/cloud/cloud.cfg.d/90_rehearsal.cfg`,
-      // Separate streams for the final stage, so a test reads the provisioning script's errors apart.
-      `printf '%s\\n' 'output: {final: {output: "| tee -a /var/log/cloud-init-output.log", error: "| tee -a /var/log/cloud-init-output.log >&2"}}' >> /etc/cloud/cloud.cfg.d/90_rehearsal.cfg`,
-      `rm -f /etc/apt/sources.list.d/* && echo 'deb [trusted=yes] http://${MIRROR4}/ ./' > /etc/apt/sources.list`,
-    ].join(' && ')]);
-    rehearsal.hostMustRun('start DNS server', ['named', '-c', join(base, 'files', 'named', 'named.conf')]);
+      rehearsal.mustRun('cloud-init init --local', ['cloud-init', 'init', '--local'], { timeoutMs: 120000 });
+      rehearsal.mustRun('cloud-init init', ['cloud-init', 'init'], { timeoutMs: 120000 });
+      if (options.blockDevice !== undefined) {
+        // The script waits for DigitalOcean's /dev/disk/by-id name, which udev makes on a droplet;
+        // here the real block device stands behind the same variable.
+        rehearsal.mustRun('point the script at the block device', ['sed', '-i', `s|^VOLUME_DEVICE=.*|VOLUME_DEVICE='${options.blockDevice}'|`, HOST_ENV]);
+      }
+      options.beforeProvision?.(rehearsal);
+      rehearsal.mustRun('cloud-init modules --mode config', ['cloud-init', 'modules', '--mode', 'config'], { timeoutMs: 120000 });
 
-    rehearsal.mustRun('cloud-init init --local', ['cloud-init', 'init', '--local'], { timeoutMs: 120000 });
-    rehearsal.mustRun('cloud-init init', ['cloud-init', 'init'], { timeoutMs: 120000 });
-    if (options.blockDevice !== undefined) {
-      // The script waits for DigitalOcean's /dev/disk/by-id name, which udev makes on a droplet;
-      // here the real block device stands behind the same variable.
-      rehearsal.mustRun('point the script at the block device', ['sed', '-i', `s|^VOLUME_DEVICE=.*|VOLUME_DEVICE='${options.blockDevice}'|`, HOST_ENV]);
+      const watcher = options.watchFirstBoot ? rehearsal.startFirstBootWatch() : undefined;
+      const start = Date.now();
+      const final = await rehearsal.runTimed(['cloud-init', 'modules', '--mode', 'final'], 600000);
+      const end = Date.now();
+      const firstBoot = watcher ? await watcher() : undefined;
+      return { rehearsal, provision: final.result, timeline: final.timeline, finalStage: { start, end }, firstBoot };
+    } catch (error) {
+      // A boot that failed midway still has its namespaces and servers: end them, or they outlive the test.
+      await rehearsal.stop();
+      throw error;
     }
-    options.beforeProvision?.(rehearsal);
-    rehearsal.mustRun('cloud-init modules --mode config', ['cloud-init', 'modules', '--mode', 'config'], { timeoutMs: 120000 });
-
-    const watcher = options.watchFirstBoot ? rehearsal.startFirstBootWatch() : undefined;
-    const start = Date.now();
-    const final = await rehearsal.runTimed(['cloud-init', 'modules', '--mode', 'final'], 600000);
-    const end = Date.now();
-    const firstBoot = watcher ? await watcher() : undefined;
-    return { rehearsal, provision: final.result, timeline: final.timeline, finalStage: { start, end }, firstBoot };
   }
 
   /** The argv that runs `args` as root inside the droplet: its namespaces, chrooted into its disk. */
@@ -439,6 +447,11 @@ export class Rehearsal {
   /** The provisioning script run again by hand, as an operator would (cloud-init ran it once at boot). */
   provision(): RunResult {
     return this.run([PROVISION_SCRIPT], { timeoutMs: 120000 });
+  }
+
+  /** The PID, in the droplet's PID namespace, of a process in "the outside" network namespace. */
+  get outsidePid(): number {
+    return Number(readFileSync(join(this.base, 'files', 'outside.pid'), 'utf8'));
   }
 
   /** The CA file clients trust once `issueCertificates()` has run. */

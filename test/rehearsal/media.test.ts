@@ -540,17 +540,10 @@ describeUnless(rehearsalUnavailable(), `GIVEN the example stack booted from its 
 /**
  * The internet peer: turnutils_peer echoing UDP on PEER's addresses in the outside namespace, and
  * host routes both ways over the veth (the harness already routes the droplet's public IPv4 there).
- * Found as the namespace of the processes (the metadata server) whose network namespace is not the
- * droplet's.
  */
 function addInternetPeer(rehearsal: Rehearsal): void {
   const script = `set -eu
-ours=$(readlink /proc/1/ns/net); outside=
-for d in /proc/[0-9]*; do
-  n=$(readlink "$d/ns/net" 2>/dev/null) || continue
-  if [ "$n" != "$ours" ]; then outside=\${d#/proc/}; break; fi
-done
-[ -n "$outside" ] || { echo "the outside namespace was not found" >&2; exit 1; }
+outside=${rehearsal.outsidePid}
 nsenter -t "$outside" -n sh -ec '
   ip addr add ${PEER.v4}/32 dev outside0
   ip -6 addr add ${PEER.v6}/128 dev outside0 nodad
