@@ -36,15 +36,20 @@ function sockets(): { protocol: string; address: string; port: number; process: 
 
 async function main(): Promise<void> {
   const args: Args = JSON.parse(process.argv[2]);
-  while (!existsSync(args.stopFile)) {
+  const look = async (): Promise<void> => {
     record(args.out, { kind: 'listeners', sockets: sockets() });
     await Promise.all(args.addresses.map(async (address) => {
       const result = await turnAllocate(address, args.port, { username: '1:nobody', password: 'not-a-credential' }, { timeoutMs: 400 });
       const outcome = result.ok || /open relay/.test(result.reason) ? 'open-relay' : result.stage === 'unreachable' ? 'unreachable' : 'refused';
       record(args.out, { kind: 'allocation', address, outcome, detail: result.ok ? 'allocated with made-up credentials' : result.reason });
     }));
+  };
+  while (!existsSync(args.stopFile)) {
+    await look();
     await new Promise((r) => setTimeout(r, 100));
   }
+  // One more look once told to stop: the boot is over, so this one sees the provisioned droplet.
+  await look();
 }
 
 main().then(
