@@ -35,7 +35,7 @@ import { CERTS_SCRIPT, CERTIFICATES_LIST, HOST_ENV } from '../../lib/core/host-s
 import { renderZoneFile, ZoneAddresses } from '../../lib/core/zone';
 import { evaluateTemplate } from '../support/terraform-template';
 import { synthRecords } from '../support/synth-records';
-import { DEFAULT_PLATFORM, Platform, platformImage, platformUnavailable } from '../support/platform';
+import { DEFAULT_PLATFORM, Platform, platformImage, platformUnavailable, RunOptions, RunResult, runArgv } from '../support/platform';
 
 /** The droplet's addresses inside the namespace (documentation ranges; they exist nowhere else). */
 export const DROPLET = {
@@ -56,11 +56,9 @@ const PEBBLE_MANAGEMENT_PORT = 15000;
 export const REHEARSAL_LOOPBACK_SOCKETS: readonly string[] = ['tcp/53', 'udp/53', 'tcp/953', `tcp/${PEBBLE_PORT}`, `tcp/${PEBBLE_MANAGEMENT_PORT}`];
 const PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
-export interface RunResult {
-  readonly status: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
+export type { RunResult } from '../support/platform';
+/** How to run a command in the droplet, or one of this machine's on its network (no working directory). */
+export type DropletRunOptions = Omit<RunOptions, 'cwd'>;
 
 /** The host programs the harness itself runs (the cloud's side), by Debian package. */
 const HARNESS_TOOLS: readonly (readonly [string, string])[] = [
@@ -356,10 +354,8 @@ export class Rehearsal {
   }
 
   /** Run a command as root inside the droplet (its namespaces, chrooted into its disk). */
-  run(args: readonly string[], options: RunOptions = {}): RunResult {
-    const [command, ...rest] = this.inDroplet(args, options.env);
-    const r = spawnSync(command, rest, { encoding: 'utf8', timeout: options.timeoutMs ?? 60000, input: options.input, maxBuffer: 64 * 1024 * 1024 });
-    return { status: r.status, stdout: r.stdout ?? '', stderr: `${r.stderr ?? ''}${r.error ? String(r.error) : ''}` };
+  run(args: readonly string[], options: DropletRunOptions = {}): RunResult {
+    return runArgv(this.inDroplet(args, options.env), options);
   }
 
   /**
@@ -375,14 +371,12 @@ export class Rehearsal {
   }
 
   /** Run one of this machine's programs in the droplet's network (see `onHost`). */
-  hostRun(args: readonly string[], options: RunOptions = {}): RunResult {
-    const [command, ...rest] = this.onHost(args, options.env);
-    const r = spawnSync(command, rest, { encoding: 'utf8', timeout: options.timeoutMs ?? 60000, input: options.input, maxBuffer: 64 * 1024 * 1024 });
-    return { status: r.status, stdout: r.stdout ?? '', stderr: `${r.stderr ?? ''}${r.error ? String(r.error) : ''}` };
+  hostRun(args: readonly string[], options: DropletRunOptions = {}): RunResult {
+    return runArgv(this.onHost(args, options.env), options);
   }
 
   /** Like `hostRun`, but throws with the command's output and the daemons' log tails on failure. */
-  hostMustRun(step: string, args: readonly string[], options: RunOptions = {}): RunResult {
+  hostMustRun(step: string, args: readonly string[], options: DropletRunOptions = {}): RunResult {
     const r = this.hostRun(args, options);
     if (r.status !== 0) throw new Error(`rehearsal step "${step}" failed (exit ${r.status}):\n${r.stdout}\n${r.stderr}\n${this.logTails()}`);
     return r;
@@ -414,7 +408,7 @@ export class Rehearsal {
   }
 
   /** Like `run`, but throws with the command's output and the daemons' log tails on failure. */
-  mustRun(step: string, args: readonly string[], options: RunOptions = {}): RunResult {
+  mustRun(step: string, args: readonly string[], options: DropletRunOptions = {}): RunResult {
     const r = this.run(args, options);
     if (r.status !== 0) throw new Error(`rehearsal step "${step}" failed (exit ${r.status}):\n${r.stdout}\n${r.stderr}\n${this.logTails()}`);
     return r;
@@ -626,12 +620,6 @@ export class Rehearsal {
     if (!this.ownsVolume) return;
     rmSync(this.volume, { recursive: true, force: true });
   }
-}
-
-export interface RunOptions {
-  readonly timeoutMs?: number;
-  readonly input?: string;
-  readonly env?: Record<string, string>;
 }
 
 /** How the harness runs the project's TypeScript clients with this machine's Node. */

@@ -230,6 +230,13 @@ export interface RunOptions {
 
 const PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
+/** Run a full argv (from an `argv()` of a root or namespace) to completion; a spawn error lands in stderr. */
+export function runArgv(argv: readonly string[], options: Pick<RunOptions, 'timeoutMs' | 'input'> = {}): RunResult {
+  const [command, ...rest] = argv;
+  const r = spawnSync(command, rest, { encoding: 'utf8', timeout: options.timeoutMs ?? 60000, input: options.input, maxBuffer: 64 * 1024 * 1024 });
+  return { status: r.status, stdout: r.stdout ?? '', stderr: `${r.stderr ?? ''}${r.error ? String(r.error) : ''}` };
+}
+
 /**
  * A throwaway root of the platform with its service packages installed, for checking rendered files
  * with the platform's own programs. Host directories (by default the system temp dir, where the
@@ -279,9 +286,7 @@ exec sleep infinity
 
   /** Run a command inside, as root. */
   run(args: readonly string[], options: RunOptions = {}): RunResult {
-    const [command, ...rest] = this.argv(args, options);
-    const r = spawnSync(command, rest, { encoding: 'utf8', timeout: options.timeoutMs ?? 60000, input: options.input, maxBuffer: 64 * 1024 * 1024 });
-    return { status: r.status, stdout: r.stdout ?? '', stderr: `${r.stderr ?? ''}${r.error ? String(r.error) : ''}` };
+    return runArgv(this.argv(args, options), options);
   }
 
   /** Start a long-running command inside (a daemon in the foreground); stop it by its pid. */
