@@ -38,7 +38,7 @@ import { bootGuardDropinPath, CONFIGURED_SERVICES, guardedUnits, renderBootGuard
 import { hasTurnOnProsodyHost } from '../../lib/core/spec';
 import { renderTurnConfig, renderTurnFiles, renderTurnSystemdDropin } from '../../lib/core/turn';
 import { resolveSpec } from '../../lib/core/validate';
-import { PlatformTools, platformUnavailable } from '../support/platform';
+import { PLATFORM_PATH, PlatformTools, platformUnavailable } from '../support/platform';
 import { closedSpec, dedicatedTurnSpec, MANY_DOMAINS_DROPLET, minimalSpec, representativeSpecs } from '../support/specs';
 import { makeTempDir, removeDir, run, RunResult, testUnless, testWith } from '../support/tools';
 
@@ -58,8 +58,6 @@ let platform: PlatformTools | undefined;
 const image = (): PlatformTools => (platform ??= PlatformTools.open());
 afterAll(() => platform?.close());
 
-/** The image's PATH, for a test that puts a stand-in first. */
-const IMAGE_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
 interface WriteFile {
   path: string;
@@ -503,7 +501,7 @@ describe('the first-boot guard, policy-rc.d', () => {
       const calls = join(dir, 'calls');
       writeFileSync(join(dir, 'bin', 'systemctl'), `#!/bin/sh\necho "$*" >> '${calls}'\n`);
       chmodSync(join(dir, 'bin', 'systemctl'), 0o755);
-      const env = { DPKG_ROOT: root, PATH: `${join(dir, 'bin')}:${IMAGE_PATH}` };
+      const env = { DPKG_ROOT: root, PATH: `${join(dir, 'bin')}:${PLATFORM_PATH}` };
       for (const unit of CONFIGURED_SERVICES.map((u) => `${u}.service`)) {
         const r = image().run(['deb-systemd-invoke', 'start', unit], { env });
         expect(r.status).toBe(0);

@@ -35,7 +35,7 @@ import { CERTS_SCRIPT, CERTIFICATES_LIST, HOST_ENV } from '../../lib/core/host-s
 import { renderZoneFile, ZoneAddresses } from '../../lib/core/zone';
 import { evaluateTemplate } from '../support/terraform-template';
 import { synthRecords } from '../support/synth-records';
-import { DEFAULT_PLATFORM, Platform, platformImage, platformUnavailable, RunOptions, RunResult, runArgv } from '../support/platform';
+import { DEFAULT_PLATFORM, Platform, PLATFORM_PATH, platformImage, platformUnavailable, RunOptions, RunResult, runArgv } from '../support/platform';
 
 /** The droplet's addresses inside the namespace (documentation ranges; they exist nowhere else). */
 export const DROPLET = {
@@ -54,7 +54,6 @@ const PEBBLE_PORT = 14000;
 const PEBBLE_MANAGEMENT_PORT = 15000;
 /** Loopback sockets of the rehearsal's own servers, which a droplet does not have: named (53, rndc 953) and Pebble. */
 export const REHEARSAL_LOOPBACK_SOCKETS: readonly string[] = ['tcp/53', 'udp/53', 'tcp/953', `tcp/${PEBBLE_PORT}`, `tcp/${PEBBLE_MANAGEMENT_PORT}`];
-const PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
 export type { RunResult } from '../support/platform';
 /** How to run a command in the droplet, or one of this machine's on its network (no working directory). */
@@ -296,7 +295,7 @@ export class Rehearsal {
 
   /** The argv that runs `args` as root inside the droplet: its namespaces, chrooted into its disk. */
   private inDroplet(args: readonly string[], env: Record<string, string> = {}): string[] {
-    const vars = Object.entries({ PATH, HOME: '/root', LANG: 'C.UTF-8', ...env }).map(([k, v]) => `${k}=${v}`);
+    const vars = Object.entries({ PATH: PLATFORM_PATH, HOME: '/root', LANG: 'C.UTF-8', ...env }).map(([k, v]) => `${k}=${v}`);
     return ['nsenter', '--target', String(this.nsPid), '--mount', '--net', '--pid', '--uts', '--', 'chroot', join(this.base, 'root'), 'env', '-i', ...vars, ...args];
   }
 
@@ -364,7 +363,7 @@ export class Rehearsal {
    * droplet does, but on this machine's files: it is the cloud, or a device on the internet.
    */
   private onHost(args: readonly string[], env: Record<string, string> = {}): string[] {
-    const vars = Object.entries({ PATH, HOME: '/root', LANG: 'C.UTF-8', ...env }).map(([k, v]) => `${k}=${v}`);
+    const vars = Object.entries({ PATH: PLATFORM_PATH, HOME: '/root', LANG: 'C.UTF-8', ...env }).map(([k, v]) => `${k}=${v}`);
     return ['nsenter', '--target', String(this.nsPid), '--net', '--pid', '--', 'unshare', '--mount', '--propagation', 'private', 'sh', '-c',
       'mount --bind "$1" /etc/resolv.conf && mount --bind "$2" /etc/hosts && shift 2 && exec "$@"', 'on-host',
       join(this.base, 'files', 'resolv.conf'), join(this.base, 'files', 'hosts'), 'env', '-i', ...vars, ...args];

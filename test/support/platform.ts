@@ -228,7 +228,8 @@ export interface RunOptions {
   readonly cwd?: string;
 }
 
-const PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+/** The PATH systemd gives services on Debian, and so what commands run inside an image get. */
+export const PLATFORM_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
 /** Run a full argv (from an `argv()` of a root or namespace) to completion; a spawn error lands in stderr. */
 export function runArgv(argv: readonly string[], options: Pick<RunOptions, 'timeoutMs' | 'input'> = {}): RunResult {
@@ -279,7 +280,7 @@ exec sleep infinity
   argv(args: readonly string[], options: RunOptions = {}): string[] {
     // SHLVL: Debian's bash, its stdin a socket (as Node's pipes are), would think it runs under ssh
     // and read /etc/bash.bashrc, which fails under `set -u`.
-    const env = Object.entries({ PATH, HOME: '/root', LANG: 'C.UTF-8', SHLVL: '1', ...options.env }).map(([k, v]) => `${k}=${v}`);
+    const env = Object.entries({ PATH: PLATFORM_PATH, HOME: '/root', LANG: 'C.UTF-8', SHLVL: '1', ...options.env }).map(([k, v]) => `${k}=${v}`);
     const inner = options.cwd ? ['sh', '-c', 'cd "$1" && shift && exec "$@"', 'cwd', options.cwd, ...args] : [...args];
     return ['nsenter', '--target', String(this.holderPid), '--mount', '--', 'chroot', join(this.dir, 'root'), 'env', '-i', ...env, ...inner];
   }
