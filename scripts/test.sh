@@ -20,7 +20,7 @@ echo "== type check (the suite, and the package as built)"
 npx --no-install tsc --noEmit -p tsconfig.json
 npx --no-install tsc --noEmit -p tsconfig.build.json
 
-echo "== platform images (built once from Debian's archive, then cached)"
+echo "== platform images (built from Debian's archive once a week, then cached)"
 npx --no-install ts-node --transpile-only test/support/platform.ts
 
 echo "== jest"

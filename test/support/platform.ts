@@ -11,13 +11,14 @@
  *   rendered files with the platform's own programs (`nginx -t`, `prosodyctl check config`, coturn,
  *   `cloud-init schema`, `systemd-analyze verify`).
  *
- * All three are cached on disk, keyed by the platform's definition and the package list, so only the
- * first run on a machine builds them (about a minute, and the only time the archive is reached).
+ * All three are cached on disk, keyed by the platform's definition, the package list and the week:
+ * only the first run of a week on a machine builds them (under a minute, and the only time the
+ * archive is reached), so the tests follow the archive as droplets do.
  * A second platform is one more entry in PLATFORMS.
  */
 import { ChildProcess, spawn, spawnSync } from 'child_process';
 import { createHash } from 'crypto';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, writeFileSync } from 'fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
 import { hostPackages, turnHostPackages } from '../../lib/core/cloud-init';
@@ -104,33 +105,73 @@ export function platformUnavailable(): string | undefined {
   return undefined;
 }
 
-/** The cache key: everything that decides an image's content. */
+/** The cache key: everything that decides an image's content but the archive's. */
 function cacheKey(platform: Platform, packages: readonly string[]): string {
   return createHash('sha256').update(JSON.stringify({ BUILDER_VERSION, platform, packages })).digest('hex').slice(0, 16);
 }
 
 /**
- * The platform's images, built on first use and cached. Building reaches Debian's archive; using a
- * cached image needs no network.
+ * The ISO 8601 week of `date` (UTC), e.g. 2026-W49. Images follow Debian's archive: a new one each
+ * week, as a droplet installs the packages of its day, not of the day this machine first ran the tests.
+ */
+export function archiveWeek(date: Date = new Date()): string {
+  const day = new Date(Date.UTC(date.getUTCFullYear(), date.getUTCMonth(), date.getUTCDate()));
+  // The Thursday of this week decides its year (ISO 8601).
+  day.setUTCDate(day.getUTCDate() + 3 - ((day.getUTCDay() + 6) % 7));
+  const firstThursday = new Date(Date.UTC(day.getUTCFullYear(), 0, 4));
+  firstThursday.setUTCDate(firstThursday.getUTCDate() + 3 - ((firstThursday.getUTCDay() + 6) % 7));
+  const week = 1 + Math.round((day.getTime() - firstThursday.getTime()) / (7 * 86400000));
+  return `${day.getUTCFullYear()}-W${String(week).padStart(2, '0')}`;
+}
+
+/** How long an image no longer current stays on disk: a run that started on it may still be using it. */
+const KEEP_SUPERSEDED_DAYS = 14;
+
+function imageAt(dir: string, platform: Platform, packages: readonly string[]): PlatformImage {
+  return { platform, base: join(dir, 'base'), repo: join(dir, 'repo'), toolsLayer: join(dir, 'tools'), packages };
+}
+
+/**
+ * The platform's images, built on first use each week and cached. Building reaches Debian's archive;
+ * using a cached image needs no network. When this week's cannot be built (the archive out of
+ * reach), the newest earlier one serves, with a warning.
  */
 export function platformImage(platform: Platform = DEFAULT_PLATFORM, packages: readonly string[] = dropletPackages()): PlatformImage {
-  const dir = join(CACHE_ROOT, `${platform.name}-${cacheKey(platform, packages)}`);
-  const image: PlatformImage = { platform, base: join(dir, 'base'), repo: join(dir, 'repo'), toolsLayer: join(dir, 'tools'), packages };
+  const key = cacheKey(platform, packages);
+  const dir = join(CACHE_ROOT, `${platform.name}-${archiveWeek()}-${key}`);
+  const image = imageAt(dir, platform, packages);
   if (existsSync(join(dir, 'complete'))) return image;
   const why = platformUnavailable();
   if (why !== undefined) throw new Error(`cannot build the ${platform.name} image: ${why}`);
-  mkdirSync(dir, { recursive: true });
-  // Another process may be building the same key: each builds into its own temp dir and renames;
-  // the first rename wins and the loser's work is discarded.
-  if (!existsSync(image.base)) buildBase(platform, image.base);
-  if (!existsSync(image.repo)) buildRepo(image.base, packages, image.repo);
-  if (!existsSync(image.toolsLayer)) buildToolsLayer(image.base, image.repo, packages, image.toolsLayer);
-  writeFileSync(join(dir, 'complete'), `${new Date().toISOString()}\n`);
-  // Earlier keys of this platform are superseded.
+  try {
+    mkdirSync(dir, { recursive: true });
+    // Another process may be building the same key: each builds into its own temp dir and renames;
+    // the first rename wins and the loser's work is discarded.
+    if (!existsSync(image.base)) buildBase(platform, image.base);
+    if (!existsSync(image.repo)) buildRepo(image.base, packages, image.repo);
+    if (!existsSync(image.toolsLayer)) buildToolsLayer(image.base, image.repo, packages, image.toolsLayer);
+    writeFileSync(join(dir, 'complete'), `${new Date().toISOString()}\n`);
+  } catch (error) {
+    const earlier = completeImages(platform.name).filter((d) => d.endsWith(`-${key}`) && d !== dir)[0];
+    if (earlier === undefined) throw error;
+    process.stderr.write(`\n!!! the ${platform.name} image could not be refreshed from Debian's archive; the tests use the one built ${readFileSync(join(earlier, 'complete'), 'utf8').trim()}:\n${String(error).slice(0, 2000)}\n`);
+    return imageAt(earlier, platform, packages);
+  }
+  const cutoff = Date.now() - KEEP_SUPERSEDED_DAYS * 86400000;
   for (const entry of readdirSync(CACHE_ROOT)) {
-    if (entry.startsWith(`${platform.name}-`) && join(CACHE_ROOT, entry) !== dir) rmSync(join(CACHE_ROOT, entry), { recursive: true, force: true });
+    const other = join(CACHE_ROOT, entry);
+    if (entry.startsWith(`${platform.name}-`) && other !== dir && statSync(other).mtimeMs < cutoff) rmSync(other, { recursive: true, force: true });
   }
   return image;
+}
+
+/** The platform's complete images on disk, newest first. */
+function completeImages(platformName: string): string[] {
+  if (!existsSync(CACHE_ROOT)) return [];
+  return readdirSync(CACHE_ROOT)
+    .filter((entry) => entry.startsWith(`${platformName}-`) && existsSync(join(CACHE_ROOT, entry, 'complete')))
+    .map((entry) => join(CACHE_ROOT, entry))
+    .sort((a, b) => statSync(join(b, 'complete')).mtimeMs - statSync(join(a, 'complete')).mtimeMs);
 }
 
 function claim(target: string): string {
