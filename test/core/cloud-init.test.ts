@@ -38,7 +38,7 @@ import { bootGuardDropinPath, CONFIGURED_SERVICES, guardedUnits, renderBootGuard
 import { hasTurnOnProsodyHost } from '../../lib/core/spec';
 import { renderTurnConfig, renderTurnFiles, renderTurnSystemdDropin } from '../../lib/core/turn';
 import { resolveSpec } from '../../lib/core/validate';
-import { PLATFORM_PATH, PlatformTools, platformUnavailable } from '../support/platform';
+import { PLATFORM_PATH, platformToolsForFile, platformUnavailable } from '../support/platform';
 import { closedSpec, dedicatedTurnSpec, MANY_DOMAINS_DROPLET, minimalSpec, representativeSpecs } from '../support/specs';
 import { makeTempDir, removeDir, run, RunResult, testUnless, testWith } from '../support/tools';
 
@@ -53,10 +53,8 @@ import { makeTempDir, removeDir, run, RunResult, testUnless, testWith } from '..
 const platformMissing = platformUnavailable();
 /** For the tests that run the platform's programs: without its image they fail under CI, and are skipped with a warning elsewhere. */
 const onPlatform = testUnless(platformMissing);
-let platform: PlatformTools | undefined;
 /** The platform's image, opened by the first test that needs it (one per file), closed after the file. */
-const image = (): PlatformTools => (platform ??= PlatformTools.open());
-afterAll(() => platform?.close());
+const image = platformToolsForFile();
 
 
 interface WriteFile {

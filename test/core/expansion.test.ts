@@ -16,7 +16,7 @@ import { CERTIFICATES_LIST, EXPANDED_FILES, HOST_META_FILES } from '../../lib/co
 import { NGINX_SITE, PROSODY_CONFIG } from '../../lib/core/paths';
 import { certificateNames, ResolvedSpec } from '../../lib/core/spec';
 import { resolveSpec } from '../../lib/core/validate';
-import { PlatformTools, platformUnavailable } from '../support/platform';
+import { platformToolsForFile, platformUnavailable } from '../support/platform';
 import { fullSpec, minimalSpec, representativeSpecs } from '../support/specs';
 import { makeTempDir, removeDir, run, RunResult, testUnless, testWith } from '../support/tools';
 
@@ -29,10 +29,8 @@ import { makeTempDir, removeDir, run, RunResult, testUnless, testWith } from '..
 const platformMissing = platformUnavailable();
 /** For the tests that run the expander: without the platform's image they fail under CI, and are skipped with a warning elsewhere. */
 const onPlatform = testUnless(platformMissing);
-let platform: PlatformTools | undefined;
 /** The platform's image, opened by the first test that needs it (one per file), closed after the file. */
-const image = (): PlatformTools => (platform ??= PlatformTools.open());
-afterAll(() => platform?.close());
+const image = platformToolsForFile();
 
 const section = (block: string) => `${EACH_DOMAIN_BEGIN}\n${block}${EACH_DOMAIN_END}\n`;
 

@@ -28,7 +28,7 @@ import { ACME_WEBROOT, CERTS_DIR, HOST_META_ROOT, NGINX_SITE } from '../../lib/c
 import { certificateNames, ResolvedSpec } from '../../lib/core/spec';
 import { resolveSpec } from '../../lib/core/validate';
 import { closedSpec, fullSpec, MANY_DOMAINS_DROPLET, minimalSpec, representativeSpecs } from '../support/specs';
-import { PlatformTools, platformUnavailable } from '../support/platform';
+import { platformToolsForFile, platformUnavailable } from '../support/platform';
 import { describeUnless, testWith } from '../support/tools';
 
 // ---------------------------------------------------------------------------------------------
@@ -610,10 +610,8 @@ describe('renderNginxFiles', () => {
 
 /** Why the platform's image cannot be used here, if it cannot: the real-nginx blocks then fail under CI and are skipped loudly elsewhere. */
 const platformMissing = platformUnavailable();
-let platform: PlatformTools | undefined;
 /** The platform's image, opened by the first test that needs it (one per file), closed after the file. */
-const image = (): PlatformTools => (platform ??= PlatformTools.open());
-afterAll(() => platform?.close());
+const image = platformToolsForFile();
 
 /** `nginx -t` with `args`, inside the image: its status, and everything it said. */
 function nginxTest(args: readonly string[], errorLog: string): { status: number | null; said: string } {

@@ -5,7 +5,7 @@ import { PROSODY_CERTS_DIR, PROSODY_SECRETS_INCLUDE } from '../../lib/core/paths
 import { prosodyDuration, prosodyHostModules, renderProsodyConfig, renderProsodySecretsInclude } from '../../lib/core/prosody';
 import { certificateNames, ResolvedSpec } from '../../lib/core/spec';
 import { estimateProsodyMemoryMiB, resolveSpec } from '../../lib/core/validate';
-import { PlatformTools, platformUnavailable } from '../support/platform';
+import { platformToolsForFile, platformUnavailable } from '../support/platform';
 import { closedSpec, fullSpec, minimalSpec, representativeSpecs } from '../support/specs';
 import { describeUnless, makeSelfSignedCert, makeTempDir, readOrEmpty, removeDir, run, RunResult, stopProcess, waitFor } from '../support/tools';
 
@@ -19,10 +19,8 @@ import { describeUnless, makeSelfSignedCert, makeTempDir, readOrEmpty, removeDir
 
 /** Why the platform's image cannot be used here, if it cannot: the real-Prosody blocks then fail under CI and are skipped loudly elsewhere. */
 const platformMissing = platformUnavailable();
-let platform: PlatformTools | undefined;
 /** The platform's image, opened by the first test that needs it (one per file), closed after the file. */
-const image = (): PlatformTools => (platform ??= PlatformTools.open());
-afterAll(() => platform?.close());
+const image = platformToolsForFile();
 
 /** Runs `args` inside the image as the prosody user. */
 function asProsody(args: readonly string[]): RunResult {

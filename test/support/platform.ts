@@ -353,6 +353,16 @@ exec sleep infinity
   }
 }
 
+/**
+ * For a test file: the platform's tools root, opened by the first test that needs it (so a machine
+ * that cannot open it never tries) and closed after the file.
+ */
+export function platformToolsForFile(platform: Platform = DEFAULT_PLATFORM): () => PlatformTools {
+  let tools: PlatformTools | undefined;
+  afterAll(() => tools?.close());
+  return () => (tools ??= PlatformTools.open(platform));
+}
+
 /** `ts-node test/support/platform.ts build`: build (or find cached) every platform's images, for the test command. */
 if (require.main === module) {
   const started = Date.now();
