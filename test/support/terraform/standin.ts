@@ -1,0 +1,458 @@
+/**
+ * What the stand-in DigitalOcean provider does with each call, as pure functions of the schema
+ * (provider-schema.ts) and the values Terraform sends. It behaves as the real provider, an SDKv2
+ * provider, behaves, with the semantics extracted from its Go source:
+ * - validation: enum values, ranges and the like (`validate` in provider-semantics.json), plus the
+ *   checks the Go code makes in CustomizeDiff (the `rules` there, implemented in RULES below);
+ * - plans: defaults filled in, StateFuncs applied (user_data is stored as a hash), DiffSuppressFuncs
+ *   honoured, a change to a ForceNew attribute requires replacement, and a replacement plans every
+ *   computed attribute anew ("known after apply"), as SDKv2 does;
+ * - apply: computed values made up (addresses from the documentation ranges), then normalised as
+ *   the provider's Read would (record values gain a trailing dot).
+ */
+import { createHash, randomInt, randomUUID } from 'crypto';
+import { isIP, isIPv4, isIPv6 } from 'net';
+import { containsUnknown, isObjectValue, isUnknown, UNKNOWN, Value, valuesEqual } from './cty';
+import { AttributeSchema, AttributeSemantics, BlockSchema, NestedBlockSchema, ProviderSchema, ResourceSchema, Validation } from './provider-schema';
+
+export interface Diagnostic {
+  readonly severity: 'error' | 'warning';
+  readonly summary: string;
+  readonly detail?: string;
+  readonly path?: readonly (string | number)[];
+}
+
+export interface PlannedChange {
+  readonly planned: Value;
+  /** Attribute paths whose change forces replacement. */
+  readonly requiresReplace: readonly (readonly string[])[];
+  readonly diagnostics: readonly Diagnostic[];
+}
+
+type ValueObject = { readonly [key: string]: Value };
+type MutableObject = { [key: string]: Value };
+
+const error = (summary: string, path?: readonly (string | number)[], detail?: string): Diagnostic => ({ severity: 'error', summary, detail, path });
+
+// --- validation -------------------------------------------------------------------------------
+
+/** The message SDKv2's validation helpers give for a value, or undefined when it passes. */
+export function validationFailure(rule: Validation, name: string, value: Value): string | undefined {
+  if (value === null || isUnknown(value)) return undefined;
+  switch (rule.kind) {
+    case 'oneOf': {
+      const text = String(value);
+      const ok = rule.values.some((v) => (rule.ignoreCase ? v.toLowerCase() === text.toLowerCase() : v === text));
+      return ok ? undefined : `expected ${name} to be one of ${JSON.stringify(rule.values)}, got ${text}`;
+    }
+    case 'intBetween':
+      return typeof value === 'number' && (value < rule.min || value > rule.max) ? `expected ${name} to be in the range (${rule.min} - ${rule.max}), got ${value}` : undefined;
+    case 'intAtLeast':
+      return typeof value === 'number' && value < rule.min ? `expected ${name} to be at least (${rule.min}), got ${value}` : undefined;
+    case 'intAtMost':
+      return typeof value === 'number' && value > rule.max ? `expected ${name} to be at most (${rule.max}), got ${value}` : undefined;
+    case 'notEmpty':
+      return value === '' ? `expected "${name}" to not be an empty string or whitespace` : undefined;
+    case 'noZeroValues':
+      return value === '' || value === 0 || value === false ? `${name} must not be zero` : undefined;
+    case 'isIPv4':
+      return isIPv4(String(value)) ? undefined : `expected ${name} to contain a valid IPv4 address, got: ${String(value)}`;
+    case 'isIPv6':
+      return isIPv6(String(value)) ? undefined : `expected ${name} to contain a valid IPv6 address, got: ${String(value)}`;
+    case 'isIP':
+      return isIP(String(value)) ? undefined : `expected ${name} to contain a valid IP, got: ${String(value)}`;
+    case 'stringLenBetween': {
+      const length = String(value).length;
+      return length < rule.min || length > rule.max ? `expected length of ${name} to be in the range (${rule.min} - ${rule.max}), got ${String(value)}` : undefined;
+    }
+    case 'regex':
+      return new RegExp(rule.pattern).test(String(value)) ? undefined : (rule.message ?? `invalid value for ${name} (must match ${rule.pattern})`);
+    case 'unresolved':
+      return undefined;
+  }
+}
+
+function validateBlock(block: BlockSchema, value: Value, path: (string | number)[], out: Diagnostic[]): void {
+  if (!isObjectValue(value)) return;
+  for (const attribute of Object.values(block.attributes)) {
+    const v = value[attribute.name] ?? null;
+    // SDKv2's schema validation: what only the provider decides cannot be configured.
+    if (attribute.computed && !attribute.optional && v !== null) out.push(error(`"${attribute.name}": this field cannot be set`, [...path, attribute.name]));
+    for (const rule of attribute.semantics.validate ?? []) {
+      const message = validationFailure(rule, attribute.name, v);
+      if (message) out.push(error(`${message}`, [...path, attribute.name]));
+    }
+    if (v !== null && !isUnknown(v) && attribute.semantics.conflictsWith) {
+      for (const other of attribute.semantics.conflictsWith) {
+        const otherValue = value[other.split('.').pop() ?? other] ?? null;
+        if (otherValue !== null && !(Array.isArray(otherValue) && otherValue.length === 0)) {
+          out.push(error(`"${attribute.name}": conflicts with ${other}`, [...path, attribute.name]));
+        }
+      }
+    }
+  }
+  for (const nested of Object.values(block.blocks)) {
+    const v = value[nested.name] ?? null;
+    const items = nested.nesting === 'single' ? (v === null ? [] : [v]) : Array.isArray(v) ? v : [];
+    items.forEach((item, i) => validateBlock(nested.block, item, [...path, nested.name, i], out));
+  }
+}
+
+// --- resource rules from the Go code (provider-semantics.json `rules`) ------------------------
+
+interface RuleContext {
+  readonly prior: ValueObject | null;
+  readonly planned: MutableObject;
+  readonly config: ValueObject;
+  readonly diagnostics: Diagnostic[];
+  readonly requiresReplace: string[][];
+}
+
+
+/**
+ * Checks and plan changes the provider makes in code (CustomizeDiff), by resource type. Each names
+ * the rule id of provider-semantics.json it implements; a test checks every id exists there, so a
+ * rule that is renamed or dropped upstream does not silently go on being emulated.
+ */
+export const RULES: { readonly [type: string]: readonly { readonly id: string; readonly at: 'plan' | 'apply'; readonly apply: (c: RuleContext) => void }[] } = {
+  digitalocean_record: [
+    { id: 'record.mx-requires-priority', at: 'plan', apply: requireForType('MX', ['priority']) },
+    { id: 'record.srv-requires-priority-weight', at: 'plan', apply: requireForType('SRV', ['priority', 'weight']) },
+    { id: 'record.caa-requires-flags-tag', at: 'plan', apply: requireForType('CAA', ['flags', 'tag']) },
+    // Create checks the port, not the plan: such a record plans and fails on apply.
+    { id: 'record.srv-requires-port', at: 'apply', apply: requireForType('SRV', ['port']) },
+  ],
+  digitalocean_volume: [
+    {
+      id: 'volume.no-shrink',
+      at: 'plan',
+      apply: ({ prior, planned, diagnostics }) => {
+        const before = prior?.size;
+        const after = planned.size;
+        if (typeof before === 'number' && typeof after === 'number' && after < before) {
+          diagnostics.push(error('volumes `size` can only be expanded and not shrunk'));
+        }
+      },
+    },
+  ],
+  digitalocean_droplet: [
+    {
+      id: 'droplet.ipv6-disable-replaces',
+      at: 'plan',
+      apply: ({ prior, planned, requiresReplace }) => {
+        if (prior?.ipv6 === true && planned.ipv6 === false) requiresReplace.push(['ipv6']);
+      },
+    },
+    {
+      id: 'droplet.ipv6-enable-marks-address-unknown',
+      at: 'plan',
+      apply: ({ prior, planned }) => {
+        if (prior?.ipv6 === false && planned.ipv6 === true) planned.ipv6_address = UNKNOWN;
+      },
+    },
+  ],
+};
+
+/** The record CustomizeDiff's check: for this type, these fields must be set (0 counts as set). */
+function requireForType(recordType: string, fields: readonly string[]): (c: RuleContext) => void {
+  return ({ config, diagnostics }) => {
+    if (config.type !== recordType) return;
+    const absent = fields.find((field) => (config[field] ?? null) === null || (field === 'tag' && config[field] === ''));
+    if (absent) diagnostics.push(error(`\`${absent}\` is required for when type is \`${recordType}\``));
+  };
+}
+
+// --- diff suppression and state functions ------------------------------------------------------
+
+/**
+ * The provider's DiffSuppressFuncs, by where they are in its source: true when the value in state
+ * and the planned one mean the same, so the plan keeps the state's.
+ */
+export const DIFF_SUPPRESSORS: { readonly [where: string]: (prior: string, planned: string, resource: ValueObject) => boolean } = {
+  // A record's name: "@" in state for the zone's own name, or a relative name for an absolute one.
+  'digitalocean/domain/resource_record.go:56': (prior, planned, resource) => {
+    const zone = `${String(resource.domain)}.`;
+    return (prior === '@' && planned === zone) || `${prior}.${zone}` === planned;
+  },
+  // A record's value: "@" for the zone's own name, or an absolute name for a relative one.
+  'digitalocean/domain/resource_record.go:91': (prior, planned, resource) => {
+    const zone = `${String(resource.domain)}.`;
+    return (prior === '@' && planned === zone) || prior === `${planned}.${zone}`;
+  },
+  // user_data: states of old provider versions hold the text itself rather than its hash.
+  'digitalocean/droplet/resource_droplet.go:227': (prior, planned, resource) => planned !== '' && prior === resource.user_data,
+};
+
+/** The provider's StateFuncs by name: the value stored in state for a configured value. */
+export const STATE_FUNCTIONS: { readonly [name: string]: (value: string) => string } = {
+  // SDKv2's util.HashString-style functions store a hex SHA-1 of the text, not the text.
+  HashStringStateFunc: (value) => createHash('sha1').update(value).digest('hex'),
+  HashString: (value) => createHash('sha1').update(value).digest('hex'),
+};
+
+function stateFunction(semantics: AttributeSemantics): ((value: string) => string) | undefined {
+  if (!semantics.stateFunc) return undefined;
+  const name = semantics.stateFunc.replace(/^.*\./, '');
+  return STATE_FUNCTIONS[name] ?? (/hash/i.test(name) ? STATE_FUNCTIONS.HashString : undefined);
+}
+
+function suppressor(semantics: AttributeSemantics): ((prior: string, planned: string, resource: ValueObject) => boolean) | undefined {
+  if (!semantics.diffSuppress) return undefined;
+  return DIFF_SUPPRESSORS[semantics.diffSuppress.replace(/^inline@/, '')];
+}
+
+/** SDKv2 stores primitives flat: an unset one reads back as its zero value and the two never differ. */
+function sameAsSdk(prior: Value | undefined, planned: Value | undefined): boolean {
+  if (valuesEqual(prior, planned)) return true;
+  const zero = (v: Value | undefined) => v === null || v === undefined || v === '' || v === 0 || v === false || (Array.isArray(v) && v.length === 0);
+  return zero(prior) && zero(planned);
+}
+
+// --- planning ----------------------------------------------------------------------------------
+
+/** Fills a block's value for a create: defaults, state functions, unknown computed values. */
+function planNew(block: BlockSchema, proposed: Value, config: Value): Value {
+  if (!isObjectValue(proposed)) return proposed;
+  const configured = isObjectValue(config) ? config : {};
+  const result: MutableObject = { ...proposed };
+  for (const attribute of Object.values(block.attributes)) {
+    result[attribute.name] = planNewAttribute(attribute, proposed[attribute.name] ?? null, configured[attribute.name] ?? null);
+  }
+  for (const nested of Object.values(block.blocks)) result[nested.name] = planNestedBlock(nested, proposed[nested.name] ?? null, configured[nested.name] ?? null);
+  return result;
+}
+
+function planNewAttribute(attribute: AttributeSchema, proposed: Value, config: Value): Value {
+  const { semantics } = attribute;
+  if (config === null && semantics.default !== undefined && !attribute.computed) return semantics.default;
+  if (config === null && attribute.computed) return proposed === null ? UNKNOWN : proposed;
+  const fn = stateFunction(semantics);
+  if (fn && typeof proposed === 'string') return fn(proposed);
+  return proposed;
+}
+
+function planNestedBlock(nested: NestedBlockSchema, proposed: Value, config: Value): Value {
+  if (nested.nesting === 'single') return proposed === null ? null : planNew(nested.block, proposed, config);
+  if (!Array.isArray(proposed)) return proposed;
+  const configs = Array.isArray(config) ? config : [];
+  return proposed.map((item, i) => planNew(nested.block, item, configs[i] ?? null));
+}
+
+/** Whether changing this attribute from prior to planned forces replacement. */
+function forcesNew(semantics: AttributeSemantics, nested?: BlockSchema): boolean {
+  if (semantics.forceNew) return true;
+  if (!nested) return false;
+  return Object.values(nested.attributes).some((a) => a.semantics.forceNew) || Object.values(nested.blocks).some((b) => forcesNew(b.semantics, b.block));
+}
+
+/** Every computed attribute that was not configured becomes unknown again (a replacement). */
+function recompute(block: BlockSchema, planned: MutableObject, config: ValueObject): void {
+  for (const attribute of Object.values(block.attributes)) {
+    if (attribute.computed && (config[attribute.name] ?? null) === null) planned[attribute.name] = UNKNOWN;
+  }
+}
+
+export class ProviderStandIn {
+  constructor(private readonly schema: ProviderSchema) {}
+
+  resource(type: string): ResourceSchema {
+    const resource = this.schema.resources[type];
+    if (!resource) throw new Error(`The stand-in DigitalOcean provider has no resource type ${type}`);
+    return resource;
+  }
+
+  validateResource(type: string, config: Value): Diagnostic[] {
+    const diagnostics: Diagnostic[] = [];
+    validateBlock(this.resource(type).block, config, [], diagnostics);
+    return diagnostics;
+  }
+
+  /** Prior state from JSON: every attribute of the current schema present, unknown ones dropped (SDKv2 does the same). */
+  upgradeState(type: string, raw: Value): { state: Value; diagnostics: Diagnostic[] } {
+    return { state: conform(this.resource(type).block, raw), diagnostics: [] };
+  }
+
+  readResource(type: string, state: Value): Value {
+    if (!isObjectValue(state)) return state;
+    return normaliseAsRead(type, state);
+  }
+
+  planChange(type: string, prior: Value, proposed: Value, config: Value): PlannedChange {
+    const resource = this.resource(type);
+    if (proposed === null) return { planned: null, requiresReplace: [], diagnostics: [] };
+    const configured = isObjectValue(config) ? config : {};
+    const diagnostics: Diagnostic[] = [];
+    const requiresReplace: string[][] = [];
+    if (!isObjectValue(prior)) {
+      const planned = planNew(resource.block, proposed, config) as MutableObject;
+      planned.id = UNKNOWN;
+      this.applyRules(type, { prior: null, planned, config: configured, diagnostics, requiresReplace });
+      return { planned, requiresReplace: [], diagnostics };
+    }
+    const proposedObject = proposed as ValueObject;
+    const planned: MutableObject = { ...proposedObject };
+    for (const attribute of Object.values(resource.block.attributes)) {
+      const name = attribute.name;
+      const configValue = configured[name] ?? null;
+      let value = planNewAttribute(attribute, proposedObject[name] ?? null, configValue);
+      if (isUnknown(value) && attribute.computed && configValue === null) value = prior[name] ?? null;
+      const suppress = suppressor(attribute.semantics);
+      const before = prior[name] ?? null;
+      if (suppress && typeof before === 'string' && typeof value === 'string' && suppress(before, value, { ...proposedObject, [name]: configValue })) value = before;
+      if (!isUnknown(value) && sameAsSdk(before, value)) value = before;
+      planned[name] = value;
+      if (!valuesEqual(before, value) && forcesNew(attribute.semantics)) requiresReplace.push([name]);
+    }
+    for (const nested of Object.values(resource.block.blocks)) {
+      let value = planNestedBlock(nested, proposedObject[nested.name] ?? null, configured[nested.name] ?? null);
+      if (sameAsSdk(prior[nested.name], value)) value = prior[nested.name] ?? null;
+      planned[nested.name] = value;
+      if (!valuesEqual(prior[nested.name], value) && forcesNew(nested.semantics, nested.block)) requiresReplace.push([nested.name]);
+    }
+    this.applyRules(type, { prior, planned, config: configured, diagnostics, requiresReplace });
+    if (requiresReplace.length > 0) {
+      // SDKv2 plans a replacement as a create: every computed value is decided anew.
+      recompute(resource.block, planned, configured);
+      planned.id = UNKNOWN;
+    } else if (valuesEqual(prior, planned)) {
+      return { planned: prior, requiresReplace: [], diagnostics };
+    }
+    return { planned, requiresReplace, diagnostics };
+  }
+
+  applyChange(type: string, prior: Value, planned: Value, config: Value): { state: Value; diagnostics: Diagnostic[] } {
+    if (planned === null) return { state: null, diagnostics: [] };
+    const resource = this.resource(type);
+    const diagnostics: Diagnostic[] = [];
+    if (isObjectValue(planned)) {
+      // Checks the provider makes in Create or Update, with every value known.
+      const priorObject = isObjectValue(prior) ? prior : null;
+      this.applyRules(type, { prior: priorObject, planned: { ...planned }, config: isObjectValue(config) ? config : {}, diagnostics, requiresReplace: [] }, 'apply');
+      if (diagnostics.some((d) => d.severity === 'error')) return { state: prior, diagnostics };
+    }
+    const filled = fillUnknown(resource, planned, isObjectValue(prior) ? prior : null) as ValueObject;
+    return { state: normaliseAsRead(type, filled), diagnostics };
+  }
+
+  readDataSource(type: string, config: Value): { state: Value; diagnostics: Diagnostic[] } {
+    const source = this.schema.dataSources[type];
+    if (!source) return { state: null, diagnostics: [error(`The stand-in DigitalOcean provider has no data source ${type}`)] };
+    return { state: fillUnknown(source, planNew(source.block, config, config), null), diagnostics: [] };
+  }
+
+  private applyRules(type: string, context: RuleContext, at: 'plan' | 'apply' = 'plan'): void {
+    for (const rule of RULES[type] ?? []) if (rule.at === at) rule.apply(context);
+  }
+}
+
+// --- state ------------------------------------------------------------------------------------
+
+/** A value with exactly the block's attributes and blocks, as the wire format needs. */
+export function conform(block: BlockSchema, value: Value): Value {
+  if (!isObjectValue(value)) return value;
+  const result: MutableObject = {};
+  for (const attribute of Object.values(block.attributes)) result[attribute.name] = value[attribute.name] ?? null;
+  for (const nested of Object.values(block.blocks)) {
+    const v = value[nested.name] ?? null;
+    if (nested.nesting === 'single') result[nested.name] = v === null ? null : conform(nested.block, v);
+    else result[nested.name] = Array.isArray(v) ? v.map((item) => conform(nested.block, item)) : [];
+  }
+  return result;
+}
+
+/**
+ * What the provider's Read stores for what the API returns. Records: the API keeps names without
+ * their trailing dot and Read appends one to CNAME, MX, NS, SRV and CAA values (not "@", not an
+ * iodef); every numeric field reads back, 0 where unset, and the tag as "".
+ */
+function normaliseAsRead(type: string, state: ValueObject): ValueObject {
+  if (type !== 'digitalocean_record') return state;
+  const result: MutableObject = { ...state };
+  const value = state.value;
+  if (typeof value === 'string' && ['CNAME', 'MX', 'NS', 'SRV', 'CAA'].includes(String(state.type)) && value !== '@' && state.tag !== 'iodef') {
+    result.value = `${value.replace(/\.$/, '')}.`;
+  }
+  for (const field of ['port', 'priority', 'weight', 'flags']) if ((state[field] ?? null) === null) result[field] = 0;
+  if ((state.tag ?? null) === null) result.tag = '';
+  if ((state.ttl ?? null) === null || isUnknown(state.ttl)) result.ttl = 1800;
+  return result;
+}
+
+let serial = 0;
+const octet = () => 1 + ((serial++ * 37 + randomInt(0, 200)) % 250);
+const hex = () => randomInt(1, 0xffff).toString(16);
+
+/** Made-up values for what the cloud decides, by attribute. */
+function madeUp(resource: ResourceSchema, name: string, state: ValueObject): Value {
+  const type = resource.typeName;
+  const id = typeof state.id === 'string' ? state.id : '';
+  switch (name) {
+    case 'id':
+      if (type === 'digitalocean_domain') return String(state.name);
+      if (type === 'digitalocean_reserved_ip') return String(state.ip_address ?? '');
+      if (type === 'digitalocean_reserved_ipv6') return String(state.ip ?? '');
+      if (type === 'digitalocean_droplet' || type === 'digitalocean_record') return String(randomInt(100_000_000, 999_999_999));
+      return randomUUID();
+    case 'ipv4_address':
+      return `192.0.2.${octet()}`;
+    case 'ipv4_address_private':
+      return `10.110.0.${octet()}`;
+    case 'ipv6_address':
+      return `2001:db8:${hex()}:${hex()}::1`;
+    case 'ip_address':
+      return `198.51.100.${octet()}`;
+    case 'ip':
+      return `2001:db8:ffff:${hex()}::1`;
+    case 'fqdn':
+      return state.name === '@' ? String(state.domain) : `${String(state.name)}.${String(state.domain)}`;
+    case 'urn': {
+      const kind = type.replace(/^digitalocean_/, '').replace('reserved_ipv6', 'reservedipv6').replace('reserved_ip', 'reservedip');
+      return `do:${kind}:${id}`;
+    }
+    case 'created_at':
+      return new Date().toISOString();
+    case 'status':
+      return type === 'digitalocean_droplet' ? 'active' : 'succeeded';
+    case 'droplet_id':
+      return null;
+    default:
+      return undefined as unknown as Value;
+  }
+}
+
+function hardware(size: Value): { vcpus: number; memory: number; disk: number } {
+  const m = /^s-(\d+)vcpu-(\d+(?:\.\d+)?)gb/.exec(String(size));
+  if (!m) return { vcpus: 1, memory: 1024, disk: 25 };
+  const memory = Math.round(Number(m[2]) * 1024);
+  return { vcpus: Number(m[1]), memory, disk: Math.max(25, memory / 1024 * 25) };
+}
+
+function zero(type: AttributeSchema['type']): Value {
+  if (type === 'string') return '';
+  if (type === 'number') return 0;
+  if (type === 'bool') return false;
+  if (Array.isArray(type)) return type[0] === 'map' || type[0] === 'object' ? (type[0] === 'map' ? {} : null) : [];
+  return null;
+}
+
+function fillUnknown(resource: ResourceSchema, planned: Value, prior: ValueObject | null): Value {
+  if (!isObjectValue(planned)) return planned;
+  const state: MutableObject = { ...planned };
+  // The id first: other made-up values (urn) derive from it.
+  const order = ['id', ...Object.keys(resource.block.attributes).filter((n) => n !== 'id')];
+  for (const name of order) {
+    const attribute = resource.block.attributes[name];
+    if (!attribute || !containsUnknown(state[name] ?? null)) continue;
+    if (resource.typeName === 'digitalocean_droplet' && ['vcpus', 'memory', 'disk'].includes(name)) {
+      state[name] = hardware(state.size)[name as 'vcpus' | 'memory' | 'disk'];
+      continue;
+    }
+    if (name === 'id' && (resource.typeName === 'digitalocean_reserved_ip' || resource.typeName === 'digitalocean_reserved_ipv6')) {
+      const address = resource.typeName === 'digitalocean_reserved_ip' ? 'ip_address' : 'ip';
+      if (isUnknown(state[address] ?? null)) state[address] = madeUp(resource, address, state);
+    }
+    const value = madeUp(resource, name, state);
+    state[name] = value !== undefined ? value : (prior?.[name] ?? zero(attribute.type));
+  }
+  return state;
+}
