@@ -135,6 +135,40 @@ export const RULES: { readonly [type: string]: readonly { readonly id: string; r
       },
     },
   ],
+  digitalocean_firewall: [
+    {
+      id: 'firewall.needs-a-rule',
+      at: 'plan',
+      apply: ({ planned, diagnostics }) => {
+        const rules = (name: string) => (Array.isArray(planned[name]) ? (planned[name] as readonly Value[]).length : 0);
+        if (rules('inbound_rule') + rules('outbound_rule') === 0) diagnostics.push(error('At least one rule must be specified'));
+      },
+    },
+    {
+      id: 'firewall.port-range-unless-icmp',
+      at: 'plan',
+      apply: ({ planned, diagnostics }) => {
+        for (const direction of ['inbound', 'outbound']) {
+          const rules = planned[`${direction}_rule`];
+          if (!Array.isArray(rules)) continue;
+          const bad = rules.some((rule) => isObjectValue(rule) && rule.protocol !== 'icmp' && !isUnknown(rule.port_range ?? null) && !rule.port_range);
+          if (bad) diagnostics.push(error(`\`port_range\` of ${direction} rules is required if protocol is \`tcp\` or \`udp\``));
+        }
+      },
+    },
+  ],
+  digitalocean_reserved_ipv6: [
+    {
+      // The resource has no Update: a change the plan shows in place fails when applied.
+      id: 'reserved-ipv6.no-update',
+      at: 'apply',
+      apply: ({ prior, planned, diagnostics }) => {
+        if (prior && !valuesEqual(prior.droplet_id, planned.droplet_id)) {
+          diagnostics.push(error('doesn\'t support update', undefined, 'digitalocean_reserved_ipv6 has no Update; assign the address with digitalocean_reserved_ipv6_assignment'));
+        }
+      },
+    },
+  ],
   digitalocean_droplet: [
     {
       id: 'droplet.ipv6-disable-replaces',
@@ -415,6 +449,9 @@ function madeUp(resource: ResourceSchema, name: string, state: ValueObject): Val
       return type === 'digitalocean_droplet' ? 'active' : 'succeeded';
     case 'droplet_id':
       return null;
+    case 'ttl':
+      // DigitalOcean's default TTL for zones and records.
+      return type === 'digitalocean_record' || type === 'digitalocean_domain' ? 1800 : (undefined as unknown as Value);
     default:
       return undefined as unknown as Value;
   }

@@ -1,0 +1,98 @@
+/**
+ * The stand-in provider's pieces on their own: the wire format, the schema read from the bindings,
+ * the validation helpers, and that every behaviour it emulates by hand names a rule or suppressor
+ * the extraction from the provider's Go source found (so none outlives a provider upgrade unseen).
+ */
+import { createHash } from 'crypto';
+import { decodeMsgpack, encodeMsgpack, UNKNOWN } from './cty';
+import { loadSemantics, providerSchemaFromBindings } from './provider-schema';
+import { DIFF_SUPPRESSORS, ProviderStandIn, RULES, validationFailure } from './standin';
+
+const semantics = loadSemantics();
+const schema = providerSchemaFromBindings(semantics);
+
+test('GIVEN values with unknowns WHEN encoded and decoded as msgpack THEN they come back, unknowns as Terraform sends them', () => {
+  const value = { a: 'x', n: 3.5, i: 7, b: true, l: ['p', UNKNOWN], o: { z: null } };
+  const bytes = encodeMsgpack(value);
+  expect(Buffer.from(bytes).includes(Buffer.from([0xd4, 0, 0]))).toBe(true);
+  expect(decodeMsgpack(bytes)).toEqual(value);
+  // A refined unknown (extension 12) is unknown as well.
+  expect(decodeMsgpack(new Uint8Array([0x81, 0xa1, 0x61, 0xd4, 12, 0]))).toEqual({ a: UNKNOWN });
+});
+
+test.each(Object.entries(RULES).flatMap(([type, rules]) => rules.map((rule) => [type, rule.id] as const)))(
+  'GIVEN the emulated rule %s %s THEN the provider source has it',
+  (type, id) => {
+    expect(semantics.resources[type]?.rules?.map((r) => r.id)).toContain(id);
+  },
+);
+
+test.each(Object.keys(DIFF_SUPPRESSORS))('GIVEN the emulated diff suppressor at %s THEN an attribute of the provider source uses it', (where) => {
+  const used = JSON.stringify(semantics.resources);
+  expect(used).toContain(`"diffSuppress":"inline@${where}"`);
+});
+
+test('GIVEN the bindings THEN the schema has the resources the service uses, with the provider source\'s computed and ForceNew marks', () => {
+  const record = schema.resources.digitalocean_record.block.attributes;
+  expect(record.type).toMatchObject({ required: true, computed: false });
+  expect(record.ttl).toMatchObject({ optional: true, computed: true });
+  expect(record.fqdn).toMatchObject({ computed: true, optional: false });
+  const droplet = schema.resources.digitalocean_droplet;
+  expect(droplet.version).toBe(1);
+  expect(droplet.block.attributes.user_data.semantics).toMatchObject({ forceNew: true, stateFunc: 'util.HashStringStateFunc' });
+  expect(droplet.block.attributes.ipv6_address).toMatchObject({ optional: true, computed: true });
+  expect(schema.resources.digitalocean_firewall.block.blocks.inbound_rule).toMatchObject({ nesting: 'set' });
+  for (const type of ['digitalocean_reserved_ipv6', 'digitalocean_reserved_ipv6_assignment', 'digitalocean_project_resources', 'digitalocean_domain', 'digitalocean_volume']) {
+    expect(schema.resources[type]).toBeDefined();
+  }
+});
+
+test.each([
+  [{ kind: 'oneOf', values: ['A', 'SRV'] } as const, 'SPF', /expected type to be one of \["A","SRV"\], got SPF/],
+  [{ kind: 'oneOf', values: ['A', 'SRV'] } as const, 'SRV', undefined],
+  [{ kind: 'intBetween', min: 0, max: 65535 } as const, 70000, /in the range \(0 - 65535\), got 70000/],
+  [{ kind: 'intAtLeast', min: 1 } as const, 0, /at least \(1\), got 0/],
+  [{ kind: 'isIPv4' } as const, '2001:db8::1', /valid IPv4 address/],
+  [{ kind: 'noZeroValues' } as const, '', /must not be zero/],
+  [{ kind: 'regex', pattern: '^[a-z]+$', message: 'lowercase only' } as const, 'ABC', /lowercase only/],
+  [{ kind: 'oneOf', values: ['A'] } as const, UNKNOWN, undefined],
+])('GIVEN the validation %j WHEN given %p THEN it says %p', (rule, value, message) => {
+  const result = validationFailure(rule, 'type', value);
+  if (message) expect(result).toMatch(message);
+  else expect(result).toBeUndefined();
+});
+
+describe('plans as SDKv2 makes them', () => {
+  const standIn = new ProviderStandIn(schema);
+  const record = { domain: 'example.net', type: 'A', name: '@', value: '192.0.2.1', ttl: null, priority: null, weight: null, port: null, flags: null, tag: null, id: null, fqdn: null };
+
+  test('GIVEN a new record THEN computed attributes are unknown and the record is planned as configured', () => {
+    const plan = standIn.planChange('digitalocean_record', null, record, record);
+    expect(plan.planned).toMatchObject({ id: UNKNOWN, fqdn: UNKNOWN, ttl: UNKNOWN, value: '192.0.2.1' });
+  });
+
+  test('GIVEN an applied record read back with zeros WHEN planned unchanged THEN the plan is the prior state (no diff)', () => {
+    const applied = standIn.applyChange('digitalocean_record', null, standIn.planChange('digitalocean_record', null, record, record).planned, record).state as { [k: string]: unknown };
+    expect(applied).toMatchObject({ port: 0, weight: 0, tag: '', ttl: 1800 });
+    const proposed = { ...record, id: applied.id, fqdn: applied.fqdn, ttl: applied.ttl };
+    const again = standIn.planChange('digitalocean_record', applied as never, proposed as never, record);
+    expect(again.planned).toBe(applied);
+    expect(again.requiresReplace).toEqual([]);
+  });
+
+  test('GIVEN an applied record WHEN its type changes THEN type forces replacement', () => {
+    const applied = standIn.applyChange('digitalocean_record', null, standIn.planChange('digitalocean_record', null, record, record).planned, record).state as { [k: string]: unknown };
+    const changed = { ...record, type: 'AAAA', value: '2001:db8::1' };
+    const plan = standIn.planChange('digitalocean_record', applied as never, { ...changed, id: applied.id, fqdn: applied.fqdn, ttl: applied.ttl } as never, changed);
+    expect(plan.requiresReplace).toEqual([['type']]);
+    expect(plan.planned).toMatchObject({ id: UNKNOWN });
+  });
+
+  test('GIVEN a droplet WHEN planned THEN user_data is planned as its SHA-1, as the provider stores it', () => {
+    const attributes = Object.fromEntries(Object.keys(schema.resources.digitalocean_droplet.block.attributes).map((k) => [k, null]));
+    const config = { ...attributes, name: 'x', image: 'debian-12-x64', size: 's-1vcpu-1gb', region: 'ams3', user_data: '#cloud-config\n', backup_policy: [], timeouts: null };
+    const plan = standIn.planChange('digitalocean_droplet', null, config as never, config as never);
+    expect((plan.planned as { user_data: string }).user_data).toBe(createHash('sha1').update('#cloud-config\n').digest('hex'));
+    expect(plan.planned).toMatchObject({ resize_disk: true, ipv6: false, graceful_shutdown: false });
+  });
+});
