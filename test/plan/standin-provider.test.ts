@@ -5,8 +5,9 @@
  */
 import { installStandIn, terraformEngine, TerraformWorkspace } from '../support/terraform/harness';
 import { testUnless } from '../support/tools';
+import { NO_ENGINE } from './stacks';
 
-const missing = terraformEngine() ? undefined : 'neither terraform nor tofu is on PATH (this machine kind ships terraform 1.11 at /usr/local/bin)';
+const missing = terraformEngine() ? undefined : NO_ENGINE;
 const it = testUnless(missing);
 jest.setTimeout(180_000);
 

@@ -4,7 +4,7 @@
  * the extraction from the provider's Go source found (so none outlives a provider upgrade unseen).
  */
 import { createHash } from 'crypto';
-import { decodeMsgpack, encodeMsgpack, UNKNOWN } from './cty';
+import { decodeMsgpack, encodeMsgpack, UNKNOWN, Value } from './cty';
 import { loadSemantics, providerSchemaFromBindings } from './provider-schema';
 import { DIFF_SUPPRESSORS, ProviderStandIn, RULES, validationFailure } from './standin';
 
@@ -12,7 +12,7 @@ const semantics = loadSemantics();
 const schema = providerSchemaFromBindings(semantics);
 
 test('GIVEN values with unknowns WHEN encoded and decoded as msgpack THEN they come back, unknowns as Terraform sends them', () => {
-  const value = { a: 'x', n: 3.5, i: 7, b: true, l: ['p', UNKNOWN], o: { z: null } };
+  const value: Value = { a: 'x', n: 3.5, i: 7, b: true, l: ['p', UNKNOWN], o: { z: null } };
   const bytes = encodeMsgpack(value);
   expect(Buffer.from(bytes).includes(Buffer.from([0xd4, 0, 0]))).toBe(true);
   expect(decodeMsgpack(bytes)).toEqual(value);
@@ -57,7 +57,7 @@ test.each([
   [{ kind: 'regex', pattern: '^[a-z]+$', message: 'lowercase only' } as const, 'ABC', /lowercase only/],
   [{ kind: 'oneOf', values: ['A'] } as const, UNKNOWN, undefined],
 ])('GIVEN the validation %j WHEN given %p THEN it says %p', (rule, value, message) => {
-  const result = validationFailure(rule, 'type', value);
+  const result = validationFailure(rule, 'type', value as Value);
   if (message) expect(result).toMatch(message);
   else expect(result).toBeUndefined();
 });

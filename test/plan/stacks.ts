@@ -1,0 +1,23 @@
+/** Stacks for the plan tests, synthesized as `cdktf synth` synthesizes them. */
+import { App } from 'cdktf';
+import { mkdtempSync, readFileSync, rmSync } from 'fs';
+import { tmpdir } from 'os';
+import { join } from 'path';
+import { XmppStack } from '../../lib/cdktf';
+import { XmppServiceSpec } from '../../lib/core/spec';
+
+/** cdk.tf.json of an `XmppStack` for `spec`. */
+export function synthesizeStack(spec: XmppServiceSpec): { [key: string]: any } {
+  const outdir = mkdtempSync(join(tmpdir(), 'xmpp-plan-synth-'));
+  try {
+    const app = new App({ outdir, stackTraces: false });
+    new XmppStack(app, 'plan', { spec, writeReviewFiles: false });
+    app.synth();
+    return JSON.parse(readFileSync(join(outdir, 'stacks', 'plan', 'cdk.tf.json'), 'utf8'));
+  } finally {
+    rmSync(outdir, { recursive: true, force: true });
+  }
+}
+
+/** Engines the plan tests run, or why none can. */
+export const NO_ENGINE = 'neither terraform nor tofu is on PATH (this machine kind ships terraform 1.11 at /usr/local/bin; elsewhere install OpenTofu or Terraform)';
