@@ -14,7 +14,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { parse } from 'yaml';
 import { buildApp, spacesBackendConfig, STACK_ID, StateConfigError } from '../../examples/gitops/main';
-import { changeKind, githubOutputs, MAX_TABLE_ROWS, renderPlanSummary, summarizePlan, UnreadablePlanError } from '../../examples/gitops/plan-summary';
+import { changeKind, githubOutputs, HEADINGS, MAX_LISTED_RECORD_NAMES, MAX_TABLE_ROWS, parseRecordKey, planSummaryMarkdown, renderPlanSummary, summarizePlan, ttlDuration, UnreadablePlanError } from '../../examples/gitops/plan-summary';
 import { changedFiles, composeComment, MARKER, MAX_COMMENT_BYTES } from '../../examples/gitops/pr-comment';
 import { testWith } from '../support/tools';
 
@@ -299,6 +299,7 @@ describe.each([
   [['create', 'delete'], 'replace'],
   [['delete'], 'delete'],
   [['forget'], 'forget'],
+  [['create', 'forget'], 'replace'],
 ])('changeKind — GIVEN actions %j', (actions, kind) => {
   test(`THEN it is ${kind ?? 'no change'}`, () => {
     expect(changeKind(actions)).toBe(kind);
@@ -333,6 +334,143 @@ describe('plan-summary — GIVEN a plan that replaces the droplet because user_d
     expect(JSON.stringify(fixture('plan-droplet-replaced.json'))).toContain('SENSITIVE-VALUE-MUST-NOT-APPEAR');
     expect(markdown).not.toContain('SENSITIVE-VALUE-MUST-NOT-APPEAR');
     expect(markdown).not.toContain('cloud-config');
+    expect(markdown).not.toContain('198.51.100.4');
+    expect(markdown).not.toContain('203.0.113.10');
+  });
+
+  test('THEN it names the one record the replacement rewrites, with its TTL, instead of a generic "TURN name"', () => {
+    expect(summary.rewrittenRecords).toEqual([{
+      address: 'digitalocean_record.Xmpp_Records_43A021F0["example.net/turn/A"]',
+      zone: 'example.net', name: 'turn', type: 'A', fqdn: 'turn.example.net', ttl: 300, newTtl: undefined, valueUnknown: true,
+    }]);
+    expect(markdown).toContain('> - **DNS: the replacement rewrites 1 record: `turn.example.net` A (TTL 300)**; clients may use the old address until their caches expire.\n');
+    expect(markdown).toContain('> - Records that point at the reserved IP stay: it moves to the new droplet.\n');
+    expect(markdown).not.toContain('short TTL');
+    expect(markdown).not.toContain('IPv6 clients');
+    expect(markdown).not.toContain('zone_files');
+  });
+
+  test('THEN the table says which attributes an update changes, by name', () => {
+    expect(markdown).toContain('| 🟡 update | `digitalocean_record.Xmpp_Records_43A021F0["example.net/turn/A"]` | `value` known after apply |');
+    expect(summary.dropletResizes).toEqual([]);
+  });
+});
+
+describe('plan-summary — GIVEN a Terraform plan that replaces an IPv6 droplet serving two zones, one more served elsewhere', () => {
+  const plan = fixture('plan-droplet-replaced-ipv6.json');
+  const summary = summarizePlan(plan);
+  const markdown = renderPlanSummary(summary, 'Terraform');
+
+  test('THEN it lists every record whose value changes, by name, type and TTL, the TURN name first', () => {
+    expect(summary.rewrittenRecords.map((r) => `${r.fqdn} ${r.type} ${r.ttl}`)).toEqual([
+      'example.net AAAA 1800', 'turn.example.net A 300', 'turn.example.net AAAA 300', 'example.org AAAA 1800',
+    ]);
+    expect(markdown).toContain([
+      '> - **DNS: the replacement rewrites 4 records**; clients may use the old address until their caches expire:',
+      '>   - `turn.example.net` A and AAAA (TTL 300)',
+      '>   - `example.net` AAAA (TTL 1800)',
+      '>   - `example.org` AAAA (TTL 1800)',
+      '',
+    ].join('\n'));
+  });
+
+  test('THEN it calls out the apex AAAA records: IPv6 clients may reach a dead address for up to their TTL', () => {
+    expect(markdown).toContain('> - **IPv6 clients may reach a dead address for up to 30 minutes.** No reserved IPv6 address holds the apex AAAA records of 2 domains: they point at the droplet\'s own IPv6 address');
+  });
+
+  test('THEN it reminds that zones served elsewhere (a zone_files output) are not in the plan', () => {
+    expect(summary.externalZoneFiles).toBe(true);
+    expect(markdown).toContain('> - **Zones served outside DigitalOcean are not in this plan.** After the apply, load the new `zone_files` output into their DNS');
+  });
+
+  test('THEN records that keep their value (the A records at the reserved IP, CAA) are not among them', () => {
+    expect(summary.rewrittenRecords.some((r) => r.type === 'CAA' || (r.name === '@' && r.type === 'A'))).toBe(false);
+    expect(summary.counts).toEqual({ create: 0, update: 5, replace: 2, delete: 0, forget: 0 });
+  });
+
+  test('THEN no address, user_data or output value reaches the Markdown', () => {
+    for (const value of ['SENSITIVE-VALUE-MUST-NOT-APPEAR', '2001:db8', '198.51.100.4', '203.0.113.10', 'example.com']) expect(markdown).not.toContain(value);
+  });
+
+  test('WHEN the reserved IP is replaced too THEN the DNS lines no longer say the A records stay', () => {
+    const p = fixture('plan-droplet-replaced-ipv6.json') as { resource_changes: unknown[] };
+    p.resource_changes.push({ address: 'digitalocean_reserved_ip.Xmpp_Host_ReservedIp_8C4BCAAE', type: 'digitalocean_reserved_ip', change: { actions: ['delete', 'create'], before: {}, after: {}, after_unknown: { ip_address: true } } });
+    const md = planSummaryMarkdown(p);
+    expect(md).toContain('(the reserved IP) is **replaced: deleted, then created empty**');
+    expect(md).not.toContain('Records that point at the reserved IP stay');
+  });
+
+  test(`WHEN a thousand more zones have apex AAAA records THEN it lists ${MAX_LISTED_RECORD_NAMES} names and counts the rest by type`, () => {
+    const p = fixture('plan-droplet-replaced-ipv6.json') as { resource_changes: unknown[] };
+    const template = JSON.stringify(p.resource_changes.find((rc) => (rc as { index?: string }).index === 'example.org/@/AAAA'));
+    for (let i = 0; i < 1000; i++) {
+      p.resource_changes.push(JSON.parse(template.replace(/example\.org/g, `d${String(i).padStart(4, '0')}.example`)));
+    }
+    const s = summarizePlan(p);
+    const md = renderPlanSummary(s);
+    expect(s.rewrittenRecords).toHaveLength(1004);
+    const listed = md.split('\n').filter((l) => l.startsWith('>   - '));
+    expect(listed).toHaveLength(MAX_LISTED_RECORD_NAMES + 1);
+    expect(listed[0]).toBe('>   - `turn.example.net` A and AAAA (TTL 300)');
+    expect(listed[listed.length - 1]).toBe('>   - … and 983 more AAAA records at apexes (TTL 1800)');
+    expect(md).toContain('> - **DNS: the replacement rewrites 1004 records**');
+    expect(md).toContain('the apex AAAA records of 1002 domains');
+    // The warning stays short; the table is capped on its own.
+    expect(md.slice(0, md.indexOf('**OpenTofu plan:**')).length).toBeLessThan(6000);
+  });
+});
+
+describe('plan-summary — GIVEN a plan that resizes the droplet in place', () => {
+  const summary = summarizePlan(fixture('plan-droplet-resized.json'));
+  const markdown = renderPlanSummary(summary);
+
+  test('THEN it warns, first and apart from any replacement, about the power-off and the disk that never shrinks back', () => {
+    expect(summary.dropletResizes).toEqual([{ address: 'digitalocean_droplet.Xmpp_Host_Droplet_D1137A9F', resizeDisk: true }]);
+    expect(markdown.startsWith(`> [!WARNING]\n> ${HEADINGS.resizesWithDisk}\n`)).toBe(true);
+    expect(markdown).toContain('> - `digitalocean_droplet.Xmpp_Host_Droplet_D1137A9F` — `size` changed, and the disk grows with it (`resize_disk` is true)');
+    expect(markdown).toContain('**Minutes of downtime for everyone on it.** The DigitalOcean provider powers the droplet off');
+    expect(markdown).toContain('**The disk grows, and can never shrink back.**');
+    expect(markdown).toContain('this droplet can never be resized to a smaller size');
+    expect(markdown).not.toContain('REPLACES');
+    expect(markdown).toContain('| 🟡 update | `digitalocean_droplet.Xmpp_Host_Droplet_D1137A9F` | `size` changed: resized in place, powered off;');
+    expect(githubOutputs(summary)).toBe('changes=2\nreplaces_droplet=false\nirreversible=false\n');
+  });
+
+  test('THEN it prints neither size slug nor user_data', () => {
+    for (const value of ['s-1vcpu-1gb', 's-2vcpu-4gb', 'SENSITIVE-VALUE-MUST-NOT-APPEAR']) expect(markdown).not.toContain(value);
+  });
+
+  test('THEN it notes the firewall changed outside OpenTofu (resource_drift), without counting it as a change', () => {
+    expect(summary.drift.map((c) => c.address)).toEqual(['digitalocean_firewall.Xmpp_Firewall_5B5A0075']);
+    expect(markdown).toContain('> [!NOTE]\n> 1 resource changed outside OpenTofu since the last apply');
+    expect(markdown).toContain('> - `digitalocean_firewall.Xmpp_Firewall_5B5A0075` — `inbound_rule` changed');
+    expect(summary.counts.update).toBe(2);
+  });
+
+  test('WHEN resize_disk is false THEN it says only CPU and RAM change and the resize stays reversible', () => {
+    const p = fixture('plan-droplet-resized.json') as { resource_changes: { type: string; change: { after: Record<string, unknown> } }[] };
+    p.resource_changes.find((rc) => rc.type === 'digitalocean_droplet')!.change.after.resize_disk = false;
+    const md = planSummaryMarkdown(p);
+    expect(md.startsWith(`> [!WARNING]\n> ${HEADINGS.resizes}\n`)).toBe(true);
+    expect(md).toContain('CPU and RAM only (`resize_disk` is false)');
+    expect(md).toContain('**Only CPU and RAM change** where `resize_disk` is false: the disk keeps its size, so this stays reversible');
+    expect(md).not.toContain('can never shrink back');
+  });
+
+  test('WHEN resize_disk is known only after apply THEN it assumes the disk grows', () => {
+    const p = fixture('plan-droplet-resized.json') as { resource_changes: { type: string; change: { after: Record<string, unknown>; after_unknown: Record<string, unknown> } }[] };
+    const droplet = p.resource_changes.find((rc) => rc.type === 'digitalocean_droplet')!;
+    delete droplet.change.after.resize_disk;
+    droplet.change.after_unknown.resize_disk = true;
+    expect(summarizePlan(p).dropletResizes[0].resizeDisk).toBe(true);
+  });
+
+  test('WHEN the size changes on a droplet that is replaced anyway THEN it is a replacement, not a resize', () => {
+    const p = fixture('plan-droplet-resized.json') as { resource_changes: { type: string; change: { actions: string[] } }[] };
+    p.resource_changes.find((rc) => rc.type === 'digitalocean_droplet')!.change.actions = ['delete', 'create'];
+    const s = summarizePlan(p);
+    expect(s.dropletResizes).toEqual([]);
+    expect(renderPlanSummary(s)).not.toContain('RESIZES');
   });
 });
 
@@ -390,6 +528,88 @@ describe('plan-summary — other plans', () => {
   test('GIVEN an address with a pipe or backticks THEN the table cell stays one cell', () => {
     const markdown = renderPlanSummary(summarizePlan({ format_version: '1.2', resource_changes: [{ address: 'x.y["a|`b"]', type: 'x', change: { actions: ['create'] } }] }));
     expect(markdown).toContain('| 🟢 create | ``x.y["a\\|`b"]`` |  |');
+  });
+
+  test('GIVEN Terraform 1.11 shapes: modules, count indexes, create-then-forget, a deposed droplet, unknown objects THEN it reads them', () => {
+    const summary = summarizePlan({
+      format_version: '1.2',
+      resource_changes: [
+        { address: 'module.chat["eu"].digitalocean_droplet.host[0]', module_address: 'module.chat["eu"]', mode: 'managed', name: 'host', index: 0, change: { actions: ['create', 'forget'], before: {}, after: {}, after_unknown: true, before_sensitive: false, after_sensitive: true } },
+        { address: 'digitalocean_droplet.old', type: 'digitalocean_droplet', deposed: '00000001', change: { actions: ['delete'], before: {}, after: null, after_unknown: false } },
+        { address: 'digitalocean_droplet.renamed', previous_address: 'digitalocean_droplet.before', type: 'digitalocean_droplet', change: { actions: ['update'], before: { tags: ['a'] }, after: { tags: ['b'] }, after_unknown: { tags: [] } } },
+        { address: 'data.digitalocean_account.current', type: 'digitalocean_account', change: { actions: ['read'] } },
+      ],
+      resource_drift: [{ address: 'digitalocean_record.R["example.net/@/A"]', type: 'digitalocean_record', change: { actions: ['delete'], before: {}, after: null } }, 'not a change'],
+    });
+    expect(summary.changes.map((c) => [c.address, c.type, c.kind])).toEqual([
+      ['digitalocean_droplet.old', 'digitalocean_droplet', 'delete'],
+      ['module.chat["eu"].digitalocean_droplet.host[0]', 'digitalocean_droplet', 'replace'],
+      ['digitalocean_droplet.renamed', 'digitalocean_droplet', 'update'],
+    ]);
+    expect(summary.dropletDeletions).toEqual([]);
+    expect(summary.dropletReplacements.map((c) => c.deleteFirst)).toEqual([false]);
+    expect(summary.drift.map((c) => c.kind)).toEqual(['delete']);
+    const markdown = renderPlanSummary(summary);
+    expect(markdown).toContain('| 🔴 delete | `digitalocean_droplet.old` | a deposed object left by an earlier replacement |');
+    expect(markdown).toContain('the old one is only removed from state, not deleted');
+    expect(markdown).toContain('| 🟡 update | `digitalocean_droplet.renamed` | `tags` changed; moved from `digitalocean_droplet.before` |');
+    expect(markdown).not.toContain('DELETES a droplet');
+  });
+
+  test('GIVEN deferred changes THEN it warns that another plan and apply must follow, naming each and why', () => {
+    const markdown = planSummaryMarkdown({
+      format_version: '1.2', complete: false,
+      resource_changes: [{ address: 'digitalocean_volume.v', type: 'digitalocean_volume', change: { actions: ['create'] } }],
+      deferred_changes: [
+        { reason: 'instance_count_unknown', resource_change: { address: 'digitalocean_record.R[*]', index_unknown: true, change: { actions: ['create'] } } },
+        { reason: 'something_new', resource_change: { address: 'digitalocean_domain.Z', change: { actions: ['create'] } } },
+      ],
+    }, 'Terraform');
+    expect(markdown).toContain(`> [!WARNING]\n> ${HEADINGS.deferred}\n> Terraform deferred 2 changes: this apply does not make them`);
+    expect(markdown).toContain('> - `digitalocean_record.R[*]` — its count or for_each is known only after this apply');
+    expect(markdown).toContain('> - `digitalocean_domain.Z` — deferred (something_new)');
+  });
+
+  test('GIVEN a plan made with -target (complete: false) THEN it says the plan does not converge', () => {
+    const summary = summarizePlan({ format_version: '1.2', complete: false, resource_changes: [] });
+    expect(summary.complete).toBe(false);
+    expect(renderPlanSummary(summary)).toContain('(`complete: false`, e.g. a plan with `-target`)');
+  });
+
+  test('GIVEN records keyed otherwise, with a sensitive TTL and a TTL that changes THEN it names them from their attributes and prints no hidden TTL', () => {
+    const summary = summarizePlan({
+      format_version: '1.2',
+      resource_changes: [
+        { address: 'digitalocean_record.chat', type: 'digitalocean_record', change: { actions: ['update'], before: { domain: 'example.net', name: 'chat', type: 'A', value: '192.0.2.1', ttl: 600 }, after: { domain: 'example.net', name: 'chat', type: 'A', value: '192.0.2.2', ttl: 600 }, after_unknown: {}, before_sensitive: { ttl: true }, after_sensitive: { ttl: true } } },
+        { address: 'digitalocean_record.R["example.net/@/AAAA"]', index: 'example.net/@/AAAA', type: 'digitalocean_record', change: { actions: ['update'], before: { value: '2001:db8::1', ttl: 3600 }, after: { ttl: 300 }, after_unknown: { value: true } } },
+        { address: 'digitalocean_droplet.d', type: 'digitalocean_droplet', change: { actions: ['delete', 'create'], before: {}, after: {}, after_unknown: {} } },
+      ],
+    });
+    expect(summary.rewrittenRecords.map((r) => [r.fqdn, r.type, r.ttl, r.newTtl, r.valueUnknown])).toEqual([
+      ['example.net', 'AAAA', 3600, 300, true],
+      ['chat.example.net', 'A', undefined, undefined, false],
+    ]);
+    const markdown = renderPlanSummary(summary);
+    expect(markdown).toContain('>   - `chat.example.net` A (TTL not in the plan)');
+    expect(markdown).toContain('>   - `example.net` AAAA (TTL 3600, then 300)');
+    expect(markdown).toContain('**IPv6 clients may reach a dead address for up to 1 hour.** No reserved IPv6 address holds the apex AAAA record of `example.net`: it points');
+    expect(markdown).not.toMatch(/192\.0\.2|2001:db8|\b600\b/);
+  });
+
+  test('GIVEN a replacement with no record in the plan THEN it says no record changes with it', () => {
+    const markdown = planSummaryMarkdown({ format_version: '1.2', resource_changes: [{ address: 'digitalocean_droplet.d', type: 'digitalocean_droplet', change: { actions: ['delete', 'create'] } }] });
+    expect(markdown).toContain('> - **DNS: no record changes with the replacement.** The reserved IP moves to the new droplet, so the records that point at it stay.');
+  });
+
+  test('parseRecordKey reads the library\'s keys, CAA tag included, and refuses others', () => {
+    expect(parseRecordKey('example.net/_xmpp-client._tcp/SRV')).toEqual({ zone: 'example.net', name: '_xmpp-client._tcp', type: 'SRV' });
+    expect(parseRecordKey('example.net/@/CAA/issue')).toEqual({ zone: 'example.net', name: '@', type: 'CAA' });
+    expect(parseRecordKey('example.net')).toBeUndefined();
+    expect(parseRecordKey('a/b/lower')).toBeUndefined();
+  });
+
+  test.each([[30, '30 seconds'], [300, '5 minutes'], [1800, '30 minutes'], [3600, '1 hour'], [86400, '24 hours']])('ttlDuration(%d) is %s', (seconds, text) => {
+    expect(ttlDuration(seconds)).toBe(text);
   });
 
   test.each([
