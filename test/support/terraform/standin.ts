@@ -178,6 +178,19 @@ export const RULES: { readonly [type: string]: readonly { readonly id: string; r
       },
     },
     {
+      // The API, not the provider, refuses a size whose disk is smaller than the droplet's: after a
+      // resize with resize_disk the way back fails on apply, with the droplet powered on again.
+      id: 'droplet.update-resize',
+      at: 'apply',
+      apply: ({ prior, planned, diagnostics }) => {
+        if (!prior || valuesEqual(prior.size, planned.size) || typeof prior.disk !== 'number') return;
+        const disk = hardware(planned.size).disk;
+        if (disk < prior.disk) {
+          diagnostics.push(error(`Error resizing droplet (${String(prior.id)}): POST https://api.digitalocean.com/v2/droplets/${String(prior.id)}/actions: 422 This size is not available because it has a smaller disk.`));
+        }
+      },
+    },
+    {
       id: 'droplet.ipv6-enable-marks-address-unknown',
       at: 'plan',
       apply: ({ prior, planned }) => {
@@ -364,7 +377,14 @@ export class ProviderStandIn {
       this.applyRules(type, { prior: priorObject, planned: { ...planned }, config: isObjectValue(config) ? config : {}, diagnostics, requiresReplace: [] }, 'apply');
       if (diagnostics.some((d) => d.severity === 'error')) return { state: prior, diagnostics };
     }
-    const filled = fillUnknown(resource, planned, isObjectValue(prior) ? prior : null) as ValueObject;
+    const filled = fillUnknown(resource, planned, isObjectValue(prior) ? prior : null) as MutableObject;
+    if (type === 'digitalocean_droplet' && isObjectValue(prior) && !valuesEqual(prior.size, filled.size)) {
+      // A resize: CPU and RAM follow the size; the disk grows only with resize_disk, and never shrinks.
+      const size = hardware(filled.size);
+      filled.vcpus = size.vcpus;
+      filled.memory = size.memory;
+      filled.disk = filled.resize_disk === false ? prior.disk : Math.max(Number(prior.disk), size.disk);
+    }
     return { state: normaliseAsRead(type, filled), diagnostics };
   }
 
