@@ -131,6 +131,11 @@ export function serve(schema: ProviderSchema, tlsDirectory: string): void {
     process.stdout.write(`1|5|unix|${socket}|grpc|${clientCertificate ? der : ''}\n`);
   });
   for (const signal of ['SIGTERM', 'SIGINT'] as const) process.on(signal, () => process.exit(0));
+  // Terraform ends its providers when it exits; one that was killed cannot, so follow it.
+  const parent = process.ppid;
+  setInterval(() => {
+    if (process.ppid !== parent) process.exit(0);
+  }, 1000).unref();
 }
 
 /** A short fingerprint of the schema, for logs. */
