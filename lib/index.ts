@@ -7,6 +7,7 @@ export * from './core/validate';
 export * from './core/lua';
 export * from './core/paths';
 export * from './core/dns';
+export * from './core/regions';
 export * from './core/zone';
 export * from './core/firewall';
 export * from './core/prosody';

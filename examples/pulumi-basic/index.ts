@@ -33,4 +33,4 @@ const service = new XmppService('xmpp', {
 });
 
 // The same names as the cdktf example's outputs (there prefixed with the construct id).
-export const { ipv4, ipv6, reserved_ipv4, domains, ssh, first_admin } = service.outputs;
+export const { ipv4, ipv6, reserved_ipv4, reserved_ipv6, domains, ssh, first_admin } = service.outputs;

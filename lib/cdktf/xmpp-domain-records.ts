@@ -2,19 +2,25 @@ import { Domain } from '@cdktf/provider-digitalocean/lib/domain';
 import { Record as DnsRecord } from '@cdktf/provider-digitalocean/lib/record';
 import { TerraformIterator, TerraformLocal, Token } from 'cdktf';
 import { Construct } from 'constructs';
-import { AddressSource, DnsRecordPlan, planDigitalOceanRecords, zonesByHosting } from '../core/dns';
+import { AddressSource, DnsRecordPlan, isAddressRef, planDigitalOceanRecords, resolveRecordValue, zonesByHosting } from '../core/dns';
 import { recordAddresses } from '../core/resources';
 import { XmppServiceSpec } from '../core/spec';
+import { preResolved } from './resolved';
 import { resolveForCdktf } from './spec';
 
 /** Addresses the records point at; tokens (e.g. `droplet.ipv4Address`) are welcome. */
 export interface RecordAddresses {
   /** The reserved IPv4 address the domains' apex A records point at. */
   readonly reservedIpv4: string;
+  /**
+   * The reserved IPv6 address the domains' apex AAAA records point at.
+   * @default - required when the spec uses a reserved IPv6 (`droplet.reservedIpv6`)
+   */
+  readonly reservedIpv6?: string;
   /** The droplet's own IPv4 address, for the TURN name (coturn relays from it). */
   readonly dropletIpv4: string;
   /**
-   * The droplet's IPv6 address, for AAAA records.
+   * The droplet's IPv6 address: for the AAAA records without a reserved IPv6, and for the TURN name.
    * @default - required when the spec enables IPv6
    */
   readonly dropletIpv6?: string;
@@ -45,30 +51,42 @@ export interface XmppDomainRecordsProps {
 }
 
 /**
- * A record in the `for_each` map is one line of these fields, space-separated (no field of a planned
- * record can hold a space), `-` where the record has no such attribute:
- * `example.net SRV _xmpp-client._tcp example.net. 1800 0 5 5222 - -`. One string per record rather
- * than an object: cdktf resolves every node of the map one by one, and with a thousand domains
- * (eleven thousand records) objects made that a third of the whole synthesis. An address record's
- * value is the name of its address (`reservedIpv4`), looked up in the addresses local.
+ * One record as an entry of the records local: its attributes by name. Every field is present in
+ * every entry, `null` where the record has no such attribute, so that every entry has the same
+ * object type and `each.value.<field>` always exists. An address record carries the name of its
+ * address (`"address": "reservedIpv4"`, `"value": null`), which the addresses local turns into the
+ * deployed one; every other record carries its value and `"address": null`.
  */
-export const PACKED_RECORD_FIELDS = ['domain', 'type', 'name', 'value', 'ttl', 'priority', 'weight', 'port', 'flags', 'tag'] as const;
-const ABSENT = '-';
+export interface RecordFields {
+  readonly domain: string;
+  readonly type: DnsRecordPlan['type'];
+  readonly name: string;
+  readonly value: string | null;
+  readonly address: AddressSource | null;
+  readonly ttl: number;
+  readonly priority: number | null;
+  readonly weight: number | null;
+  readonly port: number | null;
+  readonly flags: number | null;
+  readonly tag: string | null;
+}
 
-/** The `for_each` value of one record: its fields, in PACKED_RECORD_FIELDS order. */
-export function packRecord(record: DnsRecordPlan): string {
-  const value = typeof record.value === 'string' ? record.value : record.value.of;
-  const fields = [record.zone, record.type, record.name, value, record.ttlSeconds, record.priority, record.weight, record.port, record.flags, record.tag];
-  return fields
-    .map((field, i) => {
-      const text = field === undefined ? ABSENT : String(field);
-      // Planned records never hold these (names, numbers, CAA issuers); fail loudly if one ever does.
-      if (text === '' || /\s/.test(text) || (text === ABSENT && field !== undefined)) {
-        throw new Error(`DNS record ${record.key}: its ${PACKED_RECORD_FIELDS[i]} ${JSON.stringify(text)} cannot be packed into the record map`);
-      }
-      return text;
-    })
-    .join(' ');
+/** The entry of `record` in the records local. */
+export function recordFields(record: DnsRecordPlan): RecordFields {
+  const address = isAddressRef(record.value) ? record.value.of : null;
+  return {
+    domain: record.zone,
+    type: record.type,
+    name: record.name,
+    value: typeof record.value === 'string' ? record.value : null,
+    address,
+    ttl: record.ttlSeconds,
+    priority: record.priority ?? null,
+    weight: record.weight ?? null,
+    port: record.port ?? null,
+    flags: record.flags ?? null,
+    tag: record.tag ?? null,
+  };
 }
 
 /**
@@ -101,29 +119,34 @@ export class XmppDomainRecords extends Construct {
     this.addresses = addresses;
     // Zones served elsewhere get no records here; the service's zone_files output carries them.
     this.plan = planDigitalOceanRecords(spec, hosting);
-    const packed: { [key: string]: string } = {};
-    for (const record of this.plan) packed[record.key] = packRecord(record);
+    const entries: { [key: string]: RecordFields } = {};
+    for (const record of this.plan) entries[record.key] = recordFields(record);
     const known = Object.fromEntries(Object.entries(addresses).filter(([, address]) => address !== undefined));
+    // Terraform would only fail at plan time on an address the local lacks; say so now, as Pulumi does.
+    const missing = this.plan.find((r) => isAddressRef(r.value) && !(r.value.of in known));
+    if (missing) resolveRecordValue(missing, known);
     const addressLocal = new TerraformLocal(this, 'Addresses', known);
-    const field = (name: (typeof PACKED_RECORD_FIELDS)[number]) => `split(" ", each.value)[${PACKED_RECORD_FIELDS.indexOf(name)}]`;
-    // Absent ("-") becomes null, which the provider reads as "not set".
-    const optional = (name: (typeof PACKED_RECORD_FIELDS)[number], convert: (expression: string) => string) =>
-      `\${${field(name)} == "${ABSENT}" ? null : ${convert(field(name))}}`;
-    const number = (expression: string) => `tonumber(${expression})`;
+    // The records live in a local and for_each refers to it: Terraform 1.11 evaluates a literal
+    // for_each expression again for every instance, which made a plan of thousands of records
+    // quadratic; a reference is evaluated once.
+    // Plain data without tokens: cdktf need not walk its hundred thousand nodes (preResolved).
+    const recordsLocal = new TerraformLocal(this, 'Planned', preResolved(entries));
+    const field = (name: keyof RecordFields) => `each.value.${name}`;
     this.records = new DnsRecord(this, 'Records', {
-      forEach: TerraformIterator.fromMap(packed),
+      forEach: TerraformIterator.fromMap(recordsLocal.asAnyMap),
       domain: `\${${field('domain')}}`,
       type: `\${${field('type')}}`,
       name: `\${${field('name')}}`,
       // The zone by its name, not a reference per record (synthesis time); depends_on below orders
-      // creation and destruction just the same. Addresses by name, anything else passes through.
-      value: `\${lookup(local.${addressLocal.friendlyUniqueId}, ${field('value')}, ${field('value')})}`,
-      ttl: Token.asNumber(`\${${number(field('ttl'))}}`),
-      priority: Token.asNumber(optional('priority', number)),
-      weight: Token.asNumber(optional('weight', number)),
-      port: Token.asNumber(optional('port', number)),
-      flags: Token.asNumber(optional('flags', number)),
-      tag: Token.asString(optional('tag', (e) => e)),
+      // creation and destruction just the same. An address record's value is its deployed address.
+      value: `\${${field('address')} == null ? ${field('value')} : local.${addressLocal.friendlyUniqueId}[${field('address')}]}`,
+      // null (absent) is what the provider reads as "not set".
+      ttl: Token.asNumber(`\${${field('ttl')}}`),
+      priority: Token.asNumber(`\${${field('priority')}}`),
+      weight: Token.asNumber(`\${${field('weight')}}`),
+      port: Token.asNumber(`\${${field('port')}}`),
+      flags: Token.asNumber(`\${${field('flags')}}`),
+      tag: `\${${field('tag')}}`,
       dependsOn: this.zones ? [this.zones] : [],
     });
   }

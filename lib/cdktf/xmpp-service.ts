@@ -46,6 +46,11 @@ export interface XmppServiceProps {
    */
   readonly protectVolume?: boolean;
   /**
+   * Refuse to destroy the reserved IPv4 and IPv6 addresses the domains point at (see `ProsodyHost`).
+   * @default true
+   */
+  readonly protectReservedIps?: boolean;
+  /**
    * Write the rendered files next to the synthesized stack (`stacks/<stack>/review/<id>/`)
    * for review in pull requests. Secrets are never written.
    * @default true
@@ -67,8 +72,9 @@ export class XmppService extends Construct {
   public readonly nginx: NginxProxy;
   public readonly firewall: FirewallRules;
   /**
-   * Outputs by short name (`ipv4`, `ipv6`, `reserved_ipv4`, `turn_ipv4` when dedicated, `domains`,
-   * `ssh`, `first_admin`, and `zone_files` when a domain's zone is external).
+   * Outputs by short name (`ipv4`, `ipv6`, `reserved_ipv4`, `reserved_ipv6` with a reserved IPv6,
+   * `turn_ipv4` when dedicated, `domains`, `ssh`, `first_admin`, and `zone_files` when a domain's
+   * zone is external).
    */
   public readonly outputs: { readonly [name: string]: TerraformOutput } = {};
 
@@ -88,6 +94,7 @@ export class XmppService extends Construct {
         tags: props.tags,
         vpcUuid: props.vpcUuid,
         protectVolume: props.protectVolume,
+        protectReservedIps: props.protectReservedIps,
       });
       this.turn = new TurnServer(this, 'Turn', { spec: declared, tags: props.tags, vpcUuid: props.vpcUuid });
       const turnDroplet = this.turn.droplet;
@@ -97,7 +104,7 @@ export class XmppService extends Construct {
         existingZones: props.existingZones,
         addresses: serviceAddresses(
           spec,
-          { reservedIpv4: this.host.reservedIp.ipAddress, ipv4: this.host.droplet.ipv4Address, ipv6: this.host.droplet.ipv6Address },
+          { reservedIpv4: this.host.reservedIp.ipAddress, reservedIpv6: this.host.reservedIpv6?.ip, ipv4: this.host.droplet.ipv4Address, ipv6: this.host.droplet.ipv6Address },
           turnDroplet && { ipv4: turnDroplet.ipv4Address, ipv6: turnDroplet.ipv6Address },
         ),
       });
@@ -111,6 +118,7 @@ export class XmppService extends Construct {
       output('ipv4', this.host.droplet.ipv4Address, "The droplet's own IPv4 address (changes when the droplet is replaced)");
       if (spec.droplet.ipv6) output('ipv6', this.host.droplet.ipv6Address, "The droplet's IPv6 address");
       output('reserved_ipv4', this.host.reservedIp.ipAddress, 'The stable IPv4 address the domains point at');
+      if (this.host.reservedIpv6) output('reserved_ipv6', this.host.reservedIpv6.ip, 'The stable IPv6 address the domains point at');
       if (turnDroplet) output('turn_ipv4', turnDroplet.ipv4Address, "The dedicated TURN droplet's IPv4 address");
       output('domains', spec.domains.map((d) => d.name), 'The XMPP domains served');
       output('ssh', sshInstructions(spec, this.host.reservedIp.ipAddress), 'How to reach the host as root');

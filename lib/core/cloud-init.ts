@@ -29,9 +29,15 @@ import {
   renderCertsTimer,
   renderHostEnv,
   renderProvisionScript,
+  renderReservedIpv6Script,
+  renderReservedIpv6Service,
+  renderReservedIpv6Timer,
   renderTurnCertsService,
   renderTurnHostEnv,
   renderTurnProvisionScript,
+  RESERVED_IPV6_SCRIPT,
+  RESERVED_IPV6_SERVICE,
+  RESERVED_IPV6_TIMER,
   SUPPLIED_TURN_SECRET,
   TURN_PROVISION_SCRIPT,
 } from './host-scripts';
@@ -133,6 +139,13 @@ function renderHostFilesUncached(spec: ResolvedSpec): HostFile[] {
     { path: BACKUP_SERVICE, content: renderBackupService(), owner: 'root:root', permissions: '0644', defer: false },
     { path: BACKUP_TIMER, content: renderBackupTimer(), owner: 'root:root', permissions: '0644', defer: false },
   ];
+  if (spec.droplet.reservedIpv6) {
+    files.push(
+      { path: RESERVED_IPV6_SCRIPT, content: renderReservedIpv6Script(), owner: 'root:root', permissions: '0755', defer: false },
+      { path: RESERVED_IPV6_SERVICE, content: renderReservedIpv6Service(), owner: 'root:root', permissions: '0644', defer: false },
+      { path: RESERVED_IPV6_TIMER, content: renderReservedIpv6Timer(), owner: 'root:root', permissions: '0644', defer: false },
+    );
+  }
   if (hasTurnOnProsodyHost(spec)) {
     files.push(...turnConfigFiles(spec));
     if (spec.calls.sharedSecret !== undefined) files.push(suppliedSecretFile(spec.calls.sharedSecret));

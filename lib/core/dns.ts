@@ -15,11 +15,16 @@ import { ResolvedSpec, ZoneHosting } from './spec';
 import { SpecValidationError, SpecIssue } from './validate';
 
 /**
- * Where an address comes from once the droplets and the reserved IP exist. `turnIpv4`/`turnIpv6`
- * are the addresses of whichever droplet runs coturn: the Prosody droplet's own when co-located,
- * the TURN droplet's when `calls.placement` is `"dedicated"`. Adapters map them accordingly.
+ * Where an address comes from once the droplets and the reserved IPs exist. `reservedIpv6` is the
+ * reserved IPv6 address assigned to the Prosody droplet (where the region offers one, see
+ * `droplet.reservedIpv6`). `turnIpv4`/`turnIpv6` are the addresses of whichever droplet runs
+ * coturn: the Prosody droplet's own when co-located, the TURN droplet's when `calls.placement` is
+ * `"dedicated"`. Adapters map them accordingly.
  */
-export type AddressSource = 'reservedIpv4' | 'dropletIpv4' | 'dropletIpv6' | 'turnIpv4' | 'turnIpv6';
+export type AddressSource = 'reservedIpv4' | 'reservedIpv6' | 'dropletIpv4' | 'dropletIpv6' | 'turnIpv4' | 'turnIpv6';
+
+/** Every address source, in a fixed order (for listings and command-line parsing). */
+export const ADDRESS_SOURCES: readonly AddressSource[] = ['reservedIpv4', 'reservedIpv6', 'dropletIpv4', 'dropletIpv6', 'turnIpv4', 'turnIpv6'];
 
 /** A deploy-time address, resolved by the cdktf and Pulumi adapters. */
 export interface AddressRef {
@@ -64,6 +69,7 @@ export interface DnsRecordPlan {
 }
 
 export const RESERVED_IPV4: AddressRef = { kind: 'address', of: 'reservedIpv4' };
+export const RESERVED_IPV6: AddressRef = { kind: 'address', of: 'reservedIpv6' };
 export const DROPLET_IPV4: AddressRef = { kind: 'address', of: 'dropletIpv4' };
 export const DROPLET_IPV6: AddressRef = { kind: 'address', of: 'dropletIpv6' };
 export const TURN_IPV4: AddressRef = { kind: 'address', of: 'turnIpv4' };
@@ -197,14 +203,19 @@ export function planDnsRecords(spec: ResolvedSpec): DnsRecordPlan[] {
     records.push({ key: recordKey(r.zone, r.name, r.type, r.tag), ...r, ttlSeconds: r.ttlSeconds ?? ttlSeconds });
   };
 
+  // Without a reserved IPv6 (a region that has none, or declined), AAAA follows the droplet's own
+  // address, which every replacement changes: hence the TURN name's short TTL. The apex's other
+  // records take it too, since DigitalOcean keeps one TTL per name.
+  const apexIpv6 = spec.droplet.reservedIpv6 ? RESERVED_IPV6 : DROPLET_IPV6;
+  const apexTtl = spec.droplet.ipv6 && !spec.droplet.reservedIpv6 ? spec.dns.turnTtlSeconds : ttlSeconds;
   for (const domain of spec.domains) {
     const zone = domain.name;
     const apex = absoluteName(zone);
 
-    // The apex gets addresses, never a CNAME; the reserved IP keeps it stable across droplet
-    // replacement. DigitalOcean reserved IPs are IPv4 only, so AAAA follows the droplet itself.
-    add({ zone, type: 'A', name: '@', value: RESERVED_IPV4 });
-    if (spec.droplet.ipv6) add({ zone, type: 'AAAA', name: '@', value: DROPLET_IPV6 });
+    // The apex gets addresses, never a CNAME; the reserved IPs keep it stable across droplet
+    // replacement.
+    add({ zone, type: 'A', name: '@', value: RESERVED_IPV4, ttlSeconds: apexTtl });
+    if (spec.droplet.ipv6) add({ zone, type: 'AAAA', name: '@', value: apexIpv6, ttlSeconds: apexTtl });
 
     // Components are aliases of the apex: they follow its addresses and inherit its CAA.
     for (const component of domain.components) {
@@ -236,10 +247,10 @@ export function planDnsRecords(spec: ResolvedSpec): DnsRecordPlan[] {
     // Issuance for the apex and (by tree climbing) every name below it is limited to Let's
     // Encrypt. No `issuewild ";"`: DigitalOcean's API rejects ";" as a CAA value, and without
     // issuewild the issue record governs wildcard requests too.
-    add({ zone, type: 'CAA', name: '@', value: absoluteName(CAA_ISSUER), flags: 0, tag: 'issue' });
+    add({ zone, type: 'CAA', name: '@', value: absoluteName(CAA_ISSUER), flags: 0, tag: 'issue', ttlSeconds: apexTtl });
   }
 
-  // The TURN name points at the own addresses of the droplet running coturn, not the reserved IP:
+  // The TURN name points at the own addresses of the droplet running coturn, not the reserved IPs:
   // coturn binds to them and relayed media must leave from the address clients were told. Those
   // change when that droplet is replaced, hence the short TTL. A TURN droplet inherits IPv6.
   if (spec.calls.enabled) {

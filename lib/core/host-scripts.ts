@@ -46,6 +46,10 @@ export const CERTS_TIMER = '/etc/systemd/system/xmpp-constructs-certificates.tim
 export const SUPPLIED_TURN_SECRET = `${ETC_DIR}/turn-shared-secret.supplied`;
 /** The dedicated TURN droplet's one script: provisioning, certificate issuance, deploy hook. */
 export const TURN_PROVISION_SCRIPT = '/usr/local/sbin/xmpp-constructs-turn';
+/** Puts the reserved IPv6 address on the droplet once DigitalOcean has assigned it (and takes it off again). */
+export const RESERVED_IPV6_SCRIPT = '/usr/local/sbin/xmpp-constructs-reserved-ipv6';
+export const RESERVED_IPV6_SERVICE = '/etc/systemd/system/xmpp-constructs-reserved-ipv6.service';
+export const RESERVED_IPV6_TIMER = '/etc/systemd/system/xmpp-constructs-reserved-ipv6.timer';
 
 /**
  * How long provisioning waits for the volume's device to appear. DigitalOcean attaches the volume
@@ -76,6 +80,8 @@ export function renderHostEnv(spec: ResolvedSpec): string {
     ['TURN_ENABLED', hasTurnOnProsodyHost(spec) ? '1' : '0'],
     ['TURN_REALM', turnRealm(spec)],
     ['IPV6_ENABLED', spec.droplet.ipv6 ? '1' : '0'],
+    // The domains' AAAA records point at a reserved IPv6 address this droplet must put on itself.
+    ['RESERVED_IPV6', spec.droplet.reservedIpv6 ? '1' : '0'],
     ['ACME_EMAIL', spec.acme.email],
     ['ACME_STAGING', spec.acme.staging ? '1' : '0'],
   ];
@@ -317,6 +323,16 @@ systemctl restart prosody
 if [ "$TURN_ENABLED" = 1 ]; then systemctl enable coturn && systemctl restart coturn; fi
 systemctl enable --now xmpp-constructs-certificates.timer xmpp-constructs-backup.timer
 
+if [ "$RESERVED_IPV6" = 1 ]; then
+  # Prosody and nginx listen on every address: they answer on it as soon as it is there.
+  step "reserved IPv6 address"
+  # DigitalOcean assigns it only once this droplet exists, often after this first run: the timer
+  # keeps asking every minute, and the service puts it back at every boot.
+  ${RESERVED_IPV6_SCRIPT} || echo "xmpp-constructs: the reserved IPv6 address is not in place yet; ${unitName(RESERVED_IPV6_TIMER)} retries every minute"
+  systemctl enable ${unitName(RESERVED_IPV6_SERVICE)}
+  systemctl enable --now ${unitName(RESERVED_IPV6_TIMER)}
+fi
+
 step "done"
 `;
 }
@@ -516,6 +532,89 @@ case "\${1:-}" in
   deploy) copy_cert "${LETSENCRYPT_LIVE}/$TURN_HOST" ;;
   *) echo "usage: $0 provision | issue | deploy" >&2; exit 2 ;;
 esac
+`;
+}
+
+/**
+ * RESERVED_IPV6_SCRIPT. DigitalOcean routes a reserved IPv6 address to the droplet it is assigned to
+ * but configures nothing inside it: the droplet must put the address on its loopback interface
+ * itself, after the assignment, which DigitalOcean's metadata service reports
+ * (https://docs.digitalocean.com/products/networking/reserved-ips/how-to/manually-enable/). Prosody
+ * and nginx listen on every address, so they answer on it as soon as it is there; coturn does not
+ * need it (the TURN name keeps the droplet's own addresses, which coturn relays from).
+ */
+export function renderReservedIpv6Script(): string {
+  return `#!/bin/bash
+# ${RESERVED_IPV6_SCRIPT}: puts the reserved IPv6 address DigitalOcean has assigned to this droplet
+# on its loopback interface, or takes it off once unassigned. Rendered by xmpp-constructs.
+# Run by provisioning, at boot (the address does not survive a reboot) and every minute by its
+# timer (the assignment is made after the droplet exists, and moves with a replacement).
+# Idempotent: when everything is in place it changes nothing.
+set -euo pipefail
+${METADATA_SH}
+
+# What this script put there: the only global-scope addresses on lo (::1 is host scope).
+on_lo() { ip -6 -o addr show dev lo scope global | awk '{print $4}'; }
+
+active=$(metadata reserved_ip/ipv6/active) || { echo "xmpp-constructs: the metadata service did not answer; nothing changed" >&2; exit 1; }
+case "$active" in
+  true)
+    address=$(metadata reserved_ip/ipv6/ip_address)
+    [[ "$address" =~ ^[0-9a-fA-F:]+$ ]] || { echo "xmpp-constructs: the metadata service gave $address as the reserved IPv6 address" >&2; exit 1; }
+    # A /128 on lo, as DigitalOcean documents it: the address is routed to this droplet, not on its link.
+    present=0
+    for a in $(on_lo); do
+      if [ "$a" = "$address/128" ]; then present=1; else ip -6 addr del "$a" dev lo; fi
+    done
+    if [ "$present" = 0 ]; then
+      ip -6 addr add "$address/128" dev lo scope global
+      echo "xmpp-constructs: reserved IPv6 address $address is on this droplet"
+    fi
+    # Answers from the address leave by the default route. A droplet with IPv6 has one (via its
+    # gateway); DigitalOcean's own script adds an on-link one for droplets that do not.
+    [ -n "$(ip -6 route show default)" ] || ip -6 route replace default dev eth0
+    ;;
+  false)
+    for a in $(on_lo); do
+      ip -6 addr del "$a" dev lo
+      echo "xmpp-constructs: reserved IPv6 address $a is no longer assigned here; removed it"
+    done
+    ;;
+  *)
+    echo "xmpp-constructs: the metadata service answered $active for reserved_ip/ipv6/active; nothing changed" >&2
+    exit 1
+    ;;
+esac
+`;
+}
+
+/** Runs RESERVED_IPV6_SCRIPT once at boot, once the network is up. */
+export function renderReservedIpv6Service(): string {
+  return `[Unit]
+Description=xmpp-constructs: the reserved IPv6 address on this droplet
+After=network-online.target
+Wants=network-online.target
+
+[Service]
+Type=oneshot
+ExecStart=${RESERVED_IPV6_SCRIPT}
+
+[Install]
+WantedBy=multi-user.target
+`;
+}
+
+/** Runs RESERVED_IPV6_SCRIPT every minute: DigitalOcean assigns the address after the droplet boots. */
+export function renderReservedIpv6Timer(): string {
+  return `[Unit]
+Description=xmpp-constructs: follow the reserved IPv6 address's assignment
+
+[Timer]
+OnBootSec=1min
+OnUnitActiveSec=1min
+
+[Install]
+WantedBy=timers.target
 `;
 }
 

@@ -45,9 +45,18 @@ export function volumeAttributes(spec: ResolvedSpec): { name: string; region: st
   };
 }
 
+/**
+ * The reserved IPv6 address the domains' AAAA records point at, in the droplet's region. Its region
+ * is its only attribute, so nothing but a change of region replaces it (as for the reserved IPv4).
+ */
+export function reservedIpv6Attributes(spec: ResolvedSpec): { regionSlug: string } {
+  return { regionSlug: spec.droplet.region };
+}
+
 /** The addresses records point at, as an adapter is given them; TURN defaults to the droplet's own. */
 export interface GivenAddresses<T> {
   readonly reservedIpv4: T;
+  readonly reservedIpv6?: T;
   readonly dropletIpv4: T;
   readonly dropletIpv6?: T;
   readonly turnIpv4?: T;
@@ -56,16 +65,21 @@ export interface GivenAddresses<T> {
 
 /**
  * A service's addresses from its droplets' attributes, in the engine's own terms (tokens, Outputs):
- * IPv6 only when the spec enables it, and the TURN droplet's only when coturn has a droplet of its own.
+ * IPv6 only when the spec enables it, the reserved IPv6 only when the spec uses one, and the TURN
+ * droplet's only when coturn has a droplet of its own.
  */
 export function serviceAddresses<T>(
   spec: ResolvedSpec,
-  host: { readonly reservedIpv4: T; readonly ipv4: T; readonly ipv6: T },
+  host: { readonly reservedIpv4: T; readonly reservedIpv6?: T; readonly ipv4: T; readonly ipv6: T },
   turn: { readonly ipv4: T; readonly ipv6: T } | undefined,
 ): GivenAddresses<T> {
   const v6 = spec.droplet.ipv6;
+  if (spec.droplet.reservedIpv6 && host.reservedIpv6 === undefined) {
+    throw new Error('The spec puts the AAAA records on a reserved IPv6 address (droplet.reservedIpv6), but the host has none. Fix: create the reserved IPv6 (ProsodyHost does) and pass its address.');
+  }
   return {
     reservedIpv4: host.reservedIpv4,
+    ...(spec.droplet.reservedIpv6 ? { reservedIpv6: host.reservedIpv6 } : {}),
     dropletIpv4: host.ipv4,
     dropletIpv6: v6 ? host.ipv6 : undefined,
     ...(turn ? { turnIpv4: turn.ipv4, turnIpv6: v6 ? turn.ipv6 : undefined } : {}),

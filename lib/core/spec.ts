@@ -267,6 +267,17 @@ export interface DropletSpec {
    */
   readonly ipv6?: boolean;
   /**
+   * Put the domains' AAAA records on a reserved IPv6 address, which moves to a replacement droplet
+   * as the reserved IPv4 does, so replacing the droplet changes none of them. The droplet configures
+   * the address itself once DigitalOcean has assigned it (see the README, *Operations*). With
+   * `false`, or in a region without reserved IPv6, the AAAA records follow the droplet's own IPv6
+   * with the TURN name's short TTL (at most 300 s), and every replacement rewrites them. Setting it
+   * `true` where DigitalOcean offers no reserved IPv6 (`RESERVED_IPV6_REGIONS`), or without `ipv6`,
+   * fails validation.
+   * @default - true when `ipv6` is on and the region offers reserved IPv6
+   */
+  readonly reservedIpv6?: boolean;
+  /**
    * Install DigitalOcean's metrics agent.
    * @default true
    */
@@ -479,6 +490,11 @@ export interface ResolvedSpec {
     readonly image: string;
     readonly sshKeyFingerprints: readonly string[];
     readonly ipv6: boolean;
+    /**
+     * The domains' AAAA records point at a reserved IPv6 address (only ever with `ipv6`); without
+     * it they follow the droplet's own address with `dns.turnTtlSeconds`.
+     */
+    readonly reservedIpv6: boolean;
     readonly monitoring: boolean;
     readonly backups: boolean;
     readonly volumeSizeGib: number;
@@ -486,6 +502,10 @@ export interface ResolvedSpec {
     readonly volumeName: string;
   };
   readonly adminSourceCidrs: readonly string[];
+  /**
+   * `turnTtlSeconds` (at most 300) is the TTL of every record that follows a droplet's own address:
+   * the TURN name's, and the AAAA records when there is no reserved IPv6.
+   */
   readonly dns: { readonly ttlSeconds: number; readonly turnTtlSeconds: number };
   readonly acme: { readonly email: string; readonly staging: boolean };
   readonly federation: { readonly enabled: boolean; readonly directTls: boolean };

@@ -8,6 +8,7 @@
  */
 import { domainToASCII } from 'url';
 import * as ipaddr from 'ipaddr.js';
+import { offersReservedIpv6, RESERVED_IPV6_REGIONS } from './regions';
 import {
   CallsSpec,
   ComponentsSpec,
@@ -197,6 +198,27 @@ const SIZE = /^[a-z0-9]+(?:-[a-z0-9]+)+$/;
 export function checkRegionSlug(value: unknown): Problem | undefined {
   if (typeof value !== 'string' || !REGION.test(value)) {
     return { problem: 'not a DigitalOcean region slug', fix: 'use a slug such as "ams3", "fra1", "nyc3" or "sgp1" (doctl compute region list)' };
+  }
+  return undefined;
+}
+
+/**
+ * `droplet.reservedIpv6` as declared (undefined when not given): a boolean, and `true` only where
+ * DigitalOcean offers reserved IPv6 and the droplet has IPv6 at all.
+ */
+export function checkReservedIpv6(value: unknown, region: unknown, ipv6: unknown): Problem | undefined {
+  if (value === undefined) return undefined;
+  const notBoolean = checkBoolean(value);
+  if (notBoolean) return notBoolean;
+  if (value === false) return undefined;
+  if (ipv6 === false) {
+    return { problem: 'a reserved IPv6 address needs the droplet to have IPv6 (droplet.ipv6 is false)', fix: 'set droplet.ipv6 to true, or remove droplet.reservedIpv6' };
+  }
+  if (typeof region === 'string' && !offersReservedIpv6(region)) {
+    return {
+      problem: `DigitalOcean offers no reserved IPv6 in region "${region}" (it does in ${RESERVED_IPV6_REGIONS.join(', ')})`,
+      fix: 'choose one of those regions, or remove droplet.reservedIpv6: AAAA records then follow the droplet\'s own IPv6 with a short TTL',
+    };
   }
   return undefined;
 }
@@ -716,6 +738,9 @@ export function resolveSpec(spec: XmppServiceSpec): ResolvedSpec {
   c.check('droplet.size', droplet.size, checkSizeSlug(droplet.size) ?? checkDropletMemory(droplet.size, estimateProsodyMemoryMiB({ domains }), domains.length));
   c.check('droplet.image', droplet.image, checkImage(droplet.image));
   c.check('droplet.ipv6', droplet.ipv6, checkBoolean(droplet.ipv6));
+  c.check('droplet.reservedIpv6', dropletIn.reservedIpv6, checkReservedIpv6(dropletIn.reservedIpv6, droplet.region, droplet.ipv6));
+  // Where DigitalOcean offers it, unless declined; never without IPv6.
+  const reservedIpv6 = droplet.ipv6 === true && (dropletIn.reservedIpv6 ?? (typeof droplet.region === 'string' && offersReservedIpv6(droplet.region)));
   c.check('droplet.monitoring', droplet.monitoring, checkBoolean(droplet.monitoring));
   c.check('droplet.backups', droplet.backups, checkBoolean(droplet.backups));
   c.check('droplet.volumeSizeGib', droplet.volumeSizeGib, checkInteger(droplet.volumeSizeGib, 1, 16384, ' GiB'));
@@ -784,6 +809,7 @@ export function resolveSpec(spec: XmppServiceSpec): ResolvedSpec {
       image: droplet.image,
       sshKeyFingerprints: [...droplet.sshKeyFingerprints],
       ipv6: droplet.ipv6,
+      reservedIpv6,
       monitoring: droplet.monitoring,
       backups: droplet.backups,
       volumeSizeGib: droplet.volumeSizeGib,

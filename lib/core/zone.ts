@@ -13,6 +13,8 @@ import { hasDedicatedTurnDroplet, ResolvedSpec } from './spec';
 /** The deploy-time addresses an `AddressRef` stands for. */
 export interface ZoneAddresses {
   readonly reservedIpv4: string;
+  /** The reserved IPv6 address; when absent, records on it are left out. */
+  readonly reservedIpv6?: string;
   readonly dropletIpv4: string;
   /** When absent, AAAA records are left out. */
   readonly dropletIpv6?: string;
@@ -55,8 +57,9 @@ export interface ZoneFileOptions {
 export const DIGITALOCEAN_NAMESERVERS: readonly string[] = ['ns1.digitalocean.com.', 'ns2.digitalocean.com.', 'ns3.digitalocean.com.'];
 
 /** Documentation addresses (RFC 5737, RFC 3849): readable in review files, never routable. */
-export const PLACEHOLDER_ADDRESSES: Required<Pick<ZoneAddresses, 'reservedIpv4' | 'dropletIpv4' | 'dropletIpv6'>> = {
+export const PLACEHOLDER_ADDRESSES: Required<Pick<ZoneAddresses, 'reservedIpv4' | 'reservedIpv6' | 'dropletIpv4' | 'dropletIpv6'>> = {
   reservedIpv4: '192.0.2.10',
+  reservedIpv6: '2001:db8::10',
   dropletIpv4: '192.0.2.20',
   dropletIpv6: '2001:db8::20',
 };
@@ -79,6 +82,7 @@ function checkAddresses(addresses: ZoneAddresses): void {
     if (!ok) throw new Error(`Zone address ${field} = ${JSON.stringify(value)} is not an ${kind === 'ipv4' ? 'IPv4' : 'IPv6'} address`);
   };
   expect('reservedIpv4', addresses.reservedIpv4, 'ipv4');
+  expect('reservedIpv6', addresses.reservedIpv6, 'ipv6');
   expect('dropletIpv4', addresses.dropletIpv4, 'ipv4');
   expect('dropletIpv6', addresses.dropletIpv6, 'ipv6');
   expect('turnIpv4', addresses.turnIpv4, 'ipv4');
@@ -165,7 +169,8 @@ export function renderZoneFile(
   if (options.placeholderAddresses) {
     const a = addresses;
     header.push(
-      `; placeholder addresses: known only after deploy (reserved IPv4 ${a.reservedIpv4}, droplet IPv4 ${a.dropletIpv4}` +
+      `; placeholder addresses: known only after deploy (reserved IPv4 ${a.reservedIpv4}` +
+        `${a.reservedIpv6 !== undefined ? `, reserved IPv6 ${a.reservedIpv6}` : ''}, droplet IPv4 ${a.dropletIpv4}` +
         `${a.dropletIpv6 !== undefined ? `, droplet IPv6 ${a.dropletIpv6}` : ''}` +
         `${a.turnIpv4 !== undefined ? `, TURN droplet IPv4 ${a.turnIpv4}` : ''}` +
         `${a.turnIpv6 !== undefined ? `, TURN droplet IPv6 ${a.turnIpv6}` : ''}).`,
@@ -186,10 +191,10 @@ export function renderZoneFile(
  */
 export function renderZoneFiles(spec: ResolvedSpec, addresses?: ZoneAddresses, options: Omit<ZoneFileOptions, 'placeholderAddresses'> = {}): Record<string, string> {
   const records = planDnsRecords(spec);
-  const { dropletIpv6, ...ipv4Only } = PLACEHOLDER_ADDRESSES;
+  const { dropletIpv6, reservedIpv6, ...ipv4Only } = PLACEHOLDER_ADDRESSES;
   const { turnIpv6, ...turnIpv4Only } = PLACEHOLDER_TURN_ADDRESSES;
   const placeholders: ZoneAddresses = {
-    ...(spec.droplet.ipv6 ? { ...ipv4Only, dropletIpv6 } : ipv4Only),
+    ...(spec.droplet.ipv6 ? { ...ipv4Only, dropletIpv6, ...(spec.droplet.reservedIpv6 ? { reservedIpv6 } : {}) } : ipv4Only),
     ...(hasDedicatedTurnDroplet(spec) ? (spec.droplet.ipv6 ? { ...turnIpv4Only, turnIpv6 } : turnIpv4Only) : {}),
   };
   if (addresses && hasDedicatedTurnDroplet(spec) && addresses.turnIpv4 === undefined) {
@@ -238,13 +243,15 @@ export function renderExternalZoneFilesWithTokens(spec: ResolvedSpec, tokens: Pa
   };
   const tokenOf = new Map<string, string | undefined>([
     [PLACEHOLDER_ADDRESSES.reservedIpv4, tokens.reservedIpv4],
+    [PLACEHOLDER_ADDRESSES.reservedIpv6, tokens.reservedIpv6],
     [PLACEHOLDER_ADDRESSES.dropletIpv4, tokens.dropletIpv4],
     [PLACEHOLDER_ADDRESSES.dropletIpv6, tokens.dropletIpv6],
     [PLACEHOLDER_TURN_ADDRESSES.turnIpv4, tokens.turnIpv4],
     [PLACEHOLDER_TURN_ADDRESSES.turnIpv6, tokens.turnIpv6],
   ]);
   const files: Record<string, string> = {};
-  for (const [zone, content] of Object.entries(renderExternalZoneFiles(spec, spec.droplet.ipv6 ? stand : { ...stand, dropletIpv6: undefined, turnIpv6: undefined }))) {
+  const v6 = spec.droplet.ipv6 ? { reservedIpv6: spec.droplet.reservedIpv6 ? stand.reservedIpv6 : undefined } : { reservedIpv6: undefined, dropletIpv6: undefined, turnIpv6: undefined };
+  for (const [zone, content] of Object.entries(renderExternalZoneFiles(spec, { ...stand, ...v6 }))) {
     files[zone] = content.replace(/^(\S+ +\d+ IN (?:A|AAAA) +)(\S+)$/gm, (_line, head: string, address: string) => {
       const token = tokenOf.get(address);
       if (token === undefined) throw new Error(`The external zone ${zone} needs an address for ${address}, but none was given`);

@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'fs';
 import { parseArgs } from 'util';
-import type { AddressSource } from '../core/dns';
+import { ADDRESS_SOURCES, AddressSource } from '../core/dns';
 import { defaultDoctorPlan, DoctorOptions, DoctorUsageError, EXIT, formatReport, loadDoctorPlan, narrowPlan, runDoctor } from './index';
 import type { CheckGroup } from './report';
 
@@ -19,8 +19,8 @@ CORS, open and closed ports, STUN, and with an account a TURN relay.
   --json                  print the report as JSON
   --account JID           log in as JID to check TURN credentials and a relay; the password is read
                           from the XMPP_DOCTOR_PASSWORD environment variable
-  --address SOURCE=IP     a deployed address (reservedIpv4, dropletIpv4, dropletIpv6, turnIpv4,
-                          turnIpv6) to compare A/AAAA records with; repeatable
+  --address SOURCE=IP     a deployed address (reservedIpv4, reservedIpv6, dropletIpv4, dropletIpv6,
+                          turnIpv4, turnIpv6) to compare A/AAAA records with; repeatable
   --resolver IP[:PORT]    ask this DNS server instead of the system's; repeatable
   --ca-file PATH          also trust this CA (PEM), e.g. a staging or test CA
   --only GROUPS           comma-separated: dns,tls,http,ports,turn
@@ -33,7 +33,6 @@ Exit status: 0 all checks passed, 1 a check failed, 2 the doctor could not run.
 `;
 
 const GROUPS: readonly CheckGroup[] = ['dns', 'tls', 'http', 'ports', 'turn'];
-const ADDRESS_SOURCES: readonly AddressSource[] = ['reservedIpv4', 'dropletIpv4', 'dropletIpv6', 'turnIpv4', 'turnIpv6'];
 
 export interface ParsedCommand {
   readonly help: boolean;

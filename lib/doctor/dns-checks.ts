@@ -10,6 +10,7 @@ import { CheckResult } from './report';
 
 const ADDRESS_WORDS: Record<AddressSource, string> = {
   reservedIpv4: 'the reserved IPv4 address',
+  reservedIpv6: 'the reserved IPv6 address',
   dropletIpv4: "the droplet's own IPv4 address",
   dropletIpv6: "the droplet's IPv6 address",
   turnIpv4: "the TURN droplet's IPv4 address",

@@ -9,10 +9,15 @@ import { componentType, PulumiXmppServiceSpec, resolveForPulumi } from './spec';
 export interface RecordAddresses {
   /** The reserved IPv4 address the domains' apex A records point at. */
   readonly reservedIpv4: pulumi.Input<string>;
+  /**
+   * The reserved IPv6 address the domains' apex AAAA records point at.
+   * @default - required when the spec uses a reserved IPv6 (`droplet.reservedIpv6`)
+   */
+  readonly reservedIpv6?: pulumi.Input<string>;
   /** The droplet's own IPv4 address, for the TURN name (coturn relays from it). */
   readonly dropletIpv4: pulumi.Input<string>;
   /**
-   * The droplet's IPv6 address, for AAAA records.
+   * The droplet's IPv6 address: for the AAAA records without a reserved IPv6, and for the TURN name.
    * @default - required when the spec enables IPv6
    */
   readonly dropletIpv6?: pulumi.Input<string>;

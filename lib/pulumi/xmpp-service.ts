@@ -45,6 +45,11 @@ export interface XmppServiceArgs {
    */
   readonly protectVolume?: boolean;
   /**
+   * Refuse to delete the reserved IPv4 and IPv6 addresses the domains point at (see `ProsodyHost`).
+   * @default true
+   */
+  readonly protectReservedIps?: boolean;
+  /**
    * Write the rendered files under `<reviewDirectory>/<name>/` whenever the program runs
    * (`pulumi preview` and `pulumi up`), for review in pull requests. Secrets are never written;
    * files from an earlier run that are no longer rendered are removed.
@@ -61,6 +66,8 @@ export interface XmppServiceOutputs {
   readonly ipv6?: pulumi.Output<string>;
   /** The stable IPv4 address the domains point at. */
   readonly reserved_ipv4: pulumi.Output<string>;
+  /** The stable IPv6 address the domains point at, with a reserved IPv6 (`droplet.reservedIpv6`). */
+  readonly reserved_ipv6?: pulumi.Output<string>;
   /** The dedicated TURN droplet's IPv4 address, when coturn has its own droplet. */
   readonly turn_ipv4?: pulumi.Output<string>;
   /** The XMPP domains served. */
@@ -102,7 +109,7 @@ export class XmppService extends pulumi.ComponentResource {
       const declared = args.spec;
       const child = { parent: this };
 
-      this.host = new ProsodyHost(`${name}-host`, { spec: declared, projectId: args.projectId, tags: args.tags, vpcUuid: args.vpcUuid, protectVolume: args.protectVolume }, child);
+      this.host = new ProsodyHost(`${name}-host`, { spec: declared, projectId: args.projectId, tags: args.tags, vpcUuid: args.vpcUuid, protectVolume: args.protectVolume, protectReservedIps: args.protectReservedIps }, child);
       this.turn = new TurnServer(`${name}-turn`, { spec: declared, tags: args.tags, vpcUuid: args.vpcUuid }, child);
       const turnDroplet = this.turn.droplet;
       this.nginx = new NginxProxy(`${name}-nginx`, { spec: declared }, child);
@@ -121,6 +128,7 @@ export class XmppService extends pulumi.ComponentResource {
         ipv4: this.host.droplet.ipv4Address,
         ...(spec.droplet.ipv6 ? { ipv6: this.host.droplet.ipv6Address } : {}),
         reserved_ipv4: this.host.reservedIp.ipAddress,
+        ...(this.host.reservedIpv6 ? { reserved_ipv6: this.host.reservedIpv6.ip } : {}),
         ...(turnDroplet ? { turn_ipv4: turnDroplet.ipv4Address } : {}),
         domains: pulumi.output(spec.domains.map((d) => d.name)),
         ssh: this.host.reservedIp.ipAddress.apply((address) => sshInstructions(spec, address)),
@@ -142,11 +150,11 @@ export class XmppService extends pulumi.ComponentResource {
  * are rendered with stand-in addresses, then each A/AAAA value becomes the deployed address.
  */
 function externalZoneFiles(spec: ResolvedSpec, host: ProsodyHost, turnDroplet: Droplet | undefined): pulumi.Output<{ [zone: string]: string }> {
-  const { reservedIpv4, dropletIpv4, dropletIpv6, turnIpv4, turnIpv6 } = dropletAddresses(spec, host, turnDroplet);
+  const { reservedIpv4, reservedIpv6, dropletIpv4, dropletIpv6, turnIpv4, turnIpv6 } = dropletAddresses(spec, host, turnDroplet);
   return pulumi
-    .all([reservedIpv4, dropletIpv4, dropletIpv6, turnIpv4, turnIpv6])
-    .apply(([reservedIpv4, dropletIpv4, dropletIpv6, turnIpv4, turnIpv6]) =>
-      renderExternalZoneFilesWithTokens(spec, { reservedIpv4, dropletIpv4, dropletIpv6, turnIpv4, turnIpv6 }),
+    .all([reservedIpv4, reservedIpv6, dropletIpv4, dropletIpv6, turnIpv4, turnIpv6])
+    .apply(([reservedIpv4, reservedIpv6, dropletIpv4, dropletIpv6, turnIpv4, turnIpv6]) =>
+      renderExternalZoneFilesWithTokens(spec, { reservedIpv4, reservedIpv6, dropletIpv4, dropletIpv6, turnIpv4, turnIpv6 }),
     );
 }
 
@@ -154,7 +162,7 @@ function externalZoneFiles(spec: ResolvedSpec, host: ProsodyHost, turnDroplet: D
 function dropletAddresses(spec: ResolvedSpec, host: ProsodyHost, turnDroplet: Droplet | undefined) {
   return serviceAddresses<pulumi.Output<string>>(
     spec,
-    { reservedIpv4: host.reservedIp.ipAddress, ipv4: host.droplet.ipv4Address, ipv6: host.droplet.ipv6Address },
+    { reservedIpv4: host.reservedIp.ipAddress, reservedIpv6: host.reservedIpv6?.ip, ipv4: host.droplet.ipv4Address, ipv6: host.droplet.ipv6Address },
     turnDroplet && { ipv4: turnDroplet.ipv4Address, ipv6: turnDroplet.ipv6Address },
   );
 }

@@ -7,6 +7,7 @@ export interface SynthOutput {
   data?: { [type: string]: { [name: string]: { [attr: string]: any } } };
   output?: { [name: string]: { value: unknown; description?: string; sensitive?: boolean } };
   variable?: { [name: string]: { [attr: string]: unknown } };
+  locals?: { [name: string]: { [key: string]: unknown } };
 }
 
 /** Synthesize with validations on, as `cdktf synth` does. */

@@ -10,7 +10,7 @@ import { renderReviewFiles } from '../../lib/core/review';
 import { resolveSpec } from '../../lib/core/validate';
 import { XmppServiceSpec } from '../../lib/core/spec';
 import { renderExternalZoneFiles } from '../../lib/core/zone';
-import { XmppService, XmppStack } from '../../lib/cdktf';
+import { XmppDomainRecords, XmppService, XmppStack } from '../../lib/cdktf';
 import { closedSpec, fullSpec, minimalSpec, representativeSpecs } from '../support/specs';
 import { evaluateTemplate } from '../support/terraform-template';
 import { named, newStack, only, onlyName, resources, synth } from './synth';
@@ -52,10 +52,25 @@ describe.each(representativeSpecs)('XmppService for the %s spec', (_name, input)
     expect(droplet.body.volume_ids).toEqual([`\${digitalocean_volume.${volumeName}.id}`]);
   });
 
-  test('THEN the reserved IP is assigned to the droplet by its numeric ID', () => {
-    expect(only(out, 'digitalocean_reserved_ip')).toEqual({ region: spec.droplet.region });
+  test('THEN the reserved IP is assigned to the droplet by its numeric ID, and refuses destruction', () => {
+    expect(only(out, 'digitalocean_reserved_ip')).toEqual({ region: spec.droplet.region, lifecycle: { prevent_destroy: true } });
     expect(only(out, 'digitalocean_reserved_ip_assignment')).toEqual({
       ip_address: `\${digitalocean_reserved_ip.${reservedIpName}.ip_address}`,
+      droplet_id: `\${digitalocean_droplet.${dropletName}.id}`,
+    });
+  });
+
+  test('THEN the reserved IPv6 exists, in the region, assigned to the droplet, exactly where the spec uses one', () => {
+    if (!spec.droplet.reservedIpv6) {
+      expect(out.resource.digitalocean_reserved_ipv6).toBeUndefined();
+      expect(out.resource.digitalocean_reserved_ipv6_assignment).toBeUndefined();
+      return;
+    }
+    // Its region is its only attribute: no other change of the spec replaces it; and like the
+    // reserved IPv4 it refuses destruction.
+    expect(only(out, 'digitalocean_reserved_ipv6')).toEqual({ region_slug: spec.droplet.region, lifecycle: { prevent_destroy: true } });
+    expect(only(out, 'digitalocean_reserved_ipv6_assignment')).toEqual({
+      ip: `\${digitalocean_reserved_ipv6.${onlyName(out, 'digitalocean_reserved_ipv6')}.ip}`,
       droplet_id: `\${digitalocean_droplet.${dropletName}.id}`,
     });
   });
@@ -63,6 +78,7 @@ describe.each(representativeSpecs)('XmppService for the %s spec', (_name, input)
   test('THEN every planned DNS record is present with its type, name, value, priority, weight and port', () => {
     const addressOf = {
       reservedIpv4: `\${digitalocean_reserved_ip.${reservedIpName}.ip_address}`,
+      reservedIpv6: spec.droplet.reservedIpv6 ? `\${digitalocean_reserved_ipv6.${onlyName(out, 'digitalocean_reserved_ipv6')}.ip}` : undefined,
       dropletIpv4: `\${digitalocean_droplet.${dropletName}.ipv4_address}`,
       dropletIpv6: `\${digitalocean_droplet.${dropletName}.ipv6_address}`,
       turnIpv4: `\${digitalocean_droplet.${turnDropletName}.ipv4_address}`,
@@ -96,6 +112,25 @@ describe.each(representativeSpecs)('XmppService for the %s spec', (_name, input)
     expect(Object.keys(out.resource.digitalocean_domain)).toHaveLength(1);
   });
 
+  test('THEN the records read named fields of objects in a local, which for_each refers to', () => {
+    const [records] = resources(out, 'digitalocean_record');
+    const local = /^\$\{local\.([A-Za-z0-9_]+)\}$/.exec(records.for_each)?.[1];
+    expect(local).toBeDefined();
+    const entries = out.locals![local!] as Record<string, Record<string, unknown>>;
+    // Keyed by plan key, every entry an object with every field (null where absent).
+    expect(Object.keys(entries).sort()).toEqual(planDnsRecords(spec).map((r) => r.key).sort());
+    for (const entry of Object.values(entries)) {
+      expect(Object.keys(entry).sort()).toEqual(['address', 'domain', 'flags', 'name', 'port', 'priority', 'tag', 'ttl', 'type', 'value', 'weight']);
+    }
+    const srv = `${spec.primaryDomain}/_xmpp-client._tcp/SRV`;
+    expect(entries[srv]).toEqual({ domain: spec.primaryDomain, type: 'SRV', name: '_xmpp-client._tcp', value: `${spec.primaryDomain}.`, address: null, ttl: spec.dns.ttlSeconds, priority: 0, weight: 5, port: spec.ports.c2s, flags: null, tag: null });
+    expect(entries[`${spec.primaryDomain}/@/A`]).toMatchObject({ type: 'A', value: null, address: 'reservedIpv4' });
+    for (const attribute of ['domain', 'type', 'name', 'ttl', 'priority', 'weight', 'port', 'flags', 'tag']) {
+      expect(records[attribute]).toBe(`\${each.value.${attribute}}`);
+    }
+    expect(records.value).toMatch(/^\$\{each\.value\.address == null \? each\.value\.value : local\.[A-Za-z0-9_]+\[each\.value\.address\]\}$/);
+  });
+
   test('THEN the firewall rules equal the core plan and protect the droplet', () => {
     const plan = planFirewall(spec);
     const fw = named(out, 'digitalocean_firewall', 'Xmpp_Firewall').body;
@@ -107,7 +142,10 @@ describe.each(representativeSpecs)('XmppService for the %s spec', (_name, input)
 
   test('THEN the outputs have stable names and hold nothing secret', () => {
     const names = Object.keys(out.output ?? {}).sort();
-    expect(names).toEqual(['Xmpp_domains', 'Xmpp_first_admin', 'Xmpp_ipv4', ...(spec.droplet.ipv6 ? ['Xmpp_ipv6'] : []), 'Xmpp_reserved_ipv4', 'Xmpp_ssh', ...(dedicated ? ['Xmpp_turn_ipv4'] : [])].sort());
+    expect(names).toEqual(
+      ['Xmpp_domains', 'Xmpp_first_admin', 'Xmpp_ipv4', ...(spec.droplet.ipv6 ? ['Xmpp_ipv6'] : []), 'Xmpp_reserved_ipv4', ...(spec.droplet.reservedIpv6 ? ['Xmpp_reserved_ipv6'] : []), 'Xmpp_ssh', ...(dedicated ? ['Xmpp_turn_ipv4'] : [])].sort(),
+    );
+    if (spec.droplet.reservedIpv6) expect(out.output!.Xmpp_reserved_ipv6.value).toBe(`\${digitalocean_reserved_ipv6.${onlyName(out, 'digitalocean_reserved_ipv6')}.ip}`);
     expect(out.output!.Xmpp_domains.value).toEqual(spec.domains.map((d) => d.name));
     expect(out.output!.Xmpp_reserved_ipv4.value).toBe(`\${digitalocean_reserved_ip.${reservedIpName}.ip_address}`);
     const values = JSON.stringify(Object.values(out.output!).map((o) => o.value));
@@ -228,6 +266,7 @@ describe('composition', () => {
     new XmppService(stack, 'Chat', { spec });
     const out = synth(stack);
     const reservedIp = `\${digitalocean_reserved_ip.${onlyName(out, 'digitalocean_reserved_ip')}.ip_address}`;
+    const reservedIpv6 = `\${digitalocean_reserved_ipv6.${onlyName(out, 'digitalocean_reserved_ipv6')}.ip}`;
     const droplet = named(out, 'digitalocean_droplet', 'Host_Droplet').name;
 
     test('THEN nothing of its zone is created at DigitalOcean, and the other domain is unchanged', () => {
@@ -241,12 +280,14 @@ describe('composition', () => {
       expect(Object.keys(files)).toEqual(['customer.example']);
       const text = files['customer.example'];
       expect(text).toMatch(new RegExp(`^@ +1800 IN A +${reservedIp.replace(/[$.{}]/g, '\\$&')}$`, 'm'));
-      expect(text).toMatch(new RegExp(`^@ +1800 IN AAAA +\\$\\{digitalocean_droplet\\.${droplet}\\.ipv6_address\\}$`, 'm'));
+      expect(text).toMatch(new RegExp(`^@ +1800 IN AAAA +${reservedIpv6.replace(/[$.{}]/g, '\\$&')}$`, 'm'));
       expect(text).toMatch(/^_xmpp-client\._tcp +1800 IN SRV +0 5 5222 customer\.example\.$/m);
       expect(text).not.toMatch(/ IN (SOA|NS) |192\.0\.2\.|2001:db8/);
       // Terraform evaluates it: what it yields with the deployed addresses is the core's import file.
-      const deployed = { reservedIpv4: '198.51.100.10', dropletIpv4: '198.51.100.20', dropletIpv6: '2001:db8:5::20' };
-      const evaluated = evaluateTemplate(text.replace(reservedIp, deployed.reservedIpv4).replaceAll(`\${digitalocean_droplet.${droplet}.ipv6_address}`, deployed.dropletIpv6));
+      const deployed = { reservedIpv4: '198.51.100.10', reservedIpv6: '2001:db8:5::10', dropletIpv4: '198.51.100.20', dropletIpv6: '2001:db8:5::20' };
+      const evaluated = evaluateTemplate(
+        text.replace(reservedIp, deployed.reservedIpv4).replace(reservedIpv6, deployed.reservedIpv6).replaceAll(`\${digitalocean_droplet.${droplet}.ipv6_address}`, deployed.dropletIpv6),
+      );
       expect(evaluated).toBe(renderExternalZoneFiles(resolveSpec(spec), deployed)['customer.example']);
     });
   });
@@ -257,7 +298,7 @@ describe('composition', () => {
     new XmppService(stack, 'Club', { spec: { ...closedSpec } });
     const out = synth(stack);
     expect(resources(out, 'digitalocean_droplet').map((d) => d.name).sort()).toEqual(['xmpp-chat-example-com', 'xmpp-example-net']);
-    expect(Object.keys(out.output!).filter((k) => k.startsWith('Friends_'))).toHaveLength(6);
+    expect(Object.keys(out.output!).filter((k) => k.startsWith('Friends_'))).toHaveLength(7);
     expect(Object.keys(out.output!).filter((k) => k.startsWith('Club_'))).toHaveLength(5);
   });
 
@@ -270,10 +311,33 @@ describe('composition', () => {
     expect(only(out, 'digitalocean_reserved_ip').region).toBe('fra1');
   });
 
+  test('GIVEN XmppDomainRecords on its own without the reserved IPv6 its spec points the AAAA records at THEN synthesis fails naming the address and the fix', () => {
+    const stack = newStack();
+    expect(() => new XmppDomainRecords(stack, 'Records', { spec: minimalSpec, addresses: { reservedIpv4: '192.0.2.10', dropletIpv4: '192.0.2.20', dropletIpv6: '2001:db8::20' } })).toThrow(
+      /DNS record example\.net\/@\/AAAA needs the reservedIpv6 address, but none was given\. Fix: pass addresses\.reservedIpv6\./,
+    );
+  });
+
+  test.each([
+    ['a region without reserved IPv6', { region: 'zzz1' }],
+    ['reserved IPv6 declined', { reservedIpv6: false }],
+  ])('GIVEN %s THEN no reserved IPv6 is created and the apex AAAA follows the droplet with the short TTL', (_, droplet) => {
+    const stack = newStack();
+    new XmppService(stack, 'Xmpp', { spec: { ...minimalSpec, droplet }, writeReviewFiles: false });
+    const out = synth(stack);
+    expect(out.resource.digitalocean_reserved_ipv6).toBeUndefined();
+    expect(out.resource.digitalocean_reserved_ipv6_assignment).toBeUndefined();
+    expect(out.output!.Xmpp_reserved_ipv6).toBeUndefined();
+    const aaaa = synthRecords(out).find((r) => r.name === '@' && r.type === 'AAAA');
+    expect(aaaa).toMatchObject({ value: `\${digitalocean_droplet.${onlyName(out, 'digitalocean_droplet')}.ipv6_address}`, ttl: 300 });
+  });
+
   test('GIVEN project, tags and an unprotected volume THEN they are applied', () => {
     const stack = newStack();
-    const service = new XmppService(stack, 'Xmpp', { spec: minimalSpec, projectId: 'proj-123', tags: ['xmpp'], protectVolume: false });
+    const service = new XmppService(stack, 'Xmpp', { spec: minimalSpec, projectId: 'proj-123', tags: ['xmpp'], protectVolume: false, protectReservedIps: false });
     const out = synth(stack);
+    expect(only(out, 'digitalocean_reserved_ip').lifecycle).toEqual({ prevent_destroy: false });
+    expect(only(out, 'digitalocean_reserved_ipv6').lifecycle).toEqual({ prevent_destroy: false });
     expect(only(out, 'digitalocean_project_resources').project).toBe('proj-123');
     expect(only(out, 'digitalocean_project_resources').resources).toHaveLength(3);
     expect(only(out, 'digitalocean_droplet').tags).toEqual(['xmpp']);

@@ -36,24 +36,26 @@ const keysOf = (records: readonly DnsRecordPlan[]): string[] => records.map((r) 
 
 describe.each(representativeSpecs)('planDnsRecords — GIVEN the %s spec', (_label, spec) => {
   const { resolved, records } = plan(spec);
+  // The apex's records follow the droplet's own IPv6 with the short TTL when there is no reserved IPv6.
+  const apexTtl = resolved.droplet.ipv6 && !resolved.droplet.reservedIpv6 ? resolved.dns.turnTtlSeconds : resolved.dns.ttlSeconds;
   const ttl = resolved.dns.ttlSeconds;
 
   describe.each(resolved.domains.map((d) => [d.name, d] as const))('WHEN looking at zone %s', (zone, domain) => {
     const apex = `${zone}.`;
 
-    test('THEN the apex A record points at the reserved IPv4 address with the normal TTL', () => {
+    test('THEN the apex A record points at the reserved IPv4 address', () => {
       const a = one(records, zone, '@', 'A');
       expect(a.value).toEqual({ kind: 'address', of: 'reservedIpv4' });
-      expect(a.ttlSeconds).toBe(ttl);
+      expect(a.ttlSeconds).toBe(apexTtl);
       expect(a.key).toBe(`${zone}/@/A`);
     });
 
-    test('THEN the apex has an AAAA record to the droplet IPv6 address exactly when IPv6 is on', () => {
+    test('THEN the apex has an AAAA record exactly when IPv6 is on, to the reserved IPv6 address where there is one', () => {
       const aaaa = find(records, zone, '@', 'AAAA');
       if (resolved.droplet.ipv6) {
         expect(aaaa).toHaveLength(1);
-        expect(aaaa[0].value).toEqual({ kind: 'address', of: 'dropletIpv6' });
-        expect(aaaa[0].ttlSeconds).toBe(ttl);
+        expect(aaaa[0].value).toEqual({ kind: 'address', of: resolved.droplet.reservedIpv6 ? 'reservedIpv6' : 'dropletIpv6' });
+        expect(aaaa[0].ttlSeconds).toBe(apexTtl);
       } else {
         expect(aaaa).toHaveLength(0);
       }
@@ -98,7 +100,7 @@ describe.each(representativeSpecs)('planDnsRecords — GIVEN the %s spec', (_lab
     test('THEN the apex has one CAA record allowing only Let\'s Encrypt, in DigitalOcean\'s trailing-dot form', () => {
       const caa = records.filter((r) => r.zone === zone && r.type === 'CAA');
       expect(caa).toHaveLength(1);
-      expect(caa[0]).toMatchObject({ name: '@', flags: 0, tag: 'issue', value: 'letsencrypt.org.', ttlSeconds: ttl, key: `${zone}/@/CAA/issue` });
+      expect(caa[0]).toMatchObject({ name: '@', flags: 0, tag: 'issue', value: 'letsencrypt.org.', ttlSeconds: apexTtl, key: `${zone}/@/CAA/issue` });
     });
   });
 
@@ -112,7 +114,7 @@ describe.each(representativeSpecs)('planDnsRecords — GIVEN the %s spec', (_lab
   test('THEN A and AAAA values are deploy-time address references, never literals', () => {
     for (const r of records.filter((x) => x.type === 'A' || x.type === 'AAAA')) {
       expect(isAddressRef(r.value)).toBe(true);
-      if (isAddressRef(r.value)) expect(r.type === 'A' ? ['reservedIpv4', 'turnIpv4'] : ['dropletIpv6', 'turnIpv6']).toContain(r.value.of);
+      if (isAddressRef(r.value)) expect(r.type === 'A' ? ['reservedIpv4', 'turnIpv4'] : ['reservedIpv6', 'dropletIpv6', 'turnIpv6']).toContain(r.value.of);
     }
   });
 
@@ -249,7 +251,7 @@ describe('planDnsRecords — feature switches', () => {
     expect(one(records, 'example.net', '@', 'A').ttlSeconds).toBe(60);
   });
 
-  test('GIVEN the default TTL WHEN planning THEN the TURN records get 300 seconds and everything else 1800', () => {
+  test('GIVEN the default TTL and a reserved IPv6 WHEN planning THEN the TURN records get 300 seconds and everything else 1800', () => {
     const { records } = plan(minimalSpec);
     for (const r of records) expect(r.ttlSeconds).toBe(r.name === 'turn' ? 300 : 1800);
   });
@@ -266,6 +268,48 @@ describe('planDnsRecords — feature switches', () => {
   test('GIVEN several domains WHEN planning THEN the TURN name lives only in the primary zone', () => {
     const { records } = plan({ ...minimalSpec, domains: ['example.net', 'example.org'], calls: { name: 'stun' } });
     expect(records.filter((r) => r.name === 'stun').map((r) => r.key)).toEqual(['example.net/stun/A', 'example.net/stun/AAAA']);
+  });
+});
+
+describe('planDnsRecords — the AAAA records where DigitalOcean offers reserved IPv6 and where it does not', () => {
+  const apexAndTurn = (records: readonly DnsRecordPlan[]) =>
+    records.filter((r) => r.name === '@' || r.name === 'turn').map((r) => [r.name, r.type, isAddressRef(r.value) ? r.value.of : r.value, r.ttlSeconds]);
+  test.each<[string, XmppServiceSpec['droplet'], (string | number)[][]]>([
+    [
+      'a region with reserved IPv6 (the default, ams3): the AAAA records on the reserved IPv6, TURN on its droplet',
+      undefined,
+      [['@', 'A', 'reservedIpv4', 1800], ['turn', 'A', 'turnIpv4', 300], ['@', 'AAAA', 'reservedIpv6', 1800], ['turn', 'AAAA', 'turnIpv6', 300], ['@', 'CAA', 'letsencrypt.org.', 1800]],
+    ],
+    [
+      'another region with it (fra1)',
+      { region: 'fra1' },
+      [['@', 'A', 'reservedIpv4', 1800], ['turn', 'A', 'turnIpv4', 300], ['@', 'AAAA', 'reservedIpv6', 1800], ['turn', 'AAAA', 'turnIpv6', 300], ['@', 'CAA', 'letsencrypt.org.', 1800]],
+    ],
+    [
+      'a region without it: the AAAA records follow the droplet with the short TTL, and the apex\'s other records share it',
+      { region: 'zzz1' },
+      [['@', 'A', 'reservedIpv4', 300], ['turn', 'A', 'turnIpv4', 300], ['@', 'AAAA', 'dropletIpv6', 300], ['turn', 'AAAA', 'turnIpv6', 300], ['@', 'CAA', 'letsencrypt.org.', 300]],
+    ],
+    [
+      'reserved IPv6 declined where it is offered: the same fallback',
+      { reservedIpv6: false },
+      [['@', 'A', 'reservedIpv4', 300], ['turn', 'A', 'turnIpv4', 300], ['@', 'AAAA', 'dropletIpv6', 300], ['turn', 'AAAA', 'turnIpv6', 300], ['@', 'CAA', 'letsencrypt.org.', 300]],
+    ],
+    [
+      'no IPv6: no AAAA records, and the normal TTL',
+      { ipv6: false },
+      [['@', 'A', 'reservedIpv4', 1800], ['turn', 'A', 'turnIpv4', 300], ['@', 'CAA', 'letsencrypt.org.', 1800]],
+    ],
+  ])('GIVEN %s', (_, droplet, expected) => {
+    const { resolved, records } = plan({ ...minimalSpec, droplet });
+    // In plan order: by type, the apex first.
+    expect(apexAndTurn(records)).toEqual(expected);
+    expect(resolved.droplet.reservedIpv6).toBe(expected.some(([, , of]) => of === 'reservedIpv6'));
+  });
+
+  test('GIVEN a short TTL WHEN there is no reserved IPv6 THEN the apex keeps it (the fallback never lengthens a TTL)', () => {
+    const { records } = plan({ ...minimalSpec, dns: { ttlSeconds: 60 }, droplet: { reservedIpv6: false } });
+    expect(one(records, 'example.net', '@', 'AAAA').ttlSeconds).toBe(60);
   });
 });
 

@@ -1,5 +1,5 @@
 import { planFirewall } from '../../lib/core/firewall';
-import { firewallName, firewallRuleAttributes, prosodyDropletAttributes, recordAddresses, serviceAddresses, turnDropletAttributes, volumeAttributes } from '../../lib/core/resources';
+import { firewallName, firewallRuleAttributes, prosodyDropletAttributes, recordAddresses, reservedIpv6Attributes, serviceAddresses, turnDropletAttributes, volumeAttributes } from '../../lib/core/resources';
 import { resolveSpec } from '../../lib/core/validate';
 import { dedicatedTurnSpec, fullSpec, MANY_DOMAINS_DROPLET, minimalSpec } from '../support/specs';
 
@@ -14,17 +14,28 @@ describe('recordAddresses', () => {
 });
 
 describe('serviceAddresses', () => {
-  const host = { reservedIpv4: 'r4', ipv4: 'd4', ipv6: 'd6' };
+  const host = { reservedIpv4: 'r4', reservedIpv6: 'r6', ipv4: 'd4', ipv6: 'd6' };
   const turn = { ipv4: 't4', ipv6: 't6' };
   const withIpv6 = resolveSpec(minimalSpec);
+  const withoutReservedIpv6 = resolveSpec({ ...minimalSpec, droplet: { region: 'zzz1' } });
   const withoutIpv6 = resolveSpec({ ...minimalSpec, droplet: { ipv6: false } });
   test.each([
-    ['IPv6, coturn on the Prosody droplet', withIpv6, undefined, { reservedIpv4: 'r4', dropletIpv4: 'd4', dropletIpv6: 'd6' }],
-    ['IPv6, coturn on its own droplet', withIpv6, turn, { reservedIpv4: 'r4', dropletIpv4: 'd4', dropletIpv6: 'd6', turnIpv4: 't4', turnIpv6: 't6' }],
+    ['IPv6, coturn on the Prosody droplet', withIpv6, undefined, { reservedIpv4: 'r4', reservedIpv6: 'r6', dropletIpv4: 'd4', dropletIpv6: 'd6' }],
+    ['IPv6, coturn on its own droplet', withIpv6, turn, { reservedIpv4: 'r4', reservedIpv6: 'r6', dropletIpv4: 'd4', dropletIpv6: 'd6', turnIpv4: 't4', turnIpv6: 't6' }],
+    ['IPv6 in a region without reserved IPv6', withoutReservedIpv6, undefined, { reservedIpv4: 'r4', dropletIpv4: 'd4', dropletIpv6: 'd6' }],
     ['no IPv6, coturn on the Prosody droplet', withoutIpv6, undefined, { reservedIpv4: 'r4', dropletIpv4: 'd4', dropletIpv6: undefined }],
     ['no IPv6, coturn on its own droplet', withoutIpv6, turn, { reservedIpv4: 'r4', dropletIpv4: 'd4', dropletIpv6: undefined, turnIpv4: 't4', turnIpv6: undefined }],
   ])('GIVEN %s THEN the records get %j', (_name, spec, turnDroplet, addresses) => {
     expect(serviceAddresses(spec, host, turnDroplet)).toEqual(addresses);
+  });
+
+  test('GIVEN a spec with a reserved IPv6 but a host without one THEN it fails naming the fix', () => {
+    expect(() => serviceAddresses(withIpv6, { reservedIpv4: 'r4', ipv4: 'd4', ipv6: 'd6' }, undefined)).toThrow(/droplet\.reservedIpv6.*Fix: create the reserved IPv6/);
+  });
+
+  test('GIVEN any spec THEN the reserved IPv6 has its region as its only attribute, so nothing else replaces it', () => {
+    expect(reservedIpv6Attributes(resolveSpec({ ...fullSpec }))).toEqual({ regionSlug: 'fra1' });
+    expect(reservedIpv6Attributes(resolveSpec({ ...minimalSpec, dns: { ttlSeconds: 60 }, droplet: { size: 's-2vcpu-4gb', name: 'other' } }))).toEqual({ regionSlug: 'ams3' });
   });
 });
 

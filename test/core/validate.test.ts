@@ -16,6 +16,7 @@ import {
   checkImage,
   checkRegionSlug,
   checkRelayRange,
+  checkReservedIpv6,
   checkSharedSecret,
   checkSizeSlug,
   checkSourceCidr,
@@ -23,6 +24,7 @@ import {
   resolveSpec,
   SpecValidationError,
 } from '../../lib/core/validate';
+import { RESERVED_IPV6_REGIONS } from '../../lib/core/regions';
 import { closedSpec, dedicatedTurnSpec, fullSpec, minimalSpec } from '../support/specs';
 
 const SECRET = 'c'.repeat(64);
@@ -162,6 +164,33 @@ describe('rules, one table each', () => {
     test.each(['ssh-ed25519 AAAA', '3b:16:bf'])('fails when the SSH key is %s', (k) => expect(checkSshKey(k)?.problem).toMatch(/fingerprint/));
   });
 
+  describe('checkReservedIpv6', () => {
+    test.each<[string, unknown, unknown, unknown]>([
+      ['left unset, in a region with reserved IPv6', undefined, 'ams3', true],
+      ['left unset, in a region without', undefined, 'zzz1', true],
+      ['left unset, without IPv6', undefined, 'ams3', false],
+      ['declined', false, 'ams3', true],
+      ['declined in a region without', false, 'zzz1', true],
+      ['declined without IPv6', false, 'ams3', false],
+      ['asked for where it is offered', true, 'fra1', true],
+      ['asked for with IPv6 left at its default', true, 'nyc3', undefined],
+    ])('accepts it %s', (_, value, region, ipv6) => expect(checkReservedIpv6(value, region, ipv6)).toBeUndefined());
+
+    test.each<[string, unknown, unknown, unknown, RegExp]>([
+      ['it is not a boolean', 'yes', 'ams3', true, /must be true or false.*write true or false/],
+      ['it is asked for in a region without reserved IPv6', true, 'zzz1', true, /no reserved IPv6 in region "zzz1" \(it does in ams2, ams3, .*\).*choose one of those regions, or remove droplet\.reservedIpv6/],
+      ['it is asked for without IPv6', true, 'ams3', false, /needs the droplet to have IPv6 \(droplet\.ipv6 is false\).*set droplet\.ipv6 to true, or remove droplet\.reservedIpv6/],
+    ])('fails when %s, naming the fix', (_, value, region, ipv6, message) => {
+      const p = checkReservedIpv6(value, region, ipv6);
+      expect(`${p?.problem} ${p?.fix}`).toMatch(message);
+    });
+
+    test('GIVEN the region list THEN every entry is a region slug, listed once', () => {
+      for (const r of RESERVED_IPV6_REGIONS) expect(checkRegionSlug(r)).toBeUndefined();
+      expect(new Set(RESERVED_IPV6_REGIONS).size).toBe(RESERVED_IPV6_REGIONS.length);
+    });
+  });
+
   describe('checkEmail', () => {
     test.each(['admin@example.net', 'a.b+acme@mail.example.co.uk'])('accepts %s', (e) => expect(checkEmail(e)).toBeUndefined());
     test.each([['it has no @', 'admin.example.net'], ['it has no domain dot', 'admin@localhost'], ['it has a space', 'ad min@example.net'], ['it is empty', '']])(
@@ -280,12 +309,28 @@ describe('resolveSpec', () => {
     expect(r.web).toEqual({ bosh: true, websocket: true });
     expect(r.proxy65.enabled).toBe(false);
     expect(r.pubsub.enabled).toBe(false);
-    expect(r.droplet).toMatchObject({ name: 'xmpp-example-net', region: 'ams3', size: 's-1vcpu-1gb', image: 'debian-12-x64', ipv6: true, monitoring: true, volumeName: 'xmpp-example-net-data' });
+    expect(r.droplet).toMatchObject({ name: 'xmpp-example-net', region: 'ams3', size: 's-1vcpu-1gb', image: 'debian-12-x64', ipv6: true, reservedIpv6: true, monitoring: true, volumeName: 'xmpp-example-net-data' });
     expect(r.adminSourceCidrs).toEqual([]);
     expect(r.contacts.abuse).toEqual(['xmpp:admin@example.net']);
     expect(r.fileShare.dailyQuotaBytesPerUser).toBe(r.fileShare.fileSizeLimitBytes * 10);
     expect(r.dns).toEqual({ ttlSeconds: 1800, turnTtlSeconds: 300 });
     expect(r.acme).toEqual({ email: 'hostmaster@example.net', staging: false });
+  });
+
+  test.each<[string, XmppServiceSpec['droplet'], boolean]>([
+    ['a region with reserved IPv6', { region: 'sgp1' }, true],
+    ['a region without', { region: 'zzz1' }, false],
+    ['IPv6 off', { ipv6: false }, false],
+    ['reserved IPv6 declined', { reservedIpv6: false }, false],
+    ['reserved IPv6 asked for', { reservedIpv6: true }, true],
+  ])('GIVEN %s THEN the AAAA records use a reserved IPv6 exactly where it is offered and wanted', (_, droplet, expected) => {
+    expect(resolveSpec({ ...minimalSpec, droplet }).droplet.reservedIpv6).toBe(expected);
+  });
+
+  test('GIVEN reserved IPv6 asked for where DigitalOcean has none THEN resolveSpec fails naming the field, the value and the fix', () => {
+    expect(() => resolveSpec({ ...minimalSpec, droplet: { region: 'zzz1', reservedIpv6: true } })).toThrow(
+      /droplet\.reservedIpv6 = true: DigitalOcean offers no reserved IPv6 in region "zzz1".*Fix: choose one of those regions, or remove droplet\.reservedIpv6/,
+    );
   });
 
   test('GIVEN a plain domain name THEN it has no settings of its own and its zone is created here', () => {

@@ -10,7 +10,7 @@ import { hasDedicatedTurnDroplet, ResolvedSpec } from '../../lib/core/spec';
 import { closedSpec, dedicatedTurnSpec, fullSpec, minimalSpec, representativeSpecs } from '../support/specs';
 import { testWith } from '../support/tools';
 
-const REAL_LOOKING: ZoneAddresses = { reservedIpv4: '198.51.100.10', dropletIpv4: '198.51.100.20', dropletIpv6: '2001:db8:5::20' };
+const REAL_LOOKING: ZoneAddresses = { reservedIpv4: '198.51.100.10', reservedIpv6: '2001:db8:5::10', dropletIpv4: '198.51.100.20', dropletIpv6: '2001:db8:5::20' };
 const TURN_DROPLET: Pick<ZoneAddresses, 'turnIpv4' | 'turnIpv6'> = { turnIpv4: '198.51.100.30', turnIpv6: '2001:db8:5::30' };
 
 /** `addresses` plus the TURN droplet's, when the spec has one (of the same families). */
@@ -100,10 +100,11 @@ describe('GIVEN domains whose DNS is hosted outside DigitalOcean', () => {
   });
 
   test('THEN filling in tokens gives exactly the files rendered with those addresses', () => {
-    const tokens = { reservedIpv4: deployed.reservedIpv4, dropletIpv4: deployed.dropletIpv4, dropletIpv6: deployed.dropletIpv6, turnIpv4: deployed.turnIpv4, turnIpv6: deployed.turnIpv6 };
+    const tokens = { reservedIpv4: deployed.reservedIpv4, reservedIpv6: deployed.reservedIpv6, dropletIpv4: deployed.dropletIpv4, dropletIpv6: deployed.dropletIpv6, turnIpv4: deployed.turnIpv4, turnIpv6: deployed.turnIpv6 };
     expect(renderExternalZoneFilesWithTokens(spec, tokens)).toEqual(files);
-    const symbolic = renderExternalZoneFilesWithTokens(spec, { reservedIpv4: '${reserved}', dropletIpv4: '${v4}', dropletIpv6: '${v6}', turnIpv4: '${turn4}', turnIpv6: '${turn6}' });
+    const symbolic = renderExternalZoneFilesWithTokens(spec, { reservedIpv4: '${reserved}', reservedIpv6: '${reserved6}', dropletIpv4: '${v4}', dropletIpv6: '${v6}', turnIpv4: '${turn4}', turnIpv6: '${turn6}' });
     expect(symbolic['customer.example']).toMatch(/^@ +1800 IN A +\$\{reserved\}$/m);
+    expect(symbolic['customer.example']).toMatch(/^@ +1800 IN AAAA +\$\{reserved6\}$/m);
     expect(symbolic['example.net']).toMatch(/^turn +300 IN AAAA +\$\{turn6\}$/m);
   });
 });
@@ -175,7 +176,7 @@ describe('renderZoneFile — content', () => {
 
   test('THEN address references become the given addresses', () => {
     expect(row('@', 'A')).toEqual(['198.51.100.10']);
-    expect(row('@', 'AAAA')).toEqual(['2001:db8:5::20']);
+    expect(row('@', 'AAAA')).toEqual(['2001:db8:5::10']);
     expect(row('turn', 'A')).toEqual(['198.51.100.20']);
     expect(row('turn', 'AAAA')).toEqual(['2001:db8:5::20']);
   });
@@ -269,8 +270,17 @@ describe('renderZoneFiles — placeholders', () => {
     expect(text.split('\n')[1]).toMatch(/^; placeholder addresses: known only after deploy/);
     expect(text).toMatch(/^@ +1800 IN A +192\.0\.2\.10$/m);
     expect(text).toMatch(/^turn +300 IN A +192\.0\.2\.20$/m);
-    expect(text).toMatch(/^@ +1800 IN AAAA +2001:db8::20$/m);
-    expect(PLACEHOLDER_ADDRESSES).toEqual({ reservedIpv4: '192.0.2.10', dropletIpv4: '192.0.2.20', dropletIpv6: '2001:db8::20' });
+    expect(text).toMatch(/^@ +1800 IN AAAA +2001:db8::10$/m);
+    expect(text).toMatch(/^turn +300 IN AAAA +2001:db8::20$/m);
+    expect(text.split('\n')[1]).toContain('reserved IPv4 192.0.2.10, reserved IPv6 2001:db8::10, droplet IPv4 192.0.2.20, droplet IPv6 2001:db8::20');
+    expect(PLACEHOLDER_ADDRESSES).toEqual({ reservedIpv4: '192.0.2.10', reservedIpv6: '2001:db8::10', dropletIpv4: '192.0.2.20', dropletIpv6: '2001:db8::20' });
+  });
+
+  test('GIVEN a region without reserved IPv6 and no addresses WHEN rendering THEN the apex follows the droplet\'s IPv6 placeholder with the short TTL', () => {
+    const text = renderZoneFiles(resolveSpec({ ...minimalSpec, droplet: { region: 'zzz1' } }))['example.net.zone'];
+    expect(text).toMatch(/^@ +300 IN AAAA +2001:db8::20$/m);
+    expect(text).toMatch(/^@ +300 IN A +192\.0\.2\.10$/m);
+    expect(text).not.toContain('2001:db8::10');
   });
 
   test('GIVEN IPv6 off and no addresses WHEN rendering THEN the header does not mention an IPv6 placeholder', () => {
@@ -328,8 +338,9 @@ describe('TURN addresses', () => {
     const text = renderZoneFiles(resolveSpec(dedicatedTurnSpec), { ...REAL_LOOKING, ...TURN_DROPLET })['example.net.zone'];
     expect(text).toMatch(/^turn +300 IN A +198\.51\.100\.30$/m);
     expect(text).toMatch(/^turn +300 IN AAAA +2001:db8:5::30$/m);
-    expect(text).toMatch(/^@ +1800 IN AAAA +2001:db8:5::20$/m);
+    expect(text).toMatch(/^@ +1800 IN AAAA +2001:db8:5::10$/m);
     expect(text).not.toContain('198.51.100.20');
+    expect(text).not.toContain('2001:db8:5::20');
   });
 
   test('GIVEN the dedicated TURN spec and no addresses THEN the TURN droplet gets placeholders of its own, named in the header', () => {

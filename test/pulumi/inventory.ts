@@ -4,7 +4,7 @@
  * synthesized JSON or from the Pulumi mock cloud; the parity test compares the two.
  *
  * References become symbols both sides share: `<droplet name>#ipv4_address`, `<droplet name>#id`,
- * `reserved-ip#ip_address`, `volume-<volume name>`, and a created zone's own name.
+ * `reserved-ip#ip_address`, `reserved-ipv6#ip`, `volume-<volume name>`, and a created zone's own name.
  */
 import { evaluateTemplate } from '../support/terraform-template';
 import { SynthOutput } from '../cdktf/synth';
@@ -18,6 +18,8 @@ export interface Inventory {
   readonly volumes: object[];
   readonly reservedIps: object[];
   readonly reservedIpAssignments: object[];
+  readonly reservedIpv6s: object[];
+  readonly reservedIpv6Assignments: object[];
 }
 
 /** Drops undefined fields, so "absent" compares equal on both sides. */
@@ -41,6 +43,7 @@ export function inventoryFromCdktf(out: SynthOutput, variables: { readonly [name
     if (!body) throw new Error(`reference to a resource that is not in the stack: ${value}`);
     if (type === 'digitalocean_droplet') return `${body.name}#${attribute}`;
     if (type === 'digitalocean_reserved_ip' && attribute === 'ip_address') return 'reserved-ip#ip_address';
+    if (type === 'digitalocean_reserved_ipv6' && attribute === 'ip') return 'reserved-ipv6#ip';
     if (type === 'digitalocean_domain' && attribute === 'name') return body.name;
     if (type === 'digitalocean_volume' && attribute === 'id') return `volume-${body.name}`;
     throw new Error(`no symbol for ${value}`);
@@ -58,6 +61,8 @@ export function inventoryFromCdktf(out: SynthOutput, variables: { readonly [name
     volumes: sorted(all('digitalocean_volume').map((v) => defined({ name: v.name, region: v.region, size: v.size, description: v.description }))),
     reservedIps: sorted(all('digitalocean_reserved_ip').map((r) => ({ region: r.region }))),
     reservedIpAssignments: sorted(all('digitalocean_reserved_ip_assignment').map((a) => ({ ipAddress: symbol(a.ip_address), dropletId: symbol(a.droplet_id) }))),
+    reservedIpv6s: sorted(all('digitalocean_reserved_ipv6').map((r) => ({ regionSlug: r.region_slug }))),
+    reservedIpv6Assignments: sorted(all('digitalocean_reserved_ipv6_assignment').map((a) => ({ ip: symbol(a.ip), dropletId: symbol(a.droplet_id) }))),
   };
 }
 
@@ -77,5 +82,7 @@ export function inventoryFromPulumi(cloud: MockCloud): Inventory {
     volumes: sorted(inputs(TYPES.volume).map((v) => defined({ name: v.name, region: v.region, size: v.size, description: v.description }))),
     reservedIps: sorted(inputs(TYPES.reservedIp).map((r) => ({ region: r.region }))),
     reservedIpAssignments: sorted(inputs(TYPES.reservedIpAssignment).map((a) => ({ ipAddress: a.ipAddress, dropletId: cloud.dropletIdSymbol(a.dropletId) }))),
+    reservedIpv6s: sorted(inputs(TYPES.reservedIpv6).map((r) => ({ regionSlug: r.regionSlug }))),
+    reservedIpv6Assignments: sorted(inputs(TYPES.reservedIpv6Assignment).map((a) => ({ ip: a.ip, dropletId: cloud.dropletIdSymbol(a.dropletId) }))),
   };
 }

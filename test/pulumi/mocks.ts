@@ -72,6 +72,8 @@ export async function installMocks(project = 'xmpp-test'): Promise<void> {
             return { id: `volume-${inputs.name}`, state: { ...args.inputs, volumeUrn: `do:volume:${inputs.name}` } };
           case 'digitalocean:index/reservedIp:ReservedIp':
             return { id: 'reserved-ip', state: { ...args.inputs, ipAddress: 'reserved-ip#ip_address', reservedIpUrn: 'do:floatingip:reserved-ip' } };
+          case 'digitalocean:index/reservedIpv6:ReservedIpv6':
+            return { id: 'reserved-ipv6', state: { ...args.inputs, ip: 'reserved-ipv6#ip', reservedIpv6Urn: 'do:reservedipv6:reserved-ipv6' } };
           default:
             return { id: args.custom ? `${args.name}-id` : undefined, state: args.inputs };
         }
@@ -153,6 +155,8 @@ export const TYPES = {
   volume: 'digitalocean:index/volume:Volume',
   reservedIp: 'digitalocean:index/reservedIp:ReservedIp',
   reservedIpAssignment: 'digitalocean:index/reservedIpAssignment:ReservedIpAssignment',
+  reservedIpv6: 'digitalocean:index/reservedIpv6:ReservedIpv6',
+  reservedIpv6Assignment: 'digitalocean:index/reservedIpv6Assignment:ReservedIpv6Assignment',
   projectResources: 'digitalocean:index/projectResources:ProjectResources',
   firewall: 'digitalocean:index/firewall:Firewall',
   domain: 'digitalocean:index/domain:Domain',

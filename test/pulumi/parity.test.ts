@@ -9,7 +9,7 @@ import { XmppService as CdktfXmppService } from '../../lib/cdktf';
 import { XmppServiceSpec } from '../../lib/core/spec';
 import { XmppService as PulumiXmppService } from '../../lib/pulumi';
 import { newStack, synth } from '../cdktf/synth';
-import { dedicatedTurnSpec, representativeSpecs } from '../support/specs';
+import { dedicatedTurnSpec, minimalSpec, representativeSpecs } from '../support/specs';
 import { Inventory, inventoryFromCdktf, inventoryFromPulumi } from './inventory';
 import { installMocks, runProgram } from './mocks';
 
@@ -47,10 +47,42 @@ describe.each(representativeSpecs)('GIVEN the %s spec through both engines', (_n
     expect(pulumiSide.droplets).toEqual(cdktf.droplets);
   });
 
-  test('THEN the volume, reserved IP and its assignment are the same', () => {
+  test('THEN the volume, reserved IPs and their assignments are the same', () => {
     expect(pulumiSide.volumes).toEqual(cdktf.volumes);
     expect(pulumiSide.reservedIps).toEqual(cdktf.reservedIps);
     expect(pulumiSide.reservedIpAssignments).toEqual(cdktf.reservedIpAssignments);
+    expect(pulumiSide.reservedIpv6s).toEqual(cdktf.reservedIpv6s);
+    expect(pulumiSide.reservedIpv6Assignments).toEqual(cdktf.reservedIpv6Assignments);
+  });
+});
+
+describe.each<[string, XmppServiceSpec, string[]]>([
+  ['a region with reserved IPv6', minimalSpec, ['reserved-ipv6#ip']],
+  ['a region without', { ...minimalSpec, droplet: { region: 'zzz1' } }, ['xmpp-example-net#ipv6_address']],
+  ['reserved IPv6 declined', { ...minimalSpec, droplet: { reservedIpv6: false } }, ['xmpp-example-net#ipv6_address']],
+])('GIVEN %s through both engines', (_name, spec, apexIpv6) => {
+  let cdktf: Inventory;
+  let pulumiSide: Inventory;
+  beforeAll(async () => {
+    cdktf = viaCdktf(spec);
+    pulumiSide = await viaPulumi(spec);
+  });
+
+  test('THEN both point the apex AAAA record at the same address, and the TURN name at the droplet', () => {
+    const aaaa = (inventory: Inventory, name: string) => inventory.records.filter((r) => (r as { type: string }).type === 'AAAA' && (r as { name: string }).name === name).map((r) => (r as { value: string }).value);
+    expect(aaaa(cdktf, '@')).toEqual(apexIpv6);
+    expect(aaaa(pulumiSide, '@')).toEqual(apexIpv6);
+    expect(aaaa(pulumiSide, 'turn')).toEqual(['xmpp-example-net#ipv6_address']);
+    expect(pulumiSide.records).toEqual(cdktf.records);
+  });
+
+  test('THEN both create the reserved IPv6 and assign it to the droplet exactly when it is used', () => {
+    const used = apexIpv6[0] === 'reserved-ipv6#ip';
+    expect(cdktf.reservedIpv6s).toEqual(used ? [{ regionSlug: 'ams3' }] : []);
+    expect(cdktf.reservedIpv6Assignments).toEqual(used ? [{ ip: 'reserved-ipv6#ip', dropletId: 'xmpp-example-net#id' }] : []);
+    expect(pulumiSide.reservedIpv6s).toEqual(cdktf.reservedIpv6s);
+    expect(pulumiSide.reservedIpv6Assignments).toEqual(cdktf.reservedIpv6Assignments);
+    expect(pulumiSide.droplets).toEqual(cdktf.droplets);
   });
 });
 

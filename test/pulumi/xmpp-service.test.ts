@@ -96,6 +96,23 @@ describe.each(representativeSpecs)('GIVEN XmppService for the %s spec', (_name, 
     expect(assignment.inputs.ipAddress).toBe('reserved-ip#ip_address');
   });
 
+  test('THEN the reserved IPv6 exists in the region, assigned by numeric droplet ID, exactly where the spec uses one', () => {
+    if (!spec.droplet.reservedIpv6) {
+      expect(ofType(cloud, TYPES.reservedIpv6)).toEqual([]);
+      expect(ofType(cloud, TYPES.reservedIpv6Assignment)).toEqual([]);
+      return;
+    }
+    // Its region is its only input: no other change of the spec replaces it; and like the reserved
+    // IPv4 it is protected.
+    expect(one(cloud, TYPES.reservedIpv6).inputs).toEqual({ regionSlug: spec.droplet.region });
+    expect(one(cloud, TYPES.reservedIpv6).protect).toBe(true);
+    expect(one(cloud, TYPES.reservedIp).protect).toBe(true);
+    const assignment = one(cloud, TYPES.reservedIpv6Assignment);
+    expect(typeof assignment.inputs.dropletId).toBe('number');
+    expect(cloud.dropletIdSymbol(assignment.inputs.dropletId)).toBe(`${spec.droplet.name}#id`);
+    expect(assignment.inputs.ip).toBe('reserved-ipv6#ip');
+  });
+
   test('THEN there is one DNS record per planned record, named by its plan key, and a zone for each domain whose zone is to be created', () => {
     const names = ofType(cloud, TYPES.record).map((r) => r.name).sort();
     expect(names).toEqual(planDnsRecords(spec).map((r) => `xmpp-records-${r.key}`).sort());
@@ -129,6 +146,7 @@ describe.each(representativeSpecs)('GIVEN XmppService for the %s spec', (_name, 
     expect(values.first_admin).toBe(cdktfOutputs.Xmpp_first_admin.value);
     expect(values.ssh).toBe(String(cdktfOutputs.Xmpp_ssh.value).replace(/\$\{digitalocean_reserved_ip\.[^}]+\}/, 'reserved-ip#ip_address'));
     expect(values.reserved_ipv4).toBe('reserved-ip#ip_address');
+    expect(values.reserved_ipv6).toBe(spec.droplet.reservedIpv6 ? 'reserved-ipv6#ip' : undefined);
     for (const output of Object.values(service.outputs)) expect(await pulumi.isSecret(output as pulumi.Output<unknown>)).toBe(false);
     if (spec.calls.sharedSecret) expect(JSON.stringify(values)).not.toContain(spec.calls.sharedSecret);
   });
@@ -215,14 +233,19 @@ describe('composition', () => {
     expect(ofType(cloud, TYPES.record).filter((r) => r.inputs.domain !== 'example.net')).toEqual([]);
     const files = (await valueOf(result.outputs.zone_files!)) as Record<string, string>;
     const outputs = await outputValues(result);
-    expect(files).toEqual(renderExternalZoneFilesWithTokens(resolveSpec(spec), { reservedIpv4: outputs.reserved_ipv4 as string, dropletIpv4: outputs.ipv4 as string, dropletIpv6: outputs.ipv6 as string }));
+    expect(files).toEqual(
+      renderExternalZoneFilesWithTokens(resolveSpec(spec), { reservedIpv4: outputs.reserved_ipv4 as string, reservedIpv6: outputs.reserved_ipv6 as string, dropletIpv4: outputs.ipv4 as string, dropletIpv6: outputs.ipv6 as string }),
+    );
+    expect(files['customer.example']).toContain(`IN AAAA  ${outputs.reserved_ipv6 as string}\n`);
     expect(files['customer.example']).toContain(`IN A     ${outputs.reserved_ipv4 as string}\n`);
   });
 
   test('GIVEN project, tags, VPC and an unprotected volume THEN they are applied', async () => {
     const { cloud, result } = await runProgram(
-      () => new XmppService('proj', { spec: minimalSpec, projectId: pulumi.output('proj-123'), tags: ['xmpp'], vpcUuid: 'vpc-1', protectVolume: false }),
+      () => new XmppService('proj', { spec: minimalSpec, projectId: pulumi.output('proj-123'), tags: ['xmpp'], vpcUuid: 'vpc-1', protectVolume: false, protectReservedIps: false }),
     );
+    expect(one(cloud, TYPES.reservedIp).protect).toBe(false);
+    expect(one(cloud, TYPES.reservedIpv6).protect).toBe(false);
     const project = one(cloud, TYPES.projectResources);
     expect(project.inputs.project).toBe('proj-123');
     expect(project.inputs.resources).toHaveLength(3);

@@ -49,7 +49,7 @@ describeUnless(rehearsalUnavailable(), 'GIVEN the example droplet, deployed and 
   /** The doctor as an operator runs it after deploy: the stack's plan, the known addresses, an account. */
   function doctor(extra: readonly string[] = []): { status: number | null; report: DoctorReport } {
     const { status, report } = droplet().doctor(
-      ['--plan', planPath, '--address', `reservedIpv4=${DROPLET.reserved4}`, '--address', `dropletIpv6=${DROPLET.public6}`, '--account', ALICE.jid, '--timeout', '3', ...extra],
+      ['--plan', planPath, '--address', `reservedIpv4=${DROPLET.reserved4}`, '--address', `reservedIpv6=${DROPLET.reserved6}`, '--address', `dropletIpv6=${DROPLET.public6}`, '--account', ALICE.jid, '--timeout', '3', ...extra],
       { XMPP_DOCTOR_PASSWORD: ALICE.password },
     );
     return { status, report };
@@ -87,7 +87,7 @@ describeUnless(rehearsalUnavailable(), 'GIVEN the example droplet, deployed and 
     // Every group ran, on IPv4 and IPv6 where the name has both.
     expect(passed('dns:_xmpp-client._tcp.example.net/SRV')).toHaveLength(1);
     expect(passed('dns:example.net/CAA/issue')).toHaveLength(1);
-    expect(passed('tls:example.net:5222@')).toEqual([`tls:example.net:5222@${DROPLET.reserved4}`, `tls:example.net:5222@${DROPLET.public6}`]);
+    expect(passed('tls:example.net:5222@')).toEqual([`tls:example.net:5222@${DROPLET.reserved4}`, `tls:example.net:5222@${DROPLET.reserved6}`]);
     expect(passed('tls:conference.example.net:5269@')).toHaveLength(2);
     expect(passed('tls:turn.example.net:5349@')).toHaveLength(2);
     expect(passed('http:example.net/.well-known/host-meta.json@')).toHaveLength(2);
@@ -129,7 +129,7 @@ describeUnless(rehearsalUnavailable(), 'GIVEN the example droplet, deployed and 
       await until('Prosody listens on every address', exposed);
       const { status, report } = doctor(['--only', 'ports']);
       expect(status).toBe(1);
-      expect(failures(report).map((c) => c.id).sort()).toEqual([`ports:closed:example.net:5280@${DROPLET.public6}`, `ports:closed:example.net:5280@${DROPLET.reserved4}`].sort());
+      expect(failures(report).map((c) => c.id).sort()).toEqual([`ports:closed:example.net:5280@${DROPLET.reserved6}`, `ports:closed:example.net:5280@${DROPLET.reserved4}`].sort());
       expect(failures(report)[0].fix).toContain('http_interfaces');
     } finally {
       droplet().mustRun('restore the config', ['sh', '-c', `cat > ${config}`], { input: original });

@@ -42,6 +42,8 @@ export const DROPLET = {
   public4: '203.0.113.10',
   reserved4: '203.0.113.20',
   public6: '2001:db8::10',
+  /** Assigned by the metadata service; the droplet's own script puts it on lo, as on DigitalOcean. */
+  reserved6: '2001:db8::20',
 } as const;
 
 /** Where the droplet's Debian mirror answers, in the outside namespace. */
@@ -99,6 +101,7 @@ export function externalZonesFromSynth(stack: SynthesizedStack): Record<string, 
       zones[zone] = evaluateTemplate(
         text
           .replace(/\$\{digitalocean_reserved_ip\.[^.}]+\.ip_address\}/g, DROPLET.reserved4)
+          .replace(/\$\{digitalocean_reserved_ipv6\.[^.}]+\.ip\}/g, DROPLET.reserved6)
           .replace(/\$\{digitalocean_droplet\.[^.}]+\.ipv4_address\}/g, DROPLET.public4)
           .replace(/\$\{digitalocean_droplet\.[^.}]+\.ipv6_address\}/g, DROPLET.public6),
       );
@@ -128,6 +131,7 @@ export function dropletUserData(stack: SynthesizedStack): string {
 export function recordsFromSynth(stack: SynthesizedStack): DnsRecordPlan[] {
   const addressOf = (value: string): AddressRef | string => {
     if (/^\$\{digitalocean_reserved_ip\.[^.]+\.ip_address\}$/.test(value)) return { kind: 'address', of: 'reservedIpv4' };
+    if (/^\$\{digitalocean_reserved_ipv6\.[^.]+\.ip\}$/.test(value)) return { kind: 'address', of: 'reservedIpv6' };
     const m = /^\$\{digitalocean_droplet\.([^.]+)\.(ipv4_address|ipv6_address)\}$/.exec(value);
     if (!m) return value;
     const turn = /Turn/.test(m[1]);
@@ -151,6 +155,7 @@ export function recordsFromSynth(stack: SynthesizedStack): DnsRecordPlan[] {
 
 const ZONE_ADDRESSES: ZoneAddresses = {
   reservedIpv4: DROPLET.reserved4,
+  reservedIpv6: DROPLET.reserved6,
   dropletIpv4: DROPLET.public4,
   dropletIpv6: DROPLET.public6,
 };
@@ -638,6 +643,9 @@ function writeMetadata(dir: string): void {
     'metadata/v1/interfaces/public/0/ipv4/address': DROPLET.public4,
     'metadata/v1/interfaces/public/0/ipv6/address': DROPLET.public6,
     'metadata/v1/reserved_ip/ipv4/ip_address': DROPLET.reserved4,
+    // Assigned from the start here; on DigitalOcean the assignment follows the droplet's creation.
+    'metadata/v1/reserved_ip/ipv6/active': 'true',
+    'metadata/v1/reserved_ip/ipv6/ip_address': DROPLET.reserved6,
   };
   for (const [path, content] of Object.entries(files)) {
     mkdirSync(join(dir, path, '..'), { recursive: true });

@@ -433,7 +433,7 @@ describeUnless(rehearsalUnavailable(), `GIVEN the example stack booted from its 
     });
 
     beforeAll(() => {
-      const publicAddresses = [DROPLET.public4, DROPLET.reserved4, DROPLET.public6];
+      const publicAddresses = [DROPLET.public4, DROPLET.reserved4, DROPLET.public6, DROPLET.reserved6];
       tcp = droplet().client('tcpProbes', { targets: publicAddresses.flatMap((host) => LOOPBACK_ONLY_TCP_PORTS.map((port) => ({ host, port }))) });
       web = droplet().client('httpProbes', {
         requests: [
@@ -481,7 +481,8 @@ describeUnless(rehearsalUnavailable(), `GIVEN the example stack booted from its 
 
     it(`THEN Prosody's HTTP ports ${LOOPBACK_ONLY_TCP_PORTS.join(' and ')} refuse connections on every public address`, () =>
       explained(() => {
-        expect(tcp).toHaveLength(6);
+        // Both ports at the droplet's own addresses and at the reserved IPv4 and IPv6.
+        expect(tcp).toHaveLength(8);
         for (const t of tcp) expect(t).toEqual({ ...t, outcome: 'ECONNREFUSED' });
       }));
 
