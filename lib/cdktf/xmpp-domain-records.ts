@@ -1,6 +1,6 @@
 import { Domain } from '@cdktf/provider-digitalocean/lib/domain';
 import { Record as DnsRecord } from '@cdktf/provider-digitalocean/lib/record';
-import { TerraformIterator, TerraformLocal, Token } from 'cdktf';
+import { TerraformElement, TerraformIterator, TerraformLocal, TerraformStack, Token } from 'cdktf';
 import { Construct } from 'constructs';
 import { AddressSource, DnsRecordPlan, isAddressRef, planDigitalOceanRecords, resolveRecordValue, zonesByHosting } from '../core/dns';
 import { recordAddresses } from '../core/resources';
@@ -90,17 +90,24 @@ export function recordFields(record: DnsRecordPlan): RecordFields {
 }
 
 /**
- * Every DNS record the service needs, as one `digitalocean_record` with `for_each` over the plan,
- * keyed by plan key: `digitalocean_record.<id>["example.net/_xmpp-client._tcp/SRV"]` in a plan.
- * One resource block instead of one per record keeps synthesis time independent of the number of
- * records (a thousand domains are some eleven thousand records), and adding or removing a domain
- * touches exactly that domain's keys.
+ * Every DNS record the service needs, in one resource block per zone: a `digitalocean_domain` for
+ * each zone created here, and a `digitalocean_record` with `for_each` over that zone's records, keyed
+ * by plan key (`digitalocean_record.<id>["example.net/_xmpp-client._tcp/SRV"]` in a plan).
+ *
+ * Why per zone: Terraform 1.11 evaluates a resource's whole `for_each` value again for every one of
+ * its instances, so a single resource over all records makes a plan quadratic in their number (a
+ * thousand domains are some nine thousand records: minutes). Per zone, each instance reads its own
+ * zone's dozen entries, and plan time grows with the number of domains, below that of a resource
+ * per record written by hand. Adding or removing a domain adds or removes exactly its own blocks.
+ *
+ * Stacks synthesized before this layout kept all records in one resource and all zones in another;
+ * `moved` blocks carry their state over to the per-zone resources, so upgrading replaces nothing.
  */
 export class XmppDomainRecords extends Construct {
-  /** Zones created here: one `digitalocean_domain` with `for_each` over their names; absent when every zone exists already. */
-  public readonly zones?: Domain;
-  /** The records: one `digitalocean_record` with `for_each` over the plan. */
-  public readonly records: DnsRecord;
+  /** The zones created here, by name (none for existing and external zones). */
+  public readonly zones: { readonly [zone: string]: Domain };
+  /** Each zone's records: one `digitalocean_record` with `for_each` over them, by zone name. */
+  public readonly records: { readonly [zone: string]: DnsRecord };
   /** The addresses the records point at, by source (tokens until deploy). */
   public readonly addresses: Partial<Record<AddressSource, string>>;
   /** The planned records created at DigitalOcean (those of external zones are not among them). */
@@ -110,44 +117,93 @@ export class XmppDomainRecords extends Construct {
     super(scope, id);
     const { spec } = resolveForCdktf(props.spec);
     const hosting = zonesByHosting(spec, props.existingZones);
-    const created = hosting.create;
-    if (created.length > 0) {
-      const zone = TerraformIterator.fromList([...created]);
-      this.zones = new Domain(this, 'Zones', { forEach: zone, name: zone.value });
-    }
     const addresses = recordAddresses(props.addresses);
     this.addresses = addresses;
     // Zones served elsewhere get no records here; the service's zone_files output carries them.
     this.plan = planDigitalOceanRecords(spec, hosting);
-    const entries: { [key: string]: RecordFields } = {};
-    for (const record of this.plan) entries[record.key] = recordFields(record);
     const known = Object.fromEntries(Object.entries(addresses).filter(([, address]) => address !== undefined));
     // Terraform would only fail at plan time on an address the local lacks; say so now, as Pulumi does.
     const missing = this.plan.find((r) => isAddressRef(r.value) && !(r.value.of in known));
     if (missing) resolveRecordValue(missing, known);
     const addressLocal = new TerraformLocal(this, 'Addresses', known);
-    // The records live in a local and for_each refers to it: Terraform 1.11 evaluates a literal
-    // for_each expression again for every instance, which made a plan of thousands of records
-    // quadratic; a reference is evaluated once.
-    // Plain data without tokens: cdktf need not walk its hundred thousand nodes (preResolved).
-    const recordsLocal = new TerraformLocal(this, 'Planned', preResolved(entries));
+
+    const byZone = new Map<string, { [key: string]: RecordFields }>();
+    for (const record of this.plan) {
+      const entries = byZone.get(record.zone) ?? {};
+      entries[record.key] = recordFields(record);
+      byZone.set(record.zone, entries);
+    }
+    // Parents named as the single resources of the former layout were: their logical ids are the
+    // `from` of the moved blocks.
+    const zonesScope = new Construct(this, 'Zones');
+    const recordsScope = new Construct(this, 'Records');
+    const recordsLocals = new Construct(this, 'Planned');
+    const stack = TerraformStack.of(this);
+    const former = { zones: stack.getLogicalId(zonesScope.node), records: stack.getLogicalId(recordsScope.node) };
+    const moves: { from: string; to: string }[] = [];
+
+    const zones: { [zone: string]: Domain } = {};
+    const records: { [zone: string]: DnsRecord } = {};
     const field = (name: keyof RecordFields) => `each.value.${name}`;
-    this.records = new DnsRecord(this, 'Records', {
-      forEach: TerraformIterator.fromMap(recordsLocal.asAnyMap),
-      domain: `\${${field('domain')}}`,
-      type: `\${${field('type')}}`,
-      name: `\${${field('name')}}`,
-      // The zone by its name, not a reference per record (synthesis time); depends_on below orders
-      // creation and destruction just the same. An address record's value is its deployed address.
-      value: `\${${field('address')} == null ? ${field('value')} : local.${addressLocal.friendlyUniqueId}[${field('address')}]}`,
-      // null (absent) is what the provider reads as "not set".
-      ttl: Token.asNumber(`\${${field('ttl')}}`),
-      priority: Token.asNumber(`\${${field('priority')}}`),
-      weight: Token.asNumber(`\${${field('weight')}}`),
-      port: Token.asNumber(`\${${field('port')}}`),
-      flags: Token.asNumber(`\${${field('flags')}}`),
-      tag: `\${${field('tag')}}`,
-      dependsOn: this.zones ? [this.zones] : [],
-    });
+    // Zone by zone in the declaration's order, so that adding a domain appends its blocks.
+    const created = new Set(hosting.create);
+    for (const zoneName of spec.domains.map((d) => d.name)) {
+      if (created.has(zoneName)) {
+        const zone = new Domain(zonesScope, zoneName, { name: zoneName });
+        zones[zoneName] = zone;
+        moves.push({ from: `digitalocean_domain.${former.zones}[${JSON.stringify(zoneName)}]`, to: `digitalocean_domain.${zone.friendlyUniqueId}` });
+      }
+      const entries = byZone.get(zoneName);
+      if (!entries) continue;
+      // Plain data without tokens: cdktf need not walk its nodes (preResolved).
+      const recordsLocal = new TerraformLocal(recordsLocals, zoneName, preResolved(entries));
+      const zone = zones[zoneName];
+      const resource = new DnsRecord(recordsScope, zoneName, {
+        forEach: TerraformIterator.fromMap(recordsLocal.asAnyMap),
+        domain: `\${${field('domain')}}`,
+        type: `\${${field('type')}}`,
+        name: `\${${field('name')}}`,
+        // An address record's value is its deployed address, looked up by name.
+        value: `\${${field('address')} == null ? ${field('value')} : local.${addressLocal.friendlyUniqueId}[${field('address')}]}`,
+        // null (absent) is what the provider reads as "not set".
+        ttl: Token.asNumber(`\${${field('ttl')}}`),
+        priority: Token.asNumber(`\${${field('priority')}}`),
+        weight: Token.asNumber(`\${${field('weight')}}`),
+        port: Token.asNumber(`\${${field('port')}}`),
+        flags: Token.asNumber(`\${${field('flags')}}`),
+        tag: `\${${field('tag')}}`,
+        // The zone by its name, not by reference (the records read it from the local); depends_on
+        // orders creation and destruction just the same.
+        dependsOn: zone ? [zone] : [],
+      });
+      records[zoneName] = resource;
+      for (const key of Object.keys(entries)) {
+        moves.push({ from: `digitalocean_record.${former.records}[${JSON.stringify(key)}]`, to: `digitalocean_record.${resource.friendlyUniqueId}[${JSON.stringify(key)}]` });
+      }
+    }
+    const stray = [...byZone.keys()].find((zone) => !records[zone]);
+    if (stray) throw new Error(`DNS records planned in zone ${stray}, which is none of the served domains`);
+    this.zones = zones;
+    this.records = records;
+    new MovedBlocks(this, 'Moved', moves);
+  }
+}
+
+/**
+ * `moved` blocks (Terraform 1.1+, OpenTofu): state recorded under a former address is carried over to
+ * the new one instead of being destroyed and created. A block whose former address is not in state
+ * does nothing, so new stacks carry them harmlessly.
+ */
+class MovedBlocks extends TerraformElement {
+  constructor(
+    scope: Construct,
+    id: string,
+    private readonly moves: readonly { readonly from: string; readonly to: string }[],
+  ) {
+    super(scope, id);
+  }
+
+  public override toTerraform(): { moved?: { from: string; to: string }[] } {
+    return this.moves.length > 0 ? { moved: this.moves.map((m) => ({ ...m })) } : {};
   }
 }

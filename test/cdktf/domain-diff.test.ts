@@ -58,14 +58,26 @@ describe.each([
     for (const [key, record] of recordsA) expect(recordsB.get(key)).toEqual(record);
   });
 
-  test('THEN outside the records, only the zone set, the droplet\'s user_data and the domains output change', () => {
-    // The records are the entries of the local their for_each refers to.
-    const recordsLocal = Object.values(a.resource.digitalocean_record)[0].for_each.replace(/^\$\{local\.(.*)\}$/, '$1');
-    const changes = changedPaths(a, b).filter((p) => !p.startsWith(`/locals/${recordsLocal}/`));
-    const zone = Object.keys(a.resource.digitalocean_domain)[0];
+  test('THEN besides that domain\'s own zone, records and moved blocks, only the droplet\'s user_data and the domains output change', () => {
+    // The domain's own blocks: its zone, its records resource and their local, all new.
+    const ownBlocks = (out: SynthOutput) =>
+      [
+        ...Object.entries(out.resource.digitalocean_domain ?? {}).filter(([, z]) => z.name === domain).map(([id]) => `/resource/digitalocean_domain/${id}`),
+        ...Object.entries(out.resource.digitalocean_record).filter(([, r]) => out.locals![r.for_each.slice(8, -1)] && Object.keys(out.locals![r.for_each.slice(8, -1)]).some((k) => k.startsWith(`${domain}/`)))
+          .flatMap(([id, r]) => [`/resource/digitalocean_record/${id}`, `/locals/${r.for_each.slice(8, -1)}`]),
+      ];
+    const added = ownBlocks(b);
+    expect(added).toHaveLength(3);
+    expect(ownBlocks(a)).toEqual([]);
+    const changes = changedPaths({ ...a, moved: undefined }, { ...b, moved: undefined }).filter((p) => !added.some((block) => p === block || p.startsWith(`${block}/`)));
     const droplet = Object.keys(a.resource.digitalocean_droplet)[0];
-    expect(changes.filter((p) => p !== `/resource/digitalocean_domain/${zone}/for_each` && p !== `/resource/digitalocean_droplet/${droplet}/user_data` && !p.startsWith('/output/Xmpp_domains/'))).toEqual([]);
+    expect(changes.filter((p) => p !== `/resource/digitalocean_droplet/${droplet}/user_data` && !p.startsWith('/output/Xmpp_domains/'))).toEqual([]);
     expect(changes).toContain(`/resource/digitalocean_droplet/${droplet}/user_data`);
+    // The moved blocks: those before, and the new domain's after them.
+    const movedA = (a as unknown as { moved: object[] }).moved;
+    const movedB = (b as unknown as { moved: { from: string; to: string }[] }).moved;
+    expect(movedB.slice(0, movedA.length)).toEqual(movedA);
+    for (const move of movedB.slice(movedA.length)) expect(move.from).toContain(domain);
   });
 
   test('THEN in user_data only the domain list changes, by that one line', () => {

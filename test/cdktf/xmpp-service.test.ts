@@ -101,22 +101,38 @@ describe.each(representativeSpecs)('XmppService for the %s spec', (_name, input)
     }
   });
 
-  test('THEN one zone is created per domain whose zone is not declared existing, and the records wait for the zones', () => {
+  test('THEN one zone is created per domain whose zone is not declared existing, and each zone\'s records wait for their zone', () => {
     expect(synthZones(out)).toEqual(spec.domains.filter((d) => d.zone === 'create').map((d) => d.name));
-    const [records] = resources(out, 'digitalocean_record');
-    expect(records.depends_on).toEqual([`digitalocean_domain.${onlyName(out, 'digitalocean_domain')}`]);
+    const zoneByName = Object.fromEntries(Object.entries(out.resource.digitalocean_domain).map(([logical, body]) => [body.name, logical]));
+    for (const records of resources(out, 'digitalocean_record')) {
+      const zone = /^\$\{local\.[A-Za-z0-9_-]+\}$/.test(records.for_each) ? Object.values(out.locals![records.for_each.slice(8, -1)] as Record<string, { domain: string }>)[0].domain : undefined;
+      expect(records.depends_on).toEqual(zoneByName[zone!] ? [`digitalocean_domain.${zoneByName[zone!]}`] : []);
+    }
   });
 
-  test('THEN all records are one resource block with for_each, keyed by plan key', () => {
-    expect(Object.keys(out.resource.digitalocean_record)).toHaveLength(1);
-    expect(Object.keys(out.resource.digitalocean_domain)).toHaveLength(1);
+  test('THEN the records are one resource block per zone with for_each, keyed by plan key, and moved blocks carry the former single resources\' state over', () => {
+    const zones = new Set(planDnsRecords(spec).map((r) => r.zone));
+    expect(Object.keys(out.resource.digitalocean_record)).toHaveLength(zones.size);
+    const moved = (out as unknown as { moved: { from: string; to: string }[] }).moved;
+    expect(moved.filter((m) => m.from.startsWith('digitalocean_record.'))).toHaveLength(planDnsRecords(spec).length);
+    const index = (address: string) => /\[".*"\]$/.exec(address)?.[0];
+    // A record keeps its key; a zone moves from the former for_each instance to its own resource.
+    for (const m of moved.filter((m) => m.from.startsWith('digitalocean_record.'))) expect(index(m.to)).toBe(index(m.from));
+    const zoneMoves = moved.filter((m) => m.from.startsWith('digitalocean_domain.'));
+    expect(zoneMoves.map((m) => JSON.parse(index(m.from)!.slice(1, -1)))).toEqual(synthZones(out));
   });
 
-  test('THEN the records read named fields of objects in a local, which for_each refers to', () => {
-    const [records] = resources(out, 'digitalocean_record');
-    const local = /^\$\{local\.([A-Za-z0-9_]+)\}$/.exec(records.for_each)?.[1];
-    expect(local).toBeDefined();
-    const entries = out.locals![local!] as Record<string, Record<string, unknown>>;
+  test('THEN the records read named fields of objects in a local per zone, which for_each refers to', () => {
+    const all = resources(out, 'digitalocean_record');
+    const entries: Record<string, Record<string, unknown>> = {};
+    for (const records of all) {
+      const local = /^\$\{local\.([A-Za-z0-9_-]+)\}$/.exec(records.for_each)?.[1];
+      expect(local).toBeDefined();
+      const zoneEntries = out.locals![local!] as Record<string, Record<string, unknown>>;
+      expect(new Set(Object.values(zoneEntries).map((e) => e.domain)).size).toBe(1);
+      Object.assign(entries, zoneEntries);
+    }
+    const records = all[0];
     // Keyed by plan key, every entry an object with every field (null where absent).
     expect(Object.keys(entries).sort()).toEqual(planDnsRecords(spec).map((r) => r.key).sort());
     for (const entry of Object.values(entries)) {
@@ -128,7 +144,7 @@ describe.each(representativeSpecs)('XmppService for the %s spec', (_name, input)
     for (const attribute of ['domain', 'type', 'name', 'ttl', 'priority', 'weight', 'port', 'flags', 'tag']) {
       expect(records[attribute]).toBe(`\${each.value.${attribute}}`);
     }
-    expect(records.value).toMatch(/^\$\{each\.value\.address == null \? each\.value\.value : local\.[A-Za-z0-9_]+\[each\.value\.address\]\}$/);
+    expect(records.value).toMatch(/^\$\{each\.value\.address == null \? each\.value\.value : local\.[A-Za-z0-9_-]+\[each\.value\.address\]\}$/);
   });
 
   test('THEN the firewall rules equal the core plan and protect the droplet', () => {
@@ -344,7 +360,8 @@ describe('composition', () => {
     expect(only(out, 'digitalocean_volume').lifecycle).toEqual({ prevent_destroy: false });
     // Escape hatches: the underlying resources are reachable.
     expect(service.host.droplet.terraformResourceType).toBe('digitalocean_droplet');
-    expect(service.records.records.terraformResourceType).toBe('digitalocean_record');
+    expect(Object.values(service.records.records).map((r) => r.terraformResourceType)).toEqual(['digitalocean_record']);
+    expect(Object.values(service.records.zones).map((z) => z.terraformResourceType)).toEqual(['digitalocean_domain']);
     expect(service.firewall.firewall.terraformResourceType).toBe('digitalocean_firewall');
   });
 });

@@ -93,9 +93,9 @@ export function synthRecords(stack: Stack): SynthRecord[] {
 
 /** The zone names of every `digitalocean_domain` instance (`for_each = toset([...])`). */
 export function synthZones(stack: Stack): string[] {
-  return Object.entries(stack.resource.digitalocean_domain ?? {}).flatMap(([logical, body]) => {
-    const m = /^\$\{toset\((\[.*\])\)\}$/s.exec(body.for_each ?? '');
-    if (!m || body.name !== '${each.value}') throw new Error(`digitalocean_domain.${logical} is not for_each over a set of names: ${JSON.stringify(body)}`);
-    return JSON.parse(m[1]) as string[];
+  return Object.entries(stack.resource.digitalocean_domain ?? {}).map(([logical, body]) => {
+    // One resource per zone, its name written out: no for_each for Terraform to re-read per instance.
+    if (typeof body.name !== 'string' || body.name.includes('${') || body.for_each !== undefined) throw new Error(`digitalocean_domain.${logical} is not one zone named literally: ${JSON.stringify(body)}`);
+    return body.name as string;
   });
 }
