@@ -24,12 +24,14 @@ const COMPARED = [
 ] as const;
 
 /** A stack synthesized by one of the bench programs, ready to plan. */
-async function prepare(program: string, domains: number): Promise<{ workspace: TerraformWorkspace; resources: number; instances: number }> {
+async function prepare(program: string, domains: number, withoutMoved = false): Promise<{ workspace: TerraformWorkspace; resources: number; instances: number }> {
   const out = mkdtempSync(join(tmpdir(), 'xc-bench-plan-'));
   try {
     const r = spawnSync(process.execPath, [join(PROGRAMS, `${program}.js`), String(domains), out], { encoding: 'utf8', maxBuffer: 16 * 1024 * 1024 });
     if (r.status !== 0) throw new Error(`${program} ${domains} failed (exit ${r.status}):\n${r.stderr}`);
-    const stack = JSON.parse(readFileSync(join(out, 'stacks/bench/cdk.tf.json'), 'utf8')) as { resource: { [type: string]: { [name: string]: unknown } } };
+    const stack = JSON.parse(readFileSync(join(out, 'stacks/bench/cdk.tf.json'), 'utf8')) as { resource: { [type: string]: { [name: string]: unknown } }; moved?: unknown };
+    // What movedFromFormerDnsLayout: false synthesizes (test/cdktf/xmpp-service.test.ts holds them equal).
+    if (withoutMoved) delete stack.moved;
     const workspace = new TerraformWorkspace();
     workspace.writeStack(stack);
     await workspace.init();
@@ -90,6 +92,18 @@ export async function planBenchmark(): Promise<boolean> {
     const cells = [String(domains), seconds(row.ours), String(row.oursInstances), seconds(row.hand), String(row.handInstances), `${(row.ours / row.hand).toFixed(2)}×`,
       ((row.ours / row.oursInstances) * 1000).toFixed(2), ((row.hand / row.handInstances) * 1000).toFixed(2)];
     console.log(cells.map((c, i) => c.padStart(Math.max(header[i].length, 10))).join('  '));
+  }
+  // Diagnostic, no target: the same 1,000-domain stack without the moved blocks that carry state over
+  // from the former DNS layout (movedFromFormerDnsLayout: false, once an upgrade has been applied).
+  const last = DOMAIN_COUNTS[DOMAIN_COUNTS.length - 1];
+  const lean = await prepare(COMPARED[0].program, last, true);
+  try {
+    const times: number[] = [];
+    for (let run = 0; run < RUNS; run++) times.push((await planOnce(lean.workspace)).seconds);
+    const hand = rows[rows.length - 1].hand;
+    console.log(`\n${last} domains without the moved blocks (movedFromFormerDnsLayout: false): ${seconds(median(times))}, ${(median(times) / hand).toFixed(2)}× the anchor`);
+  } finally {
+    lean.workspace.remove();
   }
   const at = (n: number) => rows.find((r) => r.domains === n)!;
   const marginal = (a: Row, b: Row) => (b.ours - a.ours) / (b.domains - a.domains);

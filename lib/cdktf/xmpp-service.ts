@@ -51,6 +51,12 @@ export interface XmppServiceProps {
    */
   readonly protectReservedIps?: boolean;
   /**
+   * Write `moved` blocks that carry DNS state over from the layout of xmpp-constructs 0.1 (see
+   * `XmppDomainRecordsProps.movedFromFormerDnsLayout`); false once an apply with this version has run.
+   * @default true
+   */
+  readonly movedFromFormerDnsLayout?: boolean;
+  /**
    * Write the rendered files next to the synthesized stack (`stacks/<stack>/review/<id>/`)
    * for review in pull requests. Secrets are never written.
    * @default true
@@ -102,6 +108,7 @@ export class XmppService extends Construct {
       this.records = new XmppDomainRecords(this, 'Records', {
         spec: declared,
         existingZones: props.existingZones,
+        movedFromFormerDnsLayout: props.movedFromFormerDnsLayout,
         addresses: serviceAddresses(
           spec,
           { reservedIpv4: this.host.reservedIp.ipAddress, reservedIpv6: this.host.reservedIpv6?.ip, ipv4: this.host.droplet.ipv4Address, ipv6: this.host.droplet.ipv6Address },

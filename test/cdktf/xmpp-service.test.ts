@@ -16,6 +16,13 @@ import { evaluateTemplate } from '../support/terraform-template';
 import { named, newStack, only, onlyName, resources, synth } from './synth';
 import { synthRecords, synthZones } from '../support/synth-records';
 
+/** A stack with the minimal service and these props. */
+function withService(props: { movedFromFormerDnsLayout?: boolean }): TerraformStack {
+  const stack = newStack();
+  new XmppService(stack, 'Xmpp', { spec: minimalSpec, writeReviewFiles: false, ...props });
+  return stack;
+}
+
 describe.each(representativeSpecs)('XmppService for the %s spec', (_name, input) => {
   const spec = resolveSpec(input);
   const stack = newStack();
@@ -263,6 +270,14 @@ describe('validation', () => {
 });
 
 describe('composition', () => {
+  test('GIVEN movedFromFormerDnsLayout: false THEN the stack has no moved blocks and nothing else changes', () => {
+    const withMoves = synth(withService({}));
+    const without = synth(withService({ movedFromFormerDnsLayout: false }));
+    expect((withMoves as { moved?: unknown[] }).moved?.length).toBe(planDnsRecords(resolveSpec(minimalSpec)).length + 1);
+    expect((without as { moved?: unknown }).moved).toBeUndefined();
+    expect({ ...withMoves, moved: undefined }).toEqual({ ...without, moved: undefined });
+  });
+
   test('GIVEN a user\'s own stack with an existing zone THEN no zone is created and records go into it', () => {
     const stack = newStack();
     new XmppService(stack, 'Chat', { spec: minimalSpec, existingZones: ['example.net'] });
