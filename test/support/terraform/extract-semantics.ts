@@ -47,7 +47,8 @@ export const REQUIRED_RESOURCES = [
   'digitalocean_tag',
 ] as const;
 
-const REQUIRED_DATA_SOURCES = ['digitalocean_domain', 'digitalocean_record', 'digitalocean_records', 'digitalocean_droplet'] as const;
+/** Data sources the package may read; each must extract completely. */
+export const REQUIRED_DATA_SOURCES = ['digitalocean_domain', 'digitalocean_record', 'digitalocean_records', 'digitalocean_droplet'] as const;
 
 // ───────────────────────────── output shape ─────────────────────────────
 

@@ -7,6 +7,7 @@
  */
 import { readFileSync } from 'fs';
 import * as path from 'path';
+import { REQUIRED_DATA_SOURCES, REQUIRED_RESOURCES } from './extract-semantics';
 
 type Kind = 'string' | 'number' | 'bool' | 'list' | 'set' | 'map';
 
@@ -59,28 +60,9 @@ interface JsiiType {
 }
 const JSII_TYPES: Record<string, JsiiType> = JSON.parse(readFileSync(path.join(BINDINGS, '.jsii'), 'utf8')).types;
 
-/** The resources this package deploys; each must be fully described. */
-const RESOURCES = [
-  'digitalocean_domain',
-  'digitalocean_record',
-  'digitalocean_droplet',
-  'digitalocean_volume',
-  'digitalocean_volume_attachment',
-  'digitalocean_reserved_ip',
-  'digitalocean_reserved_ip_assignment',
-  'digitalocean_reserved_ipv6',
-  'digitalocean_reserved_ipv6_assignment',
-  'digitalocean_firewall',
-  'digitalocean_project_resources',
-  'digitalocean_spaces_bucket',
-  'digitalocean_spaces_key',
-  'digitalocean_uptime_check',
-  'digitalocean_uptime_alert',
-  'digitalocean_monitor_alert',
-  'digitalocean_ssh_key',
-  'digitalocean_tag',
-];
-const DATA_SOURCES = ['digitalocean_domain', 'digitalocean_record', 'digitalocean_records', 'digitalocean_droplet'];
+/** The resources this package deploys and the data sources it may read: each must be fully described. */
+const RESOURCES: readonly string[] = REQUIRED_RESOURCES;
+const DATA_SOURCES: readonly string[] = REQUIRED_DATA_SOURCES;
 
 // ── what the bindings say ──
 
