@@ -99,15 +99,17 @@ function main(): void {
   const labelWidth = Math.max(...steps.map(([label]) => label.length));
   for (const [label, m] of steps) console.log(`  ${label.padEnd(labelWidth)}  ${seconds(m.seconds)}  ${ratio(m.seconds / floor.seconds)} the floor`);
 
-  // The targets of issue 7; "linear" means the cost per added domain does not grow with the count.
+  // The synthesis targets; "linear" means the cost per added domain does not grow with the count.
   const one = rows.find((r) => r.domains === 1)!;
   const thousand = rows.find((r) => r.domains === 1000)!;
   const hundred = rows.find((r) => r.domains === 100)!;
   const fiveHundred = rows.find((r) => r.domains === 500)!;
   const marginal = (a: typeof one, b: typeof one) => (b.ours.seconds - a.ours.seconds) / (b.domains - a.domains);
+  // Reported, no longer targets (retired by the team's decision after the multi-domain work): what
+  // users wait for is plan time (bench/plan.ts), not a third of a second of synthesis.
+  console.log('\nreported (retired as targets):');
+  console.log(`  1 domain: ${ratio(one.ours.seconds / floor.seconds)} the floor, ${ratio(one.ours.seconds / one.hand.seconds)} the hand-written program`);
   const targets: [string, boolean, string][] = [
-    ['1 domain ≤ 1.3× the floor', one.ours.seconds <= 1.3 * floor.seconds, ratio(one.ours.seconds / floor.seconds)],
-    ['1 domain ≤ 0.7× the hand-written program', one.ours.seconds <= 0.7 * one.hand.seconds, ratio(one.ours.seconds / one.hand.seconds)],
     ['1,000 domains under 2 s', thousand.ours.seconds < 2, seconds(thousand.ours.seconds)],
     ['1,000 domains ≤ 0.4× the hand-written program', thousand.ours.seconds <= 0.4 * thousand.hand.seconds, ratio(thousand.ours.seconds / thousand.hand.seconds)],
     // Linear: a domain added between 500 and 1,000 costs no more than 1.5× one added between 100

@@ -154,6 +154,22 @@ export class XmppDomainRecords extends Construct {
     const zones: { [zone: string]: Domain } = {};
     const records: { [zone: string]: DnsRecord } = {};
     const field = (name: keyof RecordFields) => `each.value.${name}`;
+    // Every zone's resource reads its records alike, so the attributes (tokens among them, whose
+    // creation is costly: cdktf records where each was made) are made once for all zones.
+    const attributes = {
+      domain: `\${${field('domain')}}`,
+      type: `\${${field('type')}}`,
+      name: `\${${field('name')}}`,
+      // An address record's value is its deployed address, looked up by name.
+      value: `\${${field('address')} == null ? ${field('value')} : local.${addressLocal.friendlyUniqueId}[${field('address')}]}`,
+      // null (absent) is what the provider reads as "not set".
+      ttl: Token.asNumber(`\${${field('ttl')}}`),
+      priority: Token.asNumber(`\${${field('priority')}}`),
+      weight: Token.asNumber(`\${${field('weight')}}`),
+      port: Token.asNumber(`\${${field('port')}}`),
+      flags: Token.asNumber(`\${${field('flags')}}`),
+      tag: `\${${field('tag')}}`,
+    };
     // Zone by zone in the declaration's order, so that adding a domain appends its blocks.
     const created = new Set(hosting.create);
     for (const zoneName of spec.domains.map((d) => d.name)) {
@@ -168,19 +184,8 @@ export class XmppDomainRecords extends Construct {
       const recordsLocal = new TerraformLocal(recordsLocals, zoneName, preResolved(entries));
       const zone = zones[zoneName];
       const resource = new DnsRecord(recordsScope, zoneName, {
+        ...attributes,
         forEach: TerraformIterator.fromMap(recordsLocal.asAnyMap),
-        domain: `\${${field('domain')}}`,
-        type: `\${${field('type')}}`,
-        name: `\${${field('name')}}`,
-        // An address record's value is its deployed address, looked up by name.
-        value: `\${${field('address')} == null ? ${field('value')} : local.${addressLocal.friendlyUniqueId}[${field('address')}]}`,
-        // null (absent) is what the provider reads as "not set".
-        ttl: Token.asNumber(`\${${field('ttl')}}`),
-        priority: Token.asNumber(`\${${field('priority')}}`),
-        weight: Token.asNumber(`\${${field('weight')}}`),
-        port: Token.asNumber(`\${${field('port')}}`),
-        flags: Token.asNumber(`\${${field('flags')}}`),
-        tag: `\${${field('tag')}}`,
         // The zone by its name, not by reference (the records read it from the local); depends_on
         // orders creation and destruction just the same.
         dependsOn: zone ? [zone] : [],
