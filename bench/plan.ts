@@ -24,7 +24,7 @@ const COMPARED = [
 ] as const;
 
 /** A stack synthesized by one of the bench programs, ready to plan. */
-async function prepare(program: string, domains: number, withoutMoved = false): Promise<{ workspace: TerraformWorkspace; resources: number; instances: number }> {
+async function prepare(program: string, domains: number, withoutMoved = false): Promise<{ workspace: TerraformWorkspace }> {
   const out = mkdtempSync(join(tmpdir(), 'xc-bench-plan-'));
   try {
     const r = spawnSync(process.execPath, [join(PROGRAMS, `${program}.js`), String(domains), out], { encoding: 'utf8', maxBuffer: 16 * 1024 * 1024 });
@@ -35,8 +35,7 @@ async function prepare(program: string, domains: number, withoutMoved = false): 
     const workspace = new TerraformWorkspace();
     workspace.writeStack(stack);
     await workspace.init();
-    const resources = Object.values(stack.resource).reduce((n, byName) => n + Object.keys(byName).length, 0);
-    return { workspace, resources, instances: 0 };
+    return { workspace };
   } finally {
     rmSync(out, { recursive: true, force: true });
   }

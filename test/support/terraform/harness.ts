@@ -10,7 +10,7 @@
  */
 import { execFileSync, spawn, spawnSync } from 'child_process';
 import { createHash } from 'crypto';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import { dirname, join } from 'path';
 import * as ts from 'typescript';
@@ -219,26 +219,10 @@ export class TerraformWorkspace {
     return this.ok(['apply', '-no-color', '-input=false', '-auto-approve', 'plan.bin']);
   }
 
-  /** The state as `show -json` prints it. */
-  async state(): Promise<{ values?: { root_module?: { resources?: StateResource[] } } }> {
-    return JSON.parse((await this.ok(['show', '-json'])).stdout);
-  }
-
   remove(): void {
     rmSync(this.dir, { recursive: true, force: true });
   }
 
-  files(): string[] {
-    return readdirSync(this.dir);
-  }
-}
-
-export interface StateResource {
-  readonly address: string;
-  readonly type: string;
-  readonly name: string;
-  readonly index?: string | number;
-  readonly values: { readonly [key: string]: unknown };
 }
 
 export interface ResourceChange {

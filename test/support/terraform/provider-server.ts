@@ -10,8 +10,8 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
-import { createHash, X509Certificate } from 'crypto';
-import { readFileSync, mkdtempSync } from 'fs';
+import { X509Certificate } from 'crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
 import { decodeMsgpack, encodeMsgpack, Value } from './cty';
@@ -120,7 +120,9 @@ export function serve(schema: ProviderSchema, tlsDirectory: string): void {
   const credentials = clientCertificate
     ? grpc.ServerCredentials.createSsl(Buffer.from(clientCertificate), [{ cert_chain: serverCertificate, private_key: readFileSync(join(tlsDirectory, 'server.key')) }], true)
     : grpc.ServerCredentials.createInsecure();
-  const socket = join(mkdtempSync(join(process.env.PLUGIN_UNIX_SOCKET_DIR ?? tmpdir(), 'standin-')), 'plugin.sock');
+  const socketDir = mkdtempSync(join(process.env.PLUGIN_UNIX_SOCKET_DIR ?? tmpdir(), 'standin-'));
+  const socket = join(socketDir, 'plugin.sock');
+  process.on('exit', () => rmSync(socketDir, { recursive: true, force: true }));
   server.bindAsync(`unix://${socket}`, credentials, (error) => {
     if (error) {
       process.stderr.write(`stand-in provider: cannot listen on ${socket}: ${error.message}\n`);
@@ -136,11 +138,6 @@ export function serve(schema: ProviderSchema, tlsDirectory: string): void {
   setInterval(() => {
     if (process.ppid !== parent) process.exit(0);
   }, 1000).unref();
-}
-
-/** A short fingerprint of the schema, for logs. */
-export function schemaDigest(text: string): string {
-  return createHash('sha256').update(text).digest('hex').slice(0, 12);
 }
 
 if (require.main === module) {
