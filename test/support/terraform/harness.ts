@@ -10,7 +10,7 @@
  */
 import { execFileSync, spawn, spawnSync } from 'child_process';
 import { createHash } from 'crypto';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import { dirname, join } from 'path';
 import * as ts from 'typescript';
@@ -67,9 +67,28 @@ export function installStandIn(): StandInInstall {
       rmSync(building, { recursive: true, force: true });
     }
   }
+  removeStaleInstalls(home);
   const mirror = join(home, 'mirror');
   installed = { cliConfig: join(home, 'terraformrc'), mirror, providerVersion: version };
   return installed;
+}
+
+/**
+ * Installs of other source versions, untouched for a day: a test run still using one started with
+ * it less than a day ago (runs take minutes).
+ */
+function removeStaleInstalls(current: string): void {
+  const prefix = 'xmpp-constructs-standin-';
+  const dayAgo = Date.now() - 24 * 3600 * 1000;
+  for (const name of readdirSync(tmpdir())) {
+    const dir = join(tmpdir(), name);
+    if (!name.startsWith(prefix) || dir === current) continue;
+    try {
+      if (statSync(dir).mtimeMs < dayAgo) rmSync(dir, { recursive: true, force: true });
+    } catch {
+      // Removed meanwhile by another test process.
+    }
+  }
 }
 
 /** Builds into `dir`, which is then renamed to `home`: the files written name their final paths. */
