@@ -8,19 +8,13 @@ import { planSummaryMarkdown, summarizePlan } from '../../examples/gitops/plan-s
 import { XmppServiceSpec } from '../../lib/core/spec';
 import { effectiveChanges, PlanJson, ResourceChange, terraformEngine, TerraformWorkspace } from '../support/terraform/harness';
 import { describeUnless } from '../support/tools';
-import { NO_ENGINE, synthesizeStack } from './stacks';
+import { NO_ENGINE, synthesizeStack, TWO_DOMAINS } from './stacks';
 
 jest.setTimeout(300_000);
 
 const missing = terraformEngine() ? undefined : NO_ENGINE;
 
-const BASE: XmppServiceSpec = {
-  domains: ['example.net', 'example.org'],
-  admins: ['admin@example.net'],
-  acme: { email: 'hostmaster@example.net' },
-  droplet: { region: 'ams3', size: 's-1vcpu-1gb' },
-  adminSourceCidrs: ['203.0.113.0/24'],
-};
+const BASE = TWO_DOMAINS;
 
 /** A record instance's key (`example.net/@/AAAA`), or undefined for other resources. */
 const recordKey = (c: ResourceChange) => (c.type === 'digitalocean_record' ? String(c.index) : undefined);

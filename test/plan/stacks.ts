@@ -19,5 +19,17 @@ export function synthesizeStack(spec: XmppServiceSpec): { [key: string]: any } {
   }
 }
 
+/**
+ * The service the day-2 tests apply and change: two domains in a region with reserved IPv6. The
+ * upgrade test's fixture was synthesized from it with the former DNS layout.
+ */
+export const TWO_DOMAINS: XmppServiceSpec = {
+  domains: ['example.net', 'example.org'],
+  admins: ['admin@example.net'],
+  acme: { email: 'hostmaster@example.net' },
+  droplet: { region: 'ams3', size: 's-1vcpu-1gb' },
+  adminSourceCidrs: ['203.0.113.0/24'],
+};
+
 /** Engines the plan tests run, or why none can. */
 export const NO_ENGINE = 'neither terraform nor tofu is on PATH (this machine kind ships terraform 1.11 at /usr/local/bin; elsewhere install OpenTofu or Terraform)';

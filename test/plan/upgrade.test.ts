@@ -5,21 +5,14 @@
  */
 import { readFileSync } from 'fs';
 import { join } from 'path';
-import { XmppServiceSpec } from '../../lib/core/spec';
 import { terraformEngine, TerraformWorkspace } from '../support/terraform/harness';
 import { describeUnless } from '../support/tools';
-import { NO_ENGINE, synthesizeStack } from './stacks';
+import { NO_ENGINE, synthesizeStack, TWO_DOMAINS } from './stacks';
 
 jest.setTimeout(300_000);
 
 /** The declaration the fixture was synthesized from. */
-const SPEC: XmppServiceSpec = {
-  domains: ['example.net', 'example.org'],
-  admins: ['admin@example.net'],
-  acme: { email: 'hostmaster@example.net' },
-  droplet: { region: 'ams3', size: 's-1vcpu-1gb' },
-  adminSourceCidrs: ['203.0.113.0/24'],
-};
+const SPEC = TWO_DOMAINS;
 
 describeUnless(terraformEngine() ? undefined : NO_ENGINE, 'upgrading from one records resource to one per zone', () => {
   let workspace: TerraformWorkspace;
