@@ -40,9 +40,11 @@ export class StateConfigError extends Error {
  */
 export function spacesBackendConfig(env: StateEnvironment, stackId: string = STACK_ID): { config: S3BackendConfig; useLockfile: boolean } {
   const problems: string[] = [];
+  // GitHub Actions passes an unset repository variable (`${{ vars.X }}`) as an empty string, not as
+  // an absent one: empty means unset, and an optional variable then takes its default.
   const bucket = (env.XMPP_STATE_BUCKET ?? '').trim();
   const region = (env.XMPP_STATE_REGION ?? '').trim();
-  const lockfile = (env.XMPP_STATE_LOCKFILE ?? 'true').trim().toLowerCase();
+  const lockfile = (env.XMPP_STATE_LOCKFILE ?? '').trim().toLowerCase() || 'true';
   const key = (env.XMPP_STATE_KEY ?? '').trim() || `xmpp/${stackId}.tfstate`;
 
   if (bucket === '') {

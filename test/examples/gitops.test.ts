@@ -870,6 +870,23 @@ describe('main.ts — GIVEN a bucket and a region (dummy values, no credentials,
 });
 
 describe('main.ts — the backend settings', () => {
+  test('GIVEN the workflow\'s own environment with every optional repository variable unset (GitHub passes "") THEN the defaults apply and the stack synthesizes', () => {
+    const workflow = parse(fs.readFileSync(path.join(__dirname, '../../examples/gitops/workflow.yml'), 'utf8')) as { env: Record<string, string> };
+    // Every `${{ vars.X }}` as GitHub evaluates it for a variable that is not set: "".
+    const env: Record<string, string> = Object.fromEntries(Object.entries(workflow.env).map(([name, value]) => [name, /^\$\{\{\s*vars\./.test(String(value)) ? '' : String(value)]));
+    expect(Object.keys(env)).toEqual(expect.arrayContaining(['XMPP_STATE_KEY', 'XMPP_STATE_LOCKFILE']));
+    const { config, useLockfile } = spacesBackendConfig({ ...env, ...STATE_ENV });
+    expect(useLockfile).toBe(true);
+    expect(config.key).toBe(`xmpp/${STACK_ID}.tfstate`);
+    const outdir = tempDir('unset-vars');
+    buildApp({ ...env, ...STATE_ENV }, outdir).synth();
+    expect(fs.existsSync(path.join(outdir, `stacks/${STACK_ID}/cdk.tf.json`))).toBe(true);
+  });
+
+  test.each([[''], ['  ']])('GIVEN XMPP_STATE_LOCKFILE=%j THEN it means unset: the lock file is on', (value) => {
+    expect(spacesBackendConfig({ ...STATE_ENV, XMPP_STATE_LOCKFILE: value }).useLockfile).toBe(true);
+  });
+
   test('GIVEN XMPP_STATE_LOCKFILE=false and a key THEN there is no lock file and the key is used', () => {
     const outdir = tempDir('nolock');
     buildApp({ ...STATE_ENV, XMPP_STATE_LOCKFILE: 'false', XMPP_STATE_KEY: 'chat/prod.tfstate' }, outdir).synth();
