@@ -56,6 +56,9 @@ export function installStandIn(): StandInInstall {
   const digest = createHash('sha256');
   for (const file of [...SOURCE_FILES, ...DATA_FILES]) digest.update(file).update(readFileSync(join(SOURCE_DIR, file)));
   digest.update(version).update(readFileSync(require.resolve('@cdktf/provider-digitalocean/package.json')));
+  // The launcher names this checkout's node_modules and this node: another checkout (or a removed
+  // one) must not start the stand-in through an install that points elsewhere.
+  digest.update(ROOT).update(process.execPath);
   const home = join(tmpdir(), `xmpp-constructs-standin-${digest.digest('hex').slice(0, 16)}`);
   if (!existsSync(join(home, 'complete'))) {
     const building = mkdtempSync(`${home}.building-`);
