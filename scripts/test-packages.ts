@@ -11,6 +11,8 @@ const PACKAGES = [
   'util-linux', 'mount', 'iproute2', 'bind9', 'pebble', 'python3', 'openssl', 'curl', 'procps',
   // Checking rendered output on this machine: zone files, scripts, YAML, XML, Lua literals.
   'bind9-utils', 'shellcheck', 'yamllint', 'libxml2-utils', 'lua5.4',
+  // The GitOps workflow's tools, which its tests run as GitHub's runner does (jq redacts the plan).
+  'jq',
 ];
 
 process.stdout.write(PACKAGES.join(' ') + '\n');

@@ -35,6 +35,7 @@ interface Step {
   readonly with?: Record<string, unknown>;
 }
 interface Job {
+  readonly needs?: string | string[];
   readonly if?: string;
   readonly permissions?: Record<string, string>;
   readonly concurrency?: { group: string; 'cancel-in-progress': boolean };
@@ -43,6 +44,7 @@ interface Job {
   readonly steps: Step[];
 }
 interface Workflow {
+  readonly concurrency?: unknown;
   readonly on: Record<string, unknown>;
   readonly permissions: Record<string, string>;
   readonly env: Record<string, string>;
@@ -153,54 +155,47 @@ describe('examples/gitops/workflow.yml — GIVEN the workflow as shipped', () =>
     expect(runScripts(WORKFLOW).filter(({ script }) => script.includes('${{')).map(({ where }) => where)).toEqual([]);
   });
 
-  test('THEN it asks for no permission by default, and each job for only what it needs', () => {
+  test('THEN it asks for no permission by default, and each job for only what it needs: only the comment job may write, to the pull request', () => {
     expect(WORKFLOW.permissions).toEqual({});
-    expect(WORKFLOW.jobs.review.permissions).toEqual({ contents: 'read', 'pull-requests': 'write' });
-    expect(WORKFLOW.jobs.apply.permissions).toEqual({ contents: 'read' });
+    expect(Object.fromEntries(Object.entries(WORKFLOW.jobs).map(([id, job]) => [id, job.permissions]))).toEqual({
+      synthesize: { contents: 'read' },
+      plan: { contents: 'read' },
+      report: { contents: 'read' },
+      comment: { 'pull-requests': 'write' },
+      apply: { contents: 'read' },
+      check: { contents: 'read' },
+    });
   });
 
   test('THEN it reviews pull requests and applies main only, one apply at a time, never cancelled, behind an environment', () => {
     expect(Object.keys(WORKFLOW.on).sort()).toEqual(['pull_request', 'push', 'workflow_dispatch']);
-    expect(WORKFLOW.jobs.review.if).toBe("github.event_name == 'pull_request'");
+    expect(WORKFLOW.jobs.comment.if).toContain("github.event_name == 'pull_request'");
     expect(WORKFLOW.jobs.apply.if).toContain("github.ref == 'refs/heads/main'");
+    expect(WORKFLOW.jobs.apply.if).toContain("github.event_name != 'pull_request'");
     expect(WORKFLOW.jobs.apply.concurrency).toEqual({ group: 'xmpp-apply', 'cancel-in-progress': false });
     expect(WORKFLOW.jobs.apply.environment).toBe('xmpp-production');
-    // The review's group is per pull request, so it can never cancel or queue behind an apply.
-    expect(WORKFLOW.jobs.review.concurrency?.group).toContain('github.event.pull_request.number');
+    // Only pull requests' runs are cancelled by a newer push, and only within the same pull request.
+    expect(WORKFLOW.concurrency).toEqual({ group: 'xmpp-${{ github.event.pull_request.number || github.run_id }}', 'cancel-in-progress': "${{ github.event_name == 'pull_request' }}" });
   });
 
-  test('THEN every action is pinned to a major version or a commit', () => {
-    const uses = Object.values(WORKFLOW.jobs).flatMap((job) => job.steps.map((s) => s.uses).filter((u): u is string => u !== undefined));
-    expect(uses.length).toBeGreaterThan(0);
-    for (const u of uses) expect({ uses: u, pinned: /@(v\d+(\.\d+){0,2}|[0-9a-f]{40})$/.test(u) }).toEqual({ uses: u, pinned: true });
-  });
-
-  test('THEN secrets reach only the steps that run tofu (never npm ci, synthesis or the scripts), and the review job sees them only as booleans', () => {
-    for (const [jobId, job] of Object.entries(WORKFLOW.jobs)) {
-      for (const [name, value] of Object.entries(job.env ?? {})) {
-        if (value.includes('secrets.')) expect({ jobId, name, value: value.replace(/\s+/g, ' ') }).toEqual({ jobId, name: 'CAN_PLAN', value: expect.stringMatching(/^\$\{\{ (secrets\.\w+ != '' (&& )?)+\}\}$/) });
-      }
-      for (const step of job.steps) {
-        const usesSecrets = JSON.stringify(step.env ?? {}).includes('secrets.');
-        if (usesSecrets) expect({ jobId, step: step.name, runsTofu: /"\$TF" (plan|apply)/.test(step.run ?? '') }).toEqual({ jobId, step: step.name, runsTofu: true });
-        expect(JSON.stringify(step.with ?? {})).not.toContain('secrets.');
-      }
+  test('THEN every action is pinned to a full commit SHA, with the release it is in a comment Dependabot keeps current', () => {
+    const uses = WORKFLOW_TEXT.split('\n').filter((line) => /^\s*(- )?uses:/.test(line));
+    expect(uses.length).toBeGreaterThanOrEqual(15);
+    for (const line of uses) expect({ line, pinned: /uses: [\w.-]+\/[\w.-]+@[0-9a-f]{40} {2}# v\d+\.\d+\.\d+$/.test(line) }).toEqual({ line, pinned: true });
+    // One SHA per action throughout, so an update cannot leave an older copy behind.
+    const byAction = new Map<string, Set<string>>();
+    for (const line of uses) {
+      const [, action, sha] = /uses: ([^@]+)@(\w+)/.exec(line)!;
+      byAction.set(action, (byAction.get(action) ?? new Set()).add(sha));
     }
-  });
-
-  test('THEN the plan JSON, which holds sensitive values in clear text, stays out of the uploaded artifact', () => {
-    const upload = WORKFLOW.jobs.review.steps.find((s) => s.uses?.startsWith('actions/upload-artifact@'));
-    expect(upload?.with?.path).toMatch(/^\$\{\{ runner\.temp \}\}\/review\/\s*$/);
-    const plan = WORKFLOW.jobs.review.steps.find((s) => s.id === 'plan');
-    expect(plan?.run).toContain('> "$RUNNER_TEMP/plan.json"');
-    expect(WORKFLOW_TEXT).not.toMatch(/review\/plan\.(json|bin)/);
+    for (const [action, shas] of byAction) expect({ action, shas: shas.size }).toEqual({ action, shas: 1 });
   });
 
   test('THEN it runs the files shipped beside it, for the stack main.ts synthesizes', () => {
     expect(WORKFLOW.env.XMPP_DIR).toBe('examples/gitops');
     expect(WORKFLOW.env.XMPP_STACK).toBe(STACK_ID);
-    for (const file of ['main.ts', 'plan-summary.ts', 'pr-comment.ts']) {
-      expect(WORKFLOW_TEXT).toContain(`"$XMPP_DIR/${file}"`);
+    for (const file of ['main.ts', 'plan-summary.ts', 'pr-comment.ts', 'plan-guard.js', 'redact-plan.jq']) {
+      expect(WORKFLOW_TEXT).toContain(`$XMPP_DIR/${file}"`);
       expect(fs.existsSync(path.join(ROOT, WORKFLOW.env.XMPP_DIR, file))).toBe(true);
     }
   });
@@ -208,15 +203,15 @@ describe('examples/gitops/workflow.yml — GIVEN the workflow as shipped', () =>
   test('THEN every secret and variable it reads is documented in the guide', () => {
     const guide = fs.readFileSync(path.join(GITOPS, 'README.md'), 'utf8');
     const names = [...new Set([...WORKFLOW_TEXT.matchAll(/\b(?:secrets|vars)\.([A-Z_]+)/g)].map((m) => m[1]))];
-    expect(names).toEqual(expect.arrayContaining(['DIGITALOCEAN_TOKEN', 'SPACES_ACCESS_KEY_ID', 'SPACES_SECRET_ACCESS_KEY', 'XMPP_STATE_BUCKET', 'XMPP_STATE_REGION']));
+    expect(names).toEqual(expect.arrayContaining(['XMPP_READ_DIGITALOCEAN_TOKEN', 'XMPP_WRITE_DIGITALOCEAN_TOKEN', 'XMPP_READ_SPACES_SECRET_ACCESS_KEY', 'XMPP_WRITE_SPACES_SECRET_ACCESS_KEY', 'XMPP_STATE_BUCKET', 'XMPP_STATE_REGION']));
     expect(names.filter((n) => !guide.includes(`\`${n}\``))).toEqual([]);
   });
 
-  test('THEN the apply ends with xmpp-doctor as a check that never fails the job and never downloads a package', () => {
-    const steps = WORKFLOW.jobs.apply.steps;
-    const last = steps[steps.length - 1];
-    expect(last.run).toContain('npx --no-install xmpp-doctor --plan "$dir" || true');
-    expect(steps.findIndex((s) => /"\$TF" apply/.test(s.run ?? ''))).toBe(steps.length - 2);
+  test('THEN after the apply, a job without secrets runs xmpp-doctor as a check that never fails and never downloads a package', () => {
+    expect(WORKFLOW.jobs.check.needs).toBe('apply');
+    const steps = WORKFLOW.jobs.check.steps;
+    expect(steps[steps.length - 1].run).toContain('npx --no-install xmpp-doctor --plan "$dir" || true');
+    expect(JSON.stringify(WORKFLOW.jobs.check)).not.toContain('secrets.');
   });
 });
 
@@ -244,8 +239,8 @@ describe('examples/gitops/workflow.yml — GIVEN a broken copy', () => {
 
   /** The workflow with one line indented wrongly. */
   const misindented = (): string =>
-    brokenCopy('        uses: opentofu/setup-opentofu@v2\n        with:\n          tofu_version: ${{ env.TOFU_VERSION }}\n          # The wrapper',
-      '        uses: opentofu/setup-opentofu@v2\n        with:\n         tofu_version: ${{ env.TOFU_VERSION }}\n          # The wrapper');
+    brokenCopy('        with:\n          tofu_version: ${{ env.TOFU_VERSION }}\n          # The wrapper',
+      '        with:\n         tofu_version: ${{ env.TOFU_VERSION }}\n          # The wrapper');
 
   testWith('yamllint')('WHEN a line is indented wrongly THEN yamllint rejects it', () => {
     const y = yamllint(misindented());
@@ -265,9 +260,9 @@ describe('examples/gitops/workflow.yml — GIVEN a broken copy', () => {
   });
 
   testWith('shellcheck')('WHEN a run: script leaves a variable unquoted THEN shellcheck rejects it', () => {
-    const from = '          cd "$RUNNER_TEMP/review"\n          status=0';
+    const from = '          cd "$RUNNER_TEMP/synth/review"\n          status=0';
     brokenCopy(from, from); // asserts the text is there exactly once
-    const r = shellcheckRunScripts(WORKFLOW_TEXT.replace(from, '          cd $RUNNER_TEMP/review\n          status=0'));
+    const r = shellcheckRunScripts(WORKFLOW_TEXT.replace(from, '          cd $RUNNER_TEMP/synth/review\n          status=0'));
     expect(r.ok).toBe(false);
     expect(r.output).toContain('SC2086');
   });
@@ -770,39 +765,42 @@ function writeTree(dir: string, files: Record<string, string>): void {
   }
 }
 
-describe('the review job\'s scripts — GIVEN two review trees and a plan that replaces the droplet', () => {
+describe('the review scripts of the synthesize and report jobs — GIVEN two review trees and a plan that replaces the droplet', () => {
   let runnerTemp: string;
   beforeAll(() => {
     runnerTemp = tempDir('runner');
-    writeTree(path.join(runnerTemp, 'review/base'), {
+    writeTree(path.join(runnerTemp, 'synth/review/base'), {
       'Xmpp/host/etc/prosody/prosody.cfg.lua': '-- managed by xmpp-constructs\nadmins = { "admin@example.net" }\n',
       'Xmpp/dns/zones.txt': '$ORIGIN example.net.\n',
     });
-    writeTree(path.join(runnerTemp, 'review/head'), {
+    writeTree(path.join(runnerTemp, 'synth/review/head'), {
       'Xmpp/host/etc/prosody/prosody.cfg.lua': 'admins = { "admin@example.net", "ops@example.net" }\n',
       'Xmpp/dns/zones.txt': '$ORIGIN example.net.\n',
       'Xmpp/host/etc/turnserver.conf': 'realm=turn.example.net\n',
     });
-    fs.copyFileSync(path.join(FIXTURES, 'plan-droplet-replaced.json'), path.join(runnerTemp, 'plan.json'));
+    // What the plan job hands on: the redacted plan JSON and the human-readable plan.
+    writeTree(path.join(runnerTemp, 'plan'), { 'plan.txt': 'Plan: 1 to add, 0 to change, 1 to destroy.\n' });
+    fs.copyFileSync(path.join(FIXTURES, 'plan-droplet-replaced.json'), path.join(runnerTemp, 'plan/plan-redacted.json'));
   });
 
   test('WHEN the diff step runs THEN review.diff holds the changed and added files, without timestamps', () => {
-    const r = runStep('review', 'Diff the rendered files', runnerTemp, {});
+    const r = runStep('synthesize', 'Diff the rendered files', runnerTemp, {});
     expect(r).toEqual({ status: 0, output: '' });
-    const diff = fs.readFileSync(path.join(runnerTemp, 'review/review.diff'), 'utf8');
+    const diff = fs.readFileSync(path.join(runnerTemp, 'synth/review/review.diff'), 'utf8');
     expect(changedFiles(diff).map((f) => f.path).sort()).toEqual(['Xmpp/host/etc/prosody/prosody.cfg.lua', 'Xmpp/host/etc/turnserver.conf']);
     expect(diff).toContain('--- base/Xmpp/host/etc/prosody/prosody.cfg.lua\n+++ head/Xmpp/host/etc/prosody/prosody.cfg.lua\n');
     expect(diff).not.toMatch(/^(---|\+\+\+) .*\t/m);
-    expect(fs.existsSync(path.join(runnerTemp, 'review/raw.diff'))).toBe(false);
+    expect(fs.existsSync(path.join(runnerTemp, 'synth/review/raw.diff'))).toBe(false);
   });
 
   test('WHEN the summarize and compose steps run THEN the comment and the run summary carry the warning and the diff', () => {
-    expect(runStep('review', 'Summarize the plan', runnerTemp, {}).status).toBe(0);
+    expect(runStep('report', 'Summarize the plan', runnerTemp, {}).status).toBe(0);
     expect(fs.readFileSync(path.join(runnerTemp, 'github-output'), 'utf8')).toContain('replaces_droplet=true\n');
+    expect(fs.readFileSync(path.join(runnerTemp, 'synth/review/plan.txt'), 'utf8')).toContain('Plan: 1 to add');
 
-    const r = runStep('review', 'Compose the pull request comment', runnerTemp, { CAN_PLAN: 'true', IS_FORK: 'false', PLAN_OUTCOME: 'success' });
+    const r = runStep('report', 'Compose the pull request comment', runnerTemp, { PLANNED: 'true', PLAN_SKIPPED: '', PLAN_OUTCOME: 'success' });
     expect(r.status).toBe(0);
-    const comment = fs.readFileSync(path.join(runnerTemp, 'review/comment.md'), 'utf8');
+    const comment = fs.readFileSync(path.join(runnerTemp, 'synth/review/comment.md'), 'utf8');
     expect(comment.startsWith(MARKER)).toBe(true);
     expect(comment).toContain('This change REPLACES the droplet');
     expect(comment).toContain('- `Xmpp/host/etc/turnserver.conf` (+1 −0)');
@@ -811,9 +809,10 @@ describe('the review job\'s scripts — GIVEN two review trees and a plan that r
   });
 
   test('WHEN the compose step runs for a fork pull request THEN the comment says why there is no plan', () => {
-    const r = runStep('review', 'Compose the pull request comment', runnerTemp, { CAN_PLAN: 'false', IS_FORK: 'true', PLAN_OUTCOME: 'skipped' });
+    const why = 'this pull request comes from a fork, and GitHub gives such runs no secrets. A maintainer can push the branch to this repository to get a plan.';
+    const r = runStep('report', 'Compose the pull request comment', runnerTemp, { PLANNED: 'false', PLAN_SKIPPED: why, PLAN_OUTCOME: 'success' });
     expect(r.status).toBe(0);
-    const comment = fs.readFileSync(path.join(runnerTemp, 'review/comment.md'), 'utf8');
+    const comment = fs.readFileSync(path.join(runnerTemp, 'synth/review/comment.md'), 'utf8');
     expect(comment).toContain('No plan for this run: this pull request comes from a fork, and GitHub gives such runs no secrets.');
     expect(comment).not.toContain('REPLACES the droplet');
   });

@@ -23,6 +23,7 @@ export function isUnderCi(env: NodeJS.ProcessEnv = process.env): boolean {
 export const DEBIAN_PACKAGE_OF: Readonly<Record<string, string>> = {
   'cloud-init': 'cloud-init',
   ip: 'iproute2',
+  jq: 'jq',
   losetup: 'mount',
   lua: 'lua5.4',
   'lua5.4': 'lua5.4',
