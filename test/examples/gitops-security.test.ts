@@ -25,6 +25,7 @@ import { XmppService } from '../../lib/cdktf';
 import { installStandIn, PROVIDER_SOURCE, terraformEngine } from '../support/terraform/harness';
 import { describeUnless, missingCommands, testWith } from '../support/tools';
 import { NO_ENGINE } from '../plan/stacks';
+import { copyCheckout } from '../support/checkout';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const guard = require('../../examples/gitops/plan-guard.js') as {
@@ -223,6 +224,7 @@ describe('examples/gitops/workflow.yml — GIVEN the job split', () => {
 // ------------------------------------------------------------------------------------------------
 
 interface StepRun {
+  readonly runnerTemp: string;
   readonly status: number | null;
   readonly output: string;
   readonly githubOutput: string;
@@ -247,7 +249,7 @@ function runStep(jobId: string, name: string, options: { cwd?: string; runnerTem
       RUN_URL: 'https://github.example/run/3', ...options.env,
     },
   });
-  return { status: r.status, output: `${r.stdout}${r.stderr}`, githubOutput: fs.readFileSync(githubOutput, 'utf8'), summary: fs.readFileSync(summary, 'utf8') };
+  return { runnerTemp, status: r.status, output: `${r.stdout}${r.stderr}`, githubOutput: fs.readFileSync(githubOutput, 'utf8'), summary: fs.readFileSync(summary, 'utf8') };
 }
 
 describe('the plan job\'s credential check — GIVEN where the secrets are', () => {
@@ -309,6 +311,27 @@ describe('the apply job\'s checks — GIVEN its environment', () => {
     expect(r.status).toBe(0);
     expect(r.output).toContain('::error title=Apply did not complete::');
     for (const phrase of phrases) expect(r.summary).toContain(phrase);
+  });
+});
+
+describe('the synthesize job\'s script — GIVEN a copy of this repository and no secret in the environment', () => {
+  let copy: string;
+  let synthesized: StepRun;
+  beforeAll(() => {
+    copy = tempDir('checkout');
+    copyCheckout(copy);
+    // As on main (the variables set), with npm's cache but nothing else of this machine's environment.
+    synthesized = runStep('synthesize', 'Synthesize', { cwd: copy, env: { EVENT: 'push', npm_config_cache: process.env.npm_config_cache, NPM_CONFIG_PREFER_OFFLINE: 'true' } });
+  });
+
+  test('WHEN it runs as shipped (npm ci --ignore-scripts, the type-checked main.ts) THEN it hands on cdk.tf.json and the review files', () => {
+    expect({ status: synthesized.status, output: synthesized.status === 0 ? '' : synthesized.output }).toEqual({ status: 0, output: '' });
+    const handed = path.join(synthesized.runnerTemp, 'synth');
+    expect(fs.existsSync(path.join(handed, 'stack/cdk.tf.json'))).toBe(true);
+    expect(fs.existsSync(path.join(handed, 'stack/review/Xmpp/host/etc/prosody/prosody.cfg.lua'))).toBe(true);
+    expect(fs.existsSync(path.join(handed, 'review/head/Xmpp/user-data.yaml'))).toBe(true);
+    // What the plan job receives passes its guard.
+    expect(guard.checkStackDirectory(path.join(handed, 'stack'))).toEqual([]);
   });
 });
 
