@@ -37,7 +37,7 @@ test('GIVEN the example WHEN npm run synth runs THEN it writes the stack and the
   expect(existsSync(join(outdir, 'stacks', 'xmpp-example-net', 'cdk.tf.json'))).toBe(true);
   expect(existsSync(join(outdir, 'stacks', 'xmpp-example-net', 'review'))).toBe(true);
   expect(run.stdout).toContain(`Synthesized ${relative(ROOT, join(outdir, 'stacks', 'xmpp-example-net', 'cdk.tf.json'))}`);
-  expect(run.stdout).toMatch(/Next: DIGITALOCEAN_TOKEN=… npx cdktf deploy xmpp-example-net/);
+  expect(run.stdout).toMatch(/Next: DIGITALOCEAN_TOKEN=… npx cdktf-cli@0\.21 deploy xmpp-example-net/);
 });
 
 test('GIVEN a typo in the declaration WHEN the synth script runs THEN it fails with TypeScript\'s error and writes nothing', () => {

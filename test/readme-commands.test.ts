@@ -1,0 +1,433 @@
+/**
+ * Every command the README tells a user to run exists, and the suite exercises it somewhere.
+ *
+ * The commands are read from README.md: every line of its ```sh blocks (and the alternative a
+ * `# or: …` comment gives), and every inline code span of two words or more that starts with a
+ * program a user runs (npm, npx, tofu, prosodyctl, a host script, …); `a && b` is two commands.
+ * Each must have an entry below naming the files that exercise it and the text in each that shows
+ * it does. A command only the real cloud or a real droplet can run is mapped to its closest
+ * rehearsal, with the reason; one exercised nowhere says so, with the reason, and is reported rather
+ * than passed off as exercised. A new README command without an entry fails here: add an exercise
+ * to the suite, then the entry.
+ *
+ * Commands in the README's "GitOps" section have their own table (GITOPS_EXERCISES), mapped to
+ * test/examples/gitops.test.ts, which tests the GitOps example.
+ */
+import { existsSync, readFileSync } from 'fs';
+import { join } from 'path';
+import { BACKUP_SCRIPT, renderBackupScript } from '../lib/core/backup';
+import { CERTS_SCRIPT, RESERVED_IPV6_SCRIPT, TURN_PROVISION_SCRIPT } from '../lib/core/host-scripts';
+import { PROVISION_SCRIPT } from '../lib/core/paths';
+
+const ROOT = join(__dirname, '..');
+const README = readFileSync(join(ROOT, 'README.md'), 'utf8');
+const PACKAGE = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: { [name: string]: string }; bin: { [name: string]: string } };
+const LOCK = JSON.parse(readFileSync(join(ROOT, 'package-lock.json'), 'utf8')) as { packages: { [path: string]: { version?: string; bin?: { [name: string]: string } } } };
+
+// ------------------------------------------------------------------------------------------------
+// The commands, as the README writes them.
+// ------------------------------------------------------------------------------------------------
+
+/** Programs a user runs: an inline code span starting with one of these (after VAR=… assignments) is a command. */
+const PROGRAM = /^(npm|npx|node|tofu|terraform|cdktf|pulumi|prosodyctl|sudo|scp|ssh|doctl|systemctl|apt-get|apt|resize2fs|openssl|xmpp-doctor|nginx|cloud-init|systemd-analyze|named-checkzone|shellcheck|certbot|export|cd|git|curl|gh|xmpp-constructs-[\w-]+|\/usr\/(?:local\/)?s?bin\/\S+)$/;
+
+const GITOPS_SECTION = /^GitOps\b/;
+
+interface ReadmeCommand {
+  readonly command: string;
+  /** The `## ` section it is in. */
+  readonly section: string;
+  readonly from: 'sh block' | 'inline';
+}
+
+/** `a && b` as its commands, whitespace collapsed. */
+const commandsOf = (text: string) => text.split('&&').map((c) => c.trim().replace(/\s+/g, ' ')).filter(Boolean);
+
+function isCommandSpan(span: string): boolean {
+  const words = span.trim().split(/\s+/);
+  const program = words.find((w) => !/^[A-Z_][A-Z0-9_]*=/.test(w));
+  return words.length >= 2 && program !== undefined && PROGRAM.test(program);
+}
+
+function readmeCommands(readme: string): ReadmeCommand[] {
+  const found: ReadmeCommand[] = [];
+  let section = '';
+  let fence: string | undefined;
+  let paragraph: string[] = [];
+  // Inline code may wrap across lines, so spans are read per paragraph.
+  const endParagraph = () => {
+    for (const m of paragraph.join(' ').matchAll(/`([^`]+)`/g)) {
+      if (isCommandSpan(m[1])) for (const command of commandsOf(m[1])) found.push({ command, section, from: 'inline' });
+    }
+    paragraph = [];
+  };
+  for (const line of readme.split('\n')) {
+    const f = /^\s*```\s*(\w*)/.exec(line);
+    if (f) {
+      if (fence === undefined) {
+        endParagraph();
+        fence = f[1];
+      } else fence = undefined;
+      continue;
+    }
+    if (fence !== undefined) {
+      if (!/^(sh|bash|shell|console)$/.test(fence)) continue;
+      const hash = line.search(/(^|\s)#/);
+      const code = (hash < 0 ? line : line.slice(0, hash)).replace(/^\s*\$ /, '');
+      for (const command of commandsOf(code)) found.push({ command, section, from: 'sh block' });
+      const alternative = hash < 0 ? null : /^\s*#\s*or:\s*(.+)$/.exec(line.slice(hash));
+      if (alternative) for (const command of commandsOf(alternative[1])) found.push({ command, section, from: 'sh block' });
+      continue;
+    }
+    const heading = /^##\s+(.+)$/.exec(line);
+    if (heading) {
+      endParagraph();
+      section = heading[1].trim();
+    } else if (line.trim() === '') endParagraph();
+    else paragraph.push(line);
+  }
+  endParagraph();
+  return found;
+}
+
+const COMMANDS = readmeCommands(README);
+const GITOPS_COMMANDS = COMMANDS.filter((c) => GITOPS_SECTION.test(c.section));
+const OTHER_COMMANDS = COMMANDS.filter((c) => !GITOPS_SECTION.test(c.section));
+
+// ------------------------------------------------------------------------------------------------
+// Where each is exercised.
+// ------------------------------------------------------------------------------------------------
+
+interface Exercise {
+  /**
+   * runs: the files run this command (or the same program with the same essential arguments).
+   * rehearses: it needs the real cloud or a real droplet; the files run the closest rehearsal.
+   * not exercised: nothing runs it; `in` may name where something related is checked.
+   */
+  readonly kind: 'runs' | 'rehearses' | 'not exercised';
+  /** Each file (from the repository root) with the text in it that shows the exercise. */
+  readonly in: readonly (readonly [file: string, shows: string])[];
+  /** Why a rehearsal stands in for it, or why nothing exercises it. */
+  readonly why?: string;
+}
+
+const QUICKSTART = 'test/examples/quickstart.test.ts';
+const DAY2 = 'test/plan/day2.test.ts';
+const PULUMI_EXAMPLE = 'test/pulumi/example.test.ts';
+const REHEARSAL_DOCTOR = 'test/rehearsal/doctor.test.ts';
+const DURABILITY = 'test/rehearsal/durability.test.ts';
+const MESSAGING = 'test/rehearsal/messaging.test.ts';
+const ON_THE_DROPLET = 'it runs on the droplet; the rehearsal boots the synthesized user_data as a droplet and runs it there';
+const PULUMI_CLI = 'the pulumi CLI is not an npm package (nothing installs it here) and it talks to a Pulumi backend and the cloud; the example test runs the program under Pulumi\'s mocks, with the configuration these commands set';
+
+const EXERCISES: { readonly [command: string]: Exercise } = {
+  // Set up
+  'npm ci': { kind: 'runs', in: [[QUICKSTART, "'npm ci': 'npm ci --no-audit"], ['scripts/test.sh', 'npm ci']] },
+  'npm run synth': { kind: 'runs', in: [[QUICKSTART, "outcome('npm run synth')"], ['test/examples/synth-command.test.ts', 'scripts.synth']] },
+  'npm test': {
+    kind: 'runs',
+    in: [['.ci/run', 'exec npm test']],
+    why: 'the suite cannot run itself: every CI run is exactly this command (.ci/run)',
+  },
+  'npx jest': { kind: 'runs', in: [['scripts/test.sh', 'npx --no-install jest']] },
+  'apt-get install': { kind: 'runs', in: [['scripts/test.sh', 'apt-get install -y']] },
+  'tofu init': { kind: 'runs', in: [[QUICKSTART, 'tofu init && tofu plan'], [DAY2, 'workspace.init()']] },
+  'tofu plan': { kind: 'runs', in: [[QUICKSTART, 'tofu init && tofu plan'], [DAY2, 'workspace.plan()']] },
+  'prosodyctl check config': { kind: 'runs', in: [['test/core/prosody.test.ts', "'check', 'config'"]] },
+  'nginx -t': { kind: 'runs', in: [['test/core/nginx.test.ts', "['nginx', '-t'"]] },
+  'cloud-init schema': { kind: 'runs', in: [['test/core/cloud-init.test.ts', "['cloud-init', 'schema'"]] },
+  'systemd-analyze verify': { kind: 'runs', in: [['test/core/turn.test.ts', "'systemd-analyze', 'verify'"], ['test/core/reserved-ipv6.test.ts', 'systemd-analyze verify']] },
+  'prosodyctl mod_invites': { kind: 'rehearses', in: [[MESSAGING, "'prosodyctl', 'mod_invites', 'generate'"]], why: ON_THE_DROPLET },
+  'prosodyctl register': { kind: 'rehearses', in: [['test/rehearsal/harness.ts', "'prosodyctl', 'register'"], [MESSAGING, 'prosodyctl register']], why: ON_THE_DROPLET },
+
+  // Quickstart
+  'export DIGITALOCEAN_TOKEN=…': {
+    kind: 'rehearses',
+    in: [[QUICKSTART, 'DIGITALOCEAN_TOKEN: ']],
+    why: 'a real token is for the real cloud only; the quickstart test plans with a made-up one and the stand-in provider',
+  },
+  'npx cdktf-cli@0.21 deploy': {
+    kind: 'rehearses',
+    in: [[DAY2, 'workspace.apply()'], [QUICKSTART, 'tofu init && tofu plan']],
+    why: 'it creates real resources (and fetches cdktf\'s CLI at run time); what it deploys is the synthesized cdk.tf.json, which the quickstart test plans and the day-2 tests apply with the stand-in provider. The pin is checked against the locked cdktf below',
+  },
+  'cd cdktf.out/stacks/xmpp-example-net': { kind: 'runs', in: [[QUICKSTART, '# or: cd (\\S+) &&']] },
+  'tofu apply': {
+    kind: 'rehearses',
+    in: [[DAY2, 'workspace.apply()'], ['test/plan/placements.test.ts', 'workspace.apply()']],
+    why: 'it creates real resources; the plan tests apply synthesized stacks with the stand-in provider',
+  },
+  'prosodyctl mod_invites generate example.net': { kind: 'rehearses', in: [[MESSAGING, "'prosodyctl', 'mod_invites', 'generate', DOMAIN"]], why: ON_THE_DROPLET },
+  'prosodyctl adduser admin@example.net': {
+    kind: 'not exercised',
+    in: [['test/rehearsal/harness.ts', "'prosodyctl', 'register'"]],
+    why: 'adduser asks for the password on a terminal; the rehearsal creates its closed-registration account with `prosodyctl register` instead',
+  },
+
+  // Use it with Pulumi
+  'npm install xmpp-constructs @pulumi/pulumi @pulumi/digitalocean': {
+    kind: 'rehearses',
+    in: [['test/package-resolution.test.ts', "join(consumer, 'node_modules', pkg.name)"], ['test/entry-points.test.ts', "'xmpp-constructs/pulumi'"]],
+    why: 'installing needs the published package; a scratch consumer holding this package.json resolves every entry point, and xmpp-constructs/pulumi loads with @pulumi/* alone. No test installs the packed package',
+  },
+  'cd examples/pulumi-basic': { kind: 'runs', in: [[PULUMI_EXAMPLE, "require('../../examples/pulumi-basic/index')"]] },
+  'pulumi stack init dev': { kind: 'rehearses', in: [[PULUMI_EXAMPLE, "installMocks('xmpp-example')"]], why: PULUMI_CLI },
+  'pulumi config set digitalocean:token --secret': {
+    kind: 'not exercised',
+    in: [],
+    why: 'only the real provider reads the token, and only the pulumi CLI stores it',
+  },
+  'pulumi config set domain example.net': {
+    kind: 'rehearses',
+    in: [[PULUMI_EXAMPLE, 'every configuration key the program reads is declared']],
+    why: `${PULUMI_CLI} (the domain at its default, example.net, the value this sets); the test also holds every key the program reads to Pulumi.yaml`,
+  },
+  "pulumi config set --path 'adminSourceCidrs[0]' 203.0.113.7/32": { kind: 'rehearses', in: [[PULUMI_EXAMPLE, "'xmpp-example:adminSourceCidrs'"]], why: PULUMI_CLI },
+  'pulumi preview': { kind: 'rehearses', in: [[PULUMI_EXAMPLE, 'runProgram(']], why: `${PULUMI_CLI}; it writes the review files as preview does` },
+  'pulumi up': { kind: 'rehearses', in: [[PULUMI_EXAMPLE, 'runProgram(']], why: PULUMI_CLI },
+  'pulumi config set turnSecret --secret "$(openssl rand -hex 32)"': {
+    kind: 'rehearses',
+    in: [['test/pulumi/xmpp-service.test.ts', 'sharedSecret: pulumi.secret('], [PULUMI_EXAMPLE, 'turnSecret.secret']],
+    why: `${PULUMI_CLI}; the secret is passed as a Pulumi secret, as the program's config.requireSecret gives it`,
+  },
+
+  // Secure by default, Secrets, Operations
+  'sudo /usr/local/sbin/xmpp-constructs-provision': { kind: 'rehearses', in: [[REHEARSAL_DOCTOR, "'the fix the doctor names', [PROVISION_SCRIPT]"], ['test/rehearsal/provision.test.ts', 'WHEN provisioning runs a second time']], why: ON_THE_DROPLET },
+  'openssl rand -hex 32': {
+    kind: 'rehearses',
+    in: [['lib/core/host-scripts.ts', 'openssl rand -hex 32'], ['test/rehearsal/provision.test.ts', 'the TURN secret was generated on the host']],
+    why: 'a user runs it to make a secret; the provisioning script makes the generated secret with the same command, which the rehearsal runs',
+  },
+  'xmpp-constructs-backup create': { kind: 'rehearses', in: [[DURABILITY, "[BACKUP_SCRIPT, 'create']"]], why: ON_THE_DROPLET },
+  'xmpp-constructs-backup restore /root/xmpp-….tar.gz': { kind: 'rehearses', in: [[DURABILITY, "[BACKUP_SCRIPT, 'restore', inside]"]], why: ON_THE_DROPLET },
+  'scp root@<reserved IP>:/srv/xmpp-data/backups/xmpp-*.tar.gz ./': {
+    kind: 'not exercised',
+    in: [[DURABILITY, "exchangeFile('backup.tar.gz'"]],
+    why: 'the rehearsal has no SSH server; it takes the archive off the volume and puts it onto the restored droplet directly',
+  },
+  'doctl compute volume snapshot <volume id> --snapshot-name xmpp-$(date -u +%F)': {
+    kind: 'not exercised',
+    in: [],
+    why: 'DigitalOcean\'s own CLI against its API: there is no stand-in for it',
+  },
+
+  // Checking a live service
+  'npx xmpp-doctor --plan cdktf.out': {
+    kind: 'rehearses',
+    in: [[REHEARSAL_DOCTOR, "['--plan', planPath"], ['test/doctor/doctor.test.ts', "loadDoctorPlan(join(work, 'stack'))"], [QUICKSTART, "'npm run doctor without network'"]],
+    why: 'it checks a live service: the rehearsal runs the doctor\'s source (lib/doctor/cli.ts) with --plan against the booted droplet; the quickstart test runs it on the synthesized cdktf.out without network. Nothing runs the installed `xmpp-doctor` bin',
+  },
+  'npx xmpp-doctor example.net': {
+    kind: 'rehearses',
+    in: [['test/doctor/doctor.test.ts', "defaultDoctorPlan(['example.net'])"]],
+    why: 'it checks a live service: the plan a bare domain gets is held to the library\'s defaults; the rehearsal runs the doctor with a plan only',
+  },
+  'XMPP_DOCTOR_PASSWORD=… npx xmpp-doctor --plan cdktf.out --account alice@example.net': {
+    kind: 'rehearses',
+    in: [[REHEARSAL_DOCTOR, "'--account', ALICE.jid"], [REHEARSAL_DOCTOR, 'XMPP_DOCTOR_PASSWORD: ALICE.password']],
+    why: 'it checks a live service: the rehearsal logs in as the account and allocates a TURN relay on the booted droplet',
+  },
+  'npm run doctor -- --plan cdktf.out': {
+    kind: 'runs',
+    in: [[QUICKSTART, 'npm run doctor -- --plan cdktf']],
+    why: 'without network, as nothing is deployed: the quickstart test holds it to finding the plan and checking every planned record',
+  },
+
+  // Day 2
+  'prosodyctl adduser user@example.net': {
+    kind: 'not exercised',
+    in: [['test/rehearsal/harness.ts', "'prosodyctl', 'register'"]],
+    why: 'adduser asks for the password on a terminal; the rehearsal creates accounts with `prosodyctl register` instead',
+  },
+  'prosodyctl deluser user@example.net': { kind: 'not exercised', in: [], why: 'no rehearsal removes an account' },
+  'resize2fs /dev/disk/by-id/scsi-0DO_Volume_<name>': {
+    kind: 'not exercised',
+    in: [['test/rehearsal/block-device.test.ts', 'losetup']],
+    why: 'the rehearsal formats and mounts a loop device as the volume but never grows it',
+  },
+  'systemctl reboot': {
+    kind: 'not exercised',
+    in: [['test/rehearsal/first-boot.test.ts', 'WHEN the droplet reboots']],
+    why: 'the rehearsal\'s systemctl is a stand-in; it rehearses a boot only while the first-boot guard is in place (nothing starts), not that the services come back after a reboot',
+  },
+  'apt-get update': {
+    kind: 'rehearses',
+    in: [['test/rehearsal/harness.ts', 'package update, upgrade and install']],
+    why: 'on the droplet; first boot runs the same apt update and upgrade through cloud-init against the rehearsal\'s Debian mirror',
+  },
+  'apt-get upgrade': {
+    kind: 'rehearses',
+    in: [['test/rehearsal/harness.ts', 'package update, upgrade and install']],
+    why: 'on the droplet; first boot runs the same apt update and upgrade through cloud-init against the rehearsal\'s Debian mirror',
+  },
+  'tofu apply -replace=<droplet address>': {
+    kind: 'not exercised',
+    in: [[DAY2, "'delete+create digitalocean_droplet'"]],
+    why: 'the day-2 tests replace the droplet by changing its user_data, never with -replace',
+  },
+
+  // Many domains
+  'cdktf output': { kind: 'not exercised', in: [], why: 'cdktf\'s CLI reads outputs from real state; nothing runs cdktf\'s CLI' },
+  'tofu output -json': {
+    kind: 'rehearses',
+    in: [['test/plan/placements.test.ts', "endsWith('zone_files')"], ['test/rehearsal/harness.ts', "endsWith('_zone_files')"]],
+    why: 'outputs of real state: the placement test finds zone_files among the planned outputs, and the rehearsal loads the zone_files outputs into BIND as an operator would',
+  },
+  'pulumi stack output zone_files': { kind: 'rehearses', in: [['test/pulumi/xmpp-service.test.ts', 'result.outputs.zone_files']], why: PULUMI_CLI },
+  'npm run bench': {
+    kind: 'rehearses',
+    in: [['test/bench.test.ts', "'-p', 'bench/tsconfig.json'"]],
+    why: 'the whole benchmark takes minutes; the test compiles bench/ as the script does and runs each synthesis program on few domains',
+  },
+  'terraform plan -refresh=false': {
+    kind: 'not exercised',
+    in: [['bench/plan.ts', "'plan', '-refresh=false'"]],
+    why: 'only `npm run bench` runs it (bench/plan.ts), and no test or CI run runs that part',
+  },
+};
+
+/**
+ * Commands of the "GitOps" section (examples/gitops/ is tested by test/examples/gitops.test.ts,
+ * which every entry here must name). The section is being rewritten: keep this table in step.
+ */
+const GITOPS_EXERCISES: { readonly [command: string]: Exercise } = {};
+
+/**
+ * Commands the README names that cannot run as written, with what would fix them. An entry fails
+ * once the command works or is gone from the README: then delete it.
+ */
+const KNOWN_BROKEN: { readonly [command: string]: string } = {
+};
+
+// ------------------------------------------------------------------------------------------------
+
+const unique = (commands: readonly ReadmeCommand[]) => [...new Map(commands.map((c) => [c.command, c])).values()];
+const where = (c: ReadmeCommand) => `${JSON.stringify(c.command)} (README "${c.section}", ${c.from})`;
+
+test('GIVEN the README THEN the commands are found: the Set up and Quickstart blocks among them', () => {
+  const found = COMMANDS.map((c) => c.command);
+  for (const command of ['npm ci', 'npm run synth', 'npm test', 'export DIGITALOCEAN_TOKEN=…', 'tofu apply']) expect(found).toContain(command);
+  expect(readmeCommands('## A\n\n```sh\nfoo bar && baz  # or: cd x && tofu init\n```\n\nRun `prosodyctl adduser\nme@example.net` now, not `prosody`.\n')).toEqual([
+    { command: 'foo bar', section: 'A', from: 'sh block' },
+    { command: 'baz', section: 'A', from: 'sh block' },
+    { command: 'cd x', section: 'A', from: 'sh block' },
+    { command: 'tofu init', section: 'A', from: 'sh block' },
+    { command: 'prosodyctl adduser me@example.net', section: 'A', from: 'inline' },
+  ]);
+});
+
+test('GIVEN every command the README tells a user to run THEN the suite exercises it, or its entry says why nothing can', () => {
+  const missing = [
+    ...unique(OTHER_COMMANDS).filter((c) => !(c.command in EXERCISES)).map((c) => `${where(c)}: add an exercise to the suite and map it in EXERCISES (test/readme-commands.test.ts)`),
+    ...unique(GITOPS_COMMANDS).filter((c) => !(c.command in GITOPS_EXERCISES)).map((c) => `${where(c)}: exercise it in test/examples/gitops.test.ts and map it in GITOPS_EXERCISES (test/readme-commands.test.ts)`),
+  ];
+  expect(missing).toEqual([]);
+});
+
+test('GIVEN the tables THEN every entry is a command the README still has', () => {
+  const other = new Set(OTHER_COMMANDS.map((c) => c.command));
+  const gitops = new Set(GITOPS_COMMANDS.map((c) => c.command));
+  expect(Object.keys(EXERCISES).filter((c) => !other.has(c)).map((c) => `${c}: not in the README (outside "GitOps") any more; remove it from EXERCISES`)).toEqual([]);
+  expect(Object.keys(GITOPS_EXERCISES).filter((c) => !gitops.has(c)).map((c) => `${c}: not in the README's "GitOps" section any more; remove it from GITOPS_EXERCISES`)).toEqual([]);
+});
+
+describe.each([
+  ...Object.entries(EXERCISES).map(([command, exercise]) => ['', command, exercise] as const),
+  ...Object.entries(GITOPS_EXERCISES).map(([command, exercise]) => ['GitOps: ', command, exercise] as const),
+])('GIVEN %s%s', (gitops, command, exercise) => {
+  test(`THEN it ${exercise.kind === 'not exercised' ? 'says why nothing exercises it' : exercise.kind === 'runs' ? 'is run' : 'is rehearsed'} where its entry says`, () => {
+    if (exercise.kind !== 'not exercised') expect(exercise.in.length).toBeGreaterThan(0);
+    if (exercise.kind !== 'runs') expect(exercise.why ?? '').toMatch(/\w{3,}/);
+    if (gitops) expect(exercise.in.map(([file]) => file)).toContain('test/examples/gitops.test.ts');
+    for (const [file, shows] of exercise.in) {
+      const path = join(ROOT, file);
+      expect(`${file} ${existsSync(path) ? 'exists' : 'does not exist'}`).toBe(`${file} exists`);
+      const text = readFileSync(path, 'utf8');
+      expect(`${file} ${text.includes(shows) ? 'shows' : 'no longer shows'} ${JSON.stringify(shows)} (for ${JSON.stringify(command)})`).toBe(`${file} shows ${JSON.stringify(shows)} (for ${JSON.stringify(command)})`);
+    }
+  });
+});
+
+// ------------------------------------------------------------------------------------------------
+// The commands exist.
+// ------------------------------------------------------------------------------------------------
+
+/** The program of a command, past `VAR=…` assignments and sudo. */
+function argv(command: string): string[] {
+  const words = command.split(' ');
+  while (words.length > 0 && (/^[A-Z_][A-Z0-9_]*=/.test(words[0]) || words[0] === 'sudo')) words.shift();
+  return words;
+}
+
+/** Why `command` cannot run as written, or undefined when nothing here says it cannot. */
+function whyItCannotRun(command: string): string | undefined {
+  const [program, ...args] = argv(command);
+  if (program === 'npm' && args[0] === 'run') {
+    return args[1] in PACKAGE.scripts ? undefined : `package.json has no script "${args[1]}"`;
+  }
+  if (program === 'npm' && (args[0] === 'test' || args[0] === 'start')) {
+    return args[0] in PACKAGE.scripts ? undefined : `package.json has no script "${args[0]}"`;
+  }
+  if (program === 'npm' && args[0] === 'ci') return existsSync(join(ROOT, 'package-lock.json')) ? undefined : 'there is no package-lock.json';
+  if (program === 'npx') {
+    const spec = args.find((a) => !a.startsWith('-'))!;
+    const at = spec.lastIndexOf('@');
+    const [name, version] = at > 0 ? [spec.slice(0, at), spec.slice(at + 1)] : [spec, undefined];
+    if (version !== undefined) {
+      // cdktf's CLI is released with cdktf itself: the pin must be the locked cdktf's minor.
+      if (name !== 'cdktf-cli') return `npx ${spec}: no rule here for a pinned ${name}; add one`;
+      const locked = LOCK.packages['node_modules/cdktf']?.version ?? '';
+      return locked.startsWith(`${version}.`) ? undefined : `npx ${spec} does not match the locked cdktf ${locked}`;
+    }
+    if (name in (PACKAGE.bin ?? {})) {
+      // This package's own bin, as installed: its source must exist.
+      const source = PACKAGE.bin[name].replace(/^(\.\/)?dist\//, '').replace(/\.js$/, '.ts');
+      return existsSync(join(ROOT, source)) ? undefined : `package.json's bin ${name} is built from ${source}, which does not exist`;
+    }
+    const providers = Object.entries(LOCK.packages).filter(([, p]) => p.bin && name in p.bin).map(([path]) => path);
+    if (providers.length > 0) return undefined;
+    const installed = LOCK.packages[`node_modules/${name}`];
+    return installed
+      ? `npx ${name}: the locked package ${name} has no bin named ${name}, so npx stops with "could not determine executable to run"`
+      : `npx ${name}: no locked package provides a bin named ${name}`;
+  }
+  const hostScript = /(?:^|\/)(xmpp-constructs-[\w-]+)$/.exec(program)?.[1];
+  if (hostScript !== undefined) {
+    const scripts = [BACKUP_SCRIPT, CERTS_SCRIPT, PROVISION_SCRIPT, RESERVED_IPV6_SCRIPT, TURN_PROVISION_SCRIPT];
+    const path = scripts.find((s) => s.endsWith(`/${hostScript}`));
+    if (path === undefined) return `${hostScript} is none of the host's scripts (${scripts.join(', ')})`;
+    if (program.startsWith('/') && program !== path) return `${program}: the script is ${path}`;
+    if (path === BACKUP_SCRIPT && args[0] !== undefined && !renderBackupScript().includes(`\n  ${args[0]})`)) return `${BACKUP_SCRIPT} has no subcommand ${args[0]}`;
+  }
+  return undefined;
+}
+
+test('GIVEN every command in the README THEN none names a script, a bin or a host script that does not exist', () => {
+  const broken = unique(COMMANDS)
+    .map((c) => ({ c, why: whyItCannotRun(c.command) }))
+    .filter(({ c, why }) => why !== undefined && !(c.command in KNOWN_BROKEN))
+    .map(({ c, why }) => `${where(c)}: ${why}`);
+  expect(broken).toEqual([]);
+});
+
+test('GIVEN every `npm run X` in the README THEN package.json defines X', () => {
+  const runs = [...README.matchAll(/npm run ([\w-]+(?::[\w-]+)*)/g)].map((m) => m[1]);
+  expect(runs.length).toBeGreaterThan(2);
+  expect([...new Set(runs)].filter((name) => !(name in PACKAGE.scripts))).toEqual([]);
+});
+
+test('GIVEN each known-broken command THEN it is still in the README and still cannot run (once fixed, delete its KNOWN_BROKEN entry)', () => {
+  for (const command of Object.keys(KNOWN_BROKEN)) {
+    expect(COMMANDS.map((c) => c.command)).toContain(command);
+    expect({ command, why: whyItCannotRun(command) }).toEqual({ command, why: expect.any(String) });
+  }
+});
+
+test('GIVEN the checks above THEN they catch what they claim to', () => {
+  expect(whyItCannotRun('npm run synthesize')).toMatch(/no script "synthesize"/);
+  expect(whyItCannotRun('npx cdktf-cli@0.20 deploy')).toMatch(/does not match the locked cdktf/);
+  expect(whyItCannotRun('npx no-such-tool --help')).toMatch(/no locked package/);
+  expect(whyItCannotRun('xmpp-constructs-backup prune')).toMatch(/no subcommand prune/);
+  expect(whyItCannotRun('sudo /usr/sbin/xmpp-constructs-provision')).toMatch(/the script is \/usr\/local\/sbin/);
+  expect(whyItCannotRun('npx jest')).toBeUndefined();
+});
