@@ -138,7 +138,7 @@ const EXERCISES: { readonly [command: string]: Exercise } = {
   'cloud-init schema': { kind: 'runs', in: [['test/core/cloud-init.test.ts', "['cloud-init', 'schema'"]] },
   'systemd-analyze verify': { kind: 'runs', in: [['test/core/turn.test.ts', "'systemd-analyze', 'verify'"], ['test/core/reserved-ipv6.test.ts', 'systemd-analyze verify']] },
   'prosodyctl mod_invites': { kind: 'rehearses', in: [[MESSAGING, "'prosodyctl', 'mod_invites', 'generate'"]], why: ON_THE_DROPLET },
-  'prosodyctl register': { kind: 'rehearses', in: [['test/rehearsal/harness.ts', "'prosodyctl', 'register'"], [MESSAGING, 'prosodyctl register']], why: ON_THE_DROPLET },
+  'prosodyctl adduser': { kind: 'rehearses', in: [['test/rehearsal/harness.ts', "['prosodyctl', 'adduser', jid]"], [MESSAGING, 'prosodyctl adduser']], why: ON_THE_DROPLET },
 
   // Quickstart
   'export DIGITALOCEAN_TOKEN=…': {
@@ -158,11 +158,7 @@ const EXERCISES: { readonly [command: string]: Exercise } = {
     why: 'it creates real resources; the plan tests apply synthesized stacks with the stand-in provider',
   },
   'prosodyctl mod_invites generate example.net': { kind: 'rehearses', in: [[MESSAGING, "'prosodyctl', 'mod_invites', 'generate', DOMAIN"]], why: ON_THE_DROPLET },
-  'prosodyctl adduser admin@example.net': {
-    kind: 'not exercised',
-    in: [['test/rehearsal/harness.ts', "'prosodyctl', 'register'"]],
-    why: 'adduser asks for the password on a terminal; the rehearsal creates its closed-registration account with `prosodyctl register` instead',
-  },
+  'prosodyctl adduser admin@example.net': { kind: 'rehearses', in: [[MESSAGING, 'rehearsal.addUser(BOB.jid'], ['test/rehearsal/harness.ts', "['prosodyctl', 'adduser', jid]"]], why: ON_THE_DROPLET },
 
   // Use it with Pulumi
   'npm install xmpp-constructs @pulumi/pulumi @pulumi/digitalocean': {
@@ -234,12 +230,8 @@ const EXERCISES: { readonly [command: string]: Exercise } = {
   },
 
   // Day 2
-  'prosodyctl adduser user@example.net': {
-    kind: 'not exercised',
-    in: [['test/rehearsal/harness.ts', "'prosodyctl', 'register'"]],
-    why: 'adduser asks for the password on a terminal; the rehearsal creates accounts with `prosodyctl register` instead',
-  },
-  'prosodyctl deluser user@example.net': { kind: 'not exercised', in: [], why: 'no rehearsal removes an account' },
+  'prosodyctl adduser user@example.net': { kind: 'rehearses', in: [[MESSAGING, 'rehearsal.addUser(carol.jid'], ['test/rehearsal/harness.ts', "['prosodyctl', 'adduser', jid]"]], why: ON_THE_DROPLET },
+  'prosodyctl deluser user@example.net': { kind: 'rehearses', in: [[MESSAGING, 'rehearsal.deleteUser(carol.jid)'], ['test/rehearsal/harness.ts', "['prosodyctl', 'deluser', jid]"]], why: ON_THE_DROPLET },
   'resize2fs /dev/disk/by-id/scsi-0DO_Volume_<name>': {
     kind: 'not exercised',
     in: [['test/rehearsal/block-device.test.ts', 'losetup']],
@@ -261,13 +253,12 @@ const EXERCISES: { readonly [command: string]: Exercise } = {
     why: 'on the droplet; first boot runs the same apt update and upgrade through cloud-init against the rehearsal\'s Debian mirror',
   },
   'tofu apply -replace=<droplet address>': {
-    kind: 'not exercised',
-    in: [[DAY2, "'delete+create digitalocean_droplet'"]],
-    why: 'the day-2 tests replace the droplet by changing its user_data, never with -replace',
+    kind: 'rehearses',
+    in: [[DAY2, '`-replace=${droplets[0]}`']],
+    why: 'the day-2 test plans and applies -replace with the droplet\'s address from `state list`, against the stand-in provider in place of DigitalOcean',
   },
 
   // Many domains
-  'cdktf output': { kind: 'not exercised', in: [], why: 'cdktf\'s CLI reads outputs from real state; nothing runs cdktf\'s CLI' },
   'tofu output -json': {
     kind: 'rehearses',
     in: [['test/plan/placements.test.ts', "endsWith('zone_files')"], ['test/rehearsal/harness.ts', "endsWith('_zone_files')"]],
@@ -279,18 +270,19 @@ const EXERCISES: { readonly [command: string]: Exercise } = {
     in: [['test/bench.test.ts', "'-p', 'bench/tsconfig.json'"]],
     why: 'the whole benchmark takes minutes; the test compiles bench/ as the script does and runs each synthesis program on few domains',
   },
-  'terraform plan -refresh=false': {
-    kind: 'not exercised',
-    in: [['bench/plan.ts', "'plan', '-refresh=false'"]],
-    why: 'only `npm run bench` runs it (bench/plan.ts), and no test or CI run runs that part',
-  },
+  'terraform plan -refresh=false': { kind: 'runs', in: [[DAY2, "workspace.plan(['-refresh=false'])"], ['bench/plan.ts', "'plan', '-refresh=false'"]] },
 };
 
 /**
  * Commands of the "GitOps" section (examples/gitops/ is tested by test/examples/gitops.test.ts,
- * which every entry here must name). The section is being rewritten: keep this table in step.
+ * which every entry here must name).
  */
-const GITOPS_EXERCISES: { readonly [command: string]: Exercise } = {};
+const GITOPS_EXERCISES: { readonly [command: string]: Exercise } = {
+  'npm ci --ignore-scripts': {
+    kind: 'runs',
+    in: [['test/examples/gitops-security.test.ts', "runStep('synthesize', 'Synthesize'"], ['test/examples/gitops.test.ts', 'examples/gitops/workflow.yml']],
+  },
+};
 
 /**
  * Commands the README names that cannot run as written, with what would fix them. An entry fails

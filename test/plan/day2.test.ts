@@ -142,6 +142,23 @@ describeUnless(missing, 'day-2 plans against applied state', () => {
     }
   });
 
+  test('GIVEN the applied service WHEN the README\'s `plan -refresh=false` and `-replace=<droplet address>` run THEN the first finds nothing to do, the second replaces the droplet with the same companions as a configuration change', async () => {
+    const stack = synthesizeStack(BASE);
+    workspace.writeStack(stack);
+    const unrefreshed = await workspace.plan(['-refresh=false']);
+    expect(kinds(effectiveChanges(unrefreshed.json))).toEqual([]);
+
+    const listed = await workspace.ok(['state', 'list']);
+    const droplets = listed.stdout.split('\n').filter((address) => address.startsWith('digitalocean_droplet.'));
+    expect(droplets).toHaveLength(1);
+    const { json } = await workspace.plan([`-replace=${droplets[0]}`]);
+    const changes = effectiveChanges(json);
+    expect(kinds(changes)).toEqual([...replaced, ...replacementCompanions(stack)].sort());
+    expect(changes.find((c) => c.type === 'digitalocean_droplet')?.action_reason).toBe('replace_by_request');
+    await workspace.apply();
+    expect(kinds(effectiveChanges((await workspace.plan()).json))).toEqual([]);
+  });
+
   test('GIVEN the applied service WHEN the droplet size grows THEN it is one in-place update and the summary warns of the power-off and the disk growth; the way back plans the same and DigitalOcean refuses it', async () => {
     const larger = await planFor({ ...BASE, droplet: { ...BASE.droplet, size: 's-2vcpu-2gb' } });
     expect(kinds(larger.changes)).toEqual(['update digitalocean_droplet']);

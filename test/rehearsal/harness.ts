@@ -507,10 +507,17 @@ export class Rehearsal {
     this.hostMustRun('reload named', ['sh', '-c', `kill -HUP $(cat ${join(this.base, 'files', 'named', 'named.pid')})`]);
   }
 
-  /** Create an account the way the README's closed-registration path does (prosodyctl). */
+  /**
+   * Create an account the way the README's closed-registration path does: `prosodyctl adduser <jid>`
+   * as root, which asks for the password twice (read from standard input when it is not a terminal).
+   */
   addUser(jid: string, password: string): void {
-    const [user, domain] = jid.split('@');
-    this.mustRun(`register ${jid}`, ['runuser', '-u', 'prosody', '--', 'prosodyctl', 'register', user, domain, password]);
+    this.mustRun(`prosodyctl adduser ${jid}`, ['prosodyctl', 'adduser', jid], { input: `${password}\n${password}\n` });
+  }
+
+  /** Remove an account as the README says: `prosodyctl deluser <jid>`. */
+  deleteUser(jid: string): void {
+    this.mustRun(`prosodyctl deluser ${jid}`, ['prosodyctl', 'deluser', jid]);
   }
 
   readFile(path: string): string {

@@ -73,8 +73,16 @@ describeUnless(rehearsalUnavailable(), 'GIVEN the example stack (example.net) bo
       expect(rehearsal.client('canLogIn', { jid: 'mallory@example.net', password: 'mallory pass' })).toMatchObject({ loggedIn: false, refusal: 'not-authorized' });
     });
 
-    test('WHEN the admin creates an account with `prosodyctl register` (the closed-registration path) THEN that account logs in too', () => {
+    test('WHEN the admin creates an account with `prosodyctl adduser` (the closed-registration path) THEN that account logs in too', () => {
       expect(rehearsal.client('canLogIn', BOB)).toMatchObject({ loggedIn: true, jid: expect.stringMatching(FULL_JID(BOB.jid)) });
+    });
+
+    test('WHEN the admin removes an account with `prosodyctl deluser` THEN it no longer logs in', () => {
+      const carol = { jid: 'carol@example.net', password: 'carol pass 3' };
+      rehearsal.addUser(carol.jid, carol.password);
+      expect(rehearsal.client('canLogIn', carol)).toMatchObject({ loggedIn: true });
+      rehearsal.deleteUser(carol.jid);
+      expect(rehearsal.client('canLogIn', carol)).toMatchObject({ loggedIn: false, refusal: 'not-authorized' });
     });
   });
 
