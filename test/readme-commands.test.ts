@@ -393,9 +393,8 @@ const GUIDE_EXERCISES: { readonly [command: string]: Exercise } = {
 
   // What a pull request shows, what merging does
   'git worktree': {
-    kind: 'not exercised',
-    in: [[GITOPS_WORKFLOW, 'git worktree add --detach "$base" HEAD^1'], [GITOPS_TEST, "runStep('synthesize', 'Diff the rendered files'"]],
-    why: 'no test runs the step "Synthesize main (the base)" (a worktree of main, its own npm ci --ignore-scripts and synthesis); the diff step after it runs on hand-made base and head trees',
+    kind: 'runs',
+    in: [[GITOPS_WORKFLOW, 'git worktree add --detach "$base" HEAD^1'], [GITOPS_SECURITY, "'Synthesize main (the base)', 'Diff the rendered files'"]],
   },
   'tofu apply plan.bin': {
     kind: 'rehearses',

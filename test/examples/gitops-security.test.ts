@@ -314,24 +314,51 @@ describe('the apply job\'s checks — GIVEN its environment', () => {
   });
 });
 
-describe('the synthesize job\'s script — GIVEN a copy of this repository and no secret in the environment', () => {
+describe('the synthesize job\'s scripts — GIVEN a pull request on a copy of this repository, and no secret in the environment', () => {
   let copy: string;
-  let synthesized: StepRun;
+  let runnerTemp: string;
+  const ran: Record<string, StepRun> = {};
   beforeAll(() => {
+    // main: this checkout as it is; the pull request changes the abuse contact in the declaration.
     copy = tempDir('checkout');
     copyCheckout(copy);
-    // As on main (the variables set), with npm's cache but nothing else of this machine's environment.
-    synthesized = runStep('synthesize', 'Synthesize', { cwd: copy, env: { EVENT: 'push', npm_config_cache: process.env.npm_config_cache, NPM_CONFIG_PREFER_OFFLINE: 'true' } });
+    const git = (...args: string[]) => {
+      const r = spawnSync('git', ['-c', 'user.name=Reviewer', '-c', 'user.email=reviewer@example.net', ...args], { cwd: copy, encoding: 'utf8' });
+      if (r.status !== 0) throw new Error(`git ${args.join(' ')}: ${r.stderr}`);
+    };
+    git('init', '-q', '-b', 'main');
+    git('add', '-A');
+    git('commit', '-q', '-m', 'main');
+    const spec = path.join(copy, 'examples/cdktf-basic/spec.ts');
+    fs.writeFileSync(spec, fs.readFileSync(spec, 'utf8').replace("'mailto:abuse@example.net'", "'mailto:abuse-desk@example.net'"));
+    git('commit', '-q', '-a', '-m', 'pull request');
+    runnerTemp = tempDir('runner');
+    // As GitHub runs them, one after the other, with npm's cache but nothing else of this machine's environment.
+    for (const name of ['Synthesize', 'Synthesize main (the base)', 'Diff the rendered files']) {
+      ran[name] = runStep('synthesize', name, { cwd: copy, runnerTemp, env: { EVENT: 'pull_request', NPM_CONFIG_PREFER_OFFLINE: 'true' } });
+      if (ran[name].status !== 0) break;
+    }
   });
 
-  test('WHEN it runs as shipped (npm ci --ignore-scripts, the type-checked main.ts) THEN it hands on cdk.tf.json and the review files', () => {
-    expect({ status: synthesized.status, output: synthesized.status === 0 ? '' : synthesized.output }).toEqual({ status: 0, output: '' });
-    const handed = path.join(synthesized.runnerTemp, 'synth');
+  test('WHEN it runs as shipped (npm ci --ignore-scripts, the type-checked main.ts) THEN it hands on cdk.tf.json and the review files, which pass the plan job\'s guard', () => {
+    expect({ status: ran.Synthesize.status, output: ran.Synthesize.status === 0 ? '' : ran.Synthesize.output }).toEqual({ status: 0, output: '' });
+    const handed = path.join(runnerTemp, 'synth');
     expect(fs.existsSync(path.join(handed, 'stack/cdk.tf.json'))).toBe(true);
     expect(fs.existsSync(path.join(handed, 'stack/review/Xmpp/host/etc/prosody/prosody.cfg.lua'))).toBe(true);
-    expect(fs.existsSync(path.join(handed, 'review/head/Xmpp/user-data.yaml'))).toBe(true);
-    // What the plan job receives passes its guard.
     expect(guard.checkStackDirectory(path.join(handed, 'stack'))).toEqual([]);
+  });
+
+  test('WHEN main is synthesized in its own worktree and the trees are diffed THEN the review diff shows exactly the pull request\'s change to the host\'s files', () => {
+    const base = ran['Synthesize main (the base)'];
+    expect({ status: base?.status, output: base?.status === 0 ? '' : base?.output }).toEqual({ status: 0, output: '' });
+    expect(ran['Diff the rendered files']).toMatchObject({ status: 0, output: '' });
+    const diff = fs.readFileSync(path.join(runnerTemp, 'synth/review/review.diff'), 'utf8');
+    const changedLines = diff.split('\n').filter((line) => /^[-+][^-+]/.test(line));
+    expect(changedLines.length).toBeGreaterThan(0);
+    for (const line of changedLines) expect(line).toMatch(/^[-+]\s*contact_info = \{ abuse = \{ "mailto:abuse(-desk)?@example\.net"/);
+    expect(changedLines.some((line) => line.startsWith('+') && line.includes('abuse-desk@example.net'))).toBe(true);
+    expect(changedLines.some((line) => line.startsWith('-') && line.includes('mailto:abuse@example.net'))).toBe(true);
+    expect(diff).toContain('--- base/Xmpp/host/etc/prosody/prosody.cfg.lua');
   });
 });
 
