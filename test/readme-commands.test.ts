@@ -292,7 +292,7 @@ const EXERCISES: { readonly [command: string]: Exercise } = {
 const GITOPS_EXERCISES: { readonly [command: string]: Exercise } = {
   'npm ci --ignore-scripts': {
     kind: 'runs',
-    in: [['test/examples/gitops-security.test.ts', "runStep('synthesize', 'Synthesize'"], ['test/examples/gitops.test.ts', 'examples/gitops/workflow.yml']],
+    in: [['test/examples/gitops-security.test.ts', "runStep('synthesize', name, { cwd: copy"], ['test/examples/gitops.test.ts', 'examples/gitops/workflow.yml']],
   },
 };
 
@@ -301,7 +301,7 @@ const GITOPS_SECURITY = 'test/examples/gitops-security.test.ts';
 const GITOPS_WORKFLOW = 'examples/gitops/workflow.yml';
 /** The synthesize job's step, which gitops-security.test.ts runs in a copy of the checkout with no secret. */
 const SYNTHESIZE_STEP: Exercise['in'] = [
-  [GITOPS_SECURITY, "runStep('synthesize', 'Synthesize', { cwd: copy"],
+  [GITOPS_SECURITY, "runStep('synthesize', name, { cwd: copy"],
   [GITOPS_WORKFLOW, 'npm ci --ignore-scripts --no-audit --no-fund'],
   [GITOPS_WORKFLOW, 'npx --no-install ts-node "$XMPP_DIR/main.ts"'],
 ];
