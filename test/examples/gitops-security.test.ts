@@ -26,6 +26,7 @@ import { installStandIn, PROVIDER_SOURCE, terraformEngine } from '../support/ter
 import { describeUnless, missingCommands, testWith } from '../support/tools';
 import { NO_ENGINE } from '../plan/stacks';
 import { copyCheckout } from '../support/checkout';
+import { Job, Step, WORKFLOW, WORKFLOW_TEXT } from './workflow';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const guard = require('../../examples/gitops/plan-guard.js') as {
@@ -41,30 +42,7 @@ const GITOPS = path.join(ROOT, 'examples/gitops');
 const GUARD = path.join(GITOPS, 'plan-guard.js');
 const REDACT = path.join(GITOPS, 'redact-plan.jq');
 const FIXTURES = path.join(__dirname, 'fixtures');
-const WORKFLOW_TEXT = fs.readFileSync(path.join(GITOPS, 'workflow.yml'), 'utf8');
 
-interface Step {
-  readonly name?: string;
-  readonly id?: string;
-  readonly if?: string;
-  readonly uses?: string;
-  readonly run?: string;
-  readonly env?: Record<string, string>;
-  readonly with?: Record<string, unknown>;
-}
-interface Job {
-  readonly if?: string;
-  readonly needs?: string | string[];
-  readonly environment?: string;
-  readonly env?: Record<string, string>;
-  readonly outputs?: Record<string, string>;
-  readonly steps: Step[];
-}
-const WORKFLOW = parse(WORKFLOW_TEXT) as {
-  on: Record<string, any>;
-  env: Record<string, string>;
-  jobs: Record<string, Job>;
-};
 const JOBS = Object.entries(WORKFLOW.jobs);
 
 let workDir: string;

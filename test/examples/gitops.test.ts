@@ -17,40 +17,13 @@ import { buildApp, spacesBackendConfig, STACK_ID, StateConfigError } from '../..
 import { changeKind, githubOutputs, HEADINGS, MAX_LISTED_RECORD_NAMES, MAX_TABLE_ROWS, parseRecordKey, planSummaryMarkdown, renderPlanSummary, summarizePlan, ttlDuration, UnreadablePlanError } from '../../examples/gitops/plan-summary';
 import { changedFiles, composeComment, MARKER, MAX_COMMENT_BYTES } from '../../examples/gitops/pr-comment';
 import { testWith } from '../support/tools';
+import { WORKFLOW, WORKFLOW_FILE, WORKFLOW_TEXT, Workflow } from './workflow';
 
 const ROOT = path.resolve(__dirname, '../..');
 const GITOPS = path.join(ROOT, 'examples/gitops');
-const WORKFLOW_FILE = path.join(GITOPS, 'workflow.yml');
-const WORKFLOW_TEXT = fs.readFileSync(WORKFLOW_FILE, 'utf8');
 const FIXTURES = path.join(__dirname, 'fixtures');
 const TS_NODE = require.resolve('ts-node/register/transpile-only');
 
-interface Step {
-  readonly name?: string;
-  readonly id?: string;
-  readonly if?: string;
-  readonly uses?: string;
-  readonly run?: string;
-  readonly env?: Record<string, string>;
-  readonly with?: Record<string, unknown>;
-}
-interface Job {
-  readonly needs?: string | string[];
-  readonly if?: string;
-  readonly permissions?: Record<string, string>;
-  readonly concurrency?: { group: string; 'cancel-in-progress': boolean };
-  readonly environment?: string;
-  readonly env?: Record<string, string>;
-  readonly steps: Step[];
-}
-interface Workflow {
-  readonly concurrency?: unknown;
-  readonly on: Record<string, unknown>;
-  readonly permissions: Record<string, string>;
-  readonly env: Record<string, string>;
-  readonly jobs: Record<string, Job>;
-}
-const WORKFLOW = parse(WORKFLOW_TEXT) as Workflow;
 
 let workDir: string;
 beforeAll(() => {
