@@ -2,7 +2,8 @@
  * prosody.cfg.lua for Prosody 0.12 on Debian 12.
  *
  * Every value is written through the Lua literal writer; the module list is derived from the spec
- * so that each entry of the compliance table in field-notes.md has its provider loaded.
+ * so that each feature the service advertises (the XMPP Compliance Suites' client requirements:
+ * stream management, carbons, MAM, push, HTTP upload, group chat…) has the module that provides it.
  */
 import { luaAssignment, luaString, luaValue, LuaValue } from './lua';
 import { LETSENCRYPT_LIVE, PROSODY_CERTS_DIR, PROSODY_CONFIG, PROSODY_SECRETS_INCLUDE } from './paths';
