@@ -419,6 +419,161 @@ export interface XmppServiceSpec {
   readonly ports?: PortsSpec;
 }
 
+// ---------------------------------------------------------------------------------------------
+// Known fields: the one list of every field a declaration may hold, checked against the interfaces
+// above by the compiler. `findUnknownFields` (unknown-fields.ts) reports any other key, so that a
+// typo is not silently ignored by users without a type checker (JavaScript, JSON, Pulumi YAML).
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * The known fields of an interface `T`, each with how the unknown-field check treats its value:
+ * - `'value'`: a value it does not look into (strings, which may be cdktf tokens, numbers,
+ *   booleans, lists of strings, and deploy-time values such as Pulumi Outputs);
+ * - the known fields of a nested section, for a field whose declared type is an object;
+ * - `[fields]`, for a list whose entries may be such objects (`domains`: names or `DomainSpec`s).
+ *
+ * Each list below `satisfies SpecFields<Interface>`: every key of the interface is required and no
+ * other is allowed, and the kind follows the declared type. A field added to an interface but not
+ * here, a field listed here that the interface lacks, or a string field listed as a section all
+ * fail `tsc` (and `SpecFieldsMatchInterfaces` spells the key check out once more).
+ */
+export type SpecFields<T> = { readonly [K in keyof T]-?: SpecFieldShape<NonNullable<T[K]>> };
+
+/** How the unknown-field check treats a field whose declared type is `V` (see `SpecFields`). */
+export type SpecFieldShape<V> = [V] extends [readonly (infer E)[]]
+  ? [Extract<E, object>] extends [never]
+    ? 'value'
+    : readonly [SpecFields<Extract<E, object>>]
+  : [V] extends [object]
+    ? SpecFields<V>
+    : 'value';
+
+export const FILE_SHARE_FIELDS = {
+  enabled: 'value',
+  name: 'value',
+  fileSizeLimitBytes: 'value',
+  expireAfterSeconds: 'value',
+  dailyQuotaBytesPerUser: 'value',
+  globalQuotaBytes: 'value',
+} as const satisfies SpecFields<FileShareSpec>;
+
+export const GROUP_CHAT_FIELDS = {
+  enabled: 'value',
+  name: 'value',
+  archiveExpireAfterSeconds: 'value',
+  roomCreation: 'value',
+} as const satisfies SpecFields<GroupChatSpec>;
+
+export const PROXY65_FIELDS = { enabled: 'value', name: 'value', port: 'value' } as const satisfies SpecFields<Proxy65Spec>;
+
+export const PUBSUB_FIELDS = { enabled: 'value', name: 'value' } as const satisfies SpecFields<PubsubSpec>;
+
+export const COMPONENTS_FIELDS = {
+  namePattern: 'value',
+  fileShare: FILE_SHARE_FIELDS,
+  groupChat: GROUP_CHAT_FIELDS,
+  proxy65: PROXY65_FIELDS,
+  pubsub: PUBSUB_FIELDS,
+} as const satisfies SpecFields<ComponentsSpec>;
+
+export const CALLS_FIELDS = {
+  enabled: 'value',
+  name: 'value',
+  port: 'value',
+  tlsPort: 'value',
+  relayPortMin: 'value',
+  relayPortMax: 'value',
+  credentialTtlSeconds: 'value',
+  userQuota: 'value',
+  totalQuota: 'value',
+  // A string, or (through the adapters) a cdktf token or a Pulumi Output: never looked into.
+  sharedSecret: 'value',
+  placement: 'value',
+  dropletSize: 'value',
+} as const satisfies SpecFields<CallsSpec>;
+
+export const WEB_FIELDS = { bosh: 'value', websocket: 'value' } as const satisfies SpecFields<WebSpec>;
+
+export const CONTACT_ADDRESSES_FIELDS = {
+  abuse: 'value',
+  admin: 'value',
+  feedback: 'value',
+  sales: 'value',
+  security: 'value',
+  support: 'value',
+} as const satisfies SpecFields<ContactAddressesSpec>;
+
+export const DROPLET_FIELDS = {
+  name: 'value',
+  region: 'value',
+  size: 'value',
+  image: 'value',
+  sshKeyFingerprints: 'value',
+  ipv6: 'value',
+  reservedIpv6: 'value',
+  monitoring: 'value',
+  backups: 'value',
+  volumeSizeGib: 'value',
+} as const satisfies SpecFields<DropletSpec>;
+
+export const DNS_FIELDS = { ttlSeconds: 'value' } as const satisfies SpecFields<DnsSpec>;
+
+export const ACME_FIELDS = { email: 'value', staging: 'value' } as const satisfies SpecFields<AcmeSpec>;
+
+export const FEDERATION_FIELDS = { enabled: 'value', directTls: 'value' } as const satisfies SpecFields<FederationSpec>;
+
+export const PORTS_FIELDS = { c2s: 'value', c2sDirectTls: 'value', s2s: 'value', s2sDirectTls: 'value' } as const satisfies SpecFields<PortsSpec>;
+
+export const DOMAIN_FIELDS = {
+  name: 'value',
+  admins: 'value',
+  contacts: CONTACT_ADDRESSES_FIELDS,
+  zone: 'value',
+} as const satisfies SpecFields<DomainSpec>;
+
+/** Every field of an `XmppServiceSpec`, nested sections included (see `SpecFields`). */
+export const XMPP_SERVICE_SPEC_FIELDS = {
+  domains: [DOMAIN_FIELDS],
+  admins: 'value',
+  acme: ACME_FIELDS,
+  components: COMPONENTS_FIELDS,
+  calls: CALLS_FIELDS,
+  web: WEB_FIELDS,
+  registration: 'value',
+  contacts: CONTACT_ADDRESSES_FIELDS,
+  droplet: DROPLET_FIELDS,
+  adminSourceCidrs: 'value',
+  dns: DNS_FIELDS,
+  federation: FEDERATION_FIELDS,
+  ports: PORTS_FIELDS,
+} as const satisfies SpecFields<XmppServiceSpec>;
+
+/** Whether `A` and `B` are the same union of keys. */
+type SameKeys<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+type AssertTrue<T extends true> = T;
+/**
+ * A second guard next to `satisfies`, spelled out: the keys of each list are exactly the keys of its
+ * interface. A difference makes one entry `false`, which does not compile.
+ */
+export type SpecFieldsMatchInterfaces = [
+  AssertTrue<SameKeys<keyof typeof FILE_SHARE_FIELDS, keyof FileShareSpec>>,
+  AssertTrue<SameKeys<keyof typeof GROUP_CHAT_FIELDS, keyof GroupChatSpec>>,
+  AssertTrue<SameKeys<keyof typeof PROXY65_FIELDS, keyof Proxy65Spec>>,
+  AssertTrue<SameKeys<keyof typeof PUBSUB_FIELDS, keyof PubsubSpec>>,
+  AssertTrue<SameKeys<keyof typeof COMPONENTS_FIELDS, keyof ComponentsSpec>>,
+  AssertTrue<SameKeys<keyof typeof CALLS_FIELDS, keyof CallsSpec>>,
+  AssertTrue<SameKeys<keyof typeof WEB_FIELDS, keyof WebSpec>>,
+  AssertTrue<SameKeys<keyof typeof CONTACT_ADDRESSES_FIELDS, keyof ContactAddressesSpec>>,
+  AssertTrue<SameKeys<keyof typeof DROPLET_FIELDS, keyof DropletSpec>>,
+  AssertTrue<SameKeys<keyof typeof DNS_FIELDS, keyof DnsSpec>>,
+  AssertTrue<SameKeys<keyof typeof ACME_FIELDS, keyof AcmeSpec>>,
+  AssertTrue<SameKeys<keyof typeof FEDERATION_FIELDS, keyof FederationSpec>>,
+  AssertTrue<SameKeys<keyof typeof PORTS_FIELDS, keyof PortsSpec>>,
+  AssertTrue<SameKeys<keyof typeof DOMAIN_FIELDS, keyof DomainSpec>>,
+  AssertTrue<SameKeys<keyof typeof XMPP_SERVICE_SPEC_FIELDS, keyof XmppServiceSpec>>,
+  AssertTrue<SameKeys<keyof ContactAddressesSpec, ContactRole>>,
+];
+
 /** A component as served on one domain. */
 export interface ResolvedComponent {
   readonly kind: 'fileShare' | 'groupChat' | 'proxy65' | 'pubsub';

@@ -2,8 +2,9 @@
  * resolveSpec(): defaults + validation, the only door from user input to the planners.
  *
  * Each rule is an exported pure function returning `undefined` when the value is fine, or a
- * `Problem` (what is wrong, how to fix it). `resolveSpec` runs them all and throws one
- * `SpecValidationError` listing every problem with the field path and the offending value, so a
+ * `Problem` (what is wrong, how to fix it). `resolveSpec` runs them all, together with
+ * `findUnknownFields` (every key the declaration does not define, with a "did you mean"), and throws
+ * one `SpecValidationError` listing every problem with the field path and the offending value, so a
  * user fixes everything in one round instead of one error per synth.
  */
 import { domainToASCII } from 'url';
@@ -26,6 +27,10 @@ import {
   XmppServiceSpec,
   ZoneHosting,
 } from './spec';
+import { findUnknownFields } from './unknown-fields';
+
+export { findUnknownFields } from './unknown-fields';
+export type { KnownFields } from './unknown-fields';
 
 /** What is wrong with a value and how to fix it. */
 export interface Problem {
@@ -508,6 +513,8 @@ export function resolveSpec(spec: XmppServiceSpec): ResolvedSpec {
   if (!isObject(spec)) {
     throw new SpecValidationError([{ field: '(spec)', value: spec, problem: 'the spec must be an object', fix: 'pass an XmppServiceSpec object' }]);
   }
+  // Misspelled or misplaced fields first: a typo often explains a default the user did not expect.
+  c.issues.push(...findUnknownFields(spec));
 
   // Domains: plain names, or DomainSpec objects whose own settings are resolved further down.
   const domainSpecs: { name: string; field: string; spec: DomainSpec }[] = [];
