@@ -255,7 +255,8 @@ describeUnless(platformMissing, 'the real Prosody 0.12 serving hundreds of domai
     }
     writeFileSync(join(dir, 'run.cfg.lua'), harnessConfig(spec, dir, 25500).replace(/^log = \{ debug = /m, 'log = { info = '));
     chownToProsody(dir);
-  });
+    // 200 certificates from openssl: seconds on a quiet machine, much longer on a busy one.
+  }, 300000);
   afterAll(() => { if (!process.env.KEEP_TMP) removeDir(dir); });
 
   test(`Prosody starts with ${DOMAINS} VirtualHosts and their components, all running, within the memory the size check assumes`, async () => {
@@ -289,5 +290,6 @@ describeUnless(platformMissing, 'the real Prosody 0.12 serving hundreds of domai
     } finally {
       await stopProcess(child);
     }
-  });
+    // As long as its own waits allow (5 minutes for the hosts, 2 for the admin shell), not jest's 60 s.
+  }, 480000);
 });
