@@ -1,9 +1,14 @@
 import { Construct } from 'constructs';
-import { renderNginxFiles } from '../core/nginx';
 import { XmppServiceSpec } from '../core/spec';
-import { resolveForCdktf } from './spec';
+import { CdktfServicePlan, planForCdktf } from './spec';
 
 export interface NginxProxyProps {
+  /** The service, planned from its declaration (`planForCdktf`); `NginxProxy.fromSpec` plans it for you. */
+  readonly plan: CdktfServicePlan;
+}
+
+/** `NginxProxyProps` with the declaration in place of a plan, for `NginxProxy.fromSpec`. */
+export interface NginxProxySpecProps {
   /** The service declaration. */
   readonly spec: XmppServiceSpec;
 }
@@ -18,8 +23,13 @@ export class NginxProxy extends Construct {
   /** `{ path on the host: content }` of every nginx file. */
   public readonly files: { readonly [path: string]: string };
 
+  /** The web front on its own, planned from `props.spec` (an `XmppService` passes its plan instead). */
+  public static fromSpec(scope: Construct, id: string, props: NginxProxySpecProps): NginxProxy {
+    return new NginxProxy(scope, id, { plan: planForCdktf(props.spec) });
+  }
+
   constructor(scope: Construct, id: string, props: NginxProxyProps) {
     super(scope, id);
-    this.files = renderNginxFiles(resolveForCdktf(props.spec).spec);
+    this.files = props.plan.nginxFiles;
   }
 }

@@ -7,14 +7,12 @@ import { ReservedIpv6Assignment } from '@cdktf/provider-digitalocean/lib/reserve
 import { Volume } from '@cdktf/provider-digitalocean/lib/volume';
 import { Token } from 'cdktf';
 import { Construct } from 'constructs';
-import { renderCloudInit } from '../core/cloud-init';
-import { prosodyDropletAttributes, reservedIpv6Attributes, volumeAttributes } from '../core/resources';
 import { XmppServiceSpec } from '../core/spec';
-import { resolveForCdktf, userDataForTerraform } from './spec';
+import { CdktfServicePlan, planForCdktf, terraformLifecycle, userDataForTerraform } from './spec';
 
 export interface ProsodyHostProps {
-  /** The service declaration. */
-  readonly spec: XmppServiceSpec;
+  /** The service, planned from its declaration (`planForCdktf`); `ProsodyHost.fromSpec` plans it for you. */
+  readonly plan: CdktfServicePlan;
   /**
    * ID of a DigitalOcean project to put the droplet, volume and reserved IP in.
    * @default - the account's default project
@@ -30,6 +28,12 @@ export interface ProsodyHostProps {
    * @default - the region's default VPC
    */
   readonly vpcUuid?: string;
+}
+
+/** `ProsodyHostProps` with the declaration in place of a plan, for `ProsodyHost.fromSpec`. */
+export interface ProsodyHostSpecProps extends Omit<ProsodyHostProps, 'plan'> {
+  /** The service declaration. */
+  readonly spec: XmppServiceSpec;
   /**
    * Refuse to destroy the data volume (Terraform `prevent_destroy`). It holds every account,
    * message archive, upload, certificate and secret; turn this off only to tear a test down.
@@ -67,41 +71,49 @@ export class ProsodyHost extends Construct {
    */
   public readonly userData: string;
 
+  /** The host on its own, planned from `props.spec` (an `XmppService` passes its plan instead). */
+  public static fromSpec(scope: Construct, id: string, props: ProsodyHostSpecProps): ProsodyHost {
+    const { spec, protectVolume, protectReservedIps, ...rest } = props;
+    return new ProsodyHost(scope, id, { ...rest, plan: planForCdktf(spec, { protectVolume, protectReservedIps }) });
+  }
+
   constructor(scope: Construct, id: string, props: ProsodyHostProps) {
     super(scope, id);
-    const { spec, deployTimeSecret } = resolveForCdktf(props.spec);
-    const userData = userDataForTerraform(renderCloudInit(spec), deployTimeSecret);
+    const { plan } = props;
+    const { host, lifecycle } = plan;
+    const userData = userDataForTerraform(host.rendered.userData, plan.deployTimeSecret);
     this.userData = userData.text;
 
     this.volume = new Volume(this, 'DataVolume', {
-      ...volumeAttributes(spec),
+      ...host.volume,
       tags: props.tags ? [...props.tags] : undefined,
-      lifecycle: { preventDestroy: props.protectVolume ?? true },
+      lifecycle: terraformLifecycle(lifecycle.volume),
     });
 
     this.droplet = new Droplet(this, 'Droplet', {
-      ...prosodyDropletAttributes(spec),
+      ...host.droplet,
       userData: userData.template,
       // Attached at creation, so the disk is there when cloud-init runs.
       volumeIds: [this.volume.id],
       tags: props.tags ? [...props.tags] : undefined,
       vpcUuid: props.vpcUuid,
+      lifecycle: terraformLifecycle(lifecycle.droplet),
     });
 
-    const protectAddresses = { lifecycle: { preventDestroy: props.protectReservedIps ?? true } };
-    this.reservedIp = new ReservedIp(this, 'ReservedIp', { region: spec.droplet.region, ...protectAddresses });
+    this.reservedIp = new ReservedIp(this, 'ReservedIp', { region: host.droplet.region, lifecycle: terraformLifecycle(lifecycle.reservedIp) });
     this.reservedIpAssignment = new ReservedIpAssignment(this, 'ReservedIpAssignment', {
       ipAddress: this.reservedIp.ipAddress,
       dropletId: Token.asNumber(this.droplet.id),
+      lifecycle: terraformLifecycle(lifecycle.reservedIpAssignment),
     });
-    if (spec.droplet.reservedIpv6) {
-      // Like the reserved IPv4: its region is its only attribute, so nothing else replaces it, and
-      // it refuses destruction.
+    if (host.reservedIpv6) {
+      // Like the reserved IPv4: its region is its only attribute, so nothing else replaces it.
       // The droplet puts the address on itself once assigned (cloud-init's reserved IPv6 timer).
-      this.reservedIpv6 = new ReservedIpv6(this, 'ReservedIpv6', { ...reservedIpv6Attributes(spec), ...protectAddresses });
+      this.reservedIpv6 = new ReservedIpv6(this, 'ReservedIpv6', { ...host.reservedIpv6, lifecycle: terraformLifecycle(lifecycle.reservedIpv6) });
       this.reservedIpv6Assignment = new ReservedIpv6Assignment(this, 'ReservedIpv6Assignment', {
         ip: this.reservedIpv6.ip,
         dropletId: Token.asNumber(this.droplet.id),
+        lifecycle: terraformLifecycle(lifecycle.reservedIpv6Assignment),
       });
     }
 
@@ -109,6 +121,7 @@ export class ProsodyHost extends Construct {
       this.projectResources = new ProjectResources(this, 'ProjectResources', {
         project: props.projectId,
         resources: [this.droplet.urn, this.volume.urn, this.reservedIp.urn],
+        lifecycle: terraformLifecycle(lifecycle.projectResources),
       });
     }
   }

@@ -1,19 +1,23 @@
-import { Token } from 'cdktf';
+import { TerraformResourceLifecycle, Token } from 'cdktf';
 import { substituteDeployTimeSecret } from '../core/cloud-init';
-import { resolveSpecDeferringSecret, SpecWithDeferredSecret } from '../core/deploy-time';
+import { LifecycleIntent } from '../core/lifecycle';
+import { planService, ServicePlan, ServicePlanOptions } from '../core/service-plan';
 import { XmppServiceSpec } from '../core/spec';
 import { escapeTemplateLiteral } from './template';
 
-/** A spec resolved for cdktf, remembering a TURN secret that is a token (e.g. a sensitive variable). */
-export type CdktfResolvedSpec = SpecWithDeferredSecret<string>;
+/** A service planned for cdktf: a TURN secret given as a token stays a token. */
+export type CdktfServicePlan = ServicePlan<string>;
+
+const isToken = (secret: string): secret is string => Token.isUnresolved(secret);
 
 /**
- * Validate and default `spec` with the core's rules (same messages as every engine). A TURN secret
- * given as a token cannot be checked before deploy: it is validated as a placeholder and swapped
- * back in after rendering, so the synthesized JSON only references it.
+ * Plan the whole service from `spec` for cdktf (see `planService`): validated and defaulted with the
+ * core's rules, the same messages as every engine. A TURN secret given as a token cannot be checked
+ * before deploy: it is validated as a placeholder and swapped back in after rendering, so the
+ * synthesized JSON only references it.
  */
-export function resolveForCdktf(spec: XmppServiceSpec): CdktfResolvedSpec {
-  return resolveSpecDeferringSecret<string>(spec, (secret): secret is string => Token.isUnresolved(secret));
+export function planForCdktf(spec: XmppServiceSpec, options: ServicePlanOptions = {}): CdktfServicePlan {
+  return planService<string>(spec, isToken, options);
 }
 
 /**
@@ -24,4 +28,14 @@ export function resolveForCdktf(spec: XmppServiceSpec): CdktfResolvedSpec {
 export function userDataForTerraform(rendered: string, deployTimeSecret?: string): { readonly text: string; readonly template: string } {
   if (deployTimeSecret === undefined) return { text: rendered, template: escapeTemplateLiteral(rendered) };
   return { text: substituteDeployTimeSecret(rendered, deployTimeSecret), template: substituteDeployTimeSecret(escapeTemplateLiteral(rendered), deployTimeSecret) };
+}
+
+/** An intent as Terraform's `lifecycle` block: only what differs from Terraform's defaults. */
+export function terraformLifecycle(intent: LifecycleIntent): TerraformResourceLifecycle | undefined {
+  const lifecycle: TerraformResourceLifecycle = {
+    ...(intent.protect ? { preventDestroy: true } : {}),
+    ...(intent.replacement === 'create-first' ? { createBeforeDestroy: true } : {}),
+    ...(intent.ignoreChanges.length > 0 ? { ignoreChanges: [...intent.ignoreChanges] } : {}),
+  };
+  return Object.keys(lifecycle).length > 0 ? lifecycle : undefined;
 }

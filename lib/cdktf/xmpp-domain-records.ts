@@ -2,11 +2,11 @@ import { Domain } from '@cdktf/provider-digitalocean/lib/domain';
 import { Record as DnsRecord } from '@cdktf/provider-digitalocean/lib/record';
 import { TerraformElement, TerraformIterator, TerraformLocal, TerraformStack, Token } from 'cdktf';
 import { Construct } from 'constructs';
-import { AddressSource, DnsRecordPlan, isAddressRef, planDigitalOceanRecords, resolveRecordValue, zonesByHosting } from '../core/dns';
-import { recordAddresses } from '../core/resources';
+import { AddressSource, DnsRecordPlan, isAddressRef, resolveRecordValue } from '../core/dns';
+import { recordAddresses, recordFields, RecordFields } from '../core/resources';
 import { XmppServiceSpec } from '../core/spec';
 import { preResolved } from './resolved';
-import { resolveForCdktf } from './spec';
+import { CdktfServicePlan, planForCdktf, terraformLifecycle } from './spec';
 
 /** Addresses the records point at; tokens (e.g. `droplet.ipv4Address`) are welcome. */
 export interface RecordAddresses {
@@ -37,17 +37,13 @@ export interface RecordAddresses {
 }
 
 export interface XmppDomainRecordsProps {
-  /** The service declaration. */
-  readonly spec: XmppServiceSpec;
+  /**
+   * The service, planned from its declaration (`planForCdktf`, with `existingZones` there);
+   * `XmppDomainRecords.fromSpec` plans it for you.
+   */
+  readonly plan: CdktfServicePlan;
   /** Where the records point. */
   readonly addresses: RecordAddresses;
-  /**
-   * Zones that already exist in your DigitalOcean account: records are added to them, and the zone
-   * itself is neither created nor destroyed here. The same as `zone: "existing"` on the domain in
-   * the spec, which is the preferred way to say it (it also reaches the review files and fleets).
-   * @default - each domain's `zone` setting
-   */
-  readonly existingZones?: readonly string[];
   /**
    * Write `moved` blocks from the DNS layout of xmpp-constructs 0.1 (one `digitalocean_domain` and one
    * `digitalocean_record` for all zones) to this one, so that a service deployed with it upgrades
@@ -59,43 +55,17 @@ export interface XmppDomainRecordsProps {
   readonly movedFromFormerDnsLayout?: boolean;
 }
 
-/**
- * One record as an entry of the records local: its attributes by name. Every field is present in
- * every entry, `null` where the record has no such attribute, so that every entry has the same
- * object type and `each.value.<field>` always exists. An address record carries the name of its
- * address (`"address": "reservedIpv4"`, `"value": null`), which the addresses local turns into the
- * deployed one; every other record carries its value and `"address": null`.
- */
-export interface RecordFields {
-  readonly domain: string;
-  readonly type: DnsRecordPlan['type'];
-  readonly name: string;
-  readonly value: string | null;
-  readonly address: AddressSource | null;
-  readonly ttl: number;
-  readonly priority: number | null;
-  readonly weight: number | null;
-  readonly port: number | null;
-  readonly flags: number | null;
-  readonly tag: string | null;
-}
-
-/** The entry of `record` in the records local. */
-export function recordFields(record: DnsRecordPlan): RecordFields {
-  const address = isAddressRef(record.value) ? record.value.of : null;
-  return {
-    domain: record.zone,
-    type: record.type,
-    name: record.name,
-    value: typeof record.value === 'string' ? record.value : null,
-    address,
-    ttl: record.ttlSeconds,
-    priority: record.priority ?? null,
-    weight: record.weight ?? null,
-    port: record.port ?? null,
-    flags: record.flags ?? null,
-    tag: record.tag ?? null,
-  };
+/** `XmppDomainRecordsProps` with the declaration in place of a plan, for `XmppDomainRecords.fromSpec`. */
+export interface XmppDomainRecordsSpecProps extends Omit<XmppDomainRecordsProps, 'plan'> {
+  /** The service declaration. */
+  readonly spec: XmppServiceSpec;
+  /**
+   * Zones that already exist in your DigitalOcean account: records are added to them, and the zone
+   * itself is neither created nor destroyed here. The same as `zone: "existing"` on the domain in
+   * the spec, which is the preferred way to say it (it also reaches the review files and fleets).
+   * @default - each domain's `zone` setting
+   */
+  readonly existingZones?: readonly string[];
 }
 
 /**
@@ -122,14 +92,20 @@ export class XmppDomainRecords extends Construct {
   /** The planned records created at DigitalOcean (those of external zones are not among them). */
   public readonly plan: readonly DnsRecordPlan[];
 
+  /** The records on their own, planned from `props.spec` (an `XmppService` passes its plan instead). */
+  public static fromSpec(scope: Construct, id: string, props: XmppDomainRecordsSpecProps): XmppDomainRecords {
+    const { spec, existingZones, ...rest } = props;
+    return new XmppDomainRecords(scope, id, { ...rest, plan: planForCdktf(spec, { existingZones }) });
+  }
+
   constructor(scope: Construct, id: string, props: XmppDomainRecordsProps) {
     super(scope, id);
-    const { spec } = resolveForCdktf(props.spec);
-    const hosting = zonesByHosting(spec, props.existingZones);
+    const { spec, dns, lifecycle } = props.plan;
+    const hosting = dns.hosting;
     const addresses = recordAddresses(props.addresses);
     this.addresses = addresses;
     // Zones served elsewhere get no records here; the service's zone_files output carries them.
-    this.plan = planDigitalOceanRecords(spec, hosting);
+    this.plan = dns.records;
     const known = Object.fromEntries(Object.entries(addresses).filter(([, address]) => address !== undefined));
     // Terraform would only fail at plan time on an address the local lacks; say so now, as Pulumi does.
     const missing = this.plan.find((r) => isAddressRef(r.value) && !(r.value.of in known));
@@ -174,7 +150,7 @@ export class XmppDomainRecords extends Construct {
     const created = new Set(hosting.create);
     for (const zoneName of spec.domains.map((d) => d.name)) {
       if (created.has(zoneName)) {
-        const zone = new Domain(zonesScope, zoneName, { name: zoneName });
+        const zone = new Domain(zonesScope, zoneName, { name: zoneName, lifecycle: terraformLifecycle(lifecycle.zone) });
         zones[zoneName] = zone;
         moves.push({ from: `digitalocean_domain.${former.zones}[${JSON.stringify(zoneName)}]`, to: `digitalocean_domain.${zone.friendlyUniqueId}` });
       }
@@ -189,6 +165,7 @@ export class XmppDomainRecords extends Construct {
         // The zone by its name, not by reference (the records read it from the local); depends_on
         // orders creation and destruction just the same.
         dependsOn: zone ? [zone] : [],
+        lifecycle: terraformLifecycle(lifecycle.record),
       });
       records[zoneName] = resource;
       for (const key of Object.keys(entries)) {

@@ -1,6 +1,6 @@
 import { Construct } from 'constructs';
 import { checkHostAssignments } from '../core/hosts';
-import { resolveForCdktf } from './spec';
+import { CdktfServicePlan, planForCdktf } from './spec';
 import { XmppService, XmppServiceProps } from './xmpp-service';
 
 export interface XmppFleetProps {
@@ -22,9 +22,19 @@ export class XmppFleet extends Construct {
 
   constructor(scope: Construct, id: string, props: XmppFleetProps) {
     super(scope, id);
-    checkHostAssignments(Object.entries(props.hosts).map(([host, p]) => ({ host, resolve: () => resolveForCdktf(p.spec).spec })));
+    const plans = new Map<string, CdktfServicePlan>();
+    checkHostAssignments(
+      Object.entries(props.hosts).map(([host, p]) => ({
+        host,
+        resolve: () => {
+          const plan = planForCdktf(p.spec, p);
+          plans.set(host, plan);
+          return plan.spec;
+        },
+      })),
+    );
     for (const [host, serviceProps] of Object.entries(props.hosts)) {
-      (this.services as { [host: string]: XmppService })[host] = new XmppService(this, host, serviceProps);
+      (this.services as { [host: string]: XmppService })[host] = new XmppService(this, host, serviceProps, plans.get(host));
     }
   }
 }

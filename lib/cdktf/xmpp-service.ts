@@ -2,9 +2,7 @@ import { DigitaloceanProvider } from '@cdktf/provider-digitalocean/lib/provider'
 import { LocalBackend, TerraformBackend, TerraformOutput, TerraformStack, Token } from 'cdktf';
 import { Construct } from 'constructs';
 import { firstAdminInstructions, sshInstructions } from '../core/outputs';
-import { openResolutionScope } from '../core/deploy-time';
 import { serviceAddresses } from '../core/resources';
-import { renderReviewFiles } from '../core/review';
 import { renderExternalZoneFilesWithTokens } from '../core/zone';
 import { hasExternalZones, ResolvedSpec, XmppServiceSpec } from '../core/spec';
 import { FirewallRules } from './firewall-rules';
@@ -13,7 +11,7 @@ import { NginxProxy } from './nginx-proxy';
 import { ProsodyHost } from './prosody-host';
 import { writeReviewFilesOnSynth } from './review-files';
 import { TurnServer } from './turn-server';
-import { resolveForCdktf } from './spec';
+import { CdktfServicePlan, planForCdktf } from './spec';
 import { XmppDomainRecords } from './xmpp-domain-records';
 
 export interface XmppServiceProps {
@@ -84,60 +82,52 @@ export class XmppService extends Construct {
    */
   public readonly outputs: { readonly [name: string]: TerraformOutput } = {};
 
-  constructor(scope: Construct, id: string, props: XmppServiceProps) {
+  /** Everything the service deploys, planned once from `props.spec`; the children are built from it. */
+  public readonly plan: CdktfServicePlan;
+
+  /**
+   * @param plan the plan of `props.spec` when the caller has made it already (as `XmppFleet` has,
+   * to check its hosts together); planned here otherwise.
+   */
+  constructor(scope: Construct, id: string, props: XmppServiceProps, plan?: CdktfServicePlan) {
     super(scope, id);
-    // The children resolve the same declaration; while this service is built, that happens once.
-    const closeResolutionScope = openResolutionScope();
-    try {
-      this.spec = resolveForCdktf(props.spec).spec;
-      const spec = this.spec;
-      // Children get the declaration itself, so each keeps a deploy-time secret as a reference.
-      const declared = props.spec;
+    this.plan = plan ?? planForCdktf(props.spec, props);
+    this.spec = this.plan.spec;
+    const spec = this.spec;
 
-      this.host = new ProsodyHost(this, 'Host', {
-        spec: declared,
-        projectId: props.projectId,
-        tags: props.tags,
-        vpcUuid: props.vpcUuid,
-        protectVolume: props.protectVolume,
-        protectReservedIps: props.protectReservedIps,
-      });
-      this.turn = new TurnServer(this, 'Turn', { spec: declared, tags: props.tags, vpcUuid: props.vpcUuid });
-      const turnDroplet = this.turn.droplet;
-      this.nginx = new NginxProxy(this, 'Nginx', { spec: declared });
-      this.records = new XmppDomainRecords(this, 'Records', {
-        spec: declared,
-        existingZones: props.existingZones,
-        movedFromFormerDnsLayout: props.movedFromFormerDnsLayout,
-        addresses: serviceAddresses(
-          spec,
-          { reservedIpv4: this.host.reservedIp.ipAddress, reservedIpv6: this.host.reservedIpv6?.ip, ipv4: this.host.droplet.ipv4Address, ipv6: this.host.droplet.ipv6Address },
-          turnDroplet && { ipv4: turnDroplet.ipv4Address, ipv6: turnDroplet.ipv6Address },
-        ),
-      });
-      this.firewall = new FirewallRules(this, 'Firewall', { spec: declared, dropletIds: [Token.asNumber(this.host.droplet.id)] });
+    this.host = new ProsodyHost(this, 'Host', { plan: this.plan, projectId: props.projectId, tags: props.tags, vpcUuid: props.vpcUuid });
+    this.turn = new TurnServer(this, 'Turn', { plan: this.plan, tags: props.tags, vpcUuid: props.vpcUuid });
+    const turnDroplet = this.turn.droplet;
+    this.nginx = new NginxProxy(this, 'Nginx', { plan: this.plan });
+    this.records = new XmppDomainRecords(this, 'Records', {
+      plan: this.plan,
+      movedFromFormerDnsLayout: props.movedFromFormerDnsLayout,
+      addresses: serviceAddresses(
+        spec,
+        { reservedIpv4: this.host.reservedIp.ipAddress, reservedIpv6: this.host.reservedIpv6?.ip, ipv4: this.host.droplet.ipv4Address, ipv6: this.host.droplet.ipv6Address },
+        turnDroplet && { ipv4: turnDroplet.ipv4Address, ipv6: turnDroplet.ipv6Address },
+      ),
+    });
+    this.firewall = new FirewallRules(this, 'Firewall', { plan: this.plan, dropletIds: [Token.asNumber(this.host.droplet.id)] });
 
-      const output = (name: string, value: string | readonly string[] | { readonly [key: string]: string }, description: string) => {
-        const o = new TerraformOutput(this, `Output-${name}`, { value, description });
-        o.overrideLogicalId(outputName(id, name));
-        (this.outputs as { [name: string]: TerraformOutput })[name] = o;
-      };
-      output('ipv4', this.host.droplet.ipv4Address, "The droplet's own IPv4 address (changes when the droplet is replaced)");
-      if (spec.droplet.ipv6) output('ipv6', this.host.droplet.ipv6Address, "The droplet's IPv6 address");
-      output('reserved_ipv4', this.host.reservedIp.ipAddress, 'The stable IPv4 address the domains point at');
-      if (this.host.reservedIpv6) output('reserved_ipv6', this.host.reservedIpv6.ip, 'The stable IPv6 address the domains point at');
-      if (turnDroplet) output('turn_ipv4', turnDroplet.ipv4Address, "The dedicated TURN droplet's IPv4 address");
-      output('domains', spec.domains.map((d) => d.name), 'The XMPP domains served');
-      output('ssh', sshInstructions(spec, this.host.reservedIp.ipAddress), 'How to reach the host as root');
-      output('first_admin', firstAdminInstructions(spec), 'How to create the first admin account (no password is ever output)');
-      if (hasExternalZones(spec)) {
-        output('zone_files', renderExternalZoneFilesWithTokens(spec, this.records.addresses), 'Records of the zones hosted outside DigitalOcean, by zone: load each into its DNS');
-      }
-
-      if (props.writeReviewFiles ?? true) writeReviewFilesOnSynth(this, id, renderReviewFiles(spec));
-    } finally {
-      closeResolutionScope();
+    const output = (name: string, value: string | readonly string[] | { readonly [key: string]: string }, description: string) => {
+      const o = new TerraformOutput(this, `Output-${name}`, { value, description });
+      o.overrideLogicalId(outputName(id, name));
+      (this.outputs as { [name: string]: TerraformOutput })[name] = o;
+    };
+    output('ipv4', this.host.droplet.ipv4Address, "The droplet's own IPv4 address (changes when the droplet is replaced)");
+    if (spec.droplet.ipv6) output('ipv6', this.host.droplet.ipv6Address, "The droplet's IPv6 address");
+    output('reserved_ipv4', this.host.reservedIp.ipAddress, 'The stable IPv4 address the domains point at');
+    if (this.host.reservedIpv6) output('reserved_ipv6', this.host.reservedIpv6.ip, 'The stable IPv6 address the domains point at');
+    if (turnDroplet) output('turn_ipv4', turnDroplet.ipv4Address, "The dedicated TURN droplet's IPv4 address");
+    output('domains', spec.domains.map((d) => d.name), 'The XMPP domains served');
+    output('ssh', sshInstructions(spec, this.host.reservedIp.ipAddress), 'How to reach the host as root');
+    output('first_admin', firstAdminInstructions(spec), 'How to create the first admin account (no password is ever output)');
+    if (hasExternalZones(spec)) {
+      output('zone_files', renderExternalZoneFilesWithTokens(spec, this.records.addresses), 'Records of the zones hosted outside DigitalOcean, by zone: load each into its DNS');
     }
+
+    if (props.writeReviewFiles ?? true) writeReviewFilesOnSynth(this, id, this.plan.reviewFiles());
   }
 }
 

@@ -305,3 +305,28 @@ export const DEPLOY_TIME_SECRET_PLACEHOLDER = 'xmpp-constructs-deploy-time-turn-
 export function substituteDeployTimeSecret(userData: string, secret: string): string {
   return userData.split(DEPLOY_TIME_SECRET_PLACEHOLDER).join(secret);
 }
+
+/** A host's files and its user_data: as the droplet receives it, and as reviewers read it. */
+export interface RenderedHost {
+  readonly files: readonly HostFile[];
+  /** The user_data (with the deploy-time secret's placeholder, if any). */
+  readonly userData: string;
+  /** The user_data with every secret redacted: the same text when it holds none. */
+  readonly reviewUserData: string;
+}
+
+function renderedHost(files: readonly HostFile[], packages: readonly string[], command: readonly string[]): RenderedHost {
+  const userData = cloudConfig(files, packages, command, {});
+  const reviewUserData = files.some((f) => f.sensitive) ? cloudConfig(files, packages, command, { redactSecrets: true }) : userData;
+  return { files, userData, reviewUserData };
+}
+
+/** The Prosody droplet's files and user_data, rendered once. Fails if it would exceed DigitalOcean's limit. */
+export function renderProsodyHost(spec: ResolvedSpec): RenderedHost {
+  return renderedHost(renderHostFiles(spec), hostPackages(spec), [PROVISION_SCRIPT]);
+}
+
+/** A dedicated TURN droplet's files and user_data, rendered once. */
+export function renderTurnHost(spec: ResolvedSpec): RenderedHost {
+  return renderedHost(renderTurnHostFiles(spec), turnHostPackages(), [TURN_PROVISION_SCRIPT, 'provision']);
+}

@@ -25,35 +25,7 @@ export interface SpecWithDeferredSecret<S> {
  * `isDeployTime` recognises cannot be checked now: the spec is validated and rendered with
  * `DEPLOY_TIME_SECRET_PLACEHOLDER` in its place, and the adapter swaps the secret back in.
  */
-export function resolveSpecDeferringSecret<S>(
-  spec: SpecWithDeployTimeSecret<S>,
-  isDeployTime: (secret: string | S) => secret is S,
-): SpecWithDeferredSecret<S> {
-  const shared = sharedResolutions && typeof spec === 'object' && spec !== null ? sharedResolutions : undefined;
-  const known = shared?.get(spec);
-  if (known !== undefined) return known as SpecWithDeferredSecret<S>;
-  const resolved = resolveUncached(spec, isDeployTime);
-  shared?.set(spec, resolved);
-  return resolved;
-}
-
-/**
- * Resolutions shared while a service is being built (`openResolutionScope`): its children all
- * resolve the same declaration object, and with a thousand domains each resolution costs tens of
- * milliseconds. Only for that while, so a declaration changed afterwards is resolved afresh.
- */
-let sharedResolutions: WeakMap<object, SpecWithDeferredSecret<unknown>> | undefined;
-
-/** Share resolutions until the returned function is called (nested scopes join the outer one). */
-export function openResolutionScope(): () => void {
-  if (sharedResolutions !== undefined) return () => undefined;
-  sharedResolutions = new WeakMap();
-  return () => {
-    sharedResolutions = undefined;
-  };
-}
-
-function resolveUncached<S>(spec: SpecWithDeployTimeSecret<S>, isDeployTime: (secret: string | S) => secret is S): SpecWithDeferredSecret<S> {
+export function resolveSpecDeferringSecret<S>(spec: SpecWithDeployTimeSecret<S>, isDeployTime: (secret: string | S) => secret is S): SpecWithDeferredSecret<S> {
   const secret = typeof spec === 'object' && spec !== null ? spec.calls?.sharedSecret : undefined;
   if (secret !== undefined && isDeployTime(secret)) {
     const withPlaceholder: XmppServiceSpec = { ...spec, calls: { ...spec.calls, sharedSecret: DEPLOY_TIME_SECRET_PLACEHOLDER } };

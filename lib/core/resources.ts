@@ -3,7 +3,7 @@
  * them alike (both camelCase over the same Terraform schema), so each adapter passes these on and
  * adds only its engine's references (IDs, addresses, user_data, tags).
  */
-import { AddressSource, DnsRecordPlan, resolveRecordValue } from './dns';
+import { AddressSource, DnsRecordPlan, isAddressRef, resolveRecordValue } from './dns';
 import { FirewallPlan, FirewallRulePlan } from './firewall';
 import { ResolvedSpec } from './spec';
 
@@ -106,6 +106,46 @@ export function dnsRecordAttributes<Z, T>(record: DnsRecordPlan, zone: Z, addres
     tag: record.tag,
   };
 }
+
+/**
+ * One record as plain data, its attributes by name, for an engine that iterates over records (cdktf
+ * puts one entry per record in a Terraform local). Every field is present, `null` where the record
+ * has no such attribute, so that every entry has the same object type. An address record carries
+ * the name of its address (`"address": "reservedIpv4"`, `"value": null`), which the engine turns
+ * into the deployed one; every other record carries its value and `"address": null`.
+ */
+export interface RecordFields {
+  readonly domain: string;
+  readonly type: DnsRecordPlan['type'];
+  readonly name: string;
+  readonly value: string | null;
+  readonly address: AddressSource | null;
+  readonly ttl: number;
+  readonly priority: number | null;
+  readonly weight: number | null;
+  readonly port: number | null;
+  readonly flags: number | null;
+  readonly tag: string | null;
+}
+
+/** `record` as plain data (see `RecordFields`). */
+export function recordFields(record: DnsRecordPlan): RecordFields {
+  const address = isAddressRef(record.value) ? record.value.of : null;
+  return {
+    domain: record.zone,
+    type: record.type,
+    name: record.name,
+    value: typeof record.value === 'string' ? record.value : null,
+    address,
+    ttl: record.ttlSeconds,
+    priority: record.priority ?? null,
+    weight: record.weight ?? null,
+    port: record.port ?? null,
+    flags: record.flags ?? null,
+    tag: record.tag ?? null,
+  };
+}
+
 
 /** The firewall's name. */
 export function firewallName(spec: ResolvedSpec, role: 'prosody-host' | 'turn-host'): string {

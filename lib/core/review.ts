@@ -4,7 +4,7 @@
  * expands them; the redacted user_data; and the zone files. With a dedicated TURN droplet, its
  * redacted user_data and files (under `turn-host/`) as well; and xmpp-doctor's plan. Both adapters write this same map.
  */
-import { renderCloudInit, renderExpandedFiles, renderHostFiles, renderTurnCloudInit, renderTurnHostFiles } from './cloud-init';
+import { RenderedHost, renderExpandedFiles, renderProsodyHost, renderTurnHost } from './cloud-init';
 import { DOCTOR_PLAN_FILE, renderDoctorPlan } from './doctor-plan';
 import { hasDedicatedTurnDroplet, ResolvedSpec } from './spec';
 import { renderZoneFiles, ZoneAddresses } from './zone';
@@ -12,20 +12,27 @@ import { renderZoneFiles, ZoneAddresses } from './zone';
 /** The review file holding every zone, one after another, each from its `$ORIGIN`. */
 export const REVIEW_ZONES_FILE = 'dns/zones.txt';
 
-/** `{ relative path: content }`, in a stable order. Never contains a secret. */
-export function renderReviewFiles(spec: ResolvedSpec, addresses?: ZoneAddresses): Record<string, string> {
+/**
+ * `{ relative path: content }`, in a stable order. Never contains a secret. `rendered` are the hosts
+ * as already rendered for the droplets (a service plan has them); rendered here when not given.
+ */
+export function renderReviewFiles(
+  spec: ResolvedSpec,
+  addresses?: ZoneAddresses,
+  rendered: { readonly host: RenderedHost; readonly turnHost?: RenderedHost } = { host: renderProsodyHost(spec), turnHost: hasDedicatedTurnDroplet(spec) ? renderTurnHost(spec) : undefined },
+): Record<string, string> {
   const files: Record<string, string> = {};
-  files['user-data.yaml'] = renderCloudInit(spec, { redactSecrets: true });
-  for (const file of renderHostFiles(spec)) {
+  files['user-data.yaml'] = rendered.host.reviewUserData;
+  for (const file of rendered.host.files) {
     if (!file.sensitive) files[`host${file.path}`] = file.content;
   }
   // What the host expands from the templates, as Prosody, nginx and certbot will read it. Not the
   // host-meta documents: one template shows them all, and a thousand domains would mean two
   // thousand near-identical files in every pull request.
   for (const [path, content] of Object.entries(renderExpandedFiles(spec, { hostMeta: false }))) files[`host${path}`] = content;
-  if (hasDedicatedTurnDroplet(spec)) {
-    files['turn-user-data.yaml'] = renderTurnCloudInit(spec, { redactSecrets: true });
-    for (const file of renderTurnHostFiles(spec)) {
+  if (rendered.turnHost) {
+    files['turn-user-data.yaml'] = rendered.turnHost.reviewUserData;
+    for (const file of rendered.turnHost.files) {
       if (!file.sensitive) files[`turn-host${file.path}`] = file.content;
     }
   }

@@ -211,9 +211,6 @@ export function coturnDenies(range: string, address: string): boolean {
   return coturnRangeHolds(min, max, addressBytes(address, 'coturnDenies'));
 }
 
-/** DENIED_PEER_CIDRS as bytes, parsed on first use only: rendering never needs them. */
-let deniedRanges: readonly (readonly [number[], number[]])[] | undefined;
-
 /**
  * Whether the rendered `denied-peer-ip` list makes coturn 4.6.1 refuse to relay to `address`.
  * coturn also refuses `::`, 0.0.0.0/8 and (unless allow-loopback-peers) loopback on its own,
@@ -221,11 +218,10 @@ let deniedRanges: readonly (readonly [number[], number[]])[] | undefined;
  */
 export function isDeniedPeer(address: string): boolean {
   const peer = addressBytes(address, 'isDeniedPeer');
-  deniedRanges ??= DENIED_PEER_CIDRS.map(({ range }) => {
+  return DENIED_PEER_CIDRS.some(({ range }) => {
     const [min, max] = range.split('-').map((bound) => addressBytes(bound, 'isDeniedPeer'));
-    return [min, max] as const;
+    return coturnRangeHolds(min, max, peer);
   });
-  return deniedRanges.some(([min, max]) => coturnRangeHolds(min, max, peer));
 }
 
 /**

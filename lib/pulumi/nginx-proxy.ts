@@ -1,8 +1,13 @@
 import * as pulumi from '@pulumi/pulumi';
-import { renderNginxFiles } from '../core/nginx';
-import { componentType, PulumiXmppServiceSpec, resolveForPulumi } from './spec';
+import { componentType, planForPulumi, PulumiServicePlan, PulumiXmppServiceSpec } from './spec';
 
 export interface NginxProxyArgs {
+  /** The service, planned from its declaration (`planForPulumi`); `NginxProxy.fromSpec` plans it for you. */
+  readonly plan: PulumiServicePlan;
+}
+
+/** `NginxProxyArgs` with the declaration in place of a plan, for `NginxProxy.fromSpec`. */
+export interface NginxProxySpecArgs {
   /** The service declaration. */
   readonly spec: PulumiXmppServiceSpec;
 }
@@ -17,10 +22,14 @@ export class NginxProxy extends pulumi.ComponentResource {
   /** `{ path on the host: content }` of every nginx file. */
   public readonly files: { readonly [path: string]: string };
 
+  /** The web front on its own, planned from `args.spec` (an `XmppService` passes its plan instead). */
+  public static fromSpec(name: string, args: NginxProxySpecArgs, opts?: pulumi.ComponentResourceOptions): NginxProxy {
+    return new NginxProxy(name, { plan: planForPulumi(args.spec) }, opts);
+  }
+
   constructor(name: string, args: NginxProxyArgs, opts?: pulumi.ComponentResourceOptions) {
-    const files = renderNginxFiles(resolveForPulumi(args.spec).spec);
     super(componentType('NginxProxy'), name, {}, opts);
-    this.files = files;
-    this.registerOutputs({ paths: Object.keys(files) });
+    this.files = args.plan.nginxFiles;
+    this.registerOutputs({ paths: Object.keys(this.files) });
   }
 }

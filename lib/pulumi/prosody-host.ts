@@ -6,13 +6,11 @@ import { ReservedIpAssignment } from '@pulumi/digitalocean/reservedIpAssignment'
 import { ReservedIpv6 } from '@pulumi/digitalocean/reservedIpv6';
 import { ReservedIpv6Assignment } from '@pulumi/digitalocean/reservedIpv6Assignment';
 import { Volume } from '@pulumi/digitalocean/volume';
-import { renderCloudInit } from '../core/cloud-init';
-import { prosodyDropletAttributes, reservedIpv6Attributes, volumeAttributes } from '../core/resources';
-import { componentType, numericDropletId, PulumiXmppServiceSpec, resolveForPulumi, userDataOutput } from './spec';
+import { componentType, numericDropletId, planForPulumi, PulumiServicePlan, PulumiXmppServiceSpec, userDataOutput, withLifecycle } from './spec';
 
 export interface ProsodyHostArgs {
-  /** The service declaration. */
-  readonly spec: PulumiXmppServiceSpec;
+  /** The service, planned from its declaration (`planForPulumi`); `ProsodyHost.fromSpec` plans it for you. */
+  readonly plan: PulumiServicePlan;
   /**
    * ID of a DigitalOcean project to put the droplet, volume and reserved IP in.
    * @default - the account's default project
@@ -28,6 +26,12 @@ export interface ProsodyHostArgs {
    * @default - the region's default VPC
    */
   readonly vpcUuid?: pulumi.Input<string>;
+}
+
+/** `ProsodyHostArgs` with the declaration in place of a plan, for `ProsodyHost.fromSpec`. */
+export interface ProsodyHostSpecArgs extends Omit<ProsodyHostArgs, 'plan'> {
+  /** The service declaration. */
+  readonly spec: PulumiXmppServiceSpec;
   /**
    * Refuse to delete the data volume (Pulumi `protect`). It holds every account, message archive,
    * upload, certificate and secret; turn this off only to tear a test down.
@@ -64,50 +68,49 @@ export class ProsodyHost extends pulumi.ComponentResource {
   /** The droplet's ID as the number DigitalOcean's firewall and reserved-IP APIs take. */
   public readonly dropletId: pulumi.Output<number>;
 
-  constructor(name: string, args: ProsodyHostArgs, opts?: pulumi.ComponentResourceOptions) {
-    const resolved = resolveForPulumi(args.spec);
-    const { spec } = resolved;
-    const rendered = renderCloudInit(spec);
-    super(componentType('ProsodyHost'), name, {}, opts);
-    this.userData = userDataOutput(rendered, resolved);
+  /** The host on its own, planned from `args.spec` (an `XmppService` passes its plan instead). */
+  public static fromSpec(name: string, args: ProsodyHostSpecArgs, opts?: pulumi.ComponentResourceOptions): ProsodyHost {
+    const { spec, protectVolume, protectReservedIps, ...rest } = args;
+    return new ProsodyHost(name, { ...rest, plan: planForPulumi(spec, { protectVolume, protectReservedIps }) }, opts);
+  }
 
-    this.volume = new Volume(
-      `${name}-volume`,
-      { ...volumeAttributes(spec), tags: args.tags },
-      { parent: this, protect: args.protectVolume ?? true },
-    );
+  constructor(name: string, args: ProsodyHostArgs, opts?: pulumi.ComponentResourceOptions) {
+    super(componentType('ProsodyHost'), name, {}, opts);
+    const { plan } = args;
+    const { host, lifecycle } = plan;
+    const child = { parent: this };
+    this.userData = userDataOutput(host.rendered.userData, plan);
+
+    this.volume = new Volume(`${name}-volume`, { ...host.volume, tags: args.tags }, withLifecycle(lifecycle.volume, child));
 
     this.droplet = new Droplet(
       `${name}-droplet`,
       {
-        ...prosodyDropletAttributes(spec),
+        ...host.droplet,
         userData: this.userData,
         // Attached at creation, so the disk is there when cloud-init runs.
         volumeIds: [this.volume.id],
         tags: args.tags,
         vpcUuid: args.vpcUuid,
       },
-      // A volume attaches to one droplet at a time: the old droplet must be gone (and the volume
-      // free) before its replacement is created. Pulumi's default, create-then-delete, would hang.
-      { parent: this, deleteBeforeReplace: true },
+      withLifecycle(lifecycle.droplet, child),
     );
     this.dropletId = numericDropletId(this.droplet.id);
 
-    const protectAddresses = args.protectReservedIps ?? true;
-    this.reservedIp = new ReservedIp(`${name}-reserved-ip`, { region: spec.droplet.region }, { parent: this, protect: protectAddresses });
+    this.reservedIp = new ReservedIp(`${name}-reserved-ip`, { region: host.droplet.region }, withLifecycle(lifecycle.reservedIp, child));
     this.reservedIpAssignment = new ReservedIpAssignment(
       `${name}-reserved-ip-assignment`,
       { ipAddress: this.reservedIp.ipAddress, dropletId: this.dropletId },
-      { parent: this },
+      withLifecycle(lifecycle.reservedIpAssignment, child),
     );
-    if (spec.droplet.reservedIpv6) {
-      // Like the reserved IPv4: its region is its only input, so nothing else replaces it, and it
-      // is protected. The droplet puts the address on itself once assigned (its reserved IPv6 timer).
-      this.reservedIpv6 = new ReservedIpv6(`${name}-reserved-ipv6`, reservedIpv6Attributes(spec), { parent: this, protect: protectAddresses });
+    if (host.reservedIpv6) {
+      // Like the reserved IPv4: its region is its only input, so nothing else replaces it. The
+      // droplet puts the address on itself once assigned (its reserved IPv6 timer).
+      this.reservedIpv6 = new ReservedIpv6(`${name}-reserved-ipv6`, host.reservedIpv6, withLifecycle(lifecycle.reservedIpv6, child));
       this.reservedIpv6Assignment = new ReservedIpv6Assignment(
         `${name}-reserved-ipv6-assignment`,
         { ip: this.reservedIpv6.ip, dropletId: this.dropletId },
-        { parent: this },
+        withLifecycle(lifecycle.reservedIpv6Assignment, child),
       );
     }
 
@@ -115,7 +118,7 @@ export class ProsodyHost extends pulumi.ComponentResource {
       this.projectResources = new ProjectResources(
         `${name}-project-resources`,
         { project: args.projectId, resources: [this.droplet.dropletUrn, this.volume.volumeUrn, this.reservedIp.reservedIpUrn] },
-        { parent: this },
+        withLifecycle(lifecycle.projectResources, child),
       );
     }
     this.registerOutputs({

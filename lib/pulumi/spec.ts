@@ -1,6 +1,8 @@
 import * as pulumi from '@pulumi/pulumi';
 import { substituteDeployTimeSecret } from '../core/cloud-init';
-import { resolveSpecDeferringSecret, SpecWithDeferredSecret, SpecWithDeployTimeSecret } from '../core/deploy-time';
+import { SpecWithDeployTimeSecret } from '../core/deploy-time';
+import { LifecycleIntent } from '../core/lifecycle';
+import { planService, ServicePlan, ServicePlanOptions } from '../core/service-plan';
 import { checkSharedSecret, SpecValidationError } from '../core/validate';
 
 /**
@@ -9,8 +11,10 @@ import { checkSharedSecret, SpecValidationError } from '../core/validate';
  */
 export type PulumiXmppServiceSpec = SpecWithDeployTimeSecret<pulumi.Input<string>>;
 
-/** A spec resolved for Pulumi, remembering a TURN secret that is only known at deploy time. */
-export type PulumiResolvedSpec = SpecWithDeferredSecret<pulumi.Input<string>>;
+/** A service planned for Pulumi: a TURN secret given as an Output or Promise stays one. */
+export type PulumiServicePlan = ServicePlan<pulumi.Input<string>>;
+
+const isDeployTime = (secret: pulumi.Input<string>): secret is pulumi.Input<string> => typeof secret !== 'string';
 
 /** Type token of a component, e.g. `xmpp-constructs:index:XmppService`. */
 export function componentType(name: string): string {
@@ -18,11 +22,27 @@ export function componentType(name: string): string {
 }
 
 /**
- * Validate and default `spec` with the core's rules: the same messages as cdktf. A secret given as
- * an Output or Promise is validated as a placeholder now and checked for real when it resolves.
+ * Plan the whole service from `spec` for Pulumi (see `planService`): validated and defaulted with
+ * the core's rules, the same messages as cdktf. A secret given as an Output or Promise is validated
+ * as a placeholder now and checked for real when it resolves.
  */
-export function resolveForPulumi(spec: PulumiXmppServiceSpec): PulumiResolvedSpec {
-  return resolveSpecDeferringSecret<pulumi.Input<string>>(spec, (secret): secret is pulumi.Input<string> => typeof secret !== 'string');
+export function planForPulumi(spec: PulumiXmppServiceSpec, options: ServicePlanOptions = {}): PulumiServicePlan {
+  return planService<pulumi.Input<string>>(spec, isDeployTime, options);
+}
+
+/** An intent as Pulumi resource options, together with the options given (e.g. `parent`). */
+export function withLifecycle(intent: LifecycleIntent, opts: pulumi.CustomResourceOptions): pulumi.CustomResourceOptions {
+  return {
+    ...opts,
+    protect: intent.protect,
+    deleteBeforeReplace: intent.replacement === 'delete-first',
+    ...(intent.ignoreChanges.length > 0 ? { ignoreChanges: intent.ignoreChanges.map(camelCase) } : {}),
+  };
+}
+
+/** A Terraform argument name as the Pulumi bridge names it: `user_data` → `userData`. */
+function camelCase(name: string): string {
+  return name.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase());
 }
 
 /**
@@ -30,7 +50,7 @@ export function resolveForPulumi(spec: PulumiXmppServiceSpec): PulumiResolvedSpe
  * When the document carries a secret it is a Pulumi secret, so it is encrypted in state and hidden
  * in previews (the review files show the redacted document).
  */
-export function userDataOutput(rendered: string, resolved: PulumiResolvedSpec): pulumi.Output<string> {
+export function userDataOutput(rendered: string, resolved: PulumiServicePlan): pulumi.Output<string> {
   const { deployTimeSecret } = resolved;
   if (deployTimeSecret === undefined) {
     return resolved.spec.calls.sharedSecret === undefined ? pulumi.output(rendered) : pulumi.secret(rendered);

@@ -1,15 +1,14 @@
 import * as pulumi from '@pulumi/pulumi';
 import { Droplet } from '@pulumi/digitalocean/droplet';
-import { renderTurnCloudInit } from '../core/cloud-init';
-import { turnDropletAttributes } from '../core/resources';
-import { hasDedicatedTurnDroplet } from '../core/spec';
-import { renderTurnFiles } from '../core/turn';
 import { FirewallRules } from './firewall-rules';
-import { componentType, numericDropletId, PulumiXmppServiceSpec, resolveForPulumi, userDataOutput } from './spec';
+import { componentType, numericDropletId, planForPulumi, PulumiServicePlan, PulumiXmppServiceSpec, userDataOutput, withLifecycle } from './spec';
 
 export interface TurnServerArgs {
-  /** The service declaration; `calls.placement` decides where coturn runs. */
-  readonly spec: PulumiXmppServiceSpec;
+  /**
+   * The service, planned from its declaration (`planForPulumi`); `calls.placement` decides where
+   * coturn runs. `TurnServer.fromSpec` plans it for you.
+   */
+  readonly plan: PulumiServicePlan;
   /**
    * Tags for the dedicated TURN droplet.
    * @default - none
@@ -22,13 +21,20 @@ export interface TurnServerArgs {
   readonly vpcUuid?: pulumi.Input<string>;
 }
 
+/** `TurnServerArgs` with the declaration in place of a plan, for `TurnServer.fromSpec`. */
+export interface TurnServerSpecArgs extends Omit<TurnServerArgs, 'plan'> {
+  /** The service declaration. */
+  readonly spec: PulumiXmppServiceSpec;
+}
+
 /**
  * coturn for audio and video calls.
  *
  * On the Prosody host (the default) it creates no resource: its configuration is part of the
  * host's user_data and its ports part of the host's firewall, both rendered by the core. With
  * `calls.placement: 'dedicated'` it creates coturn's own droplet and firewall; both hosts then
- * hold the supplied shared secret, which stays a Pulumi secret when given as one.
+ * hold the supplied shared secret, which stays a Pulumi secret when given as one. A replacement of
+ * that droplet is created before the old one is deleted, so calls keep working.
  */
 export class TurnServer extends pulumi.ComponentResource {
   /** The TURN server's host name, e.g. `turn.example.net`. */
@@ -42,37 +48,35 @@ export class TurnServer extends pulumi.ComponentResource {
   /** The dedicated droplet's user_data, when dedicated; a secret, as it holds the shared secret. */
   public readonly userData?: pulumi.Output<string>;
 
+  /** coturn on its own, planned from `args.spec` (an `XmppService` passes its plan instead). */
+  public static fromSpec(name: string, args: TurnServerSpecArgs, opts?: pulumi.ComponentResourceOptions): TurnServer {
+    const { spec, ...rest } = args;
+    return new TurnServer(name, { ...rest, plan: planForPulumi(spec) }, opts);
+  }
+
   constructor(name: string, args: TurnServerArgs, opts?: pulumi.ComponentResourceOptions) {
-    const resolved = resolveForPulumi(args.spec);
-    const { spec } = resolved;
-    const files = renderTurnFiles(spec);
-    const rendered = hasDedicatedTurnDroplet(spec) ? renderTurnCloudInit(spec) : undefined;
     super(componentType('TurnServer'), name, {}, opts);
-    this.hostName = spec.calls.host;
-    this.files = files;
-    if (rendered === undefined) {
+    const { plan } = args;
+    this.hostName = plan.turn.hostName;
+    this.files = plan.turn.files;
+    const dedicated = plan.turn.dedicated;
+    if (!dedicated) {
       this.registerOutputs({ hostName: this.hostName });
       return;
     }
 
-    this.userData = userDataOutput(rendered, resolved);
-    // No volume: its certificate is re-issued on replacement, so Pulumi's default create-then-delete
-    // is right here and keeps calls working until the new droplet is up.
+    this.userData = userDataOutput(dedicated.rendered.userData, plan);
     this.droplet = new Droplet(
       `${name}-droplet`,
       {
-        ...turnDropletAttributes(spec),
+        ...dedicated.droplet,
         userData: this.userData,
         tags: args.tags,
         vpcUuid: args.vpcUuid,
       },
-      { parent: this },
+      withLifecycle(plan.lifecycle.turnDroplet, { parent: this }),
     );
-    this.firewall = new FirewallRules(
-      `${name}-firewall`,
-      { spec: args.spec, role: 'turn-host', dropletIds: [numericDropletId(this.droplet.id)] },
-      { parent: this },
-    );
+    this.firewall = new FirewallRules(`${name}-firewall`, { plan, role: 'turn-host', dropletIds: [numericDropletId(this.droplet.id)] }, { parent: this });
     this.registerOutputs({ hostName: this.hostName, ipv4Address: this.droplet.ipv4Address });
   }
 }

@@ -1,9 +1,9 @@
 import * as pulumi from '@pulumi/pulumi';
 import { DnsRecord } from '@pulumi/digitalocean/dnsRecord';
 import { Domain } from '@pulumi/digitalocean/domain';
-import { DnsRecordPlan, planDigitalOceanRecords, zonesByHosting } from '../core/dns';
+import { DnsRecordPlan } from '../core/dns';
 import { dnsRecordAttributes, recordAddresses } from '../core/resources';
-import { componentType, PulumiXmppServiceSpec, resolveForPulumi } from './spec';
+import { componentType, planForPulumi, PulumiServicePlan, PulumiXmppServiceSpec, withLifecycle } from './spec';
 
 /** Addresses the records point at; Outputs (e.g. `droplet.ipv4Address`) are welcome. */
 export interface RecordAddresses {
@@ -34,10 +34,19 @@ export interface RecordAddresses {
 }
 
 export interface XmppDomainRecordsArgs {
-  /** The service declaration. */
-  readonly spec: PulumiXmppServiceSpec;
+  /**
+   * The service, planned from its declaration (`planForPulumi`, with `existingZones` there);
+   * `XmppDomainRecords.fromSpec` plans it for you.
+   */
+  readonly plan: PulumiServicePlan;
   /** Where the records point. */
   readonly addresses: RecordAddresses;
+}
+
+/** `XmppDomainRecordsArgs` with the declaration in place of a plan, for `XmppDomainRecords.fromSpec`. */
+export interface XmppDomainRecordsSpecArgs extends Omit<XmppDomainRecordsArgs, 'plan'> {
+  /** The service declaration. */
+  readonly spec: PulumiXmppServiceSpec;
   /**
    * Zones that already exist in your DigitalOcean account: records are added to them, and the zone
    * itself is neither created nor destroyed here. The same as `zone: "existing"` on the domain in
@@ -60,25 +69,31 @@ export class XmppDomainRecords extends pulumi.ComponentResource {
   /** The planned records created at DigitalOcean (those of external zones are not among them). */
   public readonly plan: readonly DnsRecordPlan[];
 
+  /** The records on their own, planned from `args.spec` (an `XmppService` passes its plan instead). */
+  public static fromSpec(name: string, args: XmppDomainRecordsSpecArgs, opts?: pulumi.ComponentResourceOptions): XmppDomainRecords {
+    const { spec, existingZones, ...rest } = args;
+    return new XmppDomainRecords(name, { ...rest, plan: planForPulumi(spec, { existingZones }) }, opts);
+  }
+
   constructor(name: string, args: XmppDomainRecordsArgs, opts?: pulumi.ComponentResourceOptions) {
-    const { spec } = resolveForPulumi(args.spec);
     super(componentType('XmppDomainRecords'), name, {}, opts);
-    const hosting = zonesByHosting(spec, args.existingZones);
+    const { dns, lifecycle } = args.plan;
+    const hosting = dns.hosting;
     const zoneNames: { [zone: string]: pulumi.Input<string> } = {};
     for (const zone of hosting.existing) zoneNames[zone] = zone;
     for (const zone of hosting.create) {
-      const domain = new Domain(`${name}-zone-${zone}`, { name: zone }, { parent: this });
+      const domain = new Domain(`${name}-zone-${zone}`, { name: zone }, withLifecycle(lifecycle.zone, { parent: this }));
       (this.zones as { [zone: string]: Domain })[zone] = domain;
       zoneNames[zone] = domain.name;
     }
     const addresses = recordAddresses<pulumi.Input<string>>(args.addresses);
     // Zones served elsewhere get no records here; the service's zone_files output carries them.
-    this.plan = planDigitalOceanRecords(spec, hosting);
+    this.plan = dns.records;
     for (const record of this.plan) {
       (this.records as { [key: string]: DnsRecord })[record.key] = new DnsRecord(
         `${name}-${record.key}`,
         dnsRecordAttributes(record, zoneNames[record.zone], addresses),
-        { parent: this },
+        withLifecycle(lifecycle.record, { parent: this }),
       );
     }
     this.registerOutputs({ zones: Object.keys(zoneNames), recordKeys: this.plan.map((r) => r.key) });

@@ -2,16 +2,14 @@ import * as pulumi from '@pulumi/pulumi';
 import { Droplet } from '@pulumi/digitalocean/droplet';
 import { join } from 'path';
 import { firstAdminInstructions, sshInstructions } from '../core/outputs';
-import { openResolutionScope } from '../core/deploy-time';
 import { serviceAddresses } from '../core/resources';
-import { renderReviewFiles } from '../core/review';
 import { renderExternalZoneFilesWithTokens } from '../core/zone';
 import { hasExternalZones, ResolvedSpec } from '../core/spec';
 import { writeReviewFiles } from '../review-writer';
 import { FirewallRules } from './firewall-rules';
 import { NginxProxy } from './nginx-proxy';
 import { ProsodyHost } from './prosody-host';
-import { componentType, PulumiXmppServiceSpec, resolveForPulumi } from './spec';
+import { componentType, planForPulumi, PulumiServicePlan, PulumiXmppServiceSpec } from './spec';
 import { TurnServer } from './turn-server';
 import { XmppDomainRecords } from './xmpp-domain-records';
 
@@ -97,51 +95,44 @@ export class XmppService extends pulumi.ComponentResource {
   /** `{ relative path: content }` of the review files (see `reviewDirectory`). Never holds a secret. */
   public readonly reviewFiles: { readonly [path: string]: string };
 
-  constructor(name: string, args: XmppServiceArgs, opts?: pulumi.ComponentResourceOptions) {
-    // Validated before anything registers, so a bad spec leaves no half-made component behind.
-    // The children resolve the same declaration; while this service is built, that happens once.
-    const closeResolutionScope = openResolutionScope();
-    try {
-      const { spec } = resolveForPulumi(args.spec);
-      super(componentType('XmppService'), name, {}, opts);
-      this.spec = spec;
-      // Children get the declaration itself, so each keeps a deploy-time secret as an Output.
-      const declared = args.spec;
-      const child = { parent: this };
+  /** Everything the service deploys, planned once from `args.spec`; the children are built from it. */
+  public readonly plan: PulumiServicePlan;
 
-      this.host = new ProsodyHost(`${name}-host`, { spec: declared, projectId: args.projectId, tags: args.tags, vpcUuid: args.vpcUuid, protectVolume: args.protectVolume, protectReservedIps: args.protectReservedIps }, child);
-      this.turn = new TurnServer(`${name}-turn`, { spec: declared, tags: args.tags, vpcUuid: args.vpcUuid }, child);
-      const turnDroplet = this.turn.droplet;
-      this.nginx = new NginxProxy(`${name}-nginx`, { spec: declared }, child);
-      this.records = new XmppDomainRecords(
-        `${name}-records`,
-        {
-          spec: declared,
-          existingZones: args.existingZones,
-          addresses: dropletAddresses(spec, this.host, turnDroplet),
-        },
-        child,
-      );
-      this.firewall = new FirewallRules(`${name}-firewall`, { spec: declared, dropletIds: [this.host.dropletId] }, child);
+  /**
+   * @param plan the plan of `args.spec` when the caller has made it already (as `XmppFleet` has,
+   * to check its hosts together); planned here otherwise.
+   */
+  constructor(name: string, args: XmppServiceArgs, opts?: pulumi.ComponentResourceOptions, plan?: PulumiServicePlan) {
+    // Planned before anything registers, so a bad spec leaves no half-made component behind.
+    const planned = plan ?? planForPulumi(args.spec, args);
+    super(componentType('XmppService'), name, {}, opts);
+    this.plan = planned;
+    const spec = planned.spec;
+    this.spec = spec;
+    const child = { parent: this };
 
-      this.outputs = {
-        ipv4: this.host.droplet.ipv4Address,
-        ...(spec.droplet.ipv6 ? { ipv6: this.host.droplet.ipv6Address } : {}),
-        reserved_ipv4: this.host.reservedIp.ipAddress,
-        ...(this.host.reservedIpv6 ? { reserved_ipv6: this.host.reservedIpv6.ip } : {}),
-        ...(turnDroplet ? { turn_ipv4: turnDroplet.ipv4Address } : {}),
-        domains: pulumi.output(spec.domains.map((d) => d.name)),
-        ssh: this.host.reservedIp.ipAddress.apply((address) => sshInstructions(spec, address)),
-        first_admin: pulumi.output(firstAdminInstructions(spec)),
-        ...(hasExternalZones(spec) ? { zone_files: externalZoneFiles(spec, this.host, turnDroplet) } : {}),
-      };
+    this.host = new ProsodyHost(`${name}-host`, { plan: planned, projectId: args.projectId, tags: args.tags, vpcUuid: args.vpcUuid }, child);
+    this.turn = new TurnServer(`${name}-turn`, { plan: planned, tags: args.tags, vpcUuid: args.vpcUuid }, child);
+    const turnDroplet = this.turn.droplet;
+    this.nginx = new NginxProxy(`${name}-nginx`, { plan: planned }, child);
+    this.records = new XmppDomainRecords(`${name}-records`, { plan: planned, addresses: dropletAddresses(spec, this.host, turnDroplet) }, child);
+    this.firewall = new FirewallRules(`${name}-firewall`, { plan: planned, dropletIds: [this.host.dropletId] }, child);
 
-      this.reviewFiles = renderReviewFiles(spec);
-      if (args.reviewDirectory !== undefined) writeReviewFiles(join(args.reviewDirectory, name), this.reviewFiles);
-      this.registerOutputs({ ...this.outputs });
-    } finally {
-      closeResolutionScope();
-    }
+    this.outputs = {
+      ipv4: this.host.droplet.ipv4Address,
+      ...(spec.droplet.ipv6 ? { ipv6: this.host.droplet.ipv6Address } : {}),
+      reserved_ipv4: this.host.reservedIp.ipAddress,
+      ...(this.host.reservedIpv6 ? { reserved_ipv6: this.host.reservedIpv6.ip } : {}),
+      ...(turnDroplet ? { turn_ipv4: turnDroplet.ipv4Address } : {}),
+      domains: pulumi.output(spec.domains.map((d) => d.name)),
+      ssh: this.host.reservedIp.ipAddress.apply((address) => sshInstructions(spec, address)),
+      first_admin: pulumi.output(firstAdminInstructions(spec)),
+      ...(hasExternalZones(spec) ? { zone_files: externalZoneFiles(spec, this.host, turnDroplet) } : {}),
+    };
+
+    this.reviewFiles = planned.reviewFiles();
+    if (args.reviewDirectory !== undefined) writeReviewFiles(join(args.reviewDirectory, name), this.reviewFiles);
+    this.registerOutputs({ ...this.outputs });
   }
 }
 

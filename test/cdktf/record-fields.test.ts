@@ -2,7 +2,7 @@
  * The records local holds one object per record (see recordFields): what each object says, and
  * that every object has every field, so that they all have one object type in Terraform.
  */
-import { recordFields, RecordFields } from '../../lib/cdktf/xmpp-domain-records';
+import { recordFields, RecordFields } from '../../lib/core/resources';
 import { DnsRecordPlan, planDnsRecords } from '../../lib/core/dns';
 import { resolveSpec } from '../../lib/core/validate';
 import { representativeSpecs } from '../support/specs';

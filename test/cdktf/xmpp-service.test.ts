@@ -344,7 +344,7 @@ describe('composition', () => {
 
   test('GIVEN XmppDomainRecords on its own without the reserved IPv6 its spec points the AAAA records at THEN synthesis fails naming the address and the fix', () => {
     const stack = newStack();
-    expect(() => new XmppDomainRecords(stack, 'Records', { spec: minimalSpec, addresses: { reservedIpv4: '192.0.2.10', dropletIpv4: '192.0.2.20', dropletIpv6: '2001:db8::20' } })).toThrow(
+    expect(() => XmppDomainRecords.fromSpec(stack, 'Records', { spec: minimalSpec, addresses: { reservedIpv4: '192.0.2.10', dropletIpv4: '192.0.2.20', dropletIpv6: '2001:db8::20' } })).toThrow(
       /DNS record example\.net\/@\/AAAA needs the reservedIpv6 address, but none was given\. Fix: pass addresses\.reservedIpv6\./,
     );
   });
@@ -367,12 +367,13 @@ describe('composition', () => {
     const stack = newStack();
     const service = new XmppService(stack, 'Xmpp', { spec: minimalSpec, projectId: 'proj-123', tags: ['xmpp'], protectVolume: false, protectReservedIps: false });
     const out = synth(stack);
-    expect(only(out, 'digitalocean_reserved_ip').lifecycle).toEqual({ prevent_destroy: false });
-    expect(only(out, 'digitalocean_reserved_ipv6').lifecycle).toEqual({ prevent_destroy: false });
+    // No lifecycle block: Terraform's defaults, destruction allowed and delete-first.
+    expect(only(out, 'digitalocean_reserved_ip').lifecycle).toBeUndefined();
+    expect(only(out, 'digitalocean_reserved_ipv6').lifecycle).toBeUndefined();
     expect(only(out, 'digitalocean_project_resources').project).toBe('proj-123');
     expect(only(out, 'digitalocean_project_resources').resources).toHaveLength(3);
     expect(only(out, 'digitalocean_droplet').tags).toEqual(['xmpp']);
-    expect(only(out, 'digitalocean_volume').lifecycle).toEqual({ prevent_destroy: false });
+    expect(only(out, 'digitalocean_volume').lifecycle).toBeUndefined();
     // Escape hatches: the underlying resources are reachable.
     expect(service.host.droplet.terraformResourceType).toBe('digitalocean_droplet');
     expect(Object.values(service.records.records).map((r) => r.terraformResourceType)).toEqual(['digitalocean_record']);

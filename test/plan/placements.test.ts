@@ -29,7 +29,7 @@ describeUnless(missing, 'placements through the real engine', () => {
   const workspaces: TerraformWorkspace[] = [];
   afterAll(() => workspaces.forEach((w) => w.remove()));
 
-  test.each(CASES)('GIVEN %s WHEN validated, planned and applied THEN it plans what the declaration says and then nothing', async (what, spec) => {
+  test.each(CASES)('GIVEN %s WHEN validated, planned and applied THEN it plans what the declaration says and then nothing (and replaces each droplet in the order planned for it)', async (what, spec) => {
     const workspace = new TerraformWorkspace();
     workspaces.push(workspace);
     const stack = synthesizeStack(spec);
@@ -54,5 +54,21 @@ describeUnless(missing, 'placements through the real engine', () => {
     await workspace.apply();
     const again = await workspace.plan();
     expect(effectiveChanges(again.json)).toEqual([]);
+
+    if (what === 'coturn on its own droplet') {
+      // The order each droplet is replaced in, as the engine plans it: coturn's new droplet is up
+      // before the old one goes (calls keep working); Prosody's old one goes first, freeing its volume.
+      const listed = await workspace.ok(['state', 'list']);
+      const droplets = listed.stdout.split('\n').filter((address) => address.startsWith('digitalocean_droplet.'));
+      expect(droplets).toHaveLength(2);
+      const order = async (address: string) => {
+        const replaced = effectiveChanges((await workspace.plan([`-replace=${address}`])).json).find((c) => c.type === 'digitalocean_droplet');
+        return replaced?.change.actions.join('+');
+      };
+      const turnDroplet = droplets.find((address) => address.includes('_Turn_'));
+      const prosodyDroplet = droplets.find((address) => address.includes('_Host_'));
+      expect(await order(turnDroplet!)).toBe('create+delete');
+      expect(await order(prosodyDroplet!)).toBe('delete+create');
+    }
   });
 });

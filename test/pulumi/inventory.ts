@@ -20,6 +20,30 @@ export interface Inventory {
   readonly reservedIpAssignments: object[];
   readonly reservedIpv6s: object[];
   readonly reservedIpv6Assignments: object[];
+  /**
+   * How each resource may be destroyed and replaced, by the resource it is (`droplet <name>`,
+   * `volume <name>`, `firewall <name>`, `zone <name>`, `reserved-ip`, …; the records share one).
+   */
+  readonly lifecycles: object[];
+}
+
+/** A resource as both sides name it: its kind, and the name that tells it from others of its kind. */
+const RESOURCE_KINDS: { readonly [terraformType: string]: { readonly pulumiType: string; readonly kind: string; readonly named?: boolean } } = {
+  digitalocean_droplet: { pulumiType: TYPES.droplet, kind: 'droplet', named: true },
+  digitalocean_volume: { pulumiType: TYPES.volume, kind: 'volume', named: true },
+  digitalocean_firewall: { pulumiType: TYPES.firewall, kind: 'firewall', named: true },
+  digitalocean_domain: { pulumiType: TYPES.domain, kind: 'zone', named: true },
+  digitalocean_record: { pulumiType: TYPES.record, kind: 'record' },
+  digitalocean_reserved_ip: { pulumiType: TYPES.reservedIp, kind: 'reserved-ip' },
+  digitalocean_reserved_ip_assignment: { pulumiType: TYPES.reservedIpAssignment, kind: 'reserved-ip-assignment' },
+  digitalocean_reserved_ipv6: { pulumiType: TYPES.reservedIpv6, kind: 'reserved-ipv6' },
+  digitalocean_reserved_ipv6_assignment: { pulumiType: TYPES.reservedIpv6Assignment, kind: 'reserved-ipv6-assignment' },
+  digitalocean_project_resources: { pulumiType: TYPES.projectResources, kind: 'project-resources' },
+};
+
+/** One entry per distinct resource and lifecycle, sorted. */
+function distinct(items: object[]): object[] {
+  return sorted([...new Map(items.map((i) => [JSON.stringify(i), i])).values()]);
 }
 
 /** Drops undefined fields, so "absent" compares equal on both sides. */
@@ -63,6 +87,18 @@ export function inventoryFromCdktf(out: SynthOutput, variables: { readonly [name
     reservedIpAssignments: sorted(all('digitalocean_reserved_ip_assignment').map((a) => ({ ipAddress: symbol(a.ip_address), dropletId: symbol(a.droplet_id) }))),
     reservedIpv6s: sorted(all('digitalocean_reserved_ipv6').map((r) => ({ regionSlug: r.region_slug }))),
     reservedIpv6Assignments: sorted(all('digitalocean_reserved_ipv6_assignment').map((a) => ({ ip: symbol(a.ip), dropletId: symbol(a.droplet_id) }))),
+    lifecycles: distinct(
+      Object.entries(out.resource).flatMap(([type, bodies]) => {
+        const known = RESOURCE_KINDS[type];
+        if (!known) throw new Error(`the parity inventory does not know ${type}: add it to RESOURCE_KINDS`);
+        return Object.values(bodies).map((body) => ({
+          resource: known.named ? `${known.kind} ${body.name}` : known.kind,
+          protect: body.lifecycle?.prevent_destroy ?? false,
+          replacement: body.lifecycle?.create_before_destroy ? 'create-first' : 'delete-first',
+          ignoreChanges: body.lifecycle?.ignore_changes ?? [],
+        }));
+      }),
+    ),
   };
 }
 
@@ -84,5 +120,20 @@ export function inventoryFromPulumi(cloud: MockCloud): Inventory {
     reservedIpAssignments: sorted(inputs(TYPES.reservedIpAssignment).map((a) => ({ ipAddress: a.ipAddress, dropletId: cloud.dropletIdSymbol(a.dropletId) }))),
     reservedIpv6s: sorted(inputs(TYPES.reservedIpv6).map((r) => ({ regionSlug: r.regionSlug }))),
     reservedIpv6Assignments: sorted(inputs(TYPES.reservedIpv6Assignment).map((a) => ({ ip: a.ip, dropletId: cloud.dropletIdSymbol(a.dropletId) }))),
+    lifecycles: distinct(
+      cloud.resources
+        .filter((r) => r.type.startsWith('digitalocean:'))
+        .map((r) => {
+          const known = Object.values(RESOURCE_KINDS).find((k) => k.pulumiType === r.type);
+          if (!known) throw new Error(`the parity inventory does not know ${r.type}: add it to RESOURCE_KINDS`);
+          return {
+            resource: known.named ? `${known.kind} ${r.inputs.name}` : known.kind,
+            protect: r.protect ?? false,
+            replacement: r.deleteBeforeReplace ? 'delete-first' : 'create-first',
+            // By the Terraform names cdktf uses: userData → user_data.
+            ignoreChanges: (r.ignoreChanges ?? []).map((name) => name.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)),
+          };
+        }),
+    ),
   };
 }

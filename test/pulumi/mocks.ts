@@ -18,6 +18,7 @@ export interface Registered {
   readonly parent?: string;
   readonly protect?: boolean;
   readonly deleteBeforeReplace?: boolean;
+  readonly ignoreChanges?: readonly string[];
   readonly urn: string;
 }
 
@@ -97,10 +98,10 @@ function outputValue<T>(output: pulumi.Output<T>): Promise<T> {
  * stack transformation, and waits until every resource it created is registered.
  */
 export async function runProgram<T>(program: () => T): Promise<{ result: T; cloud: MockCloud }> {
-  const created: { resource: pulumi.Resource; name: string; type: string; parent?: pulumi.Resource; protect?: boolean; deleteBeforeReplace?: boolean }[] = [];
+  const created: { resource: pulumi.Resource; name: string; type: string; parent?: pulumi.Resource; protect?: boolean; deleteBeforeReplace?: boolean; ignoreChanges?: string[] }[] = [];
   const watch: pulumi.ResourceTransformation = (args) => {
     const opts = args.opts as pulumi.CustomResourceOptions;
-    created.push({ resource: args.resource, name: args.name, type: args.type, parent: opts.parent, protect: opts.protect, deleteBeforeReplace: opts.deleteBeforeReplace });
+    created.push({ resource: args.resource, name: args.name, type: args.type, parent: opts.parent, protect: opts.protect, deleteBeforeReplace: opts.deleteBeforeReplace, ignoreChanges: opts.ignoreChanges });
     return undefined;
   };
   seen.clear();
@@ -124,6 +125,7 @@ export async function runProgram<T>(program: () => T): Promise<{ result: T; clou
       parent: c.parent ? nameOf.get(c.parent) : undefined,
       protect: c.protect,
       deleteBeforeReplace: c.deleteBeforeReplace,
+      ignoreChanges: c.ignoreChanges,
       urn: urns[i],
     };
   });

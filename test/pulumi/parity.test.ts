@@ -15,14 +15,22 @@ import { installMocks, runProgram } from './mocks';
 
 beforeAll(() => installMocks());
 
-function viaCdktf(spec: XmppServiceSpec): Inventory {
+/** Service options both engines take alike. */
+interface CommonOptions {
+  readonly projectId?: string;
+  readonly protectVolume?: boolean;
+  readonly protectReservedIps?: boolean;
+  readonly existingZones?: readonly string[];
+}
+
+function viaCdktf(spec: XmppServiceSpec, options: CommonOptions = {}): Inventory {
   const stack = newStack();
-  new CdktfXmppService(stack, 'Xmpp', { spec, writeReviewFiles: false });
+  new CdktfXmppService(stack, 'Xmpp', { spec, ...options, writeReviewFiles: false });
   return inventoryFromCdktf(synth(stack));
 }
 
-async function viaPulumi(spec: XmppServiceSpec): Promise<Inventory> {
-  const { cloud } = await runProgram(() => new PulumiXmppService('xmpp', { spec }));
+async function viaPulumi(spec: XmppServiceSpec, options: CommonOptions = {}): Promise<Inventory> {
+  const { cloud } = await runProgram(() => new PulumiXmppService('xmpp', { spec, ...options }));
   return inventoryFromPulumi(cloud);
 }
 
@@ -53,6 +61,11 @@ describe.each(representativeSpecs)('GIVEN the %s spec through both engines', (_n
     expect(pulumiSide.reservedIpAssignments).toEqual(cdktf.reservedIpAssignments);
     expect(pulumiSide.reservedIpv6s).toEqual(cdktf.reservedIpv6s);
     expect(pulumiSide.reservedIpv6Assignments).toEqual(cdktf.reservedIpv6Assignments);
+  });
+
+  test('THEN every resource is protected, replaced and left alone alike', () => {
+    expect(cdktf.lifecycles.length).toBeGreaterThan(5);
+    expect(pulumiSide.lifecycles).toEqual(cdktf.lifecycles);
   });
 });
 
@@ -101,5 +114,31 @@ describe('GIVEN the TURN secret supplied at deploy time (a sensitive variable; a
     expect(pulumiSide.droplets).toEqual(cdktf.droplets);
     expect(pulumiSide.records).toEqual(cdktf.records);
     expect(pulumiSide.firewalls).toEqual(cdktf.firewalls);
+  });
+});
+
+describe('GIVEN the lifecycle each resource is planned with', () => {
+  const lifecycleOf = (inventory: Inventory, resource: string) => inventory.lifecycles.filter((l) => (l as { resource: string }).resource === resource);
+
+  test('WHEN coturn has its own droplet THEN both engines create its replacement first and delete the Prosody droplet first, and protect the volume and reserved addresses', async () => {
+    const cdktf = viaCdktf(dedicatedTurnSpec);
+    const pulumiSide = await viaPulumi(dedicatedTurnSpec);
+    expect(pulumiSide.lifecycles).toEqual(cdktf.lifecycles);
+    const droplets = (cdktf.droplets as { name: string }[]).map((d) => d.name);
+    expect(droplets).toHaveLength(2);
+    const [prosody, turn] = droplets[0].includes('turn') ? [droplets[1], droplets[0]] : droplets;
+    expect(lifecycleOf(cdktf, `droplet ${turn}`)).toEqual([{ resource: `droplet ${turn}`, protect: false, replacement: 'create-first', ignoreChanges: [] }]);
+    expect(lifecycleOf(cdktf, `droplet ${prosody}`)).toEqual([{ resource: `droplet ${prosody}`, protect: false, replacement: 'delete-first', ignoreChanges: [] }]);
+    expect(lifecycleOf(cdktf, 'reserved-ip')).toEqual([{ resource: 'reserved-ip', protect: true, replacement: 'delete-first', ignoreChanges: [] }]);
+    expect(cdktf.lifecycles.filter((l) => (l as { resource: string }).resource.startsWith('volume '))).toEqual([expect.objectContaining({ protect: true, replacement: 'delete-first' })]);
+  });
+
+  test('WHEN protection is turned off and the resources go into a project THEN both engines agree on every resource, the project assignment included', async () => {
+    const options = { projectId: 'project-1', protectVolume: false, protectReservedIps: false, existingZones: [] };
+    const cdktf = viaCdktf(minimalSpec, options);
+    const pulumiSide = await viaPulumi(minimalSpec, options);
+    expect(pulumiSide.lifecycles).toEqual(cdktf.lifecycles);
+    expect(lifecycleOf(cdktf, 'project-resources')).toHaveLength(1);
+    expect(cdktf.lifecycles.every((l) => (l as { protect: boolean }).protect === false)).toBe(true);
   });
 });

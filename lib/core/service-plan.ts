@@ -1,0 +1,119 @@
+/**
+ * A service planned once: the declaration resolved, its deploy-time secret set aside, every host
+ * file and user_data rendered, every resource's attributes and lifecycle decided. The engine
+ * adapters build their resources from this plan alone, so cdktf and Pulumi cannot drift apart, and
+ * nothing is resolved or rendered twice.
+ */
+import { RenderedHost, renderProsodyHost, renderTurnHost } from './cloud-init';
+import { resolveSpecDeferringSecret, SpecWithDeployTimeSecret } from './deploy-time';
+import { DnsRecordPlan, planDigitalOceanRecords, ZonesByHosting, zonesByHosting } from './dns';
+import { FirewallPlan, planFirewall, planTurnFirewall } from './firewall';
+import { LifecycleIntent, LifecyclePlan, planLifecycles, Protection } from './lifecycle';
+import { renderNginxFiles } from './nginx';
+import { DropletAttributes, firewallName, prosodyDropletAttributes, reservedIpv6Attributes, turnDropletAttributes, volumeAttributes } from './resources';
+import { renderReviewFiles } from './review';
+import { hasDedicatedTurnDroplet, ResolvedSpec } from './spec';
+import { renderTurnFiles } from './turn';
+
+/** What a service is planned from besides its declaration. */
+export interface ServicePlanOptions extends Protection {
+  /**
+   * Zones that already exist in the DigitalOcean account: records go into them, the zones are left
+   * alone (the same as `zone: "existing"` on the domain).
+   * @default - each domain's `zone` setting
+   */
+  readonly existingZones?: readonly string[];
+}
+
+/** A firewall: its name and rules. */
+export interface FirewallResourcePlan {
+  readonly name: string;
+  readonly rules: FirewallPlan;
+}
+
+/** The Prosody droplet and what belongs to it. */
+export interface ProsodyHostPlan {
+  /** Its files and user_data (with the deploy-time secret's placeholder, if any). */
+  readonly rendered: RenderedHost;
+  readonly droplet: DropletAttributes;
+  readonly volume: { readonly name: string; readonly region: string; readonly size: number; readonly description: string };
+  /** The reserved IPv6 address, when the spec uses one. */
+  readonly reservedIpv6?: { readonly regionSlug: string };
+  readonly firewall: FirewallResourcePlan;
+}
+
+/** coturn, on the Prosody host or on a droplet of its own. */
+export interface TurnPlan {
+  /** The TURN server's host name, e.g. `turn.example.net`. */
+  readonly hostName: string;
+  /** `{ path on the host: content }` of coturn's files (empty when calls are off). */
+  readonly files: Record<string, string>;
+  /** coturn's own droplet, with `calls.placement: 'dedicated'`. */
+  readonly dedicated?: {
+    readonly rendered: RenderedHost;
+    readonly droplet: DropletAttributes;
+    readonly firewall: FirewallResourcePlan;
+  };
+}
+
+/** Everything a service deploys, decided; `S` is the engine's type of a deploy-time secret. */
+export interface ServicePlan<S = never> {
+  /** The declaration with every default filled in. */
+  readonly spec: ResolvedSpec;
+  /** The TURN secret when only the engine knows it (a sensitive variable, a Pulumi secret). */
+  readonly deployTimeSecret?: S;
+  readonly lifecycle: LifecyclePlan;
+  readonly host: ProsodyHostPlan;
+  readonly turn: TurnPlan;
+  /** `{ path on the host: content }` of every nginx file. */
+  readonly nginxFiles: Record<string, string>;
+  readonly dns: {
+    readonly hosting: ZonesByHosting;
+    /** The records created at DigitalOcean (those of external zones are not among them). */
+    readonly records: readonly DnsRecordPlan[];
+  };
+  /** The review files (see `renderReviewFiles`), rendered when asked for: not every use wants them. */
+  reviewFiles(): Record<string, string>;
+}
+
+/**
+ * Resolve `declared` (failing with every problem at once) and plan the whole service. A TURN secret
+ * that `isDeployTime` recognises is planned as a placeholder; the adapter puts its engine's value in.
+ */
+export function planService<S>(declared: SpecWithDeployTimeSecret<S>, isDeployTime: (secret: string | S) => secret is S, options: ServicePlanOptions = {}): ServicePlan<S> {
+  const { spec, deployTimeSecret } = resolveSpecDeferringSecret(declared, isDeployTime);
+  const rendered = renderProsodyHost(spec);
+  const dedicated = hasDedicatedTurnDroplet(spec)
+    ? { rendered: renderTurnHost(spec), droplet: turnDropletAttributes(spec), firewall: { name: firewallName(spec, 'turn-host'), rules: planTurnFirewall(spec) } }
+    : undefined;
+  const hosting = zonesByHosting(spec, options.existingZones);
+  return {
+    spec,
+    ...(deployTimeSecret !== undefined ? { deployTimeSecret } : {}),
+    lifecycle: planLifecycles(spec, options),
+    host: {
+      rendered,
+      droplet: prosodyDropletAttributes(spec),
+      volume: volumeAttributes(spec),
+      ...(spec.droplet.reservedIpv6 ? { reservedIpv6: reservedIpv6Attributes(spec) } : {}),
+      firewall: { name: firewallName(spec, 'prosody-host'), rules: planFirewall(spec) },
+    },
+    turn: { hostName: spec.calls.host, files: renderTurnFiles(spec), ...(dedicated ? { dedicated } : {}) },
+    nginxFiles: renderNginxFiles(spec),
+    dns: { hosting, records: planDigitalOceanRecords(spec, hosting) },
+    reviewFiles: () => renderReviewFiles(spec, undefined, { host: rendered, turnHost: dedicated?.rendered }),
+  };
+}
+
+/** Which host a firewall protects. */
+export type FirewallRole = 'prosody-host' | 'turn-host';
+
+/** The planned firewall of the host in `role`, and its lifecycle. */
+export function firewallOfRole(plan: ServicePlan<unknown>, role: FirewallRole = 'prosody-host'): { readonly firewall: FirewallResourcePlan; readonly lifecycle: LifecycleIntent } {
+  if (role === 'prosody-host') return { firewall: plan.host.firewall, lifecycle: plan.lifecycle.firewall };
+  const dedicated = plan.turn.dedicated;
+  if (!dedicated) {
+    throw new Error('FirewallRules: role "turn-host" protects coturn\'s own droplet, and this service has none. Fix: set calls.placement to "dedicated", or use role "prosody-host".');
+  }
+  return { firewall: dedicated.firewall, lifecycle: plan.lifecycle.turnFirewall };
+}
