@@ -6,10 +6,12 @@
  * are named by their source (`reservedIpv4`, …) and compared with what DNS answers.
  */
 import { AddressSource, planDnsRecords, recordFqdn, withoutTrailingDot } from './dns';
-import { EVERYWHERE, LOOPBACK_ONLY_TCP_PORTS, planFirewall, planTurnFirewall, parsePortRange } from './firewall';
+import { findListener, Listener, ListenerId, planListeners, TlsMode } from './listeners';
 import { DOMAIN_PLACEHOLDER, furtherDomains, placeholderDomain } from './expansion';
 import { hostMetaLinks } from './nginx';
 import { certificateNames, hasDedicatedTurnDroplet, ResolvedSpec } from './spec';
+
+export type { TlsMode } from './listeners';
 
 /** The `format` of a doctor plan; the doctor refuses plans of another format. */
 export const DOCTOR_PLAN_FORMAT = 'xmpp-constructs/doctor-plan@1';
@@ -29,9 +31,6 @@ export interface PlannedRecord {
   readonly weight?: number;
   readonly tag?: string;
 }
-
-/** How a client starts TLS on an endpoint. */
-export type TlsMode = 'xmpp-client-starttls' | 'xmpp-server-starttls' | 'direct-tls';
 
 /** A port where a client meets a certificate. */
 export interface PlannedTlsEndpoint {
@@ -69,16 +68,6 @@ export interface DoctorPlan {
   readonly turn?: { readonly host: string; readonly port: number; readonly tlsPort: number; readonly credentialsFrom: string };
 }
 
-/**
- * Ports of Prosody that must never answer from outside: its plaintext HTTP ports (nginx fronts
- * them), and the component and console ports Prosody binds to loopback by default.
- */
-const NEVER_EXPOSED_TCP_PORTS: readonly { readonly port: number; readonly why: string }[] = [
-  ...LOOPBACK_ONLY_TCP_PORTS.map((port) => ({ port, why: "Prosody's internal HTTP port: plaintext, behind nginx" })),
-  { port: 5347, why: "Prosody's external component port: a component's secret is all that guards it" },
-  { port: 5582, why: "Prosody's admin console (telnet): root on the XMPP server" },
-];
-
 /** The doctor plan of a resolved spec. Pure; deterministic order. */
 export function planDoctorChecks(spec: ResolvedSpec): DoctorPlan {
   const records: PlannedRecord[] = planDnsRecords(spec).map((r) => ({
@@ -89,45 +78,31 @@ export function planDoctorChecks(spec: ResolvedSpec): DoctorPlan {
     ...(r.type === 'CAA' ? { tag: r.tag } : {}),
   }));
 
+  const listeners = planListeners(spec);
   const certificates: Record<string, readonly string[]> = {};
   const tlsEndpoints: PlannedTlsEndpoint[] = [];
-  const openTcpPorts: PlannedPort[] = [];
   for (const domain of spec.domains) {
     const lineage = certificateNames(spec, domain);
     certificates[domain.name] = lineage;
-    const at = (name: string, port: number, mode: TlsMode, purpose: string, alpn?: string): void => {
-      tlsEndpoints.push({ name, port, mode, ...(alpn ? { alpn } : {}), certificate: domain.name, purpose });
+    // The listener's port and TLS, probed at `name`: one endpoint per name that clients ask for there.
+    const at = (name: string, id: ListenerId, purpose: string): void => {
+      const listener = findListener(listeners, id);
+      if (!listener?.tls || typeof listener.port !== 'number') return;
+      const { mode, alpn } = listener.tls;
+      tlsEndpoints.push({ name, port: listener.port, mode, ...(alpn ? { alpn } : {}), certificate: domain.name, purpose });
     };
-    at(domain.name, spec.ports.c2s, 'xmpp-client-starttls', 'XMPP clients (STARTTLS)');
-    at(domain.name, spec.ports.c2sDirectTls, 'direct-tls', 'XMPP clients (direct TLS, XEP-0368)', 'xmpp-client');
-    if (spec.federation.enabled) {
-      at(domain.name, spec.ports.s2s, 'xmpp-server-starttls', 'other servers (federation)');
-      const groupChat = domain.components.find((c) => c.kind === 'groupChat');
-      if (groupChat) at(groupChat.host, spec.ports.s2s, 'xmpp-server-starttls', 'other servers joining group chats');
-      if (spec.federation.directTls) at(domain.name, spec.ports.s2sDirectTls, 'direct-tls', 'other servers (direct TLS, XEP-0368)', 'xmpp-server');
-    }
+    at(domain.name, 'c2s', 'XMPP clients (STARTTLS)');
+    at(domain.name, 'c2s-direct-tls', 'XMPP clients (direct TLS, XEP-0368)');
+    at(domain.name, 's2s', 'other servers (federation)');
+    const groupChat = domain.components.find((c) => c.kind === 'groupChat');
+    if (groupChat) at(groupChat.host, 's2s', 'other servers joining group chats');
+    at(domain.name, 's2s-direct-tls', 'other servers (direct TLS, XEP-0368)');
     // nginx answers HTTPS for every name of the lineage (uploads, BOSH, WebSocket, host-meta).
     for (const name of lineage) {
       if (name === spec.calls.host) continue; // TURN's name is checked on TURN's own TLS port below
-      at(name, 443, 'direct-tls', name === domain.name ? 'HTTPS: host-meta, BOSH, WebSocket' : 'HTTPS', 'http/1.1');
+      at(name, 'https', name === domain.name ? 'HTTPS: host-meta, BOSH, WebSocket' : 'HTTPS');
     }
   }
-
-  // Every planned public TCP port, probed at the addresses of the name clients use for it: the
-  // primary domain for Prosody's and nginx's, the TURN name for coturn's (coturn binds the
-  // droplet's own addresses, not the reserved IP).
-  const turnTcpPorts = spec.calls.enabled ? [spec.calls.port, spec.calls.tlsPort] : [];
-  const tcpPorts = (host: string, rules: ReturnType<typeof planFirewall>['inbound']): void => {
-    for (const rule of rules) {
-      // Only what the whole internet may reach: SSH answers the administrators' networks alone.
-      if (rule.protocol !== 'tcp' || rule.ports === undefined || !rule.addresses.includes(EVERYWHERE[0])) continue;
-      const { min, max } = parsePortRange(rule.ports);
-      if (min !== max) continue; // relay ranges answer only to allocations
-      const at = turnTcpPorts.includes(min) ? spec.calls.host : host;
-      openTcpPorts.push({ host: at, port: min, purpose: rule.purpose });
-    }
-  };
-  tcpPorts(spec.primaryDomain, planFirewall(spec).inbound);
 
   let turn: DoctorPlan['turn'];
   if (spec.calls.enabled) {
@@ -135,9 +110,25 @@ export function planDoctorChecks(spec: ResolvedSpec): DoctorPlan {
     // A TURN droplet of its own has a lineage of its own; on the Prosody host coturn serves the primary domain's.
     const lineage = hasDedicatedTurnDroplet(spec) ? spec.calls.host : spec.primaryDomain;
     if (hasDedicatedTurnDroplet(spec)) certificates[lineage] = [spec.calls.host];
-    tlsEndpoints.push({ name: spec.calls.host, port: spec.calls.tlsPort, mode: 'direct-tls', certificate: lineage, purpose: 'TURN over TLS' });
-    if (hasDedicatedTurnDroplet(spec)) tcpPorts(spec.calls.host, planTurnFirewall(spec).inbound);
+    const turnTls = findListener(listeners, 'turn-tls');
+    if (turnTls?.tls && typeof turnTls.port === 'number') {
+      tlsEndpoints.push({ name: spec.calls.host, port: turnTls.port, mode: turnTls.tls.mode, certificate: lineage, purpose: 'TURN over TLS' });
+    }
   }
+
+  // Every public TCP port, probed at the addresses of the name clients use for it: the primary
+  // domain for Prosody's and nginx's, the TURN name for coturn's (coturn binds the droplet's own
+  // addresses, not the reserved IP) and for everything on a TURN droplet of its own. SSH answers
+  // the administrators' networks alone, and relay ranges answer only to allocations.
+  const probedAt = (l: Listener): string => (l.daemon === 'coturn' || l.host === 'turn' ? spec.calls.host : spec.primaryDomain);
+  const openTcpPorts: PlannedPort[] = listeners
+    .filter((l) => l.exposure === 'public' && l.protocol === 'tcp')
+    .flatMap((l) => (typeof l.port === 'number' ? [{ host: probedAt(l), port: l.port, purpose: l.purpose }] : []));
+  // Prosody's ports that must never answer from outside: its plaintext HTTP ports (nginx fronts
+  // them), and the component and console ports it would bind to loopback were they ever enabled.
+  const closedTcpPorts: PlannedPort[] = listeners
+    .filter((l) => l.exposure === 'loopback' && l.protocol === 'tcp')
+    .flatMap((l) => (typeof l.port === 'number' ? [{ host: spec.primaryDomain, port: l.port, purpose: l.purpose }] : []));
 
   return {
     format: DOCTOR_PLAN_FORMAT,
@@ -147,7 +138,7 @@ export function planDoctorChecks(spec: ResolvedSpec): DoctorPlan {
     tlsEndpoints,
     hostMeta: spec.domains.map((d) => ({ domain: d.name, links: hostMetaLinks(spec, d.name) })),
     openTcpPorts: dedupePorts(openTcpPorts),
-    closedTcpPorts: NEVER_EXPOSED_TCP_PORTS.map(({ port, why }) => ({ host: spec.primaryDomain, port, purpose: why })),
+    closedTcpPorts,
     ...(turn ? { turn } : {}),
   };
 }

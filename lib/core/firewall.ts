@@ -1,10 +1,15 @@
 /**
  * planFirewall(): the DigitalOcean cloud firewall in front of the Prosody droplet, derived from the
- * features that are switched on. Only listeners that are meant to be public get an inbound rule;
- * Prosody's own HTTP ports (5280/5281) stay behind nginx and are never opened.
+ * listeners of the enabled features (`planListeners`). Only listeners that are meant to be public
+ * get an inbound rule open to everyone, SSH only the administrators' networks; Prosody's own HTTP
+ * ports stay behind nginx and are never opened.
  * planTurnFirewall(): the one in front of a dedicated TURN droplet.
  */
-import { hasDedicatedTurnDroplet, hasTurnOnProsodyHost, ResolvedSpec } from './spec';
+import { Listener, ListenerHost, LOOPBACK_ONLY_TCP_PORTS, planListeners, portText, PortRange } from './listeners';
+import { hasDedicatedTurnDroplet, ResolvedSpec } from './spec';
+
+export { LOOPBACK_ONLY_TCP_PORTS } from './listeners';
+export type { PortRange } from './listeners';
 
 export type FirewallProtocol = 'tcp' | 'udp' | 'icmp';
 
@@ -28,15 +33,6 @@ export const EVERYWHERE: readonly string[] = ['0.0.0.0/0', '::/0'];
 
 /** DigitalOcean's spelling of "every port" for tcp and udp. */
 export const ALL_PORTS = '1-65535';
-
-/** TCP ports Prosody serves HTTP on internally; only nginx, over loopback, may reach them. */
-export const LOOPBACK_ONLY_TCP_PORTS: readonly number[] = [5280, 5281];
-
-/** An inclusive port range. */
-export interface PortRange {
-  readonly min: number;
-  readonly max: number;
-}
 
 /** Reads `"443"` or `"49152-65535"`; `undefined` (icmp) has no ports. */
 export function parsePortRange(ports: string): PortRange {
@@ -63,21 +59,18 @@ function portRule(protocol: 'tcp' | 'udp', ports: number | string, purpose: stri
   return { protocol, ports: String(ports), addresses: [...addresses], purpose };
 }
 
-/** No SSH rule at all unless someone is named: the DigitalOcean console still works. */
-function sshRules(spec: ResolvedSpec): FirewallRulePlan[] {
-  return spec.adminSourceCidrs.length > 0 ? [portRule('tcp', 22, 'SSH from the administrators\' networks', spec.adminSourceCidrs)] : [];
-}
-
-/** coturn's listeners and relay range, wherever it runs. */
-function turnRules(spec: ResolvedSpec): FirewallRulePlan[] {
-  const c = spec.calls;
-  return [
-    portRule('tcp', c.port, 'STUN/TURN over TCP'),
-    portRule('udp', c.port, 'STUN/TURN over UDP'),
-    portRule('tcp', c.tlsPort, 'TURN over TLS'),
-    portRule('udp', c.tlsPort, 'TURN over DTLS'),
-    portRule('udp', `${c.relayPortMin}-${c.relayPortMax}`, 'TURN relayed media'),
-  ];
+/**
+ * The inbound rules of one droplet's listeners: public ones open to everyone, admin ones to the
+ * administrators' networks (no rule at all when none are named: the DigitalOcean console still
+ * works), loopback ones never.
+ */
+function listenerRules(spec: ResolvedSpec, host: ListenerHost): FirewallRulePlan[] {
+  return planListeners(spec)
+    .filter((l) => l.host === host)
+    .flatMap((l: Listener) => {
+      if (l.exposure === 'loopback' || (l.exposure === 'admin' && spec.adminSourceCidrs.length === 0)) return [];
+      return [portRule(l.protocol, portText(l.port), l.purpose, l.exposure === 'admin' ? spec.adminSourceCidrs : EVERYWHERE)];
+    });
 }
 
 /** Path MTU discovery needs ICMP "too big" / "fragmentation needed"; ping helps diagnosis. */
@@ -102,20 +95,7 @@ function outboundRules(): FirewallRulePlan[] {
  * rules. coturn's ports are here only when coturn runs on this droplet.
  */
 export function planFirewall(spec: ResolvedSpec): FirewallPlan {
-  const inbound: FirewallRulePlan[] = [
-    ...sshRules(spec),
-    portRule('tcp', 80, 'HTTP: ACME http-01 challenges and redirects to HTTPS'),
-    portRule('tcp', 443, 'HTTPS: BOSH, WebSocket, file uploads and host-meta'),
-    portRule('tcp', spec.ports.c2s, 'XMPP clients (STARTTLS)'),
-    portRule('tcp', spec.ports.c2sDirectTls, 'XMPP clients (direct TLS, XEP-0368)'),
-  ];
-  if (spec.federation.enabled) {
-    inbound.push(portRule('tcp', spec.ports.s2s, 'XMPP servers (federation)'));
-    if (spec.federation.directTls) inbound.push(portRule('tcp', spec.ports.s2sDirectTls, 'XMPP servers (direct TLS, XEP-0368)'));
-  }
-  if (spec.proxy65.enabled) inbound.push(portRule('tcp', spec.proxy65.port, 'SOCKS5 file transfer proxy (XEP-0065)'));
-  if (hasTurnOnProsodyHost(spec)) inbound.push(...turnRules(spec));
-  inbound.push(icmpInRule());
+  const inbound: FirewallRulePlan[] = [...listenerRules(spec, 'prosody'), icmpInRule()];
   const outbound = outboundRules();
 
   for (const port of LOOPBACK_ONLY_TCP_PORTS) {
@@ -134,11 +114,6 @@ export function planTurnFirewall(spec: ResolvedSpec): FirewallPlan {
   if (!hasDedicatedTurnDroplet(spec)) {
     throw new Error('planTurnFirewall: this spec has no TURN droplet of its own (calls.placement is not "dedicated", or calls are off)');
   }
-  const inbound: FirewallRulePlan[] = [
-    ...sshRules(spec),
-    portRule('tcp', 80, "HTTP: certbot's http-01 challenges for the TURN name"),
-    ...turnRules(spec),
-    icmpInRule(),
-  ];
+  const inbound: FirewallRulePlan[] = [...listenerRules(spec, 'turn'), icmpInRule()];
   return { inbound, outbound: outboundRules() };
 }

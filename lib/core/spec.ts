@@ -2,7 +2,8 @@
  * The typed input of an XMPP service, and the fully resolved form every planner reads.
  *
  * `XmppServiceSpec` is what users write: plain data, every optional field documented with its
- * default. `resolveSpec()` (validate.ts) turns it into a `ResolvedSpec` in which every default is
+ * default (`DEFAULTS` in defaults.ts holds the values, and a test holds the two equal).
+ * `resolveSpec()` (validate.ts) turns it into a `ResolvedSpec` in which every default is
  * filled in and every value has been checked, so planners and renderers never re-validate or
  * re-default anything.
  */
@@ -68,7 +69,8 @@ export interface GroupChatSpec {
 }
 
 /** Who may create group chat rooms. */
-export type RoomCreationPolicy = 'local' | 'admin' | 'anyone';
+export const ROOM_CREATION_POLICIES = ['local', 'admin', 'anyone'] as const;
+export type RoomCreationPolicy = (typeof ROOM_CREATION_POLICIES)[number];
 
 /** SOCKS5 bytestream proxy (XEP-0065) for peer-to-peer file transfer through NATs. */
 export interface Proxy65Spec {
@@ -196,7 +198,8 @@ export interface CallsSpec {
 }
 
 /** Where coturn runs. */
-export type TurnPlacement = 'prosody-host' | 'dedicated';
+export const TURN_PLACEMENTS = ['prosody-host', 'dedicated'] as const;
+export type TurnPlacement = (typeof TURN_PLACEMENTS)[number];
 
 /** Browser and firewall-friendly access through nginx on port 443. */
 export interface WebSpec {
@@ -213,7 +216,8 @@ export interface WebSpec {
 }
 
 /** How new accounts come into being. */
-export type RegistrationPolicy = 'invite' | 'closed';
+export const REGISTRATION_POLICIES = ['invite', 'closed'] as const;
+export type RegistrationPolicy = (typeof REGISTRATION_POLICIES)[number];
 
 /** Contact addresses published by XEP-0157, as URIs (`mailto:`, `xmpp:`, `https:`). */
 export interface ContactAddressesSpec {
@@ -258,7 +262,7 @@ export interface DropletSpec {
   readonly image?: string;
   /**
    * SSH keys (fingerprints or numeric IDs of keys in your DigitalOcean account) for root.
-   * @default - none; use the DigitalOcean console
+   * @default [] (none; use the DigitalOcean console)
    */
   readonly sshKeyFingerprints?: readonly string[];
   /**
@@ -350,7 +354,8 @@ export interface PortsSpec {
  * - `"external"`: DNS is hosted elsewhere; nothing is created at DigitalOcean, and the stack's
  *   `zone_files` output holds the records (with the deployed addresses) to load into that DNS.
  */
-export type ZoneHosting = 'create' | 'existing' | 'external';
+export const ZONE_HOSTINGS = ['create', 'existing', 'external'] as const;
+export type ZoneHosting = (typeof ZONE_HOSTINGS)[number];
 
 /** One served domain with settings of its own. A plain string is a domain with the defaults. */
 export interface DomainSpec {
@@ -408,7 +413,7 @@ export interface XmppServiceSpec {
   readonly droplet?: DropletSpec;
   /**
    * Addresses or CIDR blocks from which SSH (port 22) is allowed. Nothing else reaches port 22.
-   * @default - none: SSH is closed, use the DigitalOcean console
+   * @default [] (none: SSH is closed, use the DigitalOcean console)
    */
   readonly adminSourceCidrs?: readonly string[];
   /** @default - see DnsSpec */
@@ -574,9 +579,13 @@ export type SpecFieldsMatchInterfaces = [
   AssertTrue<SameKeys<keyof ContactAddressesSpec, ContactRole>>,
 ];
 
+/** The components a domain may serve, in the order they are named and configured. */
+export const COMPONENT_KINDS = ['fileShare', 'groupChat', 'proxy65', 'pubsub'] as const;
+export type ComponentKind = (typeof COMPONENT_KINDS)[number];
+
 /** A component as served on one domain. */
 export interface ResolvedComponent {
-  readonly kind: 'fileShare' | 'groupChat' | 'proxy65' | 'pubsub';
+  readonly kind: ComponentKind;
   /** Fully qualified name, without trailing dot. */
   readonly host: string;
 }
