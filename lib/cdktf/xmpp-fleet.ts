@@ -1,6 +1,6 @@
 import { Construct } from 'constructs';
-import { checkHostAssignments } from '../core/hosts';
-import { CdktfServicePlan, planForCdktf } from './spec';
+import { planHosts } from '../core/hosts';
+import { planForCdktf } from './spec';
 import { XmppService, XmppServiceProps } from './xmpp-service';
 
 export interface XmppFleetProps {
@@ -22,17 +22,7 @@ export class XmppFleet extends Construct {
 
   constructor(scope: Construct, id: string, props: XmppFleetProps) {
     super(scope, id);
-    const plans = new Map<string, CdktfServicePlan>();
-    checkHostAssignments(
-      Object.entries(props.hosts).map(([host, p]) => ({
-        host,
-        resolve: () => {
-          const plan = planForCdktf(p.spec, p);
-          plans.set(host, plan);
-          return plan.spec;
-        },
-      })),
-    );
+    const plans = planHosts(props.hosts, (service) => planForCdktf(service.spec, service));
     for (const [host, serviceProps] of Object.entries(props.hosts)) {
       (this.services as { [host: string]: XmppService })[host] = new XmppService(this, host, serviceProps, plans.get(host));
     }

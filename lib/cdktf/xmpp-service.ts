@@ -1,10 +1,10 @@
 import { DigitaloceanProvider } from '@cdktf/provider-digitalocean/lib/provider';
 import { LocalBackend, TerraformBackend, TerraformOutput, TerraformStack, Token } from 'cdktf';
 import { Construct } from 'constructs';
-import { firstAdminInstructions, sshInstructions } from '../core/outputs';
+import { firstAdminInstructions, plannedOutputs, SERVICE_OUTPUTS, ServiceOutputName, sshInstructions } from '../core/outputs';
 import { serviceAddresses } from '../core/resources';
 import { renderExternalZoneFilesWithTokens } from '../core/zone';
-import { hasExternalZones, ResolvedSpec, XmppServiceSpec } from '../core/spec';
+import { ResolvedSpec, XmppServiceSpec } from '../core/spec';
 import { FirewallRules } from './firewall-rules';
 import { outputName } from './ids';
 import { NginxProxy } from './nginx-proxy';
@@ -110,21 +110,21 @@ export class XmppService extends Construct {
     });
     this.firewall = new FirewallRules(this, 'Firewall', { plan: this.plan, dropletIds: [Token.asNumber(this.host.droplet.id)] });
 
-    const output = (name: string, value: string | readonly string[] | { readonly [key: string]: string }, description: string) => {
-      const o = new TerraformOutput(this, `Output-${name}`, { value, description });
+    const values: { readonly [name in ServiceOutputName]: () => string | readonly string[] | { readonly [key: string]: string } } = {
+      ipv4: () => this.host.droplet.ipv4Address,
+      ipv6: () => this.host.droplet.ipv6Address,
+      reserved_ipv4: () => this.host.reservedIp.ipAddress,
+      reserved_ipv6: () => this.host.reservedIpv6!.ip,
+      turn_ipv4: () => turnDroplet!.ipv4Address,
+      domains: () => spec.domains.map((d) => d.name),
+      ssh: () => sshInstructions(spec, this.host.reservedIp.ipAddress),
+      first_admin: () => firstAdminInstructions(spec),
+      zone_files: () => renderExternalZoneFilesWithTokens(spec, this.records.addresses),
+    };
+    for (const name of plannedOutputs(this.plan)) {
+      const o = new TerraformOutput(this, `Output-${name}`, { value: values[name](), description: SERVICE_OUTPUTS[name] });
       o.overrideLogicalId(outputName(id, name));
       (this.outputs as { [name: string]: TerraformOutput })[name] = o;
-    };
-    output('ipv4', this.host.droplet.ipv4Address, "The droplet's own IPv4 address (changes when the droplet is replaced)");
-    if (spec.droplet.ipv6) output('ipv6', this.host.droplet.ipv6Address, "The droplet's IPv6 address");
-    output('reserved_ipv4', this.host.reservedIp.ipAddress, 'The stable IPv4 address the domains point at');
-    if (this.host.reservedIpv6) output('reserved_ipv6', this.host.reservedIpv6.ip, 'The stable IPv6 address the domains point at');
-    if (turnDroplet) output('turn_ipv4', turnDroplet.ipv4Address, "The dedicated TURN droplet's IPv4 address");
-    output('domains', spec.domains.map((d) => d.name), 'The XMPP domains served');
-    output('ssh', sshInstructions(spec, this.host.reservedIp.ipAddress), 'How to reach the host as root');
-    output('first_admin', firstAdminInstructions(spec), 'How to create the first admin account (no password is ever output)');
-    if (hasExternalZones(spec)) {
-      output('zone_files', renderExternalZoneFilesWithTokens(spec, this.records.addresses), 'Records of the zones hosted outside DigitalOcean, by zone: load each into its DNS');
     }
 
     if (props.writeReviewFiles ?? true) writeReviewFilesOnSynth(this, id, this.plan.reviewFiles());

@@ -54,3 +54,22 @@ export function checkHostAssignments(hosts: readonly HostAssignment[]): void {
   }
   if (problems.length > 0) throw new Error(`The hosts do not fit together:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
 }
+
+/**
+ * Plan every host's service with `plan` (an adapter's planner), check the hosts together as
+ * `checkHostAssignments` does, and return the plans by host name, so each service is planned once.
+ */
+export function planHosts<Declared, Plan extends { readonly spec: ResolvedSpec }>(hosts: { readonly [host: string]: Declared }, plan: (declared: Declared) => Plan): Map<string, Plan> {
+  const plans = new Map<string, Plan>();
+  checkHostAssignments(
+    Object.entries(hosts).map(([host, declared]) => ({
+      host,
+      resolve: () => {
+        const planned = plan(declared);
+        plans.set(host, planned);
+        return planned.spec;
+      },
+    })),
+  );
+  return plans;
+}

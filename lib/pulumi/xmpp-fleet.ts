@@ -1,6 +1,6 @@
 import * as pulumi from '@pulumi/pulumi';
-import { checkHostAssignments } from '../core/hosts';
-import { componentType, planForPulumi, PulumiServicePlan } from './spec';
+import { planHosts } from '../core/hosts';
+import { componentType, planForPulumi } from './spec';
 import { XmppService, XmppServiceArgs } from './xmpp-service';
 
 export interface XmppFleetArgs {
@@ -23,17 +23,7 @@ export class XmppFleet extends pulumi.ComponentResource {
 
   constructor(name: string, args: XmppFleetArgs, opts?: pulumi.ComponentResourceOptions) {
     // Checked before anything registers.
-    const plans = new Map<string, PulumiServicePlan>();
-    checkHostAssignments(
-      Object.entries(args.hosts).map(([host, a]) => ({
-        host,
-        resolve: () => {
-          const plan = planForPulumi(a.spec, a);
-          plans.set(host, plan);
-          return plan.spec;
-        },
-      })),
-    );
+    const plans = planHosts(args.hosts, (service) => planForPulumi(service.spec, service));
     super(componentType('XmppFleet'), name, {}, opts);
     for (const [host, serviceArgs] of Object.entries(args.hosts)) {
       (this.services as { [host: string]: XmppService })[host] = new XmppService(`${name}-${host}`, serviceArgs, { parent: this }, plans.get(host));

@@ -1,10 +1,10 @@
 import * as pulumi from '@pulumi/pulumi';
 import { Droplet } from '@pulumi/digitalocean/droplet';
 import { join } from 'path';
-import { firstAdminInstructions, sshInstructions } from '../core/outputs';
+import { firstAdminInstructions, plannedOutputs, ServiceOutputName, sshInstructions } from '../core/outputs';
 import { serviceAddresses } from '../core/resources';
 import { renderExternalZoneFilesWithTokens } from '../core/zone';
-import { hasExternalZones, ResolvedSpec } from '../core/spec';
+import { ResolvedSpec } from '../core/spec';
 import { writeReviewFiles } from '../review-writer';
 import { FirewallRules } from './firewall-rules';
 import { NginxProxy } from './nginx-proxy';
@@ -118,17 +118,18 @@ export class XmppService extends pulumi.ComponentResource {
     this.records = new XmppDomainRecords(`${name}-records`, { plan: planned, addresses: dropletAddresses(spec, this.host, turnDroplet) }, child);
     this.firewall = new FirewallRules(`${name}-firewall`, { plan: planned, dropletIds: [this.host.dropletId] }, child);
 
-    this.outputs = {
-      ipv4: this.host.droplet.ipv4Address,
-      ...(spec.droplet.ipv6 ? { ipv6: this.host.droplet.ipv6Address } : {}),
-      reserved_ipv4: this.host.reservedIp.ipAddress,
-      ...(this.host.reservedIpv6 ? { reserved_ipv6: this.host.reservedIpv6.ip } : {}),
-      ...(turnDroplet ? { turn_ipv4: turnDroplet.ipv4Address } : {}),
-      domains: pulumi.output(spec.domains.map((d) => d.name)),
-      ssh: this.host.reservedIp.ipAddress.apply((address) => sshInstructions(spec, address)),
-      first_admin: pulumi.output(firstAdminInstructions(spec)),
-      ...(hasExternalZones(spec) ? { zone_files: externalZoneFiles(spec, this.host, turnDroplet) } : {}),
+    const values: { readonly [name in ServiceOutputName]: () => pulumi.Output<unknown> } = {
+      ipv4: () => this.host.droplet.ipv4Address,
+      ipv6: () => this.host.droplet.ipv6Address,
+      reserved_ipv4: () => this.host.reservedIp.ipAddress,
+      reserved_ipv6: () => this.host.reservedIpv6!.ip,
+      turn_ipv4: () => turnDroplet!.ipv4Address,
+      domains: () => pulumi.output(spec.domains.map((d) => d.name)),
+      ssh: () => this.host.reservedIp.ipAddress.apply((address) => sshInstructions(spec, address)),
+      first_admin: () => pulumi.output(firstAdminInstructions(spec)),
+      zone_files: () => externalZoneFiles(spec, this.host, turnDroplet),
     };
+    this.outputs = Object.fromEntries(plannedOutputs(planned).map((output) => [output, values[output]()])) as unknown as XmppServiceOutputs;
 
     this.reviewFiles = planned.reviewFiles();
     if (args.reviewDirectory !== undefined) writeReviewFiles(join(args.reviewDirectory, name), this.reviewFiles);
