@@ -326,19 +326,10 @@ function fitsAtSize(entries: HashEntries, room: number, size: number, used: Uint
 }
 
 /**
- * The last sizing found, by its names: one synthesis renders the site several times (user_data,
- * review files), and with thousands of names the search takes a noticeable fraction of a second.
+ * http-level sizing for the server names hash, empty when nginx's defaults suffice. With thousands
+ * of names the search takes tens of milliseconds, so `nginxSite` runs it once per rendering.
  */
-let lastSizing: { readonly names: string; readonly nodes: NginxNode[] } | undefined;
-
-/** http-level sizing for the server names hash, empty when nginx's defaults suffice. */
 export function serverNamesHashSizing(names: readonly string[]): NginxNode[] {
-  const key = names.join(' ');
-  if (lastSizing?.names !== key) lastSizing = { names: key, nodes: searchServerNamesHashSizing(names) };
-  return [...lastSizing.nodes];
-}
-
-function searchServerNamesHashSizing(names: readonly string[]): NginxNode[] {
   const entries = hashEntries(names);
   if (names.length === 0 || hashFits(entries, DEFAULT_NAMES_BUCKET, DEFAULT_NAMES_MAX)) return [];
   // nginx's advice: a bucket large enough for the longest name, then a larger table before larger buckets.
@@ -508,6 +499,7 @@ export function nginxSite(spec: ResolvedSpec): DomainTemplate {
     comment(`Rendered by xmpp-constructs from the service spec; edits are lost on the next deployment.\nIncluded by Debian's nginx.conf inside http {}.`),
     blank,
   ];
+  // Sized for every domain's names, once: the template and its expansion share this rendering.
   const sizing = serverNamesHashSizing(nginxServerNames(spec));
   if (sizing.length > 0) head.push(...sizing, blank);
   head.push(comment("Port 80 exists for Let's Encrypt's HTTP-01 challenge; everything else moves to HTTPS."), httpServer());
