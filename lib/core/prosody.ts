@@ -171,16 +171,16 @@ export function prosodyConfig(spec: ResolvedSpec): DomainTemplate {
   ];
   return {
     shared: {
-      head: lines(out),
-      between: lines(['', `-- Every further domain (${DOMAINS_LIST}), the same way.`]),
-      tail: lines(ownLines),
+      head: asText(out),
+      between: asText(['', `-- Every further domain (${DOMAINS_LIST}), the same way.`]),
+      tail: asText(ownLines),
     },
-    perDomain: (domain) => lines(domainLines(spec, domain)),
+    perDomain: (domain) => asText(domainLines(spec, domain)),
   };
 }
 
 /** Each line followed by a newline. */
-function lines(list: readonly string[]): string {
+function asText(list: readonly string[]): string {
   return list.map((l) => `${l}\n`).join('');
 }
 
