@@ -10,6 +10,7 @@ export * from './core/dns';
 export * from './core/regions';
 export * from './core/zone';
 export * from './core/firewall';
+export type { DomainFiles, DomainTemplate } from './core/expansion';
 export * from './core/prosody';
 export * from './core/nginx';
 export * from './core/turn';
