@@ -11,6 +11,7 @@ export * from './core/regions';
 export * from './core/zone';
 export * from './core/firewall';
 export * from './core/listeners';
+export type { DomainFiles, DomainTemplate } from './core/expansion';
 export * from './core/prosody';
 export * from './core/nginx';
 export * from './core/turn';

@@ -6,8 +6,19 @@
 import { BACKUP_SCRIPT, BACKUP_SERVICE, BACKUP_TIMER, renderBackupScript, renderBackupService, renderBackupTimer } from './backup';
 import type * as Pako from 'pako';
 import { stringify } from 'yaml';
-import { DOMAINS_LIST, EXPAND_SCRIPT, renderDomainsList, renderExpandScript, templatePath } from './expansion';
-import { hostMetaTemplates, renderNginxFiles, renderNginxSite, renderNginxSiteTemplate } from './nginx';
+import {
+  DOMAINS_LIST,
+  EXPAND_SCRIPT,
+  expandDomainFiles,
+  expandTemplate,
+  furtherDomains,
+  renderDomainFilesTemplates,
+  renderDomainsList,
+  renderDomainTemplate,
+  renderExpandScript,
+  templatePath,
+} from './expansion';
+import { hostMetaFiles, nginxSite } from './nginx';
 import {
   NGINX_SITE,
   PROSODY_CONFIG,
@@ -21,9 +32,9 @@ import {
   CERTS_SCRIPT,
   CERTS_SERVICE,
   CERTS_TIMER,
+  certificatesList,
+  EXPANDED_FILES,
   HOST_ENV,
-  renderCertificatesList,
-  renderCertificatesListTemplate,
   renderCertsScript,
   renderCertsService,
   renderCertsTimer,
@@ -41,7 +52,7 @@ import {
   SUPPLIED_TURN_SECRET,
   TURN_PROVISION_SCRIPT,
 } from './host-scripts';
-import { renderProsodyConfig, renderProsodyConfigTemplate, renderProsodySecretsInclude } from './prosody';
+import { prosodyConfig, renderProsodySecretsInclude } from './prosody';
 import { bootGuardDropinPath, guardedUnits, renderBootGuardDropin, renderServicePolicy } from './service-policy';
 import { hasDedicatedTurnDroplet, hasTurnOnProsodyHost, ResolvedSpec } from './spec';
 import { renderTurnFiles } from './turn';
@@ -126,10 +137,10 @@ function renderHostFilesUncached(spec: ResolvedSpec): HostFile[] {
     ...servicePolicyFiles(hostPackages(spec)),
     { path: HOST_ENV, content: renderHostEnv(spec), owner: 'root:root', permissions: '0644', defer: false },
     { path: DOMAINS_LIST, content: renderDomainsList(spec), owner: 'root:root', permissions: '0644', defer: false },
-    template(CERTIFICATES_LIST, renderCertificatesListTemplate(spec)),
-    template(PROSODY_CONFIG, renderProsodyConfigTemplate(spec)),
-    template(NGINX_SITE, renderNginxSiteTemplate(spec)),
-    ...hostMetaTemplates(spec).map((f) => template(f.pathPattern, f.template)),
+    template(CERTIFICATES_LIST, renderDomainTemplate(certificatesList(spec), spec)),
+    template(PROSODY_CONFIG, renderDomainTemplate(prosodyConfig(spec), spec)),
+    template(NGINX_SITE, renderDomainTemplate(nginxSite(spec), spec)),
+    ...Object.entries(renderDomainFilesTemplates(hostMetaFiles(spec), spec)).map(([path, content]) => template(path, content)),
     { path: EXPAND_SCRIPT, content: renderExpandScript(), owner: 'root:root', permissions: '0755', defer: false },
     { path: PROVISION_SCRIPT, content: renderProvisionScript(), owner: 'root:root', permissions: '0755', defer: false },
     { path: CERTS_SCRIPT, content: renderCertsScript(), owner: 'root:root', permissions: '0755', defer: false },
@@ -168,13 +179,19 @@ function renderHostFilesUncached(spec: ResolvedSpec): HostFile[] {
 /**
  * The files the provisioning script expands from the templates, as `{ path: content }`, exactly as
  * the host writes them: for the review files and the tests that compare them with the host's.
+ * The files of EXPANDED_FILES are expanded from the very templates user_data carries, as the host
+ * does: a synthesis renders them once (renderHostFiles) however many copies it writes.
  */
 export function renderExpandedFiles(spec: ResolvedSpec, options: { readonly hostMeta?: boolean } = {}): Record<string, string> {
-  return {
-    [CERTIFICATES_LIST]: renderCertificatesList(spec),
-    [PROSODY_CONFIG]: renderProsodyConfig(spec),
-    ...(options.hostMeta ?? true ? renderNginxFiles(spec) : { [NGINX_SITE]: renderNginxSite(spec) }),
-  };
+  const carried = new Map(renderHostFiles(spec).map((f) => [f.path, f.content]));
+  const domains = furtherDomains(spec);
+  const files: Record<string, string> = {};
+  for (const { path } of EXPANDED_FILES) {
+    const template = carried.get(templatePath(path));
+    if (template === undefined) throw new Error(`renderExpandedFiles: user_data carries no template for ${path}`);
+    files[path] = expandTemplate(template, domains);
+  }
+  return { ...files, ...(options.hostMeta ?? true ? expandDomainFiles(hostMetaFiles(spec), spec) : {}) };
 }
 
 /**

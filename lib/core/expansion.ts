@@ -10,6 +10,10 @@
  * domain is written out in full, as it always was. The host's expander (an awk script) repeats the
  * block once per line; `expandTemplate` below does exactly the same here, for the review files and
  * the tests, which hold the two to byte-identical output.
+ *
+ * The renderers know none of this: each describes its file as a `DomainTemplate` (the parts every
+ * domain shares and one domain's block) or as `DomainFiles`, and only this module turns that into
+ * the template user_data carries and into the file the host expands it to.
  */
 import { ETC_DIR } from './paths';
 import { ResolvedDomain, ResolvedSpec } from './spec';
@@ -59,6 +63,51 @@ export function eachDomainSection(block: string): string {
 }
 
 /**
+ * A file with a block for each domain, as its renderer describes it. The primary domain's block
+ * follows `head`, the further domains' blocks follow `between`, and `tail` ends the file. Every
+ * part is whole lines: empty, or ending in a newline.
+ */
+export interface DomainTemplate {
+  readonly shared: {
+    readonly head: string;
+    readonly between: string;
+    readonly tail: string;
+  };
+  /**
+   * The block of `domain`: called for the primary domain and for `placeholderDomain`, whose block
+   * the host repeats for each further domain. So for a further domain it may read only what the
+   * placeholder holds for every domain, the names of the domain and of its components; a domain's
+   * own settings go in the shared parts.
+   */
+  readonly perDomain: (domain: ResolvedDomain) => string;
+}
+
+function wholeLines(part: string, what: string): string {
+  if (part !== '' && !part.endsWith('\n')) throw new Error(`DomainTemplate: ${what} must be whole lines, ending in a newline`);
+  return part;
+}
+
+/** The template user_data carries: the primary domain's block written out, the further domains' as one section. */
+export function renderDomainTemplate(file: DomainTemplate, spec: ResolvedSpec): string {
+  const { head, between, tail } = file.shared;
+  return [
+    wholeLines(head, 'the head'),
+    wholeLines(file.perDomain(spec.domains[0]), "the primary domain's block"),
+    wholeLines(between, 'the part between the blocks'),
+    eachDomainSection(file.perDomain(placeholderDomain(spec))),
+    wholeLines(tail, 'the tail'),
+  ].join('');
+}
+
+/**
+ * The file every domain written out: what the host's expander makes of `renderDomainTemplate` and
+ * DOMAINS_LIST, expanded the same way here.
+ */
+export function expandDomainTemplate(file: DomainTemplate, spec: ResolvedSpec): string {
+  return expandTemplate(renderDomainTemplate(file, spec), furtherDomains(spec));
+}
+
+/**
  * The template with every section repeated once per domain, `@DOMAIN@` replaced by the domain.
  * The host's expander (renderExpandScript) does exactly this; tests compare the two.
  */
@@ -98,14 +147,31 @@ export function templatePath(path: string): string {
 }
 
 /**
- * Files the host writes once per domain (every domain, the primary included), from one template
- * whose path and content name the domain as `@DOMAIN@`: the host-meta documents.
+ * Files the host writes once for each domain, the primary included: the host-meta documents. The
+ * renderer gives a domain's files as `{ path: content }`, which, like a `DomainTemplate`'s block,
+ * may read only the names of the domain and of its components.
  */
-export interface PerDomainFile {
-  /** Path with `@DOMAIN@` in it. */
-  readonly pathPattern: string;
-  readonly template: string;
-  readonly permissions: string;
+export interface DomainFiles {
+  readonly perDomain: (domain: ResolvedDomain) => Readonly<Record<string, string>>;
+}
+
+/**
+ * The templates user_data carries for `files`, as `{ path on the host with @DOMAIN@: template }`
+ * (each travels at `templatePath(path)`); the host substitutes every domain's name into path and
+ * content.
+ */
+export function renderDomainFilesTemplates(files: DomainFiles, spec: ResolvedSpec): Record<string, string> {
+  return { ...files.perDomain(placeholderDomain(spec)) };
+}
+
+/** Every domain's files, as the host writes them from `renderDomainFilesTemplates`, in domain order. */
+export function expandDomainFiles(files: DomainFiles, spec: ResolvedSpec): Record<string, string> {
+  const templates = Object.entries(renderDomainFilesTemplates(files, spec));
+  const expanded: Record<string, string> = {};
+  for (const domain of spec.domains) {
+    for (const [path, template] of templates) expanded[path.split(DOMAIN_PLACEHOLDER).join(domain.name)] = template.split(DOMAIN_PLACEHOLDER).join(domain.name);
+  }
+  return expanded;
 }
 
 /** The expander, installed on the host as EXPAND_SCRIPT. */

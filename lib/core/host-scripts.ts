@@ -27,8 +27,8 @@ import {
   VOLUME_BINDS,
   VOLUME_MOUNT,
 } from './paths';
-import { certificateNames, hasTurnOnProsodyHost, ResolvedDomain, ResolvedSpec } from './spec';
-import { DOMAIN_PLACEHOLDER, DOMAINS_LIST, eachDomainSection, EXPAND_SCRIPT, expandTemplate, ExpandedFile, furtherDomains, placeholderDomain, templatePath } from './expansion';
+import { certificateNames, hasTurnOnProsodyHost, ResolvedSpec } from './spec';
+import { DOMAIN_PLACEHOLDER, DOMAINS_LIST, DomainTemplate, EXPAND_SCRIPT, ExpandedFile, templatePath } from './expansion';
 import { hostMetaPaths } from './nginx';
 import { turnRealm } from './turn';
 import { PROSODY_TURN_SECRET_OPTION } from './prosody';
@@ -100,17 +100,14 @@ export function renderTurnHostEnv(spec: ResolvedSpec): string {
 }
 
 /**
- * CERTIFICATES_LIST as a template (expansion.ts): one line per certificate lineage, the lineage
- * name (the domain) and then every name it covers; the further domains' line repeated by the host.
+ * CERTIFICATES_LIST by domain (expansion.ts): one line per certificate lineage, the lineage name
+ * (the domain) and then every name it covers.
  */
-export function renderCertificatesListTemplate(spec: ResolvedSpec): string {
-  const line = (d: ResolvedDomain) => `${[d.name, ...certificateNames(spec, d)].join(' ')}\n`;
-  return line(spec.domains[0]) + eachDomainSection(line(placeholderDomain(spec)));
-}
-
-/** The content of CERTIFICATES_LIST, every domain expanded. */
-export function renderCertificatesList(spec: ResolvedSpec): string {
-  return expandTemplate(renderCertificatesListTemplate(spec), furtherDomains(spec));
+export function certificatesList(spec: ResolvedSpec): DomainTemplate {
+  return {
+    shared: { head: '', between: '', tail: '' },
+    perDomain: (domain) => `${[domain.name, ...certificateNames(spec, domain)].join(' ')}\n`,
+  };
 }
 
 const BINDS_SH = VOLUME_BINDS.map((b) => `${b.volumeDir}:${b.systemDir}`).join(' ');

@@ -7,7 +7,7 @@
  */
 import { ACME_WEBROOT, CERTS_DIR, HOST_META_ROOT, NGINX_SITE } from './paths';
 import { certificateNames, ResolvedDomain, ResolvedSpec } from './spec';
-import { DOMAINS_LIST, DOMAIN_PLACEHOLDER, eachDomainSection, expandTemplate, furtherDomains, PerDomainFile, placeholderDomain } from './expansion';
+import { DomainFiles, DOMAINS_LIST, DomainTemplate, expandDomainFiles, expandDomainTemplate } from './expansion';
 import { ECDHE_AEAD_CIPHERS } from './tls';
 
 // ---------------------------------------------------------------------------------------------
@@ -326,19 +326,10 @@ function fitsAtSize(entries: HashEntries, room: number, size: number, used: Uint
 }
 
 /**
- * The last sizing found, by its names: one synthesis renders the site several times (user_data,
- * review files), and with thousands of names the search takes a noticeable fraction of a second.
+ * http-level sizing for the server names hash, empty when nginx's defaults suffice. With thousands
+ * of names the search takes tens of milliseconds, so `nginxSite` runs it once per rendering.
  */
-let lastSizing: { readonly names: string; readonly nodes: NginxNode[] } | undefined;
-
-/** http-level sizing for the server names hash, empty when nginx's defaults suffice. */
 export function serverNamesHashSizing(names: readonly string[]): NginxNode[] {
-  const key = names.join(' ');
-  if (lastSizing?.names !== key) lastSizing = { names: key, nodes: searchServerNamesHashSizing(names) };
-  return [...lastSizing.nodes];
-}
-
-function searchServerNamesHashSizing(names: readonly string[]): NginxNode[] {
   const entries = hashEntries(names);
   if (names.length === 0 || hashFits(entries, DEFAULT_NAMES_BUCKET, DEFAULT_NAMES_MAX)) return [];
   // nginx's advice: a bucket large enough for the longest name, then a larger table before larger buckets.
@@ -500,44 +491,45 @@ function httpsServer(spec: ResolvedSpec, domain: ResolvedDomain): NginxNode {
 }
 
 /**
- * NGINX_SITE, which Debian's nginx.conf includes inside http {}, as a template (expansion.ts): the
- * primary domain's server written out, the further domains' as one block the host repeats.
+ * NGINX_SITE, which Debian's nginx.conf includes inside http {}, by domain (expansion.ts): the
+ * http-level settings and the port 80 server, then a server block for each domain.
  */
-export function renderNginxSiteTemplate(spec: ResolvedSpec): string {
-  const nodes: NginxNode[] = [
+export function nginxSite(spec: ResolvedSpec): DomainTemplate {
+  const head: NginxNode[] = [
     comment(`Rendered by xmpp-constructs from the service spec; edits are lost on the next deployment.\nIncluded by Debian's nginx.conf inside http {}.`),
     blank,
   ];
+  // Sized for every domain's names, once: the template and its expansion share this rendering.
   const sizing = serverNamesHashSizing(nginxServerNames(spec));
-  if (sizing.length > 0) nodes.push(...sizing, blank);
-  nodes.push(comment("Port 80 exists for Let's Encrypt's HTTP-01 challenge; everything else moves to HTTPS."), httpServer());
-  const domainServer = (domain: ResolvedDomain): NginxNode[] => [blank, comment(`${domain.name}: host-meta and the XMPP web transports.`), httpsServer(spec, domain)];
-  nodes.push(...domainServer(spec.domains[0]), blank, comment(`Every further domain (${DOMAINS_LIST}), the same way.`));
-  return renderNginxConfig(nodes) + eachDomainSection(renderNginxConfig(domainServer(placeholderDomain(spec))));
+  if (sizing.length > 0) head.push(...sizing, blank);
+  head.push(comment("Port 80 exists for Let's Encrypt's HTTP-01 challenge; everything else moves to HTTPS."), httpServer());
+  return {
+    shared: {
+      head: renderNginxConfig(head),
+      between: renderNginxConfig([blank, comment(`Every further domain (${DOMAINS_LIST}), the same way.`)]),
+      tail: '',
+    },
+    perDomain: (domain) => renderNginxConfig([blank, comment(`${domain.name}: host-meta and the XMPP web transports.`), httpsServer(spec, domain)]),
+  };
 }
 
-/** The content of NGINX_SITE: the template with every further domain expanded. */
+/** The content of NGINX_SITE, every domain written out. */
 export function renderNginxSite(spec: ResolvedSpec): string {
-  return expandTemplate(renderNginxSiteTemplate(spec), furtherDomains(spec));
+  return expandDomainTemplate(nginxSite(spec), spec);
 }
 
-/** Each domain's host-meta pair, as one template per document with `@DOMAIN@` in path and content. */
-export function hostMetaTemplates(spec: ResolvedSpec): PerDomainFile[] {
-  const paths = hostMetaPaths(DOMAIN_PLACEHOLDER);
-  const docs = renderHostMeta(spec, DOMAIN_PLACEHOLDER);
-  return [
-    { pathPattern: paths.xml, template: docs.xml, permissions: '0644' },
-    { pathPattern: paths.json, template: docs.json, permissions: '0644' },
-  ];
+/** Each domain's host-meta pair, at its path on the host (expansion.ts). */
+export function hostMetaFiles(spec: ResolvedSpec): DomainFiles {
+  return {
+    perDomain: (domain) => {
+      const paths = hostMetaPaths(domain.name);
+      const docs = renderHostMeta(spec, domain.name);
+      return { [paths.xml]: docs.xml, [paths.json]: docs.json };
+    },
+  };
 }
 
 /** Every nginx-related file as `{ path on the host: content }`: the site and each domain's host-meta pair. */
 export function renderNginxFiles(spec: ResolvedSpec): Record<string, string> {
-  const files: Record<string, string> = { [NGINX_SITE]: renderNginxSite(spec) };
-  for (const domain of spec.domains) {
-    for (const file of hostMetaTemplates(spec)) {
-      files[file.pathPattern.split(DOMAIN_PLACEHOLDER).join(domain.name)] = file.template.split(DOMAIN_PLACEHOLDER).join(domain.name);
-    }
-  }
-  return files;
+  return { [NGINX_SITE]: renderNginxSite(spec), ...expandDomainFiles(hostMetaFiles(spec), spec) };
 }

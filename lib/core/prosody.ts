@@ -8,7 +8,7 @@
 import { luaAssignment, luaString, luaValue, LuaValue } from './lua';
 import { LETSENCRYPT_LIVE, PROSODY_CERTS_DIR, PROSODY_CONFIG, PROSODY_SECRETS_INCLUDE } from './paths';
 import { CONTACT_ROLES, hasDedicatedTurnDroplet, hasOwnProsodySettings, ResolvedComponent, ResolvedDomain, ResolvedSpec } from './spec';
-import { DOMAINS_LIST, eachDomainSection, expandTemplate, furtherDomains, placeholderDomain } from './expansion';
+import { DomainTemplate, DOMAINS_LIST, expandDomainTemplate } from './expansion';
 
 /** Modules Prosody loads on every VirtualHost, in the order they are written. */
 export function prosodyHostModules(spec: ResolvedSpec): string[] {
@@ -73,10 +73,10 @@ function componentLines(spec: ResolvedSpec, component: ResolvedComponent): strin
 }
 
 /**
- * prosody.cfg.lua as a template (expansion.ts): everything, the primary domain included, written
- * out; the further domains as one block the host repeats for each of them.
+ * prosody.cfg.lua by domain (expansion.ts): the global settings, each domain's VirtualHost and
+ * components, then the domains with settings of their own.
  */
-export function renderProsodyConfigTemplate(spec: ResolvedSpec): string {
+export function prosodyConfig(spec: ResolvedSpec): DomainTemplate {
   const out: string[] = [];
   const line = (name: string, value: LuaValue) => out.push(luaAssignment(name, value));
   const blank = () => out.push('');
@@ -162,8 +162,6 @@ export function renderProsodyConfigTemplate(spec: ResolvedSpec): string {
     blank();
   }
 
-  out.push(...domainLines(spec, spec.domains[0]));
-  out.push(`-- Every further domain (${DOMAINS_LIST}), the same way.`);
   const own = spec.domains.filter((domain) => hasOwnProsodySettings(spec, domain));
   const ownLines = own.length === 0 ? [] : [
     '',
@@ -171,7 +169,19 @@ export function renderProsodyConfigTemplate(spec: ResolvedSpec): string {
     '-- add to the global ones (Prosody inherits that set), its contact_info replaces the global one.',
     ...own.flatMap((domain, i) => [...(i > 0 ? [''] : []), ...ownSettingsLines(domain)]),
   ];
-  return `${out.join('\n')}\n${eachDomainSection(domainLines(spec, placeholderDomain(spec)).join('\n'))}${ownLines.map((l) => `${l}\n`).join('')}`;
+  return {
+    shared: {
+      head: asText(out),
+      between: asText(['', `-- Every further domain (${DOMAINS_LIST}), the same way.`]),
+      tail: asText(ownLines),
+    },
+    perDomain: (domain) => asText(domainLines(spec, domain)),
+  };
+}
+
+/** Each line followed by a newline. */
+function asText(list: readonly string[]): string {
+  return list.map((l) => `${l}\n`).join('');
 }
 
 /**
@@ -199,15 +209,15 @@ function contactInfo(contacts: ResolvedSpec['contacts']): Record<string, string[
   return info;
 }
 
-/** The content of /etc/prosody/prosody.cfg.lua: the template with every further domain expanded. */
+/** The content of /etc/prosody/prosody.cfg.lua, every domain written out. */
 export function renderProsodyConfig(spec: ResolvedSpec): string {
-  return expandTemplate(renderProsodyConfigTemplate(spec), furtherDomains(spec));
+  return expandDomainTemplate(prosodyConfig(spec), spec);
 }
 
-/** A domain's VirtualHost and components, each block followed by a blank line. */
+/** A domain's VirtualHost and components, a blank line between blocks. */
 function domainLines(spec: ResolvedSpec, domain: ResolvedDomain): string[] {
-  const out = [`VirtualHost ${luaString(domain.name)}`, `\t${luaAssignment('http_external_url', `https://${domain.name}/`)}`, ''];
-  for (const component of domain.components) out.push(...componentLines(spec, component), '');
+  const out = [`VirtualHost ${luaString(domain.name)}`, `\t${luaAssignment('http_external_url', `https://${domain.name}/`)}`];
+  for (const component of domain.components) out.push('', ...componentLines(spec, component));
   return out;
 }
 

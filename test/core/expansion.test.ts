@@ -3,18 +3,26 @@ import { join } from 'path';
 import { renderExpandedFiles, renderHostFiles } from '../../lib/core/cloud-init';
 import {
   DOMAIN_PLACEHOLDER,
+  DomainFiles,
   DOMAINS_LIST,
+  DomainTemplate,
   EACH_DOMAIN_BEGIN,
   EACH_DOMAIN_END,
   eachDomainSection,
+  expandDomainFiles,
+  expandDomainTemplate,
   expandTemplate,
   furtherDomains,
+  renderDomainFilesTemplates,
+  renderDomainTemplate,
   renderExpandScript,
   templatePath,
 } from '../../lib/core/expansion';
-import { CERTIFICATES_LIST, EXPANDED_FILES, HOST_META_FILES } from '../../lib/core/host-scripts';
+import { certificatesList, CERTIFICATES_LIST, EXPANDED_FILES, HOST_META_FILES } from '../../lib/core/host-scripts';
+import { hostMetaFiles, nginxSite, renderNginxFiles } from '../../lib/core/nginx';
 import { NGINX_SITE, PROSODY_CONFIG } from '../../lib/core/paths';
-import { certificateNames, ResolvedSpec } from '../../lib/core/spec';
+import { prosodyConfig, renderProsodyConfig } from '../../lib/core/prosody';
+import { certificateNames, ResolvedDomain, ResolvedSpec } from '../../lib/core/spec';
 import { resolveSpec } from '../../lib/core/validate';
 import { platformToolsForFile, platformUnavailable } from '../support/platform';
 import { fullSpec, minimalSpec, representativeSpecs } from '../support/specs';
@@ -61,6 +69,50 @@ describe('expandTemplate', () => {
 
   test('GIVEN a block without its final newline THEN eachDomainSection refuses it', () => {
     expect(() => eachDomainSection('x')).toThrow(/must end with a newline/);
+  });
+});
+
+describe('a DomainTemplate', () => {
+  const spec = resolveSpec(fullSpec);
+  const file: DomainTemplate = {
+    shared: { head: 'head\n', between: 'between\n', tail: 'tail\n' },
+    perDomain: (d: ResolvedDomain) => `block ${d.name} ${d.components.map((c) => c.host).join(' ')}\n\n`,
+  };
+  const components = (domain: string) => spec.domains[0].components.map((c) => `${c.host.slice(0, -spec.primaryDomain.length)}${domain}`).join(' ');
+
+  test('WHEN rendered THEN the template holds the primary\'s block written out and the placeholder\'s between the markers, nothing else', () => {
+    expect(renderDomainTemplate(file, spec)).toBe(
+      `head\nblock example.net ${components('example.net')}\n\nbetween\n${section(`block @DOMAIN@ ${components('@DOMAIN@')}\n\n`)}tail\n`,
+    );
+  });
+
+  test('WHEN expanded THEN every further domain gets its block after `between`, in order', () => {
+    const blocks = furtherDomains(spec).map((d) => `block ${d} ${components(d)}\n\n`).join('');
+    expect(expandDomainTemplate(file, spec)).toBe(`head\nblock example.net ${components('example.net')}\n\nbetween\n${blocks}tail\n`);
+  });
+
+  test.each([
+    { name: 'a head', part: { shared: { ...file.shared, head: 'head' } }, message: /the head must be whole lines/ },
+    { name: 'a part between the blocks', part: { shared: { ...file.shared, between: 'x' } }, message: /the part between the blocks must be whole lines/ },
+    { name: 'a tail', part: { shared: { ...file.shared, tail: 'x' } }, message: /the tail must be whole lines/ },
+    { name: 'a block', part: { perDomain: () => 'x' }, message: /block must (be whole lines|end with a newline)/ },
+  ])('GIVEN $name without its final newline THEN rendering refuses it', ({ part, message }) => {
+    expect(() => renderDomainTemplate({ ...file, ...part }, spec)).toThrow(message);
+  });
+});
+
+describe('DomainFiles', () => {
+  const spec = resolveSpec(fullSpec);
+  const files: DomainFiles = { perDomain: (d) => ({ [`/srv/${d.name}/a`]: `a ${d.name}\n`, [`/srv/${d.name}/b`]: `b ${d.name}\n` }) };
+
+  test('WHEN rendered THEN the templates are one domain\'s files with @DOMAIN@ in path and content', () => {
+    expect(renderDomainFilesTemplates(files, spec)).toEqual({ '/srv/@DOMAIN@/a': 'a @DOMAIN@\n', '/srv/@DOMAIN@/b': 'b @DOMAIN@\n' });
+  });
+
+  test('WHEN expanded THEN every domain, the primary first, has its files, in order', () => {
+    const expanded = expandDomainFiles(files, spec);
+    expect(Object.keys(expanded)).toEqual(spec.domains.flatMap((d) => [`/srv/${d.name}/a`, `/srv/${d.name}/b`]));
+    expect(expanded).toEqual(Object.assign({}, ...spec.domains.map((d) => files.perDomain(d))));
   });
 });
 
@@ -142,6 +194,31 @@ describe.each(representativeSpecs)('per-domain files of the %s spec', (_name, ra
 
   test('THEN the templates and domains.list in user_data expand to exactly the rendered files, and to nothing else', () => {
     expect(expandedFromUserData(spec)).toEqual(renderExpandedFiles(spec));
+  });
+
+  test('THEN they are what the single-host renderers write', () => {
+    expect(renderExpandedFiles(spec)).toEqual({
+      [CERTIFICATES_LIST]: expandDomainTemplate(certificatesList(spec), spec),
+      [PROSODY_CONFIG]: renderProsodyConfig(spec),
+      ...renderNginxFiles(spec),
+    });
+  });
+
+  // The host repeats the placeholder's block; the renderers promise that equals each domain's own.
+  test.each([
+    { name: 'certificates.list', file: () => certificatesList(spec) },
+    { name: 'prosody.cfg.lua', file: () => prosodyConfig(spec) },
+    { name: 'the nginx site', file: () => nginxSite(spec) },
+  ])('THEN $name expands to each domain\'s own block, rendered for that domain', ({ file }) => {
+    const f = file();
+    const { head, between, tail } = f.shared;
+    const [primary, ...further] = spec.domains;
+    expect(expandDomainTemplate(f, spec)).toBe(`${head}${f.perDomain(primary)}${between}${further.map((d) => f.perDomain(d)).join('')}${tail}`);
+  });
+
+  test('THEN the host-meta documents expand to each domain\'s own', () => {
+    const files = hostMetaFiles(spec);
+    expect(expandDomainFiles(files, spec)).toEqual(Object.assign({}, ...spec.domains.map((d) => files.perDomain(d))));
   });
 
   test('THEN no expanded file still holds a placeholder or marker', () => {
