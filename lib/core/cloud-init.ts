@@ -121,17 +121,6 @@ function suppliedSecretFile(secret: string): HostFile {
  * expanded by the provisioning script; `renderExpandedFiles` gives their expansion.
  */
 export function renderHostFiles(spec: ResolvedSpec): HostFile[] {
-  // Pure in the spec, and a synthesis asks twice (user_data, review files): render once.
-  const cached = hostFilesBySpec.get(spec);
-  if (cached) return [...cached];
-  const files = renderHostFilesUncached(spec);
-  hostFilesBySpec.set(spec, files);
-  return [...files];
-}
-
-const hostFilesBySpec = new WeakMap<ResolvedSpec, readonly HostFile[]>();
-
-function renderHostFilesUncached(spec: ResolvedSpec): HostFile[] {
   const template = (path: string, content: string): HostFile => ({ path: templatePath(path), content, owner: 'root:root', permissions: '0644', defer: false });
   const files: HostFile[] = [
     ...servicePolicyFiles(hostPackages(spec)),
@@ -180,10 +169,10 @@ function renderHostFilesUncached(spec: ResolvedSpec): HostFile[] {
  * The files the provisioning script expands from the templates, as `{ path: content }`, exactly as
  * the host writes them: for the review files and the tests that compare them with the host's.
  * The files of EXPANDED_FILES are expanded from the very templates user_data carries, as the host
- * does: a synthesis renders them once (renderHostFiles) however many copies it writes.
+ * does: pass the host's files as rendered for user_data (`files`), and they are not rendered again.
  */
-export function renderExpandedFiles(spec: ResolvedSpec, options: { readonly hostMeta?: boolean } = {}): Record<string, string> {
-  const carried = new Map(renderHostFiles(spec).map((f) => [f.path, f.content]));
+export function renderExpandedFiles(spec: ResolvedSpec, options: { readonly hostMeta?: boolean; readonly files?: readonly HostFile[] } = {}): Record<string, string> {
+  const carried = new Map((options.files ?? renderHostFiles(spec)).map((f) => [f.path, f.content]));
   const domains = furtherDomains(spec);
   const files: Record<string, string> = {};
   for (const { path } of EXPANDED_FILES) {
@@ -292,16 +281,8 @@ function cloudConfig(files: readonly HostFile[], packages: readonly string[], co
 
 /** The Prosody droplet's complete `#cloud-config` user_data. Fails if it would exceed DigitalOcean's limit. */
 export function renderCloudInit(spec: ResolvedSpec, options: CloudInitOptions = {}): string {
-  const files = renderHostFiles(spec);
-  // The droplet's user_data and the review copy are one document when nothing is secret (the
-  // usual case): rendered once per spec, as a synthesis asks for both.
-  const variant = options.redactSecrets && files.some((f) => f.sensitive) ? 'redacted' : 'plain';
-  const rendered = userDataBySpec.get(spec) ?? {};
-  userDataBySpec.set(spec, rendered);
-  return (rendered[variant] ??= cloudConfig(files, hostPackages(spec), [PROVISION_SCRIPT], options));
+  return cloudConfig(renderHostFiles(spec), hostPackages(spec), [PROVISION_SCRIPT], options);
 }
-
-const userDataBySpec = new WeakMap<ResolvedSpec, { plain?: string; redacted?: string }>();
 
 /** A dedicated TURN droplet's complete `#cloud-config` user_data. */
 export function renderTurnCloudInit(spec: ResolvedSpec, options: CloudInitOptions = {}): string {

@@ -6,6 +6,7 @@
  */
 import { RenderedHost, renderExpandedFiles, renderProsodyHost, renderTurnHost } from './cloud-init';
 import { DOCTOR_PLAN_FILE, renderDoctorPlan } from './doctor-plan';
+import { HOST_META_ROOT } from './paths';
 import { hasDedicatedTurnDroplet, ResolvedSpec } from './spec';
 import { renderZoneFiles, ZoneAddresses } from './zone';
 
@@ -19,7 +20,10 @@ export const REVIEW_ZONES_FILE = 'dns/zones.txt';
 export function renderReviewFiles(
   spec: ResolvedSpec,
   addresses?: ZoneAddresses,
-  rendered: { readonly host: RenderedHost; readonly turnHost?: RenderedHost } = { host: renderProsodyHost(spec), turnHost: hasDedicatedTurnDroplet(spec) ? renderTurnHost(spec) : undefined },
+  rendered: { readonly host: RenderedHost; readonly expandedFiles?: Record<string, string>; readonly turnHost?: RenderedHost } = {
+    host: renderProsodyHost(spec),
+    turnHost: hasDedicatedTurnDroplet(spec) ? renderTurnHost(spec) : undefined,
+  },
 ): Record<string, string> {
   const files: Record<string, string> = {};
   files['user-data.yaml'] = rendered.host.reviewUserData;
@@ -29,7 +33,8 @@ export function renderReviewFiles(
   // What the host expands from the templates, as Prosody, nginx and certbot will read it. Not the
   // host-meta documents: one template shows them all, and a thousand domains would mean two
   // thousand near-identical files in every pull request.
-  for (const [path, content] of Object.entries(renderExpandedFiles(spec, { hostMeta: false }))) files[`host${path}`] = content;
+  const expanded = rendered.expandedFiles ?? renderExpandedFiles(spec, { hostMeta: false, files: rendered.host.files });
+  for (const [path, content] of Object.entries(expanded)) if (!path.startsWith(`${HOST_META_ROOT}/`)) files[`host${path}`] = content;
   if (rendered.turnHost) {
     files['turn-user-data.yaml'] = rendered.turnHost.reviewUserData;
     for (const file of rendered.turnHost.files) {

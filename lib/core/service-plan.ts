@@ -4,12 +4,12 @@
  * adapters build their resources from this plan alone, so cdktf and Pulumi cannot drift apart, and
  * nothing is resolved or rendered twice.
  */
-import { RenderedHost, renderProsodyHost, renderTurnHost } from './cloud-init';
+import { RenderedHost, renderExpandedFiles, renderProsodyHost, renderTurnHost } from './cloud-init';
 import { resolveSpecDeferringSecret, SpecWithDeployTimeSecret } from './deploy-time';
 import { DnsRecordPlan, planDigitalOceanRecords, ZonesByHosting, zonesByHosting } from './dns';
 import { FirewallPlan, planFirewall, planTurnFirewall } from './firewall';
 import { LifecycleIntent, LifecyclePlan, planLifecycles, Protection } from './lifecycle';
-import { renderNginxFiles } from './nginx';
+import { HOST_META_ROOT, NGINX_SITE } from './paths';
 import { DropletAttributes, firewallName, prosodyDropletAttributes, reservedIpv6Attributes, turnDropletAttributes, volumeAttributes } from './resources';
 import { renderReviewFiles } from './review';
 import { hasDedicatedTurnDroplet, ResolvedSpec } from './spec';
@@ -64,6 +64,11 @@ export interface ServicePlan<S = never> {
   readonly deployTimeSecret?: S;
   readonly lifecycle: LifecyclePlan;
   readonly host: ProsodyHostPlan;
+  /**
+   * `{ path on the host: content }` of the files the host expands from the templates in user_data
+   * (prosody.cfg.lua, the nginx site, certificates.list, every domain's host-meta), as it writes them.
+   */
+  readonly expandedFiles: Record<string, string>;
   readonly turn: TurnPlan;
   /** `{ path on the host: content }` of every nginx file. */
   readonly nginxFiles: Record<string, string>;
@@ -83,6 +88,7 @@ export interface ServicePlan<S = never> {
 export function planService<S>(declared: SpecWithDeployTimeSecret<S>, isDeployTime: (secret: string | S) => secret is S, options: ServicePlanOptions = {}): ServicePlan<S> {
   const { spec, deployTimeSecret } = resolveSpecDeferringSecret(declared, isDeployTime);
   const rendered = renderProsodyHost(spec);
+  const expandedFiles = renderExpandedFiles(spec, { files: rendered.files });
   const dedicated = hasDedicatedTurnDroplet(spec)
     ? { rendered: renderTurnHost(spec), droplet: turnDropletAttributes(spec), firewall: { name: firewallName(spec, 'turn-host'), rules: planTurnFirewall(spec) } }
     : undefined;
@@ -98,10 +104,12 @@ export function planService<S>(declared: SpecWithDeployTimeSecret<S>, isDeployTi
       ...(spec.droplet.reservedIpv6 ? { reservedIpv6: reservedIpv6Attributes(spec) } : {}),
       firewall: { name: firewallName(spec, 'prosody-host'), rules: planFirewall(spec) },
     },
+    expandedFiles,
     turn: { hostName: spec.calls.host, files: renderTurnFiles(spec), ...(dedicated ? { dedicated } : {}) },
-    nginxFiles: renderNginxFiles(spec),
+    // The expanded site and host-meta documents: what nginx serves.
+    nginxFiles: Object.fromEntries(Object.entries(expandedFiles).filter(([path]) => path === NGINX_SITE || path.startsWith(`${HOST_META_ROOT}/`))),
     dns: { hosting, records: planDigitalOceanRecords(spec, hosting) },
-    reviewFiles: () => renderReviewFiles(spec, undefined, { host: rendered, turnHost: dedicated?.rendered }),
+    reviewFiles: () => renderReviewFiles(spec, undefined, { host: rendered, expandedFiles, turnHost: dedicated?.rendered }),
   };
 }
 
