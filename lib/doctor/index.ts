@@ -17,7 +17,11 @@ import { CheckGroup, CheckResult, DoctorReport, summarize } from './report';
 import { checkTls } from './tls-checks';
 import { checkTurn, DoctorAccount } from './turn-checks';
 
-export type { CheckResult, DoctorReport } from './report';
+export type { CheckGroup, CheckResult, CheckStatus, DoctorReport } from './report';
+export type { DoctorAccount } from './turn-checks';
+export type { AddressSource } from '../core/dns';
+export { DOCTOR_PLAN_FORMAT } from '../core/doctor-plan';
+export type { DoctorPlan, PlannedPort, PlannedRecord, PlannedTlsEndpoint, TlsMode } from '../core/doctor-plan';
 export { formatReport, EXIT } from './report';
 
 /** A doctor failure that is the user's to fix (a bad argument, an unreadable plan): no stack trace. */
