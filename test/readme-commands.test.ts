@@ -282,6 +282,11 @@ const EXERCISES: { readonly [command: string]: Exercise } = {
     in: [['test/bench.test.ts', "'-p', 'bench/tsconfig.json'"]],
     why: 'the whole benchmark takes minutes; the test compiles bench/ as the script does and runs each synthesis program on few domains',
   },
+  'npm run api': {
+    kind: 'rehearses',
+    in: [['test/api-report.test.ts', 'runApiReport(false)'], ['scripts/api-report.ts', 'runApiReport(true)']],
+    why: 'the test runs the extraction `npm run api` runs, comparing with the checked-in reports instead of rewriting them',
+  },
   'terraform plan -refresh=false': { kind: 'runs', in: [[DAY2, "workspace.plan(['-refresh=false'])"], ['bench/plan.ts', "'plan', '-refresh=false'"]] },
 };
 
