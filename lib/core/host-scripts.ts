@@ -98,6 +98,8 @@ export function renderCertificatesList(spec: ResolvedSpec): string {
 /**
  * The files the provisioning script expands from their templates (expansion.ts); the templates
  * travel in user_data at `templatePath(path)`. Owners and modes are what the packages expect.
+ * lib/host/provision.sh writes each of these, and the host-meta files below, with exactly these
+ * paths, owners and modes; a test holds the two together.
  */
 export const EXPANDED_FILES: readonly ExpandedFile[] = [
   { path: CERTIFICATES_LIST, owner: 'root:root', permissions: '0644' },
