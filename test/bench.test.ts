@@ -20,6 +20,8 @@ beforeAll(() => {
   built = fs.mkdtempSync(path.join(ROOT, 'dist-bench', 'test-'));
   const tsc = spawnSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', 'bench/tsconfig.json', '--outDir', built], { cwd: ROOT, encoding: 'utf8' });
   if (tsc.status !== 0) throw new Error(`bench/ does not compile:\n${tsc.stdout}${tsc.stderr}`);
+  const copy = spawnSync(process.execPath, [path.join(ROOT, 'scripts/copy-host-scripts.js'), built], { encoding: 'utf8' });
+  if (copy.status !== 0) throw new Error(`the host scripts were not copied:\n${copy.stdout}${copy.stderr}`);
 }, 120_000);
 const outputs: string[] = [];
 afterAll(() => {

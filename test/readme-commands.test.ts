@@ -203,7 +203,7 @@ const EXERCISES: { readonly [command: string]: Exercise } = {
   'sudo /usr/local/sbin/xmpp-constructs-provision': { kind: 'rehearses', in: [[REHEARSAL_DOCTOR, "'the fix the doctor names', [PROVISION_SCRIPT]"], ['test/rehearsal/provision.test.ts', 'WHEN provisioning runs a second time']], why: ON_THE_DROPLET },
   'openssl rand -hex 32': {
     kind: 'rehearses',
-    in: [['lib/core/host-scripts.ts', 'openssl rand -hex 32'], ['test/rehearsal/provision.test.ts', 'the TURN secret was generated on the host']],
+    in: [['lib/host/provision.sh', 'openssl rand -hex 32'], ['test/rehearsal/provision.test.ts', 'the TURN secret was generated on the host']],
     why: 'a user runs it to make a secret; the provisioning script makes the generated secret with the same command, which the rehearsal runs',
   },
   'xmpp-constructs-backup create': { kind: 'rehearses', in: [[DURABILITY, "[BACKUP_SCRIPT, 'create']"]], why: ON_THE_DROPLET },

@@ -33,11 +33,13 @@ import {
   CERTS_SERVICE,
   CERTS_TIMER,
   certificatesList,
+  COMMON_SCRIPT,
   EXPANDED_FILES,
   HOST_ENV,
   renderCertsScript,
   renderCertsService,
   renderCertsTimer,
+  renderCommonScript,
   renderHostEnv,
   renderProvisionScript,
   renderReservedIpv6Script,
@@ -110,6 +112,11 @@ function servicePolicyFiles(packages: readonly string[]): HostFile[] {
   ];
 }
 
+/** The functions the scripts share, which they source: read, never run, hence not executable. */
+function commonScriptFile(): HostFile {
+  return { path: COMMON_SCRIPT, content: renderCommonScript(), owner: 'root:root', permissions: '0644', defer: false };
+}
+
 /** The user-supplied secret where a provisioning script picks it up. */
 function suppliedSecretFile(secret: string): HostFile {
   return { path: SUPPLIED_TURN_SECRET, content: secret, owner: 'root:root', permissions: '0600', defer: false, sensitive: true };
@@ -130,6 +137,7 @@ export function renderHostFiles(spec: ResolvedSpec): HostFile[] {
     template(PROSODY_CONFIG, renderDomainTemplate(prosodyConfig(spec), spec)),
     template(NGINX_SITE, renderDomainTemplate(nginxSite(spec), spec)),
     ...Object.entries(renderDomainFilesTemplates(hostMetaFiles(spec), spec)).map(([path, content]) => template(path, content)),
+    commonScriptFile(),
     { path: EXPAND_SCRIPT, content: renderExpandScript(), owner: 'root:root', permissions: '0755', defer: false },
     { path: PROVISION_SCRIPT, content: renderProvisionScript(), owner: 'root:root', permissions: '0755', defer: false },
     { path: CERTS_SCRIPT, content: renderCertsScript(), owner: 'root:root', permissions: '0755', defer: false },
@@ -196,6 +204,7 @@ export function renderTurnHostFiles(spec: ResolvedSpec): HostFile[] {
   return [
     ...servicePolicyFiles(turnHostPackages()),
     { path: HOST_ENV, content: renderTurnHostEnv(spec), owner: 'root:root', permissions: '0644', defer: false },
+    commonScriptFile(),
     { path: TURN_PROVISION_SCRIPT, content: renderTurnProvisionScript(), owner: 'root:root', permissions: '0755', defer: false },
     { path: CERTS_SERVICE, content: renderTurnCertsService(), owner: 'root:root', permissions: '0644', defer: false },
     { path: CERTS_TIMER, content: renderCertsTimer(), owner: 'root:root', permissions: '0644', defer: false },
@@ -290,7 +299,7 @@ export function renderTurnCloudInit(spec: ResolvedSpec, options: CloudInitOption
 }
 
 /** The paths every deployment's user_data carries, for tests and documentation. */
-export const ALWAYS_WRITTEN = [SERVICE_POLICY, HOST_ENV, DOMAINS_LIST, EXPAND_SCRIPT, PROVISION_SCRIPT, CERTS_SCRIPT, templatePath(CERTIFICATES_LIST), templatePath(PROSODY_CONFIG), templatePath(NGINX_SITE)] as const;
+export const ALWAYS_WRITTEN = [SERVICE_POLICY, HOST_ENV, DOMAINS_LIST, COMMON_SCRIPT, EXPAND_SCRIPT, PROVISION_SCRIPT, CERTS_SCRIPT, templatePath(CERTIFICATES_LIST), templatePath(PROSODY_CONFIG), templatePath(NGINX_SITE)] as const;
 
 /**
  * Stands in for a TURN secret known only at deploy time (a sensitive Terraform variable, a Pulumi

@@ -17,6 +17,7 @@
  */
 import { ETC_DIR } from './paths';
 import { ResolvedDomain, ResolvedSpec } from './spec';
+import { scriptFile } from './script-files';
 
 /** Stands for the domain name in a template. Validated domain names can never contain `@`. */
 export const DOMAIN_PLACEHOLDER = '@DOMAIN@';
@@ -174,28 +175,10 @@ export function expandDomainFiles(files: DomainFiles, spec: ResolvedSpec): Recor
   return expanded;
 }
 
-/** The expander, installed on the host as EXPAND_SCRIPT. */
+/**
+ * The expander, installed on the host as EXPAND_SCRIPT (lib/host/expand.sh). Its awk program
+ * names the markers and the placeholder above literally; tests hold the two to the same output.
+ */
 export function renderExpandScript(): string {
-  return `#!/bin/bash
-# ${EXPAND_SCRIPT} TEMPLATE DOMAINS_FILE: prints TEMPLATE with each block between the lines
-# "${EACH_DOMAIN_BEGIN}" and "${EACH_DOMAIN_END}" repeated once per line of DOMAINS_FILE, with ${DOMAIN_PLACEHOLDER}
-# replaced by that line. Rendered by xmpp-constructs, which expands the same templates the same way
-# for the review files.
-set -euo pipefail
-[ $# -eq 2 ] || { echo "usage: $0 TEMPLATE DOMAINS_FILE" >&2; exit 2; }
-[ -r "$1" ] || { echo "$0: cannot read template $1" >&2; exit 1; }
-[ -r "$2" ] || { echo "$0: cannot read domain list $2" >&2; exit 1; }
-# Domain names are validated: letters, digits, hyphens and dots, so gsub needs no escaping.
-LC_ALL=C awk -v list="$2" '
-  BEGIN { n = 0; while ((getline d < list) > 0) if (d != "") domains[++n] = d; close(list) }
-  $0 == "${EACH_DOMAIN_BEGIN}" { inside = 1; block = ""; next }
-  inside && $0 == "${EACH_DOMAIN_END}" {
-    for (i = 1; i <= n; i++) { b = block; gsub(/${DOMAIN_PLACEHOLDER}/, domains[i], b); printf "%s", b }
-    inside = 0; next
-  }
-  inside { block = block $0 "\\n"; next }
-  { print }
-  END { if (inside) { print "'"$0"': unterminated ${EACH_DOMAIN_BEGIN} in " FILENAME > "/dev/stderr"; exit 1 } }
-' "$1"
-`;
+  return scriptFile('expand.sh');
 }

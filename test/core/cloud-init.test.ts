@@ -1,4 +1,4 @@
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'fs';
 import { createHash } from 'crypto';
 import { gunzipSync } from 'zlib';
 import { join } from 'path';
@@ -21,18 +21,49 @@ import {
   CERTS_SCRIPT,
   CERTS_SERVICE,
   CERTS_TIMER,
+  COMMON_SCRIPT,
+  EXPANDED_FILES,
   HOST_ENV,
+  HOST_META_FILES,
   renderCertsScript,
   renderCertsTimer,
+  renderCommonScript,
+  renderHostEnv,
   renderProvisionScript,
+  renderReservedIpv6Script,
   renderTurnProvisionScript,
+  RESERVED_IPV6_SCRIPT,
+  RESERVED_IPV6_SERVICE,
+  RESERVED_IPV6_TIMER,
   SUPPLIED_TURN_SECRET,
   TURN_PROVISION_SCRIPT,
 } from '../../lib/core/host-scripts';
-import { DOMAINS_LIST, EACH_DOMAIN_BEGIN, renderDomainsList, templatePath } from '../../lib/core/expansion';
+import { BACKUP_DIR, BACKUP_SCRIPT, BACKUP_TIMER, BACKUPS_KEPT, renderBackupScript } from '../../lib/core/backup';
+import { DOMAIN_PLACEHOLDER, DOMAINS_LIST, EACH_DOMAIN_BEGIN, EACH_DOMAIN_END, EXPAND_SCRIPT, renderDomainsList, renderExpandScript, templatePath } from '../../lib/core/expansion';
 import { nginxServerNames } from '../../lib/core/nginx';
-import { NGINX_SITE, PROSODY_CONFIG, PROSODY_SECRETS_INCLUDE, PROVISION_SCRIPT, SERVICE_POLICY, TURN_ADDRESSES_ENV, TURN_CERT_DIR, TURN_CONFIG, TURN_SYSTEMD_DROPIN, TURN_USERDB } from '../../lib/core/paths';
-import { renderProsodyConfig } from '../../lib/core/prosody';
+import {
+  ACME_WEBROOT,
+  CERTS_DIR,
+  HOST_META_ROOT,
+  LETSENCRYPT_LIVE,
+  NGINX_SITE,
+  PROSODY_CERTS_DIR,
+  PROSODY_CONFIG,
+  PROSODY_SECRETS_INCLUDE,
+  PROVISION_SCRIPT,
+  SECRETS_DIR,
+  SELF_SIGNED_DIR,
+  SERVICE_POLICY,
+  TURN_ADDRESSES_ENV,
+  TURN_CERT_DIR,
+  TURN_CONFIG,
+  TURN_SECRET_FILE,
+  TURN_SYSTEMD_DROPIN,
+  TURN_USERDB,
+  VOLUME_BINDS,
+  VOLUME_MOUNT,
+} from '../../lib/core/paths';
+import { PROSODY_TURN_SECRET_OPTION, renderProsodyConfig } from '../../lib/core/prosody';
 import { renderReviewFiles } from '../../lib/core/review';
 import { bootGuardDropinPath, CONFIGURED_SERVICES, guardedUnits, renderBootGuardDropin, renderServicePolicy, SERVICE_POLICY_MARKER } from '../../lib/core/service-policy';
 import { hasTurnOnProsodyHost } from '../../lib/core/spec';
@@ -55,6 +86,8 @@ const platformMissing = platformUnavailable();
 const onPlatform = testUnless(platformMissing);
 /** The platform's image, opened by the first test that needs it (one per file), closed after the file. */
 const image = platformToolsForFile();
+/** The scripts as the package holds them. */
+const HOST_SCRIPTS_DIR = join(__dirname, '..', '..', 'lib', 'host');
 
 
 interface WriteFile {
@@ -346,13 +379,25 @@ describe('size limit', () => {
 });
 
 describe('host scripts', () => {
-  testWith('shellcheck')('GIVEN the provisioning, certificate and TURN droplet scripts THEN shellcheck finds nothing', () => {
+  testWith('shellcheck')('GIVEN the scripts as lib/host holds them THEN shellcheck, following what they source, finds nothing', () => {
+    const scripts = readdirSync(HOST_SCRIPTS_DIR).filter((f) => f.endsWith('.sh'));
+    expect(scripts).toEqual(expect.arrayContaining(['common.sh', 'provision.sh', 'certs.sh', 'turn-provision.sh', 'reserved-ipv6.sh', 'backup.sh', 'expand.sh']));
+    // Run from the repository's root: the directives find common.sh next to each script, not in the working directory.
+    const r = run('shellcheck', ['-x', ...scripts.map((f) => join(HOST_SCRIPTS_DIR, f))]);
+    expect(r.stdout).toBe('');
+    expect(r.status).toBe(0);
+  });
+
+  testWith('shellcheck')('GIVEN the provisioning, certificate, backup and TURN droplet scripts as user_data writes them THEN shellcheck finds nothing', () => {
     const dir = makeTempDir('shellcheck');
     try {
+      // Side by side with the functions they source, as the directives in them expect.
+      writeFileSync(join(dir, 'common.sh'), renderCommonScript());
       writeFileSync(join(dir, 'provision'), renderProvisionScript());
       writeFileSync(join(dir, 'certs'), renderCertsScript());
+      writeFileSync(join(dir, 'backup'), renderBackupScript());
       writeFileSync(join(dir, 'turn'), renderTurnProvisionScript());
-      const r = run('shellcheck', ['-s', 'bash', join(dir, 'provision'), join(dir, 'certs'), join(dir, 'turn')]);
+      const r = run('shellcheck', ['-x', '-s', 'bash', join(dir, 'provision'), join(dir, 'certs'), join(dir, 'backup'), join(dir, 'turn')]);
       expect(r.stdout).toBe('');
       expect(r.status).toBe(0);
       // The first-boot guard is a POSIX sh script: invoke-rc.d and deb-systemd-invoke run it directly.
@@ -363,6 +408,41 @@ describe('host scripts', () => {
     } finally {
       removeDir(dir);
     }
+  });
+
+  test('GIVEN each droplet\'s user_data THEN it writes the functions its scripts source, at the path they source them from', () => {
+    const source = `. ${COMMON_SCRIPT}`;
+    for (const script of [renderProvisionScript(), renderCertsScript(), renderBackupScript(), renderTurnProvisionScript(), renderReservedIpv6Script()]) {
+      expect(script.split('\n')).toContain(source);
+    }
+    for (const files of [renderHostFiles(resolveSpec(minimalSpec)), renderTurnHostFiles(resolveSpec(dedicatedTurnSpec))]) {
+      expect(files.find((f) => f.path === COMMON_SCRIPT)).toMatchObject({ content: renderCommonScript(), owner: 'root:root', permissions: '0644', defer: false });
+    }
+    // Sourcing it only defines functions: each script keeps its own options and traps.
+    expect(renderCommonScript()).not.toMatch(/^\s*(set|trap|umask|\.|source) /m);
+  });
+
+  test('GIVEN the scripts THEN they name the very paths the rest of the package writes and reads', () => {
+    const expectNames = (script: string, paths: readonly string[]) => {
+      for (const path of paths) expect({ path, named: script.includes(path) }).toEqual({ path, named: true });
+    };
+    const binds = VOLUME_BINDS.map((b) => `${b.volumeDir}:${b.systemDir}`).join(' ');
+    const liftLine = `if grep -qxF '${SERVICE_POLICY_MARKER}' ${SERVICE_POLICY} 2>/dev/null; then rm -f ${SERVICE_POLICY}; fi`;
+    expectNames(renderProvisionScript(), [
+      PROVISION_SCRIPT, HOST_ENV, `for pair in ${binds}; do`, SECRETS_DIR, SELF_SIGNED_DIR, SUPPLIED_TURN_SECRET, TURN_SECRET_FILE, PROSODY_SECRETS_INCLUDE,
+      `\\n${PROSODY_TURN_SECRET_OPTION} = "%s"`, TURN_USERDB, TURN_ADDRESSES_ENV, HOST_META_ROOT, ACME_WEBROOT, `${CERTS_SCRIPT} link --no-reload`, liftLine,
+      RESERVED_IPV6_SCRIPT, RESERVED_IPV6_TIMER.split('/').pop()!, RESERVED_IPV6_SERVICE.split('/').pop()!, CERTS_TIMER.split('/').pop()!, BACKUP_TIMER.split('/').pop()!,
+      ...EXPANDED_FILES.map((f) => `${EXPAND_SCRIPT} ${templatePath(f.path)} ${DOMAINS_LIST} | put_file ${f.path} ${f.permissions} ${f.owner}`),
+      ...HOST_META_FILES.map((f) => `sed "s/${DOMAIN_PLACEHOLDER}/$d/g" ${templatePath(f)} | put_file "${f.split(DOMAIN_PLACEHOLDER).join('$d')}" 0644 root:root`),
+    ]);
+    expectNames(renderCertsScript(), [CERTS_SCRIPT, HOST_ENV, CERTIFICATES_LIST, CERTS_DIR, LETSENCRYPT_LIVE, SELF_SIGNED_DIR, PROSODY_CERTS_DIR, ACME_WEBROOT, `--deploy-hook "${CERTS_SCRIPT} link"`]);
+    expectNames(renderTurnProvisionScript(), [TURN_PROVISION_SCRIPT, HOST_ENV, SUPPLIED_TURN_SECRET, TURN_USERDB, TURN_ADDRESSES_ENV, LETSENCRYPT_LIVE, TURN_CERT_DIR, liftLine, CERTS_TIMER.split('/').pop()!, `--deploy-hook "${TURN_PROVISION_SCRIPT} deploy"`]);
+    expectNames(renderBackupScript(), [BACKUP_SCRIPT, HOST_ENV, `${BACKUP_DIR}/`, `keep the newest ${BACKUPS_KEPT}`, `head -n -${BACKUPS_KEPT}`, PROVISION_SCRIPT]);
+    expectNames(renderReservedIpv6Script(), [RESERVED_IPV6_SCRIPT]);
+    expectNames(renderExpandScript(), [EXPAND_SCRIPT, `$0 == "${EACH_DOMAIN_BEGIN}"`, `$0 == "${EACH_DOMAIN_END}"`, `gsub(/${DOMAIN_PLACEHOLDER}/`]);
+    expectNames(renderCommonScript(), [COMMON_SCRIPT, TURN_CERT_DIR]);
+    // The volume's paths reach the provisioning script through host.env, as the deployment's values do.
+    expect(renderHostEnv(resolveSpec(minimalSpec))).toContain(`VOLUME_MOUNT='${VOLUME_MOUNT}'`);
   });
 
   test('GIVEN the provisioning script THEN it stops on the first error and names the step', () => {
@@ -407,19 +487,20 @@ describe('the TURN droplet\'s script', () => {
       /certbot certonly --standalone --non-interactive --agree-tos --email "\$ACME_EMAIL" "\$\{staging\[@\]\}" \\\n\s+--cert-name "\$lineage" -d "\$lineage" --deploy-hook "\/usr\/local\/sbin\/xmpp-constructs-turn deploy"/,
     );
     expect(script).toContain('[ "$ACME_STAGING" = 1 ] && staging=(--staging)');
-    expect(script).toContain('[ "$(date +%s)" -ge "$next" ] || return 0');
-    expect(script).toContain('delay=$((300 * (1 << (tries < 7 ? tries - 1 : 6))))');
+    expect(script).toContain('backoff_due "$state" "$lineage" || return 0');
+    expect(script).toContain('backoff_failed "$state" "$lineage"');
+    expect(renderCommonScript()).toContain('delay=$((300 * (1 << (tries < 7 ? tries - 1 : 6))))');
   });
 
   test('GIVEN the deploy hook THEN it copies the lineage for the turnserver group and makes coturn reload it', () => {
-    expect(script).toContain('deploy) copy_cert "/etc/letsencrypt/live/$TURN_HOST" ;;');
-    expect(script).toContain(`install -m 0640 -o root -g turnserver "$src" ${TURN_CERT_DIR}/$f`);
-    expect(script).toContain('systemctl kill -s SIGUSR2 coturn');
+    expect(script).toContain('deploy) copy_turn_cert "/etc/letsencrypt/live/$TURN_HOST" ;;');
+    expect(renderCommonScript()).toContain(`install -m 0640 -o root -g turnserver "$src" ${TURN_CERT_DIR}/$f`);
+    expect(renderCommonScript()).toContain('systemctl kill -s SIGUSR2 coturn');
   });
 
   test('GIVEN no Let\'s Encrypt lineage yet THEN provisioning puts a self-signed certificate for the TURN name where coturn reads it', () => {
-    expect(script).toMatch(/elif \[ ! -s \/etc\/coturn\/tls\/fullchain\.pem \]; then\n\s+lineage=\$TURN_HOST; san="DNS:\$TURN_HOST"/);
-    expect(script).toContain('copy_cert "$target"; rm -rf "$target"');
+    expect(script).toMatch(/elif \[ ! -s \/etc\/coturn\/tls\/fullchain\.pem \]; then\n\s+target=\$\(mktemp -d\)\n\s+self_signed "\$TURN_HOST" "DNS:\$TURN_HOST" "\$target"\n/);
+    expect(script).toContain('copy_turn_cert "$target"; rm -rf "$target"');
   });
 });
 

@@ -10,7 +10,9 @@ import { dirname, join } from 'path';
 import { parse } from 'yaml';
 import { renderCloudInit } from '../../lib/core/cloud-init';
 import {
+  COMMON_SCRIPT,
   HOST_ENV,
+  renderCommonScript,
   renderHostEnv,
   renderProvisionScript,
   renderReservedIpv6Script,
@@ -108,8 +110,9 @@ describe('the script', () => {
   testWith('shellcheck')('THEN shellcheck finds nothing', () => {
     const dir = makeTempDir('shellcheck-reserved-ipv6');
     try {
+      writeFileSync(join(dir, 'common.sh'), renderCommonScript());
       writeFileSync(join(dir, 'reserved-ipv6'), renderReservedIpv6Script());
-      const r = run('shellcheck', ['-s', 'bash', join(dir, 'reserved-ipv6')]);
+      const r = run('shellcheck', ['-x', '-s', 'bash', join(dir, 'reserved-ipv6')]);
       expect(r.stdout).toBe('');
       expect(r.status).toBe(0);
     } finally {
@@ -167,6 +170,9 @@ cat "$f"
 esac
 `);
       writeFileSync(join(dir, 'script'), renderReservedIpv6Script());
+      // The functions it sources, where user_data puts them (in the image's throwaway layer).
+      writeFileSync(join(dir, 'common.sh'), renderCommonScript());
+      expect(image().run(['install', '-D', '-m', '0644', join(dir, 'common.sh'), COMMON_SCRIPT]).status).toBe(0);
       const r = image().run(['bash', join(dir, 'script')], { env: { PATH: `${join(dir, 'bin')}:${PLATFORM_PATH}` } });
       const lines = (file: string) => readFileSync(join(dir, file), 'utf8').split('\n').filter(Boolean);
       return { status: r.status, stdout: r.stdout, stderr: r.stderr, changes: lines('changes'), lo: lines('lo') };

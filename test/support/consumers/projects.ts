@@ -84,8 +84,9 @@ export interface Packed {
 
 /**
  * Packs the library as `npm run build && npm pack` in `root` would, without touching `root`: the
- * build goes to `<scratch>/package/dist` (tsconfig.build.json's rootDir is the repository, so the
- * layout is dist/lib/…), package.json and README.md are copied next to it, and npm packs that.
+ * build (tsc, then the host scripts copied beside it) goes to `<scratch>/package/dist`
+ * (tsconfig.build.json's rootDir is the repository, so the layout is dist/lib/…), package.json and
+ * README.md are copied next to it, and npm packs that.
  */
 export async function packLibrary(root: string, scratch: string): Promise<Packed> {
   const started = Date.now();
@@ -93,6 +94,8 @@ export async function packLibrary(root: string, scratch: string): Promise<Packed
   mkdirSync(pkgDir, { recursive: true });
   const build = await exec(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(root, 'tsconfig.build.json'), '--outDir', join(pkgDir, 'dist')], { cwd: root, timeoutMs: 180000 });
   if (build.status !== 0) throw new Error(`${build.command} failed (${build.status}):\n${build.stdout}${build.stderr}`);
+  const copy = await exec(process.execPath, [join(root, 'scripts', 'copy-host-scripts.js'), join(pkgDir, 'dist')], { cwd: root, timeoutMs: 30000 });
+  if (copy.status !== 0) throw new Error(`${copy.command} failed (${copy.status}):\n${copy.stdout}${copy.stderr}`);
   for (const file of ALWAYS_PACKED) if (existsSync(join(root, file))) copyFileSync(join(root, file), join(pkgDir, file));
   const pack = await exec('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', scratch], { cwd: pkgDir, env: npmEnv(), timeoutMs: 120000 });
   if (pack.status !== 0) throw new Error(`${pack.command} failed (${pack.status}):\n${pack.stdout}${pack.stderr}`);
@@ -102,7 +105,8 @@ export async function packLibrary(root: string, scratch: string): Promise<Packed
 
 /**
  * What `npm pack` in `root` packs after `npm run build`: the built lib (each source's .js and .d.ts;
- * hand-written .d.ts files are not copied by tsc) and the files npm always packs.
+ * hand-written .d.ts files are not copied by tsc), the host scripts the build copies beside it, and
+ * the files npm always packs.
  */
 export function expectedTarballFiles(root: string): string[] {
   const sources: string[] = [];
@@ -115,7 +119,8 @@ export function expectedTarballFiles(root: string): string[] {
   };
   visit(join(root, 'lib'));
   const built = sources.flatMap((s) => [`dist/${s.replace(/\.ts$/, '.js')}`, `dist/${s.replace(/\.ts$/, '.d.ts')}`]);
-  return [...built, ...ALWAYS_PACKED.filter((f) => existsSync(join(root, f)))].sort();
+  const hostScripts = readdirSync(join(root, 'lib', 'host')).map((f) => `dist/lib/host/${f}`);
+  return [...built, ...hostScripts, ...ALWAYS_PACKED.filter((f) => existsSync(join(root, f)))].sort();
 }
 
 /** Every installed copy of package `name` below `project` (node_modules at any depth). */

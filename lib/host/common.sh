@@ -1,0 +1,73 @@
+# shellcheck shell=bash
+# /usr/local/lib/xmpp-constructs/common.sh: the functions the xmpp-constructs scripts in
+# /usr/local/sbin share, so that each piece of logic is written once. Written by user_data with
+# them; sourced, never run.
+#
+# Sourcing it only defines functions: no options, no traps, no variables. Each script sets its own
+# (set -euo pipefail, and the ERR trap that names the failed step where it has steps). Steps that
+# must stop with that trap's message stay in the scripts themselves: without errtrace, which the
+# provisioning script does not set, a failure inside a function stops the script silently.
+
+# Named steps, and a loud failure that names the step it happened in. A script with steps adds
+#   trap 'fail "step \"${CURRENT_STEP:-start}\" (line $LINENO)"' ERR
+# shellcheck disable=SC2034 # CURRENT_STEP is read by that trap, in the sourcing script
+step() { CURRENT_STEP="$1"; echo "xmpp-constructs: $1"; }
+fail() { echo "xmpp-constructs: FAILED: $*" >&2; logger -t xmpp-constructs "FAILED: $*" || true; exit 1; }
+
+# Replace a file only when its content changes, so a rerun touches nothing.
+put_file() { # path mode owner < content
+  local tmp; tmp=$(mktemp "$1.XXXXXX"); cat > "$tmp"; chmod "$2" "$tmp"; chown "$3" "$tmp"
+  if [ -f "$1" ] && cmp -s "$tmp" "$1"; then rm -f "$tmp"; else mv -f "$tmp" "$1"; fi
+}
+
+metadata() { curl -fsS --max-time 5 "http://169.254.169.254/metadata/v1/$1"; }
+
+# Does every name resolve to one of this droplet's addresses? Asking Let's Encrypt before that
+# only burns its failed-validation limit (5 per hour per name).
+dns_points_here() {
+  local mine
+  mine=$(curl -fsS --max-time 5 http://169.254.169.254/metadata/v1/interfaces/public/0/ipv4/address; echo
+         curl -fsS --max-time 5 http://169.254.169.254/metadata/v1/reserved_ip/ipv4/ip_address 2>/dev/null; echo)
+  for n in "$@"; do
+    getent ahostsv4 "$n" | awk '{print $1}' | sort -u | grep -qxF -f <(grep . <<<"$mine") || { echo "$n does not resolve here yet"; return 1; }
+  done
+}
+
+# A self-signed stand-in certificate, until Let's Encrypt has issued the real one.
+self_signed() { # lineage, subjectAltName value, directory to write fullchain.pem and privkey.pem to
+  local lineage=$1 san=$2 target=$3
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 90 \
+    -subj "/CN=$lineage" -addext "subjectAltName=$san" \
+    -keyout "$target/privkey.pem" -out "$target/fullchain.pem" 2>/dev/null
+}
+
+# Copies a certificate to where the turnserver user reads it. Calls the script's own `active`.
+copy_turn_cert() { # directory holding fullchain.pem and privkey.pem
+  local source=$1 f src
+  install -d -m 0750 -o root -g turnserver /etc/coturn/tls
+  for f in fullchain.pem privkey.pem; do
+    src=$source/$f
+    cmp -s "$src" /etc/coturn/tls/$f || install -m 0640 -o root -g turnserver "$src" /etc/coturn/tls/$f
+  done
+  # SIGUSR2 makes coturn reload its TLS certificates without dropping calls.
+  if active coturn; then systemctl kill -s SIGUSR2 coturn; fi
+}
+
+# Exponential back-off per lineage: 5, 10, 20 … minutes, at most 6 hours between attempts. The
+# state is kept in <state directory>/<lineage>.{tries,next}.
+backoff_due() { # state directory, lineage: succeeds once the next attempt is due
+  local next
+  next=$(cat "$1/$2.next" 2>/dev/null || echo 0)
+  [ "$(date +%s)" -ge "$next" ]
+}
+backoff_failed() { # state directory, lineage: records a failed attempt
+  local tries delay
+  tries=$(cat "$1/$2.tries" 2>/dev/null || echo 0)
+  tries=$((tries + 1)); delay=$((300 * (1 << (tries < 7 ? tries - 1 : 6))))
+  [ $delay -le 21600 ] || delay=21600
+  echo "$tries" > "$1/$2.tries"; echo $(( $(date +%s) + delay )) > "$1/$2.next"
+  echo "certificate for $2 not issued yet; next attempt in $((delay / 60)) min"
+}
+backoff_reset() { # state directory, lineage: the certificate is issued
+  rm -f "$1/$2.tries" "$1/$2.next"
+}

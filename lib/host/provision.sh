@@ -1,0 +1,124 @@
+#!/bin/bash
+# /usr/local/sbin/xmpp-constructs-provision: brings this droplet to the declared state. Rendered by xmpp-constructs.
+# Idempotent: a second run changes nothing. Any failure stops it and names the step.
+set -euo pipefail
+umask 022
+# shellcheck source=/dev/null
+. /etc/xmpp-constructs/host.env
+# shellcheck source-path=SCRIPTDIR source=common.sh
+. /usr/local/lib/xmpp-constructs/common.sh
+trap 'fail "step \"${CURRENT_STEP:-start}\" (line $LINENO)"' ERR
+
+# Append a line to /etc/fstab unless it is already there.
+fstab_line() { grep -qxF "$1" /etc/fstab || echo "$1" >> /etc/fstab; }
+
+step "mounting the data volume"
+if ! mountpoint -q "$VOLUME_MOUNT"; then
+  for _ in $(seq 1 "$VOLUME_WAIT_SECONDS"); do [ -e "$VOLUME_DEVICE" ] && break; sleep 1; done
+  [ -e "$VOLUME_DEVICE" ] || fail "data volume $VOLUME_DEVICE did not appear within $VOLUME_WAIT_SECONDS s; is it attached to this droplet?"
+  # Format only a volume with no filesystem at all: blkid -p exits 2 when it finds nothing.
+  # Any other answer (a filesystem, an error) leaves the disk alone.
+  rc=0; blkid -p -o value -s TYPE "$VOLUME_DEVICE" >/dev/null || rc=$?
+  if [ "$rc" -eq 2 ]; then
+    step "formatting the new, empty data volume"
+    mkfs.ext4 -q -L xmpp-data "$VOLUME_DEVICE"
+  elif [ "$rc" -ne 0 ]; then
+    fail "cannot probe $VOLUME_DEVICE (blkid exit $rc); refusing to touch it"
+  fi
+  mkdir -p "$VOLUME_MOUNT"
+  fstab_line "$VOLUME_DEVICE $VOLUME_MOUNT auto defaults,nofail,x-systemd.device-timeout=$VOLUME_WAIT_SECONDS 0 2"
+  mount "$VOLUME_MOUNT"
+fi
+
+step "placing state on the volume"
+# Prosody must not write under /var/lib/prosody while the volume is bound over it. On a fresh host
+# the first-boot guard kept it from starting; a rerun (by hand) finds it running.
+systemctl stop prosody >/dev/null 2>&1 || true
+for pair in /srv/xmpp-data/prosody:/var/lib/prosody /srv/xmpp-data/letsencrypt:/etc/letsencrypt; do
+  vol=${pair%%:*}; sys=${pair#*:}
+  if [ ! -d "$vol" ]; then
+    # First boot with this volume: seed it with what the packages installed.
+    mkdir -p "$vol.seed"; [ -d "$sys" ] && cp -a "$sys/." "$vol.seed/"; mv "$vol.seed" "$vol"
+  fi
+  mkdir -p "$sys"
+  fstab_line "$vol $sys none bind,nofail,x-systemd.requires-mounts-for=$VOLUME_MOUNT 0 0"
+  mountpoint -q "$sys" || mount --bind "$vol" "$sys"
+done
+# A replacement droplet may give the prosody user another uid.
+chown -R prosody:prosody /var/lib/prosody
+install -d -m 0700 -o root -g root /srv/xmpp-data/secrets /srv/xmpp-data/self-signed
+
+if [ "$TURN_ENABLED" = 1 ]; then
+  step "TURN shared secret"
+  if [ -f /etc/xmpp-constructs/turn-shared-secret.supplied ]; then
+    put_file /srv/xmpp-data/secrets/turn-shared-secret 0600 root:root < /etc/xmpp-constructs/turn-shared-secret.supplied
+  elif [ ! -s /srv/xmpp-data/secrets/turn-shared-secret ]; then
+    (umask 077; openssl rand -hex 32 > /srv/xmpp-data/secrets/turn-shared-secret.new && mv /srv/xmpp-data/secrets/turn-shared-secret.new /srv/xmpp-data/secrets/turn-shared-secret)
+  fi
+  secret=$(cat /srv/xmpp-data/secrets/turn-shared-secret)
+  printf -- '-- Generated on the host from the data volume. Not managed by IaC.\nexternal_service_secret = "%s"\n' "$secret" \
+    | put_file /etc/prosody/secrets.cfg.lua 0640 root:prosody
+  # coturn reads the secret from its database, so turnserver.conf stays free of it.
+  install -d -o turnserver -g turnserver -m 0750 "$(dirname /var/lib/turn/turndb)"
+  # The realm must be coturn's realm (the TURN host name): coturn looks secrets up by it.
+  if ! turnadmin --show-secret --realm "$TURN_REALM" --db /var/lib/turn/turndb 2>/dev/null | grep -qxF "${secret}[${TURN_REALM}]"; then
+    # An empty secret deletes every secret of the realm: a changed secret replaces the old one.
+    turnadmin --delete-secret "" --realm "$TURN_REALM" --db /var/lib/turn/turndb >/dev/null
+    turnadmin --set-secret "$secret" --realm "$TURN_REALM" --db /var/lib/turn/turndb >/dev/null
+  fi
+  chown turnserver:turnserver /var/lib/turn/turndb; chmod 0600 /var/lib/turn/turndb
+
+  step "TURN listening addresses"
+  args="--listening-ip=$(metadata interfaces/public/0/ipv4/address) --relay-ip=$(metadata interfaces/public/0/ipv4/address)"
+  if [ "$IPV6_ENABLED" = 1 ]; then
+    v6=$(metadata interfaces/public/0/ipv6/address)
+    args="$args --listening-ip=$v6 --relay-ip=$v6"
+  fi
+  echo "TURN_ADDRESS_ARGS=\"$args\"" | put_file /etc/xmpp-constructs/turn-addresses.env 0644 root:root
+fi
+
+step "configuration for every domain"
+/usr/local/sbin/xmpp-constructs-expand /etc/xmpp-constructs/templates/etc/xmpp-constructs/certificates.list /etc/xmpp-constructs/domains.list | put_file /etc/xmpp-constructs/certificates.list 0644 root:root
+/usr/local/sbin/xmpp-constructs-expand /etc/xmpp-constructs/templates/etc/prosody/prosody.cfg.lua /etc/xmpp-constructs/domains.list | put_file /etc/prosody/prosody.cfg.lua 0640 root:prosody
+/usr/local/sbin/xmpp-constructs-expand /etc/xmpp-constructs/templates/etc/nginx/conf.d/xmpp-constructs.conf /etc/xmpp-constructs/domains.list | put_file /etc/nginx/conf.d/xmpp-constructs.conf 0644 root:root
+# host-meta for each domain; the documents of domains no longer served go.
+served=$(printf '%s\n' "$PRIMARY_DOMAIN"; cat /etc/xmpp-constructs/domains.list)
+for d in $served; do
+  install -d -m 0755 "/var/www/host-meta/$d/.well-known"
+  sed "s/@DOMAIN@/$d/g" /etc/xmpp-constructs/templates/var/www/host-meta/@DOMAIN@/.well-known/host-meta | put_file "/var/www/host-meta/$d/.well-known/host-meta" 0644 root:root
+  sed "s/@DOMAIN@/$d/g" /etc/xmpp-constructs/templates/var/www/host-meta/@DOMAIN@/.well-known/host-meta.json | put_file "/var/www/host-meta/$d/.well-known/host-meta.json" 0644 root:root
+done
+for dir in /var/www/host-meta/*/; do
+  grep -qxF "$(basename "$dir")" <<<"$served" || rm -rf "$dir"
+done
+
+step "certificates (self-signed until Let's Encrypt has issued)"
+install -d -m 0755 /var/www/acme
+/usr/local/sbin/xmpp-constructs-certs link --no-reload
+
+step "starting services"
+rm -f /etc/nginx/sites-enabled/default
+nginx -t -q
+systemctl daemon-reload
+# Every configuration is in place: lift the first-boot guard that kept the packages from starting
+# the services on Debian's defaults. Only our own: a policy-rc.d without our marker is not ours.
+if grep -qxF '# xmpp-constructs first-boot guard: no service it configures may start before provisioning has configured it.' /usr/sbin/policy-rc.d 2>/dev/null; then rm -f /usr/sbin/policy-rc.d; fi
+systemctl enable nginx prosody
+systemctl reload-or-restart nginx
+# Prosody was stopped above; start it exactly once. A SIGTERM in its first moments is lost, so
+# "start, then restart" would leave systemd waiting out TimeoutStopSec.
+systemctl restart prosody
+if [ "$TURN_ENABLED" = 1 ]; then systemctl enable coturn && systemctl restart coturn; fi
+systemctl enable --now xmpp-constructs-certificates.timer xmpp-constructs-backup.timer
+
+if [ "$RESERVED_IPV6" = 1 ]; then
+  # Prosody and nginx listen on every address: they answer on it as soon as it is there.
+  step "reserved IPv6 address"
+  # DigitalOcean assigns it only once this droplet exists, often after this first run: the timer
+  # keeps asking every minute, and the service puts it back at every boot.
+  /usr/local/sbin/xmpp-constructs-reserved-ipv6 || echo "xmpp-constructs: the reserved IPv6 address is not in place yet; xmpp-constructs-reserved-ipv6.timer retries every minute"
+  systemctl enable xmpp-constructs-reserved-ipv6.service
+  systemctl enable --now xmpp-constructs-reserved-ipv6.timer
+fi
+
+step "done"
