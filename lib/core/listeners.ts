@@ -118,6 +118,10 @@ function fixedPort(id: ListenerId): number {
   return found.port;
 }
 
+/** nginx's ports on the Prosody droplet: HTTP (ACME, redirects) and HTTPS (BOSH, WebSocket, uploads, host-meta). */
+export const NGINX_HTTP_PORT = fixedPort('http');
+export const NGINX_HTTPS_PORT = fixedPort('https');
+
 /** Prosody's plaintext HTTP port, bound to loopback; nginx proxies BOSH, WebSocket and uploads to it. */
 export const PROSODY_HTTP_LOOPBACK_PORT = fixedPort('prosody-http');
 

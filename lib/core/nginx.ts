@@ -5,6 +5,7 @@
  * 443 and forwards exactly three Prosody paths (BOSH, WebSocket, file share) to Prosody's
  * loopback-only HTTP port; every other Prosody HTTP path stays unreachable from outside.
  */
+import { NGINX_HTTP_PORT, NGINX_HTTPS_PORT } from './listeners';
 import { ACME_WEBROOT, CERTS_DIR, HOST_META_ROOT, NGINX_SITE } from './paths';
 import { certificateNames, ResolvedDomain, ResolvedSpec } from './spec';
 import { DomainFiles, DOMAINS_LIST, DomainTemplate, expandDomainFiles, expandDomainTemplate } from './expansion';
@@ -395,8 +396,8 @@ function hostMetaLocation(path: string, contentType: string, root: string): Ngin
 function httpServer(): NginxNode {
   return block('server', [], [
     comment('default_server, and no server_name: every name on port 80 gets the challenge files and\nthe redirect, never another site. Debian\'s own default site must be gone (provisioning\nremoves it), or nginx refuses two default servers on port 80.'),
-    directive('listen', 80, 'default_server'),
-    directive('listen', '[::]:80', 'default_server'),
+    directive('listen', NGINX_HTTP_PORT, 'default_server'),
+    directive('listen', `[::]:${NGINX_HTTP_PORT}`, 'default_server'),
     blank,
     block('location', ['^~', ACME_CHALLENGE_PATH], [
       directive('root', ACME_WEBROOT),
@@ -415,8 +416,8 @@ function httpsServer(spec: ResolvedSpec, domain: ResolvedDomain): NginxNode {
   const isDefault = domain.name === spec.primaryDomain;
   const listenArgs = isDefault ? ['ssl', 'http2', 'default_server'] : ['ssl', 'http2'];
   const children: NginxNode[] = [
-    directive('listen', 443, ...listenArgs),
-    directive('listen', '[::]:443', ...listenArgs),
+    directive('listen', NGINX_HTTPS_PORT, ...listenArgs),
+    directive('listen', `[::]:${NGINX_HTTPS_PORT}`, ...listenArgs),
     directive('server_name', ...certificateNames(spec, domain)),
     blank,
     comment("Debian's nginx.conf sets ssl_protocols and ssl_prefer_server_ciphers in http {} already, so\nthe TLS settings live here, where they override instead of colliding. Every server block\nnames the same session cache with the same size, so they share one zone."),

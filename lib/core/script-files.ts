@@ -9,18 +9,14 @@ import { join } from 'path';
 /** lib/host next to lib/core: the same from the sources (lib/core) and from the build (dist/lib/core). */
 const SCRIPTS_DIR = join(__dirname, '..', 'host');
 
-const byName = new Map<string, string>();
-
-/** The text of `lib/host/<name>`, read once per process. */
+/**
+ * The text of `lib/host/<name>`. Read on every call, not kept: a plan reads each script once, a few
+ * kilobytes in well under a millisecond, and the core keeps no state between plans.
+ */
 export function scriptFile(name: string): string {
-  let text = byName.get(name);
-  if (text === undefined) {
-    try {
-      text = readFileSync(join(SCRIPTS_DIR, name), 'utf8');
-    } catch (e) {
-      throw new Error(`xmpp-constructs: cannot read its host script ${join(SCRIPTS_DIR, name)} (${(e as Error).message}); the package is incomplete: lib/host must be installed next to lib/core`);
-    }
-    byName.set(name, text);
+  try {
+    return readFileSync(join(SCRIPTS_DIR, name), 'utf8');
+  } catch (e) {
+    throw new Error(`xmpp-constructs: cannot read its host script ${join(SCRIPTS_DIR, name)} (${(e as Error).message}); the package is incomplete: lib/host must be installed next to lib/core`);
   }
-  return text;
 }

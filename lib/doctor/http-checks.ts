@@ -7,6 +7,7 @@
 import * as https from 'https';
 import * as tls from 'tls';
 import type { DoctorPlan } from '../core/doctor-plan';
+import { NGINX_HTTPS_PORT } from '../core/listeners';
 import { HOST_META_JSON_PATH, HOST_META_PATH } from '../core/nginx';
 import { allAddresses, DoctorContext, message, withDeadline } from './net';
 import { CheckResult } from './report';
@@ -23,7 +24,7 @@ function get(ctx: DoctorContext, address: string, name: string, path: string): P
     const req = https.request({
       host: address,
       servername: name,
-      port: 443,
+      port: NGINX_HTTPS_PORT,
       path,
       method: 'GET',
       headers: { Host: name, Origin: 'https://web-client.example', Accept: '*/*' },
@@ -101,7 +102,7 @@ export async function checkHostMeta(ctx: DoctorContext, plan: DoctorPlan): Promi
           ? { id, group: 'http', title, status: 'pass', detail: `${responseSummary(res)} with CORS` }
           : { id, group: 'http', title, status: 'fail', detail: problems.join('; '), fix: fixes.join('; ') };
       } catch (error) {
-        return { id, group: 'http', title, status: 'fail', detail: message(error), fix: 'check that nginx runs and the firewall allows tcp 443 (see the port checks)' };
+        return { id, group: 'http', title, status: 'fail', detail: message(error), fix: `check that nginx runs and the firewall allows tcp ${NGINX_HTTPS_PORT} (see the port checks)` };
       }
     })));
   }));

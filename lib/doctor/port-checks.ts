@@ -3,6 +3,7 @@
  * ports do not. A port that should be closed may time out or be refused; both are fine.
  */
 import type { DoctorPlan } from '../core/doctor-plan';
+import { LOOPBACK_ONLY_TCP_PORTS } from '../core/listeners';
 import { allAddresses, DoctorContext, probeTcp } from './net';
 import { CheckResult } from './report';
 
@@ -33,7 +34,7 @@ export async function checkPorts(ctx: DoctorContext, plan: DoctorPlan): Promise<
       if (outcome !== 'open') return { id, group: 'ports', title: title(address), status: 'pass', detail: outcome };
       return {
         id, group: 'ports', title: title(address), status: 'fail', detail: `something answers: ${port.purpose}`,
-        fix: `close it: keep Prosody's ${port.port === 5280 || port.port === 5281 ? 'http_interfaces' : 'interfaces for this port'} on loopback (as the rendered prosody.cfg.lua does) and remove any firewall rule opening tcp ${port.port}`,
+        fix: `close it: keep Prosody's ${LOOPBACK_ONLY_TCP_PORTS.includes(port.port) ? 'http_interfaces' : 'interfaces for this port'} on loopback (as the rendered prosody.cfg.lua does) and remove any firewall rule opening tcp ${port.port}`,
       };
     }));
   });
