@@ -48,7 +48,7 @@ export type { Problem, SpecIssue } from './core/validate';
 export { planService } from './core/service-plan';
 export type { FirewallResourcePlan, FirewallRole, ProsodyHostPlan, ServicePlan, ServicePlanOptions, TurnPlan } from './core/service-plan';
 export type { DropletAttributes } from './core/resources';
-export type { SpecWithDeployTimeSecret } from './core/deploy-time';
+export type { IsDeployTimeValue, SpecWithDeployTimeSecret } from './core/deploy-time';
 export { planHosts, checkHostAssignments } from './core/hosts';
 export type { HostAssignment } from './core/hosts';
 export { plannedOutputs, SERVICE_OUTPUTS } from './core/outputs';

@@ -8,7 +8,8 @@ import { escapeTemplateLiteral } from './template';
 /** A service planned for cdktf: a TURN secret given as a token stays a token. */
 export type CdktfServicePlan = ServicePlan<string>;
 
-const isToken = (secret: string): secret is string => Token.isUnresolved(secret);
+/** A token (a variable's value, another resource's attribute): what Terraform knows only at deploy. */
+const isToken = (value: unknown): value is string => Token.isUnresolved(value);
 
 /**
  * Plan the whole service from `spec` for cdktf (see `planService`): validated and defaulted with the

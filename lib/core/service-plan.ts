@@ -5,7 +5,7 @@
  * nothing is resolved or rendered twice.
  */
 import { RenderedHost, renderExpandedFiles, renderProsodyHost, renderTurnHost } from './cloud-init';
-import { resolveSpecDeferringSecret, SpecWithDeployTimeSecret } from './deploy-time';
+import { IsDeployTimeValue, resolveSpecDeferringSecret, SpecWithDeployTimeSecret } from './deploy-time';
 import { DnsRecordPlan, planDigitalOceanRecords, ZonesByHosting, zonesByHosting } from './dns';
 import { FirewallPlan, planFirewall, planTurnFirewall } from './firewall';
 import { LifecycleIntent, LifecyclePlan, planLifecycles, Protection } from './lifecycle';
@@ -85,7 +85,7 @@ export interface ServicePlan<S = never> {
  * Resolve `declared` (failing with every problem at once) and plan the whole service. A TURN secret
  * that `isDeployTime` recognises is planned as a placeholder; the adapter puts its engine's value in.
  */
-export function planService<S>(declared: SpecWithDeployTimeSecret<S>, isDeployTime: (secret: string | S) => secret is S, options: ServicePlanOptions = {}): ServicePlan<S> {
+export function planService<S>(declared: SpecWithDeployTimeSecret<S>, isDeployTime: IsDeployTimeValue<S>, options: ServicePlanOptions = {}): ServicePlan<S> {
   const { spec, deployTimeSecret } = resolveSpecDeferringSecret(declared, isDeployTime);
   const rendered = renderProsodyHost(spec);
   const expandedFiles = renderExpandedFiles(spec, { files: rendered.files });

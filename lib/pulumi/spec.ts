@@ -14,7 +14,9 @@ export type PulumiXmppServiceSpec = SpecWithDeployTimeSecret<pulumi.Input<string
 /** A service planned for Pulumi: a TURN secret given as an Output or Promise stays one. */
 export type PulumiServicePlan = ServicePlan<pulumi.Input<string>>;
 
-const isDeployTime = (secret: pulumi.Input<string>): secret is pulumi.Input<string> => typeof secret !== 'string';
+/** An Output or a Promise: what Pulumi knows only while it deploys. */
+const isDeployTime = (value: unknown): value is pulumi.Input<string> =>
+  pulumi.Output.isInstance(value) || (typeof value === 'object' && value !== null && typeof (value as { then?: unknown }).then === 'function');
 
 /** Type token of a component, e.g. `xmpp-constructs:index:XmppService`. */
 export function componentType(name: string): string {

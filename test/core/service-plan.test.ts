@@ -17,7 +17,7 @@ import { installMocks, runProgram } from '../pulumi/mocks';
 import { newStack, synth } from '../cdktf/synth';
 import { dedicatedTurnSpec, fullSpec, minimalSpec } from '../support/specs';
 
-const never = (_secret: string): _secret is never => false;
+const never = (_value: unknown): _value is never => false;
 
 beforeAll(() => installMocks());
 afterEach(() => jest.restoreAllMocks());

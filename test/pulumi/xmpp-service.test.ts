@@ -290,3 +290,12 @@ describe('review files', () => {
     expect(readFileSync(join(base, 'unrelated.txt'), 'utf8')).toBe('mine');
   });
 });
+
+describe('GIVEN an Output where the declaration needs a value at synthesis', () => {
+  test.each<[string, (base: typeof minimalSpec) => object, string]>([
+    ['a whole section', (base) => ({ ...base, droplet: pulumi.output({ region: 'fra1' }) }), 'droplet'],
+    ['a field', (base) => ({ ...base, droplet: { region: pulumi.output('fra1') } }), 'droplet.region'],
+  ])('WHEN %s is one THEN planning fails naming the field, not with the Output\'s text', (_name, make, field) => {
+    expect(() => new XmppService('xmpp', { spec: make(minimalSpec) as never })).toThrow(new RegExp(`- ${field.replace('.', '\\.')} = "\\(a value known only at deploy time\\)": is a deploy-time value`));
+  });
+});
