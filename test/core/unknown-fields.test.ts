@@ -6,9 +6,9 @@ import * as ts from 'typescript';
 import * as spec from '../../lib/core/spec';
 import { XmppServiceSpec } from '../../lib/core/spec';
 import { findUnknownFields, KnownFields, levenshtein, suggestKey } from '../../lib/core/unknown-fields';
-import { resolveSpec, SpecValidationError } from '../../lib/core/validate';
+import { resolveSpec } from '../../lib/core/validate';
 import { exampleSpec } from '../../examples/cdktf-basic/spec';
-import { minimalSpec, representativeSpecs } from '../support/specs';
+import { minimalSpec, representativeSpecs, validationErrorOf as errorOf } from '../support/specs';
 
 /** `minimalSpec` with `extra` merged in, as a user without a type checker would write it. */
 function withFields(extra: Record<string, unknown>): unknown {
@@ -16,16 +16,6 @@ function withFields(extra: Record<string, unknown>): unknown {
 }
 
 /** Resolve `input` and return the validation error it must raise. */
-function errorOf(input: unknown): SpecValidationError {
-  try {
-    resolveSpec(input as XmppServiceSpec);
-  } catch (e) {
-    if (e instanceof SpecValidationError) return e;
-    throw e;
-  }
-  throw new Error('expected resolveSpec to fail');
-}
-
 describe('findUnknownFields', () => {
   test.each<[string, unknown, string, string | undefined]>([
     // The three examples of the issue.

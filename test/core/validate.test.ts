@@ -22,24 +22,13 @@ import {
   checkSourceCidr,
   checkSshKey,
   resolveSpec,
-  SpecValidationError,
 } from '../../lib/core/validate';
 import { RESERVED_IPV6_REGIONS } from '../../lib/core/regions';
-import { closedSpec, dedicatedTurnSpec, fullSpec, minimalSpec } from '../support/specs';
+import { closedSpec, dedicatedTurnSpec, fullSpec, minimalSpec, validationErrorOf as errorOf } from '../support/specs';
 
 const SECRET = 'c'.repeat(64);
 
 /** Resolve `spec` and return the validation error it must raise. */
-function errorOf(spec: unknown): SpecValidationError {
-  try {
-    resolveSpec(spec as XmppServiceSpec);
-  } catch (e) {
-    if (e instanceof SpecValidationError) return e;
-    throw e;
-  }
-  throw new Error('expected resolveSpec to fail');
-}
-
 describe('rules, one table each', () => {
   describe('checkDomainName', () => {
     test.each(['example.net', 'chat.example.co.uk', 'xn--bcher-kva.example', 'a-b.example'])('accepts %s', (d) => {

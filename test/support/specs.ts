@@ -3,6 +3,7 @@
  * deployment; tests that run real daemons render every one of them.
  */
 import { XmppServiceSpec } from '../../lib/core/spec';
+import { resolveSpec, SpecValidationError } from '../../lib/core/validate';
 
 /** The smallest useful declaration: one domain, every default. */
 export const minimalSpec: XmppServiceSpec = {
@@ -70,3 +71,14 @@ export const representativeSpecs: readonly [string, XmppServiceSpec][] = [
   ['closed', closedSpec],
   ['dedicated-turn', dedicatedTurnSpec],
 ];
+
+/** The SpecValidationError `resolveSpec` throws for `spec`; fails the test if it resolves or throws anything else. */
+export function validationErrorOf(spec: unknown): SpecValidationError {
+  try {
+    resolveSpec(spec as XmppServiceSpec);
+  } catch (e) {
+    if (e instanceof SpecValidationError) return e;
+    throw e;
+  }
+  throw new Error('expected resolveSpec to fail');
+}
