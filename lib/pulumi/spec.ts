@@ -32,11 +32,16 @@ export function planForPulumi(spec: PulumiXmppServiceSpec, options: ServicePlanO
   return planService<pulumi.Input<string>>(spec, isDeployTime, options);
 }
 
-/** An intent as Pulumi resource options, together with the options given (e.g. `parent`). */
+/**
+ * An intent as Pulumi resource options, together with the options given (e.g. `parent`). `protect`
+ * is set only to protect: left unset, a resource inherits it from its component, so a user who
+ * protects the whole service protects every resource in it. The replacement order is always spelled
+ * out, as Pulumi's default (create first) is not the one most of these resources need.
+ */
 export function withLifecycle(intent: LifecycleIntent, opts: pulumi.CustomResourceOptions): pulumi.CustomResourceOptions {
   return {
     ...opts,
-    protect: intent.protect,
+    ...(intent.protect ? { protect: true } : {}),
     deleteBeforeReplace: intent.replacement === 'delete-first',
     ...(intent.ignoreChanges.length > 0 ? { ignoreChanges: intent.ignoreChanges.map(camelCase) } : {}),
   };

@@ -36,9 +36,9 @@ describe('planLifecycles', () => {
 });
 
 describe.each<[string, LifecycleIntent, object | undefined, object]>([
-  ['the default', { protect: false, replacement: 'delete-first', ignoreChanges: [] }, undefined, { protect: false, deleteBeforeReplace: true }],
+  ['the default', { protect: false, replacement: 'delete-first', ignoreChanges: [] }, undefined, { deleteBeforeReplace: true }],
   ['protected', { protect: true, replacement: 'delete-first', ignoreChanges: [] }, { preventDestroy: true }, { protect: true, deleteBeforeReplace: true }],
-  ['create-first', { protect: false, replacement: 'create-first', ignoreChanges: [] }, { createBeforeDestroy: true }, { protect: false, deleteBeforeReplace: false }],
+  ['create-first', { protect: false, replacement: 'create-first', ignoreChanges: [] }, { createBeforeDestroy: true }, { deleteBeforeReplace: false }],
   [
     'ignoring changes',
     { protect: true, replacement: 'create-first', ignoreChanges: ['user_data', 'ssh_keys'] },
@@ -50,7 +50,7 @@ describe.each<[string, LifecycleIntent, object | undefined, object]>([
     expect(terraformLifecycle(intent)).toEqual(terraform);
   });
 
-  test('THEN Pulumi gets every option spelled out (its defaults differ), by its own argument names, and keeps the given ones', () => {
+  test('THEN Pulumi gets the replacement order spelled out (its default differs), protect only to protect (else it inherits its component\'s), argument names its own way, and keeps the given options', () => {
     const parent = {} as never;
     expect(withLifecycle(intent, { parent })).toEqual({ parent, ...pulumi });
   });

@@ -299,3 +299,18 @@ describe('GIVEN an Output where the declaration needs a value at synthesis', () 
     expect(() => new XmppService('xmpp', { spec: make(minimalSpec) as never })).toThrow(new RegExp(`- ${field.replace('.', '\\.')} = "\\(a value known only at deploy time\\)": is a deploy-time value`));
   });
 });
+
+describe('GIVEN the whole service protected by its component options', () => {
+  test('WHEN the spec protects nothing itself THEN every resource still inherits the protection (the lifecycle sets protect only to protect)', async () => {
+    const { result } = await runProgram(() => new XmppService('xmpp', { spec: minimalSpec, protectVolume: false, protectReservedIps: false }, { protect: true }));
+    // Pulumi keeps the effective option on the resource; there is no public accessor for it.
+    const protectedOf = (resource: pulumi.Resource) => (resource as unknown as { __protect?: boolean }).__protect;
+    expect([result.host.droplet, result.host.volume, result.host.reservedIp, result.firewall.firewall].map(protectedOf)).toEqual([true, true, true, true]);
+  });
+
+  test('WHEN the component is not protected THEN the spec\'s protection alone decides', async () => {
+    const { result } = await runProgram(() => new XmppService('xmpp', { spec: minimalSpec, protectVolume: false }));
+    const protectedOf = (resource: pulumi.Resource) => (resource as unknown as { __protect?: boolean }).__protect ?? false;
+    expect([result.host.droplet, result.host.volume, result.host.reservedIp].map(protectedOf)).toEqual([false, false, true]);
+  });
+});
