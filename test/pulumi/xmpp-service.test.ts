@@ -245,13 +245,14 @@ describe('composition', () => {
     const { cloud, result } = await runProgram(
       () => new XmppService('proj', { spec: minimalSpec, projectId: pulumi.output('proj-123'), tags: ['xmpp'], vpcUuid: 'vpc-1', protectVolume: false, protectReservedIps: false }),
     );
-    expect(one(cloud, TYPES.reservedIp).protect).toBe(false);
-    expect(one(cloud, TYPES.reservedIpv6).protect).toBe(false);
+    // Unset, not false: each inherits the service's own protection, which is off here.
+    expect(one(cloud, TYPES.reservedIp).protect).toBeUndefined();
+    expect(one(cloud, TYPES.reservedIpv6).protect).toBeUndefined();
     const project = one(cloud, TYPES.projectResources);
     expect(project.inputs.project).toBe('proj-123');
     expect(project.inputs.resources).toHaveLength(3);
     expect(one(cloud, TYPES.droplet).inputs).toMatchObject({ tags: ['xmpp'], vpcUuid: 'vpc-1' });
-    expect(one(cloud, TYPES.volume).protect).toBe(false);
+    expect(one(cloud, TYPES.volume).protect).toBeUndefined();
     // Escape hatches: the underlying resources are reachable.
     expect(result.records.records['example.net/_xmpp-client._tcp/SRV']).toBeInstanceOf(pulumi.CustomResource);
     expect(result.host.droplet).toBeInstanceOf(pulumi.CustomResource);
