@@ -425,9 +425,9 @@ export function startSpacesStandin(options: SpacesStandinOptions): Promise<Space
       if (method === 'PUT') {
         if (req.headers['content-encoding'] === 'aws-chunked') throw notImplemented('aws-chunked uploads');
         const obj = store(bucket, key, body, req.headers['content-type'] ?? 'binary/octet-stream');
+        record({ bucket, key, accessKey: principal.accessKey, status: 200 });
         res.writeHead(200, { ETag: obj.etag, 'Content-Length': '0' });
         res.end();
-        record({ bucket, key, accessKey: principal.accessKey, status: 200 });
         return;
       }
 
@@ -445,18 +445,18 @@ export function startSpacesStandin(options: SpacesStandinOptions): Promise<Space
         ? etagMatches(ifNoneMatch, obj.etag)
         : ifModifiedSince !== undefined && !Number.isNaN(Date.parse(ifModifiedSince)) && obj.lastModified.getTime() <= Date.parse(ifModifiedSince);
       if (notModified) {
+        record({ bucket, key, accessKey: principal.accessKey, ifNoneMatch, status: 304 });
         res.writeHead(304, headers);
         res.end();
-        record({ bucket, key, accessKey: principal.accessKey, ifNoneMatch, status: 304 });
         return;
       }
+      record({ bucket, key, accessKey: principal.accessKey, ifNoneMatch, status: 200 });
       res.writeHead(200, { ...headers, 'Content-Type': obj.contentType, 'Content-Length': String(obj.body.length) });
       res.end(method === 'HEAD' ? undefined : obj.body);
-      record({ bucket, key, accessKey: principal.accessKey, ifNoneMatch, status: 200 });
     } catch (e) {
       if (!(e instanceof S3Error)) throw e;
-      sendError(req, res, e, bucket);
       record({ bucket: bucket || undefined, key: key || undefined, accessKey: principal?.accessKey, status: e.status, code: e.code });
+      sendError(req, res, e, bucket);
     }
   }
 
@@ -481,6 +481,8 @@ export function startSpacesStandin(options: SpacesStandinOptions): Promise<Space
 
   const server: Server = createServer({ key: options.tlsKeyPem, cert: options.tlsCertPem }, (req, res) => {
     const base = { time: now().toISOString(), method: req.method ?? '', host: req.headers.host ?? '', path: req.url ?? '' };
+    // Each request is logged before its answer is sent: whoever reads the log once curl has
+    // returned (a harness, through requestLog) finds the request in it.
     const record = (r: Omit<SpacesRequestRecord, 'time' | 'method' | 'host' | 'path'>): void => {
       const full: SpacesRequestRecord = { ...base, ...r };
       requests.push(full);
@@ -489,13 +491,13 @@ export function startSpacesStandin(options: SpacesStandinOptions): Promise<Space
     handle(req, res, record).catch((e: unknown) => {
       // Malformed input that surfaced as an S3Error outside the inner try (path decoding, the body).
       if (e instanceof S3Error) {
-        sendError(req, res, e, '');
         record({ status: e.status, code: e.code });
+        sendError(req, res, e, '');
         return;
       }
+      record({ status: 500, code: 'InternalError' });
       res.writeHead(500, { 'Content-Type': 'text/plain' });
       res.end(`stand-in failure: ${String(e)}`);
-      record({ status: 500, code: 'InternalError' });
     });
   });
 
