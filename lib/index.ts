@@ -15,6 +15,8 @@ export type {
   CallsSpec,
   ComponentKind,
   ComponentsSpec,
+  ConfigChannel,
+  ConfigDeliverySpec,
   ContactAddressesSpec,
   ContactRole,
   DnsSpec,
@@ -28,6 +30,7 @@ export type {
   PubsubSpec,
   RegistrationPolicy,
   ResolvedComponent,
+  ResolvedConfigDelivery,
   ResolvedDomain,
   ResolvedSpec,
   RoomCreationPolicy,
@@ -36,9 +39,9 @@ export type {
   XmppServiceSpec,
   ZoneHosting,
 } from './core/spec';
-export { COMPONENT_KINDS, CONTACT_ROLES, REGISTRATION_POLICIES, ROOM_CREATION_POLICIES, TURN_PLACEMENTS, ZONE_HOSTINGS } from './core/spec';
+export { COMPONENT_KINDS, CONFIG_CHANNELS, CONTACT_ROLES, REGISTRATION_POLICIES, ROOM_CREATION_POLICIES, TURN_PLACEMENTS, ZONE_HOSTINGS } from './core/spec';
 export { DEFAULTS } from './core/defaults';
-export { RESERVED_IPV6_REGIONS } from './core/regions';
+export { RESERVED_IPV6_REGIONS, SPACES_REGIONS } from './core/regions';
 
 // Validation: every problem at once, each naming the field, the value and the fix.
 export { resolveSpec, SpecValidationError } from './core/validate';
@@ -46,7 +49,7 @@ export type { Problem, SpecIssue } from './core/validate';
 
 // The plan of a whole service, as both adapters build it.
 export { planService } from './core/service-plan';
-export type { FirewallResourcePlan, FirewallRole, ProsodyHostPlan, ServicePlan, ServicePlanOptions, TurnPlan } from './core/service-plan';
+export type { ConfigChannelPlan, FirewallResourcePlan, FirewallRole, ProsodyHostPlan, ServicePlan, ServicePlanOptions, TurnPlan } from './core/service-plan';
 export type { DropletAttributes } from './core/resources';
 export type { IsDeployTimeValue, SpecWithDeployTimeSecret } from './core/deploy-time';
 export { planHosts, checkHostAssignments } from './core/hosts';
@@ -67,6 +70,7 @@ export { renderExternalZoneFiles, renderZoneFiles } from './core/zone';
 export type { ZoneAddresses, ZoneFileOptions } from './core/zone';
 export { renderCloudInit, renderTurnCloudInit, UserDataTooLargeError, USER_DATA_LIMIT_BYTES } from './core/cloud-init';
 export type { CloudInitOptions, HostFile, RenderedHost } from './core/cloud-init';
+export type { ConfigBundle } from './core/config-bundle';
 export { renderReviewFiles } from './core/review';
 export { DOCTOR_PLAN_FORMAT, planDoctorChecks, renderDoctorPlan } from './core/doctor-plan';
 export type { DoctorPlan, PlannedPort, PlannedRecord, PlannedTlsEndpoint } from './core/doctor-plan';

@@ -5,6 +5,9 @@ import { ReservedIpAssignment } from '@cdktf/provider-digitalocean/lib/reserved-
 import { ReservedIpv6 } from '@cdktf/provider-digitalocean/lib/reserved-ipv6';
 import { ReservedIpv6Assignment } from '@cdktf/provider-digitalocean/lib/reserved-ipv6-assignment';
 import { Volume } from '@cdktf/provider-digitalocean/lib/volume';
+import { SpacesBucket } from '@cdktf/provider-digitalocean/lib/spaces-bucket';
+import { SpacesBucketObject } from '@cdktf/provider-digitalocean/lib/spaces-bucket-object';
+import { SpacesKey } from '@cdktf/provider-digitalocean/lib/spaces-key';
 import { Token } from 'cdktf';
 import { Construct } from 'constructs';
 import { XmppServiceSpec } from '../core/spec';
@@ -66,6 +69,13 @@ export class ProsodyHost extends Construct {
   public readonly reservedIpv6Assignment?: ReservedIpv6Assignment;
   public readonly projectResources?: ProjectResources;
   /**
+   * The in-place configuration channel (`configDelivery.channel: "spaces"`): the private bucket,
+   * the key that may only read it, and the configuration bundle's object.
+   */
+  public readonly configBucket?: SpacesBucket;
+  public readonly configReadKey?: SpacesKey;
+  public readonly configBundle?: SpacesBucketObject;
+  /**
    * The droplet's cloud-init user_data, exactly as the core renders it (in the JSON it is escaped
    * as a Terraform template literal, which Terraform evaluates back to this text).
    */
@@ -81,7 +91,20 @@ export class ProsodyHost extends Construct {
     super(scope, id);
     const { plan } = props;
     const { host, lifecycle } = plan;
-    const userData = userDataForTerraform(host.rendered.userData, plan.deployTimeSecret);
+    const channel = host.configChannel;
+    if (channel) {
+      // Spaces operations need the provider's spaces_access_id and spaces_secret_key (or the
+      // SPACES_ACCESS_KEY_ID and SPACES_SECRET_ACCESS_KEY variables): see the README.
+      this.configBucket = new SpacesBucket(this, 'ConfigBucket', { ...channel.bucket, lifecycle: terraformLifecycle(lifecycle.configBucket) });
+      this.configReadKey = new SpacesKey(this, 'ConfigReadKey', {
+        name: channel.readKey.name,
+        grant: [{ bucket: this.configBucket.name, permission: channel.readKey.grant.permission }],
+        lifecycle: terraformLifecycle(lifecycle.configReadKey),
+      });
+      this.configBundle = new SpacesBucketObject(this, 'ConfigBundle', { ...channel.object, bucket: this.configBucket.name, lifecycle: terraformLifecycle(lifecycle.configObject) });
+    }
+    const readKey = this.configReadKey;
+    const userData = userDataForTerraform(host.rendered.userData, plan.deployTimeSecret, readKey && { accessKey: readKey.accessKey, secretKey: readKey.secretKey });
     this.userData = userData.text;
 
     this.volume = new Volume(this, 'DataVolume', {

@@ -1,5 +1,5 @@
 import { TerraformResourceLifecycle, Token } from 'cdktf';
-import { substituteDeployTimeSecret } from '../core/cloud-init';
+import { DEPLOY_TIME_SECRET_PLACEHOLDER, SPACES_ACCESS_KEY_PLACEHOLDER, SPACES_SECRET_KEY_PLACEHOLDER } from '../core/cloud-init';
 import { LifecycleIntent } from '../core/lifecycle';
 import { planService, ServicePlan, ServicePlanOptions } from '../core/service-plan';
 import { XmppServiceSpec } from '../core/spec';
@@ -24,11 +24,20 @@ export function planForCdktf(spec: XmppServiceSpec, options: ServicePlanOptions 
 /**
  * A droplet's user_data for cdktf: `text`, what the droplet receives (the deploy-time secret's
  * token in place), and `template`, what goes into the JSON: escaped as a Terraform template literal
- * first, so that only the secret's `${var.…}` reference is put in afterwards stays live.
+ * first, so that only the references put in afterwards stay live: the secret's `${var.…}`, and the
+ * configuration channel's read key (`spacesKey`, the key resource's attributes).
  */
-export function userDataForTerraform(rendered: string, deployTimeSecret?: string): { readonly text: string; readonly template: string } {
-  if (deployTimeSecret === undefined) return { text: rendered, template: escapeTemplateLiteral(rendered) };
-  return { text: substituteDeployTimeSecret(rendered, deployTimeSecret), template: substituteDeployTimeSecret(escapeTemplateLiteral(rendered), deployTimeSecret) };
+export function userDataForTerraform(
+  rendered: string,
+  deployTimeSecret?: string,
+  spacesKey?: { readonly accessKey: string; readonly secretKey: string },
+): { readonly text: string; readonly template: string } {
+  const references: [string, string][] = [
+    ...(deployTimeSecret !== undefined ? [[DEPLOY_TIME_SECRET_PLACEHOLDER, deployTimeSecret] as [string, string]] : []),
+    ...(spacesKey ? [[SPACES_ACCESS_KEY_PLACEHOLDER, spacesKey.accessKey], [SPACES_SECRET_KEY_PLACEHOLDER, spacesKey.secretKey]] as [string, string][] : []),
+  ];
+  const put = (text: string) => references.reduce((t, [placeholder, value]) => t.split(placeholder).join(value), text);
+  return { text: put(rendered), template: put(escapeTemplateLiteral(rendered)) };
 }
 
 /** An intent as Terraform's `lifecycle` block: only what differs from Terraform's defaults. */

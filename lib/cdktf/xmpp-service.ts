@@ -120,6 +120,7 @@ export class XmppService extends Construct {
       ssh: () => sshInstructions(spec, this.host.reservedIp.ipAddress),
       first_admin: () => firstAdminInstructions(spec),
       zone_files: () => renderExternalZoneFilesWithTokens(spec, this.records.addresses),
+      config_bundle: () => this.plan.host.configChannel!.bundleSha256,
     };
     for (const name of plannedOutputs(this.plan)) {
       const o = new TerraformOutput(this, `Output-${name}`, { value: values[name](), description: SERVICE_OUTPUTS[name] });

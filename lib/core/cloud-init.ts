@@ -20,6 +20,11 @@ import {
 } from './expansion';
 import { hostMetaFiles, nginxSite } from './nginx';
 import {
+  APPLY_SCRIPT,
+  CONFIG_SOURCE,
+  FETCH_SCRIPT,
+  FETCH_SERVICE,
+  FETCH_TIMER,
   NGINX_SITE,
   PROSODY_CONFIG,
   PROSODY_SECRETS_INCLUDE,
@@ -49,6 +54,7 @@ import {
   renderTurnHostEnv,
   renderTurnProvisionScript,
   RESERVED_IPV6_SCRIPT,
+  shQuote,
   RESERVED_IPV6_SERVICE,
   RESERVED_IPV6_TIMER,
   SUPPLIED_TURN_SECRET,
@@ -56,7 +62,9 @@ import {
 } from './host-scripts';
 import { prosodyConfig, renderProsodySecretsInclude } from './prosody';
 import { bootGuardDropinPath, guardedUnits, renderBootGuardDropin, renderServicePolicy } from './service-policy';
-import { hasDedicatedTurnDroplet, hasTurnOnProsodyHost, ResolvedSpec } from './spec';
+import { deliversInPlace, hasDedicatedTurnDroplet, hasTurnOnProsodyHost, ResolvedSpec } from './spec';
+import { BUNDLE_OBJECT_KEY, ConfigBundle, renderConfigBundle } from './config-bundle';
+import { scriptFile } from './script-files';
 import { renderTurnFiles } from './turn';
 
 /** DigitalOcean rejects user data larger than this. */
@@ -315,7 +323,13 @@ export function substituteDeployTimeSecret(userData: string, secret: string): st
 
 /** A host's files and its user_data: as the droplet receives it, and as reviewers read it. */
 export interface RenderedHost {
+  /** Every file the host receives, from user_data and from the bundle. */
   readonly files: readonly HostFile[];
+  /**
+   * With `configDelivery.channel: "spaces"`: the files that travel in the bundle instead of
+   * user_data, which then holds only the bootstrap (see `renderProsodyHost`).
+   */
+  readonly bundle?: ConfigBundle;
   /** The user_data (with the deploy-time secret's placeholder, if any). */
   readonly userData: string;
   /** The user_data with every secret redacted: the same text when it holds none. */
@@ -328,9 +342,93 @@ function renderedHost(files: readonly HostFile[], packages: readonly string[], c
   return { files, userData, reviewUserData };
 }
 
-/** The Prosody droplet's files and user_data, rendered once. Fails if it would exceed DigitalOcean's limit. */
+/**
+ * The Prosody droplet's files and user_data, rendered once. Fails if it would exceed DigitalOcean's limit.
+ *
+ * With `configDelivery.channel: "spaces"`, user_data is a stable bootstrap: the packages, the
+ * first-boot guard, the fetch script with its timer, where the bundle is and the key that reads it,
+ * and the secrets (which never go into the bundle). It changes only with the packages, the bucket,
+ * the key, a supplied TURN secret or the bootstrap's own scripts, so a new domain, limit, contact or
+ * TTL leaves the droplet alone: everything else travels in the bundle.
+ */
 export function renderProsodyHost(spec: ResolvedSpec): RenderedHost {
-  return renderedHost(renderHostFiles(spec), hostPackages(spec), [PROVISION_SCRIPT]);
+  const files = renderHostFiles(spec);
+  const packages = hostPackages(spec);
+  if (!deliversInPlace(spec)) return renderedHost(files, packages, [PROVISION_SCRIPT]);
+  const guard = new Set(servicePolicyFiles(packages).map((f) => f.path));
+  const inBootstrap = (f: HostFile) => guard.has(f.path) || f.sensitive === true;
+  const bundle = renderConfigBundle([...files.filter((f) => !inBootstrap(f)), applyScriptFile()]);
+  const bootstrap = [...files.filter(inBootstrap), ...fetchBootstrapFiles(spec)];
+  const userData = cloudConfig(bootstrap, packages, [FETCH_SCRIPT, 'first-boot'], {});
+  const reviewUserData = cloudConfig(bootstrap, packages, [FETCH_SCRIPT, 'first-boot'], { redactSecrets: true });
+  return { files: [...bootstrap, ...bundle.files], bundle, userData, reviewUserData };
+}
+
+/**
+ * Stand in for the read key's ID and secret in the bootstrap, which exist only once the engine has
+ * created the key: the adapter swaps in its engine's reference, as for the deploy-time TURN secret.
+ */
+export const SPACES_ACCESS_KEY_PLACEHOLDER = 'xmpp-constructs-spaces-access-key-placeholder';
+export const SPACES_SECRET_KEY_PLACEHOLDER = 'xmpp-constructs-spaces-secret-key-placeholder';
+
+/** The bundle's apply script: in the bundle, so that a new version of this library applies itself. */
+function applyScriptFile(): HostFile {
+  return { path: APPLY_SCRIPT, content: scriptFile('apply.sh'), owner: 'root:root', permissions: '0755', defer: false };
+}
+
+/** The bootstrap's own files: the fetch script, its timer, and where the bundle is. */
+function fetchBootstrapFiles(spec: ResolvedSpec & { readonly configDelivery: { readonly channel: 'spaces'; readonly region: string; readonly bucket: string } }): HostFile[] {
+  const { region, bucket } = spec.configDelivery;
+  const source = [
+    '# Rendered by xmpp-constructs: where this droplet fetches its configuration bundle, and the key',
+    '# that may only read that bucket. Read by /usr/local/sbin/xmpp-constructs-fetch.',
+    `SPACES_ENDPOINT=${shQuote(`https://${region}.digitaloceanspaces.com`)}`,
+    `SPACES_REGION=${shQuote(region)}`,
+    `SPACES_BUCKET=${shQuote(bucket)}`,
+    `BUNDLE_OBJECT=${shQuote(BUNDLE_OBJECT_KEY)}`,
+    `SPACES_ACCESS_KEY=${shQuote(SPACES_ACCESS_KEY_PLACEHOLDER)}`,
+    `SPACES_SECRET_KEY=${shQuote(SPACES_SECRET_KEY_PLACEHOLDER)}`,
+    '',
+  ].join('\n');
+  return [
+    { path: FETCH_SCRIPT, content: scriptFile('fetch.sh'), owner: 'root:root', permissions: '0755', defer: false },
+    { path: CONFIG_SOURCE, content: source, owner: 'root:root', permissions: '0600', defer: false, sensitive: true },
+    { path: FETCH_SERVICE, content: renderFetchService(), owner: 'root:root', permissions: '0644', defer: false },
+    { path: FETCH_TIMER, content: renderFetchTimer(), owner: 'root:root', permissions: '0644', defer: false },
+  ];
+}
+
+/** How often the droplet looks for a new bundle. */
+export const FETCH_INTERVAL_SECONDS = 60;
+
+function renderFetchService(): string {
+  return [
+    '[Unit]',
+    'Description=xmpp-constructs: fetch and apply a new configuration bundle',
+    'Wants=network-online.target',
+    'After=network-online.target',
+    '',
+    '[Service]',
+    'Type=oneshot',
+    `ExecStart=${FETCH_SCRIPT}`,
+    '',
+  ].join('\n');
+}
+
+function renderFetchTimer(): string {
+  return [
+    '[Unit]',
+    'Description=xmpp-constructs: look for a new configuration bundle every minute',
+    '',
+    '[Timer]',
+    'OnBootSec=2min',
+    `OnUnitActiveSec=${FETCH_INTERVAL_SECONDS}s`,
+    'AccuracySec=5s',
+    '',
+    '[Install]',
+    'WantedBy=timers.target',
+    '',
+  ].join('\n');
 }
 
 /** A dedicated TURN droplet's files and user_data, rendered once. */

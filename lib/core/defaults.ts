@@ -9,6 +9,7 @@ import {
   AcmeSpec,
   CallsSpec,
   ComponentsSpec,
+  ConfigDeliverySpec,
   ContactRole,
   DnsSpec,
   DomainSpec,
@@ -50,6 +51,7 @@ export const DEFAULTS = {
   acme: { staging: false },
   federation: { enabled: true, directTls: false },
   ports: { c2s: 5222, c2sDirectTls: 5223, s2s: 5269, s2sDirectTls: 5270 },
+  configDelivery: { channel: 'user-data' },
 } as const satisfies {
   // Each section may only name fields its interface has, with values of their declared types.
   readonly service: Partial<Pick<XmppServiceSpec, 'registration' | 'adminSourceCidrs'>>;
@@ -66,6 +68,7 @@ export const DEFAULTS = {
   readonly acme: Partial<AcmeSpec>;
   readonly federation: Partial<FederationSpec>;
   readonly ports: Partial<PortsSpec>;
+  readonly configDelivery: Partial<ConfigDeliverySpec>;
 };
 
 /**
@@ -95,4 +98,9 @@ export function defaultReservedIpv6(ipv6: unknown, region: unknown): boolean {
  */
 export function defaultContactAddresses(role: ContactRole, admins: readonly string[]): string[] {
   return role === 'feedback' || role === 'sales' ? [] : admins.map((a) => `xmpp:${a}`);
+}
+
+/** `configDelivery.bucket`: the droplet's name and `-config`, within the 63 characters a bucket name may have. */
+export function defaultConfigBucket(dropletName: string): string {
+  return `${dropletName.slice(0, 56).replace(/-+$/, '')}-config`;
 }

@@ -9,6 +9,7 @@ import { AddressSource, planDnsRecords, recordFqdn, withoutTrailingDot } from '.
 import { findListener, Listener, ListenerId, planListeners, TlsMode } from './listeners';
 import { DOMAIN_PLACEHOLDER, furtherDomains, placeholderDomain } from './expansion';
 import { hostMetaLinks } from './nginx';
+import { BUNDLE_STATUS_PATH } from './paths';
 import { certificateNames, hasDedicatedTurnDroplet, ResolvedSpec } from './spec';
 
 export type { TlsMode } from './listeners';
@@ -66,6 +67,11 @@ export interface DoctorPlan {
   readonly closedTcpPorts: readonly PlannedPort[];
   /** coturn, when calls are on: STUN over UDP, and TURN with the credentials Prosody hands out. */
   readonly turn?: { readonly host: string; readonly port: number; readonly tlsPort: number; readonly credentialsFrom: string };
+  /**
+   * With `configDelivery.channel: "spaces"`: the configuration bundle the host must run, and where
+   * the host says which it runs (and which it refused).
+   */
+  readonly configBundle?: { readonly sha256: string; readonly statusUrl: string };
 }
 
 /** The doctor plan of a resolved spec. Pure; deterministic order. */
@@ -215,6 +221,8 @@ export function expandDoctorPlan(file: DoctorPlanFile): DoctorPlan {
 }
 
 /** The review file's text. */
-export function renderDoctorPlan(spec: ResolvedSpec): string {
-  return `${JSON.stringify(renderDoctorPlanFile(spec), null, 2)}\n`;
+export function renderDoctorPlan(spec: ResolvedSpec, bundleSha256?: string): string {
+  const plan = renderDoctorPlanFile(spec);
+  const configBundle = bundleSha256 === undefined ? undefined : { sha256: bundleSha256, statusUrl: `https://${spec.primaryDomain}${BUNDLE_STATUS_PATH}` };
+  return `${JSON.stringify(configBundle ? { ...plan, configBundle } : plan, null, 2)}\n`;
 }

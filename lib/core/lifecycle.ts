@@ -42,6 +42,9 @@ export const RESOURCE_ROLES = [
   'turnFirewall',
   'zone',
   'record',
+  'configBucket',
+  'configReadKey',
+  'configObject',
 ] as const;
 export type ResourceRole = (typeof RESOURCE_ROLES)[number];
 
@@ -89,5 +92,10 @@ export function planLifecycles(spec: ResolvedSpec, protection: Protection = {}):
     turnFirewall: DELETE_FIRST,
     zone: DELETE_FIRST,
     record: DELETE_FIRST,
+    // The in-place configuration channel. The bucket's name is unique across Spaces; the key and the
+    // object hold nothing that lasts (the stack writes them again). The object changes in place.
+    configBucket: DELETE_FIRST,
+    configReadKey: DELETE_FIRST,
+    configObject: DELETE_FIRST,
   };
 }

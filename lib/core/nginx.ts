@@ -6,8 +6,8 @@
  * loopback-only HTTP port; every other Prosody HTTP path stays unreachable from outside.
  */
 import { NGINX_HTTP_PORT, NGINX_HTTPS_PORT } from './listeners';
-import { ACME_WEBROOT, CERTS_DIR, HOST_META_ROOT, NGINX_SITE } from './paths';
-import { certificateNames, ResolvedDomain, ResolvedSpec } from './spec';
+import { ACME_WEBROOT, BUNDLE_STATUS_FILE, BUNDLE_STATUS_PATH, CERTS_DIR, HOST_META_ROOT, NGINX_SITE } from './paths';
+import { certificateNames, deliversInPlace, ResolvedDomain, ResolvedSpec } from './spec';
 import { DomainFiles, DOMAINS_LIST, DomainTemplate, expandDomainFiles, expandDomainTemplate } from './expansion';
 import { ECDHE_AEAD_CIPHERS } from './tls';
 
@@ -437,6 +437,19 @@ function httpsServer(spec: ResolvedSpec, domain: ResolvedDomain): NginxNode {
     blank,
     hostMetaLocation(HOST_META_JSON_PATH, 'application/json', hostMetaRoot(domain.name)),
   ];
+  if (isDefault && deliversInPlace(spec)) {
+    children.push(
+      blank,
+      comment('Which configuration bundle this host runs (and which it refused): not secret, read by xmpp-doctor.'),
+      block('location', ['=', BUNDLE_STATUS_PATH], [
+        directive('alias', BUNDLE_STATUS_FILE),
+        block('types', [], []),
+        directive('default_type', 'text/plain'),
+        directive('add_header', 'Cache-Control', 'no-store', 'always'),
+        hstsHeader(),
+      ]),
+    );
+  }
   if (spec.web.bosh) {
     children.push(
       blank,

@@ -15,6 +15,7 @@ export const SERVICE_OUTPUTS = {
   ssh: 'How to reach the host as root',
   first_admin: 'How to create the first admin account (no password is ever output)',
   zone_files: 'Records of the zones hosted outside DigitalOcean, by zone: load each into its DNS',
+  config_bundle: 'The SHA-256 of the configuration bundle the host should run (configDelivery "spaces"): xmpp-doctor --bundle compares it with the live host',
 } as const;
 export type ServiceOutputName = keyof typeof SERVICE_OUTPUTS;
 
@@ -30,6 +31,7 @@ export function plannedOutputs(plan: ServicePlan<unknown>): ServiceOutputName[] 
     ssh: true,
     first_admin: true,
     zone_files: hasExternalZones(plan.spec),
+    config_bundle: plan.host.configChannel !== undefined,
   };
   return (Object.keys(SERVICE_OUTPUTS) as ServiceOutputName[]).filter((name) => present[name]);
 }

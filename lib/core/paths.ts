@@ -57,3 +57,17 @@ export const TURN_ADDRESSES_ENV = `${ETC_DIR}/turn-addresses.env`;
 export const TURN_SYSTEMD_DROPIN = '/etc/systemd/system/coturn.service.d/xmpp-constructs.conf';
 /** coturn's SQLite database; the shared secret is stored there, not in turnserver.conf. */
 export const TURN_USERDB = '/var/lib/turn/turndb';
+
+/**
+ * In-place configuration (`configDelivery.channel: "spaces"`): the bootstrap's fetch script, which
+ * pulls the bundle, and the bundle's apply script, which checks and applies it.
+ */
+export const FETCH_SCRIPT = '/usr/local/sbin/xmpp-constructs-fetch';
+export const APPLY_SCRIPT = '/usr/local/sbin/xmpp-constructs-apply';
+/** Where the bundle is, and the read-only key that may fetch it. Mode 0600: it holds the key's secret. */
+export const CONFIG_SOURCE = `${ETC_DIR}/config-source.env`;
+export const FETCH_SERVICE = '/etc/systemd/system/xmpp-constructs-config.service';
+export const FETCH_TIMER = '/etc/systemd/system/xmpp-constructs-config.timer';
+/** The applied and refused bundle hashes, on the host and over HTTPS (not secret; xmpp-doctor reads it). */
+export const BUNDLE_STATUS_FILE = '/var/www/xmpp-constructs/bundle';
+export const BUNDLE_STATUS_PATH = '/.well-known/xmpp-constructs/bundle';

@@ -20,3 +20,15 @@ export const RESERVED_IPV6_REGIONS: readonly string[] = [
 export function offersReservedIpv6(region: string): boolean {
   return RESERVED_IPV6_REGIONS.includes(region);
 }
+
+/**
+ * The regions where DigitalOcean offers Spaces, as the DigitalOcean Terraform provider 2.71 validates
+ * `region` on `digitalocean_spaces_bucket` (read on 2 December 2026). Droplet regions without Spaces
+ * (nyc1, sfo1, ams2, …) need `configDelivery.spacesRegion`.
+ */
+export const SPACES_REGIONS: readonly string[] = ['ams3', 'atl1', 'blr1', 'fra1', 'lon1', 'nyc3', 'sfo2', 'sfo3', 'sgp1', 'syd1', 'tor1'];
+
+/** Whether DigitalOcean offers Spaces in `region`. */
+export function offersSpaces(region: string): boolean {
+  return SPACES_REGIONS.includes(region);
+}

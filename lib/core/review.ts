@@ -5,10 +5,14 @@
  * redacted user_data and files (under `turn-host/`) as well; and xmpp-doctor's plan. Both adapters write this same map.
  */
 import { RenderedHost, renderExpandedFiles, renderProsodyHost, renderTurnHost } from './cloud-init';
+import { bundleManifest } from './config-bundle';
 import { DOCTOR_PLAN_FILE, renderDoctorPlan } from './doctor-plan';
 import { HOST_META_ROOT } from './paths';
 import { hasDedicatedTurnDroplet, ResolvedSpec } from './spec';
 import { renderZoneFiles, ZoneAddresses } from './zone';
+
+/** The review file naming the configuration bundle (`configDelivery.channel: "spaces"`): its hash and MANIFEST. */
+export const REVIEW_BUNDLE_FILE = 'config-bundle.txt';
 
 /** The review file holding every zone, one after another, each from its `$ORIGIN`. */
 export const REVIEW_ZONES_FILE = 'dns/zones.txt';
@@ -45,6 +49,11 @@ export function renderReviewFiles(
   // everything else a synthesis does; a zone's block (from its $ORIGIN) reads the same either way.
   files[REVIEW_ZONES_FILE] = Object.values(renderZoneFiles(spec, addresses)).join('\n');
   // What xmpp-doctor checks the live service against (`xmpp-doctor --plan <this directory>`).
-  files[DOCTOR_PLAN_FILE] = renderDoctorPlan(spec);
+  files[DOCTOR_PLAN_FILE] = renderDoctorPlan(spec, rendered.host.bundle?.sha256);
+  if (rendered.host.bundle) {
+    // What the stack writes into the bucket, and the droplet applies in place: the files above, less
+    // user_data's, in one archive named by its hash.
+    files[REVIEW_BUNDLE_FILE] = `sha256 ${rendered.host.bundle.sha256}\n${bundleManifest(rendered.host.bundle.files)}`;
+  }
   return files;
 }

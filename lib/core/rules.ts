@@ -5,8 +5,8 @@
  */
 import { domainToASCII } from 'url';
 import * as ipaddr from 'ipaddr.js';
-import { offersReservedIpv6, RESERVED_IPV6_REGIONS } from './regions';
-import { ResolvedSpec } from './spec';
+import { offersReservedIpv6, offersSpaces, RESERVED_IPV6_REGIONS, SPACES_REGIONS } from './regions';
+import { CONFIG_CHANNELS, ResolvedSpec } from './spec';
 
 /** What is wrong with a value and how to fix it. */
 export interface Problem {
@@ -215,6 +215,31 @@ export function checkSizeSlug(value: unknown): Problem | undefined {
 export function checkImage(value: unknown): Problem | undefined {
   if (typeof value !== 'string' || !(/^debian-12-x64$/.test(value) || /^[0-9]+$/.test(value))) {
     return { problem: 'the rendered configuration targets Debian 12 only', fix: 'use "debian-12-x64" or the numeric ID of a Debian 12 snapshot' };
+  }
+  return undefined;
+}
+
+/** `configDelivery.channel`: one of CONFIG_CHANNELS. */
+export function checkConfigChannel(value: unknown): Problem | undefined {
+  if (typeof value !== 'string' || !(CONFIG_CHANNELS as readonly string[]).includes(value)) {
+    return { problem: `must be one of ${CONFIG_CHANNELS.map((c) => `"${c}"`).join(', ')}`, fix: 'use "spaces" to apply changes in place, or "user-data" (the default) to replace the droplet on every change' };
+  }
+  return undefined;
+}
+
+/** `configDelivery.spacesRegion` (or the droplet's region it defaults to): a region with Spaces. */
+export function checkSpacesRegion(value: unknown, defaulted: boolean): Problem | undefined {
+  if (typeof value === 'string' && offersSpaces(value)) return undefined;
+  const list = SPACES_REGIONS.map((r) => `"${r}"`).join(', ');
+  return defaulted
+    ? { problem: `the droplet's region has no Spaces, and the bucket's region follows it`, fix: `set configDelivery.spacesRegion to a region with Spaces, preferably near the droplet: ${list}` }
+    : { problem: 'not a region with Spaces', fix: `use one of ${list}` };
+}
+
+/** Spaces bucket names: 3 to 63 lower-case letters, digits and hyphens, a letter or digit at each end. */
+export function checkBucketName(value: unknown): Problem | undefined {
+  if (typeof value !== 'string' || !/^[a-z0-9](?:[a-z0-9-]{1,61})[a-z0-9]$/.test(value)) {
+    return { problem: 'not a valid Spaces bucket name: 3 to 63 lower-case letters, digits and hyphens, starting and ending with a letter or digit', fix: 'use a name such as "xmpp-example-net-config"; it must be unique across all of Spaces' };
   }
   return undefined;
 }

@@ -12,7 +12,8 @@ import { LifecycleIntent, LifecyclePlan, planLifecycles, Protection } from './li
 import { HOST_META_ROOT, NGINX_SITE } from './paths';
 import { DropletAttributes, firewallName, prosodyDropletAttributes, reservedIpv6Attributes, turnDropletAttributes, volumeAttributes } from './resources';
 import { renderReviewFiles } from './review';
-import { hasDedicatedTurnDroplet, ResolvedSpec } from './spec';
+import { BUNDLE_OBJECT_KEY, ConfigBundle } from './config-bundle';
+import { deliversInPlace, hasDedicatedTurnDroplet, ResolvedSpec } from './spec';
 import { renderTurnFiles } from './turn';
 
 /** What a service is planned from besides its declaration. */
@@ -40,6 +41,20 @@ export interface ProsodyHostPlan {
   /** The reserved IPv6 address, when the spec uses one. */
   readonly reservedIpv6?: { readonly regionSlug: string };
   readonly firewall: FirewallResourcePlan;
+  /** The in-place configuration channel (`configDelivery.channel: "spaces"`). */
+  readonly configChannel?: ConfigChannelPlan;
+}
+
+/**
+ * The private bucket holding the host's configuration bundle, the key that may only read it (its ID
+ * and secret go into the droplet's user_data), and the bundle's object.
+ */
+export interface ConfigChannelPlan {
+  readonly bucket: { readonly name: string; readonly region: string; readonly acl: 'private' };
+  readonly readKey: { readonly name: string; readonly grant: { readonly bucket: string; readonly permission: 'read' } };
+  readonly object: { readonly bucket: string; readonly region: string; readonly key: string; readonly contentBase64: string; readonly contentType: string; readonly acl: 'private' };
+  /** The bundle's SHA-256 (hex): what the host reports once it runs it. */
+  readonly bundleSha256: string;
 }
 
 /** coturn, on the Prosody host or on a droplet of its own. */
@@ -103,6 +118,7 @@ export function planService<S>(declared: SpecWithDeployTimeSecret<S>, isDeployTi
       volume: volumeAttributes(spec),
       ...(spec.droplet.reservedIpv6 ? { reservedIpv6: reservedIpv6Attributes(spec) } : {}),
       firewall: { name: firewallName(spec, 'prosody-host'), rules: planFirewall(spec) },
+      ...(rendered.bundle && deliversInPlace(spec) ? { configChannel: configChannelPlan(spec.configDelivery, rendered.bundle) } : {}),
     },
     expandedFiles,
     turn: { hostName: spec.calls.host, files: renderTurnFiles(spec), ...(dedicated ? { dedicated } : {}) },
@@ -110,6 +126,16 @@ export function planService<S>(declared: SpecWithDeployTimeSecret<S>, isDeployTi
     nginxFiles: Object.fromEntries(Object.entries(expandedFiles).filter(([path]) => path === NGINX_SITE || path.startsWith(`${HOST_META_ROOT}/`))),
     dns: { hosting, records: planDigitalOceanRecords(spec, hosting) },
     reviewFiles: () => renderReviewFiles(spec, undefined, { host: rendered, expandedFiles, turnHost: dedicated?.rendered }),
+  };
+}
+
+function configChannelPlan(delivery: { readonly region: string; readonly bucket: string }, bundle: ConfigBundle): ConfigChannelPlan {
+  const { region, bucket } = delivery;
+  return {
+    bucket: { name: bucket, region, acl: 'private' },
+    readKey: { name: `${bucket}-read`, grant: { bucket, permission: 'read' } },
+    object: { bucket, region, key: BUNDLE_OBJECT_KEY, contentBase64: bundle.archiveBase64, contentType: 'application/gzip', acl: 'private' },
+    bundleSha256: bundle.sha256,
   };
 }
 

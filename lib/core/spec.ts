@@ -299,6 +299,40 @@ export interface DropletSpec {
 }
 
 /** DNS settings. */
+/** How a change to the host's configuration reaches the running droplet. */
+export type ConfigChannel = (typeof CONFIG_CHANNELS)[number];
+export const CONFIG_CHANNELS = ['user-data', 'spaces'] as const;
+
+/**
+ * How configuration changes reach the droplet. With `"spaces"`, a new domain, limit or contact is
+ * applied in place within minutes, and only a new image, region, size or SSH key (or a change to the
+ * packages: calls on or off the host) replaces the droplet.
+ */
+export interface ConfigDeliverySpec {
+  /**
+   * `"user-data"`: the configuration travels in the droplet's user_data, which DigitalOcean cannot
+   * change on a running droplet, so every change to it replaces the droplet (minutes of downtime;
+   * the data volume and the reserved addresses stay).
+   * `"spaces"`: the stack writes the configuration as one bundle into a private Spaces bucket; the
+   * droplet pulls it every minute with a key that may only read that bucket, checks it and applies
+   * it in place, keeping client sessions. Spaces is billed separately and the deploying side needs
+   * Spaces credentials (see the README, *Changes in place*).
+   * @default "user-data"
+   */
+  readonly channel?: ConfigChannel;
+  /**
+   * The Spaces region of the bucket (`"spaces"` only).
+   * @default - `droplet.region` where it offers Spaces; otherwise it must be set
+   */
+  readonly spacesRegion?: string;
+  /**
+   * The bucket the stack creates for the bundle (`"spaces"` only). Bucket names are unique across
+   * all of Spaces: 3 to 63 lower-case letters, digits and hyphens.
+   * @default - `droplet.name` followed by `-config`
+   */
+  readonly bucket?: string;
+}
+
 export interface DnsSpec {
   /**
    * TTL of the published records, in seconds (DigitalOcean's minimum is 30).
@@ -422,6 +456,8 @@ export interface XmppServiceSpec {
   readonly federation?: FederationSpec;
   /** @default - see PortsSpec */
   readonly ports?: PortsSpec;
+  /** @default - the configuration travels in user_data: every change replaces the droplet */
+  readonly configDelivery?: ConfigDeliverySpec;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -521,6 +557,8 @@ export const DROPLET_FIELDS = {
   volumeSizeGib: 'value',
 } as const satisfies SpecFields<DropletSpec>;
 
+export const CONFIG_DELIVERY_FIELDS = { channel: 'value', spacesRegion: 'value', bucket: 'value' } as const satisfies SpecFields<ConfigDeliverySpec>;
+
 export const DNS_FIELDS = { ttlSeconds: 'value' } as const satisfies SpecFields<DnsSpec>;
 
 export const ACME_FIELDS = { email: 'value', staging: 'value' } as const satisfies SpecFields<AcmeSpec>;
@@ -551,6 +589,7 @@ export const XMPP_SERVICE_SPEC_FIELDS = {
   dns: DNS_FIELDS,
   federation: FEDERATION_FIELDS,
   ports: PORTS_FIELDS,
+  configDelivery: CONFIG_DELIVERY_FIELDS,
 } as const satisfies SpecFields<XmppServiceSpec>;
 
 /** Whether `A` and `B` are the same union of keys. */
@@ -571,6 +610,7 @@ export type SpecFieldsMatchInterfaces = [
   AssertTrue<SameKeys<keyof typeof CONTACT_ADDRESSES_FIELDS, keyof ContactAddressesSpec>>,
   AssertTrue<SameKeys<keyof typeof DROPLET_FIELDS, keyof DropletSpec>>,
   AssertTrue<SameKeys<keyof typeof DNS_FIELDS, keyof DnsSpec>>,
+  AssertTrue<SameKeys<keyof typeof CONFIG_DELIVERY_FIELDS, keyof ConfigDeliverySpec>>,
   AssertTrue<SameKeys<keyof typeof ACME_FIELDS, keyof AcmeSpec>>,
   AssertTrue<SameKeys<keyof typeof FEDERATION_FIELDS, keyof FederationSpec>>,
   AssertTrue<SameKeys<keyof typeof PORTS_FIELDS, keyof PortsSpec>>,
@@ -681,6 +721,18 @@ export interface ResolvedSpec {
     /** Prosody's plaintext HTTP port; bound to loopback only, nginx proxies to it. */
     readonly httpLoopback: number;
   };
+  /** How configuration changes reach the droplet (see `ConfigDeliverySpec`). */
+  readonly configDelivery: ResolvedConfigDelivery;
+}
+
+/** `configDelivery` resolved: the bucket and its region only with the `"spaces"` channel. */
+export type ResolvedConfigDelivery =
+  | { readonly channel: 'user-data' }
+  | { readonly channel: 'spaces'; readonly region: string; readonly bucket: string };
+
+/** Whether configuration changes reach the droplet in place, through a Spaces bucket. */
+export function deliversInPlace(spec: ResolvedSpec): spec is ResolvedSpec & { readonly configDelivery: { readonly channel: 'spaces'; readonly region: string; readonly bucket: string } } {
+  return spec.configDelivery.channel === 'spaces';
 }
 
 export const CONTACT_ROLES = ['abuse', 'admin', 'feedback', 'sales', 'security', 'support'] as const;

@@ -17,6 +17,7 @@ import { resolveCalls } from './resolve/calls';
 import { resolveFederation, resolveRegistration, resolveWeb } from './resolve/features';
 import { resolvePorts } from './resolve/ports';
 import { resolveContacts } from './resolve/contacts';
+import { resolveConfigDelivery } from './resolve/config-delivery';
 import { resolveAdminSourceCidrs, resolveDroplet } from './resolve/droplet';
 import { resolveAcme, resolveDns } from './resolve/dns-acme';
 
@@ -56,6 +57,7 @@ export function resolveSpec(spec: XmppServiceSpec): ResolvedSpec {
   const adminSourceCidrs = resolveAdminSourceCidrs(spec.adminSourceCidrs, c);
   const dns = resolveDns(spec.dns, c);
   const acme = resolveAcme(spec.acme, primaryDomain, c);
+  const configDelivery = resolveConfigDelivery(spec.configDelivery, droplet, c);
 
   if (c.issues.length > 0 || acme === undefined) throw new SpecValidationError(c.issues);
 
@@ -78,5 +80,6 @@ export function resolveSpec(spec: XmppServiceSpec): ResolvedSpec {
     acme,
     federation,
     ports,
+    configDelivery,
   };
 }

@@ -10,6 +10,8 @@ set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=common.sh
 . /usr/local/lib/xmpp-constructs/common.sh
 reload=1; [ "${2:-}" = --no-reload ] && reload=0
+# The lineages and their names; a configuration bundle being checked passes its own list.
+CERTIFICATES_LIST=${XMPP_CONSTRUCTS_CERTIFICATES_LIST:-/etc/xmpp-constructs/certificates.list}
 active() { [ "$reload" = 1 ] && systemctl is-active --quiet "$1"; }
 
 covers_names() { # certificate file, names...: every name is in the certificate's SAN list
@@ -38,14 +40,18 @@ link() {
     [ "$(readlink "/etc/xmpp-constructs/certs/$lineage" 2>/dev/null)" = "$target" ] || ln -sfn "$target" "/etc/xmpp-constructs/certs/$lineage"
     # Only changed certificates: every import also leaves .bkp~ copies of the previous files.
     cmp -s "$target/fullchain.pem" "/etc/prosody/certs/$lineage.crt" || changed+=("$lineage")
-  done < /etc/xmpp-constructs/certificates.list
+  done < "$CERTIFICATES_LIST"
 
   # Prosody cannot read root's keys; import copies them to /etc/prosody/certs for the prosody user.
   if [ ${#changed[@]} -gt 0 ]; then prosodyctl --root cert import "${changed[@]}" /etc/xmpp-constructs/certs >/dev/null; fi
   if [ "$TURN_ENABLED" = 1 ]; then copy_turn_cert "/etc/xmpp-constructs/certs/$PRIMARY_DOMAIN"; fi
-  # Restart, not reload: Prosody 0.12.3 keeps serving the old certificate on the direct TLS port
-  # to clients without SNI after a reload. Only when a certificate changed (issuance, renewal).
-  if [ ${#changed[@]} -gt 0 ] && active prosody; then systemctl restart prosody; fi
+  # Only when a certificate changed (issuance, renewal). The primary domain's needs a restart:
+  # Prosody 0.12.3 keeps serving the old certificate on the direct TLS port to clients without SNI
+  # after a reload, and that default certificate is the primary domain's. Any other domain's is
+  # picked up by a reload, which keeps every session (a new domain added in place gets its own).
+  if [ ${#changed[@]} -gt 0 ] && active prosody; then
+    if printf '%s\n' "${changed[@]}" | grep -qxF "$PRIMARY_DOMAIN"; then systemctl restart prosody; else systemctl reload prosody; fi
+  fi
   if active nginx; then systemctl reload nginx; fi
 }
 

@@ -32,8 +32,11 @@ fi
 
 step "placing state on the volume"
 # Prosody must not write under /var/lib/prosody while the volume is bound over it. On a fresh host
-# the first-boot guard kept it from starting; a rerun (by hand) finds it running.
-systemctl stop prosody >/dev/null 2>&1 || true
+# the first-boot guard kept it from starting; a rerun finds it running, and stops it only if a bind
+# mount is missing, so a configuration applied in place keeps Prosody's sessions.
+for sys in /var/lib/prosody /etc/letsencrypt; do
+  mountpoint -q "$sys" || { systemctl stop prosody >/dev/null 2>&1 || true; break; }
+done
 for pair in /srv/xmpp-data/prosody:/var/lib/prosody /srv/xmpp-data/letsencrypt:/etc/letsencrypt; do
   vol=${pair%%:*}; sys=${pair#*:}
   if [ ! -d "$vol" ]; then
@@ -105,10 +108,17 @@ systemctl daemon-reload
 if grep -qxF '# xmpp-constructs first-boot guard: no service it configures may start before provisioning has configured it.' /usr/sbin/policy-rc.d 2>/dev/null; then rm -f /usr/sbin/policy-rc.d; fi
 systemctl enable nginx prosody
 systemctl reload-or-restart nginx
-# Prosody was stopped above; start it exactly once. A SIGTERM in its first moments is lost, so
-# "start, then restart" would leave systemd waiting out TimeoutStopSec.
-systemctl restart prosody
-if [ "$TURN_ENABLED" = 1 ]; then systemctl enable coturn && systemctl restart coturn; fi
+# A configuration bundle applied in place (xmpp-constructs-apply) reloads Prosody and coturn itself,
+# as gently as the change allows. Otherwise Prosody was stopped above; start it exactly once. A
+# SIGTERM in its first moments is lost, so "start, then restart" would leave systemd waiting out
+# TimeoutStopSec.
+if [ "${XMPP_CONSTRUCTS_IN_PLACE:-0}" != 1 ]; then
+  systemctl restart prosody
+  if [ "$TURN_ENABLED" = 1 ]; then systemctl enable coturn && systemctl restart coturn; fi
+elif [ "$TURN_ENABLED" = 1 ]; then
+  systemctl enable coturn
+  systemctl is-active --quiet coturn || systemctl restart coturn
+fi
 systemctl enable --now xmpp-constructs-certificates.timer xmpp-constructs-backup.timer
 
 if [ "$RESERVED_IPV6" = 1 ]; then

@@ -5,6 +5,9 @@ import { ReservedIp } from '@pulumi/digitalocean/reservedIp';
 import { ReservedIpAssignment } from '@pulumi/digitalocean/reservedIpAssignment';
 import { ReservedIpv6 } from '@pulumi/digitalocean/reservedIpv6';
 import { ReservedIpv6Assignment } from '@pulumi/digitalocean/reservedIpv6Assignment';
+import { SpacesBucket } from '@pulumi/digitalocean/spacesBucket';
+import { SpacesBucketObject } from '@pulumi/digitalocean/spacesBucketObject';
+import { SpacesKey } from '@pulumi/digitalocean/spacesKey';
 import { Volume } from '@pulumi/digitalocean/volume';
 import { componentType, numericDropletId, planForPulumi, PulumiServicePlan, PulumiXmppServiceSpec, userDataOutput, withLifecycle } from './spec';
 
@@ -63,6 +66,13 @@ export class ProsodyHost extends pulumi.ComponentResource {
   public readonly reservedIpv6?: ReservedIpv6;
   public readonly reservedIpv6Assignment?: ReservedIpv6Assignment;
   public readonly projectResources?: ProjectResources;
+  /**
+   * The in-place configuration channel (`configDelivery.channel: "spaces"`): the private bucket,
+   * the key that may only read it, and the configuration bundle's object.
+   */
+  public readonly configBucket?: SpacesBucket;
+  public readonly configReadKey?: SpacesKey;
+  public readonly configBundle?: SpacesBucketObject;
   /** The droplet's cloud-init user_data, exactly as the core renders it; a secret when it holds one. */
   public readonly userData: pulumi.Output<string>;
   /** The droplet's ID as the number DigitalOcean's firewall and reserved-IP APIs take. */
@@ -79,7 +89,20 @@ export class ProsodyHost extends pulumi.ComponentResource {
     const { plan } = args;
     const { host, lifecycle } = plan;
     const child = { parent: this };
-    this.userData = userDataOutput(host.rendered.userData, plan);
+    const channel = host.configChannel;
+    if (channel) {
+      // Spaces operations need the provider's spacesAccessId and spacesSecretKey (or the
+      // SPACES_ACCESS_KEY_ID and SPACES_SECRET_ACCESS_KEY variables): see the README.
+      this.configBucket = new SpacesBucket(`${name}-config-bucket`, channel.bucket, withLifecycle(lifecycle.configBucket, child));
+      this.configReadKey = new SpacesKey(
+        `${name}-config-read-key`,
+        { name: channel.readKey.name, grants: [{ bucket: this.configBucket.name, permission: channel.readKey.grant.permission }] },
+        withLifecycle(lifecycle.configReadKey, child),
+      );
+      this.configBundle = new SpacesBucketObject(`${name}-config-bundle`, { ...channel.object, bucket: this.configBucket.name }, withLifecycle(lifecycle.configObject, child));
+    }
+    const readKey = this.configReadKey;
+    this.userData = userDataOutput(host.rendered.userData, plan, readKey && { accessKey: readKey.accessKey, secretKey: readKey.secretKey });
 
     this.volume = new Volume(`${name}-volume`, { ...host.volume, tags: args.tags }, withLifecycle(lifecycle.volume, child));
 

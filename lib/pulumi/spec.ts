@@ -1,5 +1,5 @@
 import * as pulumi from '@pulumi/pulumi';
-import { substituteDeployTimeSecret } from '../core/cloud-init';
+import { SPACES_ACCESS_KEY_PLACEHOLDER, SPACES_SECRET_KEY_PLACEHOLDER, substituteDeployTimeSecret } from '../core/cloud-init';
 import { SpecWithDeployTimeSecret } from '../core/deploy-time';
 import { LifecycleIntent } from '../core/lifecycle';
 import { planService, ServicePlan, ServicePlanOptions } from '../core/service-plan';
@@ -53,16 +53,32 @@ function camelCase(name: string): string {
 }
 
 /**
- * A droplet's user_data: the core's rendering with a deploy-time secret put in once it resolves.
- * When the document carries a secret it is a Pulumi secret, so it is encrypted in state and hidden
- * in previews (the review files show the redacted document).
+ * A droplet's user_data: the core's rendering with a deploy-time secret and the configuration
+ * channel's read key (`spacesKey`) put in once they resolve. When the document carries a secret it
+ * is a Pulumi secret, so it is encrypted in state and hidden in previews (the review files show the
+ * redacted document).
  */
-export function userDataOutput(rendered: string, resolved: PulumiServicePlan): pulumi.Output<string> {
+export function userDataOutput(
+  rendered: string,
+  resolved: PulumiServicePlan,
+  spacesKey?: { readonly accessKey: pulumi.Input<string>; readonly secretKey: pulumi.Input<string> },
+): pulumi.Output<string> {
   const { deployTimeSecret } = resolved;
-  if (deployTimeSecret === undefined) {
+  if (deployTimeSecret === undefined && spacesKey === undefined) {
     return resolved.spec.calls.sharedSecret === undefined ? pulumi.output(rendered) : pulumi.secret(rendered);
   }
-  return pulumi.secret(pulumi.output(deployTimeSecret).apply((secret) => withDeployTimeSecret(rendered, secret)));
+  const secret = deployTimeSecret === undefined ? pulumi.output(undefined) : pulumi.output(deployTimeSecret);
+  return pulumi.secret(
+    pulumi.all([secret, spacesKey?.accessKey, spacesKey?.secretKey]).apply(([turnSecret, accessKey, secretKey]) => {
+      const withSecret = turnSecret === undefined ? rendered : withDeployTimeSecret(rendered, turnSecret);
+      return accessKey === undefined || secretKey === undefined ? withSecret : withSpacesKey(withSecret, accessKey, secretKey);
+    }),
+  );
+}
+
+/** `rendered` with the configuration channel's read key put in. */
+export function withSpacesKey(rendered: string, accessKey: string, secretKey: string): string {
+  return rendered.split(SPACES_ACCESS_KEY_PLACEHOLDER).join(accessKey).split(SPACES_SECRET_KEY_PLACEHOLDER).join(secretKey);
 }
 
 /**

@@ -74,6 +74,8 @@ export interface XmppServiceOutputs {
   readonly ssh: pulumi.Output<string>;
   /** How to create the first admin account (no password is ever output). */
   readonly first_admin: pulumi.Output<string>;
+  /** The SHA-256 of the configuration bundle the host should run, with `configDelivery.channel: "spaces"`. */
+  readonly config_bundle?: pulumi.Output<string>;
   /** Records of the zones hosted outside DigitalOcean, by zone, when a domain's zone is external. */
   readonly zone_files?: pulumi.Output<{ [zone: string]: string }>;
 }
@@ -128,6 +130,7 @@ export class XmppService extends pulumi.ComponentResource {
       ssh: () => this.host.reservedIp.ipAddress.apply((address) => sshInstructions(spec, address)),
       first_admin: () => pulumi.output(firstAdminInstructions(spec)),
       zone_files: () => externalZoneFiles(spec, this.host, turnDroplet),
+      config_bundle: () => pulumi.output(planned.host.configChannel!.bundleSha256),
     };
     this.outputs = Object.fromEntries(plannedOutputs(planned).map((output) => [output, values[output]()])) as unknown as XmppServiceOutputs;
 

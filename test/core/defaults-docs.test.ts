@@ -26,12 +26,13 @@ const SECTION_OF: Readonly<Record<string, keyof typeof DEFAULTS | null>> = {
   AcmeSpec: 'acme',
   FederationSpec: 'federation',
   PortsSpec: 'ports',
+  ConfigDeliverySpec: 'configDelivery',
 };
 
 /** Defaults documented as prose (`@default - …`): computed from other fields, or whole sections. */
 const COMPUTED = [
   'XmppServiceSpec.components', 'XmppServiceSpec.calls', 'XmppServiceSpec.web', 'XmppServiceSpec.contacts',
-  'XmppServiceSpec.droplet', 'XmppServiceSpec.dns', 'XmppServiceSpec.federation', 'XmppServiceSpec.ports',
+  'XmppServiceSpec.droplet', 'XmppServiceSpec.dns', 'XmppServiceSpec.federation', 'XmppServiceSpec.ports', 'XmppServiceSpec.configDelivery',
   'DomainSpec.admins', 'DomainSpec.contacts',
   'ComponentsSpec.fileShare', 'ComponentsSpec.groupChat', 'ComponentsSpec.proxy65', 'ComponentsSpec.pubsub',
   'FileShareSpec.dailyQuotaBytesPerUser', 'FileShareSpec.globalQuotaBytes',
@@ -39,6 +40,7 @@ const COMPUTED = [
   'ContactAddressesSpec.abuse', 'ContactAddressesSpec.admin', 'ContactAddressesSpec.feedback',
   'ContactAddressesSpec.sales', 'ContactAddressesSpec.security', 'ContactAddressesSpec.support',
   'DropletSpec.name', 'DropletSpec.reservedIpv6',
+  'ConfigDeliverySpec.spacesRegion', 'ConfigDeliverySpec.bucket',
 ].sort();
 
 /** One property's documented default, as found in the source. */
