@@ -201,13 +201,14 @@ function structOptionality(jsii: JsiiTypes, structName: string): Map<string, boo
   const entry = Object.entries(jsii).find(([fqn]) => fqn.endsWith(`.${structName}`));
   const result = new Map<string, boolean>();
   for (const property of entry?.[1].properties ?? []) {
-    const tfName = /#(\w+) \w+#\w+\}/.exec(property.docs?.summary ?? '')?.[1];
+    // The registry link is in the summary, or in the remarks when the provider gives a description.
+    const tfName = /#(\w+) \w+#\w+\}/.exec(`${property.docs?.summary ?? ''} ${property.docs?.remarks ?? ''}`)?.[1];
     if (tfName) result.set(tfName, property.optional === true);
   }
   return result;
 }
 
-type JsiiTypes = { readonly [fqn: string]: { readonly properties?: readonly { readonly name: string; readonly optional?: boolean; readonly docs?: { readonly summary?: string } }[] } };
+type JsiiTypes = { readonly [fqn: string]: { readonly properties?: readonly { readonly name: string; readonly optional?: boolean; readonly docs?: { readonly summary?: string; readonly remarks?: string } }[] } };
 
 function buildBlock(
   source: string,

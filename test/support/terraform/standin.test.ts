@@ -47,6 +47,12 @@ test('GIVEN the bindings THEN the schema has the resources the service uses, wit
   }
 });
 
+test('GIVEN an argument the provider describes (its registry link then in the jsii remarks) THEN it is still required', () => {
+  expect(schema.resources.digitalocean_spaces_bucket.block.attributes.name).toMatchObject({ required: true, optional: false });
+  expect(schema.resources.digitalocean_spaces_key.block.attributes.name).toMatchObject({ required: true, optional: false });
+  expect(schema.resources.digitalocean_spaces_key.block.attributes.secret_key).toMatchObject({ computed: true, sensitive: true });
+});
+
 test.each([
   [{ kind: 'oneOf', values: ['A', 'SRV'] } as const, 'SPF', /expected type to be one of \["A","SRV"\], got SPF/],
   [{ kind: 'oneOf', values: ['A', 'SRV'] } as const, 'SRV', undefined],
