@@ -38,6 +38,8 @@ export interface AttributeSemantics {
   readonly validate?: readonly Validation[];
   readonly diffSuppress?: string;
   readonly stateFunc?: string;
+  /** SDKv2's DefaultFunc: for the provider's arguments, the environment variables read when unset. */
+  readonly defaultFunc?: { readonly kind: string; readonly vars?: readonly string[]; readonly default?: Value };
   readonly conflictsWith?: readonly string[];
   readonly attributes?: { readonly [name: string]: AttributeSemantics };
 }
@@ -252,8 +254,8 @@ function buildBlock(
       required: !optional,
       optional,
       // The bindings cannot tell optional from optional+computed; the Go source can. SDKv2 adds
-      // `id` to every resource as optional+computed.
-      computed: meaning.computed ?? attribute.name === 'id',
+      // `id` to every resource as optional+computed (a block's own required `id` is not).
+      computed: optional && (meaning.computed ?? attribute.name === 'id'),
       sensitive: meaning.sensitive ?? false,
       semantics: meaning,
     };

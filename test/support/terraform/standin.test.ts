@@ -5,7 +5,7 @@
  */
 import { createHash } from 'crypto';
 import { decodeMsgpack, encodeMsgpack, UNKNOWN, Value } from './cty';
-import { loadSemantics, providerSchemaFromBindings } from './provider-schema';
+import { BlockSchema, loadSemantics, providerSchemaFromBindings } from './provider-schema';
 import { DIFF_SUPPRESSORS, ProviderStandIn, RULES, validationFailure } from './standin';
 
 const semantics = loadSemantics();
@@ -51,6 +51,14 @@ test('GIVEN an argument the provider describes (its registry link then in the js
   expect(schema.resources.digitalocean_spaces_bucket.block.attributes.name).toMatchObject({ required: true, optional: false });
   expect(schema.resources.digitalocean_spaces_key.block.attributes.name).toMatchObject({ required: true, optional: false });
   expect(schema.resources.digitalocean_spaces_key.block.attributes.secret_key).toMatchObject({ computed: true, sensitive: true });
+  // Terraform refuses the whole schema if any attribute is both required and computed.
+  const conflicts: string[] = [];
+  const walk = (where: string, block: BlockSchema) => {
+    for (const a of Object.values(block.attributes)) if (a.required && (a.computed || a.optional)) conflicts.push(`${where}.${a.name}`);
+    for (const b of Object.values(block.blocks)) walk(`${where}.${b.name}`, b.block);
+  };
+  for (const [type, resource] of Object.entries({ ...schema.resources, ...schema.dataSources })) walk(type, resource.block);
+  expect(conflicts).toEqual([]);
 });
 
 test.each([
