@@ -40,6 +40,7 @@ export const REQUIRED_RESOURCES = [
   'digitalocean_project_resources',
   'digitalocean_spaces_bucket',
   'digitalocean_spaces_key',
+  'digitalocean_spaces_bucket_object',
   'digitalocean_uptime_check',
   'digitalocean_uptime_alert',
   'digitalocean_monitor_alert',
@@ -2205,6 +2206,38 @@ const RULES: Record<(typeof REQUIRED_RESOURCES)[number], RuleSpec[]> = {
       id: 'spaces-key.update', kind: 'update', func: 'resourceDigitalOceanSpacesKeyUpdate', anchor: 'SpacesKeyUpdateRequest',
       summary:
         'Update sends name and the full grant list in place.',
+    },
+    {
+      id: 'spaces-key.api-token', kind: 'create', func: 'resourceDigitalOceanSpacesKeyCreate', anchor: 'GodoClient()',
+      summary:
+        'Keys are managed through the DigitalOcean API with the token (the godo client), not through the Spaces S3 API: no operation on a key needs spaces_access_id or spaces_secret_key.',
+    },
+  ],
+  digitalocean_spaces_bucket_object: [
+    {
+      id: 'spaces-object.credentials', kind: 'validate-in-create', func: 's3connFromResourceData', anchor: 'SpacesClient(region)',
+      summary:
+        'Create, Read, Update and Delete all start with the Spaces client for the region, so without spaces_access_id and spaces_secret_key each fails with the bare error "Spaces credentials not configured" (diag.FromErr, no prefix).',
+    },
+    {
+      id: 'spaces-object.put', kind: 'create', func: 'resourceDigitalOceanSpacesBucketObjectPut', anchor: 'd.SetId(key)',
+      summary:
+        'Create uploads the body (source file, content, or content_base64 decoded, failing with "error decoding content_base64: …"), with acl, content_type and the other headers when set; the ID is the key; then Read.',
+    },
+    {
+      id: 'spaces-object.update-put', kind: 'update', func: 'resourceDigitalOceanSpacesBucketObjectUpdate', anchor: 'slices.ContainsFunc',
+      summary:
+        'Update uploads the object again (a new version on a versioned bucket) when any of cache_control, content, content_base64, content_disposition, content_encoding, content_language, content_type, etag, metadata, source or website_redirect changed; otherwise only an acl change is sent (PutObjectAcl). bucket, key and region are ForceNew.',
+    },
+    {
+      id: 'spaces-object.version-id-on-etag-change', kind: 'customizeDiff', func: 'resourceDigitalOceanSpacesBucketObjectCustomizeDiff', anchor: 'd.SetNewComputed("version_id")',
+      summary:
+        'CustomizeDiff marks version_id unknown only when etag changes. etag is Optional+Computed, so when it is not configured a change of content, content_base64 or source plans as an in-place update in which etag and version_id keep their prior values; the apply then stores the new ones.',
+    },
+    {
+      id: 'spaces-object.read', kind: 'read-normalization', func: 'resourceDigitalOceanSpacesBucketObjectRead', anchor: 'strings.Trim(aws.StringValue(resp.ETag)',
+      summary:
+        'Read takes the headers from HEAD: cache_control, content_disposition, content_encoding, content_language, content_type, metadata (keys lowercased), version_id (none on an unversioned bucket), website_redirect, and etag with its quotes trimmed (for a single-part upload the hex MD5 of the body); a 404 removes the object from state.',
     },
   ],
   digitalocean_uptime_check: [

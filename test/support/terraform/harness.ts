@@ -156,17 +156,32 @@ export interface CommandResult {
 }
 
 /** A directory holding one stack's cdk.tf.json and its local state, worked on by the real engine. */
+/**
+ * Spaces credentials for the stand-in, as the environment the real provider reads them from when
+ * the provider block sets no spaces_access_id / spaces_secret_key (SDKv2 EnvDefaultFuncs). Every
+ * operation on a digitalocean_spaces_bucket or digitalocean_spaces_bucket_object needs them; pass
+ * them as `new TerraformWorkspace({ env: SPACES_CREDENTIALS })`, per command as `{ env }`, or set
+ * them in the stack's provider block. Made-up values: no cloud is called.
+ */
+export const SPACES_CREDENTIALS: NodeJS.ProcessEnv = Object.freeze({
+  SPACES_ACCESS_KEY_ID: 'DO00STANDINACCESSKEY',
+  SPACES_SECRET_ACCESS_KEY: 'stand-in-spaces-secret-key-for-tests',
+});
+
 export class TerraformWorkspace {
   readonly dir: string;
   private readonly engine: { readonly command: string; readonly name: string };
   private readonly install: StandInInstall;
+  /** Environment for every command here (and so for the provider it starts), e.g. SPACES_CREDENTIALS. */
+  env: NodeJS.ProcessEnv;
 
-  constructor(options: { readonly dir?: string } = {}) {
+  constructor(options: { readonly dir?: string; readonly env?: NodeJS.ProcessEnv } = {}) {
     const engine = terraformEngine();
     if (!engine) throw new Error('Neither tofu nor terraform is on PATH');
     this.engine = engine;
     this.install = installStandIn();
     this.dir = options.dir ?? mkdtempSync(join(tmpdir(), 'xmpp-plan-'));
+    this.env = { ...options.env };
   }
 
   get engineName(): string {
@@ -197,6 +212,7 @@ export class TerraformWorkspace {
           TF_IN_AUTOMATION: '1',
           TF_INPUT: '0',
           CHECKPOINT_DISABLE: '1',
+          ...this.env,
           ...options.env,
         },
         stdio: ['ignore', 'pipe', 'pipe'],
@@ -231,14 +247,14 @@ export class TerraformWorkspace {
   }
 
   /** `plan -out`, then the plan as `show -json` prints it. */
-  async plan(extra: readonly string[] = []): Promise<{ result: CommandResult; json: PlanJson }> {
-    const result = await this.ok(['plan', '-no-color', '-input=false', '-out=plan.bin', ...extra]);
-    const shown = await this.ok(['show', '-json', 'plan.bin']);
+  async plan(extra: readonly string[] = [], options: { readonly env?: NodeJS.ProcessEnv } = {}): Promise<{ result: CommandResult; json: PlanJson }> {
+    const result = await this.ok(['plan', '-no-color', '-input=false', '-out=plan.bin', ...extra], options);
+    const shown = await this.ok(['show', '-json', 'plan.bin'], options);
     return { result, json: JSON.parse(shown.stdout) as PlanJson };
   }
 
-  apply(): Promise<CommandResult> {
-    return this.ok(['apply', '-no-color', '-input=false', '-auto-approve', 'plan.bin']);
+  apply(options: { readonly env?: NodeJS.ProcessEnv } = {}): Promise<CommandResult> {
+    return this.ok(['apply', '-no-color', '-input=false', '-auto-approve', 'plan.bin'], options);
   }
 
   remove(): void {
@@ -258,6 +274,7 @@ export interface ResourceChange {
     readonly before: { readonly [key: string]: unknown } | null;
     readonly after: { readonly [key: string]: unknown } | null;
     readonly after_unknown?: { readonly [key: string]: unknown };
+    readonly after_sensitive?: { readonly [key: string]: unknown } | boolean;
     readonly replace_paths?: readonly (readonly (string | number)[])[];
   };
 }

@@ -38,6 +38,8 @@ export interface AttributeSemantics {
   readonly validate?: readonly Validation[];
   readonly diffSuppress?: string;
   readonly stateFunc?: string;
+  /** SDKv2's DefaultFunc: for the provider's arguments, the environment variables read when unset. */
+  readonly defaultFunc?: { readonly kind: string; readonly vars?: readonly string[]; readonly default?: Value };
   readonly conflictsWith?: readonly string[];
   readonly attributes?: { readonly [name: string]: AttributeSemantics };
 }
@@ -201,13 +203,14 @@ function structOptionality(jsii: JsiiTypes, structName: string): Map<string, boo
   const entry = Object.entries(jsii).find(([fqn]) => fqn.endsWith(`.${structName}`));
   const result = new Map<string, boolean>();
   for (const property of entry?.[1].properties ?? []) {
-    const tfName = /#(\w+) \w+#\w+\}/.exec(property.docs?.summary ?? '')?.[1];
+    // The registry link is in the summary, or in the remarks when the provider gives a description.
+    const tfName = /#(\w+) \w+#\w+\}/.exec(`${property.docs?.summary ?? ''} ${property.docs?.remarks ?? ''}`)?.[1];
     if (tfName) result.set(tfName, property.optional === true);
   }
   return result;
 }
 
-type JsiiTypes = { readonly [fqn: string]: { readonly properties?: readonly { readonly name: string; readonly optional?: boolean; readonly docs?: { readonly summary?: string } }[] } };
+type JsiiTypes = { readonly [fqn: string]: { readonly properties?: readonly { readonly name: string; readonly optional?: boolean; readonly docs?: { readonly summary?: string; readonly remarks?: string } }[] } };
 
 function buildBlock(
   source: string,
@@ -251,8 +254,8 @@ function buildBlock(
       required: !optional,
       optional,
       // The bindings cannot tell optional from optional+computed; the Go source can. SDKv2 adds
-      // `id` to every resource as optional+computed.
-      computed: meaning.computed ?? attribute.name === 'id',
+      // `id` to every resource as optional+computed (a block's own required `id` is not).
+      computed: optional && (meaning.computed ?? attribute.name === 'id'),
       sensitive: meaning.sensitive ?? false,
       semantics: meaning,
     };

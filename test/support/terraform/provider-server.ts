@@ -74,10 +74,10 @@ export function serve(schema: ProviderSchema, tlsDirectory: string): void {
       const result = standIn.upgradeState(r.type_name, raw);
       return { upgraded_state: dynamic(result.state), diagnostics: protocolDiagnostics(result.diagnostics) };
     }),
-    Configure: handle(() => ({ diagnostics: [] })),
+    Configure: handle((r) => ({ diagnostics: protocolDiagnostics(standIn.configure(fromDynamic(r.config), process.env)) })),
     ReadResource: handle((r) => {
-      const state = standIn.readResource(r.type_name, fromDynamic(r.current_state));
-      return { new_state: dynamic(state), private: r.private, diagnostics: [] };
+      const result = standIn.readResource(r.type_name, fromDynamic(r.current_state));
+      return { new_state: dynamic(result.state), private: r.private, diagnostics: protocolDiagnostics(result.diagnostics) };
     }),
     PlanResourceChange: handle((r) => {
       const plan = standIn.planChange(r.type_name, fromDynamic(r.prior_state), fromDynamic(r.proposed_new_state), fromDynamic(r.config));

@@ -5,8 +5,8 @@
  */
 import { createHash } from 'crypto';
 import { decodeMsgpack, encodeMsgpack, UNKNOWN, Value } from './cty';
-import { loadSemantics, providerSchemaFromBindings } from './provider-schema';
-import { DIFF_SUPPRESSORS, ProviderStandIn, RULES, validationFailure } from './standin';
+import { BlockSchema, loadSemantics, providerSchemaFromBindings } from './provider-schema';
+import { DIFF_SUPPRESSORS, ProviderStandIn, RULES, SPACES_CREDENTIAL_CHECKS, STATE_FUNCTIONS, validationFailure } from './standin';
 
 const semantics = loadSemantics();
 const schema = providerSchemaFromBindings(semantics);
@@ -32,6 +32,60 @@ test.each(Object.keys(DIFF_SUPPRESSORS))('GIVEN the emulated diff suppressor at 
   expect(used).toContain(`"diffSuppress":"inline@${where}"`);
 });
 
+test.each(Object.entries(SPACES_CREDENTIAL_CHECKS).map(([type, check]) => [type, check.id] as const))('GIVEN the Spaces credentials check of %s (%s) THEN the provider source has it', (type, id) => {
+  expect(semantics.resources[type]?.rules?.map((r) => r.id)).toContain(id);
+});
+
+test.each(Object.keys(STATE_FUNCTIONS).filter((name) => name.startsWith('inline@')))('GIVEN the emulated inline StateFunc %s THEN an attribute of the provider source uses it', (name) => {
+  expect(JSON.stringify(semantics.resources)).toContain(`"stateFunc":"${name}"`);
+});
+
+describe('Spaces as the provider handles it', () => {
+  const nulls = (type: string) => Object.fromEntries(Object.keys(schema.resources[type].block.attributes).map((k) => [k, null]));
+  const object = { ...nulls('digitalocean_spaces_bucket_object'), bucket: 'b', region: 'ams3', key: 'bundle.tar.gz', content_base64: Buffer.from('one').toString('base64') };
+
+  test('GIVEN no Spaces credentials THEN bucket and object fail on every operation with SpacesClient\'s error, and a key needs none', () => {
+    const standIn = new ProviderStandIn(schema);
+    standIn.configure({ spaces_access_id: null, spaces_secret_key: null }, {});
+    const planned = standIn.planChange('digitalocean_spaces_bucket_object', null, object, object).planned;
+    expect(standIn.applyChange('digitalocean_spaces_bucket_object', null, planned, object).diagnostics.map((d) => d.summary)).toEqual(['Spaces credentials not configured']);
+    expect(standIn.readResource('digitalocean_spaces_bucket', { name: 'b', region: 'ams3' }).diagnostics.map((d) => d.summary)).toEqual(['Error reading bucket: Spaces credentials not configured']);
+    expect(standIn.applyChange('digitalocean_spaces_bucket', { id: 'b', name: 'b', region: 'ams3' }, null, null).diagnostics.map((d) => d.summary)).toEqual(['Error deleting bucket: Spaces credentials not configured']);
+    const key = { ...nulls('digitalocean_spaces_key'), name: 'k', grant: [] };
+    expect(standIn.applyChange('digitalocean_spaces_key', null, standIn.planChange('digitalocean_spaces_key', null, key, key).planned, key).diagnostics).toEqual([]);
+  });
+
+  test('GIVEN the credentials in the environment only THEN they count, as the EnvDefaultFuncs read them', () => {
+    const standIn = new ProviderStandIn(schema);
+    standIn.configure({ spaces_access_id: null, spaces_secret_key: null }, { SPACES_ACCESS_KEY_ID: 'id', SPACES_SECRET_ACCESS_KEY: 'secret' });
+    const planned = standIn.planChange('digitalocean_spaces_bucket_object', null, object, object).planned;
+    const applied = standIn.applyChange('digitalocean_spaces_bucket_object', null, planned, object);
+    expect(applied.diagnostics).toEqual([]);
+    expect(applied.state).toMatchObject({ etag: createHash('md5').update('one').digest('hex'), version_id: '', content_type: 'binary/octet-stream', id: 'bundle.tar.gz' });
+  });
+
+  test('GIVEN an applied object WHEN etag itself is configured to a new value THEN version_id is unknown; WHEN only the content changes THEN neither is', () => {
+    const standIn = new ProviderStandIn(schema);
+    standIn.configure({}, { SPACES_ACCESS_KEY_ID: 'id', SPACES_SECRET_ACCESS_KEY: 'secret' });
+    const prior = standIn.applyChange('digitalocean_spaces_bucket_object', null, standIn.planChange('digitalocean_spaces_bucket_object', null, object, object).planned, object).state as { [k: string]: Value };
+    const content = { ...object, content_base64: Buffer.from('two').toString('base64') };
+    const byContent = standIn.planChange('digitalocean_spaces_bucket_object', prior, { ...content, etag: prior.etag, version_id: prior.version_id, content_type: prior.content_type, id: prior.id }, content);
+    expect(byContent.requiresReplace).toEqual([]);
+    expect(byContent.planned).toMatchObject({ etag: prior.etag, version_id: '' });
+    const etag = { ...object, etag: 'ffff' };
+    const byEtag = standIn.planChange('digitalocean_spaces_bucket_object', prior, { ...etag, version_id: prior.version_id, content_type: prior.content_type, id: prior.id }, etag);
+    expect(byEtag.planned).toMatchObject({ etag: 'ffff', version_id: UNKNOWN });
+  });
+
+  test('GIVEN content_base64 that is not standard base64 THEN the apply fails as Go\'s decoder does', () => {
+    const standIn = new ProviderStandIn(schema);
+    standIn.configure({ spaces_access_id: 'id', spaces_secret_key: 'secret' }, {});
+    const bad = { ...object, content_base64: 'b25l*' };
+    const result = standIn.applyChange('digitalocean_spaces_bucket_object', null, standIn.planChange('digitalocean_spaces_bucket_object', null, bad, bad).planned, bad);
+    expect(result.diagnostics.map((d) => d.summary)).toEqual(['error decoding content_base64: illegal base64 data at input byte 4']);
+  });
+});
+
 test('GIVEN the bindings THEN the schema has the resources the service uses, with the provider source\'s computed and ForceNew marks', () => {
   const record = schema.resources.digitalocean_record.block.attributes;
   expect(record.type).toMatchObject({ required: true, computed: false });
@@ -45,6 +99,20 @@ test('GIVEN the bindings THEN the schema has the resources the service uses, wit
   for (const type of ['digitalocean_reserved_ipv6', 'digitalocean_reserved_ipv6_assignment', 'digitalocean_project_resources', 'digitalocean_domain', 'digitalocean_volume']) {
     expect(schema.resources[type]).toBeDefined();
   }
+});
+
+test('GIVEN an argument the provider describes (its registry link then in the jsii remarks) THEN it is still required', () => {
+  expect(schema.resources.digitalocean_spaces_bucket.block.attributes.name).toMatchObject({ required: true, optional: false });
+  expect(schema.resources.digitalocean_spaces_key.block.attributes.name).toMatchObject({ required: true, optional: false });
+  expect(schema.resources.digitalocean_spaces_key.block.attributes.secret_key).toMatchObject({ computed: true, sensitive: true });
+  // Terraform refuses the whole schema if any attribute is both required and computed.
+  const conflicts: string[] = [];
+  const walk = (where: string, block: BlockSchema) => {
+    for (const a of Object.values(block.attributes)) if (a.required && (a.computed || a.optional)) conflicts.push(`${where}.${a.name}`);
+    for (const b of Object.values(block.blocks)) walk(`${where}.${b.name}`, b.block);
+  };
+  for (const [type, resource] of Object.entries({ ...schema.resources, ...schema.dataSources })) walk(type, resource.block);
+  expect(conflicts).toEqual([]);
 });
 
 test.each([

@@ -10,7 +10,8 @@
  * - apply: computed values made up (addresses from the documentation ranges), then normalised as
  *   the provider's Read would (record values gain a trailing dot).
  */
-import { createHash, randomInt, randomUUID } from 'crypto';
+import { createHash, randomBytes, randomInt, randomUUID } from 'crypto';
+import { existsSync, readFileSync } from 'fs';
 import { isIP, isIPv4, isIPv6 } from 'net';
 import { containsUnknown, isObjectValue, isUnknown, UNKNOWN, Value, valuesEqual } from './cty';
 import { AttributeSchema, AttributeSemantics, BlockSchema, NestedBlockSchema, ProviderSchema, ResourceSchema, Validation } from './provider-schema';
@@ -169,6 +170,17 @@ export const RULES: { readonly [type: string]: readonly { readonly id: string; r
       },
     },
   ],
+  digitalocean_spaces_bucket_object: [
+    {
+      // Only a change of etag itself (configured by the user) makes version_id unknown: a content
+      // change with etag unset plans etag and version_id at their prior values.
+      id: 'spaces-object.version-id-on-etag-change',
+      at: 'plan',
+      apply: ({ prior, planned }) => {
+        if (prior && !valuesEqual(prior.etag, planned.etag)) planned.version_id = UNKNOWN;
+      },
+    },
+  ],
   digitalocean_droplet: [
     {
       id: 'droplet.ipv6-disable-replaces',
@@ -228,6 +240,9 @@ export const DIFF_SUPPRESSORS: { readonly [where: string]: (prior: string, plann
   },
   // user_data: states of old provider versions hold the text itself rather than its hash.
   'digitalocean/droplet/resource_droplet.go:227': (prior, planned, resource) => planned !== '' && prior === resource.user_data,
+  // A bucket's versioning block (called, as SDKv2 does for a list, with its item counts): Read
+  // always stores one, so removing it from the configuration (1 to 0) is no change.
+  'digitalocean/spaces/resource_spaces_bucket.go:110': (prior, planned) => prior === '1' && planned === '0',
 };
 
 /** The provider's StateFuncs by name: the value stored in state for a configured value. */
@@ -235,10 +250,13 @@ export const STATE_FUNCTIONS: { readonly [name: string]: (value: string) => stri
   // SDKv2's util.HashString-style functions store a hex SHA-1 of the text, not the text.
   HashStringStateFunc: (value) => createHash('sha1').update(value).digest('hex'),
   HashString: (value) => createHash('sha1').update(value).digest('hex'),
+  // A bucket's region: "DO API V2 region slug is always lowercase".
+  'inline@digitalocean/spaces/resource_spaces_bucket.go:52': (value) => value.toLowerCase(),
 };
 
 function stateFunction(semantics: AttributeSemantics): ((value: string) => string) | undefined {
   if (!semantics.stateFunc) return undefined;
+  if (STATE_FUNCTIONS[semantics.stateFunc]) return STATE_FUNCTIONS[semantics.stateFunc];
   const name = semantics.stateFunc.replace(/^.*\./, '');
   return STATE_FUNCTIONS[name] ?? (/hash/i.test(name) ? STATE_FUNCTIONS.HashString : undefined);
 }
@@ -299,8 +317,55 @@ function recompute(block: BlockSchema, planned: MutableObject, config: ValueObje
   }
 }
 
+// --- the provider's configuration -------------------------------------------------------------
+
+/** SDKv2's d.Get for a provider argument: the configured value, else its DefaultFunc's (env, then default). */
+export function providerArgument(schema: ProviderSchema, config: Value, name: string, env: NodeJS.ProcessEnv): Value {
+  const configured = isObjectValue(config) ? (config[name] ?? null) : null;
+  if (configured !== null) return configured;
+  const fn = schema.provider.block.attributes[name]?.semantics.defaultFunc;
+  if (!fn) return null;
+  // EnvDefaultFunc and MultiEnvDefaultFunc: the first variable that is set and not empty.
+  const fromEnv = (fn.vars ?? []).map((v) => env[v]).find((v) => v !== undefined && v !== '');
+  return fromEnv ?? fn.default ?? null;
+}
+
+/**
+ * Which operations on which resources go through the Spaces (S3) client, and what each says when
+ * config.SpacesClient finds no spaces_access_id or spaces_secret_key ("Spaces credentials not
+ * configured"), by the rule of provider-semantics.json that records it. Spaces keys are managed with
+ * the API token and need neither.
+ */
+export const SPACES_CREDENTIALS_ERROR = 'Spaces credentials not configured';
+export const SPACES_CREDENTIAL_CHECKS: { readonly [type: string]: { readonly id: string; readonly message: (operation: 'create' | 'read' | 'update' | 'delete') => string } } = {
+  digitalocean_spaces_bucket: {
+    id: 'spaces-bucket.credentials',
+    message: (operation) => `Error ${operation === 'create' ? 'creating' : operation === 'read' ? 'reading' : operation === 'update' ? 'updating' : 'deleting'} bucket: ${SPACES_CREDENTIALS_ERROR}`,
+  },
+  digitalocean_spaces_bucket_object: { id: 'spaces-object.credentials', message: () => SPACES_CREDENTIALS_ERROR },
+};
+
 export class ProviderStandIn {
+  private configuration: Value = null;
+  private env: NodeJS.ProcessEnv = {};
+
   constructor(private readonly schema: ProviderSchema) {}
+
+  /** The provider block's values (Configure); SDKv2 fills unset arguments from its DefaultFuncs, the environment first. */
+  configure(config: Value, env: NodeJS.ProcessEnv = process.env): Diagnostic[] {
+    this.configuration = config;
+    this.env = env;
+    return [];
+  }
+
+  /** The failure config.SpacesClient gives this operation, when it needs Spaces credentials that are not configured. */
+  private spacesCredentialsFailure(type: string, operation: 'create' | 'read' | 'update' | 'delete'): Diagnostic[] {
+    const check = SPACES_CREDENTIAL_CHECKS[type];
+    if (!check) return [];
+    const accessId = providerArgument(this.schema, this.configuration, 'spaces_access_id', this.env);
+    const secretKey = providerArgument(this.schema, this.configuration, 'spaces_secret_key', this.env);
+    return accessId === null || accessId === '' || secretKey === null || secretKey === '' ? [error(check.message(operation))] : [];
+  }
 
   resource(type: string): ResourceSchema {
     const resource = this.schema.resources[type];
@@ -319,9 +384,11 @@ export class ProviderStandIn {
     return { state: conform(this.resource(type).block, raw), diagnostics: [] };
   }
 
-  readResource(type: string, state: Value): Value {
-    if (!isObjectValue(state)) return state;
-    return normaliseAsRead(type, state);
+  readResource(type: string, state: Value): { state: Value; diagnostics: Diagnostic[] } {
+    if (!isObjectValue(state)) return { state, diagnostics: [] };
+    const failure = this.spacesCredentialsFailure(type, 'read');
+    if (failure.length > 0) return { state, diagnostics: failure };
+    return { state: normaliseAsRead(type, state, state), diagnostics: [] };
   }
 
   planChange(type: string, prior: Value, proposed: Value, config: Value): PlannedChange {
@@ -353,6 +420,9 @@ export class ProviderStandIn {
     for (const nested of Object.values(resource.block.blocks)) {
       let value = planNestedBlock(nested, proposedObject[nested.name] ?? null, configured[nested.name] ?? null);
       if (sameAsSdk(prior[nested.name], value)) value = prior[nested.name] ?? null;
+      const suppressBlock = suppressor(nested.semantics);
+      const count = (v: Value | undefined) => String(Array.isArray(v) ? v.length : 0);
+      if (suppressBlock && nested.nesting !== 'single' && suppressBlock(count(prior[nested.name]), count(value), proposedObject)) value = prior[nested.name] ?? null;
       planned[nested.name] = value;
       if (!valuesEqual(prior[nested.name], value) && forcesNew(nested.semantics, nested.block)) requiresReplace.push([nested.name]);
     }
@@ -368,6 +438,9 @@ export class ProviderStandIn {
   }
 
   applyChange(type: string, prior: Value, planned: Value, config: Value): { state: Value; diagnostics: Diagnostic[] } {
+    const operation = planned === null ? 'delete' : isObjectValue(prior) ? 'update' : 'create';
+    const failure = this.spacesCredentialsFailure(type, operation);
+    if (failure.length > 0) return { state: prior, diagnostics: failure };
     if (planned === null) return { state: null, diagnostics: [] };
     const resource = this.resource(type);
     const diagnostics: Diagnostic[] = [];
@@ -385,7 +458,12 @@ export class ProviderStandIn {
       filled.memory = size.memory;
       filled.disk = filled.resize_disk === false ? prior.disk : Math.max(Number(prior.disk), size.disk);
     }
-    return { state: normaliseAsRead(type, filled), diagnostics };
+    if (type === 'digitalocean_spaces_bucket_object') {
+      const put = putObject(isObjectValue(prior) ? prior : null, filled);
+      if ('error' in put) return { state: prior, diagnostics: [error(put.error)] };
+      Object.assign(filled, put.state);
+    }
+    return { state: normaliseAsRead(type, filled, isObjectValue(prior) ? prior : null), diagnostics };
   }
 
   readDataSource(type: string, config: Value): { state: Value; diagnostics: Diagnostic[] } {
@@ -419,7 +497,9 @@ export function conform(block: BlockSchema, value: Value): Value {
  * their trailing dot and Read appends one to CNAME, MX, NS, SRV and CAA values (not "@", not an
  * iodef); every numeric field reads back, 0 where unset, and the tag as "".
  */
-function normaliseAsRead(type: string, state: ValueObject): ValueObject {
+function normaliseAsRead(type: string, state: ValueObject, prior: ValueObject | null): ValueObject {
+  if (type === 'digitalocean_spaces_bucket') return readBucket(state);
+  if (type === 'digitalocean_spaces_key') return readKey(state, prior);
   if (type !== 'digitalocean_record') return state;
   const result: MutableObject = { ...state };
   const value = state.value;
@@ -430,6 +510,90 @@ function normaliseAsRead(type: string, state: ValueObject): ValueObject {
   if ((state.tag ?? null) === null) result.tag = '';
   if ((state.ttl ?? null) === null || isUnknown(state.ttl)) result.ttl = 1800;
   return result;
+}
+
+/**
+ * A bucket as Read stores it: the region lowercased (empty meaning nyc3), one versioning block
+ * always, and urn, bucket_domain_name and endpoint derived from the name and region.
+ */
+function readBucket(state: ValueObject): ValueObject {
+  const region = (typeof state.region === 'string' && state.region !== '' ? state.region : 'nyc3').toLowerCase();
+  const name = String(state.name);
+  const versioning = Array.isArray(state.versioning) && state.versioning.length > 0 ? state.versioning : [{ enabled: false }];
+  return {
+    ...state,
+    id: name,
+    region,
+    versioning: versioning.map((v) => ({ enabled: isObjectValue(v) && v.enabled === true })),
+    urn: `do:space:${name}`,
+    bucket_domain_name: `${name}.${region}.digitaloceanspaces.com`,
+    endpoint: `${region}.digitaloceanspaces.com`,
+  };
+}
+
+/**
+ * A Spaces key as Create, Update and Read store it: the ID is the access key, secret_key is only
+ * ever returned by Create (kept from state after), a grant's permission other than read, readwrite
+ * or fullaccess is sent empty and reads back as "".
+ */
+function readKey(state: ValueObject, prior: ValueObject | null): ValueObject {
+  const accessKey = typeof prior?.access_key === 'string' && prior.access_key !== '' ? prior.access_key : isUnknown(state.access_key) || !state.access_key ? madeUpAccessKey() : String(state.access_key);
+  const secretKey = typeof prior?.secret_key === 'string' && prior.secret_key !== '' ? prior.secret_key : typeof state.secret_key === 'string' && state.secret_key !== '' ? state.secret_key : randomBytes(32).toString('base64').replace(/=+$/, '');
+  const grants = Array.isArray(state.grant) ? state.grant : [];
+  return {
+    ...state,
+    id: accessKey,
+    access_key: accessKey,
+    secret_key: secretKey,
+    created_at: typeof prior?.created_at === 'string' ? prior.created_at : typeof state.created_at === 'string' && state.created_at !== '' ? state.created_at : new Date().toISOString(),
+    grant: grants.map((g) => (isObjectValue(g) ? { ...g, permission: ['read', 'readwrite', 'fullaccess'].includes(String(g.permission)) ? g.permission : '' } : g)),
+  };
+}
+
+/** Spaces access keys: "DO" and 18 upper-case letters and digits. */
+function madeUpAccessKey(): string {
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789';
+  return `DO${Array.from({ length: 18 }, () => alphabet[randomInt(0, alphabet.length)]).join('')}`;
+}
+
+/** The attributes whose change makes Update upload the object again (the rest: only acl, with PutObjectAcl). */
+const OBJECT_PUT_ATTRIBUTES = ['cache_control', 'content_base64', 'content_disposition', 'content_encoding', 'content_language', 'content_type', 'content', 'etag', 'metadata', 'source', 'website_redirect'];
+
+/**
+ * Create, or an Update that uploads again: the body from source, content or content_base64 (decoded
+ * strictly, as Go's base64.StdEncoding does), then Read: etag is the body's MD5 in hex without
+ * quotes (a single-part upload), version_id empty (the stand-in's buckets are unversioned: HEAD
+ * returns none), content_type as sent or what Spaces gives a body sent without one, and the ID the key.
+ */
+function putObject(prior: ValueObject | null, state: ValueObject): { state: ValueObject } | { error: string } {
+  const uploads = prior === null || OBJECT_PUT_ATTRIBUTES.some((name) => !sameAsSdk(prior[name], state[name]));
+  if (!uploads) return { state: { ...state, id: String(state.key) } };
+  let body = Buffer.alloc(0);
+  const given = (name: string) => typeof state[name] === 'string' && state[name] !== '';
+  if (given('source')) {
+    const path = String(state.source).replace(/^~(?=\/|$)/, process.env.HOME ?? '~');
+    if (!existsSync(path)) return { error: `Error opening Spaces bucket object source (${path}): open ${path}: no such file or directory` };
+    body = readFileSync(path);
+  } else if (given('content')) {
+    body = Buffer.from(String(state.content), 'utf8');
+  } else if (given('content_base64')) {
+    const text = String(state.content_base64);
+    const bad = strictBase64Error(text);
+    if (bad !== undefined) return { error: `error decoding content_base64: illegal base64 data at input byte ${bad}` };
+    body = Buffer.from(text, 'base64');
+  }
+  const contentType = given('content_type') ? String(state.content_type) : 'binary/octet-stream';
+  return { state: { ...state, id: String(state.key), etag: createHash('md5').update(body).digest('hex'), version_id: '', content_type: contentType } };
+}
+
+/** Where Go's base64.StdEncoding.DecodeString would stop (the byte offset it reports), or undefined. */
+function strictBase64Error(text: string): number | undefined {
+  const firstBad = text.search(/[^A-Za-z0-9+/=]/);
+  if (firstBad >= 0) return firstBad;
+  const padding = text.indexOf('=');
+  if (padding >= 0 && (!/^={1,2}$/.test(text.slice(padding)) || text.length % 4 !== 0)) return padding;
+  if (text.length % 4 !== 0) return text.length - (text.length % 4);
+  return undefined;
 }
 
 let serial = 0;
@@ -446,6 +610,10 @@ function madeUp(resource: ResourceSchema, name: string, state: ValueObject): Val
       if (type === 'digitalocean_reserved_ip') return String(state.ip_address ?? '');
       if (type === 'digitalocean_reserved_ipv6') return String(state.ip ?? '');
       if (type === 'digitalocean_droplet' || type === 'digitalocean_record') return String(randomInt(100_000_000, 999_999_999));
+      // Spaces: a bucket is its name, an object its key; a key is its access key (readKey).
+      if (type === 'digitalocean_spaces_bucket') return String(state.name);
+      if (type === 'digitalocean_spaces_bucket_object') return String(state.key);
+      if (type === 'digitalocean_spaces_key') return madeUpAccessKey();
       return randomUUID();
     case 'ipv4_address':
       return `192.0.2.${octet()}`;
