@@ -296,9 +296,13 @@ function cloudConfig(files: readonly HostFile[], packages: readonly string[], co
   return userData;
 }
 
-/** The Prosody droplet's complete `#cloud-config` user_data. Fails if it would exceed DigitalOcean's limit. */
+/**
+ * The Prosody droplet's complete `#cloud-config` user_data (the bootstrap, with `configDelivery`
+ * "spaces"). Fails if it would exceed DigitalOcean's limit.
+ */
 export function renderCloudInit(spec: ResolvedSpec, options: CloudInitOptions = {}): string {
-  return cloudConfig(renderHostFiles(spec), hostPackages(spec), [PROVISION_SCRIPT], options);
+  const host = renderProsodyHost(spec);
+  return options.redactSecrets ? host.reviewUserData : host.userData;
 }
 
 /** A dedicated TURN droplet's complete `#cloud-config` user_data. */

@@ -1,7 +1,7 @@
 import { TerraformStack, TerraformVariable, Testing } from 'cdktf';
 import { existsSync, readFileSync } from 'fs';
 import { join } from 'path';
-import { renderCloudInit } from '../../lib/core/cloud-init';
+import { renderCloudInit, SPACES_ACCESS_KEY_PLACEHOLDER, SPACES_SECRET_KEY_PLACEHOLDER } from '../../lib/core/cloud-init';
 import { isAddressRef, planDnsRecords } from '../../lib/core/dns';
 import { planFirewall, planTurnFirewall } from '../../lib/core/firewall';
 import { hasDedicatedTurnDroplet } from '../../lib/core/spec';
@@ -10,7 +10,7 @@ import { renderReviewFiles } from '../../lib/core/review';
 import { resolveSpec } from '../../lib/core/validate';
 import { XmppServiceSpec } from '../../lib/core/spec';
 import { renderExternalZoneFiles } from '../../lib/core/zone';
-import { XmppDomainRecords, XmppService, XmppStack } from '../../lib/cdktf';
+import { planForCdktf, XmppDomainRecords, XmppService, XmppStack } from '../../lib/cdktf';
 import { closedSpec, fullSpec, minimalSpec, representativeSpecs } from '../support/specs';
 import { evaluateTemplate } from '../support/terraform-template';
 import { named, newStack, only, onlyName, resources, synth } from './synth';
@@ -36,7 +36,33 @@ describe.each(representativeSpecs)('XmppService for the %s spec', (_name, input)
   const volumeName = onlyName(out, 'digitalocean_volume');
 
   test('THEN the droplet user_data, as Terraform reads the JSON, is exactly the core rendering', () => {
-    expect(evaluateTemplate(droplet.body.user_data)).toBe(renderCloudInit(spec));
+    // The configuration channel's read key, as the core leaves room for it.
+    const keys = Object.keys(out.resource.digitalocean_spaces_key ?? {});
+    const references = Object.fromEntries(
+      keys.flatMap((k) => [
+        [`digitalocean_spaces_key.${k}.access_key`, SPACES_ACCESS_KEY_PLACEHOLDER],
+        [`digitalocean_spaces_key.${k}.secret_key`, SPACES_SECRET_KEY_PLACEHOLDER],
+      ]),
+    );
+    expect(keys).toHaveLength(spec.configDelivery.channel === 'spaces' ? 1 : 0);
+    expect(evaluateTemplate(droplet.body.user_data, references)).toBe(renderCloudInit(spec));
+  });
+
+  test('THEN with configDelivery "spaces" the bundle goes into a private bucket that only the droplet\'s key may read', () => {
+    const channel = planForCdktf(input).host.configChannel;
+    if (!channel) {
+      expect(out.resource.digitalocean_spaces_bucket).toBeUndefined();
+      return;
+    }
+    const bucket = Object.entries(out.resource.digitalocean_spaces_bucket ?? {});
+    expect(bucket).toHaveLength(1);
+    const [bucketName, bucketBody] = bucket[0];
+    expect(bucketBody).toMatchObject({ name: channel.bucket.name, region: channel.bucket.region, acl: 'private' });
+    const key = Object.values(out.resource.digitalocean_spaces_key ?? {});
+    expect(key).toEqual([expect.objectContaining({ name: channel.readKey.name, grant: [{ bucket: `\${digitalocean_spaces_bucket.${bucketName}.name}`, permission: 'read' }] })]);
+    const object = Object.values(out.resource.digitalocean_spaces_bucket_object ?? {});
+    expect(object).toEqual([expect.objectContaining({ bucket: `\${digitalocean_spaces_bucket.${bucketName}.name}`, key: 'bundle.tar.gz', content_base64: channel.object.contentBase64, acl: 'private' })]);
+    expect(out.output!.Xmpp_config_bundle.value).toBe(channel.bundleSha256);
   });
 
   test('THEN the droplet has the declared image, region, size, IPv6, monitoring and keys', () => {
@@ -166,7 +192,7 @@ describe.each(representativeSpecs)('XmppService for the %s spec', (_name, input)
   test('THEN the outputs have stable names and hold nothing secret', () => {
     const names = Object.keys(out.output ?? {}).sort();
     expect(names).toEqual(
-      ['Xmpp_domains', 'Xmpp_first_admin', 'Xmpp_ipv4', ...(spec.droplet.ipv6 ? ['Xmpp_ipv6'] : []), 'Xmpp_reserved_ipv4', ...(spec.droplet.reservedIpv6 ? ['Xmpp_reserved_ipv6'] : []), 'Xmpp_ssh', ...(dedicated ? ['Xmpp_turn_ipv4'] : [])].sort(),
+      ['Xmpp_domains', 'Xmpp_first_admin', 'Xmpp_ipv4', ...(spec.droplet.ipv6 ? ['Xmpp_ipv6'] : []), 'Xmpp_reserved_ipv4', ...(spec.droplet.reservedIpv6 ? ['Xmpp_reserved_ipv6'] : []), 'Xmpp_ssh', ...(dedicated ? ['Xmpp_turn_ipv4'] : []), ...(spec.configDelivery.channel === 'spaces' ? ['Xmpp_config_bundle'] : [])].sort(),
     );
     if (spec.droplet.reservedIpv6) expect(out.output!.Xmpp_reserved_ipv6.value).toBe(`\${digitalocean_reserved_ipv6.${onlyName(out, 'digitalocean_reserved_ipv6')}.ip}`);
     expect(out.output!.Xmpp_domains.value).toEqual(spec.domains.map((d) => d.name));

@@ -1,3 +1,4 @@
+import { renderProsodyHost } from '../../lib/core/cloud-init';
 import { DOCTOR_PLAN_FILE, DOCTOR_PLAN_FORMAT, DoctorPlan, DoctorPlanFile, expandDoctorPlan, planDoctorChecks, renderDoctorPlan } from '../../lib/core/doctor-plan';
 import { planDnsRecords } from '../../lib/core/dns';
 import { renderReviewFiles } from '../../lib/core/review';
@@ -27,7 +28,11 @@ describe('planDoctorChecks', () => {
     const resolved = resolveSpec(spec);
     const plan = planDoctorChecks(resolved);
     expect(JSON.parse(JSON.stringify(plan))).toEqual(plan);
-    expect(inAnyOrder(expandDoctorPlan(JSON.parse(renderReviewFiles(resolved)[DOCTOR_PLAN_FILE])))).toEqual(inAnyOrder(plan));
+    const { configBundle, ...expanded } = expandDoctorPlan(JSON.parse(renderReviewFiles(resolved)[DOCTOR_PLAN_FILE]));
+    expect(inAnyOrder(expanded)).toEqual(inAnyOrder(plan));
+    // The bundle to wait for comes from the rendered host, not from the spec alone.
+    const bundle = renderProsodyHost(resolved).bundle;
+    expect(configBundle).toEqual(bundle && { sha256: bundle.sha256, statusUrl: `https://${resolved.primaryDomain}/.well-known/xmpp-constructs/bundle` });
   });
 
   test('GIVEN a thousand domains THEN the file holds one template for the further domains, and expands to the whole plan', () => {

@@ -5,6 +5,7 @@ import * as https from 'https';
 import * as net from 'net';
 import * as os from 'os';
 import * as path from 'path';
+import { dirname } from 'path';
 import * as tls from 'tls';
 import {
   block,
@@ -24,7 +25,7 @@ import {
   serverNamesHashSizing,
   TLS_CIPHERS,
 } from '../../lib/core/nginx';
-import { ACME_WEBROOT, CERTS_DIR, HOST_META_ROOT, NGINX_SITE } from '../../lib/core/paths';
+import { ACME_WEBROOT, BUNDLE_STATUS_FILE, BUNDLE_STATUS_PATH, CERTS_DIR, HOST_META_ROOT, NGINX_SITE } from '../../lib/core/paths';
 import { certificateNames, ResolvedSpec } from '../../lib/core/spec';
 import { resolveSpec } from '../../lib/core/validate';
 import { closedSpec, fullSpec, MANY_DOMAINS_DROPLET, minimalSpec, representativeSpecs } from '../support/specs';
@@ -759,6 +760,7 @@ describeUnless(platformMissing, 'real nginx 1.22', () => {
         [CERTS_DIR, `${root}/certs`],
         [ACME_WEBROOT, `${root}/acme`],
         [HOST_META_ROOT, `${root}/host-meta`],
+        [dirname(BUNDLE_STATUS_FILE), `${root}/bundle-status`],
       ];
       const hit = prefixes.find(([p]) => hostPath === p || hostPath.startsWith(`${p}/`));
       if (!hit) throw new Error(`the harness has no place for ${hostPath}`);
@@ -777,7 +779,7 @@ describeUnless(platformMissing, 'real nginx 1.22', () => {
       for (const [hostPath, content] of Object.entries(files)) {
         let text = content;
         if (hostPath === NGINX_SITE) {
-          for (const p of [CERTS_DIR, ACME_WEBROOT, HOST_META_ROOT]) text = text.split(p).join(relocate(p));
+          for (const p of [CERTS_DIR, ACME_WEBROOT, HOST_META_ROOT, dirname(BUNDLE_STATUS_FILE)]) text = text.split(p).join(relocate(p));
           text = text
             .replace(/^(\s*listen )80\b/gm, `$1127.0.0.1:${httpPort}`)
             .replace(/^(\s*listen )\[::\]:80\b/gm, `$1[::1]:${httpPort}`)
@@ -881,6 +883,20 @@ describeUnless(platformMissing, 'real nginx 1.22', () => {
             expect(r.peerCertificate?.subject.CN).toBe(domain.name);
           }
         }
+      });
+
+      test('THEN the primary domain (only) tells which configuration bundle runs, as plain text never cached, exactly when changes are applied in place', async () => {
+        const status = 'applied 1111111111111111111111111111111111111111111111111111111111111111\n';
+        fs.mkdirSync(relocate(dirname(BUNDLE_STATUS_FILE)), { recursive: true });
+        fs.writeFileSync(relocate(BUNDLE_STATUS_FILE), status);
+        const r = await https443(spec.primaryDomain, BUNDLE_STATUS_PATH);
+        if (spec.configDelivery.channel !== 'spaces') {
+          expect(r.status).toBe(404);
+          return;
+        }
+        expect({ status: r.status, type: r.headers['content-type'], cache: r.headers['cache-control'], body: r.body }).toEqual({ status: 200, type: 'text/plain', cache: 'no-store', body: status });
+        expect(r.headers['strict-transport-security']).toBe(HSTS_VALUE);
+        for (const domain of spec.domains.slice(1)) expect((await https443(domain.name, BUNDLE_STATUS_PATH)).status).toBe(404);
       });
 
       test('THEN IPv6 loopback is served too', async () => {

@@ -25,6 +25,8 @@ export interface Inventory {
    * `volume <name>`, `firewall <name>`, `zone <name>`, `reserved-ip`, …; the records share one).
    */
   readonly lifecycles: object[];
+  /** The in-place configuration channel: buckets, read keys (with their grants) and bundle objects. */
+  readonly configChannel: object[];
 }
 
 /** A resource as both sides name it: its kind, and the name that tells it from others of its kind. */
@@ -39,7 +41,15 @@ const RESOURCE_KINDS: { readonly [terraformType: string]: { readonly pulumiType:
   digitalocean_reserved_ipv6: { pulumiType: TYPES.reservedIpv6, kind: 'reserved-ipv6' },
   digitalocean_reserved_ipv6_assignment: { pulumiType: TYPES.reservedIpv6Assignment, kind: 'reserved-ipv6-assignment' },
   digitalocean_project_resources: { pulumiType: TYPES.projectResources, kind: 'project-resources' },
+  digitalocean_spaces_bucket: { pulumiType: TYPES.spacesBucket, kind: 'bucket', named: true },
+  digitalocean_spaces_key: { pulumiType: TYPES.spacesKey, kind: 'spaces-key', named: true },
+  digitalocean_spaces_bucket_object: { pulumiType: TYPES.spacesBucketObject, kind: 'bucket-object' },
 };
+
+/** The live references to the configuration channel's read key in a droplet's user_data template, as the symbols the Pulumi mocks give. */
+function withSpacesKeySymbols(template: string): string {
+  return template.replace(/(?<!\$)\$\{digitalocean_spaces_key\.[^.}]+\.(access_key|secret_key)\}/g, (_, attribute: string) => `spaces-key#${attribute}`);
+}
 
 /** One entry per distinct resource and lifecycle, sorted. */
 function distinct(items: object[]): object[] {
@@ -70,6 +80,7 @@ export function inventoryFromCdktf(out: SynthOutput, variables: { readonly [name
     if (type === 'digitalocean_reserved_ipv6' && attribute === 'ip') return 'reserved-ipv6#ip';
     if (type === 'digitalocean_domain' && attribute === 'name') return body.name;
     if (type === 'digitalocean_volume' && attribute === 'id') return `volume-${body.name}`;
+    if (type === 'digitalocean_spaces_bucket' && attribute === 'name') return body.name;
     throw new Error(`no symbol for ${value}`);
   };
   const rules = (list: { protocol: string; port_range?: string; source_addresses?: string[]; destination_addresses?: string[] }[] = []) =>
@@ -79,7 +90,7 @@ export function inventoryFromCdktf(out: SynthOutput, variables: { readonly [name
     firewalls: sorted(all('digitalocean_firewall').map((f) => ({ name: f.name, dropletIds: f.droplet_ids.map(symbol), inbound: rules(f.inbound_rule), outbound: rules(f.outbound_rule) }))),
     droplets: sorted(
       all('digitalocean_droplet').map((d) =>
-        defined({ name: d.name, image: d.image, region: d.region, size: d.size, sshKeys: d.ssh_keys, ipv6: d.ipv6, monitoring: d.monitoring, backups: d.backups, volumeIds: d.volume_ids?.map(symbol), userData: evaluateTemplate(d.user_data, variables) }),
+        defined({ name: d.name, image: d.image, region: d.region, size: d.size, sshKeys: d.ssh_keys, ipv6: d.ipv6, monitoring: d.monitoring, backups: d.backups, volumeIds: d.volume_ids?.map(symbol), userData: evaluateTemplate(withSpacesKeySymbols(d.user_data), variables) }),
       ),
     ),
     volumes: sorted(all('digitalocean_volume').map((v) => defined({ name: v.name, region: v.region, size: v.size, description: v.description }))),
@@ -87,6 +98,11 @@ export function inventoryFromCdktf(out: SynthOutput, variables: { readonly [name
     reservedIpAssignments: sorted(all('digitalocean_reserved_ip_assignment').map((a) => ({ ipAddress: symbol(a.ip_address), dropletId: symbol(a.droplet_id) }))),
     reservedIpv6s: sorted(all('digitalocean_reserved_ipv6').map((r) => ({ regionSlug: r.region_slug }))),
     reservedIpv6Assignments: sorted(all('digitalocean_reserved_ipv6_assignment').map((a) => ({ ip: symbol(a.ip), dropletId: symbol(a.droplet_id) }))),
+    configChannel: sorted([
+      ...all('digitalocean_spaces_bucket').map((b) => defined({ bucket: b.name, region: b.region, acl: b.acl })),
+      ...all('digitalocean_spaces_key').map((k) => ({ key: k.name, grants: k.grant.map((g: { bucket: string; permission: string }) => ({ bucket: symbol(g.bucket), permission: g.permission })) })),
+      ...all('digitalocean_spaces_bucket_object').map((o) => defined({ object: o.key, bucket: symbol(o.bucket), region: o.region, contentBase64: o.content_base64, contentType: o.content_type, acl: o.acl })),
+    ]),
     lifecycles: distinct(
       Object.entries(out.resource).flatMap(([type, bodies]) => {
         const known = RESOURCE_KINDS[type];
@@ -120,6 +136,11 @@ export function inventoryFromPulumi(cloud: MockCloud): Inventory {
     reservedIpAssignments: sorted(inputs(TYPES.reservedIpAssignment).map((a) => ({ ipAddress: a.ipAddress, dropletId: cloud.dropletIdSymbol(a.dropletId) }))),
     reservedIpv6s: sorted(inputs(TYPES.reservedIpv6).map((r) => ({ regionSlug: r.regionSlug }))),
     reservedIpv6Assignments: sorted(inputs(TYPES.reservedIpv6Assignment).map((a) => ({ ip: a.ip, dropletId: cloud.dropletIdSymbol(a.dropletId) }))),
+    configChannel: sorted([
+      ...inputs(TYPES.spacesBucket).map((b) => defined({ bucket: b.name, region: b.region, acl: b.acl })),
+      ...inputs(TYPES.spacesKey).map((k) => ({ key: k.name, grants: k.grants })),
+      ...inputs(TYPES.spacesBucketObject).map((o) => defined({ object: o.key, bucket: o.bucket, region: o.region, contentBase64: o.contentBase64, contentType: o.contentType, acl: o.acl })),
+    ]),
     lifecycles: distinct(
       cloud.resources
         .filter((r) => r.type.startsWith('digitalocean:'))

@@ -75,6 +75,9 @@ export async function installMocks(project = 'xmpp-test'): Promise<void> {
             return { id: 'reserved-ip', state: { ...args.inputs, ipAddress: 'reserved-ip#ip_address', reservedIpUrn: 'do:floatingip:reserved-ip' } };
           case 'digitalocean:index/reservedIpv6:ReservedIpv6':
             return { id: 'reserved-ipv6', state: { ...args.inputs, ip: 'reserved-ipv6#ip', reservedIpv6Urn: 'do:reservedipv6:reserved-ipv6' } };
+          case 'digitalocean:index/spacesKey:SpacesKey':
+            // The symbols the cdktf side's references map to (inventory.ts).
+            return { id: 'spaces-key', state: { ...args.inputs, accessKey: 'spaces-key#access_key', secretKey: 'spaces-key#secret_key' } };
           default:
             return { id: args.custom ? `${args.name}-id` : undefined, state: args.inputs };
         }
@@ -163,4 +166,7 @@ export const TYPES = {
   firewall: 'digitalocean:index/firewall:Firewall',
   domain: 'digitalocean:index/domain:Domain',
   record: 'digitalocean:index/dnsRecord:DnsRecord',
+  spacesBucket: 'digitalocean:index/spacesBucket:SpacesBucket',
+  spacesKey: 'digitalocean:index/spacesKey:SpacesKey',
+  spacesBucketObject: 'digitalocean:index/spacesBucketObject:SpacesBucketObject',
 } as const;

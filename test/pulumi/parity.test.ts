@@ -67,6 +67,11 @@ describe.each(representativeSpecs)('GIVEN the %s spec through both engines', (_n
     expect(cdktf.lifecycles.length).toBeGreaterThan(5);
     expect(pulumiSide.lifecycles).toEqual(cdktf.lifecycles);
   });
+
+  test('THEN both write the same configuration bundle into the same bucket, readable with the same read-only key', () => {
+    expect(cdktf.configChannel).toHaveLength(spec.configDelivery?.channel === 'spaces' ? 3 : 0);
+    expect(pulumiSide.configChannel).toEqual(cdktf.configChannel);
+  });
 });
 
 describe.each<[string, XmppServiceSpec, string[]]>([

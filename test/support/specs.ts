@@ -13,7 +13,7 @@ export const minimalSpec: XmppServiceSpec = {
 };
 
 /**
- * Everything switched on, several domains (one with its own admin and contacts, its zone already
+ * Everything switched on (configuration changes in place included), several domains (one with its own admin and contacts, its zone already
  * at DigitalOcean), non-default names, name pattern and limits.
  */
 export const fullSpec: XmppServiceSpec = {
@@ -41,6 +41,8 @@ export const fullSpec: XmppServiceSpec = {
   adminSourceCidrs: ['203.0.113.7', '2001:db8:1234::/48'],
   dns: { ttlSeconds: 600 },
   federation: { directTls: true },
+  // Configuration changes applied in place, through a bucket in another region than the droplet's.
+  configDelivery: { channel: 'spaces', spacesRegion: 'ams3', bucket: 'example-net-xmpp-config' },
 };
 
 /** A droplet with the memory Prosody needs for a thousand domains on one host (validate.ts). */
