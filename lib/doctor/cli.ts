@@ -23,7 +23,11 @@ CORS, open and closed ports, STUN, and with an account a TURN relay.
                           turnIpv4, turnIpv6) to compare A/AAAA records with; repeatable
   --resolver IP[:PORT]    ask this DNS server instead of the system's; repeatable
   --ca-file PATH          also trust this CA (PEM), e.g. a staging or test CA
-  --only GROUPS           comma-separated: dns,tls,http,ports,turn
+  --only GROUPS           comma-separated: dns,tls,http,ports,turn,bundle
+  --bundle SHA256         the configuration bundle the host must run (default: the plan's; the
+                          stack's output <service>_config_bundle)
+  --wait-bundle SECONDS   wait up to SECONDS for the host to run it before the other checks
+                          (after an apply: the host fetches every minute; 300 is plenty)
   --timeout SECONDS       per network operation (default 5)
   --min-days N            fail certificates expiring within N days (default 14)
   --parallel N            network operations at a time (default 16)
@@ -32,7 +36,7 @@ CORS, open and closed ports, STUN, and with an account a TURN relay.
 Exit status: 0 all checks passed, 1 a check failed, 2 the doctor could not run.
 `;
 
-const GROUPS: readonly CheckGroup[] = ['dns', 'tls', 'http', 'ports', 'turn'];
+const GROUPS: readonly CheckGroup[] = ['dns', 'tls', 'http', 'ports', 'turn', 'bundle'];
 
 export interface ParsedCommand {
   readonly help: boolean;
@@ -60,6 +64,8 @@ export function parseCommandLine(argv: readonly string[], env: NodeJS.ProcessEnv
         timeout: { type: 'string' },
         'min-days': { type: 'string' },
         parallel: { type: 'string' },
+        bundle: { type: 'string' },
+        'wait-bundle': { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
       },
     });
@@ -83,6 +89,9 @@ export function parseCommandLine(argv: readonly string[], env: NodeJS.ProcessEnv
       throw new DoctorUsageError(`--address ${pair}: expected SOURCE=IP with SOURCE one of ${ADDRESS_SOURCES.join(', ')}. Fix: e.g. --address reservedIpv4=203.0.113.20`);
     }
     addresses[source as AddressSource] = ip;
+  }
+  if (v.bundle !== undefined && !/^[0-9a-f]{64}$/.test(v.bundle)) {
+    throw new DoctorUsageError(`--bundle ${v.bundle}: not a SHA-256 in hex. Fix: give the stack's output, e.g. --bundle "$(terraform output -raw <service>_config_bundle)"`);
   }
   let account: DoctorOptions['account'];
   if (v.account !== undefined) {
@@ -112,6 +121,8 @@ export function parseCommandLine(argv: readonly string[], env: NodeJS.ProcessEnv
       timeoutMs: number('timeout', v.timeout, 5, 0.1) * 1000,
       minValidDays: number('min-days', v['min-days'], 14, 0),
       parallel: Math.floor(number('parallel', v.parallel, 16, 1)),
+      ...(v.bundle !== undefined ? { bundle: v.bundle } : {}),
+      waitBundleSeconds: number('wait-bundle', v['wait-bundle'], 0, 0),
     },
   };
 }

@@ -19,15 +19,15 @@ interface Fetched {
 }
 
 /** GET https://name/path from `address`, the name sent as SNI and Host, with an Origin like a browser's. */
-function get(ctx: DoctorContext, address: string, name: string, path: string): Promise<Fetched> {
+export function getHttps(ctx: DoctorContext, address: string, name: string, path: string, port: number = NGINX_HTTPS_PORT): Promise<Fetched> {
   const request = new Promise<Fetched>((resolve, reject) => {
     const req = https.request({
       host: address,
       servername: name,
-      port: NGINX_HTTPS_PORT,
+      port,
       path,
       method: 'GET',
-      headers: { Host: name, Origin: 'https://web-client.example', Accept: '*/*' },
+      headers: { Host: port === NGINX_HTTPS_PORT ? name : `${name}:${port}`, Origin: 'https://web-client.example', Accept: '*/*' },
       ...(ctx.extraCa.length > 0 ? { ca: [...tls.rootCertificates, ...ctx.extraCa] } : {}),
       // Trust is the TLS checks' finding; here only the documents matter.
       rejectUnauthorized: false,
@@ -74,7 +74,7 @@ export async function checkHostMeta(ctx: DoctorContext, plan: DoctorPlan): Promi
       const id = `http:${domain}${d.path}@${address}`;
       const title = `https://${domain}${d.path} at ${address}`;
       try {
-        const res = await ctx.limit(() => get(ctx, address, domain, d.path));
+        const res = await ctx.limit(() => getHttps(ctx, address, domain, d.path));
         const problems: string[] = [];
         const fixes: string[] = [];
         if (res.status !== 200) {

@@ -9,6 +9,7 @@ import { join } from 'path';
 import type { AddressSource } from '../core/dns';
 import { DOCTOR_PLAN_FILE, DOCTOR_PLAN_FORMAT, DoctorPlan, DoctorPlanFile, expandDoctorPlan, planDoctorChecks } from '../core/doctor-plan';
 import { resolveSpec } from '../core/validate';
+import { checkBundle } from './bundle-check';
 import { checkDns } from './dns-checks';
 import { checkHostMeta } from './http-checks';
 import { concurrencyLimit, DoctorContext } from './net';
@@ -23,6 +24,8 @@ export type { AddressSource } from '../core/dns';
 export { DOCTOR_PLAN_FORMAT } from '../core/doctor-plan';
 export type { DoctorPlan, PlannedPort, PlannedRecord, PlannedTlsEndpoint, TlsMode } from '../core/doctor-plan';
 export { formatReport, EXIT } from './report';
+export { parseBundleStatus } from './bundle-check';
+export type { BundleStatus } from './bundle-check';
 
 /** A doctor failure that is the user's to fix (a bad argument, an unreadable plan): no stack trace. */
 export class DoctorUsageError extends Error {
@@ -51,6 +54,14 @@ export interface DoctorOptions {
   readonly now?: () => Date;
   /** Network operations (connections, handshakes, requests) at a time. @default 16 */
   readonly parallel?: number;
+  /** The configuration bundle the host must run (its SHA-256). @default - the plan's */
+  readonly bundle?: string;
+  /**
+   * Wait up to this long for the host to run the planned bundle before any other check, so checks
+   * of what the change brings (a new domain's records and certificate) do not race it.
+   * @default 0 (look once, with the other checks)
+   */
+  readonly waitBundleSeconds?: number;
 }
 
 /** Run every check of `plan` and summarize. Never throws for what it finds; only for bad options. */
@@ -72,7 +83,10 @@ export async function runDoctor(plan: DoctorPlan, options: DoctorOptions = {}): 
     limit: concurrencyLimit(options.parallel ?? 16),
   };
   const wanted = (group: CheckGroup) => options.only === undefined || options.only.includes(group);
+  // The bundle first, when waiting for it: what the others check may arrive with it.
+  const bundle = wanted('bundle') ? await checkBundle(ctx, plan, { expected: options.bundle, waitSeconds: options.waitBundleSeconds }) : [];
   const groups: Promise<CheckResult[]>[] = [
+    Promise.resolve(bundle),
     wanted('dns') ? checkDns(ctx, plan, options.addresses) : Promise.resolve([]),
     wanted('tls') ? checkTls(ctx, plan) : Promise.resolve([]),
     wanted('http') ? checkHostMeta(ctx, plan) : Promise.resolve([]),

@@ -5,7 +5,7 @@
 
 export type CheckStatus = 'pass' | 'warn' | 'fail' | 'skip';
 
-export type CheckGroup = 'dns' | 'tls' | 'http' | 'ports' | 'turn';
+export type CheckGroup = 'dns' | 'tls' | 'http' | 'ports' | 'turn' | 'bundle';
 
 export interface CheckResult {
   /** Stable identifier, e.g. `dns:_xmpp-client._tcp.example.net/SRV`, for scripts reading --json. */
@@ -32,6 +32,7 @@ const GROUP_TITLES: Record<CheckGroup, string> = {
   http: 'host-meta (XEP-0156) and CORS',
   ports: 'Ports',
   turn: 'Audio and video calls (STUN/TURN)',
+  bundle: 'Configuration bundle (changes applied in place)',
 };
 
 const MARKS: Record<CheckStatus, string> = { pass: '✔', warn: '!', fail: '✘', skip: '-' };
