@@ -183,7 +183,7 @@ describe('examples/gitops/workflow.yml — GIVEN the workflow as shipped', () =>
   test('THEN after the apply, a job without secrets runs xmpp-doctor as a check that never fails and never downloads a package', () => {
     expect(WORKFLOW.jobs.check.needs).toBe('apply');
     const steps = WORKFLOW.jobs.check.steps;
-    expect(steps[steps.length - 1].run).toContain('npx --no-install xmpp-doctor --plan "$dir" || true');
+    expect(steps[steps.length - 1].run).toContain('npx --no-install xmpp-doctor --plan "$dir" --wait-bundle 300 || true');
     expect(JSON.stringify(WORKFLOW.jobs.check)).not.toContain('secrets.');
   });
 });
