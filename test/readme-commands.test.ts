@@ -264,6 +264,17 @@ const EXERCISES: { readonly [command: string]: Exercise } = {
     in: [['test/rehearsal/harness.ts', 'package update, upgrade and install']],
     why: 'on the droplet; first boot runs the same apt update and upgrade through cloud-init against the rehearsal\'s Debian mirror',
   },
+  'terraform state list | grep digitalocean_droplet': {
+    kind: 'rehearses',
+    in: [[DAY2, "workspace.ok(['state', 'list'])"], [DAY2, "startsWith('digitalocean_droplet.')"]],
+    why: 'the day-2 test lists the state and picks the droplet\'s address the same way, against the stand-in provider in place of DigitalOcean',
+  },
+  'pulumi up --replace <droplet URN>': { kind: 'not exercised', in: [], why: PULUMI_CLI },
+  'xmpp-doctor --plan cdktf.out --wait-bundle 300': {
+    kind: 'rehearses',
+    in: [['test/doctor/bundle-check.test.ts', "'--wait-bundle', '300'"], ['test/doctor/bundle-check.test.ts', 'looks again until the host has fetched and applied the bundle']],
+    why: 'it waits for a live host: the doctor\'s test parses these options and waits against a local HTTPS server that plays the host\'s status document, which the in-place rehearsal reads from the booted droplet',
+  },
   'tofu apply -replace=<droplet address>': {
     kind: 'rehearses',
     in: [[DAY2, '`-replace=${droplets[0]}`']],
@@ -408,7 +419,7 @@ const GUIDE_EXERCISES: { readonly [command: string]: Exercise } = {
   },
   'xmpp-doctor --plan': {
     kind: 'rehearses',
-    in: [[GITOPS_TEST, 'npx --no-install xmpp-doctor --plan "$dir" || true'], [REHEARSAL_DOCTOR, "['--plan', planPath"], [QUICKSTART, 'npm run doctor -- --plan cdktf']],
+    in: [[GITOPS_TEST, 'npx --no-install xmpp-doctor --plan "$dir" --wait-bundle 300 || true'], [REHEARSAL_DOCTOR, "['--plan', planPath"], [QUICKSTART, 'npm run doctor -- --plan cdktf']],
     why: 'it checks the live service after the apply. The check job\'s step never runs here (gitops.test.ts holds its text: --no-install, never failing the run); the rehearsal runs the doctor with --plan against a booted droplet, and the quickstart test runs it with --plan on a synthesized directory without network',
   },
   'tofu force-unlock <ID>': {
