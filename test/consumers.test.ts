@@ -38,12 +38,13 @@ const FLOORS_NOT_IN_REGISTRY: Readonly<Record<string, string>> = {
 const CDKTF_LOWEST = { cdktf: '0.21.0', constructs: '10.4.2', '@cdktf/provider-digitalocean': '13.14.1' };
 const CDKTF_HIGHEST = { cdktf: '0.21.0', constructs: '10.8.1', '@cdktf/provider-digitalocean': '13.14.1' };
 /**
- * @pulumi/digitalocean 4.37.1 is the lowest release in the registry with ReservedIpv6 (4.35.1, the
- * one before it, has none: tsc fails with TS2307 on the package's declarations and node cannot load
- * it). It depends on @pulumi/pulumi ^3.142.0, so with a lower @pulumi/pulumi npm installs a second
+ * @pulumi/digitalocean 4.55.0 is the lowest release in the registry with SpacesKey and
+ * SpacesBucketObject, which the in-place configuration channel creates (4.37.1, the one before it
+ * here, has neither: tsc fails with TS2307 on the package's declarations); ReservedIpv6 came with
+ * 4.37.1. It depends on @pulumi/pulumi ^3.142.0, so with a lower @pulumi/pulumi npm installs a second
  * copy for it, and before 3.141 Pulumi's mocks never reach that copy (the program never finishes).
  */
-const PULUMI_LOWEST = { '@pulumi/pulumi': '3.142.0', '@pulumi/digitalocean': '4.37.1' };
+const PULUMI_LOWEST = { '@pulumi/pulumi': '3.142.0', '@pulumi/digitalocean': '4.55.0' };
 const PULUMI_HIGHEST = { '@pulumi/pulumi': '3.248.0', '@pulumi/digitalocean': '4.80.1' };
 
 /** The consumer's own tools: what the templates install, at versions that run on Node 20. */
