@@ -4,7 +4,9 @@
  * changes, and loud warnings for what a reviewer of an XMPP service must not miss — the droplet being
  * replaced (minutes of downtime, and the DNS records that change with it), the droplet being resized
  * (powered off, and its disk grown for good), and the data volume, the reserved IP or a DNS zone being
- * destroyed (not recoverable by another apply).
+ * destroyed (not recoverable by another apply). A configuration change that reaches the host in place
+ * (configDelivery "spaces": a new configuration bundle in its bucket, the droplet untouched) is said
+ * to be one, so that a reviewer can tell it from a replacement at a glance.
  *
  *   npx ts-node --transpile-only plan-summary.ts plan.json            # or: … < plan.json
  *   npx ts-node --transpile-only plan-summary.ts --github-output "$GITHUB_OUTPUT" plan.json
@@ -12,7 +14,9 @@
  * It prints names of resources and attributes, never attribute values: plan JSON holds sensitive
  * values in clear text. The exceptions are what a reviewer needs to judge DNS caching and cannot read
  * from the addresses alone: a record's zone, name and type (its for_each key says the same) and its TTL,
- * each only where the plan does not mark it sensitive. Exit code 0 whatever the plan says (the warnings
+ * each only where the plan does not mark it sensitive; and the SHA-256 of a new configuration bundle
+ * (the `<service>_config_bundle` output), a digest that tells what to wait for and reveals nothing of
+ * the bundle. The bundle's content and the key that reads it are never printed. Exit code 0 whatever the plan says (the warnings
  * are for people, and the workflow decides what fails); 1 only when the input is not a readable plan.
  *
  * Everything but `main` is pure (plan JSON in, summary or Markdown out), so tests can run it on plans
@@ -77,6 +81,26 @@ export interface RewrittenRecord {
   readonly valueUnknown: boolean;
 }
 
+/**
+ * A configuration bundle (configDelivery "spaces") whose object is updated in place: the host fetches
+ * the new bundle from its bucket and applies it without being replaced.
+ */
+export interface ConfigBundleUpdate {
+  readonly address: string;
+}
+
+/**
+ * A `<service>_config_bundle` output whose value changes: the SHA-256 the host reports once it runs
+ * the new bundle. Only a known, non-sensitive SHA-256 in hex is kept.
+ */
+export interface ConfigBundleHash {
+  readonly output: string;
+  readonly sha256: string;
+}
+
+/** The resource type holding a configuration bundle. */
+export const CONFIG_BUNDLE_TYPE = 'digitalocean_spaces_bucket_object';
+
 /** A change the plan postpones to a later plan (Terraform's `deferred_changes`). */
 export interface DeferredChange {
   readonly address: string;
@@ -94,6 +118,15 @@ export interface PlanSummary {
   readonly dropletResizes: readonly DropletResize[];
   /** Droplets deleted for good: their service stops (their volume is listed apart, if it goes too). */
   readonly dropletDeletions: readonly PlannedChange[];
+  /** Configuration bundles updated in place: the change reaches the host without replacing it. */
+  readonly configBundleUpdates: readonly ConfigBundleUpdate[];
+  /** The new bundles' SHA-256, from the `<service>_config_bundle` outputs that change. */
+  readonly configBundleHashes: readonly ConfigBundleHash[];
+  /**
+   * The names of the `<service>_config_bundle` outputs that change, also when the plan keeps no
+   * value (the workflow's redact-plan.jq keeps only their names and actions).
+   */
+  readonly configBundleOutputs: readonly string[];
   /** Deletions and replacements that no later apply can undo (see {@link IRREVERSIBLE}). */
   readonly irreversible: readonly PlannedChange[];
   /**
@@ -364,6 +397,7 @@ export function summarizePlan(plan: unknown): PlanSummary {
   const counts: Record<ChangeKind, number> = { create: 0, update: 0, replace: 0, delete: 0, forget: 0 };
   for (const c of changes) counts[c.kind] += 1;
   const outputs = isObject(plan.output_changes) ? Object.keys(plan.output_changes) : [];
+  const configBundleUpdates = changes.filter((c) => c.type === CONFIG_BUNDLE_TYPE && c.kind === 'update').map((c) => ({ address: c.address }));
   return {
     counts,
     changes,
@@ -371,6 +405,9 @@ export function summarizePlan(plan: unknown): PlanSummary {
     dropletResizes,
     // A deposed droplet is the leftover of an earlier replacement, not the one serving.
     dropletDeletions: changes.filter((c) => c.type === 'digitalocean_droplet' && c.kind === 'delete' && c.deposed === undefined),
+    configBundleUpdates,
+    configBundleHashes: configBundleHashes(plan.output_changes),
+    configBundleOutputs: configBundleOutputs(plan.output_changes),
     irreversible: changes.filter((c) => c.type in IRREVERSIBLE && (c.kind === 'delete' || c.kind === 'replace')),
     rewrittenRecords,
     drift,
@@ -380,6 +417,31 @@ export function summarizePlan(plan: unknown): PlanSummary {
     externalZoneFiles: outputs.some((name) => /(^|_)zone_files$/.test(name)),
     errored: plan.errored === true,
   };
+}
+
+/**
+ * The `<service>_config_bundle` outputs whose value changes to a known SHA-256 (see lib/core/outputs.ts).
+ * Anything else there (unknown, sensitive, not a hex digest) is left out rather than printed.
+ */
+function configBundleHashes(outputChanges: unknown): ConfigBundleHash[] {
+  if (!isObject(outputChanges)) return [];
+  const hashes: ConfigBundleHash[] = [];
+  for (const [output, change] of Object.entries(outputChanges)) {
+    if (!/(^|_)config_bundle$/.test(output) || !isObject(change)) continue;
+    if (change.after_sensitive === true || change.after_unknown === true) continue;
+    const { before, after } = change;
+    if (typeof after === 'string' && /^[0-9a-f]{64}$/.test(after) && after !== before) hashes.push({ output, sha256: after });
+  }
+  return hashes.sort((a, b) => a.output.localeCompare(b.output));
+}
+
+/** The `<service>_config_bundle` outputs whose actions change them, by name. */
+function configBundleOutputs(outputChanges: unknown): string[] {
+  if (!isObject(outputChanges)) return [];
+  return Object.entries(outputChanges)
+    .filter(([output, change]) => /(^|_)config_bundle$/.test(output) && isObject(change) && Array.isArray(change.actions) && change.actions.some((a) => a !== 'no-op'))
+    .map(([output]) => output)
+    .sort();
 }
 
 /** A Markdown code span that survives backticks and table pipes inside `text`. */
@@ -416,6 +478,7 @@ function why(change: PlannedChange): string {
   }
   if (change.kind === 'update') {
     if (change.type === 'digitalocean_droplet' && change.changedAttributes.includes('size')) parts.push('`size` changed: resized in place, powered off');
+    if (change.type === CONFIG_BUNDLE_TYPE) parts.push('new configuration bundle: the host applies it in place');
     const known = change.changedAttributes.filter((n) => !change.unknownAttributes.includes(n) && !(n === 'size' && change.type === 'digitalocean_droplet'));
     if (known.length > 0) parts.push(`${attributeList(known)} changed`);
     if (change.unknownAttributes.length > 0) parts.push(`${attributeList(change.unknownAttributes)} known after apply`);
@@ -444,6 +507,8 @@ export const HEADINGS = {
   resizes: '## ⚠️ This change RESIZES the droplet: it is powered off',
   deletes: '## ⚠️ This change DELETES a droplet, and nothing replaces it',
   deferred: '## ⚠️ This plan is incomplete: another plan and apply must follow',
+  configInPlace: '## ✅ This change updates the configuration IN PLACE: the droplet stays, no downtime',
+  configWithReplacement: '## ℹ️ This change also writes a new configuration bundle',
 } as const;
 
 function plural(n: number, one: string, many = `${one}s`): string {
@@ -549,6 +614,35 @@ function addressLines(items: readonly { address: string; text: string }[]): stri
   return lines;
 }
 
+/** How often the host looks for a new bundle (lib/core/cloud-init.ts, FETCH_INTERVAL_SECONDS). */
+const FETCH_INTERVAL_TEXT = 'every minute';
+
+/** The note on configuration bundles updated in place: what the host does with them, and what to wait for. */
+function configBundleLines(summary: PlanSummary): string[] {
+  const out: string[] = [];
+  const replaced = summary.dropletReplacements.length > 0;
+  out.push('> [!NOTE]');
+  out.push(`> ${replaced ? HEADINGS.configWithReplacement : HEADINGS.configInPlace}`);
+  out.push(...addressLines(summary.configBundleUpdates.map((u) => ({ address: u.address, text: 'updated in place: a new configuration bundle in the service\'s private Spaces bucket' }))));
+  out.push('>');
+  if (replaced) {
+    out.push('> A droplet is replaced as well (see above), so this change is not free of downtime: the new droplet fetches this bundle when it boots.');
+  } else {
+    out.push('> What happens on merge:');
+    out.push(`> - **No droplet is replaced or powered off.** The apply writes the new bundle into the bucket; the host looks for one ${FETCH_INTERVAL_TEXT}, so it applies it **within about a minute**.`);
+    out.push('> - The host checks the bundle first (`prosodyctl check config`, `nginx -t`) and refuses one that fails: the running configuration then stays. A bundle that passes is installed in place: nginx reloads, Prosody activates new domains and components without dropping sessions (only a change to its global or a domain\'s own section restarts it, and clients reconnect), coturn restarts only when its own file changed.');
+  }
+  const hashes = summary.configBundleHashes;
+  if (hashes.length > 0) {
+    const listed = hashes.map((h) => `${code(h.sha256)} (output ${code(h.output)})`);
+    out.push(`> - **To know it is live**, wait until the host reports ${hashes.length === 1 ? 'the new bundle' : 'the new bundles'}: ${joinAnd(listed)}. \`xmpp-doctor --bundle\` compares the output with what the host applied.`);
+  } else {
+    const outputs = summary.configBundleOutputs.length > 0 ? `the ${joinAnd(summary.configBundleOutputs.map(code))} output` : 'the `<service>_config_bundle` output';
+    out.push(`> - **To know it is live**, after the apply read ${outputs} (the new bundle's SHA-256) and wait until the host reports it: \`xmpp-doctor --bundle\` compares the two.`);
+  }
+  return out;
+}
+
 const DEFERRED_REASON: Readonly<Record<string, string>> = {
   instance_count_unknown: 'its count or for_each is known only after this apply',
   resource_config_unknown: 'its configuration is known only after this apply',
@@ -627,6 +721,8 @@ export function renderPlanSummary(summary: PlanSummary, tool = 'OpenTofu'): stri
     out.push('> The XMPP service it runs stops. Its data volume stays unless it is listed as destroyed above.');
     out.push('');
   }
+
+  if (summary.configBundleUpdates.length > 0) out.push(...configBundleLines(summary), '');
 
   if (summary.deferred.length > 0 || !summary.complete) {
     out.push('> [!WARNING]');

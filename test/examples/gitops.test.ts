@@ -442,6 +442,120 @@ describe('plan-summary — GIVEN a plan that resizes the droplet in place', () =
   });
 });
 
+/**
+ * A plan as `terraform show -json` prints it for configDelivery "spaces": the bundle object's content
+ * updated in place, the droplet a no-op, the `<service>_config_bundle` output naming the new hash.
+ * The content and the read key's secret are in the plan, as in real plans, and must not be printed.
+ */
+function bundlePlan(options: { droplet?: string[]; hashAfter?: unknown; hashSensitive?: boolean } = {}) {
+  const BUNDLE_BEFORE = 'H4sIAAAAAAACA-BUNDLE-CONTENT-BEFORE-MUST-NOT-APPEAR';
+  const BUNDLE_AFTER = 'H4sIAAAAAAACA-BUNDLE-CONTENT-AFTER-MUST-NOT-APPEAR';
+  const object = { bucket: 'xmpp-example-net-config', region: 'ams3', key: 'bundle.tar.gz', content_type: 'application/gzip', acl: 'private', etag: 'd41d8cd98f00b204e9800998ecf8427e' };
+  return {
+    format_version: '1.2',
+    resource_changes: [
+      {
+        address: 'digitalocean_spaces_bucket_object.Xmpp_Host_ConfigBundle_25ACEE45',
+        type: 'digitalocean_spaces_bucket_object',
+        change: { actions: ['update'], before: { ...object, content_base64: BUNDLE_BEFORE }, after: { ...object, content_base64: BUNDLE_AFTER }, after_unknown: {} },
+      },
+      {
+        address: 'digitalocean_spaces_key.Xmpp_Host_ConfigReadKey_3C2C9691',
+        type: 'digitalocean_spaces_key',
+        change: { actions: ['no-op'], before: { access_key: 'DO00READKEYACCESS000', secret_key: 'READ-KEY-SECRET-MUST-NOT-APPEAR' }, after: { access_key: 'DO00READKEYACCESS000', secret_key: 'READ-KEY-SECRET-MUST-NOT-APPEAR' }, after_sensitive: { secret_key: true } },
+      },
+      {
+        address: 'digitalocean_droplet.Xmpp_Host_Droplet_D1137A9F',
+        type: 'digitalocean_droplet',
+        ...(options.droplet
+          ? { action_reason: 'replace_because_cannot_update', change: { actions: options.droplet, before: { image: 'debian-12-x64' }, after: { image: '123456789' }, replace_paths: [['image']] } }
+          : { change: { actions: ['no-op'], before: { image: 'debian-12-x64' }, after: { image: 'debian-12-x64' } } }),
+      },
+    ],
+    output_changes: {
+      Xmpp_config_bundle: {
+        actions: ['update'],
+        before: 'a'.repeat(64),
+        after: 'hashAfter' in options ? options.hashAfter : 'b'.repeat(64),
+        after_unknown: false,
+        before_sensitive: false,
+        after_sensitive: options.hashSensitive ?? false,
+      },
+    },
+  };
+}
+
+describe('plan-summary — GIVEN a plan that updates the configuration bundle in place (configDelivery "spaces")', () => {
+  const plan = bundlePlan();
+  const summary = summarizePlan(plan);
+  const markdown = renderPlanSummary(summary, 'Terraform');
+
+  test('THEN it finds the bundle update and the new hash, and no droplet change', () => {
+    expect(summary.configBundleUpdates).toEqual([{ address: 'digitalocean_spaces_bucket_object.Xmpp_Host_ConfigBundle_25ACEE45' }]);
+    expect(summary.configBundleHashes).toEqual([{ output: 'Xmpp_config_bundle', sha256: 'b'.repeat(64) }]);
+    expect(summary.dropletReplacements).toEqual([]);
+    expect(summary.counts).toEqual({ create: 0, update: 1, replace: 0, delete: 0, forget: 0 });
+  });
+
+  test('THEN it says, first, that the configuration changes in place without downtime, within about a minute, and which hash to wait for', () => {
+    expect(markdown.startsWith(`> [!NOTE]\n> ${HEADINGS.configInPlace}\n`)).toBe(true);
+    expect(markdown).toContain('**No droplet is replaced or powered off.**');
+    expect(markdown).toContain('**within about a minute**');
+    expect(markdown).toContain('refuses one that fails');
+    expect(markdown).toContain(`wait until the host reports the new bundle: \`${'b'.repeat(64)}\` (output \`Xmpp_config_bundle\`). \`xmpp-doctor --bundle\``);
+    expect(markdown).toContain('| 🟡 update | `digitalocean_spaces_bucket_object.Xmpp_Host_ConfigBundle_25ACEE45` | new configuration bundle: the host applies it in place; `content_base64` changed |');
+    expect(markdown).not.toMatch(/REPLACES|RESIZES|DESTROYS|downtime\.\*\*/);
+  });
+
+  test('THEN it prints neither the bundle\'s content nor the read key, nor the old hash', () => {
+    expect(JSON.stringify(plan)).toMatch(/BUNDLE-CONTENT-AFTER-MUST-NOT-APPEAR[\s\S]*READ-KEY-SECRET-MUST-NOT-APPEAR/);
+    expect(markdown).not.toMatch(/MUST-NOT-APPEAR|DO00READKEYACCESS000|a{64}/);
+  });
+
+  test('GIVEN the droplet is replaced as well THEN the replacement warning comes first and the note does not promise an absence of downtime', () => {
+    const md = planSummaryMarkdown(bundlePlan({ droplet: ['delete', 'create'] }));
+    expect(md.startsWith('> [!WARNING]\n> ## ⚠️ This change REPLACES the droplet\n')).toBe(true);
+    expect(md).toContain('`digitalocean_droplet.Xmpp_Host_Droplet_D1137A9F` — `image` changed');
+    expect(md).toContain(HEADINGS.configWithReplacement);
+    expect(md).toContain('not free of downtime: the new droplet fetches this bundle when it boots');
+    expect(md).not.toContain(HEADINGS.configInPlace);
+    expect(md).not.toContain('No droplet is replaced');
+  });
+
+  test.each([
+    ['unknown', { hashAfter: undefined }],
+    ['sensitive', { hashSensitive: true }],
+    ['not a SHA-256', { hashAfter: 'H4sIAAAAAAACA-NOT-A-HASH' }],
+  ])('GIVEN the output\'s new value is %s THEN it prints no hash, only where to read it', (_what, options) => {
+    const s = summarizePlan(bundlePlan(options));
+    expect(s.configBundleHashes).toEqual([]);
+    expect(s.configBundleOutputs).toEqual(['Xmpp_config_bundle']);
+    const md = renderPlanSummary(s);
+    expect(md).toContain('after the apply read the `Xmpp_config_bundle` output (the new bundle\'s SHA-256)');
+    expect(md).not.toMatch(/b{64}|NOT-A-HASH/);
+  });
+
+  test('GIVEN the plan as the workflow redacts it (redact-plan.jq: outputs keep their names and actions) THEN it names the output to read, and no value', () => {
+    const plan = bundlePlan();
+    const redacted = { ...plan, output_changes: { Xmpp_config_bundle: { actions: ['update'] } } };
+    const s = summarizePlan(redacted);
+    expect(s.configBundleUpdates).toHaveLength(1);
+    expect(s.configBundleHashes).toEqual([]);
+    expect(renderPlanSummary(s)).toContain('read the `Xmpp_config_bundle` output');
+    // Without any output in the plan, it says which output to look for.
+    expect(planSummaryMarkdown({ ...plan, output_changes: {} })).toContain('read the `<service>_config_bundle` output');
+  });
+
+  test('GIVEN the bundle object is created or replaced (a new service, a bucket moved) THEN it is no in-place update', () => {
+    const created = summarizePlan({ format_version: '1.2', resource_changes: [{ address: 'digitalocean_spaces_bucket_object.b', type: 'digitalocean_spaces_bucket_object', change: { actions: ['create'] } }] });
+    const replaced = summarizePlan({ format_version: '1.2', resource_changes: [{ address: 'digitalocean_spaces_bucket_object.b', type: 'digitalocean_spaces_bucket_object', change: { actions: ['delete', 'create'] } }] });
+    for (const s of [created, replaced]) {
+      expect(s.configBundleUpdates).toEqual([]);
+      expect(renderPlanSummary(s)).not.toContain('[!NOTE]');
+    }
+  });
+});
+
 describe('plan-summary — GIVEN a plan that only adds and changes DNS records', () => {
   const summary = summarizePlan(fixture('plan-records-only.json'));
   const markdown = renderPlanSummary(summary);

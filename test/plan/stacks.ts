@@ -3,15 +3,18 @@ import { App } from 'cdktf';
 import { mkdtempSync, readFileSync, rmSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
-import { XmppStack } from '../../lib/cdktf';
+import { XmppStack, XmppStackProps } from '../../lib/cdktf';
 import { XmppServiceSpec } from '../../lib/core/spec';
 
+/** Stack props besides the spec, e.g. `protectVolume: false` for a plan that may replace the volume. */
+export type StackOptions = Omit<XmppStackProps, 'spec' | 'writeReviewFiles'>;
+
 /** cdk.tf.json of an `XmppStack` for `spec`. */
-export function synthesizeStack(spec: XmppServiceSpec): { [key: string]: any } {
+export function synthesizeStack(spec: XmppServiceSpec, options: StackOptions = {}): { [key: string]: any } {
   const outdir = mkdtempSync(join(tmpdir(), 'xmpp-plan-synth-'));
   try {
     const app = new App({ outdir, stackTraces: false });
-    new XmppStack(app, 'plan', { spec, writeReviewFiles: false });
+    new XmppStack(app, 'plan', { ...options, spec, writeReviewFiles: false });
     app.synth();
     return JSON.parse(readFileSync(join(outdir, 'stacks', 'plan', 'cdk.tf.json'), 'utf8'));
   } finally {
