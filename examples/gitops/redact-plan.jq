@@ -51,7 +51,14 @@ def each(f): if type == "array" then map(f) else . end;
     {deferred_changes: ($plan.deferred_changes
       | each(if type == "object" and has("resource_change") then .resource_change |= redact_resource_change else . end))}
   else {} end)
-# Output values can be secrets too: only their names and actions remain.
+# Output values can be secrets too: only their names and actions remain. One exception: the hash of
+# the configuration bundle (`<service>_config_bundle`, a SHA-256 of files that hold no secret), kept
+# when it is exactly that and unmarked, so the summary can name the bundle to wait for.
 + (if ($plan.output_changes | type) == "object" then
-    {output_changes: ($plan.output_changes | map_values(if type == "object" then {actions} else {} end))}
+    {output_changes: ($plan.output_changes | to_entries | map(.key as $name | .value |= (
+      if type != "object" then {}
+      elif ($name | endswith("_config_bundle")) and ((.after_sensitive // false) | marked | not)
+        and ((.after | type) == "string") and (.after | test("^[0-9a-f]{64}$"))
+      then {actions, after}
+      else {actions} end)) | from_entries)}
   else {} end)

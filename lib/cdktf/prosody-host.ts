@@ -116,6 +116,8 @@ export class ProsodyHost extends Construct {
     this.droplet = new Droplet(this, 'Droplet', {
       ...host.droplet,
       userData: userData.template,
+      // The bundle is in its bucket before the droplet boots and fetches it.
+      dependsOn: this.configBundle ? [this.configBundle] : undefined,
       // Attached at creation, so the disk is there when cloud-init runs.
       volumeIds: [this.volume.id],
       tags: props.tags ? [...props.tags] : undefined,

@@ -116,7 +116,8 @@ export class ProsodyHost extends pulumi.ComponentResource {
         tags: args.tags,
         vpcUuid: args.vpcUuid,
       },
-      withLifecycle(lifecycle.droplet, child),
+      // The bundle is in its bucket before the droplet boots and fetches it.
+      withLifecycle(lifecycle.droplet, { ...child, ...(this.configBundle ? { dependsOn: [this.configBundle] } : {}) }),
     );
     this.dropletId = numericDropletId(this.droplet.id);
 

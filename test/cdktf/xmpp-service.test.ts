@@ -60,8 +60,10 @@ describe.each(representativeSpecs)('XmppService for the %s spec', (_name, input)
     expect(bucketBody).toMatchObject({ name: channel.bucket.name, region: channel.bucket.region, acl: 'private' });
     const key = Object.values(out.resource.digitalocean_spaces_key ?? {});
     expect(key).toEqual([expect.objectContaining({ name: channel.readKey.name, grant: [{ bucket: `\${digitalocean_spaces_bucket.${bucketName}.name}`, permission: 'read' }] })]);
-    const object = Object.values(out.resource.digitalocean_spaces_bucket_object ?? {});
-    expect(object).toEqual([expect.objectContaining({ bucket: `\${digitalocean_spaces_bucket.${bucketName}.name}`, key: 'bundle.tar.gz', content_base64: channel.object.contentBase64, acl: 'private' })]);
+    const object = Object.entries(out.resource.digitalocean_spaces_bucket_object ?? {});
+    expect(object.map(([, body]) => body)).toEqual([expect.objectContaining({ bucket: `\${digitalocean_spaces_bucket.${bucketName}.name}`, key: 'bundle.tar.gz', content_base64: channel.object.contentBase64, acl: 'private' })]);
+    // The droplet is created once its bundle is in the bucket, so first boot finds it.
+    expect(droplet.body.depends_on).toEqual([`digitalocean_spaces_bucket_object.${object[0][0]}`]);
     expect(out.output!.Xmpp_config_bundle.value).toBe(channel.bundleSha256);
   });
 

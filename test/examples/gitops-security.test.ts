@@ -492,6 +492,24 @@ describe('redact-plan.jq', () => {
     // The summary still says the droplet is replaced because user_data changed.
     expect(renderPlanSummary(summarizePlan(redacted))).toBe(renderPlanSummary(summarizePlan(plan)));
   });
+
+  testWith('jq')('GIVEN a configuration bundle output THEN its hash alone survives, and only when it is a plain SHA-256', () => {
+    const hash = 'c'.repeat(64);
+    const redacted = redact({
+      output_changes: {
+        Xmpp_config_bundle: { actions: ['update'], before: 'd'.repeat(64), after: hash, after_sensitive: false },
+        Other_config_bundle: { actions: ['update'], before: null, after: 'not a hash s3cr3t', after_sensitive: false },
+        Marked_config_bundle: { actions: ['update'], before: null, after: hash, after_sensitive: true },
+        Xmpp_ssh: { actions: ['update'], before: null, after: 'ssh root@203.0.113.7' },
+      },
+    });
+    expect(redacted.output_changes).toEqual({
+      Xmpp_config_bundle: { actions: ['update'], after: hash },
+      Other_config_bundle: { actions: ['update'] },
+      Marked_config_bundle: { actions: ['update'] },
+      Xmpp_ssh: { actions: ['update'] },
+    });
+  });
 });
 
 // ------------------------------------------------------------------------------------------------
