@@ -8,7 +8,7 @@ import { planSummaryMarkdown, summarizePlan } from '../../examples/gitops/plan-s
 import { XmppServiceSpec } from '../../lib/core/spec';
 import { effectiveChanges, PlanJson, ResourceChange, terraformEngine, TerraformWorkspace } from '../support/terraform/harness';
 import { describeUnless } from '../support/tools';
-import { NO_ENGINE, synthesizeStack, TWO_DOMAINS } from './stacks';
+import { changeKinds, NO_ENGINE, synthesizeStack, TWO_DOMAINS } from './stacks';
 
 jest.setTimeout(300_000);
 
@@ -18,14 +18,7 @@ const BASE = TWO_DOMAINS;
 
 /** A record instance's key (`example.net/@/AAAA`), or undefined for other resources. */
 const recordKey = (c: ResourceChange) => (c.type === 'digitalocean_record' ? String(c.index) : undefined);
-/** A change as `<actions> <type>[<key>]`: records by their key, zones (one resource each) by their name. */
-const kinds = (changes: readonly ResourceChange[]) =>
-  changes
-    .map((c) => {
-      const key = c.type === 'digitalocean_domain' ? (c.change.after ?? c.change.before)?.name : c.index;
-      return `${c.change.actions.join('+')} ${c.type}${key !== undefined ? `[${String(key)}]` : ''}`;
-    })
-    .sort();
+const kinds = changeKinds;
 
 /** Every record of the stack, from the records locals (one per zone), by key. */
 function synthesizedRecords(stack: { [key: string]: any }): { [key: string]: { address: string | null } } {

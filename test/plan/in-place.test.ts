@@ -18,7 +18,7 @@ import { XmppServiceSpec } from '../../lib/core/spec';
 import { resolveSpec } from '../../lib/core/validate';
 import { effectiveChanges, PlanJson, ResourceChange, SPACES_CREDENTIALS, terraformEngine, TerraformWorkspace } from '../support/terraform/harness';
 import { describeUnless } from '../support/tools';
-import { NO_ENGINE, StackOptions, synthesizeStack, TWO_DOMAINS } from './stacks';
+import { changeKinds, NO_ENGINE, StackOptions, synthesizeStack, TWO_DOMAINS } from './stacks';
 
 jest.setTimeout(300_000);
 
@@ -28,14 +28,7 @@ const BASE: XmppServiceSpec = { ...TWO_DOMAINS, configDelivery: { channel: 'spac
 
 type Stack = { [key: string]: any };
 
-/** A change as `<actions> <type>[<key>]`: records by their key, zones by their name. */
-const kinds = (changes: readonly ResourceChange[]) =>
-  changes
-    .map((c) => {
-      const key = c.type === 'digitalocean_domain' ? (c.change.after ?? c.change.before)?.name : c.index;
-      return `${c.change.actions.join('+')} ${c.type}${key !== undefined ? `[${String(key)}]` : ''}`;
-    })
-    .sort();
+const kinds = changeKinds;
 
 /** The one resource of `type` in a synthesized stack, with its name. */
 function only(stack: Stack, type: string): [string, { [key: string]: any }] {

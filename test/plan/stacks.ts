@@ -5,6 +5,7 @@ import { tmpdir } from 'os';
 import { join } from 'path';
 import { XmppStack, XmppStackProps } from '../../lib/cdktf';
 import { XmppServiceSpec } from '../../lib/core/spec';
+import { ResourceChange } from '../support/terraform/harness';
 
 /** Stack props besides the spec, e.g. `protectVolume: false` for a plan that may replace the volume. */
 export type StackOptions = Omit<XmppStackProps, 'spec' | 'writeReviewFiles'>;
@@ -36,3 +37,13 @@ export const TWO_DOMAINS: XmppServiceSpec = {
 
 /** Engines the plan tests run, or why none can. */
 export const NO_ENGINE = 'neither terraform nor tofu is on PATH (this machine kind ships terraform 1.11 at /usr/local/bin; elsewhere install OpenTofu or Terraform)';
+
+/** Changes as `<actions> <type>[<key>]`, sorted: records by their key, zones (one resource each) by their name. */
+export function changeKinds(changes: readonly ResourceChange[]): string[] {
+  return changes
+    .map((c) => {
+      const key = c.type === 'digitalocean_domain' ? (c.change.after ?? c.change.before)?.name : c.index;
+      return `${c.change.actions.join('+')} ${c.type}${key !== undefined ? `[${String(key)}]` : ''}`;
+    })
+    .sort();
+}
