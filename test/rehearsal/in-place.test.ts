@@ -223,6 +223,9 @@ describeUnless(rehearsalUnavailable(), 'GIVEN a droplet booted from a spec with 
         expect({ status: applied.status, output: applied.stdout + applied.stderr }).toMatchObject({ status: 0 });
         expect(status()).toBe(`applied ${later.plannedSha256}\n`);
         expect(droplet().readFile(PROSODY_CONFIG)).toContain(String(30 * 86400));
+        // Only the group chat components' sections changed: they are reloaded, nothing restarts.
+        expect(applied.stdout).toMatch(/Prosody: deactivated conference\.example\.net\n(.*\n)*xmpp-constructs: Prosody: activated conference\.example\.net/);
+        expect(applied.stdout).not.toMatch(/restarting Prosody|activated example\.(net|org)\n/);
       });
 
       test('THEN alice\'s session survived that too', async () => {
@@ -236,6 +239,27 @@ describeUnless(rehearsalUnavailable(), 'GIVEN a droplet booted from a spec with 
         droplet().putBundle(later.stack);
         expect(droplet().fetchConfig().status).toBe(0);
         expect(status()).toBe(`applied ${later.plannedSha256}\n`);
+      });
+
+      describe('WHEN example.org leaves the spec again', () => {
+        let removed: Synthesized;
+        let applied: ReturnType<Rehearsal['fetchConfig']>;
+
+        beforeAll(() => {
+          removed = synthesize({ ...LONGER_ARCHIVE, domains: ['example.net'] });
+          droplet().putBundle(removed.stack);
+          applied = droplet().fetchConfig();
+        });
+
+        test('THEN it is deactivated in place: its users no longer log in, and alice\'s session survives', async () => {
+          expect({ status: applied.status, output: applied.stdout + applied.stderr }).toMatchObject({ status: 0 });
+          expect(applied.stdout).toContain('Prosody: deactivated example.org');
+          expect(applied.stdout).not.toMatch(/restarting Prosody/);
+          expect(status()).toBe(`applied ${removed.plannedSha256}\n`);
+          await aliceStillConnected();
+          // Its DNS still points here (nobody has removed the records yet): the server itself refuses the domain.
+          expect(() => droplet().client('canLogIn', BOB)).toThrow(/host-unknown|Host unknown|not.*serv/i);
+        });
       });
     });
   });
