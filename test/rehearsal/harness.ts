@@ -20,7 +20,9 @@
  *   169.254.169.254 answers there the few paths the scripts read;
  * - BIND serves exactly the records found in cdk.tf.json;
  * - Pebble, Let's Encrypt's test server, stands in for Let's Encrypt; certbot itself is real;
- * - a systemctl stand-in (bin/systemctl) runs the packages' own units, as their Debian users;
+ * - a systemctl stand-in (bin/systemctl) runs the packages' own units, as their Debian users; what
+ *   is started with `--no-block` waits in a queue until the test runs it (`runQueuedJobs`), except
+ *   the certificates service's job, which `issueCertificates` runs itself with certbot trusting Pebble;
  * - DigitalOcean Spaces (a stack with `configDelivery.channel: "spaces"`): the harness plays the
  *   provider, inventing the `digitalocean_spaces_key`'s access key and secret and putting them where
  *   the droplet's user_data references them; the Spaces stand-in (test/support/spaces-standin.ts)
