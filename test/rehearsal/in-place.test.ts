@@ -6,7 +6,7 @@
  * a session; a broken bundle is refused and the running configuration stays.
  */
 import { createHash } from 'crypto';
-import { readFileSync, writeFileSync } from 'fs';
+import { readFileSync } from 'fs';
 import { renderConfigBundle } from '../../lib/core/config-bundle';
 import { PROSODY_CONFIG } from '../../lib/core/paths';
 import { XmppServiceSpec } from '../../lib/core/spec';
@@ -117,7 +117,6 @@ describeUnless(rehearsalUnavailable(), 'GIVEN a droplet booted from a spec with 
       droplet().updateDns(two.stack);
       fetched = droplet().fetchConfig();
       timings.applyMs = fetched.ms;
-      writeFileSync('/tmp/in-place-apply.log', `${fetched.stdout}\n${fetched.stderr}`);
     });
 
     test('THEN the droplet is not replaced: its user_data is byte-identical to the first synthesis', () => {
