@@ -48,7 +48,11 @@ fi
 
 hash=$(sha256sum "$incoming" | cut -d' ' -f1)
 applied=$(cat "$STATE/applied" 2>/dev/null || true)
-if [ "$hash" = "$applied" ] && [ "$first_boot" = 0 ]; then exit 0; fi
+# The running bundle again: nothing to do, unless a refusal is still published. Then the refused
+# change was reverted in the bucket, and the status would go on naming a refusal nobody can fix
+# any more: apply the running bundle once more (its checks pass and it changes nothing), which
+# records it as applied and clears the refusal.
+if [ "$hash" = "$applied" ] && [ "$first_boot" = 0 ] && [ ! -s "$STATE/refused" ]; then exit 0; fi
 # A bundle refused once is refused again: wait for the next one rather than retry every minute.
 if [ "$hash" = "$(cut -d' ' -f1 "$STATE/refused" 2>/dev/null || true)" ]; then exit 0; fi
 

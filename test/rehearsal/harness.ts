@@ -20,12 +20,24 @@
  *   169.254.169.254 answers there the few paths the scripts read;
  * - BIND serves exactly the records found in cdk.tf.json;
  * - Pebble, Let's Encrypt's test server, stands in for Let's Encrypt; certbot itself is real;
- * - a systemctl stand-in (bin/systemctl) runs the packages' own units, as their Debian users.
- * The harness's own servers (BIND, Pebble, the mirror, the metadata service) and the clients are the
+ * - a systemctl stand-in (bin/systemctl) runs the packages' own units, as their Debian users; what
+ *   is started with `--no-block` waits in a queue until the test runs it (`runQueuedJobs`), except
+ *   the certificates service's job, which `issueCertificates` runs itself with certbot trusting Pebble;
+ * - DigitalOcean Spaces (a stack with `configDelivery.channel: "spaces"`): the harness plays the
+ *   provider, inventing the `digitalocean_spaces_key`'s access key and secret and putting them where
+ *   the droplet's user_data references them; the Spaces stand-in (test/support/spaces-standin.ts)
+ *   answers in the outside namespace as `<region>.digitaloceanspaces.com`, holding the stack's
+ *   bucket object and granting the key what the stack grants it. Its TLS certificate is signed by a
+ *   CA of the harness that the droplet's disk trusts (added to the image's trust store before
+ *   cloud-init runs): the real Spaces' certificate chains to a public CA already in Debian's
+ *   ca-certificates, which nothing here can present. Writing a new bundle (`putBundle`) is a signed
+ *   S3 PUT with a full-access key, as the provider's apply does it.
+ * The harness's own servers (BIND, Pebble, the mirror, the metadata service, Spaces) and the clients are the
  * host's programs, run in the droplet's network namespace: nothing in the droplet comes from the host.
  * Nothing leaves the namespaces: they have no route out.
  */
 import { ChildProcess, spawn, spawnSync } from 'child_process';
+import { createHash, randomBytes } from 'crypto';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'fs';
 import { join } from 'path';
 import { parse } from 'yaml';
@@ -48,6 +60,8 @@ export const DROPLET = {
 
 /** Where the droplet's Debian mirror answers, in the outside namespace. */
 const MIRROR4 = '192.0.2.80';
+/** Where "<region>.digitaloceanspaces.com" answers, in the outside namespace (the Spaces stand-in). */
+const SPACES4 = '192.0.2.44';
 
 const BIN = join(__dirname, 'bin');
 const PROJECT_ROOT = join(__dirname, '..', '..');
@@ -117,11 +131,66 @@ export function turnDropletUserData(stack: SynthesizedStack): string {
   return evaluateTemplate(droplets[0][1].user_data);
 }
 
-/** The Prosody droplet's user_data in a synthesized stack, as Terraform evaluates the JSON string. */
-export function dropletUserData(stack: SynthesizedStack): string {
+/** The Prosody droplet's `user_data` attribute in a synthesized stack: the Terraform template, references and all. */
+export function dropletUserDataTemplate(stack: SynthesizedStack): string {
   const droplets = Object.entries(stack.resource.digitalocean_droplet ?? {}).filter(([name]) => !/Turn/.test(name));
   if (droplets.length !== 1) throw new Error(`expected one Prosody droplet in cdk.tf.json, found ${droplets.length}`);
-  return evaluateTemplate(droplets[0][1].user_data);
+  return droplets[0][1].user_data;
+}
+
+/**
+ * The Prosody droplet's user_data in a synthesized stack, as Terraform evaluates the JSON string:
+ * with `spacesKey`, the `digitalocean_spaces_key` attributes it references are the key the
+ * provider created (the harness invents it, see `spacesFromSynth`).
+ */
+export function dropletUserData(stack: SynthesizedStack, spacesKey?: SpacesCredentials): string {
+  let template = dropletUserDataTemplate(stack);
+  if (spacesKey !== undefined) {
+    template = template
+      .replace(/\$\{digitalocean_spaces_key\.[^.}]+\.access_key\}/g, () => spacesKey.accessKey)
+      .replace(/\$\{digitalocean_spaces_key\.[^.}]+\.secret_key\}/g, () => spacesKey.secretKey);
+  }
+  return evaluateTemplate(template);
+}
+
+/** An access key and its secret, as `digitalocean_spaces_key` exports them. */
+export interface SpacesCredentials {
+  readonly accessKey: string;
+  readonly secretKey: string;
+}
+
+/** What a stack asks of Spaces: its bucket, the bucket object it writes, the key it grants. */
+export interface SpacesFromSynth {
+  readonly region: string;
+  readonly bucket: string;
+  readonly objectKey: string;
+  /** The object's bytes, as the stack's `content_base64` holds them. */
+  readonly contentBase64: string;
+  /** The read key's grants, bucket references resolved to names. */
+  readonly grants: readonly { bucket: string; permission: 'read' | 'readwrite' | 'fullaccess' }[];
+}
+
+/** The stack's Spaces resources (configDelivery "spaces"), or undefined when it has none. */
+export function spacesFromSynth(stack: SynthesizedStack): SpacesFromSynth | undefined {
+  const keys = Object.values(stack.resource.digitalocean_spaces_key ?? {});
+  const buckets = stack.resource.digitalocean_spaces_bucket ?? {};
+  const objects = Object.values(stack.resource.digitalocean_spaces_bucket_object ?? {});
+  if (keys.length === 0 && objects.length === 0) return undefined;
+  if (keys.length !== 1 || objects.length !== 1) throw new Error(`expected one digitalocean_spaces_key and one digitalocean_spaces_bucket_object, found ${keys.length} and ${objects.length}`);
+  const bucketName = (value: string): string => {
+    const ref = /^\$\{digitalocean_spaces_bucket\.([^.}]+)\.name\}$/.exec(value);
+    if (!ref) return value;
+    if (buckets[ref[1]] === undefined) throw new Error(`${value} names no digitalocean_spaces_bucket of the stack`);
+    return buckets[ref[1]].name;
+  };
+  const object = objects[0];
+  return {
+    region: object.region,
+    bucket: bucketName(object.bucket),
+    objectKey: object.key,
+    contentBase64: object.content_base64,
+    grants: (keys[0].grant ?? []).map((g: { bucket: string; permission: 'read' | 'readwrite' | 'fullaccess' }) => ({ bucket: bucketName(g.bucket), permission: g.permission })),
+  };
 }
 
 /**
@@ -238,11 +307,16 @@ export class Rehearsal {
     if (options.blockDevice === undefined) mkdirSync(volume, { recursive: true });
 
     // Everything the namespace reads from the host is written before the overlay is mounted.
-    const userData = (options.transformUserData ?? ((u: string) => u))(options.droplet === 'turn' ? turnDropletUserData(stack) : dropletUserData(stack));
+    // Spaces, when the stack uses it: the provider creates the read key, whose ID and secret
+    // Terraform then puts into the droplet's user_data.
+    const spaces = spacesFromSynth(stack);
+    const spacesKey = spaces === undefined ? undefined : inventSpacesKey();
+    const userData = (options.transformUserData ?? ((u: string) => u))(options.droplet === 'turn' ? turnDropletUserData(stack) : dropletUserData(stack, spacesKey));
     writeFileSync(join(base, 'files', 'seed', 'user-data'), userData);
     writeFileSync(join(base, 'files', 'seed', 'meta-data'), `instance-id: rehearsal-${process.pid}-${Date.now()}\nlocal-hostname: droplet\n`);
     writeMetadata(join(base, 'files', 'metadata'));
-    writeNamedConfig(join(base, 'files', 'named'), recordsFromSynth(stack), externalZonesFromSynth(stack));
+    writeNamedConfig(join(base, 'files', 'named'), recordsFromSynth(stack), externalZonesFromSynth(stack), spaces && spacesZone(spaces.region));
+    if (spaces !== undefined) writeSpacesFiles(join(base, 'files', 'spaces'), spaces, spacesKey!);
     writeFileSync(join(base, 'files', 'resolv.conf'), 'nameserver 127.0.0.1\n');
     writeFileSync(join(base, 'files', 'hosts'), '127.0.0.1 localhost\n::1 localhost ip6-localhost ip6-loopback\n');
 
@@ -274,6 +348,7 @@ export class Rehearsal {
         `rm -f /etc/apt/sources.list.d/* && echo 'deb [trusted=yes] http://${MIRROR4}/ ./' > /etc/apt/sources.list`,
       ].join(' && ')]);
       rehearsal.hostMustRun('start DNS server', ['named', '-c', join(base, 'files', 'named', 'named.conf')]);
+      if (spaces !== undefined) rehearsal.startSpaces();
 
       rehearsal.mustRun('cloud-init init --local', ['cloud-init', 'init', '--local'], { timeoutMs: 120000 });
       rehearsal.mustRun('cloud-init init', ['cloud-init', 'init'], { timeoutMs: 120000 });
@@ -442,6 +517,113 @@ export class Rehearsal {
     });
   }
 
+  /**
+   * Spaces, as the cloud provides it: the droplet's disk trusts the harness's CA (the real Spaces'
+   * chain is in Debian's ca-certificates already), "<region>.digitaloceanspaces.com" answers on
+   * SPACES4 in the outside namespace, and the stand-in holds the stack's object.
+   */
+  private startSpaces(): void {
+    const dir = join(this.base, 'files', 'spaces');
+    this.mustRun('the cloud: trust the CA of Spaces\' certificate', ['sh', '-c',
+      `install -m 0644 ${dir}/ca.pem /usr/local/share/ca-certificates/rehearsal-cloud-ca.crt && update-ca-certificates >/dev/null`]);
+    const node = process.execPath;
+    const script = `set -eu
+outside=$(cat ${join(this.base, 'files', 'outside.pid')})
+nsenter -t "$outside" -n ip addr add ${SPACES4}/32 dev outside0
+ip route add ${SPACES4}/32 dev eth0 src ${DROPLET.public4}
+cd ${PROJECT_ROOT}
+TS_NODE_TRANSPILE_ONLY=true TS_NODE_PROJECT=${join(PROJECT_ROOT, 'tsconfig.json')} nsenter -t "$outside" -n setsid ${node} -r ts-node/register/transpile-only \
+  test/support/spaces-standin.ts --config ${dir}/config.json > ${dir}/standin.log 2>&1 < /dev/null &
+for _ in $(seq 1 200); do grep -q '^listening ' ${dir}/standin.log && exit 0; sleep 0.1; done
+cat ${dir}/standin.log >&2; exit 1
+`;
+    // The droplet's mount namespace (its /proc names the outside namespace's PID), on this machine's files.
+    const r = runArgv(['nsenter', '--target', String(this.nsPid), '--mount', '--net', '--pid', '--', 'bash', '-c', script], { timeoutMs: 60000 });
+    if (r.status !== 0) throw new Error(`rehearsal step "start Spaces" failed (exit ${r.status}):\n${r.stdout}\n${r.stderr}`);
+  }
+
+  /**
+   * Write `stack`'s bundle object into Spaces, as \`terraform apply\` does: an S3 PUT signed with
+   * the deploying side's full-access key. Returns the object's SHA-256 (hex).
+   */
+  putBundle(stack: SynthesizedStack): string {
+    const spaces = spacesFromSynth(stack);
+    if (spaces === undefined) throw new Error('the stack has no Spaces bucket object');
+    return this.putObject(spaces, Buffer.from(spaces.contentBase64, 'base64'));
+  }
+
+  /** Write `body` as the stack's bundle object (a bundle the stack would not write, for tests of refusals). */
+  putObject(spaces: SpacesFromSynth, body: Buffer): string {
+    const dir = join(this.base, 'files', 'spaces');
+    const file = join(dir, `put-${Date.now()}.bin`);
+    writeFileSync(file, body);
+    const sha256 = createHash('sha256').update(body).digest('hex');
+    const provider = JSON.parse(readFileSync(join(dir, 'provider-key.json'), 'utf8')) as SpacesCredentials;
+    this.hostMustRun('put the bundle into Spaces', ['curl', '-fsS', '--cacert', join(dir, 'ca.pem'), '--aws-sigv4', `aws:amz:${spaces.region}:s3`,
+      '--user', `${provider.accessKey}:${provider.secretKey}`, '-H', `x-amz-content-sha256: ${sha256}`, '-H', 'Content-Type: application/gzip',
+      '--upload-file', file, `https://${spaces.region}.digitaloceanspaces.com/${spaces.bucket}/${spaces.objectKey}`], { timeoutMs: 30000 });
+    return sha256;
+  }
+
+  /** Every request Spaces answered, oldest first (the stand-in's log). */
+  spacesRequests(): { method: string; bucket?: string; key?: string; accessKey?: string; status: number; code?: string }[] {
+    const log = join(this.base, 'files', 'spaces', 'requests.jsonl');
+    return existsSync(log) ? readFileSync(log, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l)) : [];
+  }
+
+  /** The read key the provider "created" for the droplet (its secret is in the droplet's user_data). */
+  get spacesReadKey(): SpacesCredentials {
+    return JSON.parse(readFileSync(join(this.base, 'files', 'spaces', 'read-key.json'), 'utf8'));
+  }
+
+  /**
+   * Serve `stack`'s DNS records from now on, as Terraform applying its `digitalocean_record`s (and
+   * the operator loading its zone_files) would: new zones are added, changed zones replaced.
+   */
+  updateDns(stack: SynthesizedStack): void {
+    const dir = join(this.base, 'files', 'named');
+    const spaces = spacesFromSynth(stack);
+    const zones = writeNamedConfig(dir, recordsFromSynth(stack), externalZonesFromSynth(stack), spaces && spacesZone(spaces.region));
+    // named reloads named.conf on SIGHUP, and each primary zone whose file has a later mtime.
+    const later = new Date(Date.now() + 2000);
+    for (const zone of zones) utimesSync(join(dir, `${zone}.zone`), later, later);
+    this.hostMustRun('reload named', ['sh', '-c', `kill -HUP $(cat ${join(dir, 'named.pid')})`]);
+    for (const zone of zones) {
+      this.hostMustRun(`wait for named to serve ${zone}`, [process.execPath, '-e',
+        `(async () => { for (let i = 0; i < 50; i++) { try { await require('dns').promises.resolveSoa(${JSON.stringify(zone)}); return; } catch { await new Promise((r) => setTimeout(r, 100)); } } process.exit(1); })()`]);
+    }
+  }
+
+  /**
+   * Look for a new configuration bundle as xmpp-constructs-config.timer does every minute: start
+   * its service (a oneshot running xmpp-constructs-fetch). Returns the start's exit status and what
+   * the service wrote during this run (its journal), and how long it took.
+   */
+  fetchConfig(): RunResult & { ms: number } {
+    const log = '/var/log/rehearsal/xmpp-constructs-config.log';
+    const before = Number(this.run(['sh', '-c', `wc -c < ${log} 2>/dev/null || echo 0`]).stdout.trim() || 0);
+    const start = Date.now();
+    const r = this.run(['systemctl', 'start', 'xmpp-constructs-config.service'], { timeoutMs: 300000 });
+    const ms = Date.now() - start;
+    const journal = this.run(['sh', '-c', `tail -c +${before + 1} ${log} 2>/dev/null`]).stdout;
+    return { status: r.status, stdout: journal + r.stdout, stderr: r.stderr, ms };
+  }
+
+  /**
+   * The start jobs queued with `systemctl start --no-block` (bin/systemctl), which systemd would run
+   * right after their caller returned: run them now, in order, and empty the queue. Returns each
+   * unit with its start's exit status.
+   */
+  runQueuedJobs(): { unit: string; status: number | null }[] {
+    const queued = this.run(['sh', '-c', 'cat /run/rehearsal/queued-jobs 2>/dev/null; rm -f /run/rehearsal/queued-jobs']).stdout.split('\n').filter(Boolean);
+    return queued.map((unit) => ({ unit, status: this.run(['systemctl', 'start', unit], { timeoutMs: 300000 }).status }));
+  }
+
+  /** The units queued with `systemctl start --no-block` and not run yet. */
+  queuedJobs(): string[] {
+    return this.run(['cat', '/run/rehearsal/queued-jobs']).stdout.split('\n').filter(Boolean);
+  }
+
   /** The provisioning script run again by hand, as an operator would (cloud-init ran it once at boot). */
   provision(): RunResult {
     return this.run([PROVISION_SCRIPT], { timeoutMs: 120000 });
@@ -471,6 +653,19 @@ export class Rehearsal {
       throw new Error(`client scenario "${scenario}" failed (exit ${r.status}):\n${r.stderr || r.stdout}\n${this.logTails()}`);
     }
     return JSON.parse(line.slice('RESULT '.length));
+  }
+
+  /**
+   * Open a session that stays connected (clients/session.ts), as a phone's: log in as `account`
+   * through the domain's SRV record, trusting `caFile`, and keep the connection until `stop()`.
+   */
+  async openSession(account: { jid: string; password: string; resource?: string }): Promise<ClientSession> {
+    const [command, ...rest] = this.onHost(['node', '-r', 'ts-node/register', join(__dirname, 'clients', 'session.ts'), JSON.stringify(account)],
+      { NODE_EXTRA_CA_CERTS: this.caFile, ...TS_NODE_ENV });
+    const child = spawn(command, rest, { stdio: ['pipe', 'pipe', 'pipe'] });
+    const session = new ClientSession(child);
+    await session.online(30000);
+    return session;
   }
 
   /**
@@ -538,6 +733,9 @@ export class Rehearsal {
     // On a droplet issuance comes minutes after boot; here it comes at once. Let Prosody finish
     // starting before the deploy hook restarts it.
     this.mustRun('wait for Prosody to finish starting', ['sh', '-c', 'for i in $(seq 1 150); do [ -S /var/lib/prosody/prosody.sock ] && exit 0; sleep 0.2; done; exit 1']);
+    // This is the certificates service's own job, run now with certbot trusting Pebble: a start of it
+    // still queued (`systemctl start --no-block`, as an in-place apply leaves one) is this very run.
+    this.run(['sed', '-i', '/^xmpp-constructs-certificates\\.service$/d', '/run/rehearsal/queued-jobs']);
     const issued = this.run([CERTS_SCRIPT, 'issue'], { timeoutMs: 120000, env: this.certbotEnv });
     const lineages = this.readFile(CERTIFICATES_LIST).split('\n').filter(Boolean).map((line) => line.split(' ')[0]);
     const missing = lineages.filter((l) => this.run(['test', '-s', `/etc/letsencrypt/live/${l}/fullchain.pem`]).status !== 0);
@@ -633,6 +831,81 @@ export class Rehearsal {
   }
 }
 
+/** A client session kept open by clients/session.ts: commands go in, one JSON answer each comes out. */
+export class ClientSession {
+  private buffer = '';
+  private stderr = '';
+  private next = 1;
+  private readonly pending = new Map<number, (answer: any) => void>();
+  private onlineLine?: (info: any) => void;
+  /** What the session reported when it came online: its JID and connection (local TCP port). */
+  info: { jid: string; connection: number; drops: number } | undefined;
+
+  constructor(private readonly child: ChildProcess) {
+    child.stdout!.setEncoding('utf8');
+    child.stdout!.on('data', (chunk: string) => {
+      this.buffer += chunk;
+      let i;
+      while ((i = this.buffer.indexOf('\n')) >= 0) {
+        const line = this.buffer.slice(0, i);
+        this.buffer = this.buffer.slice(i + 1);
+        if (line.startsWith('ONLINE ')) {
+          this.info = JSON.parse(line.slice('ONLINE '.length));
+          this.onlineLine?.(this.info);
+        } else if (line.startsWith('{')) {
+          const answer = JSON.parse(line);
+          this.pending.get(answer.id)?.(answer);
+          this.pending.delete(answer.id);
+        }
+      }
+    });
+    child.stderr!.on('data', (d) => (this.stderr += d));
+    child.on('exit', (code) => {
+      for (const resolve of this.pending.values()) resolve({ ok: false, error: `the session client exited (${code}): ${this.stderr}` });
+      this.pending.clear();
+    });
+  }
+
+  online(timeoutMs: number): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`the session did not come online within ${timeoutMs} ms: ${this.stderr}`)), timeoutMs);
+      this.child.once('exit', (code) => { clearTimeout(timer); reject(new Error(`the session client exited (${code}) before it was online:\n${this.stderr}`)); });
+      this.onlineLine = () => { clearTimeout(timer); resolve(); };
+    });
+  }
+
+  /** Send a command and wait for its answer (`ok`, `connection`, `drops` and the command's own fields). */
+  request(command: Record<string, unknown>, timeoutMs = 30000): Promise<any> {
+    const id = this.next++;
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => { this.pending.delete(id); resolve({ ok: false, error: `no answer within ${timeoutMs} ms` }); }, timeoutMs);
+      this.pending.set(id, (answer) => { clearTimeout(timer); resolve(answer); });
+      this.child.stdin!.write(`${JSON.stringify({ id, ...command })}\n`);
+    });
+  }
+
+  ping(): Promise<any> {
+    return this.request({ op: 'ping' });
+  }
+
+  send(to: string, body: string): Promise<any> {
+    return this.request({ op: 'send', to, body });
+  }
+
+  waitFor(body: string, timeoutMs = 15000): Promise<any> {
+    return this.request({ op: 'wait', body, timeoutMs }, timeoutMs + 5000);
+  }
+
+  async stop(): Promise<void> {
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
+    const exited = new Promise<void>((resolve) => this.child.once('exit', () => resolve()));
+    this.child.stdin!.write(`${JSON.stringify({ id: this.next++, op: 'stop' })}\n`);
+    const timer = setTimeout(() => this.child.kill('SIGKILL'), 5000);
+    await exited;
+    clearTimeout(timer);
+  }
+}
+
 /** How the harness runs the project's TypeScript clients with this machine's Node. */
 const TS_NODE_ENV: Record<string, string> = {
   TS_NODE_TRANSPILE_ONLY: 'true',
@@ -665,8 +938,8 @@ function writeMetadata(dir: string): void {
  * zones from their records, the external ones as their operator would load the `zone_files` output
  * (under that DNS host's own SOA and NS).
  */
-function writeNamedConfig(dir: string, records: readonly DnsRecordPlan[], external: Record<string, string> = {}): void {
-  const zones = [...new Set([...records.map((r) => r.zone), ...Object.keys(external)])];
+function writeNamedConfig(dir: string, records: readonly DnsRecordPlan[], external: Record<string, string> = {}, cloud: Record<string, string> = {}): string[] {
+  const zones = [...new Set([...records.map((r) => r.zone), ...Object.keys(external), ...Object.keys(cloud)])];
   const conf = [
     `options { directory "${dir}"; pid-file "${dir}/named.pid"; listen-on { 127.0.0.1; }; listen-on-v6 { none; }; recursion no; dnssec-validation no; };`,
     ...zones.map((z) => `zone "${z}" { type primary; file "${dir}/${z}.zone"; };`),
@@ -675,9 +948,59 @@ function writeNamedConfig(dir: string, records: readonly DnsRecordPlan[], extern
   writeFileSync(join(dir, 'named.conf'), conf);
   for (const zone of zones) {
     const authority = `$ORIGIN ${zone}.\n@ 3600 IN SOA ns1.other-dns.example. hostmaster.${zone}. 1 10800 3600 604800 1800\n@ 3600 IN NS ns1.other-dns.example.\n`;
-    const content = external[zone] !== undefined ? authority + external[zone] : renderZoneFile(records.filter((r) => r.zone === zone), zone, ZONE_ADDRESSES);
+    const content = cloud[zone] !== undefined ? authority + cloud[zone]
+      : external[zone] !== undefined ? authority + external[zone] : renderZoneFile(records.filter((r) => r.zone === zone), zone, ZONE_ADDRESSES);
     writeFileSync(join(dir, `${zone}.zone`), content);
   }
+  return zones;
+}
+
+/** The cloud's own name for Spaces in `region`, as the world's DNS answers it. */
+function spacesZone(region: string): Record<string, string> {
+  return { 'digitaloceanspaces.com': `${region} 300 IN A ${SPACES4}\n` };
+}
+
+/** The key the provider creates for `digitalocean_spaces_key`: 20 characters of ID, a 43-character base64 secret. */
+function inventSpacesKey(): SpacesCredentials {
+  return { accessKey: `DO00${randomBytes(8).toString('hex').toUpperCase()}`, secretKey: randomBytes(32).toString('base64').slice(0, 43) };
+}
+
+/**
+ * The Spaces stand-in's files: a CA of the harness and the endpoint's certificate signed by it, the
+ * read key with the stack's grants, a full-access key for the deploying side (`putBundle`), and the
+ * stack's object preloaded, as the provider's apply leaves it.
+ */
+function writeSpacesFiles(dir: string, spaces: SpacesFromSynth, readKey: SpacesCredentials): void {
+  mkdirSync(dir, { recursive: true });
+  const host = `${spaces.region}.digitaloceanspaces.com`;
+  const openssl = (args: string[]) => {
+    const r = spawnSync('openssl', args, { encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`openssl ${args[0]} failed: ${r.stderr}`);
+  };
+  const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
+  openssl(['req', '-x509', ...ec, '-days', '2', '-subj', '/CN=rehearsal cloud CA', '-addext', 'basicConstraints=critical,CA:TRUE',
+    '-addext', 'keyUsage=critical,keyCertSign,cRLSign', '-keyout', join(dir, 'ca.key'), '-out', join(dir, 'ca.pem')]);
+  openssl(['req', ...ec, '-subj', `/CN=${host}`, '-keyout', join(dir, 'server.key'), '-out', join(dir, 'server.csr')]);
+  writeFileSync(join(dir, 'server.ext'), `subjectAltName=DNS:${host},DNS:*.${host}\nextendedKeyUsage=serverAuth\nbasicConstraints=CA:FALSE\n`);
+  openssl(['x509', '-req', '-in', join(dir, 'server.csr'), '-CA', join(dir, 'ca.pem'), '-CAkey', join(dir, 'ca.key'), '-CAcreateserial', '-days', '2',
+    '-extfile', join(dir, 'server.ext'), '-out', join(dir, 'server.pem')]);
+  const provider = inventSpacesKey();
+  writeFileSync(join(dir, 'read-key.json'), JSON.stringify(readKey));
+  writeFileSync(join(dir, 'provider-key.json'), JSON.stringify(provider));
+  writeFileSync(join(dir, 'config.json'), JSON.stringify({
+    host: SPACES4,
+    port: 443,
+    tlsKeyFile: join(dir, 'server.key'),
+    tlsCertFile: join(dir, 'server.pem'),
+    region: spaces.region,
+    keys: [
+      { ...readKey, grants: spaces.grants },
+      { ...provider, grants: [{ bucket: spaces.bucket, permission: 'fullaccess' }] },
+    ],
+    buckets: [spaces.bucket],
+    objects: [{ bucket: spaces.bucket, key: spaces.objectKey, bodyBase64: spaces.contentBase64, contentType: 'application/gzip' }],
+    requestLog: join(dir, 'requests.jsonl'),
+  }));
 }
 
 /** The user_data document, parsed (for tests that look inside it). */
