@@ -35,12 +35,35 @@ write_status() {
     if [ -s "$STATE/refused" ]; then echo "refused $(cat "$STATE/refused")"; fi
   } | put_file "$STATUS" 0644 root:root
 }
-refuse() {
+record_refusal() { # reason: recorded with the hash, so the timer does not try this bundle again
   echo "$HASH $*" | tr '\n' ' ' > "$STATE/refused"; echo >> "$STATE/refused"
   write_status
+}
+refuse() {
+  record_refusal "$*"
   fail "refused configuration bundle $HASH: $*; the running configuration stays"
 }
-trap 'fail "applying configuration bundle $HASH: step \"${CURRENT_STEP:-start}\" (line $LINENO)"' ERR
+# Once files are installed, a failure is no refusal: the host may run parts of the bundle. It is
+# recorded and published all the same, so that it is seen, and the bundle is not reinstalled every
+# minute. Fix the cause and apply a new bundle, or on the host: xmpp-constructs-fetch retry.
+failed_after_install() {
+  record_refusal "failed after installing, at $*; the host may run parts of it: see journalctl -t xmpp-constructs, then apply a corrected bundle or run xmpp-constructs-fetch retry"
+  fail "configuration bundle $HASH failed after installing, at $*"
+}
+trap 'fail "checking configuration bundle $HASH: step \"${CURRENT_STEP:-start}\" (line $LINENO)"' ERR
+
+# Provisioning, whose own failure names its step: that is what the record says.
+provision() {
+  local err rc=0; err=$(mktemp)
+  "$@" /usr/local/sbin/xmpp-constructs-provision 2>"$err" || rc=$?
+  cat "$err" >&2
+  if [ "$rc" -ne 0 ]; then
+    local why; why=$(sed -n 's/^xmpp-constructs: FAILED: //p' "$err" | tail -n 1)
+    rm -f "$err"
+    failed_after_install "provisioning, ${why:-exit $rc}"
+  fi
+  rm -f "$err"
+}
 
 # The bundle's files: `<mode> <owner> <path>` per line of MANIFEST after the format line.
 manifest() { tail -n +2 "$STAGE/MANIFEST"; }
@@ -68,8 +91,9 @@ record_applied() {
 
 if [ "$FIRST_BOOT" = 1 ]; then
   step "installing configuration bundle $HASH"
+  trap 'failed_after_install "step \"${CURRENT_STEP:-start}\" (line $LINENO)"' ERR
   install_files
-  /usr/local/sbin/xmpp-constructs-provision
+  provision env
   record_applied
   exit 0
 fi
@@ -100,12 +124,13 @@ fi
 
 # --- install, then bring the daemons over with as little disruption as each allows
 step "installing configuration bundle $HASH"
+trap 'failed_after_install "step \"${CURRENT_STEP:-start}\" (line $LINENO)"' ERR
 cp /etc/prosody/prosody.cfg.lua "$check/prosody.cfg.lua.before"
 turn_before=$(sha256sum /etc/turnserver.conf 2>/dev/null || true)
 install_files
 # Provisioning brings the host to the declared state: domain files, certificates, timers. In place,
 # it reloads nginx and leaves Prosody and coturn to the steps below.
-XMPP_CONSTRUCTS_IN_PLACE=1 /usr/local/sbin/xmpp-constructs-provision
+provision env XMPP_CONSTRUCTS_IN_PLACE=1
 
 # One line per section of a Prosody configuration: `<kind> <name>` and its lines (comments and
 # blank lines left out), so that sections compare as wholes.

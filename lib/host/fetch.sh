@@ -1,8 +1,13 @@
 #!/bin/bash
-# /usr/local/sbin/xmpp-constructs-fetch [first-boot]: fetches this droplet's configuration bundle from
-# its private Spaces bucket and, when it is new, hands it to the apply script it carries. Rendered by
-# xmpp-constructs into user_data; run at first boot by cloud-init, then every minute by
+# /usr/local/sbin/xmpp-constructs-fetch [first-boot | retry]: fetches this droplet's configuration
+# bundle from its private Spaces bucket and, when it is new, hands it to the apply script it carries.
+# Rendered by xmpp-constructs into user_data; run at first boot by cloud-init, then every minute by
 # xmpp-constructs-config.timer.
+#   first-boot  cloud-init's run: waits up to 10 minutes for the bundle to appear
+#   retry       apply the bucket's bundle even if it was refused or failed before (after fixing
+#               whatever made it fail on the host)
+# Until a bundle has been applied once, every run provisions the host as first boot does: a first
+# boot that failed (the bucket unreachable, provisioning stopped) is retried by the timer.
 #
 # It is the bootstrap's only script and stays small and self-contained (it sources nothing the
 # bundle brings): whatever a new version of xmpp-constructs changes in the apply logic arrives
@@ -14,7 +19,7 @@ umask 077
 
 STATE=/var/lib/xmpp-constructs/bundle
 FORMAT='xmpp-constructs-bundle 1'
-first_boot=0; [ "${1:-}" = first-boot ] && first_boot=1
+mode=${1:-timer}
 log() { echo "xmpp-constructs-fetch: $*"; }
 fail() { echo "xmpp-constructs-fetch: FAILED: $*" >&2; logger -t xmpp-constructs "FAILED: fetch: $*" || true; exit 1; }
 
@@ -22,6 +27,11 @@ install -d -m 0700 "$STATE"
 # One fetch at a time: the timer must not start one while first boot's is still applying.
 exec 9>"$STATE/lock"
 flock 9
+# From first boot on, the timer looks every minute, whatever this run's outcome; its runs wait for
+# the lock this one holds.
+if [ "$mode" = first-boot ]; then systemctl enable --now xmpp-constructs-config.timer; fi
+if [ "$mode" = retry ]; then rm -f "$STATE/refused"; fi
+first_boot=0; [ -s "$STATE/applied" ] || first_boot=1
 
 # The key's secret goes to curl on its standard input, never on a command line others can read.
 # S3 requires x-amz-content-sha256 on every Signature V4 request, and curl 7.88 does not send it:
@@ -35,8 +45,9 @@ download() { # file: the bundle's object, signed with AWS Signature V4 as Spaces
 }
 
 incoming=$STATE/incoming.tar.gz
-if [ "$first_boot" = 1 ]; then
-  # The stack writes the bundle while DigitalOcean creates this droplet: wait for it, a while.
+if [ "$mode" = first-boot ]; then
+  # The stack writes the bundle before it creates this droplet; a slow or failed upload is waited
+  # for, a while.
   for attempt in $(seq 1 60); do
     download "$incoming" 2>"$STATE/download.err" && break
     [ "$attempt" -lt 60 ] || fail "could not fetch $SPACES_BUCKET/$BUNDLE_OBJECT from $SPACES_ENDPOINT within 10 minutes: $(cat "$STATE/download.err")"
@@ -64,4 +75,3 @@ apply=$stage/root/usr/local/sbin/xmpp-constructs-apply
 [ -f "$apply" ] || fail "bundle $hash carries no apply script"
 args=("$stage" "$hash"); [ "$first_boot" = 1 ] && args+=(--first-boot)
 bash "$apply" "${args[@]}"
-if [ "$first_boot" = 1 ]; then systemctl enable --now xmpp-constructs-config.timer; fi

@@ -138,6 +138,13 @@ describeUnless(rehearsalUnavailable(), 'GIVEN a droplet booted from a spec with 
       await aliceStillConnected();
     });
 
+    test('THEN xmpp-doctor, given the stack\'s plan, finds the host running the planned bundle', () => {
+      const plan = droplet().exchangeFile('doctor-plan-two.json', two.service.plan.reviewFiles()['doctor-plan.json']);
+      const { status: exit, report } = droplet().doctor(['--plan', plan, '--only', 'bundle', '--wait-bundle', '30', '--timeout', '3']);
+      expect(report.checks).toEqual([expect.objectContaining({ group: 'bundle', status: 'pass', title: `the host runs configuration bundle ${two.plannedSha256.slice(0, 12)}` })]);
+      expect(exit).toBe(0);
+    });
+
     test('THEN bob@example.org logs in through example.org\'s own SRV record, on its self-signed stand-in certificate', () => {
       droplet().addUser(BOB.jid, BOB.password);
       const selfSigned = droplet().readFile('/etc/xmpp-constructs/certs/example.org/fullchain.pem');
@@ -195,6 +202,15 @@ describeUnless(rehearsalUnavailable(), 'GIVEN a droplet booted from a spec with 
 
     test('THEN the running configuration is unchanged', () => {
       expect(droplet().readFile(PROSODY_CONFIG)).toBe(configBefore);
+    });
+
+    test('THEN xmpp-doctor, told to wait for that bundle, reports the refusal and the host\'s reason at once', () => {
+      const plan = droplet().exchangeFile('doctor-plan-two.json', two.service.plan.reviewFiles()['doctor-plan.json']);
+      const started = Date.now();
+      const { status: exit, report } = droplet().doctor(['--plan', plan, '--only', 'bundle', '--bundle', broken.sha256, '--wait-bundle', '600', '--timeout', '3']);
+      expect(report.checks).toEqual([expect.objectContaining({ status: 'fail', detail: expect.stringMatching(/refused it: prosodyctl check config failed.*it keeps running/) })]);
+      expect(exit).not.toBe(0);
+      expect(Date.now() - started).toBeLessThan(60_000);
     });
 
     test('THEN alice\'s session still works', async () => {
@@ -258,6 +274,36 @@ describeUnless(rehearsalUnavailable(), 'GIVEN a droplet booted from a spec with 
           await aliceStillConnected();
           // Its DNS still points here (nobody has removed the records yet): the server itself refuses the domain.
           expect(() => droplet().client('canLogIn', BOB)).toThrow(/host-unknown|Host unknown|not.*serv/i);
+        });
+
+        describe('WHEN a bundle passes its checks but fails while it is applied (its provisioning script stops)', () => {
+          let doomed: { sha256: string; body: Buffer };
+          let failed: ReturnType<Rehearsal['fetchConfig']>;
+
+          beforeAll(() => {
+            const files = removed.service.plan.host.rendered.bundle!.files.map((f) =>
+              f.path === '/usr/local/sbin/xmpp-constructs-provision' ? { ...f, content: f.content.replace('step "done"', 'step "a step that fails"\nfalse\nstep "done"') } : f,
+            );
+            const bundle = renderConfigBundle(files);
+            doomed = { sha256: bundle.sha256, body: Buffer.from(bundle.archiveBase64, 'base64') };
+            droplet().putObject(spacesFromSynth(removed.stack)!, doomed.body);
+            failed = droplet().fetchConfig();
+          });
+
+          test('THEN the failure is recorded and published with its step, and the timer does not reinstall it every minute', () => {
+            expect(failed.status).not.toBe(0);
+            expect(status()).toMatch(new RegExp(`^applied ${removed.plannedSha256}\nrefused ${doomed.sha256} failed after installing, at provisioning, step "a step that fails"`));
+            expect(droplet().fetchConfig()).toMatchObject({ status: 0 });
+            expect(status()).toMatch(new RegExp(`\nrefused ${doomed.sha256} failed after installing`));
+          });
+
+          test('THEN `xmpp-constructs-fetch retry` tries it again, and a corrected bundle applies and clears the record', async () => {
+            expect(droplet().run(['/usr/local/sbin/xmpp-constructs-fetch', 'retry']).status).not.toBe(0);
+            droplet().putBundle(removed.stack);
+            expect(droplet().fetchConfig()).toMatchObject({ status: 0 });
+            expect(status()).toBe(`applied ${removed.plannedSha256}\n`);
+            await aliceStillConnected();
+          });
         });
       });
     });
