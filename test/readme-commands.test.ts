@@ -21,7 +21,7 @@ import { existsSync, readFileSync } from 'fs';
 import { join, posix } from 'path';
 import { BACKUP_SCRIPT, renderBackupScript } from '../lib/core/backup';
 import { CERTS_SCRIPT, RESERVED_IPV6_SCRIPT, TURN_PROVISION_SCRIPT } from '../lib/core/host-scripts';
-import { PROVISION_SCRIPT } from '../lib/core/paths';
+import { APPLY_SCRIPT, FETCH_SCRIPT, PROVISION_SCRIPT } from '../lib/core/paths';
 
 const ROOT = join(__dirname, '..');
 const README = readFileSync(join(ROOT, 'README.md'), 'utf8');
@@ -206,6 +206,7 @@ const EXERCISES: { readonly [command: string]: Exercise } = {
     in: [['lib/host/provision.sh', 'openssl rand -hex 32'], ['test/rehearsal/provision.test.ts', 'the TURN secret was generated on the host']],
     why: 'a user runs it to make a secret; the provisioning script makes the generated secret with the same command, which the rehearsal runs',
   },
+  'xmpp-constructs-fetch retry': { kind: 'rehearses', in: [['test/rehearsal/in-place.test.ts', "['/usr/local/sbin/xmpp-constructs-fetch', 'retry']"]], why: ON_THE_DROPLET },
   'xmpp-constructs-backup create': { kind: 'rehearses', in: [[DURABILITY, "[BACKUP_SCRIPT, 'create']"]], why: ON_THE_DROPLET },
   'xmpp-constructs-backup restore /root/xmpp-….tar.gz': { kind: 'rehearses', in: [[DURABILITY, "[BACKUP_SCRIPT, 'restore', inside]"]], why: ON_THE_DROPLET },
   'scp root@<reserved IP>:/srv/xmpp-data/backups/xmpp-*.tar.gz ./': {
@@ -572,7 +573,7 @@ function whyItCannotRun(command: string): string | undefined {
   }
   const hostScript = /(?:^|\/)(xmpp-constructs-[\w-]+)$/.exec(program)?.[1];
   if (hostScript !== undefined) {
-    const scripts = [BACKUP_SCRIPT, CERTS_SCRIPT, PROVISION_SCRIPT, RESERVED_IPV6_SCRIPT, TURN_PROVISION_SCRIPT];
+    const scripts = [APPLY_SCRIPT, BACKUP_SCRIPT, CERTS_SCRIPT, FETCH_SCRIPT, PROVISION_SCRIPT, RESERVED_IPV6_SCRIPT, TURN_PROVISION_SCRIPT];
     const path = scripts.find((s) => s.endsWith(`/${hostScript}`));
     if (path === undefined) return `${hostScript} is none of the host's scripts (${scripts.join(', ')})`;
     if (program.startsWith('/') && program !== path) return `${program}: the script is ${path}`;
