@@ -22,6 +22,7 @@ export function isUnderCi(env: NodeJS.ProcessEnv = process.env): boolean {
 /** The Debian package of each command a test runs, so a missing one is reported with what to install. */
 export const DEBIAN_PACKAGE_OF: Readonly<Record<string, string>> = {
   'cloud-init': 'cloud-init',
+  curl: 'curl',
   ip: 'iproute2',
   jq: 'jq',
   losetup: 'mount',
