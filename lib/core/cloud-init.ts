@@ -1,7 +1,9 @@
 /**
  * The droplets' user_data: a #cloud-config document holding every file at its real Debian 12
  * path, the packages, and one provisioning script. `renderCloudInit` is the Prosody droplet's,
- * `renderTurnCloudInit` a dedicated TURN droplet's.
+ * `renderTurnCloudInit` a dedicated TURN droplet's. With `configDelivery` "spaces", the Prosody
+ * droplet's user_data is a small bootstrap and its other files travel in a configuration bundle
+ * (`renderProsodyHost`, config-bundle.ts).
  */
 import { BACKUP_SCRIPT, BACKUP_SERVICE, BACKUP_TIMER, renderBackupScript, renderBackupService, renderBackupTimer } from './backup';
 import type * as Pako from 'pako';
@@ -310,7 +312,7 @@ export function renderTurnCloudInit(spec: ResolvedSpec, options: CloudInitOption
   return cloudConfig(renderTurnHostFiles(spec), turnHostPackages(), [TURN_PROVISION_SCRIPT, 'provision'], options);
 }
 
-/** The paths every deployment's user_data carries, for tests and documentation. */
+/** The paths every deployment writes onto the host (in user_data, or in the bundle with `configDelivery` "spaces"). */
 export const ALWAYS_WRITTEN = [SERVICE_POLICY, HOST_ENV, DOMAINS_LIST, COMMON_SCRIPT, EXPAND_SCRIPT, PROVISION_SCRIPT, CERTS_SCRIPT, templatePath(CERTIFICATES_LIST), templatePath(PROSODY_CONFIG), templatePath(NGINX_SITE)] as const;
 
 /**
