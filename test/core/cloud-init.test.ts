@@ -10,6 +10,7 @@ import {
   renderCloudInit,
   renderExpandedFiles,
   renderHostFiles,
+  renderProsodyHost,
   renderTurnCloudInit,
   renderTurnHostFiles,
   turnHostPackages,
@@ -54,6 +55,7 @@ import {
   SECRETS_DIR,
   SELF_SIGNED_DIR,
   SERVICE_POLICY,
+  FETCH_SCRIPT,
   TURN_ADDRESSES_ENV,
   TURN_CERT_DIR,
   TURN_CONFIG,
@@ -130,7 +132,9 @@ describe.each(representativeSpecs)('renderCloudInit for the %s spec', (_name, in
   const spec = resolveSpec(input);
   const userData = renderCloudInit(spec);
   const doc = parseUserData(userData);
-  const byPath = new Map(doc.write_files.map((f) => [f.path, f]));
+  // What reaches the host: user_data's files, and with configDelivery "spaces" the bundle's.
+  const bundle = renderProsodyHost(spec).bundle;
+  const byPath = new Map<string, { content: string; permissions: string }>([...doc.write_files, ...(bundle?.files ?? [])].map((f) => [f.path, f]));
 
   itIsAWellFormedCloudConfig(() => userData);
 
@@ -166,8 +170,10 @@ describe.each(representativeSpecs)('renderCloudInit for the %s spec', (_name, in
     expect(byPath.get(CERTS_SCRIPT)?.permissions).toBe('0755');
   });
 
-  test('THEN runcmd runs the one provisioning script', () => {
-    expect(doc.runcmd).toEqual([[PROVISION_SCRIPT]]);
+  test('THEN runcmd runs the one provisioning script (with configDelivery "spaces", the fetch that provisions from the bundle)', () => {
+    expect(doc.runcmd).toEqual(bundle ? [[FETCH_SCRIPT, 'first-boot']] : [[PROVISION_SCRIPT]]);
+    // Every file travels one way only.
+    for (const f of bundle?.files ?? []) expect(doc.write_files.map((w) => w.path)).not.toContain(f.path);
   });
 
   test('THEN the first-boot guard holds back exactly the configured services it installs: coturn only when coturn runs here', () => {
