@@ -1,5 +1,5 @@
 import { TerraformResourceLifecycle, Token } from 'cdktf';
-import { DEPLOY_TIME_SECRET_PLACEHOLDER, SPACES_ACCESS_KEY_PLACEHOLDER, SPACES_SECRET_KEY_PLACEHOLDER } from '../core/cloud-init';
+import { substituteDeployTimeSecret, substituteSpacesKey } from '../core/cloud-init';
 import { LifecycleIntent } from '../core/lifecycle';
 import { planService, ServicePlan, ServicePlanOptions } from '../core/service-plan';
 import { XmppServiceSpec } from '../core/spec';
@@ -32,11 +32,10 @@ export function userDataForTerraform(
   deployTimeSecret?: string,
   spacesKey?: { readonly accessKey: string; readonly secretKey: string },
 ): { readonly text: string; readonly template: string } {
-  const references: [string, string][] = [
-    ...(deployTimeSecret !== undefined ? [[DEPLOY_TIME_SECRET_PLACEHOLDER, deployTimeSecret] as [string, string]] : []),
-    ...(spacesKey ? [[SPACES_ACCESS_KEY_PLACEHOLDER, spacesKey.accessKey], [SPACES_SECRET_KEY_PLACEHOLDER, spacesKey.secretKey]] as [string, string][] : []),
-  ];
-  const put = (text: string) => references.reduce((t, [placeholder, value]) => t.split(placeholder).join(value), text);
+  const put = (text: string) => {
+    const withSecret = deployTimeSecret === undefined ? text : substituteDeployTimeSecret(text, deployTimeSecret);
+    return spacesKey ? substituteSpacesKey(withSecret, spacesKey.accessKey, spacesKey.secretKey) : withSecret;
+  };
   return { text: put(rendered), template: put(escapeTemplateLiteral(rendered)) };
 }
 

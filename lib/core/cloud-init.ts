@@ -377,6 +377,11 @@ export function renderProsodyHost(spec: ResolvedSpec): RenderedHost {
 export const SPACES_ACCESS_KEY_PLACEHOLDER = 'xmpp-constructs-spaces-access-key-placeholder';
 export const SPACES_SECRET_KEY_PLACEHOLDER = 'xmpp-constructs-spaces-secret-key-placeholder';
 
+/** `userData` with the configuration channel's read key (a literal, token or resolved Output value) in place of its placeholders. */
+export function substituteSpacesKey(userData: string, accessKey: string, secretKey: string): string {
+  return userData.split(SPACES_ACCESS_KEY_PLACEHOLDER).join(accessKey).split(SPACES_SECRET_KEY_PLACEHOLDER).join(secretKey);
+}
+
 /** The bundle's apply script: in the bundle, so that a new version of this library applies itself. */
 function applyScriptFile(): HostFile {
   return { path: APPLY_SCRIPT, content: scriptFile('apply.sh'), owner: 'root:root', permissions: '0755', defer: false };

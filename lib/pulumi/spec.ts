@@ -1,5 +1,5 @@
 import * as pulumi from '@pulumi/pulumi';
-import { SPACES_ACCESS_KEY_PLACEHOLDER, SPACES_SECRET_KEY_PLACEHOLDER, substituteDeployTimeSecret } from '../core/cloud-init';
+import { substituteDeployTimeSecret, substituteSpacesKey } from '../core/cloud-init';
 import { SpecWithDeployTimeSecret } from '../core/deploy-time';
 import { LifecycleIntent } from '../core/lifecycle';
 import { planService, ServicePlan, ServicePlanOptions } from '../core/service-plan';
@@ -78,7 +78,7 @@ export function userDataOutput(
 
 /** `rendered` with the configuration channel's read key put in. */
 export function withSpacesKey(rendered: string, accessKey: string, secretKey: string): string {
-  return rendered.split(SPACES_ACCESS_KEY_PLACEHOLDER).join(accessKey).split(SPACES_SECRET_KEY_PLACEHOLDER).join(secretKey);
+  return substituteSpacesKey(rendered, accessKey, secretKey);
 }
 
 /**
