@@ -44,7 +44,7 @@ export const DEFAULTS = {
   },
   web: { bosh: true, websocket: true },
   droplet: {
-    region: 'ams3', size: 's-1vcpu-1gb', image: 'debian-12-x64', sshKeyFingerprints: [],
+    region: 'ams3', size: 's-1vcpu-1gb', image: 'debian-13-x64', sshKeyFingerprints: [],
     ipv6: true, monitoring: true, backups: false, volumeSizeGib: 10,
   },
   dns: { ttlSeconds: 1800 },

@@ -10,6 +10,7 @@ import { ACME_WEBROOT, BUNDLE_STATUS_FILE, BUNDLE_STATUS_PATH, CERTS_DIR, HOST_M
 import { certificateNames, deliversInPlace, ResolvedDomain, ResolvedSpec } from './spec';
 import { DomainFiles, DOMAINS_LIST, DomainTemplate, expandDomainFiles, expandDomainTemplate } from './expansion';
 import { ECDHE_AEAD_CIPHERS } from './tls';
+import { platformOf } from './platforms';
 
 // ---------------------------------------------------------------------------------------------
 // A small writer for nginx configuration
@@ -414,10 +415,13 @@ function httpsServer(spec: ResolvedSpec, domain: ResolvedDomain): NginxNode {
   const cert = certificatePaths(domain.name);
   // The primary domain answers TLS handshakes without (or with an unknown) SNI name.
   const isDefault = domain.name === spec.primaryDomain;
-  const listenArgs = isDefault ? ['ssl', 'http2', 'default_server'] : ['ssl', 'http2'];
+  // nginx 1.25.1 and later enable HTTP/2 with a directive (the listen parameter is deprecated there).
+  const http2AsDirective = platformOf(spec).nginx.http2 === 'directive';
+  const listenArgs = [...(http2AsDirective ? ['ssl'] : ['ssl', 'http2']), ...(isDefault ? ['default_server'] : [])];
   const children: NginxNode[] = [
     directive('listen', NGINX_HTTPS_PORT, ...listenArgs),
     directive('listen', `[::]:${NGINX_HTTPS_PORT}`, ...listenArgs),
+    ...(http2AsDirective ? [directive('http2', 'on')] : []),
     directive('server_name', ...certificateNames(spec, domain)),
     blank,
     comment("Debian's nginx.conf sets ssl_protocols and ssl_prefer_server_ciphers in http {} already, so\nthe TLS settings live here, where they override instead of colliding. Every server block\nnames the same session cache with the same size, so they share one zone."),

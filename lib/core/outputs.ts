@@ -3,6 +3,7 @@
  */
 import type { ServicePlan } from './service-plan';
 import { hasExternalZones, ResolvedSpec } from './spec';
+import { platformOf } from './platforms';
 
 /** A service's outputs, by name, with what each says; both engines give them these names. */
 export const SERVICE_OUTPUTS = {
@@ -49,8 +50,8 @@ export function sshInstructions(spec: ResolvedSpec, address: string): string {
  */
 export function firstAdminInstructions(spec: ResolvedSpec): string {
   const admin = spec.admins[0];
-  const domain = admin.split('@')[1];
+  const prosody = platformOf(spec).prosody;
   return spec.registration === 'invite'
-    ? `On the host, run: prosodyctl mod_invites generate ${domain} — open the link on the admin's device and register as ${admin}`
-    : `On the host, run: prosodyctl adduser ${admin} — it asks for the password`;
+    ? `On the host, run: ${prosody.adminInviteCommand(admin)} — open the link on the admin's device and register as ${admin}`
+    : `On the host, run: ${prosody.addUserCommand(admin)} — it asks for the password`;
 }

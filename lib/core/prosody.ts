@@ -1,5 +1,6 @@
 /**
- * prosody.cfg.lua for Prosody 0.12 on Debian 12.
+ * prosody.cfg.lua, in the dialect of the droplet's platform (platforms/: Prosody 0.12 on Debian 12,
+ * Prosody 13 on Debian 13).
  *
  * Every value is written through the Lua literal writer; the module list is derived from the spec
  * so that each feature the service advertises (the XMPP Compliance Suites' client requirements:
@@ -9,6 +10,7 @@ import { luaAssignment, luaString, luaValue, LuaValue } from './lua';
 import { LETSENCRYPT_LIVE, PROSODY_CERTS_DIR, PROSODY_CONFIG, PROSODY_SECRETS_INCLUDE } from './paths';
 import { CONTACT_ROLES, hasDedicatedTurnDroplet, hasOwnProsodySettings, ResolvedComponent, ResolvedDomain, ResolvedSpec } from './spec';
 import { DomainTemplate, DOMAINS_LIST, expandDomainTemplate } from './expansion';
+import { platformOf } from './platforms';
 
 /** Modules Prosody loads on every VirtualHost, in the order they are written. */
 export function prosodyHostModules(spec: ResolvedSpec): string[] {
@@ -20,7 +22,9 @@ export function prosodyHostModules(spec: ResolvedSpec): string[] {
     'server_contact_info', 'cloud_notify',
     // Password changes always; account creation only as allowed below
     'register',
-    'limits', 'admin_adhoc', 'admin_shell', 'posix',
+    'limits', 'admin_adhoc', 'admin_shell',
+    // What the platform adds: process management, fast reconnects and push for mobile clients
+    ...platformOf(spec).prosody.extraHostModules,
   ];
   if (spec.federation.enabled) modules.push('dialback', 's2s_bidi');
   if (spec.registration === 'invite') modules.push('invites', 'invites_adhoc', 'invites_register');
@@ -30,9 +34,17 @@ export function prosodyHostModules(spec: ResolvedSpec): string[] {
   return modules;
 }
 
-/** Prosody reads durations like "7d"; whole days read best in a review. */
-export function prosodyDuration(seconds: number): string {
-  return seconds % 86400 === 0 ? `${seconds / 86400}d` : `${seconds}`;
+/**
+ * A duration as Prosody reads it: whole days as "7d" (best in a review), anything else as a number
+ * of seconds. A bare number in a string ("3600") is ambiguous to Prosody 13, which logs a warning.
+ */
+export function prosodyDuration(seconds: number): string | number {
+  return seconds % 86400 === 0 ? `${seconds / 86400}d` : seconds;
+}
+
+/** The group chat options that make the domain's admins own every room, as 0.12 did unasked. */
+function mucAdminLines(spec: Pick<ResolvedSpec, 'droplet'>): string[] {
+  return Object.entries(platformOf(spec).prosody.mucAdminOptions).map(([name, value]) => `\t${luaAssignment(name, value)}`);
 }
 
 function componentLines(spec: ResolvedSpec, component: ResolvedComponent): string[] {
@@ -53,12 +65,15 @@ function componentLines(spec: ResolvedSpec, component: ResolvedComponent): strin
     }
     case 'groupChat': {
       const gc = spec.groupChat;
+      const prosody = platformOf(spec).prosody;
+      const restriction = prosody.restrictRoomCreation(gc.roomCreation);
       return [
         '-- XEP-0045 group chat with history (XEP-0313) and room avatars (XEP-0153).',
         header('muc'),
-        option('modules_enabled', ['muc_mam', 'vcard_muc']),
+        option('modules_enabled', [...prosody.mucModules]),
         option('muc_log_expires_after', prosodyDuration(gc.archiveExpireAfterSeconds)),
-        ...(gc.roomCreation === 'anyone' ? [] : [option('restrict_room_creation', gc.roomCreation)]),
+        ...(restriction === undefined ? [] : [option('restrict_room_creation', restriction)]),
+        ...mucAdminLines(spec),
       ];
     }
     case 'proxy65':
@@ -82,7 +97,7 @@ export function prosodyConfig(spec: ResolvedSpec): DomainTemplate {
   const blank = () => out.push('');
 
   out.push(
-    `-- ${PROSODY_CONFIG}: rendered by xmpp-constructs for Prosody 0.12 on Debian 12.`,
+    `-- ${PROSODY_CONFIG}: rendered by xmpp-constructs for ${platformOf(spec).prosody.label} on ${platformOf(spec).label}.`,
     '-- Do not edit on the host; change the declaration and redeploy.',
     '',
   );
@@ -136,7 +151,7 @@ export function prosodyConfig(spec: ResolvedSpec): DomainTemplate {
   out.push('-- Registration');
   line('allow_registration', spec.registration === 'invite');
   if (spec.registration === 'invite') {
-    out.push('-- Accounts only from invitations (prosodyctl mod_invites generate <domain>, or an admin\'s client).');
+    out.push(`-- Accounts only from invitations (${platformOf(spec).prosody.inviteCommand('<domain>')}, or an admin's client).`);
     line('registration_invite_only', true);
   }
   blank();

@@ -7,6 +7,7 @@ import { domainToASCII } from 'url';
 import * as ipaddr from 'ipaddr.js';
 import { offersReservedIpv6, offersSpaces, RESERVED_IPV6_REGIONS, SPACES_REGIONS } from './regions';
 import { CONFIG_CHANNELS, ResolvedSpec } from './spec';
+import { PlatformName, platformOf } from './platforms';
 
 /** What is wrong with a value and how to fix it. */
 export interface Problem {
@@ -211,14 +212,6 @@ export function checkSizeSlug(value: unknown): Problem | undefined {
   return undefined;
 }
 
-/** The configuration is written for Debian 12; a snapshot of it may be given by numeric ID. */
-export function checkImage(value: unknown): Problem | undefined {
-  if (typeof value !== 'string' || !(/^debian-12-x64$/.test(value) || /^[0-9]+$/.test(value))) {
-    return { problem: 'the rendered configuration targets Debian 12 only', fix: 'use "debian-12-x64" or the numeric ID of a Debian 12 snapshot' };
-  }
-  return undefined;
-}
-
 /** `configDelivery.channel`: one of CONFIG_CHANNELS. */
 export function checkConfigChannel(value: unknown): Problem | undefined {
   if (typeof value !== 'string' || !(CONFIG_CHANNELS as readonly string[]).includes(value)) {
@@ -347,20 +340,19 @@ export function checkComponentNamePattern(pattern: unknown): Problem | undefined
 // Memory
 // ---------------------------------------------------------------------------------------------
 
-/**
- * Prosody 0.12's resident memory, measured with every default module on each VirtualHost: a base,
- * plus about this much per host (each domain and each component is a host). test/core/prosody.test.ts
- * holds a real Prosody serving hundreds of domains to this estimate.
- */
-export const PROSODY_BASE_MEMORY_MIB = 40;
-export const PROSODY_MEMORY_PER_HOST_MIB = 0.75;
 /** Prosody may take up to this share of the droplet's memory; nginx, coturn, certbot and the OS need the rest. */
 export const PROSODY_MEMORY_SHARE = 0.5;
 
-/** How much memory Prosody needs for the spec's domains and components, in MiB (rounded up). */
-export function estimateProsodyMemoryMiB(spec: Pick<ResolvedSpec, 'domains'>): number {
+/**
+ * How much memory Prosody needs for the spec's domains and components on its platform, in MiB
+ * (rounded up): the platform's measured base plus its figure per host (each domain and each
+ * component is a host). test/core/prosody.test.ts holds each platform's real Prosody serving
+ * hundreds of domains to this estimate.
+ */
+export function estimateProsodyMemoryMiB(spec: Pick<ResolvedSpec, 'domains'> & { readonly droplet: { readonly platform: PlatformName } }): number {
   const hosts = spec.domains.reduce((n, d) => n + 1 + d.components.length, 0);
-  return Math.ceil(PROSODY_BASE_MEMORY_MIB + PROSODY_MEMORY_PER_HOST_MIB * hosts);
+  const { baseMiB, perHostMiB } = platformOf(spec).prosody.memory;
+  return Math.ceil(baseMiB + perHostMiB * hosts);
 }
 
 /** The memory a DigitalOcean size slug names (`s-1vcpu-1gb`, `s-1vcpu-512mb-10gb`), in MiB; undefined when it names none. */

@@ -7,6 +7,7 @@
  * filled in and every value has been checked, so planners and renderers never re-validate or
  * re-default anything.
  */
+import type { PlatformName } from './platforms/platform';
 
 /** HTTP file sharing (XEP-0363) through Prosody's `http_file_share` component. */
 export interface FileShareSpec {
@@ -256,10 +257,18 @@ export interface DropletSpec {
    */
   readonly size?: string;
   /**
-   * Image slug. The rendered configuration targets Debian 12; other images are not supported.
-   * @default "debian-12-x64"
+   * Image: `"debian-13-x64"` (Prosody 13) or `"debian-12-x64"` (Prosody 0.12), or the numeric ID of
+   * a snapshot of one of them together with `platform`. The image decides the platform the
+   * configuration is written for. Changing it replaces the droplet (the data volume stays).
+   * @default "debian-13-x64"
    */
   readonly image?: string;
+  /**
+   * The Debian release a snapshot `image` runs; required with a numeric image ID, and must agree
+   * with a slug.
+   * @default - the platform of `image`
+   */
+  readonly platform?: PlatformName;
   /**
    * SSH keys (fingerprints or numeric IDs of keys in your DigitalOcean account) for root.
    * @default [] (none; use the DigitalOcean console)
@@ -549,6 +558,7 @@ export const DROPLET_FIELDS = {
   region: 'value',
   size: 'value',
   image: 'value',
+  platform: 'value',
   sshKeyFingerprints: 'value',
   ipv6: 'value',
   reservedIpv6: 'value',
@@ -692,6 +702,8 @@ export interface ResolvedSpec {
     readonly region: string;
     readonly size: string;
     readonly image: string;
+    /** The platform the image runs, which the configuration is written for. */
+    readonly platform: PlatformName;
     readonly sshKeyFingerprints: readonly string[];
     readonly ipv6: boolean;
     /**

@@ -22,6 +22,8 @@ import { resolveAdminSourceCidrs, resolveDroplet } from './resolve/droplet';
 import { resolveAcme, resolveDns } from './resolve/dns-acme';
 
 export * from './rules';
+export { checkImage, checkPlatform, PLATFORMS, PLATFORM_NAMES, SUPPORTED_IMAGES, platformOf } from './platforms';
+export type { Platform, PlatformName } from './platforms';
 export { DEFAULTS } from './defaults';
 export { findPortCollisions, FIXED_PORTS, TURN_HOST_FIXED_PORTS } from './listeners';
 export type { PortUse } from './listeners';

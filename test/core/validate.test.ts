@@ -6,8 +6,8 @@ import {
   checkDropletMemory,
   dropletMemoryMiB,
   estimateProsodyMemoryMiB,
-  PROSODY_BASE_MEMORY_MIB,
-  PROSODY_MEMORY_PER_HOST_MIB,
+  PLATFORMS,
+  checkPlatform,
   checkContactUri,
   checkDedicatedTurnSecret,
   checkDomainName,
@@ -100,9 +100,28 @@ describe('rules, one table each', () => {
       'fails %s for %d MiB',
       (slug, mib, message) => expect(checkDropletMemory(slug, mib, 1)?.fix).toMatch(message),
     );
-    test('the estimate grows by the memory of each host', () => {
-      const spec = resolveSpec({ ...minimalSpec, domains: ['example.net', 'example.org'] });
-      expect(estimateProsodyMemoryMiB(spec)).toBe(Math.ceil(PROSODY_BASE_MEMORY_MIB + 6 * PROSODY_MEMORY_PER_HOST_MIB));
+    test.each(['debian-13-x64', 'debian-12-x64'])('on %s the estimate is that platform\'s base and the memory of each host', (image) => {
+      const spec = resolveSpec({ ...minimalSpec, domains: ['example.net', 'example.org'], droplet: { image } });
+      const { baseMiB, perHostMiB } = PLATFORMS[spec.droplet.platform].prosody.memory;
+      expect(estimateProsodyMemoryMiB(spec)).toBe(Math.ceil(baseMiB + 6 * perHostMiB));
+    });
+  });
+
+  describe('checkPlatform', () => {
+    test.each([
+      [undefined, 'debian-13-x64'],
+      [undefined, 'debian-12-x64'],
+      ['debian-12', 'debian-12-x64'],
+      ['debian-12', '123456'],
+      ['debian-13', '123456'],
+    ])('accepts %j with image %s', (platform, image) => expect(checkPlatform(platform, image)).toBeUndefined());
+    test.each([
+      [undefined, '123456', /required with a snapshot image \("123456"\).*"debian-13" or "debian-12"/],
+      ['debian-12', 'debian-13-x64', /contradicts droplet.image "debian-13-x64", which is debian-13.*set it to "debian-13"/],
+      ['bookworm', 'debian-12-x64', /must be "debian-13" or "debian-12"/],
+    ])('fails %j with image %s', (platform, image, message) => {
+      const p = checkPlatform(platform, image);
+      expect(`${p?.problem} ${p?.fix}`).toMatch(message);
     });
   });
 
@@ -147,8 +166,11 @@ describe('rules, one table each', () => {
     test.each(['AMS3', 'amsterdam', 'ams-3', ''])('fails when the region is %j', (r) => expect(checkRegionSlug(r)?.problem).toMatch(/region slug/));
     test.each(['s-1vcpu-1gb', 'c-2', 's-1vcpu-512mb-10gb'])('accepts size %s', (s) => expect(checkSizeSlug(s)).toBeUndefined());
     test.each(['large', 'S-1VCPU-1GB', 's_1vcpu', ''])('fails when the size is %j', (s) => expect(checkSizeSlug(s)?.problem).toMatch(/size slug/));
-    test.each(['debian-12-x64', '123456'])('accepts image %s', (i) => expect(checkImage(i)).toBeUndefined());
-    test.each(['ubuntu-24-04-x64', 'debian-11-x64'])('fails when the image is %s', (i) => expect(checkImage(i)?.problem).toMatch(/Debian 12/));
+    test.each(['debian-13-x64', 'debian-12-x64', '123456'])('accepts image %s', (i) => expect(checkImage(i)).toBeUndefined());
+    test.each(['ubuntu-24-04-x64', 'debian-11-x64', 'debian-13', '', 13])('fails when the image is %j, naming the supported images', (i) => {
+      const p = checkImage(i);
+      expect(`${p?.problem} ${p?.fix}`).toMatch(/"debian-13-x64" or "debian-12-x64"/);
+    });
     test.each(['3b:16:bf:e4:8b:00:8b:b8:59:8c:a9:d3:f0:19:45:fa', '512190'])('accepts SSH key %s', (k) => expect(checkSshKey(k)).toBeUndefined());
     test.each(['ssh-ed25519 AAAA', '3b:16:bf'])('fails when the SSH key is %s', (k) => expect(checkSshKey(k)?.problem).toMatch(/fingerprint/));
   });
@@ -252,6 +274,9 @@ describe('resolveSpec', () => {
     ['the relay range is not numeric', { calls: { relayPortMin: 'low' } }, 'calls.relayPortMin/relayPortMax', /whole numbers/],
     ['the region slug is malformed', { droplet: { region: 'Amsterdam 3' } }, 'droplet.region', /region slug/],
     ['the size slug is malformed', { droplet: { size: 'big' } }, 'droplet.size', /size slug/],
+    ['the image is not a supported Debian', { droplet: { image: 'ubuntu-24-04-x64' } }, 'droplet.image', /not a supported image.*use "debian-13-x64" or "debian-12-x64"/],
+    ['a snapshot image does not say its platform', { droplet: { image: '160123456' } }, 'droplet.platform', /required with a snapshot image/],
+    ['the platform contradicts the image', { droplet: { image: 'debian-12-x64', platform: 'debian-13' } }, 'droplet.platform', /contradicts droplet.image "debian-12-x64", which is debian-12/],
     ['the ACME email is not an email', { acme: { email: 'hostmaster' } }, 'acme.email', /not an email/],
     ['the ACME section is missing', { acme: undefined }, 'acme.email', /needs a contact address/],
     ['the DNS TTL is below DigitalOcean\'s minimum', { dns: { ttlSeconds: 10 } }, 'dns.ttlSeconds', /30 to 86400/],
@@ -298,7 +323,7 @@ describe('resolveSpec', () => {
     expect(r.web).toEqual({ bosh: true, websocket: true });
     expect(r.proxy65.enabled).toBe(false);
     expect(r.pubsub.enabled).toBe(false);
-    expect(r.droplet).toMatchObject({ name: 'xmpp-example-net', region: 'ams3', size: 's-1vcpu-1gb', image: 'debian-12-x64', ipv6: true, reservedIpv6: true, monitoring: true, volumeName: 'xmpp-example-net-data' });
+    expect(r.droplet).toMatchObject({ name: 'xmpp-example-net', region: 'ams3', size: 's-1vcpu-1gb', image: 'debian-13-x64', platform: 'debian-13', ipv6: true, reservedIpv6: true, monitoring: true, volumeName: 'xmpp-example-net-data' });
     expect(r.adminSourceCidrs).toEqual([]);
     expect(r.contacts.abuse).toEqual(['xmpp:admin@example.net']);
     expect(r.fileShare.dailyQuotaBytesPerUser).toBe(r.fileShare.fileSizeLimitBytes * 10);

@@ -52,6 +52,13 @@ export const PLATFORMS: Readonly<Record<string, Platform>> = {
     sources: [`deb ${ARCHIVE} bookworm main`, `deb ${ARCHIVE} bookworm-updates main`, `deb ${SECURITY} bookworm-security main`],
     imagePackages: ['cloud-init', 'openssh-server', 'ca-certificates', 'curl', 'sudo', 'systemd-sysv', 'iproute2', 'e2fsprogs', 'netbase', 'ifupdown'],
   },
+  'debian-13': {
+    name: 'debian-13',
+    image: 'debian-13-x64',
+    suite: 'trixie',
+    sources: [`deb ${ARCHIVE} trixie main`, `deb ${ARCHIVE} trixie-updates main`, `deb ${SECURITY} trixie-security main`],
+    imagePackages: ['cloud-init', 'openssh-server', 'ca-certificates', 'curl', 'sudo', 'systemd-sysv', 'iproute2', 'e2fsprogs', 'netbase', 'ifupdown'],
+  },
 };
 
 /** The platform the library deploys by default. */

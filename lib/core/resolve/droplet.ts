@@ -4,7 +4,6 @@ import {
   checkBoolean,
   checkDropletMemory,
   checkDropletName,
-  checkImage,
   checkInteger,
   checkRegionSlug,
   checkReservedIpv6,
@@ -13,6 +12,7 @@ import {
   checkSshKey,
   estimateProsodyMemoryMiB,
 } from '../rules';
+import { checkImage, checkPlatform, platformOfImage } from '../platforms';
 import { DropletSpec, ResolvedDomain, ResolvedSpec, XmppServiceSpec } from '../spec';
 import { IssueCollector, section } from './collector';
 
@@ -33,8 +33,10 @@ export function resolveDroplet(
     });
   }
   c.check('droplet.region', droplet.region, checkRegionSlug(droplet.region));
-  c.check('droplet.size', droplet.size, checkSizeSlug(droplet.size) ?? checkDropletMemory(droplet.size, estimateProsodyMemoryMiB({ domains }), domains.length));
   c.check('droplet.image', droplet.image, checkImage(droplet.image));
+  c.check('droplet.platform', dropletIn.platform, checkPlatform(dropletIn.platform, droplet.image));
+  const platform = platformOfImage(droplet.image, dropletIn.platform).name;
+  c.check('droplet.size', droplet.size, checkSizeSlug(droplet.size) ?? checkDropletMemory(droplet.size, estimateProsodyMemoryMiB({ domains, droplet: { platform } }), domains.length));
   c.check('droplet.ipv6', droplet.ipv6, checkBoolean(droplet.ipv6));
   c.check('droplet.reservedIpv6', dropletIn.reservedIpv6, checkReservedIpv6(dropletIn.reservedIpv6, droplet.region, droplet.ipv6));
   // A declared `true` never applies without IPv6 (and is reported above).
@@ -53,6 +55,7 @@ export function resolveDroplet(
       region: droplet.region,
       size: droplet.size,
       image: droplet.image,
+      platform,
       sshKeyFingerprints: [...droplet.sshKeyFingerprints],
       ipv6: droplet.ipv6,
       reservedIpv6,

@@ -1,0 +1,65 @@
+/**
+ * What differs between the Debian releases a droplet can run, as data. Renderers ask the spec's
+ * platform (`platformOf`) instead of testing versions: a new release is one more module here.
+ */
+import type { LuaValue } from '../lua';
+import type { RoomCreationPolicy } from '../spec';
+
+export interface Platform {
+  /** The platform's name, as `droplet.platform` spells it. */
+  readonly name: PlatformName;
+  /** DigitalOcean's image slug for it. */
+  readonly image: string;
+  /** For headers and messages: "Debian 13". */
+  readonly label: string;
+  /** The Debian suite (codename) behind the image. */
+  readonly suite: string;
+
+  readonly prosody: {
+    /** For headers and messages: "Prosody 13". */
+    readonly label: string;
+    /**
+     * Modules every VirtualHost loads beyond the common set, by what they are for: process
+     * management where Prosody still needs a module for it, and what current mobile clients use to
+     * reconnect fast and receive push (only where the platform packages working modules).
+     */
+    readonly extraHostModules: readonly string[];
+    /** Modules the group chat component loads (history; room avatars where a module provides them). */
+    readonly mucModules: readonly string[];
+    /**
+     * `restrict_room_creation` for a policy, in this version's dialect; undefined when anyone may
+     * create rooms (the option is then left out).
+     */
+    restrictRoomCreation(policy: RoomCreationPolicy): LuaValue | undefined;
+    /**
+     * Options the group chat component needs so that admins of its domain own every room (0.12 made
+     * component admins room owners; 13 does so only when told).
+     */
+    readonly mucAdminOptions: Readonly<Record<string, LuaValue>>;
+    /** The shell command that creates an invitation to register an account (any free name) on `domain`. */
+    inviteCommand(domain: string): string;
+    /**
+     * The shell command that creates the invitation for the first admin `jid`: for that name only
+     * where the platform's Prosody can restrict an invitation to one, else for any name on its domain.
+     */
+    adminInviteCommand(jid: string): string;
+    /** The shell command that creates an account with a password typed at the prompt. */
+    addUserCommand(jid: string): string;
+    /**
+     * Resident memory model, measured on the platform's own Prosody with every default module on
+     * each host: a base, plus this much per host (each domain and each component is a host).
+     */
+    readonly memory: { readonly baseMiB: number; readonly perHostMiB: number };
+  };
+
+  readonly nginx: {
+    /**
+     * How HTTP/2 is enabled: as a `listen` parameter (nginx before 1.25.1), or with the `http2 on;`
+     * directive (1.25.1 on, where the parameter is deprecated and warns on every reload).
+     */
+    readonly http2: 'listen-parameter' | 'directive';
+  };
+}
+
+export const PLATFORM_NAMES = ['debian-13', 'debian-12'] as const;
+export type PlatformName = (typeof PLATFORM_NAMES)[number];
