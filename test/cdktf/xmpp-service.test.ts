@@ -70,7 +70,7 @@ describe.each(representativeSpecs)('XmppService for the %s spec', (_name, input)
   test('THEN the droplet has the declared image, region, size, IPv6, monitoring and keys', () => {
     expect(droplet.body).toMatchObject({
       name: spec.droplet.name,
-      image: 'debian-12-x64',
+      image: spec.droplet.image,
       region: spec.droplet.region,
       size: spec.droplet.size,
       ipv6: spec.droplet.ipv6,
@@ -213,7 +213,7 @@ describe('TURN on its own droplet', () => {
   const turn = named(out, 'digitalocean_droplet', 'Turn_Droplet');
 
   test('THEN coturn gets its own droplet with the core\'s TURN user_data, size and region', () => {
-    expect(turn.body).toMatchObject({ name: 'xmpp-example-net-turn', size: 's-1vcpu-1gb', region: 'ams3', image: 'debian-12-x64' });
+    expect(turn.body).toMatchObject({ name: 'xmpp-example-net-turn', size: 's-1vcpu-1gb', region: 'ams3', image: 'debian-13-x64' });
     expect(evaluateTemplate(turn.body.user_data)).toBe(renderTurnCloudInit(spec));
     expect(service.turn.droplet?.terraformResourceType).toBe('digitalocean_droplet');
   });
@@ -244,8 +244,15 @@ describe('outputs', () => {
     const stack = newStack();
     new XmppService(stack, 'Xmpp', { spec: { ...minimalSpec, adminSourceCidrs: ['203.0.113.0/24'] } });
     const out = synth(stack);
-    expect(out.output!.Xmpp_first_admin.value).toMatch(/prosodyctl mod_invites generate example\.net .*admin@example\.net/);
+    // On Debian 13 (the default) the invitation is for the admin's name only.
+    expect(out.output!.Xmpp_first_admin.value).toMatch(/prosodyctl shell invite create_account admin@example\.net .*register as admin@example\.net/);
     expect(out.output!.Xmpp_ssh.value).toMatch(/^ssh root@\$\{digitalocean_reserved_ip\./);
+  });
+
+  test('GIVEN Debian 12 THEN the first admin is invited with Prosody 0.12\'s command, which cannot name the account', () => {
+    const stack = newStack();
+    new XmppService(stack, 'Xmpp', { spec: { ...minimalSpec, droplet: { image: 'debian-12-x64' } } });
+    expect(synth(stack).output!.Xmpp_first_admin.value).toBe("On the host, run: prosodyctl mod_invites generate example.net — open the link on the admin's device and register as admin@example.net");
   });
 
   test('GIVEN a closed server without SSH sources THEN the outputs point at prosodyctl adduser and the console', () => {

@@ -39,7 +39,7 @@ const COMPUTED = [
   'CallsSpec.sharedSecret',
   'ContactAddressesSpec.abuse', 'ContactAddressesSpec.admin', 'ContactAddressesSpec.feedback',
   'ContactAddressesSpec.sales', 'ContactAddressesSpec.security', 'ContactAddressesSpec.support',
-  'DropletSpec.name', 'DropletSpec.reservedIpv6',
+  'DropletSpec.name', 'DropletSpec.platform', 'DropletSpec.reservedIpv6',
   'ConfigDeliverySpec.spacesRegion', 'ConfigDeliverySpec.bucket',
 ].sort();
 

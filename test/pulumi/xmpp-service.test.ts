@@ -70,7 +70,7 @@ describe.each(representativeSpecs)('GIVEN XmppService for the %s spec', (_name, 
     expect(droplet.parent).toBe('xmpp-host');
     expect(droplet.inputs).toMatchObject({
       name: spec.droplet.name,
-      image: 'debian-12-x64',
+      image: spec.droplet.image,
       region: spec.droplet.region,
       size: spec.droplet.size,
       ipv6: spec.droplet.ipv6,

@@ -47,7 +47,7 @@ import { CERTS_SCRIPT, CERTIFICATES_LIST, HOST_ENV } from '../../lib/core/host-s
 import { renderZoneFile, ZoneAddresses } from '../../lib/core/zone';
 import { evaluateTemplate } from '../support/terraform-template';
 import { synthRecords } from '../support/synth-records';
-import { DEFAULT_PLATFORM, Platform, PLATFORM_PATH, platformImage, platformUnavailable, RunOptions, RunResult, runArgv } from '../support/platform';
+import { PLATFORM_PATH, platformImage, platformOfImage, platformUnavailable, RunOptions, RunResult, runArgv } from '../support/platform';
 
 /** The droplet's addresses inside the namespace (documentation ranges; they exist nowhere else). */
 export const DROPLET = {
@@ -129,6 +129,13 @@ export function turnDropletUserData(stack: SynthesizedStack): string {
   const droplets = Object.entries(stack.resource.digitalocean_droplet ?? {}).filter(([name]) => /Turn/.test(name));
   if (droplets.length !== 1) throw new Error(`expected one TURN droplet in cdk.tf.json, found ${droplets.length}`);
   return evaluateTemplate(droplets[0][1].user_data);
+}
+
+/** The `image` of the stack's Prosody droplet, or of its dedicated TURN droplet. */
+export function dropletImage(stack: SynthesizedStack, which: 'prosody' | 'turn'): string {
+  const droplets = Object.entries(stack.resource.digitalocean_droplet ?? {}).filter(([name]) => /Turn/.test(name) === (which === 'turn'));
+  if (droplets.length !== 1) throw new Error(`expected one ${which} droplet in cdk.tf.json, found ${droplets.length}`);
+  return droplets[0][1].image;
 }
 
 /** The Prosody droplet's `user_data` attribute in a synthesized stack: the Terraform template, references and all. */
@@ -241,8 +248,6 @@ export interface BootOptions {
   readonly beforeProvision?: (rehearsal: Rehearsal) => void;
   /** Which droplet of the stack boots: the Prosody host, or the dedicated TURN droplet. @default 'prosody' */
   readonly droplet?: 'prosody' | 'turn';
-  /** The droplet's platform. @default the library's default (Debian 12) */
-  readonly platform?: Platform;
   /** Changes the user_data before it boots, for tests that show what a defect would do. */
   readonly transformUserData?: (userData: string) => string;
   /**
@@ -299,7 +304,8 @@ export class Rehearsal {
    * harness's cloud around it (DNS, metadata, mirror), then cloud-init's stages in order.
    */
   static async boot(stack: SynthesizedStack, options: BootOptions = {}): Promise<BootResult> {
-    const image = platformImage(options.platform ?? DEFAULT_PLATFORM);
+    // The droplet boots the image the stack names, as DigitalOcean would.
+    const image = platformImage(platformOfImage(dropletImage(stack, options.droplet ?? 'prosody')));
     const base = mkdtempSync('/var/tmp/xc-rehearsal-');
     chmodSync(base, 0o755);
     const volume = options.volume ?? join(base, 'volume');

@@ -24,6 +24,8 @@ import { join } from 'path';
 import { hostPackages, turnHostPackages } from '../../lib/core/cloud-init';
 import { resolveSpec } from '../../lib/core/validate';
 import { representativeSpecs } from './specs';
+import { DEFAULTS } from '../../lib/core/defaults';
+import type { PlatformName } from '../../lib/core/platforms';
 
 export interface Platform {
   /** A short name, used in cache paths and test titles. */
@@ -44,7 +46,7 @@ export interface Platform {
 const ARCHIVE = 'http://deb.debian.org/debian';
 const SECURITY = 'http://deb.debian.org/debian-security';
 
-export const PLATFORMS: Readonly<Record<string, Platform>> = {
+export const PLATFORMS: Readonly<Record<PlatformName, Platform>> = {
   'debian-12': {
     name: 'debian-12',
     image: 'debian-12-x64',
@@ -61,13 +63,28 @@ export const PLATFORMS: Readonly<Record<string, Platform>> = {
   },
 };
 
-/** The platform the library deploys by default. */
-export const DEFAULT_PLATFORM: Platform = PLATFORMS['debian-12'];
+/** The platform the library deploys by default (the default `droplet.image`). */
+export const DEFAULT_PLATFORM: Platform = platformOfImage(DEFAULTS.droplet.image!);
 
-/** Every package any droplet's user_data installs, over the representative declarations. */
-export function dropletPackages(): string[] {
+/** The test platform of a library platform name (`ResolvedSpec.droplet.platform`). */
+export function testPlatform(name: PlatformName): Platform {
+  return PLATFORMS[name];
+}
+
+/** The test platform a synthesized droplet runs: the one its `image` names. */
+export function platformOfImage(image: string): Platform {
+  const found = Object.values(PLATFORMS).find((p) => p.image === image);
+  if (found === undefined) throw new Error(`no test platform for image ${image} (one of ${Object.values(PLATFORMS).map((p) => p.image).join(', ')})`);
+  return found;
+}
+
+/** Every package any droplet's user_data installs, over the representative declarations on `platform`. */
+export function dropletPackages(platform: Platform = DEFAULT_PLATFORM): string[] {
   const packages = new Set<string>(turnHostPackages());
-  for (const [, spec] of representativeSpecs) for (const p of hostPackages(resolveSpec(spec))) packages.add(p);
+  for (const [, spec] of representativeSpecs) {
+    const droplet = { ...(spec.droplet ?? {}), image: platform.image };
+    for (const p of hostPackages(resolveSpec({ ...spec, droplet }))) packages.add(p);
+  }
   return [...packages].sort();
 }
 
@@ -143,7 +160,7 @@ function imageAt(dir: string, platform: Platform, packages: readonly string[]): 
  * using a cached image needs no network. When this week's cannot be built (the archive out of
  * reach), the newest earlier one serves, with a warning.
  */
-export function platformImage(platform: Platform = DEFAULT_PLATFORM, packages: readonly string[] = dropletPackages()): PlatformImage {
+export function platformImage(platform: Platform = DEFAULT_PLATFORM, packages: readonly string[] = dropletPackages(platform)): PlatformImage {
   const key = cacheKey(platform, packages);
   const dir = join(CACHE_ROOT, `${platform.name}-${archiveWeek()}-${key}`);
   const image = imageAt(dir, platform, packages);
