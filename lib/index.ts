@@ -42,6 +42,9 @@ export type {
 export { COMPONENT_KINDS, CONFIG_CHANNELS, CONTACT_ROLES, REGISTRATION_POLICIES, ROOM_CREATION_POLICIES, TURN_PLACEMENTS, ZONE_HOSTINGS } from './core/spec';
 export { DEFAULTS } from './core/defaults';
 export { RESERVED_IPV6_REGIONS, SPACES_REGIONS } from './core/regions';
+// The platforms a droplet can run (`droplet.image` selects one; `droplet.platform` names a snapshot's).
+export { PLATFORM_NAMES, SUPPORTED_IMAGES } from './core/platforms';
+export type { PlatformName } from './core/platforms';
 
 // Validation: every problem at once, each naming the field, the value and the fix.
 export { resolveSpec, SpecValidationError } from './core/validate';

@@ -61,5 +61,7 @@ export interface Platform {
   };
 }
 
+/** The platforms a droplet can run, newest first (the first is the default image's). */
 export const PLATFORM_NAMES = ['debian-13', 'debian-12'] as const;
+/** A platform's name, as `droplet.platform` spells it. */
 export type PlatformName = (typeof PLATFORM_NAMES)[number];
