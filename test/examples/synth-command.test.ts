@@ -38,6 +38,11 @@ test('GIVEN the example WHEN npm run synth runs THEN it writes the stack and the
   expect(existsSync(join(outdir, 'stacks', 'xmpp-example-net', 'review'))).toBe(true);
   expect(run.stdout).toContain(`Synthesized ${relative(ROOT, join(outdir, 'stacks', 'xmpp-example-net', 'cdk.tf.json'))}`);
   expect(run.stdout).toMatch(/Next: DIGITALOCEAN_TOKEN=… npx cdktf-cli@0\.21 deploy xmpp-example-net/);
+  // The example declares no image: it gets the default, Debian 13, and a configuration written for Prosody 13.
+  const stack = JSON.parse(readFileSync(join(outdir, 'stacks', 'xmpp-example-net', 'cdk.tf.json'), 'utf8'));
+  expect(Object.values(stack.resource.digitalocean_droplet).map((d: any) => d.image)).toEqual(['debian-13-x64']);
+  const prosody = readFileSync(join(outdir, 'stacks', 'xmpp-example-net', 'review', 'Xmpp', 'host', 'etc', 'prosody', 'prosody.cfg.lua'), 'utf8');
+  expect(prosody).toMatch(/^-- .*rendered by xmpp-constructs for Prosody 13 on Debian 13\./);
 });
 
 test('GIVEN a typo in the declaration WHEN the synth script runs THEN it fails with TypeScript\'s error and writes nothing', () => {
