@@ -1,0 +1,482 @@
+/**
+ * Scenarios for mobile clients, spoken on a raw stream the way Conversations (Android) and Monal or
+ * Siskin (iOS) speak to Prosody 13: direct TLS (XEP-0368), SASL2 (XEP-0388) with Bind2 (XEP-0386),
+ * FAST tokens (XEP-0484) and stream management (XEP-0198) negotiated inline, and push (XEP-0357)
+ * to an app server. The app server is an account on the same server whose full JID plays the push
+ * service (a full JID, so the server routes the publish to that connection instead of answering it
+ * as the account's PEP service would for a bare JID).
+ *
+ * SCRAM is SCRAM-SHA-1 without channel binding (what the accounts' stored keys allow by default;
+ * Prosody also offers the -PLUS variant, which binds to the TLS exporter and is not what this
+ * rehearsal is about). FAST uses HT-SHA-256-NONE, the token mechanism without channel binding.
+ */
+import { createDecipheriv, createHmac, randomBytes, randomUUID, timingSafeEqual } from 'crypto';
+import { promises as dns } from 'dns';
+import * as tls from 'tls';
+import { errorCondition, escapeXML, featureList, NS, ScramSha1 } from './messaging-raw';
+import type { Scenario } from './scenarios';
+import { Account, Element, withTimeout } from './xmpp';
+
+const NS_SASL2 = 'urn:xmpp:sasl:2';
+const NS_BIND2 = 'urn:xmpp:bind:0';
+const NS_FAST = 'urn:xmpp:fast:0';
+const NS_SM = 'urn:xmpp:sm:3';
+const NS_PUSH = 'urn:xmpp:push:0';
+const NS_PUBSUB = 'http://jabber.org/protocol/pubsub';
+const NS_DATA = 'jabber:x:data';
+const NS_DISCO_INFO = 'http://jabber.org/protocol/disco#info';
+const NS_PUSH_ENCRYPT = 'tigase:push:encrypt:0';
+const NS_PUSH_PRIORITY = 'tigase:push:priority:0';
+
+interface XmlParser {
+  on(event: 'element', listener: (element: Element) => void): void;
+  on(event: 'end', listener: () => void): void;
+  on(event: 'error', listener: (error: Error) => void): void;
+  write(data: string): void;
+}
+// @xmpp/xml ships no types; its streaming parser is what @xmpp/client itself uses.
+const { Parser } = require('@xmpp/xml') as { Parser: new () => XmlParser };
+
+const localOf = (jid: string): string => jid.split('@')[0];
+const domainOf = (jid: string): string => jid.split('@')[1].split('/')[0];
+const bare = (jid: string): string => jid.split('/')[0];
+
+/**
+ * A client stream over direct TLS that keeps stream management's count: once SM is enabled (or a
+ * session resumed) it counts the stanzas it receives and answers the server's `<r/>` with them.
+ */
+class MobileStream {
+  private parser!: XmlParser;
+  private readonly queue: Element[] = [];
+  private readonly waiters: { predicate: (e: Element) => boolean; resolve: (e: Element) => void }[] = [];
+  private ended: string | undefined;
+  private counter = 0;
+  /** Stanzas received since SM was enabled; undefined while SM is off. */
+  handled: number | undefined;
+  readonly transcript: string[] = [];
+
+  private constructor(readonly socket: tls.TLSSocket) {
+    socket.on('data', (data: Buffer) => this.parser.write(data.toString('utf8')));
+    socket.on('error', (error) => this.end(`socket error: ${error.message}`));
+    socket.on('close', () => this.end('the connection closed'));
+  }
+
+  /** `_xmpps-client._tcp` of the account's domain, TLS with SNI and ALPN as Conversations sends them. */
+  static async connect(domain: string): Promise<MobileStream> {
+    const records = await dns.resolveSrv(`_xmpps-client._tcp.${domain}`);
+    const [target] = [...records].sort((a, b) => a.priority - b.priority || b.weight - a.weight);
+    if (target === undefined) throw new Error(`no _xmpps-client._tcp.${domain} SRV record`);
+    const socket = tls.connect({ host: target.name, port: target.port, servername: domain, ALPNProtocols: ['xmpp-client'] });
+    await withTimeout(new Promise<void>((resolve, reject) => socket.once('secureConnect', resolve).once('error', reject)), 10000, `TLS to ${target.name}:${target.port}`);
+    return new MobileStream(socket);
+  }
+
+  /**
+   * Open the stream. `from` names the account, as a client that knows it does: Prosody's FAST
+   * module offers token mechanisms only to a stream that says whose it is.
+   */
+  async open(domain: string, from?: string): Promise<Element> {
+    this.parser = new Parser();
+    this.parser.on('element', (element) => this.receive(element));
+    this.parser.on('end', () => this.end('the server closed the stream'));
+    this.parser.on('error', (error) => this.end(`unparseable XML from the server: ${error.message}`));
+    const fromAttr = from === undefined ? '' : ` from='${escapeXML(from)}'`;
+    this.send(`<?xml version='1.0'?><stream:stream xmlns='${NS.client}' xmlns:stream='${NS.stream}' to='${domain}'${fromAttr} version='1.0' xml:lang='en'>`);
+    return this.next((e) => e.name === 'stream:features', 'stream features');
+  }
+
+  send(data: string): void {
+    if (this.ended) throw new Error(`cannot send, ${this.ended}`);
+    this.socket.write(data);
+  }
+
+  next(predicate: (e: Element) => boolean, what: string, timeoutMs = 10000): Promise<Element> {
+    const i = this.queue.findIndex(predicate);
+    if (i >= 0) return Promise.resolve(this.queue.splice(i, 1)[0]);
+    if (this.ended) return Promise.reject(new Error(`${what}: ${this.ended}\n${this.transcript.join('\n')}`));
+    return withTimeout(new Promise<Element>((resolve) => this.waiters.push({ predicate, resolve })), timeoutMs, `${what}; received so far:\n${this.transcript.join('\n')}`);
+  }
+
+  async iq(type: 'get' | 'set', body: string, to?: string): Promise<Element> {
+    const id = `m${++this.counter}`;
+    this.send(`<iq type='${type}' id='${id}'${to ? ` to='${escapeXML(to)}'` : ''}>${body}</iq>`);
+    return this.next((e) => e.name === 'iq' && e.attrs.id === id && (e.attrs.type === 'result' || e.attrs.type === 'error'), `reply to IQ ${body.slice(0, 80)}`);
+  }
+
+  /** A clean logout: the stream is closed, the server ends the session (no hibernation). */
+  close(): void {
+    if (!this.ended) {
+      try {
+        this.socket.write('</stream:stream>');
+      } catch {
+        /* gone already */
+      }
+    }
+    this.end('closed by the client');
+    this.socket.end();
+  }
+
+  /** The phone loses its network: the TCP connection dies without the stream being closed. */
+  drop(): void {
+    this.end('dropped by the client');
+    this.socket.destroy();
+  }
+
+  private receive(element: Element): void {
+    this.transcript.push(element.toString());
+    if (element.name === 'r' && element.attrs.xmlns === NS_SM) {
+      if (this.handled !== undefined && !this.ended) this.send(`<a xmlns='${NS_SM}' h='${this.handled}'/>`);
+      return;
+    }
+    if (this.handled !== undefined && ['message', 'presence', 'iq'].includes(element.name)) this.handled += 1;
+    const i = this.waiters.findIndex((w) => w.predicate(element));
+    if (i >= 0) this.waiters.splice(i, 1)[0].resolve(element);
+    else this.queue.push(element);
+  }
+
+  private end(reason: string): void {
+    this.ended ??= reason;
+  }
+}
+
+/** What a client asks for inside `<authenticate/>` besides the mechanism. */
+interface Sasl2Request {
+  /** XEP-0388 user-agent id: stable per installation; FAST tokens and Bind2 resources follow it. */
+  readonly clientId: string;
+  readonly requestToken?: string;
+  readonly bind?: { tag: string; enableSm?: boolean; carbons?: boolean };
+  readonly resume?: { previd: string; h: number };
+  /** Authenticating with a FAST token (the `<fast/>` element). */
+  readonly fast?: boolean;
+}
+
+function authenticateExtras(request: Sasl2Request): string {
+  const parts = [`<user-agent id='${request.clientId}'><software>xmpp-constructs rehearsal</software><device>rehearsal phone</device></user-agent>`];
+  if (request.fast) parts.push(`<fast xmlns='${NS_FAST}'/>`);
+  if (request.requestToken) parts.push(`<request-token xmlns='${NS_FAST}' mechanism='${request.requestToken}'/>`);
+  if (request.resume) parts.push(`<resume xmlns='${NS_SM}' previd='${escapeXML(request.resume.previd)}' h='${request.resume.h}'/>`);
+  if (request.bind) {
+    parts.push(`<bind xmlns='${NS_BIND2}'><tag>${escapeXML(request.bind.tag)}</tag>` +
+      (request.bind.carbons ? `<enable xmlns='urn:xmpp:carbons:2'/>` : '') +
+      (request.bind.enableSm ? `<enable xmlns='${NS_SM}' resume='true'/>` : '') + '</bind>');
+  }
+  return parts.join('');
+}
+
+/** The SASL2 offer in a features element: mechanisms and the inline features (Bind2, FAST, SM). */
+function sasl2Offer(features: Element): { mechanisms: string[]; inline: string[]; bindInline: string[]; fastMechanisms: string[] } | undefined {
+  const authentication = features.getChild('authentication', NS_SASL2);
+  if (!authentication) return undefined;
+  const inline = authentication.getChild('inline');
+  return {
+    mechanisms: authentication.getChildren('mechanism').map((m) => m.getText()),
+    inline: inline ? featureList(inline) : [],
+    bindInline: (inline?.getChild('bind', NS_BIND2)?.getChild('inline')?.getChildren('feature') ?? []).map((f) => String(f.attrs.var)),
+    fastMechanisms: (inline?.getChild('fast', NS_FAST)?.getChildren('mechanism') ?? []).map((m) => m.getText()),
+  };
+}
+
+/** What a SASL2 `<success/>` carried, and what the stream offered right after it (no restart). */
+interface Sasl2Outcome {
+  readonly outcome: 'success' | 'failure';
+  readonly condition?: string;
+  readonly text?: string;
+  readonly jid?: string;
+  readonly bound?: boolean;
+  readonly smEnabled?: { id: string; resume: boolean };
+  readonly resumed?: { previd: string; h: string };
+  readonly token?: { token: string; expiry: string };
+  readonly featuresAfter?: string[];
+  /** The server proved it holds the credentials too (SCRAM server signature, FAST Responder hash). */
+  readonly serverVerified?: boolean;
+}
+
+function readSuccess(success: Element): Omit<Sasl2Outcome, 'outcome' | 'featuresAfter' | 'serverVerified'> {
+  const bound = success.getChild('bound', NS_BIND2);
+  const enabled = bound?.getChild('enabled', NS_SM);
+  const resumed = success.getChild('resumed', NS_SM);
+  const token = success.getChild('token', NS_FAST);
+  return {
+    jid: success.getChildText('authorization-identifier') ?? undefined,
+    bound: bound !== undefined,
+    smEnabled: enabled ? { id: String(enabled.attrs.id), resume: enabled.attrs.resume === '1' || enabled.attrs.resume === 'true' } : undefined,
+    resumed: resumed ? { previd: String(resumed.attrs.previd), h: String(resumed.attrs.h) } : undefined,
+    token: token ? { token: String(token.attrs.token), expiry: String(token.attrs.expiry) } : undefined,
+  };
+}
+
+async function finishSasl2(stream: MobileStream, outcome: Element, request: Sasl2Request, verify: (additionalData: string | undefined) => boolean): Promise<Sasl2Outcome> {
+  if (outcome.name !== 'success') {
+    return { outcome: 'failure', condition: errorCondition(outcome), text: outcome.getChildText('text') ?? undefined };
+  }
+  const read = readSuccess(outcome);
+  // Stream management counts on: from zero on a new session, from our last count on a resumed one.
+  if (read.resumed !== undefined) stream.handled = request.resume?.h ?? 0;
+  else if (read.smEnabled !== undefined) stream.handled = 0;
+  const serverVerified = verify(outcome.getChildText('additional-data') ?? undefined);
+  // XEP-0388: no stream restart; the server sends the post-authentication features at once.
+  const features = await stream.next((e) => e.name === 'stream:features', 'features after SASL2 success');
+  return { outcome: 'success', ...read, featuresAfter: featureList(features), serverVerified };
+}
+
+/** SASL2 with SCRAM-SHA-1 (RFC 5802, no channel binding), with whatever `request` asks inline. */
+async function sasl2Scram(stream: MobileStream, account: Account, request: Sasl2Request): Promise<Sasl2Outcome> {
+  const scram = new ScramSha1(localOf(account.jid), account.password);
+  stream.send(`<authenticate xmlns='${NS_SASL2}' mechanism='SCRAM-SHA-1'><initial-response>${scram.clientFirst()}</initial-response>${authenticateExtras(request)}</authenticate>`);
+  const challenge = await stream.next((e) => e.attrs.xmlns === NS_SASL2, 'SASL2 challenge');
+  if (challenge.name !== 'challenge') return finishSasl2(stream, challenge, request, () => false);
+  stream.send(`<response xmlns='${NS_SASL2}'>${scram.clientFinal(challenge.getText())}</response>`);
+  const outcome = await stream.next((e) => e.attrs.xmlns === NS_SASL2 && e.name !== 'challenge', 'SASL2 outcome');
+  return finishSasl2(stream, outcome, request, (data) => {
+    if (data === undefined) return false;
+    scram.verifyServer(data); // throws on a wrong server signature
+    return true;
+  });
+}
+
+/** SASL2 with a FAST token (HT-SHA-256-NONE): no password, one round trip. */
+async function sasl2Fast(stream: MobileStream, username: string, token: string, request: Sasl2Request): Promise<Sasl2Outcome> {
+  const initiator = createHmac('sha256', token).update('Initiator').digest();
+  const initial = Buffer.concat([Buffer.from(`${username}\0`), initiator]).toString('base64');
+  stream.send(`<authenticate xmlns='${NS_SASL2}' mechanism='HT-SHA-256-NONE'><initial-response>${initial}</initial-response>${authenticateExtras({ ...request, fast: true })}</authenticate>`);
+  const outcome = await stream.next((e) => e.attrs.xmlns === NS_SASL2, 'FAST outcome');
+  return finishSasl2(stream, outcome, request, (data) => {
+    if (data === undefined) return false;
+    const expected = createHmac('sha256', token).update('Responder').digest();
+    const got = Buffer.from(data, 'base64');
+    return got.length === expected.length && timingSafeEqual(got, expected);
+  });
+}
+
+/** A connection that authenticated with SASL2 and bound through Bind2; throws when it did not. */
+async function loginSasl2(account: Account, request: Sasl2Request): Promise<{ stream: MobileStream; outcome: Sasl2Outcome; features: Element }> {
+  const domain = domainOf(account.jid);
+  const stream = await MobileStream.connect(domain);
+  const features = await stream.open(domain, bare(account.jid));
+  const outcome = await sasl2Scram(stream, account, request);
+  if (outcome.outcome !== 'success' || outcome.jid === undefined) {
+    stream.close();
+    throw new Error(`SASL2 login of ${account.jid} failed: ${JSON.stringify(outcome)}`);
+  }
+  return { stream, outcome, features };
+}
+
+async function ping(stream: MobileStream, domain: string): Promise<string> {
+  const reply = await stream.iq('get', `<ping xmlns='urn:xmpp:ping'/>`, domain);
+  return String(reply.attrs.type);
+}
+
+// ---------------------------------------------------------------------------------------------
+// SASL2, Bind2 and FAST
+
+/**
+ * A phone logs in with its password once (SASL2, SCRAM), asking for a FAST token and binding with
+ * Bind2; it goes away; a new connection logs in with the token alone. A made-up token is refused.
+ */
+async function fastLogin(args: Account): Promise<unknown> {
+  const domain = domainOf(args.jid);
+  const clientId = randomUUID();
+  const first = await loginSasl2(args, { clientId, requestToken: 'HT-SHA-256-NONE', bind: { tag: 'rehearsal', enableSm: true } });
+  const legacyMechanisms = (first.features.getChild('mechanisms', NS.sasl)?.getChildren('mechanism') ?? []).map((m) => m.getText());
+  const offer = sasl2Offer(first.features);
+  const firstPing = await ping(first.stream, domain);
+  first.stream.close();
+  const token = first.outcome.token?.token;
+  if (token === undefined) throw new Error(`no FAST token in the SASL2 success: ${first.stream.transcript.join('\n')}`);
+
+  // A new connection, as after the phone slept: only the token, never the password.
+  const again = await MobileStream.connect(domain);
+  const againFeatures = await again.open(domain, bare(args.jid));
+  const fast = await sasl2Fast(again, localOf(args.jid), token, { clientId, bind: { tag: 'rehearsal' } });
+  const fastPing = fast.outcome === 'success' ? await ping(again, domain) : undefined;
+  again.close();
+
+  // Control: a token the server never issued, for the same client.
+  const forged = await MobileStream.connect(domain);
+  await forged.open(domain, bare(args.jid));
+  const wrong = await sasl2Fast(forged, localOf(args.jid), `secret-token:fast-${randomBytes(24).toString('base64url')}`, { clientId, bind: { tag: 'rehearsal' } });
+  forged.close();
+
+  return {
+    offer,
+    legacyMechanisms,
+    firstLogin: { ...first.outcome, token: first.outcome.token && { expiry: first.outcome.token.expiry, prefix: token.slice(0, 'secret-token:fast-'.length) } },
+    firstPing,
+    fastOffer: sasl2Offer(againFeatures)?.fastMechanisms,
+    fastLogin: { ...fast, token: undefined },
+    fastPing,
+    wrongToken: wrong,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Push (XEP-0357)
+
+/** The app server's side: the next push publish to `node`, answered with a result as a push service does. */
+async function receivePush(appServer: MobileStream, node: string): Promise<Element> {
+  const publish = await appServer.next(
+    (e) => e.name === 'iq' && e.attrs.type === 'set' && e.getChild('pubsub', NS_PUBSUB)?.getChild('publish')?.attrs.node === node,
+    `push notification to node ${node}`,
+    20000,
+  );
+  appServer.send(`<iq type='result' id='${escapeXML(String(publish.attrs.id))}' to='${escapeXML(String(publish.attrs.from))}'/>`);
+  return publish;
+}
+
+/** A data form's fields: var → values. */
+function formFields(form: Element | undefined): Record<string, string[]> {
+  return Object.fromEntries((form?.getChildren('field') ?? []).map((f) => [String(f.attrs.var), f.getChildren('value').map((v) => v.getText())]));
+}
+
+function describePush(publish: Element): Record<string, unknown> {
+  const pubsub = publish.getChild('pubsub', NS_PUBSUB)!;
+  const notification = pubsub.getChild('publish')?.getChild('item')?.getChild('notification', NS_PUSH);
+  return {
+    from: publish.attrs.from,
+    to: publish.attrs.to,
+    node: pubsub.getChild('publish')?.attrs.node,
+    notification: notification !== undefined,
+    summary: formFields(notification?.getChild('x', NS_DATA)),
+    publishOptions: formFields(pubsub.getChild('publish-options')?.getChild('x', NS_DATA)),
+  };
+}
+
+function publishOptionsForm(fields: Record<string, string>): string {
+  return `<x xmlns='${NS_DATA}' type='submit'><field var='FORM_TYPE'><value>${NS_PUBSUB}#publish-options</value></field>` +
+    Object.entries(fields).map(([name, value]) => `<field var='${name}'><value>${escapeXML(value)}</value></field>`).join('') + '</x>';
+}
+
+async function sendChat(sender: MobileStream, to: string, body: string): Promise<void> {
+  sender.send(`<message type='chat' to='${escapeXML(to)}' id='${randomUUID()}'><body>${escapeXML(body)}</body></message>`);
+}
+
+async function accountFeatures(stream: MobileStream, jid: string): Promise<string[]> {
+  const info = await stream.iq('get', `<query xmlns='${NS_DISCO_INFO}'/>`, bare(jid));
+  return (info.getChild('query')?.getChildren('feature') ?? []).map((f) => String(f.attrs.var));
+}
+
+interface PushArgs {
+  readonly phone: Account;
+  readonly sender: Account;
+  readonly appServer: Account;
+}
+
+/**
+ * Conversations on Android: logs in with SASL2 (FAST token requested, SM enabled inline through
+ * Bind2), enables push to its app server with a publish-options form carrying its secret, and then
+ * its connection dies (the phone slept): the session hibernates. A contact writes; the app server
+ * gets the push and answers it; the phone wakes, logs in with its FAST token and resumes the
+ * hibernating session inline, and the message that waited in it arrives.
+ */
+async function pushConversations(args: PushArgs): Promise<unknown> {
+  const domain = domainOf(args.phone.jid);
+  const node = randomBytes(12).toString('hex');
+  const secret = randomBytes(16).toString('base64');
+  const body = `wake up ${randomBytes(4).toString('hex')}`;
+  const app = await loginSasl2(args.appServer, { clientId: randomUUID(), bind: { tag: 'app-server' } });
+  const appJid = app.outcome.jid!;
+  const clientId = randomUUID();
+  const phone = await loginSasl2(args.phone, { clientId, requestToken: 'HT-SHA-256-NONE', bind: { tag: 'Conversations', enableSm: true, carbons: true } });
+  const sender = await loginSasl2(args.sender, { clientId: randomUUID(), bind: { tag: 'desktop' } });
+  try {
+    const features = await accountFeatures(phone.stream, args.phone.jid);
+    phone.stream.send('<presence/>');
+    const enable = await phone.stream.iq('set', `<enable xmlns='${NS_PUSH}' jid='${escapeXML(appJid)}' node='${node}'>${publishOptionsForm({ secret })}</enable>`);
+    // Everything the server sent so far is handled; the phone acknowledges before its network goes.
+    phone.stream.send(`<a xmlns='${NS_SM}' h='${phone.stream.handled}'/>`);
+    const handledBeforeDrop = phone.stream.handled!;
+    await new Promise((r) => setTimeout(r, 300));
+    phone.stream.drop();
+    // Prosody notices the closed connection and keeps the session hibernating.
+    await new Promise((r) => setTimeout(r, 1000));
+
+    const push = receivePush(app.stream, node);
+    await sendChat(sender.stream, bare(args.phone.jid), body);
+    const publish = await push;
+
+    // The push woke the phone: a new connection, the FAST token, the session resumed inline.
+    const woken = await MobileStream.connect(domain);
+    await woken.open(domain, bare(args.phone.jid));
+    const waiting = woken.next((e) => e.name === 'message' && e.getChildText('body') === body, 'the message that waited in the hibernating session');
+    const fast = await sasl2Fast(woken, localOf(args.phone.jid), phone.outcome.token!.token, {
+      clientId,
+      resume: { previd: phone.outcome.smEnabled!.id, h: handledBeforeDrop },
+      bind: { tag: 'Conversations', enableSm: true },
+    });
+    const message = await waiting;
+    woken.close();
+    return {
+      appServerJid: appJid,
+      node,
+      secret,
+      body,
+      accountFeatures: features,
+      phoneLogin: { smEnabled: phone.outcome.smEnabled, token: phone.outcome.token !== undefined },
+      enable: enable.attrs.type,
+      push: describePush(publish),
+      wake: { outcome: fast.outcome, condition: fast.condition, resumed: fast.resumed, bound: fast.bound, serverVerified: fast.serverVerified },
+      delivered: { from: message.attrs.from, body: message.getChildText('body') },
+    };
+  } finally {
+    for (const s of [app.stream, sender.stream]) s.close();
+  }
+}
+
+/**
+ * Monal or Siskin on iOS (cloud_notify_extensions): push enabled with an AES-128-GCM key
+ * (Tigase's encrypted push, so the app server relays what it cannot read), and the phone fully
+ * offline (logged out, as iOS leaves an app that was killed). A contact writes; the app server gets
+ * the push with the encrypted payload and the high priority that lets iOS show it; decrypted with
+ * the phone's key it names the sender and carries the message.
+ */
+async function pushIos(args: PushArgs): Promise<unknown> {
+  const node = randomBytes(12).toString('hex');
+  const key = randomBytes(16);
+  const body = `encrypted hello ${randomBytes(4).toString('hex')}`;
+  const app = await loginSasl2(args.appServer, { clientId: randomUUID(), bind: { tag: 'app-server' } });
+  const appJid = app.outcome.jid!;
+  const phone = await loginSasl2(args.phone, { clientId: randomUUID(), bind: { tag: 'Monal' } });
+  const sender = await loginSasl2(args.sender, { clientId: randomUUID(), bind: { tag: 'desktop' } });
+  try {
+    const features = await accountFeatures(phone.stream, args.phone.jid);
+    const enable = await phone.stream.iq('set',
+      `<enable xmlns='${NS_PUSH}' jid='${escapeXML(appJid)}' node='${node}'>${publishOptionsForm({ pushModule: 'monalProdiOS' })}` +
+      `<encrypt xmlns='${NS_PUSH_ENCRYPT}' alg='aes-128-gcm'>${key.toString('base64')}</encrypt></enable>`);
+    phone.stream.close();
+    // Logged out: the session is gone, messages go to offline storage.
+    await new Promise((r) => setTimeout(r, 1000));
+
+    const push = receivePush(app.stream, node);
+    await sendChat(sender.stream, bare(args.phone.jid), body);
+    const publish = await push;
+    const notification = publish.getChild('pubsub', NS_PUBSUB)?.getChild('publish')?.getChild('item')?.getChild('notification', NS_PUSH);
+    const encrypted = notification?.getChild('encrypted', NS_PUSH_ENCRYPT);
+    let decrypted: unknown;
+    if (encrypted !== undefined) {
+      // AES-128-GCM: the payload is the ciphertext followed by the 16-byte tag, which must verify.
+      const sealed = Buffer.from(encrypted.getText(), 'base64');
+      const decipher = createDecipheriv('aes-128-gcm', key, Buffer.from(String(encrypted.attrs.iv), 'base64'));
+      decipher.setAuthTag(sealed.subarray(sealed.length - 16));
+      decrypted = JSON.parse(Buffer.concat([decipher.update(sealed.subarray(0, sealed.length - 16)), decipher.final()]).toString('utf8'));
+    }
+    return {
+      appServerJid: appJid,
+      node,
+      body,
+      accountFeatures: features,
+      enable: enable.attrs.type,
+      push: describePush(publish),
+      encrypted: encrypted !== undefined,
+      priority: notification?.getChildText('priority', NS_PUSH_PRIORITY) ?? null,
+      decrypted,
+    };
+  } finally {
+    for (const s of [app.stream, sender.stream]) s.close();
+  }
+}
+
+export const mobileScenarios: { [name: string]: Scenario } = {
+  fastLogin,
+  pushConversations,
+  pushIos,
+};
