@@ -3,7 +3,9 @@
  * default platform (Debian 13, Prosody 13), and phones talk to it as Conversations (Android) and
  * Monal or Siskin (iOS) do: SASL2 with Bind2 and a FAST token instead of the password on every
  * reconnect, stream management negotiated inline, and push notifications (XEP-0357) to an app
- * server while the phone sleeps or is logged out. Scenarios live in clients/mobile.ts.
+ * server while the phone sleeps or is logged out. On Debian 12 (Prosody 0.12), which offers none
+ * of SASL2 and no iOS push extensions, Conversations' push and resumption still work the classic
+ * way. Scenarios live in clients/mobile.ts.
  */
 import { XmppService } from '../../lib/cdktf';
 import { newStack, synth } from '../cdktf/synth';
@@ -26,17 +28,16 @@ const APP_SERVER = { jid: 'push@example.net', password: 'the app server 5' };
 
 const FULL_JID = (bare: string) => new RegExp(`^${bare.replace(/\./g, '\\.')}/.+`);
 
-describeUnless(rehearsalUnavailable(), 'GIVEN the minimal declaration (example.net, every default) booted on the default platform, Debian 13 with Prosody 13', () => {
+/**
+ * Boot the minimal declaration on `image` (undefined: the default) before the block's tests, with
+ * the accounts every scenario uses; stop it after. Returns the running droplet's accessor.
+ */
+function bootMinimal(image: string | undefined): () => Rehearsal {
   let rehearsal: Rehearsal | undefined;
-
-  function droplet(): Rehearsal {
-    if (!rehearsal) throw new Error('the rehearsal did not boot (see the beforeAll error)');
-    return rehearsal;
-  }
-
   beforeAll(async () => {
     const app = newStack();
-    new XmppService(app, 'Xmpp', { spec: minimalSpec, writeReviewFiles: false });
+    const spec = image === undefined ? minimalSpec : { ...minimalSpec, droplet: { image } };
+    new XmppService(app, 'Xmpp', { spec, writeReviewFiles: false });
     const booted = await Rehearsal.boot(synth(app) as SynthesizedStack);
     rehearsal = booted.rehearsal;
     if (booted.provision.status !== 0) throw new Error(`provisioning failed (exit ${booted.provision.status}):\n${booted.provision.stdout}\n${booted.provision.stderr}\n${rehearsal.logTails()}`);
@@ -44,10 +45,20 @@ describeUnless(rehearsalUnavailable(), 'GIVEN the minimal declaration (example.n
     rehearsal.issueCertificates();
     for (const account of [ALICE, CAROL, DAVE, BOB, APP_SERVER]) rehearsal.addUser(account.jid, account.password);
   });
-
   afterAll(async () => {
     await rehearsal?.stop();
   });
+  return () => {
+    if (!rehearsal) throw new Error('the rehearsal did not boot (see the beforeAll error)');
+    return rehearsal;
+  };
+}
+
+/** The push summary Prosody sends by default: one message, no sender, a placeholder for the text. */
+const PRIVATE_SUMMARY = { FORM_TYPE: ['urn:xmpp:push:summary'], 'message-count': ['1'], 'last-message-sender': [], 'last-message-body': ['New Message!'] };
+
+describeUnless(rehearsalUnavailable(), 'GIVEN the minimal declaration (example.net, every default) booted on the default platform, Debian 13 with Prosody 13', () => {
+  const droplet = bootMinimal(undefined);
 
   test('THEN the droplet runs Prosody 13 from Debian 13', () => {
     expect(droplet().run(['dpkg-query', '-W', '-f', '${Version}', 'prosody']).stdout).toMatch(/^13\./);
@@ -102,7 +113,8 @@ describeUnless(rehearsalUnavailable(), 'GIVEN the minimal declaration (example.n
     test('THEN the app server receives the publish from example.net to the registered node, with the summary form (one message, no sender, a placeholder instead of the text) and the secret in publish-options', () => {
       const r = conversations();
       expect(r.push).toMatchObject({ from: 'example.net', to: r.appServerJid, node: r.node, notification: true });
-      expect(r.push.summary).toMatchObject({ FORM_TYPE: ['urn:xmpp:push:summary'], 'message-count': ['1'], 'last-message-sender': [], 'last-message-body': ['New Message!'] });
+      expect(r).toMatchObject({ sasl2Offered: true, authentication: 'sasl2' });
+      expect(r.push.summary).toMatchObject(PRIVATE_SUMMARY);
       expect(JSON.stringify(r.push)).not.toContain(r.body);
       expect(r.push.publishOptions).toEqual({ FORM_TYPE: ['http://jabber.org/protocol/pubsub#publish-options'], secret: [r.secret] });
     });
@@ -137,6 +149,39 @@ describeUnless(rehearsalUnavailable(), 'GIVEN the minimal declaration (example.n
 
     test('THEN the payload decrypts (tag verified) with the phone\'s key to the sender, the message and the unread count', () => {
       expect(ios().decrypted).toEqual({ type: 'chat', sender: BOB.jid, message: ios().body, unread: 1 });
+    });
+  });
+});
+
+describeUnless(rehearsalUnavailable(), 'GIVEN the minimal declaration booted on Debian 12 with Prosody 0.12 (droplet.image "debian-12-x64")', () => {
+  const droplet = bootMinimal('debian-12-x64');
+
+  test('THEN the droplet runs Prosody 0.12 from Debian 12', () => {
+    expect(droplet().run(['dpkg-query', '-W', '-f', '${Version}', 'prosody']).stdout).toMatch(/^0\.12\./);
+  });
+
+  describe('WHEN Conversations enables push, its connection dies while the session hibernates, and bob writes', () => {
+    let result: any;
+    const conversations = () => (result ??= droplet().client('pushConversations', { phone: CAROL, sender: BOB, appServer: APP_SERVER }));
+
+    test('THEN the server offers no SASL2 (the platform leaves it out), so the phone logs in with SASL and enables stream management after binding', () => {
+      expect(conversations()).toMatchObject({ sasl2Offered: false, authentication: 'sasl', phoneLogin: { smEnabled: { resume: true } } });
+    });
+
+    test('THEN the account advertises push but not the iOS extensions, and the app server receives the same private summary with the secret in publish-options', () => {
+      const r = conversations();
+      expect(r.accountFeatures).toContain('urn:xmpp:push:0');
+      expect(r.accountFeatures).not.toContain('tigase:push:encrypt:0');
+      expect(r.enable).toBe('result');
+      expect(r.push).toMatchObject({ from: 'example.net', to: r.appServerJid, node: r.node, notification: true, summary: PRIVATE_SUMMARY });
+      expect(r.push.publishOptions.secret).toEqual([r.secret]);
+      expect(JSON.stringify(r.push)).not.toContain(r.body);
+    });
+
+    test('THEN the woken phone logs in with its password, resumes the hibernating session and receives bob\'s message', () => {
+      const r = conversations();
+      expect(r.wake).toMatchObject({ outcome: 'success', resumed: { previd: r.phoneLogin.smEnabled.id } });
+      expect(r.delivered).toMatchObject({ from: expect.stringMatching(FULL_JID(BOB.jid)), body: r.body });
     });
   });
 });

@@ -4,7 +4,8 @@
  * FAST tokens (XEP-0484) and stream management (XEP-0198) negotiated inline, and push (XEP-0357)
  * to an app server. The app server is an account on the same server whose full JID plays the push
  * service (a full JID, so the server routes the publish to that connection instead of answering it
- * as the account's PEP service would for a bare JID).
+ * as the account's PEP service would for a bare JID). Where the server offers no SASL2 (Prosody
+ * 0.12), the clients fall back as real ones do: SASL, bind, then stream management on its own.
  *
  * SCRAM is SCRAM-SHA-1 without channel binding (what the accounts' stored keys allow by default;
  * Prosody also offers the -PLUS variant, which binds to the TLS exporter and is not what this
@@ -248,17 +249,59 @@ async function sasl2Fast(stream: MobileStream, username: string, token: string, 
   });
 }
 
-/** A connection that authenticated with SASL2 and bound through Bind2; throws when it did not. */
-async function loginSasl2(account: Account, request: Sasl2Request): Promise<{ stream: MobileStream; outcome: Sasl2Outcome; features: Element }> {
+/**
+ * SASL (RFC 6120) and resource binding the classic way, then stream management (XEP-0198) on its
+ * own, or a resumption instead of binding: what clients do where the server offers no SASL2.
+ */
+async function legacyLogin(stream: MobileStream, domain: string, account: Account, request: Sasl2Request): Promise<Sasl2Outcome> {
+  const scram = new ScramSha1(localOf(account.jid), account.password);
+  stream.send(`<auth xmlns='${NS.sasl}' mechanism='SCRAM-SHA-1'>${scram.clientFirst()}</auth>`);
+  const challenge = await stream.next((e) => e.attrs.xmlns === NS.sasl, 'SCRAM challenge');
+  if (challenge.name !== 'challenge') return { outcome: 'failure', condition: errorCondition(challenge) };
+  stream.send(`<response xmlns='${NS.sasl}'>${scram.clientFinal(challenge.getText())}</response>`);
+  const outcome = await stream.next((e) => e.attrs.xmlns === NS.sasl, 'SCRAM outcome');
+  if (outcome.name !== 'success') return { outcome: 'failure', condition: errorCondition(outcome) };
+  scram.verifyServer(outcome.getText());
+  const features = await stream.open(domain, bare(account.jid));
+  if (request.resume) {
+    stream.send(`<resume xmlns='${NS_SM}' previd='${escapeXML(request.resume.previd)}' h='${request.resume.h}'/>`);
+    const resumed = await stream.next((e) => e.attrs.xmlns === NS_SM && (e.name === 'resumed' || e.name === 'failed'), 'stream resumption');
+    if (resumed.name !== 'resumed') return { outcome: 'failure', condition: `resume ${resumed.name}` };
+    stream.handled = request.resume.h;
+    return { outcome: 'success', resumed: { previd: String(resumed.attrs.previd), h: String(resumed.attrs.h) }, featuresAfter: featureList(features), serverVerified: true };
+  }
+  const bound = await stream.iq('set', `<bind xmlns='${NS.bind}'><resource>${escapeXML(request.bind?.tag ?? 'rehearsal')}</resource></bind>`);
+  const jid = bound.getChild('bind', NS.bind)?.getChildText('jid') ?? undefined;
+  let smEnabled: Sasl2Outcome['smEnabled'];
+  if (request.bind?.enableSm) {
+    stream.send(`<enable xmlns='${NS_SM}' resume='true'/>`);
+    const enabled = await stream.next((e) => e.attrs.xmlns === NS_SM && (e.name === 'enabled' || e.name === 'failed'), 'stream management');
+    if (enabled.name === 'enabled') {
+      smEnabled = { id: String(enabled.attrs.id), resume: enabled.attrs.resume === '1' || enabled.attrs.resume === 'true' };
+      stream.handled = 0;
+    }
+  }
+  return { outcome: jid ? 'success' : 'failure', jid, bound: jid !== undefined, smEnabled, featuresAfter: featureList(features), serverVerified: true };
+}
+
+/** How a client authenticated: SASL2 where the server offers it (as current clients prefer), else SASL. */
+type Authentication = 'sasl2' | 'sasl';
+
+/**
+ * A logged-in connection, authenticated with the password: SASL2 with Bind2 where offered, else
+ * SASL, bind and stream management one after the other. Throws when the login fails.
+ */
+async function login(account: Account, request: Sasl2Request): Promise<{ stream: MobileStream; outcome: Sasl2Outcome; features: Element; authentication: Authentication }> {
   const domain = domainOf(account.jid);
   const stream = await MobileStream.connect(domain);
   const features = await stream.open(domain, bare(account.jid));
-  const outcome = await sasl2Scram(stream, account, request);
+  const authentication: Authentication = sasl2Offer(features) !== undefined ? 'sasl2' : 'sasl';
+  const outcome = authentication === 'sasl2' ? await sasl2Scram(stream, account, request) : await legacyLogin(stream, domain, account, request);
   if (outcome.outcome !== 'success' || outcome.jid === undefined) {
     stream.close();
-    throw new Error(`SASL2 login of ${account.jid} failed: ${JSON.stringify(outcome)}`);
+    throw new Error(`login of ${account.jid} (${authentication}) failed: ${JSON.stringify(outcome)}`);
   }
-  return { stream, outcome, features };
+  return { stream, outcome, features, authentication };
 }
 
 async function ping(stream: MobileStream, domain: string): Promise<string> {
@@ -276,7 +319,7 @@ async function ping(stream: MobileStream, domain: string): Promise<string> {
 async function fastLogin(args: Account): Promise<unknown> {
   const domain = domainOf(args.jid);
   const clientId = randomUUID();
-  const first = await loginSasl2(args, { clientId, requestToken: 'HT-SHA-256-NONE', bind: { tag: 'rehearsal', enableSm: true } });
+  const first = await login(args, { clientId, requestToken: 'HT-SHA-256-NONE', bind: { tag: 'rehearsal', enableSm: true } });
   const legacyMechanisms = (first.features.getChild('mechanisms', NS.sasl)?.getChildren('mechanism') ?? []).map((m) => m.getText());
   const offer = sasl2Offer(first.features);
   const firstPing = await ping(first.stream, domain);
@@ -363,21 +406,22 @@ interface PushArgs {
 
 /**
  * Conversations on Android: logs in with SASL2 (FAST token requested, SM enabled inline through
- * Bind2), enables push to its app server with a publish-options form carrying its secret, and then
+ * Bind2; without SASL2, the classic way), enables push to its app server with a publish-options form carrying its secret, and then
  * its connection dies (the phone slept): the session hibernates. A contact writes; the app server
  * gets the push and answers it; the phone wakes, logs in with its FAST token and resumes the
- * hibernating session inline, and the message that waited in it arrives.
+ * hibernating session inline (without SASL2: password, then resumption), and the message that
+ * waited in it arrives.
  */
 async function pushConversations(args: PushArgs): Promise<unknown> {
   const domain = domainOf(args.phone.jid);
   const node = randomBytes(12).toString('hex');
   const secret = randomBytes(16).toString('base64');
   const body = `wake up ${randomBytes(4).toString('hex')}`;
-  const app = await loginSasl2(args.appServer, { clientId: randomUUID(), bind: { tag: 'app-server' } });
+  const app = await login(args.appServer, { clientId: randomUUID(), bind: { tag: 'app-server' } });
   const appJid = app.outcome.jid!;
   const clientId = randomUUID();
-  const phone = await loginSasl2(args.phone, { clientId, requestToken: 'HT-SHA-256-NONE', bind: { tag: 'Conversations', enableSm: true, carbons: true } });
-  const sender = await loginSasl2(args.sender, { clientId: randomUUID(), bind: { tag: 'desktop' } });
+  const phone = await login(args.phone, { clientId, requestToken: 'HT-SHA-256-NONE', bind: { tag: 'Conversations', enableSm: true, carbons: true } });
+  const sender = await login(args.sender, { clientId: randomUUID(), bind: { tag: 'desktop' } });
   try {
     const features = await accountFeatures(phone.stream, args.phone.jid);
     phone.stream.send('<presence/>');
@@ -394,15 +438,15 @@ async function pushConversations(args: PushArgs): Promise<unknown> {
     await sendChat(sender.stream, bare(args.phone.jid), body);
     const publish = await push;
 
-    // The push woke the phone: a new connection, the FAST token, the session resumed inline.
+    // The push woke the phone: a new connection, the session resumed; with SASL2 in the same
+    // exchange as the FAST token, which stands in for the password.
     const woken = await MobileStream.connect(domain);
     await woken.open(domain, bare(args.phone.jid));
     const waiting = woken.next((e) => e.name === 'message' && e.getChildText('body') === body, 'the message that waited in the hibernating session');
-    const fast = await sasl2Fast(woken, localOf(args.phone.jid), phone.outcome.token!.token, {
-      clientId,
-      resume: { previd: phone.outcome.smEnabled!.id, h: handledBeforeDrop },
-      bind: { tag: 'Conversations', enableSm: true },
-    });
+    const resume = { previd: phone.outcome.smEnabled!.id, h: handledBeforeDrop };
+    const fast = phone.authentication === 'sasl2'
+      ? await sasl2Fast(woken, localOf(args.phone.jid), phone.outcome.token!.token, { clientId, resume, bind: { tag: 'Conversations', enableSm: true } })
+      : await legacyLogin(woken, domain, args.phone, { clientId, resume });
     const message = await waiting;
     woken.close();
     return {
@@ -411,6 +455,8 @@ async function pushConversations(args: PushArgs): Promise<unknown> {
       secret,
       body,
       accountFeatures: features,
+      authentication: phone.authentication,
+      sasl2Offered: sasl2Offer(phone.features) !== undefined,
       phoneLogin: { smEnabled: phone.outcome.smEnabled, token: phone.outcome.token !== undefined },
       enable: enable.attrs.type,
       push: describePush(publish),
@@ -433,10 +479,10 @@ async function pushIos(args: PushArgs): Promise<unknown> {
   const node = randomBytes(12).toString('hex');
   const key = randomBytes(16);
   const body = `encrypted hello ${randomBytes(4).toString('hex')}`;
-  const app = await loginSasl2(args.appServer, { clientId: randomUUID(), bind: { tag: 'app-server' } });
+  const app = await login(args.appServer, { clientId: randomUUID(), bind: { tag: 'app-server' } });
   const appJid = app.outcome.jid!;
-  const phone = await loginSasl2(args.phone, { clientId: randomUUID(), bind: { tag: 'Monal' } });
-  const sender = await loginSasl2(args.sender, { clientId: randomUUID(), bind: { tag: 'desktop' } });
+  const phone = await login(args.phone, { clientId: randomUUID(), bind: { tag: 'Monal' } });
+  const sender = await login(args.sender, { clientId: randomUUID(), bind: { tag: 'desktop' } });
   try {
     const features = await accountFeatures(phone.stream, args.phone.jid);
     const enable = await phone.stream.iq('set',
