@@ -89,7 +89,7 @@ describeUnless(rehearsalUnavailable(), 'GIVEN the minimal declaration (example.n
       expect(firstPing).toBe('result');
     });
 
-    test('THEN a new connection logs in with the FAST token and no password (HT-SHA-256-NONE), gets the same resource back and a working session', () => {
+    test('THEN a new connection logs in with the FAST token and no password (HT-SHA-256-NONE), gets the same resource back (Bind2 derives it from the client\'s id) and a working session', () => {
       const { fastOffer, fastLogin: login, firstLogin, fastPing } = fastLogin();
       expect(fastOffer).toContain('HT-SHA-256-NONE');
       expect(login).toMatchObject({ outcome: 'success', bound: true, serverVerified: true, jid: firstLogin.jid });
@@ -98,6 +98,18 @@ describeUnless(rehearsalUnavailable(), 'GIVEN the minimal declaration (example.n
 
     test('THEN a token the server never issued is refused (not-authorized)', () => {
       expect(fastLogin().wrongToken).toMatchObject({ outcome: 'failure', condition: 'not-authorized' });
+    });
+
+    test('THEN, bound to the TLS connection as Conversations does on TLS 1.3 (tls-exporter), SCRAM-SHA-1-PLUS succeeds with an HT-SHA-256-EXPR token, and that token logs in on a new connection, bound to it', () => {
+      const { offer, channelBound } = fastLogin();
+      expect(offer.fastMechanisms).toContain('HT-SHA-256-EXPR');
+      expect(channelBound.tlsProtocol).toBe('TLSv1.3');
+      expect(channelBound.scramPlus).toMatchObject({ outcome: 'success', serverVerified: true, token: true, jid: expect.stringMatching(FULL_JID(ALICE.jid)) });
+      expect(channelBound.fast).toMatchObject({ outcome: 'success', serverVerified: true, jid: channelBound.scramPlus.jid });
+    });
+
+    test('THEN the same bound token, hashed with another connection\'s exporter value (as a relay would have it), is refused: the server checks the binding', () => {
+      expect(fastLogin().channelBound.relayedFast).toMatchObject({ outcome: 'failure', condition: 'not-authorized' });
     });
   });
 

@@ -7,11 +7,12 @@
  * as the account's PEP service would for a bare JID). Where the server offers no SASL2 (Prosody
  * 0.12), the clients fall back as real ones do: SASL, bind, then stream management on its own.
  *
- * SCRAM is SCRAM-SHA-1 without channel binding (what the accounts' stored keys allow by default;
- * Prosody also offers the -PLUS variant, which binds to the TLS exporter and is not what this
- * rehearsal is about). FAST uses HT-SHA-256-NONE, the token mechanism without channel binding.
+ * SCRAM is SCRAM-SHA-1 (the hash Prosody stores passwords with by default), with FAST's
+ * HT-SHA-256-NONE: no channel binding, which every client can do. Once more as Conversations does
+ * on TLS 1.3: SCRAM-SHA-1-PLUS and HT-SHA-256-EXPR, both bound to the connection's TLS exporter
+ * (RFC 9266).
  */
-import { createDecipheriv, createHmac, randomBytes, randomUUID, timingSafeEqual } from 'crypto';
+import { createDecipheriv, createHash, createHmac, pbkdf2Sync, randomBytes, randomUUID, timingSafeEqual } from 'crypto';
 import { promises as dns } from 'dns';
 import * as tls from 'tls';
 import { errorCondition, escapeXML, featureList, NS, ScramSha1 } from './messaging-raw';
@@ -102,6 +103,11 @@ class MobileStream {
     const id = `m${++this.counter}`;
     this.send(`<iq type='${type}' id='${id}'${to ? ` to='${escapeXML(to)}'` : ''}>${body}</iq>`);
     return this.next((e) => e.name === 'iq' && e.attrs.id === id && (e.attrs.type === 'result' || e.attrs.type === 'error'), `reply to IQ ${body.slice(0, 80)}`);
+  }
+
+  /** RFC 9266 tls-exporter channel binding data of this TLS connection (TLS 1.3). */
+  tlsExporter(): Buffer {
+    return this.socket.exportKeyingMaterial(32, 'EXPORTER-Channel-Binding', Buffer.alloc(0));
   }
 
   /** A clean logout: the stream is closed, the server ends the session (no hibernation). */
@@ -235,15 +241,76 @@ async function sasl2Scram(stream: MobileStream, account: Account, request: Sasl2
   });
 }
 
-/** SASL2 with a FAST token (HT-SHA-256-NONE): no password, one round trip. */
-async function sasl2Fast(stream: MobileStream, username: string, token: string, request: Sasl2Request): Promise<Sasl2Outcome> {
-  const initiator = createHmac('sha256', token).update('Initiator').digest();
+/**
+ * SCRAM-SHA-1-PLUS (RFC 5802 with channel binding): the proof covers the TLS connection's
+ * exporter value, so a man in the middle holding another TLS connection cannot relay it.
+ */
+class ScramSha1Plus {
+  private readonly nonce = randomBytes(18).toString('base64');
+  private readonly gs2Header = 'p=tls-exporter,,';
+  private clientFirstBare = '';
+  private expectedServerSignature = '';
+
+  constructor(private readonly username: string, private readonly password: string, private readonly bindingData: Buffer) {}
+
+  clientFirst(): string {
+    this.clientFirstBare = `n=${this.username.replace(/=/g, '=3D').replace(/,/g, '=2C')},r=${this.nonce}`;
+    return Buffer.from(this.gs2Header + this.clientFirstBare).toString('base64');
+  }
+
+  clientFinal(serverFirstBase64: string): string {
+    const serverFirst = Buffer.from(serverFirstBase64, 'base64').toString('utf8');
+    const attrs = Object.fromEntries(serverFirst.split(',').map((kv) => [kv[0], kv.slice(2)]));
+    if (!attrs.r?.startsWith(this.nonce)) throw new Error(`SCRAM: the server nonce does not extend ours: ${serverFirst}`);
+    const salted = pbkdf2Sync(this.password.normalize('NFKC'), Buffer.from(attrs.s, 'base64'), Number(attrs.i), 20, 'sha1');
+    const hmac = (key: Buffer, data: string) => createHmac('sha1', key).update(data).digest();
+    const clientKey = hmac(salted, 'Client Key');
+    const channelBinding = Buffer.concat([Buffer.from(this.gs2Header), this.bindingData]).toString('base64');
+    const withoutProof = `c=${channelBinding},r=${attrs.r}`;
+    const authMessage = `${this.clientFirstBare},${serverFirst},${withoutProof}`;
+    const signature = hmac(createHash('sha1').update(clientKey).digest(), authMessage);
+    const proof = Buffer.from(clientKey.map((b, i) => b ^ signature[i]));
+    this.expectedServerSignature = hmac(hmac(salted, 'Server Key'), authMessage).toString('base64');
+    return Buffer.from(`${withoutProof},p=${proof.toString('base64')}`).toString('base64');
+  }
+
+  verifyServer(successBase64: string): boolean {
+    return Buffer.from(successBase64, 'base64').toString('utf8') === `v=${this.expectedServerSignature}`;
+  }
+}
+
+/** SASL2 with SCRAM-SHA-1-PLUS bound to this connection's TLS exporter. */
+async function sasl2ScramPlus(stream: MobileStream, account: Account, request: Sasl2Request): Promise<Sasl2Outcome> {
+  const scram = new ScramSha1Plus(localOf(account.jid), account.password, stream.tlsExporter());
+  stream.send(`<authenticate xmlns='${NS_SASL2}' mechanism='SCRAM-SHA-1-PLUS'><initial-response>${scram.clientFirst()}</initial-response>${authenticateExtras(request)}</authenticate>`);
+  const challenge = await stream.next((e) => e.attrs.xmlns === NS_SASL2, 'SASL2 challenge');
+  if (challenge.name !== 'challenge') return finishSasl2(stream, challenge, request, () => false);
+  stream.send(`<response xmlns='${NS_SASL2}'>${scram.clientFinal(challenge.getText())}</response>`);
+  const outcome = await stream.next((e) => e.attrs.xmlns === NS_SASL2 && e.name !== 'challenge', 'SASL2 outcome');
+  return finishSasl2(stream, outcome, request, (data) => data !== undefined && scram.verifyServer(data));
+}
+
+/**
+ * SASL2 with a FAST token: no password, one round trip. HT-SHA-256-NONE hashes the token alone;
+ * HT-SHA-256-EXPR also hashes the new connection's TLS exporter (channel binding).
+ */
+async function sasl2Fast(
+  stream: MobileStream,
+  username: string,
+  token: string,
+  request: Sasl2Request,
+  mechanism: 'HT-SHA-256-NONE' | 'HT-SHA-256-EXPR' = 'HT-SHA-256-NONE',
+  /** Binding data from another connection, as a relay would have: the control case. */
+  foreignBinding?: Buffer,
+): Promise<Sasl2Outcome> {
+  const bindingData = mechanism === 'HT-SHA-256-EXPR' ? foreignBinding ?? stream.tlsExporter() : Buffer.alloc(0);
+  const initiator = createHmac('sha256', token).update(Buffer.concat([Buffer.from('Initiator'), bindingData])).digest();
   const initial = Buffer.concat([Buffer.from(`${username}\0`), initiator]).toString('base64');
-  stream.send(`<authenticate xmlns='${NS_SASL2}' mechanism='HT-SHA-256-NONE'><initial-response>${initial}</initial-response>${authenticateExtras({ ...request, fast: true })}</authenticate>`);
+  stream.send(`<authenticate xmlns='${NS_SASL2}' mechanism='${mechanism}'><initial-response>${initial}</initial-response>${authenticateExtras({ ...request, fast: true })}</authenticate>`);
   const outcome = await stream.next((e) => e.attrs.xmlns === NS_SASL2, 'FAST outcome');
   return finishSasl2(stream, outcome, request, (data) => {
     if (data === undefined) return false;
-    const expected = createHmac('sha256', token).update('Responder').digest();
+    const expected = createHmac('sha256', token).update(Buffer.concat([Buffer.from('Responder'), bindingData])).digest();
     const got = Buffer.from(data, 'base64');
     return got.length === expected.length && timingSafeEqual(got, expected);
   });
@@ -340,7 +407,30 @@ async function fastLogin(args: Account): Promise<unknown> {
   const wrong = await sasl2Fast(forged, localOf(args.jid), `secret-token:fast-${randomBytes(24).toString('base64url')}`, { clientId, bind: { tag: 'rehearsal' } });
   forged.close();
 
+  // As Conversations does on TLS 1.3: the password exchange and the token both bound to the TLS
+  // connection they are used on (tls-exporter).
+  const boundClientId = randomUUID();
+  const bound = await MobileStream.connect(domain);
+  await bound.open(domain, bare(args.jid));
+  const plus = await sasl2ScramPlus(bound, args, { clientId: boundClientId, requestToken: 'HT-SHA-256-EXPR', bind: { tag: 'bound' } });
+  const tlsProtocol = bound.socket.getProtocol();
+  bound.close();
+  let boundFast: Sasl2Outcome | undefined;
+  let relayedFast: Sasl2Outcome | undefined;
+  if (plus.token !== undefined) {
+    // Control: the right token, hashed with another connection's exporter value, is refused.
+    const relay = await MobileStream.connect(domain);
+    await relay.open(domain, bare(args.jid));
+    relayedFast = await sasl2Fast(relay, localOf(args.jid), plus.token.token, { clientId: boundClientId, bind: { tag: 'bound' } }, 'HT-SHA-256-EXPR', randomBytes(32));
+    relay.close();
+    const reconnect = await MobileStream.connect(domain);
+    await reconnect.open(domain, bare(args.jid));
+    boundFast = await sasl2Fast(reconnect, localOf(args.jid), plus.token.token, { clientId: boundClientId, bind: { tag: 'bound' } }, 'HT-SHA-256-EXPR');
+    reconnect.close();
+  }
+
   return {
+    channelBound: { tlsProtocol, scramPlus: { ...plus, token: plus.token !== undefined }, fast: boundFast && { ...boundFast, token: undefined }, relayedFast },
     offer,
     legacyMechanisms,
     firstLogin: { ...first.outcome, token: first.outcome.token && { expiry: first.outcome.token.expiry, prefix: token.slice(0, 'secret-token:fast-'.length) } },
