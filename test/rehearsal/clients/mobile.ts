@@ -479,7 +479,7 @@ function publishOptionsForm(fields: Record<string, string>): string {
     Object.entries(fields).map(([name, value]) => `<field var='${name}'><value>${escapeXML(value)}</value></field>`).join('') + '</x>';
 }
 
-async function sendChat(sender: MobileStream, to: string, body: string): Promise<void> {
+function sendChat(sender: MobileStream, to: string, body: string): void {
   sender.send(`<message type='chat' to='${escapeXML(to)}' id='${randomUUID()}'><body>${escapeXML(body)}</body></message>`);
 }
 
@@ -525,7 +525,7 @@ async function pushConversations(args: PushArgs): Promise<unknown> {
     await new Promise((r) => setTimeout(r, 1000));
 
     const push = receivePush(app.stream, node);
-    await sendChat(sender.stream, bare(args.phone.jid), body);
+    sendChat(sender.stream, bare(args.phone.jid), body);
     const publish = await push;
 
     // The push woke the phone: a new connection, the session resumed; with SASL2 in the same
@@ -583,7 +583,7 @@ async function pushIos(args: PushArgs): Promise<unknown> {
     await new Promise((r) => setTimeout(r, 1000));
 
     const push = receivePush(app.stream, node);
-    await sendChat(sender.stream, bare(args.phone.jid), body);
+    sendChat(sender.stream, bare(args.phone.jid), body);
     const publish = await push;
     const notification = publish.getChild('pubsub', NS_PUBSUB)?.getChild('publish')?.getChild('item')?.getChild('notification', NS_PUSH);
     const encrypted = notification?.getChild('encrypted', NS_PUSH_ENCRYPT);
