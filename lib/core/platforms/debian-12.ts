@@ -8,8 +8,12 @@ export const DEBIAN_12: Platform = {
   suite: 'bookworm',
   prosody: {
     label: 'Prosody 0.12',
-    // mod_posix keeps the pidfile and umask that prosodyctl relies on. bookworm's prosody-modules
-    // carries mod_sasl2 and its friends from before they were usable on 0.12, so they stay off.
+    // mod_posix keeps the pidfile and umask that prosodyctl relies on. Push for Conversations is
+    // mod_cloud_notify (bookworm's prosody-modules). bookworm's mod_sasl2 family (a 2023 snapshot)
+    // does not work on 0.12: mod_sasl2 calls a connection method 0.12 lacks (ssl_info) while
+    // building stream features, so every TLS client would get none; mod_sasl2_sm needs
+    // mod_smacks's do_enable/do_resume, which 0.12 does not have. bookworm does not package
+    // mod_cloud_notify_extensions (the iOS push extensions) at all.
     extraHostModules: ['posix'],
     mucModules: ['muc_mam', 'vcard_muc'],
     restrictRoomCreation: (policy) => (policy === 'anyone' ? undefined : policy),

@@ -10,8 +10,11 @@ export const DEBIAN_13: Platform = {
     label: 'Prosody 13',
     // Prosody 13 manages its process itself (mod_posix is deprecated and empty). Push
     // (mod_cloud_notify) is in core; cloud_notify_extensions adds what iOS clients (Monal, Siskin)
-    // need, and SASL2 with Bind2, FAST and stream resumption lets mobile clients reconnect in one
-    // round trip and without the password (trixie's prosody-modules packages all of them).
+    // need (encrypted payloads through Prosody 13's util.crypto, priority, filters), and SASL2
+    // with Bind2, FAST and stream resumption lets mobile clients reconnect in one round trip and
+    // without the password (trixie's prosody-modules packages all of them). Their defaults are
+    // kept: pushes carry no sender and no text, FAST tokens last 21 days and rotate daily, and
+    // mod_saslauth keeps serving clients without SASL2.
     extraHostModules: ['cloud_notify_extensions', 'sasl2', 'sasl2_bind2', 'sasl2_fast', 'sasl2_sm'],
     // Room avatars (vCard) are built into MUC; mod_vcard_muc is gone.
     mucModules: ['muc_mam'],

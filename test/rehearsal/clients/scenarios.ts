@@ -5,6 +5,7 @@
 import { durabilityScenarios } from './durability';
 import { mediaScenarios } from './media';
 import { messagingScenarios } from './messaging';
+import { mobileScenarios } from './mobile';
 import { connect, disconnect, iq, xml } from './xmpp';
 
 export type Scenario = (args: any) => Promise<unknown>;
@@ -26,4 +27,5 @@ export const scenarios: { [name: string]: Scenario } = {
   ...messagingScenarios,
   ...mediaScenarios,
   ...durabilityScenarios,
+  ...mobileScenarios,
 };
