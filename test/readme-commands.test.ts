@@ -125,6 +125,12 @@ const REHEARSAL_DOCTOR = 'test/rehearsal/doctor.test.ts';
 const DURABILITY = 'test/rehearsal/durability.test.ts';
 const MESSAGING = 'test/rehearsal/messaging.test.ts';
 const ON_THE_DROPLET = 'it runs on the droplet; the rehearsal boots the synthesized user_data as a droplet and runs it there';
+/** The messaging rehearsal runs each platform's invitation commands as its data spells them. */
+const INVITE_ANY_NAME = 'onHost(prosody.inviteCommand(DOMAIN))';
+const DEBIAN_12 = 'lib/core/platforms/debian-12.ts';
+const DEBIAN_13 = 'lib/core/platforms/debian-13.ts';
+const ON_THE_DROPLET_12 = `${ON_THE_DROPLET}: the messaging rehearsal boots Debian 12 and runs the command its platform data (${DEBIAN_12}) gives`;
+const ON_THE_DROPLET_13 = `${ON_THE_DROPLET}: the messaging rehearsal boots Debian 13 and runs the command its platform data (${DEBIAN_13}) gives`;
 const PULUMI_CLI = 'the pulumi CLI is not an npm package (nothing installs it here) and it talks to a Pulumi backend and the cloud; the example test runs the program under Pulumi\'s mocks, with the configuration these commands set';
 
 const EXERCISES: { readonly [command: string]: Exercise } = {
@@ -144,7 +150,7 @@ const EXERCISES: { readonly [command: string]: Exercise } = {
   'nginx -t': { kind: 'runs', in: [['test/core/nginx.test.ts', "['nginx', '-t'"]] },
   'cloud-init schema': { kind: 'runs', in: [['test/core/cloud-init.test.ts', "['cloud-init', 'schema'"]] },
   'systemd-analyze verify': { kind: 'runs', in: [['test/core/turn.test.ts', "'systemd-analyze', 'verify'"], ['test/core/reserved-ipv6.test.ts', 'systemd-analyze verify']] },
-  'prosodyctl mod_invites': { kind: 'rehearses', in: [[MESSAGING, "'prosodyctl', 'mod_invites', 'generate'"]], why: ON_THE_DROPLET },
+  'prosodyctl mod_invites': { kind: 'rehearses', in: [[MESSAGING, INVITE_ANY_NAME], [DEBIAN_12, 'prosodyctl mod_invites generate ${domain}']], why: ON_THE_DROPLET_12 },
   'prosodyctl adduser': { kind: 'rehearses', in: [['test/rehearsal/harness.ts', "['prosodyctl', 'adduser', jid]"], [MESSAGING, 'prosodyctl adduser']], why: ON_THE_DROPLET },
 
   // Quickstart
@@ -164,7 +170,9 @@ const EXERCISES: { readonly [command: string]: Exercise } = {
     in: [[DAY2, 'workspace.apply()'], ['test/plan/placements.test.ts', 'workspace.apply()']],
     why: 'it creates real resources; the plan tests apply synthesized stacks with the stand-in provider',
   },
-  'prosodyctl mod_invites generate example.net': { kind: 'rehearses', in: [[MESSAGING, "'prosodyctl', 'mod_invites', 'generate', DOMAIN"]], why: ON_THE_DROPLET },
+  'prosodyctl mod_invites generate example.net': { kind: 'rehearses', in: [[MESSAGING, INVITE_ANY_NAME], [DEBIAN_12, 'prosodyctl mod_invites generate ${domain}']], why: ON_THE_DROPLET_12 },
+  'prosodyctl shell invite create_account example.net': { kind: 'rehearses', in: [[MESSAGING, INVITE_ANY_NAME], [DEBIAN_13, 'prosodyctl shell invite create_account ${domain}']], why: ON_THE_DROPLET_13 },
+  'prosodyctl shell invite create_account admin@example.net': { kind: 'rehearses', in: [[MESSAGING, 'onHost(prosody.adminInviteCommand(ADMIN.jid))'], [DEBIAN_13, 'prosodyctl shell invite create_account ${jid}']], why: ON_THE_DROPLET_13 },
   'prosodyctl adduser admin@example.net': { kind: 'rehearses', in: [[MESSAGING, 'rehearsal.addUser(BOB.jid'], ['test/rehearsal/harness.ts', "['prosodyctl', 'adduser', jid]"]], why: ON_THE_DROPLET },
 
   // Use it with Pulumi

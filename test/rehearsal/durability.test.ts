@@ -15,7 +15,8 @@ import { PROSODY_SECRETS_INCLUDE, TURN_SECRET_FILE, VOLUME_MOUNT } from '../../l
 import { resolveSpec } from '../../lib/core/validate';
 import { exampleSpec } from '../../examples/cdktf-basic/spec';
 import { newStack, synth } from '../cdktf/synth';
-import { dropletUserData, Rehearsal, rehearsalUnavailable, SynthesizedStack, synthesizeExample } from './harness';
+import { dropletUserData, Rehearsal, rehearsalUnavailable, SynthesizedStack } from './harness';
+import { platformTitle, REHEARSED_PLATFORMS, specOn, synthesizeExampleOn } from './platforms';
 import { describeUnless } from '../support/tools';
 
 jest.setTimeout(300000);
@@ -82,168 +83,170 @@ interface State {
   upload?: { status: number; sha256: string };
 }
 
-describeUnless(rehearsalUnavailable(), 'GIVEN a droplet with users, history, a room, an upload and certificates on its volume', () => {
-  const volume = mkdtempSync('/var/tmp/xc-volume-');
-  const restoredVolume = mkdtempSync('/var/tmp/xc-volume-');
-  let first: Rehearsal | undefined;
-  let replacement: Rehearsal | undefined;
-  let restored: Rehearsal | undefined;
-  let ca: string;
-  let seeded: Seeded;
-  let upload: { url: string; sha256: string };
-  let before: Record<string, string>;
-  let firstBootRequests: string[];
-  let dnsNotYet: { output: string; requests: string[] };
-  let backedOff: { output: string; requests: string[] };
-  let changedStack: SynthesizedStack;
-  let originalUserData: string;
-
-  beforeAll(async () => {
-    const stack = synthesizeExample();
-    originalUserData = dropletUserData(stack);
-    first = await boot(stack, volume);
-    first.mustRun('requests fail for now', ['touch', '/run/rehearsal/certbot.fail']);
-    // DNS not yet pointing here (one name resolves elsewhere): no request, only a later attempt.
-    first.mustRun('a name resolves elsewhere', ['sh', '-c', 'cp /etc/hosts /etc/hosts.orig && echo "198.51.100.99 upload.example.net" >> /etc/hosts']);
-    dnsNotYet = { output: first.mustRun('issuance before DNS points here', [CERTS_SCRIPT, 'issue'], { timeoutMs: 60000 }).stdout, requests: certbotRequests(first) };
-    first.mustRun('DNS has propagated', ['sh', '-c', 'mv /etc/hosts.orig /etc/hosts && rm -f /var/lib/xmpp-constructs/*.tries /var/lib/xmpp-constructs/*.next']);
-    // With no certificate yet and DNS pointing here, issuance asks Let's Encrypt: the control case.
-    first.mustRun('certificate issuance on first boot', [CERTS_SCRIPT, 'issue'], { timeoutMs: 60000 });
-    firstBootRequests = certbotRequests(first);
-    // That request failed (the recorder failed it): the next attempt waits.
-    backedOff = { output: first.mustRun('issuance right after a failure', [CERTS_SCRIPT, 'issue'], { timeoutMs: 60000 }).stdout, requests: certbotRequests(first) };
-    // The retry is due and Let's Encrypt (Pebble) answers: the real issuance, through the recorder.
-    first.mustRun('requests go through', ['sh', '-c', 'rm -f /run/rehearsal/certbot.fail /var/lib/xmpp-constructs/*.tries /var/lib/xmpp-constructs/*.next']);
-    ca = first.issueCertificates();
-    first.addUser(ALICE.jid, ALICE.password);
-    first.addUser(BOB.jid, BOB.password);
-    seeded = first.client<Seeded>('seedState', { owner: ALICE, friend: BOB, room: ROOM });
-    const roundTrip = first.client<{ slot: { get: string }; sentSha256: string; get: { status: number } }>('fileShareRoundTrip', {
-      ...ALICE, service: UPLOAD_HOST, sizeBytes: 200_000, filename: 'family photo.jpg', origin: 'https://webchat.example.org',
-    });
-    if (roundTrip.get.status !== 200) throw new Error(`the upload failed: ${JSON.stringify(roundTrip)}`);
-    upload = { url: roundTrip.slot.get, sha256: roundTrip.sentSha256 };
-    before = keptOnHost(first);
-    await first.stop();
-    first = undefined;
-
-    // Any config change replaces the droplet: here, a longer DNS TTL and one more contact address.
-    const changed = newStack();
-    new XmppService(changed, 'Xmpp', { spec: { ...exampleSpec, dns: { ttlSeconds: 900 }, contacts: { ...exampleSpec.contacts, security: ['mailto:security@example.net'] } }, writeReviewFiles: false });
-    changedStack = synth(changed) as SynthesizedStack;
-    replacement = await boot(changedStack, volume, ca);
-  });
-
-  /** Both users log in with their old passwords; Alice finds her roster, archive, room and upload. */
-  function expectEverythingKept(droplet: Rehearsal): void {
-    const state = droplet.client<State>('readState', { owner: ALICE, friend: BOB, room: seeded.room, uploadUrl: upload.url });
-    expect(state.roster).toEqual([{ jid: BOB.jid, name: 'Friend', groups: ['Family'] }]);
-    expect(state.archive).toContain(seeded.messageBody);
-    expect(state.roomFeatures).toContain('muc_persistent');
-    expect(state.roomName).toBe(seeded.roomName);
-    expect(state.roomArchive).toContain(seeded.roomBody);
-    expect(state.upload).toEqual({ status: 200, sha256: upload.sha256 });
-    expect(droplet.client<{ loggedIn: boolean }>('canLogIn', BOB)).toMatchObject({ loggedIn: true });
-  }
-
-  afterAll(async () => {
-    for (const r of [first, replacement, restored]) await r?.stop();
-    rmSync(volume, { recursive: true, force: true });
-    rmSync(restoredVolume, { recursive: true, force: true });
-  });
-
-  test('GIVEN the first boot before DNS points here THEN issuance asks Let\'s Encrypt for nothing and schedules a retry', () => {
-    expect(dnsNotYet.requests).toEqual([]);
-    expect(dnsNotYet.output).toContain('upload.example.net does not resolve here yet');
-    expect(dnsNotYet.output).toContain('certificate for example.net not issued yet; next attempt in 5 min');
-  });
-
-  test('GIVEN the first boot without a certificate THEN issuance did ask Let\'s Encrypt, by webroot, for the apex and every component name (the case the replacement must avoid)', () => {
-    expect(firstBootRequests).toHaveLength(1);
-    expect(firstBootRequests[0]).toMatch(/^certonly .*--webroot -w \/var\/www\/acme --cert-name example\.net -d example\.net -d upload\.example\.net -d conference\.example\.net -d turn\.example\.net --deploy-hook \/usr\/local\/sbin\/xmpp-constructs-certs link$/);
-  });
-
-  test('GIVEN a failed request THEN the next run backs off instead of asking again', () => {
-    expect(backedOff.requests).toEqual(firstBootRequests);
-  });
-
-  describe('WHEN the droplet is replaced by one with a changed user_data, on the same volume', () => {
-    test('THEN the replacement really booted from different user_data', () => {
-      expect(dropletUserData(changedStack)).not.toBe(originalUserData);
-      expect(replacement!.readFile('/etc/prosody/prosody.cfg.lua')).toContain('mailto:security@example.net');
-    });
-
-    test('THEN the secrets and certificates are the very same files', () => {
-      expect(Object.keys(before).length).toBeGreaterThanOrEqual(4);
-      expect(keptOnHost(replacement!)).toEqual(before);
-    });
-
-    test('THEN certificate issuance finds valid certificates and asks Let\'s Encrypt for nothing', () => {
-      replacement!.mustRun('certificate issuance after replacement', [CERTS_SCRIPT, 'issue'], { timeoutMs: 60000 });
-      expect(certbotRequests(replacement!)).toEqual([]);
-    });
-
-    test('THEN both users log in with their old passwords and find their roster, archive, room and upload', () => {
-      expectEverythingKept(replacement!);
-    });
-
-    test('WHEN provisioning runs again on the live host THEN it succeeds and changes nothing', async () => {
-      const sums = checksums(replacement!);
-      const again = replacement!.provision();
-      expect({ status: again.status, stderr: again.stderr }).toMatchObject({ status: 0 });
-      await replacement!.waitForListeners(LISTENERS);
-      expect(checksums(replacement!)).toBe(sums);
-      expect(sums.split('\n').length).toBeGreaterThan(15);
-    });
-  });
-
-  describe('WHEN a backup of it is restored onto a droplet with an empty volume', () => {
-    let restoreRun: { status: number | null; stdout: string; stderr: string };
-    let freshSecret: string;
-    let archiveEntries: string[];
-    let archiveMode: string;
+for (const platform of REHEARSED_PLATFORMS) {
+  describeUnless(rehearsalUnavailable(), `GIVEN a droplet on ${platformTitle(platform)} with users, history, a room, an upload and certificates on its volume`, () => {
+    const volume = mkdtempSync('/var/tmp/xc-volume-');
+    const restoredVolume = mkdtempSync('/var/tmp/xc-volume-');
+    let first: Rehearsal | undefined;
+    let replacement: Rehearsal | undefined;
+    let restored: Rehearsal | undefined;
+    let ca: string;
+    let seeded: Seeded;
+    let upload: { url: string; sha256: string };
+    let before: Record<string, string>;
+    let firstBootRequests: string[];
+    let dnsNotYet: { output: string; requests: string[] };
+    let backedOff: { output: string; requests: string[] };
+    let changedStack: SynthesizedStack;
+    let originalUserData: string;
 
     beforeAll(async () => {
-      const created = replacement!.mustRun('create a backup', [BACKUP_SCRIPT, 'create'], { timeoutMs: 120000 }).stdout.trim().split('\n').pop()!;
-      expect(created.startsWith(`${BACKUP_DIR}/xmpp-`)).toBe(true);
-      const archive = readFileSync(join(volume, 'backups', created.slice(BACKUP_DIR.length + 1)));
-      archiveEntries = replacement!.mustRun('list the archive', ['tar', '-tzf', created]).stdout.split('\n').filter(Boolean);
-      archiveMode = replacement!.mustRun('archive mode', ['stat', '-c', '%a %U', created]).stdout.trim();
-      await replacement!.stop();
-      replacement = undefined;
+      const stack = synthesizeExampleOn(platform);
+      originalUserData = dropletUserData(stack);
+      first = await boot(stack, volume);
+      first.mustRun('requests fail for now', ['touch', '/run/rehearsal/certbot.fail']);
+      // DNS not yet pointing here (one name resolves elsewhere): no request, only a later attempt.
+      first.mustRun('a name resolves elsewhere', ['sh', '-c', 'cp /etc/hosts /etc/hosts.orig && echo "198.51.100.99 upload.example.net" >> /etc/hosts']);
+      dnsNotYet = { output: first.mustRun('issuance before DNS points here', [CERTS_SCRIPT, 'issue'], { timeoutMs: 60000 }).stdout, requests: certbotRequests(first) };
+      first.mustRun('DNS has propagated', ['sh', '-c', 'mv /etc/hosts.orig /etc/hosts && rm -f /var/lib/xmpp-constructs/*.tries /var/lib/xmpp-constructs/*.next']);
+      // With no certificate yet and DNS pointing here, issuance asks Let's Encrypt: the control case.
+      first.mustRun('certificate issuance on first boot', [CERTS_SCRIPT, 'issue'], { timeoutMs: 60000 });
+      firstBootRequests = certbotRequests(first);
+      // That request failed (the recorder failed it): the next attempt waits.
+      backedOff = { output: first.mustRun('issuance right after a failure', [CERTS_SCRIPT, 'issue'], { timeoutMs: 60000 }).stdout, requests: certbotRequests(first) };
+      // The retry is due and Let's Encrypt (Pebble) answers: the real issuance, through the recorder.
+      first.mustRun('requests go through', ['sh', '-c', 'rm -f /run/rehearsal/certbot.fail /var/lib/xmpp-constructs/*.tries /var/lib/xmpp-constructs/*.next']);
+      ca = first.issueCertificates();
+      first.addUser(ALICE.jid, ALICE.password);
+      first.addUser(BOB.jid, BOB.password);
+      seeded = first.client<Seeded>('seedState', { owner: ALICE, friend: BOB, room: ROOM });
+      const roundTrip = first.client<{ slot: { get: string }; sentSha256: string; get: { status: number } }>('fileShareRoundTrip', {
+        ...ALICE, service: UPLOAD_HOST, sizeBytes: 200_000, filename: 'family photo.jpg', origin: 'https://webchat.example.org',
+      });
+      if (roundTrip.get.status !== 200) throw new Error(`the upload failed: ${JSON.stringify(roundTrip)}`);
+      upload = { url: roundTrip.slot.get, sha256: roundTrip.sentSha256 };
+      before = keptOnHost(first);
+      await first.stop();
+      first = undefined;
 
-      restored = await boot(changedStack, restoredVolume, ca);
-      freshSecret = restored.readFile(TURN_SECRET_FILE);
-      const inside = restored.exchangeFile('backup.tar.gz', archive);
-      restoreRun = restored.run([BACKUP_SCRIPT, 'restore', inside], { timeoutMs: 180000 });
-      if (restoreRun.status === 0) await restored.waitForListeners(LISTENERS);
+      // Any config change replaces the droplet: here, a longer DNS TTL and one more contact address.
+      const changed = newStack();
+      new XmppService(changed, 'Xmpp', { spec: specOn({ ...exampleSpec, dns: { ttlSeconds: 900 }, contacts: { ...exampleSpec.contacts, security: ['mailto:security@example.net'] } }, platform), writeReviewFiles: false });
+      changedStack = synth(changed) as SynthesizedStack;
+      replacement = await boot(changedStack, volume, ca);
     });
 
-    test('THEN the restore succeeds and keeps the empty volume\'s own state aside, not deleted', () => {
-      expect(`exit ${restoreRun.status}\n${restoreRun.stdout}\n${restoreRun.stderr}`).toMatch(/^exit 0\n/);
-      const aside = readdirSync(restoredVolume).filter((n) => n.startsWith('pre-restore-'));
-      expect(aside).toHaveLength(1);
-      expect(readFileSync(join(restoredVolume, aside[0], 'secrets', 'turn-shared-secret'), 'utf8')).toBe(freshSecret);
+    /** Both users log in with their old passwords; Alice finds her roster, archive, room and upload. */
+    function expectEverythingKept(droplet: Rehearsal): void {
+      const state = droplet.client<State>('readState', { owner: ALICE, friend: BOB, room: seeded.room, uploadUrl: upload.url });
+      expect(state.roster).toEqual([{ jid: BOB.jid, name: 'Friend', groups: ['Family'] }]);
+      expect(state.archive).toContain(seeded.messageBody);
+      expect(state.roomFeatures).toContain('muc_persistent');
+      expect(state.roomName).toBe(seeded.roomName);
+      expect(state.roomArchive).toContain(seeded.roomBody);
+      expect(state.upload).toEqual({ status: 200, sha256: upload.sha256 });
+      expect(droplet.client<{ loggedIn: boolean }>('canLogIn', BOB)).toMatchObject({ loggedIn: true });
+    }
+
+    afterAll(async () => {
+      for (const r of [first, replacement, restored]) await r?.stop();
+      rmSync(volume, { recursive: true, force: true });
+      rmSync(restoredVolume, { recursive: true, force: true });
     });
 
-    test('THEN the secrets and certificates are the backed-up ones', () => {
-      expect(freshSecret).not.toBe(restored!.readFile(TURN_SECRET_FILE));
-      expect(keptOnHost(restored!)).toEqual(before);
+    test('GIVEN the first boot before DNS points here THEN issuance asks Let\'s Encrypt for nothing and schedules a retry', () => {
+      expect(dnsNotYet.requests).toEqual([]);
+      expect(dnsNotYet.output).toContain('upload.example.net does not resolve here yet');
+      expect(dnsNotYet.output).toContain('certificate for example.net not issued yet; next attempt in 5 min');
     });
 
-    test('THEN certificate issuance asks Let\'s Encrypt for nothing', () => {
-      restored!.mustRun('certificate issuance after restore', [CERTS_SCRIPT, 'issue'], { timeoutMs: 60000 });
-      expect(certbotRequests(restored!)).toEqual([]);
+    test('GIVEN the first boot without a certificate THEN issuance did ask Let\'s Encrypt, by webroot, for the apex and every component name (the case the replacement must avoid)', () => {
+      expect(firstBootRequests).toHaveLength(1);
+      expect(firstBootRequests[0]).toMatch(/^certonly .*--webroot -w \/var\/www\/acme --cert-name example\.net -d example\.net -d upload\.example\.net -d conference\.example\.net -d turn\.example\.net --deploy-hook \/usr\/local\/sbin\/xmpp-constructs-certs link$/);
     });
 
-    test('THEN the users log in with their old passwords and find everything', () => {
-      expectEverythingKept(restored!);
+    test('GIVEN a failed request THEN the next run backs off instead of asking again', () => {
+      expect(backedOff.requests).toEqual(firstBootRequests);
     });
 
-    test('THEN the archive holds the whole state but no archives, and only root may read it', () => {
-      expect(archiveEntries).toEqual(expect.arrayContaining(['./prosody/', './letsencrypt/', './secrets/', './secrets/turn-shared-secret']));
-      expect(archiveEntries.filter((e) => e.startsWith('./backups') || e.startsWith('./lost+found'))).toEqual([]);
-      expect(archiveMode).toBe('600 root');
+    describe('WHEN the droplet is replaced by one with a changed user_data, on the same volume', () => {
+      test('THEN the replacement really booted from different user_data', () => {
+        expect(dropletUserData(changedStack)).not.toBe(originalUserData);
+        expect(replacement!.readFile('/etc/prosody/prosody.cfg.lua')).toContain('mailto:security@example.net');
+      });
+
+      test('THEN the secrets and certificates are the very same files', () => {
+        expect(Object.keys(before).length).toBeGreaterThanOrEqual(4);
+        expect(keptOnHost(replacement!)).toEqual(before);
+      });
+
+      test('THEN certificate issuance finds valid certificates and asks Let\'s Encrypt for nothing', () => {
+        replacement!.mustRun('certificate issuance after replacement', [CERTS_SCRIPT, 'issue'], { timeoutMs: 60000 });
+        expect(certbotRequests(replacement!)).toEqual([]);
+      });
+
+      test('THEN both users log in with their old passwords and find their roster, archive, room and upload', () => {
+        expectEverythingKept(replacement!);
+      });
+
+      test('WHEN provisioning runs again on the live host THEN it succeeds and changes nothing', async () => {
+        const sums = checksums(replacement!);
+        const again = replacement!.provision();
+        expect({ status: again.status, stderr: again.stderr }).toMatchObject({ status: 0 });
+        await replacement!.waitForListeners(LISTENERS);
+        expect(checksums(replacement!)).toBe(sums);
+        expect(sums.split('\n').length).toBeGreaterThan(15);
+      });
+    });
+
+    describe('WHEN a backup of it is restored onto a droplet with an empty volume', () => {
+      let restoreRun: { status: number | null; stdout: string; stderr: string };
+      let freshSecret: string;
+      let archiveEntries: string[];
+      let archiveMode: string;
+
+      beforeAll(async () => {
+        const created = replacement!.mustRun('create a backup', [BACKUP_SCRIPT, 'create'], { timeoutMs: 120000 }).stdout.trim().split('\n').pop()!;
+        expect(created.startsWith(`${BACKUP_DIR}/xmpp-`)).toBe(true);
+        const archive = readFileSync(join(volume, 'backups', created.slice(BACKUP_DIR.length + 1)));
+        archiveEntries = replacement!.mustRun('list the archive', ['tar', '-tzf', created]).stdout.split('\n').filter(Boolean);
+        archiveMode = replacement!.mustRun('archive mode', ['stat', '-c', '%a %U', created]).stdout.trim();
+        await replacement!.stop();
+        replacement = undefined;
+
+        restored = await boot(changedStack, restoredVolume, ca);
+        freshSecret = restored.readFile(TURN_SECRET_FILE);
+        const inside = restored.exchangeFile('backup.tar.gz', archive);
+        restoreRun = restored.run([BACKUP_SCRIPT, 'restore', inside], { timeoutMs: 180000 });
+        if (restoreRun.status === 0) await restored.waitForListeners(LISTENERS);
+      });
+
+      test('THEN the restore succeeds and keeps the empty volume\'s own state aside, not deleted', () => {
+        expect(`exit ${restoreRun.status}\n${restoreRun.stdout}\n${restoreRun.stderr}`).toMatch(/^exit 0\n/);
+        const aside = readdirSync(restoredVolume).filter((n) => n.startsWith('pre-restore-'));
+        expect(aside).toHaveLength(1);
+        expect(readFileSync(join(restoredVolume, aside[0], 'secrets', 'turn-shared-secret'), 'utf8')).toBe(freshSecret);
+      });
+
+      test('THEN the secrets and certificates are the backed-up ones', () => {
+        expect(freshSecret).not.toBe(restored!.readFile(TURN_SECRET_FILE));
+        expect(keptOnHost(restored!)).toEqual(before);
+      });
+
+      test('THEN certificate issuance asks Let\'s Encrypt for nothing', () => {
+        restored!.mustRun('certificate issuance after restore', [CERTS_SCRIPT, 'issue'], { timeoutMs: 60000 });
+        expect(certbotRequests(restored!)).toEqual([]);
+      });
+
+      test('THEN the users log in with their old passwords and find everything', () => {
+        expectEverythingKept(restored!);
+      });
+
+      test('THEN the archive holds the whole state but no archives, and only root may read it', () => {
+        expect(archiveEntries).toEqual(expect.arrayContaining(['./prosody/', './letsencrypt/', './secrets/', './secrets/turn-shared-secret']));
+        expect(archiveEntries.filter((e) => e.startsWith('./backups') || e.startsWith('./lost+found'))).toEqual([]);
+        expect(archiveMode).toBe('600 root');
+      });
     });
   });
-});
+}

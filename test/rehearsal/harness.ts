@@ -738,7 +738,7 @@ cat ${dir}/standin.log >&2; exit 1
     this.startAcmeServer();
     // On a droplet issuance comes minutes after boot; here it comes at once. Let Prosody finish
     // starting before the deploy hook restarts it.
-    this.mustRun('wait for Prosody to finish starting', ['sh', '-c', 'for i in $(seq 1 150); do [ -S /var/lib/prosody/prosody.sock ] && exit 0; sleep 0.2; done; exit 1']);
+    this.waitForProsodyShell();
     // This is the certificates service's own job, run now with certbot trusting Pebble: a start of it
     // still queued (`systemctl start --no-block`, as an in-place apply leaves one) is this very run.
     this.run(['sed', '-i', '/^xmpp-constructs-certificates\\.service$/d', '/run/rehearsal/queued-jobs']);
@@ -749,9 +749,20 @@ cat ${dir}/standin.log >&2; exit 1
       throw new Error(`certificate issuance through Pebble failed (exit ${issued.status}; missing ${missing.join(', ') || 'none'}):\n${issued.stdout}\n${issued.stderr}\n` +
         `--- certbot\n${this.run(['tail', '-n', '40', '/var/log/letsencrypt/letsencrypt.log']).stdout}\n--- pebble\n${this.run(['tail', '-n', '40', this.acmeFile('pebble.log')]).stdout}\n${this.logTails()}`);
     }
+    // The deploy hook restarted Prosody. Prosody 13's prosodyctl creates and removes accounts through
+    // the running server's admin socket, which is back only once Prosody has started again.
+    this.waitForProsodyShell();
     const root = this.hostMustRun('fetch Pebble\'s root', ['curl', '-fsS', '--cacert', this.acmeFile('api.pem'), `https://127.0.0.1:${PEBBLE_MANAGEMENT_PORT}/roots/0`]).stdout;
     writeFileSync(this.caFile, root);
     return root;
+  }
+
+  /**
+   * Wait until Prosody has finished starting: its admin socket (mod_admin_socket, which
+   * `prosodyctl shell` and, on Prosody 13, `prosodyctl adduser`/`deluser` talk to) exists.
+   */
+  waitForProsodyShell(): void {
+    this.mustRun('wait for Prosody to finish starting', ['sh', '-c', 'for i in $(seq 1 150); do [ -S /var/lib/prosody/prosody.sock ] && exit 0; sleep 0.2; done; exit 1']);
   }
 
   /** The environment certbot needs in the rehearsal (to trust Pebble's API); pass it to renewals too. */

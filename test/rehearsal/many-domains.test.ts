@@ -81,8 +81,10 @@ describeUnless(rehearsalUnavailable(), `GIVEN one droplet serving ${DOMAINS.join
 
   test('WHEN alice@example.net writes to bob@example.org, offline and then online THEN he gets both, and both are in his archive', () => {
     const r = droplet().client<any>('conversation', { sender: ALICE, recipient: BOB });
-    expect(r.offline).toMatchObject({ from: `${ALICE.jid}/phone`, body: r.offlineBody, delayed: true });
-    expect(r.delivered).toMatchObject({ from: `${ALICE.jid}/phone`, to: BOB.jid, body: r.liveBody });
+    // The sender's phone, by the full JID the server bound (Bind2 on Prosody 13 makes its resource from the client's tag).
+    expect(r.jids.phone).toMatch(/^alice@example\.net\/phone/);
+    expect(r.offline).toMatchObject({ from: r.jids.phone, body: r.offlineBody, delayed: true });
+    expect(r.delivered).toMatchObject({ from: r.jids.phone, to: BOB.jid, body: r.liveBody });
     expect(r.archive.bodies).toEqual(expect.arrayContaining([r.offlineBody, r.liveBody]));
   });
 
@@ -99,6 +101,13 @@ describeUnless(rehearsalUnavailable(), `GIVEN one droplet serving ${DOMAINS.join
     const r = droplet().client<any>('groupChatCreate', { owner: CAROL, service: 'conference.example.org', room: 'not-hers' });
     expect(r.created).toBe(false);
     expect(r.error).toMatch(/not-allowed|forbidden/);
+  });
+
+  test('WHEN bob creates a room on conference.example.org THEN admin@example.net, admin of every domain, owns it too (component_admins_as_room_owners on Prosody 13), and carol, admin of another domain only, does not', () => {
+    const r = droplet().client<any>('roomOwnership', { creator: BOB, admin: ADMIN, other: CAROL, service: 'conference.example.org', room: 'bobs-own' });
+    expect(r.createdStatuses).toEqual(expect.arrayContaining(['201', '110']));
+    expect(r.admin).toEqual({ affiliation: 'owner', role: 'moderator', ownerForm: 'result' });
+    expect(r.other).toMatchObject({ affiliation: 'none', role: 'participant', ownerForm: 'error:forbidden' });
   });
 
   test('THEN the customer domain has no DigitalOcean records: its users log in (above) through the zone_files output, loaded into its own DNS', () => {

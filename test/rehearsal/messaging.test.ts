@@ -2,9 +2,16 @@
  * The rehearsal, messaging side: the synthesized example stack boots in a disposable droplet and
  * real clients use it as phones, desktops and browsers would — names from the rehearsal DNS (SRV,
  * host-meta), certificates checked against Let's Encrypt's test server (Pebble), accounts created the way the README
- * tells an admin to. Scenarios live in clients/messaging.ts.
+ * tells an admin to. Scenarios live in clients/messaging.ts. It runs on every platform: the
+ * commands an admin types come from the platform's data, as the stack's `first_admin` output names them.
  */
-import { Rehearsal, rehearsalUnavailable, RunResult, synthesizeExample } from './harness';
+import { exampleSpec } from '../../examples/cdktf-basic/spec';
+import { firstAdminInstructions } from '../../lib/core/outputs';
+import { platformOf } from '../../lib/core/platforms';
+import { XmppServiceSpec } from '../../lib/core/spec';
+import { resolveSpec } from '../../lib/core/validate';
+import { Rehearsal, rehearsalUnavailable, RunResult } from './harness';
+import { platformTitle, REHEARSED_PLATFORMS, specOn, synthesizeSpec } from './platforms';
 import { describeUnless } from '../support/tools';
 
 jest.setTimeout(240000);
@@ -15,261 +22,341 @@ const DOMAIN = 'example.net';
 const ADMIN = { jid: 'admin@example.net', password: 'first admin & <invited> 1' };
 /** Created on the host with prosodyctl (README: the `registration: 'closed'` path). */
 const BOB = { jid: 'bob@example.net', password: 'bob pass 2' };
+/** Registered from an invitation for any name on the domain. */
+const DAVE = { jid: 'dave@example.net', password: 'dave pass 4' };
+/**
+ * The example, with group chat rooms created by admins only: the room-creation policy whose meaning
+ * changed between Prosody 0.12 and 13 ("admin" there, `true` here), rehearsed with real clients.
+ */
+const EXAMPLE_ADMIN_ROOMS: XmppServiceSpec = { ...exampleSpec, components: { groupChat: { roomCreation: 'admin' } } };
 
 const NS_SASL = 'urn:ietf:params:xml:ns:xmpp-sasl';
 const NS_TLS = 'urn:ietf:params:xml:ns:xmpp-tls';
 const FULL_JID = (bare: string) => new RegExp(`^${bare.replace(/\./g, '\\.')}/.+`);
+/** The one xmpp: URI a command printed (Prosody 13's shell prints it after "OK: "). */
+const INVITATION_URI = /xmpp:[^\s]+/g;
 
-describeUnless(rehearsalUnavailable(), 'GIVEN the example stack (example.net) booted in a rehearsal droplet, with certificates from Let\'s Encrypt\'s test server (Pebble)', () => {
-  let rehearsal: Rehearsal;
-  let provision: RunResult;
-  let invitation: RunResult;
-  let adminRegistration: any;
+function invitationUri(run: RunResult): string {
+  const uris = run.stdout.match(INVITATION_URI) ?? [];
+  if (uris.length !== 1) throw new Error(`expected one xmpp: URI, got:\n${run.stdout}\n${run.stderr}`);
+  return uris[0];
+}
 
-  beforeAll(async () => {
-    const booted = await Rehearsal.boot(synthesizeExample());
-    rehearsal = booted.rehearsal;
-    provision = booted.provision;
-    if (provision.status !== 0) {
-      throw new Error(`provisioning failed (exit ${provision.status}):\n${provision.stdout}\n${provision.stderr}\n${rehearsal.logTails()}`);
-    }
-    await rehearsal.waitForListeners(['tcp/5222', 'tcp/5223', 'tcp/443']);
-    rehearsal.issueCertificates();
+for (const platform of REHEARSED_PLATFORMS) {
+  const spec = specOn(EXAMPLE_ADMIN_ROOMS, platform);
+  const prosody = platformOf(resolveSpec(spec)).prosody;
+  /**
+   * All a client sees before TLS: STARTTLS, required, and on Prosody 13 the stream's limits
+   * (XEP-0478, from mod_limits), which say how large a stanza may be and grant nothing.
+   */
+  const featuresBeforeTls = platform === 'debian-13' ? [`starttls ${NS_TLS}`, 'limits urn:xmpp:stream-limits:0'] : [`starttls ${NS_TLS}`];
+  /** Where disco#info carries a room's avatar hash: Prosody 13's MUC, or 0.12's mod_vcard_muc. */
+  const roomAvatarHashField = platform === 'debian-13' ? 'muc#roominfo_avatarhash' : '{http://modules.prosody.im/mod_vcard_muc}avatar#sha1';
 
-    // The two accounts every later step uses, created as the README tells an admin.
-    invitation = rehearsal.mustRun('generate an invitation', ['runuser', '-u', 'prosody', '--', 'prosodyctl', 'mod_invites', 'generate', DOMAIN]);
-    adminRegistration = rehearsal.client('registerWithInvite', { uri: invitation.stdout.trim(), username: 'admin', password: ADMIN.password });
-    rehearsal.addUser(BOB.jid, BOB.password);
-  });
+  describeUnless(rehearsalUnavailable(), `GIVEN the example stack (example.net, rooms created by admins only) on ${platformTitle(platform)}, booted in a rehearsal droplet, with certificates from Let's Encrypt's test server (Pebble)`, () => {
+    let rehearsal: Rehearsal;
+    let provision: RunResult;
+    /** The first admin's invitation, made with the command the `first_admin` output names. */
+    let adminInvitation: RunResult;
+    /** An invitation for any name on the domain. */
+    let invitation: RunResult;
+    let adminRegistration: any;
 
-  afterAll(async () => {
-    await rehearsal?.stop();
-  });
+    /** An admin's command typed on the host as root, as the README and the `first_admin` output show it. */
+    const onHost = (command: string): RunResult => rehearsal.run(['sh', '-c', command]);
 
-  describe('accounts', () => {
-    test('WHEN the admin runs `prosodyctl mod_invites generate example.net` on the host THEN it prints one xmpp: registration URI with a preauth token', () => {
-      expect(invitation.stdout.trim()).toMatch(/^xmpp:example\.net\?register;preauth=[A-Za-z0-9_-]{16,}$/);
+    beforeAll(async () => {
+      const booted = await Rehearsal.boot(synthesizeSpec(spec));
+      rehearsal = booted.rehearsal;
+      provision = booted.provision;
+      if (provision.status !== 0) {
+        throw new Error(`provisioning failed (exit ${provision.status}):\n${provision.stdout}\n${provision.stderr}\n${rehearsal.logTails()}`);
+      }
+      await rehearsal.waitForListeners(['tcp/5222', 'tcp/5223', 'tcp/443']);
+      rehearsal.issueCertificates();
+
+      // The accounts every later step uses, created as the README tells an admin.
+      adminInvitation = onHost(prosody.adminInviteCommand(ADMIN.jid));
+      invitation = onHost(prosody.inviteCommand(DOMAIN));
+      adminRegistration = rehearsal.client('registerWithInvite', { uri: invitationUri(adminInvitation), username: 'admin', password: ADMIN.password });
+      rehearsal.addUser(BOB.jid, BOB.password);
     });
 
-    test('WHEN a client redeems the invitation over direct TLS (XEP-0401 preauth, then XEP-0077 registration) THEN the declared admin account exists and logs in with the password it chose', () => {
-      expect(adminRegistration.features).toEqual(expect.arrayContaining(['register urn:xmpp:ibr-token:0', 'register http://jabber.org/features/iq-register']));
-      expect(adminRegistration).toMatchObject({ preauth: 'result', register: 'result' });
-      expect(adminRegistration.formFields).toEqual(expect.arrayContaining(['username', 'password']));
-      expect(adminRegistration.loginJid).toMatch(FULL_JID(ADMIN.jid));
+    afterAll(async () => {
+      await rehearsal?.stop();
     });
 
-    test('WHEN the same invitation is presented a second time THEN the token and the registration are refused: an invitation makes one account', () => {
-      const again = rehearsal.client('registerWithInvite', { uri: invitation.stdout.trim(), username: 'eve', password: 'eve pass' });
-      expect(again.preauth).toBe('error:forbidden');
-      expect(again.register).toMatch(/^error:/);
-      expect(rehearsal.client('canLogIn', { jid: 'eve@example.net', password: 'eve pass' })).toMatchObject({ loggedIn: false, refusal: 'not-authorized' });
-    });
-
-    test('WHEN a client presents an invalid token THEN the server refuses the token and the registration, and no account is created', () => {
-      const forged = rehearsal.client('registerWithInvite', { uri: 'xmpp:example.net?register;preauth=NotAValidToken123', username: 'mallory', password: 'mallory pass' });
-      expect(forged.preauth).toBe('error:forbidden');
-      expect(forged.register).toMatch(/^error:/);
-      expect(forged.registerError).toMatch(/invitation/);
-      expect(rehearsal.client('canLogIn', { jid: 'mallory@example.net', password: 'mallory pass' })).toMatchObject({ loggedIn: false, refusal: 'not-authorized' });
-    });
-
-    test('WHEN the admin creates an account with `prosodyctl adduser` (the closed-registration path) THEN that account logs in too', () => {
-      expect(rehearsal.client('canLogIn', BOB)).toMatchObject({ loggedIn: true, jid: expect.stringMatching(FULL_JID(BOB.jid)) });
-    });
-
-    test('WHEN the admin removes an account with `prosodyctl deluser` THEN it no longer logs in', () => {
-      const carol = { jid: 'carol@example.net', password: 'carol pass 3' };
-      rehearsal.addUser(carol.jid, carol.password);
-      expect(rehearsal.client('canLogIn', carol)).toMatchObject({ loggedIn: true });
-      rehearsal.deleteUser(carol.jid);
-      expect(rehearsal.client('canLogIn', carol)).toMatchObject({ loggedIn: false, refusal: 'not-authorized' });
-    });
-  });
-
-  describe('connecting, the four ways clients do', () => {
-    test('WHEN a client looks up _xmpp-client._tcp and connects THEN TLS is required first, SASL is offered only after STARTTLS, SCRAM-SHA-1 is used and the session binds with stream management', () => {
-      const r = rehearsal.client('c2sStarttls', ADMIN);
-      expect(r.srv).toEqual({ name: DOMAIN, port: 5222 });
-      expect(r.featuresBeforeTls).toEqual([`starttls ${NS_TLS}`]);
-      expect(r.starttlsRequired).toBe(true);
-      expect(r.mechanismsBeforeTls).toEqual([]);
-      expect(r.mechanismsAfterTls).toContain('SCRAM-SHA-1');
-      expect(r.authMechanismSent).toBe('SCRAM-SHA-1');
-      expect(r.tlsProtocol).toMatch(/^TLSv1\.[23]$/);
-      expect(r.tlsAuthorized).toBe(true);
-      expect(r.jid).toMatch(FULL_JID(ADMIN.jid));
-      expect(r.smEnabled).toBe(true);
-      expect(r.ping).toBe('result');
-    });
-
-    describe('WHEN a client looks up _xmpps-client._tcp and connects with TLS from the first byte (XEP-0368)', () => {
-      let direct: any;
-      const directTls = () => (direct ??= rehearsal.client('c2sDirectTls', BOB));
-
-      test('THEN, with SNI and ALPN xmpp-client as Conversations sends them, the certificate verifies for example.net, SCRAM is offered without STARTTLS and the session binds', () => {
-        const r = directTls();
-        expect(r.srv).toEqual({ name: DOMAIN, port: 5223 });
-        expect(r.withSni.handshake).toMatchObject({ authorized: true, issuer: expect.stringMatching(/^Pebble Intermediate CA/) });
-        expect(r.withSni.handshake.protocol).toMatch(/^TLSv1\.[23]$/);
-        // Prosody 0.12 tolerates ALPN on c2s_direct_tls but selects none (only mod_net_multiplex does).
-        expect([false, 'xmpp-client']).toContain(r.withSni.handshake.alpnProtocol);
-        expect(r.withSni.features).not.toContain(`starttls ${NS_TLS}`);
-        expect(r.withSni.mechanisms).toContain('SCRAM-SHA-1');
-        expect(r.withSni.auth).toBe('success');
-        expect(r.withSni.featuresAfterAuth).toEqual(expect.arrayContaining(['sm urn:xmpp:sm:3', 'csi urn:xmpp:csi:0']));
-        expect(r.withSni.jid).toBe(`${BOB.jid}/direct-tls`);
-        expect(r.certificates[0]).toMatchObject({ sni: true, verified: true });
+    describe('accounts', () => {
+      test(`WHEN the admin runs the command the first_admin output names (\`${prosody.adminInviteCommand(ADMIN.jid)}\`) THEN it exits 0 and prints one xmpp: registration URI with a preauth token`, () => {
+        expect(firstAdminInstructions(resolveSpec(spec))).toContain(prosody.adminInviteCommand(ADMIN.jid));
+        expect({ status: adminInvitation.status, stderr: adminInvitation.stderr }).toMatchObject({ status: 0 });
+        // 0.12's invitations cannot name the account; 13's name the admin's.
+        const named = platform === 'debian-13' ? 'admin@example\\.net' : 'example\\.net';
+        expect(invitationUri(adminInvitation)).toMatch(new RegExp(`^xmpp:${named}\\?register;preauth=[A-Za-z0-9_-]{16,}$`));
       });
 
-      // Found by this rehearsal: after a reload, Prosody 0.12.3's server_epoll keeps the old TLS
-      // context for accepted connections, so clients without SNI got the bootstrap certificate on
-      // 5223. The certificate deploy hook now restarts Prosody when a certificate changed.
-      test('THEN a client that sends no SNI (@xmpp/client 0.14 `xmpps://`) gets the issued certificate and logs in too', () => {
-        const r = directTls();
-        expect(r.certificates[1]).toMatchObject({ sni: false, verified: true, issuer: expect.stringMatching(/^Pebble Intermediate CA/) });
-        expect(r.withoutSni.jid).toMatch(FULL_JID(BOB.jid));
+      test(`WHEN the admin runs \`${prosody.inviteCommand(DOMAIN)}\` THEN it exits 0 and prints one xmpp: URI inviting to any name on example.net, which dave redeems`, () => {
+        expect({ status: invitation.status, stderr: invitation.stderr }).toMatchObject({ status: 0 });
+        expect(invitationUri(invitation)).toMatch(/^xmpp:example\.net\?register;preauth=[A-Za-z0-9_-]{16,}$/);
+        const dave = rehearsal.client('registerWithInvite', { uri: invitationUri(invitation), username: 'dave', password: DAVE.password });
+        expect(dave).toMatchObject({ preauth: 'result', register: 'result' });
+        expect(dave.loginJid).toMatch(FULL_JID(DAVE.jid));
+      });
+
+      test('WHEN a client redeems the admin\'s invitation over direct TLS (XEP-0401 preauth, then XEP-0077 registration) THEN the declared admin account exists and logs in with the password it chose', () => {
+        expect(adminRegistration.features).toEqual(expect.arrayContaining(['register urn:xmpp:ibr-token:0', 'register http://jabber.org/features/iq-register']));
+        expect(adminRegistration).toMatchObject({ preauth: 'result', register: 'result' });
+        expect(adminRegistration.formFields).toEqual(expect.arrayContaining(['username', 'password']));
+        expect(adminRegistration.loginJid).toMatch(FULL_JID(ADMIN.jid));
+      });
+
+      test('WHEN the same invitation is presented a second time THEN the token and the registration are refused: an invitation makes one account', () => {
+        const again = rehearsal.client('registerWithInvite', { uri: invitationUri(adminInvitation), username: 'eve', password: 'eve pass' });
+        expect(again.preauth).toBe('error:forbidden');
+        expect(again.register).toMatch(/^error:/);
+        expect(rehearsal.client('canLogIn', { jid: 'eve@example.net', password: 'eve pass' })).toMatchObject({ loggedIn: false, refusal: 'not-authorized' });
+      });
+
+      test('WHEN a client presents an invalid token THEN the server refuses the token and the registration, and no account is created', () => {
+        const forged = rehearsal.client('registerWithInvite', { uri: 'xmpp:example.net?register;preauth=NotAValidToken123', username: 'mallory', password: 'mallory pass' });
+        expect(forged.preauth).toBe('error:forbidden');
+        expect(forged.register).toMatch(/^error:/);
+        expect(forged.registerError).toMatch(/invitation/);
+        expect(rehearsal.client('canLogIn', { jid: 'mallory@example.net', password: 'mallory pass' })).toMatchObject({ loggedIn: false, refusal: 'not-authorized' });
+      });
+
+      // Prosody 13's `invite create_account <jid>` names the account in the link (a client fills it
+      // in), but 13.0 does not hold the registration to that name: the token, like 0.12's, makes one
+      // account of whatever free name its holder chooses. The link is the secret either way.
+      test(`WHEN an invitation made for frank@example.net (\`${prosody.adminInviteCommand('frank@example.net')}\`) is redeemed under another name THEN it makes that other account, once: the token is what counts, not the name`, () => {
+        const named = onHost(prosody.adminInviteCommand('frank@example.net'));
+        expect(named.status).toBe(0);
+        if (platform === 'debian-13') expect(invitationUri(named)).toMatch(/^xmpp:frank@example\.net\?register;preauth=/);
+        const other = rehearsal.client('registerWithInvite', { uri: invitationUri(named), username: 'grace', password: 'grace pass' });
+        expect(other).toMatchObject({ preauth: 'result', register: 'result', loginJid: expect.stringMatching(FULL_JID('grace@example.net')) });
+        const again = rehearsal.client('registerWithInvite', { uri: invitationUri(named), username: 'frank', password: 'frank pass' });
+        expect(again.preauth).toBe('error:forbidden');
+        expect(rehearsal.client('canLogIn', { jid: 'frank@example.net', password: 'frank pass' })).toMatchObject({ loggedIn: false, refusal: 'not-authorized' });
+      });
+
+      test('WHEN the admin creates an account with `prosodyctl adduser` (the closed-registration path) THEN that account logs in too', () => {
+        expect(rehearsal.client('canLogIn', BOB)).toMatchObject({ loggedIn: true, jid: expect.stringMatching(FULL_JID(BOB.jid)) });
+      });
+
+      test('WHEN the admin removes an account with `prosodyctl deluser` THEN it no longer logs in', () => {
+        const carol = { jid: 'carol@example.net', password: 'carol pass 3' };
+        rehearsal.addUser(carol.jid, carol.password);
+        expect(rehearsal.client('canLogIn', carol)).toMatchObject({ loggedIn: true });
+        rehearsal.deleteUser(carol.jid);
+        expect(rehearsal.client('canLogIn', carol)).toMatchObject({ loggedIn: false, refusal: 'not-authorized' });
       });
     });
 
-    test('WHEN a web client reads https://example.net/.well-known/host-meta.json and connects to its WebSocket link THEN host-meta is served with CORS and the session authenticates with SCRAM over wss through nginx', () => {
-      const r = rehearsal.client('c2sWebSocket', ADMIN);
-      for (const doc of [r.hostMeta.xml, r.hostMeta.json]) {
-        expect(doc).toMatchObject({ status: 200, cors: '*' });
-        expect(doc.links).toEqual(
+    describe('connecting, the four ways clients do', () => {
+      test('WHEN a client looks up _xmpp-client._tcp and connects THEN TLS is required first, SASL is offered only after STARTTLS, SCRAM-SHA-1 is used and the session binds with stream management', () => {
+        const r = rehearsal.client('c2sStarttls', ADMIN);
+        expect(r.srv).toEqual({ name: DOMAIN, port: 5222 });
+        expect(r.featuresBeforeTls).toEqual(featuresBeforeTls);
+        expect(r.starttlsRequired).toBe(true);
+        expect(r.mechanismsBeforeTls).toEqual([]);
+        expect(r.mechanismsAfterTls).toContain('SCRAM-SHA-1');
+        expect(r.authMechanismSent).toBe('SCRAM-SHA-1');
+        expect(r.tlsProtocol).toMatch(/^TLSv1\.[23]$/);
+        expect(r.tlsAuthorized).toBe(true);
+        expect(r.jid).toMatch(FULL_JID(ADMIN.jid));
+        expect(r.smEnabled).toBe(true);
+        expect(r.ping).toBe('result');
+      });
+
+      describe('WHEN a client looks up _xmpps-client._tcp and connects with TLS from the first byte (XEP-0368)', () => {
+        let direct: any;
+        const directTls = () => (direct ??= rehearsal.client('c2sDirectTls', BOB));
+
+        test('THEN, with SNI and ALPN xmpp-client as Conversations sends them, the certificate verifies for example.net, SCRAM is offered without STARTTLS and the session binds', () => {
+          const r = directTls();
+          expect(r.srv).toEqual({ name: DOMAIN, port: 5223 });
+          expect(r.withSni.handshake).toMatchObject({ authorized: true, issuer: expect.stringMatching(/^Pebble Intermediate CA/) });
+          expect(r.withSni.handshake.protocol).toMatch(/^TLSv1\.[23]$/);
+          // Prosody 0.12 tolerates ALPN on c2s_direct_tls but selects none (only mod_net_multiplex does).
+          expect([false, 'xmpp-client']).toContain(r.withSni.handshake.alpnProtocol);
+          expect(r.withSni.features).not.toContain(`starttls ${NS_TLS}`);
+          expect(r.withSni.mechanisms).toContain('SCRAM-SHA-1');
+          expect(r.withSni.auth).toBe('success');
+          expect(r.withSni.featuresAfterAuth).toEqual(expect.arrayContaining(['sm urn:xmpp:sm:3', 'csi urn:xmpp:csi:0']));
+          expect(r.withSni.jid).toBe(`${BOB.jid}/direct-tls`);
+          expect(r.certificates[0]).toMatchObject({ sni: true, verified: true });
+        });
+
+        // Found by this rehearsal: after a reload, Prosody 0.12.3's server_epoll keeps the old TLS
+        // context for accepted connections, so clients without SNI got the bootstrap certificate on
+        // 5223. The certificate deploy hook now restarts Prosody when a certificate changed.
+        test('THEN a client that sends no SNI (@xmpp/client 0.14 `xmpps://`) gets the issued certificate and logs in too', () => {
+          const r = directTls();
+          expect(r.certificates[1]).toMatchObject({ sni: false, verified: true, issuer: expect.stringMatching(/^Pebble Intermediate CA/) });
+          expect(r.withoutSni.jid).toMatch(FULL_JID(BOB.jid));
+        });
+      });
+
+      test('WHEN a web client reads https://example.net/.well-known/host-meta.json and connects to its WebSocket link THEN host-meta is served with CORS and the session authenticates with SCRAM over wss through nginx', () => {
+        const r = rehearsal.client('c2sWebSocket', ADMIN);
+        for (const doc of [r.hostMeta.xml, r.hostMeta.json]) {
+          expect(doc).toMatchObject({ status: 200, cors: '*' });
+          expect(doc.links).toEqual(
+            expect.arrayContaining([
+              { rel: 'urn:xmpp:alt-connections:websocket', href: `wss://${DOMAIN}/xmpp-websocket` },
+              { rel: 'urn:xmpp:alt-connections:xbosh', href: `https://${DOMAIN}/http-bind` },
+            ]),
+          );
+        }
+        expect(r.hostMeta.xml.contentType).toMatch(/^application\/xrd\+xml/);
+        expect(r.hostMeta.json.contentType).toMatch(/^application\/json/);
+        expect(r.transport).toBe(`wss://${DOMAIN}/xmpp-websocket`);
+        expect(r.authMechanismSent).toBe('SCRAM-SHA-1');
+        expect(r.jid).toMatch(FULL_JID(ADMIN.jid));
+        expect(r.ping).toBe('result');
+      });
+
+      test('WHEN a web client reads host-meta (XML) and speaks BOSH to its xbosh link THEN the session is created, SASL is on offer because nginx vouches for HTTPS, SCRAM succeeds, and after the restart a resource is bound', () => {
+        const r = rehearsal.client('c2sBosh', BOB);
+        expect(r.url).toBe(`https://${DOMAIN}/http-bind`);
+        expect(r.status).toBe(200);
+        expect(r.contentType).toMatch(/^text\/xml/);
+        expect(r.sid).not.toBe('');
+        expect(r.mechanisms).toContain('SCRAM-SHA-1');
+        expect(r.mechanism).toBe('SCRAM-SHA-1');
+        expect(r.boundJid).toBe(`${BOB.jid}/bosh`);
+        expect(r.serverFeatures).toContain('urn:xmpp:carbons:2');
+      });
+    });
+
+    describe('messaging', () => {
+      test('WHEN admin (phone and laptop, carbons on) writes to bob, once while bob is offline and once while he is online THEN bob gets both, the stored one with a delay stamp; the laptop gets a carbon of the sent message; bob\'s archive (MAM) holds both under the ids the server stamped', () => {
+        const r = rehearsal.client('conversation', { sender: ADMIN, recipient: BOB });
+        expect(r.jids.phone).toMatch(new RegExp(`^${ADMIN.jid.replace(/\./g, '\\.')}/phone`));
+        expect(r.offline).toMatchObject({ from: r.jids.phone, body: r.offlineBody, delayed: true });
+        expect(r.delivered).toMatchObject({ from: r.jids.phone, body: r.liveBody });
+        expect(r.delivered.stanzaId).toEqual(expect.any(String));
+        expect(r.carbon).toMatchObject({ from: ADMIN.jid, to: r.jids.laptop, forwardedFrom: r.jids.phone, forwardedTo: BOB.jid, body: r.liveBody });
+        expect(r.archive.complete).toBe(true);
+        expect(r.archive.bodies).toEqual(expect.arrayContaining([r.offlineBody, r.liveBody]));
+        expect(r.archive.items).toContainEqual(expect.objectContaining({ id: r.delivered.stanzaId, body: r.liveBody }));
+      });
+
+      test('WHEN admin creates a room on conference.example.net (instant room), bob joins and admin says something THEN bob receives it and the room\'s archive (MUC MAM) returns it', () => {
+        const r = rehearsal.client('groupChat', { owner: ADMIN, guest: BOB, room: 'rehearsal' });
+        expect(r.room).toBe(`rehearsal@conference.${DOMAIN}`);
+        expect(r.createdStatuses).toEqual(expect.arrayContaining(['201', '110']));
+        expect(r.configured).toBe('result');
+        expect(r.guestRole).toBe('participant');
+        expect(r.message).toMatchObject({ from: `${r.room}/owner`, body: r.body });
+        expect(r.roomFeatures).toEqual(expect.arrayContaining(['http://jabber.org/protocol/muc', 'urn:xmpp:mam:2']));
+        expect(r.archive.complete).toBe(true);
+        expect(r.archive.bodies).toContain(r.body);
+        expect(r.archive.ids).toContain(r.message.roomStanzaId);
+      });
+
+      test('WHEN bob, a local user but no admin, tries to create a room THEN he may not (roomCreation "admin"); the admin may', () => {
+        const byBob = rehearsal.client('groupChatCreate', { owner: BOB, service: `conference.${DOMAIN}`, room: 'bobs-room' });
+        expect(byBob.created).toBe(false);
+        expect(byBob.error).toMatch(/not-allowed|forbidden/);
+        const byAdmin = rehearsal.client('groupChatCreate', { owner: ADMIN, service: `conference.${DOMAIN}`, room: 'admins-room' });
+        expect(byAdmin).toMatchObject({ created: true });
+      });
+
+      test('WHEN the owner gives a room an avatar (vCard on the room\'s JID) THEN anyone reads it back, an entering occupant gets its hash in the room\'s presence (XEP-0153) and disco#info, and a participant may not replace it', () => {
+        const r = rehearsal.client('roomAvatar', { owner: ADMIN, guest: BOB, room: 'with-avatar' });
+        expect(r.set).toBe('result');
+        expect(r.read).toEqual({ outcome: 'result', type: 'image/png', binval: r.avatar });
+        expect(r.advertised).toBe(r.sha1);
+        expect(r.roomInfo.features).toContain('vcard-temp');
+        expect(r.roomInfo.form[roomAvatarHashField]).toEqual([r.sha1]);
+        expect(r.guestSet).toMatch(/^error:(forbidden|not-allowed|not-authorized)$/);
+        expect(r.afterGuestSet).toBe(r.avatar);
+      });
+
+      test('WHEN admin publishes an OMEMO device list and a bookmark with publish-options (as Conversations does) THEN both are accepted, bob can read the open device list and not the whitelisted bookmarks', () => {
+        const r = rehearsal.client('pepPublishOptions', { owner: ADMIN, reader: BOB });
+        expect(r).toMatchObject({ devicelistPublish: 'result', bookmarkPublish: 'result', devicesSeenByContact: [r.deviceId] });
+        expect(r.bookmarksByOthers).toMatch(/^refused/);
+      });
+    });
+
+    describe('WHEN a client asks for service discovery (what the compliance tester reads)', () => {
+      let disco: any;
+      const discovery = () => (disco ??= rehearsal.client('discovery', BOB));
+
+      test('THEN after authentication the stream offers stream management (XEP-0198), CSI (XEP-0352), roster versioning and entity caps', () => {
+        expect(discovery().streamFeaturesAfterAuth).toEqual(
+          expect.arrayContaining(['sm urn:xmpp:sm:3', 'csi urn:xmpp:csi:0', 'ver urn:xmpp:features:rosterver', 'c http://jabber.org/protocol/caps']),
+        );
+      });
+
+      test('THEN the domain advertises carbons, blocking, external services, offline storage and vcard-temp', () => {
+        expect(discovery().domain.identities).toContainEqual(expect.objectContaining({ category: 'server', type: 'im' }));
+        expect(discovery().domain.features).toEqual(
+          expect.arrayContaining(['urn:xmpp:carbons:2', 'urn:xmpp:carbons:rules:0', 'urn:xmpp:blocking', 'urn:xmpp:extdisco:2', 'msgoffline', 'vcard-temp', 'urn:xmpp:ping']),
+        );
+      });
+
+      test('THEN the domain publishes the declared contact addresses (XEP-0157)', () => {
+        const serverInfo = discovery().domain.forms['http://jabber.org/network/serverinfo'];
+        expect(serverInfo['abuse-addresses']).toEqual(['mailto:abuse@example.net', 'xmpp:admin@example.net']);
+        expect(serverInfo['admin-addresses']).toEqual(['xmpp:admin@example.net']);
+        expect(serverInfo['security-addresses']).toEqual(['xmpp:admin@example.net']);
+        expect(serverInfo['support-addresses']).toEqual(['xmpp:admin@example.net']);
+      });
+
+      test('THEN the account advertises MAM, push, PEP with publish-options, bookmarks (XEP-0402/0411), vCard4 and avatar conversion (XEP-0398)', () => {
+        const account = discovery().account;
+        expect(account.identities).toEqual(expect.arrayContaining([{ category: 'account', type: 'registered' }, { category: 'pubsub', type: 'pep' }]));
+        expect(account.features).toEqual(
           expect.arrayContaining([
-            { rel: 'urn:xmpp:alt-connections:websocket', href: `wss://${DOMAIN}/xmpp-websocket` },
-            { rel: 'urn:xmpp:alt-connections:xbosh', href: `https://${DOMAIN}/http-bind` },
+            'urn:xmpp:mam:2',
+            'urn:xmpp:push:0',
+            'http://jabber.org/protocol/pubsub#publish-options',
+            'urn:xmpp:bookmarks:1#compat',
+            'urn:xmpp:bookmarks:1#compat-pep',
+            'urn:xmpp:bookmarks-conversion:0',
+            'urn:ietf:params:xml:ns:vcard-4.0',
+            'urn:xmpp:pep-vcard-conversion:0',
           ]),
         );
-      }
-      expect(r.hostMeta.xml.contentType).toMatch(/^application\/xrd\+xml/);
-      expect(r.hostMeta.json.contentType).toMatch(/^application\/json/);
-      expect(r.transport).toBe(`wss://${DOMAIN}/xmpp-websocket`);
-      expect(r.authMechanismSent).toBe('SCRAM-SHA-1');
-      expect(r.jid).toMatch(FULL_JID(ADMIN.jid));
-      expect(r.ping).toBe('result');
+      });
+
+      test('THEN the domain lists both components, and upload.example.net is an HTTP upload service (XEP-0363) with the declared 100 MiB limit', () => {
+        expect(discovery().items).toEqual(expect.arrayContaining([`upload.${DOMAIN}`, `conference.${DOMAIN}`]));
+        const upload = discovery().upload;
+        expect(upload.identities).toContainEqual(expect.objectContaining({ category: 'store', type: 'file' }));
+        expect(upload.features).toContain('urn:xmpp:http:upload:0');
+        expect(upload.forms['urn:xmpp:http:upload:0']['max-file-size']).toEqual([String(100 * 1024 * 1024)]);
+      });
+
+      test('THEN conference.example.net is a MUC service with archives and room vCards', () => {
+        const conference = discovery().conference;
+        expect(conference.identities).toContainEqual(expect.objectContaining({ category: 'conference', type: 'text' }));
+        expect(conference.features).toEqual(expect.arrayContaining(['http://jabber.org/protocol/muc', 'urn:xmpp:mam:2', 'vcard-temp']));
+      });
+
+      test('THEN the external services (XEP-0215) name STUN and TURN at turn.example.net, TURN with credentials', () => {
+        const services = discovery().externalServices;
+        expect(services).toContainEqual({ type: 'stun', transport: 'udp', host: `turn.${DOMAIN}`, port: '3478', hasCredentials: false });
+        expect(services).toContainEqual({ type: 'turn', transport: 'udp', host: `turn.${DOMAIN}`, port: '3478', hasCredentials: true });
+      });
     });
 
-    test('WHEN a web client reads host-meta (XML) and speaks BOSH to its xbosh link THEN the session is created, SASL is on offer because nginx vouches for HTTPS, SCRAM succeeds, and after the restart a resource is bound', () => {
-      const r = rehearsal.client('c2sBosh', BOB);
-      expect(r.url).toBe(`https://${DOMAIN}/http-bind`);
-      expect(r.status).toBe(200);
-      expect(r.contentType).toMatch(/^text\/xml/);
-      expect(r.sid).not.toBe('');
-      expect(r.mechanisms).toContain('SCRAM-SHA-1');
-      expect(r.mechanism).toBe('SCRAM-SHA-1');
-      expect(r.boundJid).toBe(`${BOB.jid}/bosh`);
-      expect(r.serverFeatures).toContain('urn:xmpp:carbons:2');
-    });
-  });
-
-  describe('messaging', () => {
-    test('WHEN admin (phone and laptop, carbons on) writes to bob, once while bob is offline and once while he is online THEN bob gets both, the stored one with a delay stamp; the laptop gets a carbon of the sent message; bob\'s archive (MAM) holds both under the ids the server stamped', () => {
-      const r = rehearsal.client('conversation', { sender: ADMIN, recipient: BOB });
-      expect(r.offline).toMatchObject({ from: `${ADMIN.jid}/phone`, body: r.offlineBody, delayed: true });
-      expect(r.delivered).toMatchObject({ from: `${ADMIN.jid}/phone`, body: r.liveBody });
-      expect(r.delivered.stanzaId).toEqual(expect.any(String));
-      expect(r.carbon).toMatchObject({ from: ADMIN.jid, to: `${ADMIN.jid}/laptop`, forwardedFrom: `${ADMIN.jid}/phone`, forwardedTo: BOB.jid, body: r.liveBody });
-      expect(r.archive.complete).toBe(true);
-      expect(r.archive.bodies).toEqual(expect.arrayContaining([r.offlineBody, r.liveBody]));
-      expect(r.archive.items).toContainEqual(expect.objectContaining({ id: r.delivered.stanzaId, body: r.liveBody }));
-    });
-
-    test('WHEN admin creates a room on conference.example.net (instant room), bob joins and admin says something THEN bob receives it and the room\'s archive (MUC MAM) returns it', () => {
-      const r = rehearsal.client('groupChat', { owner: ADMIN, guest: BOB, room: 'rehearsal' });
-      expect(r.room).toBe(`rehearsal@conference.${DOMAIN}`);
-      expect(r.createdStatuses).toEqual(expect.arrayContaining(['201', '110']));
-      expect(r.configured).toBe('result');
-      expect(r.guestRole).toBe('participant');
-      expect(r.message).toMatchObject({ from: `${r.room}/owner`, body: r.body });
-      expect(r.roomFeatures).toEqual(expect.arrayContaining(['http://jabber.org/protocol/muc', 'urn:xmpp:mam:2']));
-      expect(r.archive.complete).toBe(true);
-      expect(r.archive.bodies).toContain(r.body);
-      expect(r.archive.ids).toContain(r.message.roomStanzaId);
-    });
-
-    test('WHEN admin publishes an OMEMO device list and a bookmark with publish-options (as Conversations does) THEN both are accepted, bob can read the open device list and not the whitelisted bookmarks', () => {
-      const r = rehearsal.client('pepPublishOptions', { owner: ADMIN, reader: BOB });
-      expect(r).toMatchObject({ devicelistPublish: 'result', bookmarkPublish: 'result', devicesSeenByContact: [r.deviceId] });
-      expect(r.bookmarksByOthers).toMatch(/^refused/);
+    describe('security', () => {
+      test('WHEN a client connects to 5222 and tries to authenticate without TLS THEN no mechanism is offered, PLAIN is refused with encryption-required, and only after STARTTLS on the same connection does SCRAM succeed', () => {
+        const r = rehearsal.client('plaintextAuth', BOB);
+        expect(r.before.features).toEqual(featuresBeforeTls);
+        expect(r.before.starttlsRequired).toBe(true);
+        expect(r.before.mechanisms).toEqual([]);
+        expect(r.before.features.some((f: string) => f.endsWith(NS_SASL))).toBe(false);
+        expect(r.plainBeforeTls).toEqual({ outcome: 'failure', condition: 'encryption-required' });
+        expect(r.registerBeforeTls).toBe('error:policy-violation');
+        expect(r.afterStarttls.authorized).toBe(true);
+        expect(r.afterStarttls.mechanisms).toContain('SCRAM-SHA-1');
+        expect(r.scramAfterTls).toBe('success');
+      });
     });
   });
-
-  describe('WHEN a client asks for service discovery (what the compliance tester reads)', () => {
-    let disco: any;
-    const discovery = () => (disco ??= rehearsal.client('discovery', BOB));
-
-    test('THEN after authentication the stream offers stream management (XEP-0198), CSI (XEP-0352), roster versioning and entity caps', () => {
-      expect(discovery().streamFeaturesAfterAuth).toEqual(
-        expect.arrayContaining(['sm urn:xmpp:sm:3', 'csi urn:xmpp:csi:0', 'ver urn:xmpp:features:rosterver', 'c http://jabber.org/protocol/caps']),
-      );
-    });
-
-    test('THEN the domain advertises carbons, blocking, external services, offline storage and vcard-temp', () => {
-      expect(discovery().domain.identities).toContainEqual(expect.objectContaining({ category: 'server', type: 'im' }));
-      expect(discovery().domain.features).toEqual(
-        expect.arrayContaining(['urn:xmpp:carbons:2', 'urn:xmpp:carbons:rules:0', 'urn:xmpp:blocking', 'urn:xmpp:extdisco:2', 'msgoffline', 'vcard-temp', 'urn:xmpp:ping']),
-      );
-    });
-
-    test('THEN the domain publishes the declared contact addresses (XEP-0157)', () => {
-      const serverInfo = discovery().domain.forms['http://jabber.org/network/serverinfo'];
-      expect(serverInfo['abuse-addresses']).toEqual(['mailto:abuse@example.net', 'xmpp:admin@example.net']);
-      expect(serverInfo['admin-addresses']).toEqual(['xmpp:admin@example.net']);
-      expect(serverInfo['security-addresses']).toEqual(['xmpp:admin@example.net']);
-      expect(serverInfo['support-addresses']).toEqual(['xmpp:admin@example.net']);
-    });
-
-    test('THEN the account advertises MAM, push, PEP with publish-options, bookmarks (XEP-0402/0411), vCard4 and avatar conversion (XEP-0398)', () => {
-      const account = discovery().account;
-      expect(account.identities).toEqual(expect.arrayContaining([{ category: 'account', type: 'registered' }, { category: 'pubsub', type: 'pep' }]));
-      expect(account.features).toEqual(
-        expect.arrayContaining([
-          'urn:xmpp:mam:2',
-          'urn:xmpp:push:0',
-          'http://jabber.org/protocol/pubsub#publish-options',
-          'urn:xmpp:bookmarks:1#compat',
-          'urn:xmpp:bookmarks:1#compat-pep',
-          'urn:xmpp:bookmarks-conversion:0',
-          'urn:ietf:params:xml:ns:vcard-4.0',
-          'urn:xmpp:pep-vcard-conversion:0',
-        ]),
-      );
-    });
-
-    test('THEN the domain lists both components, and upload.example.net is an HTTP upload service (XEP-0363) with the declared 100 MiB limit', () => {
-      expect(discovery().items).toEqual(expect.arrayContaining([`upload.${DOMAIN}`, `conference.${DOMAIN}`]));
-      const upload = discovery().upload;
-      expect(upload.identities).toContainEqual(expect.objectContaining({ category: 'store', type: 'file' }));
-      expect(upload.features).toContain('urn:xmpp:http:upload:0');
-      expect(upload.forms['urn:xmpp:http:upload:0']['max-file-size']).toEqual([String(100 * 1024 * 1024)]);
-    });
-
-    test('THEN conference.example.net is a MUC service with archives and room vCards', () => {
-      const conference = discovery().conference;
-      expect(conference.identities).toContainEqual(expect.objectContaining({ category: 'conference', type: 'text' }));
-      expect(conference.features).toEqual(expect.arrayContaining(['http://jabber.org/protocol/muc', 'urn:xmpp:mam:2', 'vcard-temp']));
-    });
-
-    test('THEN the external services (XEP-0215) name STUN and TURN at turn.example.net, TURN with credentials', () => {
-      const services = discovery().externalServices;
-      expect(services).toContainEqual({ type: 'stun', transport: 'udp', host: `turn.${DOMAIN}`, port: '3478', hasCredentials: false });
-      expect(services).toContainEqual({ type: 'turn', transport: 'udp', host: `turn.${DOMAIN}`, port: '3478', hasCredentials: true });
-    });
-  });
-
-  describe('security', () => {
-    test('WHEN a client connects to 5222 and tries to authenticate without TLS THEN no mechanism is offered, PLAIN is refused with encryption-required, and only after STARTTLS on the same connection does SCRAM succeed', () => {
-      const r = rehearsal.client('plaintextAuth', BOB);
-      expect(r.before.features).toEqual([`starttls ${NS_TLS}`]);
-      expect(r.before.starttlsRequired).toBe(true);
-      expect(r.before.mechanisms).toEqual([]);
-      expect(r.before.features.some((f: string) => f.endsWith(NS_SASL))).toBe(false);
-      expect(r.plainBeforeTls).toEqual({ outcome: 'failure', condition: 'encryption-required' });
-      expect(r.registerBeforeTls).toBe('error:policy-violation');
-      expect(r.afterStarttls.authorized).toBe(true);
-      expect(r.afterStarttls.mechanisms).toContain('SCRAM-SHA-1');
-      expect(r.scramAfterTls).toBe('success');
-    });
-  });
-});
+}

@@ -5,6 +5,7 @@
  * authenticating.
  */
 import { spawnSync } from 'child_process';
+import { createHash } from 'crypto';
 import { promises as dns } from 'dns';
 import * as tls from 'tls';
 import { client, ClientOptions } from '@xmpp/client';
@@ -24,6 +25,7 @@ const NS_MUC_USER = 'http://jabber.org/protocol/muc#user';
 const NS_MUC_OWNER = 'http://jabber.org/protocol/muc#owner';
 const NS_DATA = 'jabber:x:data';
 const NS_PUBSUB = 'http://jabber.org/protocol/pubsub';
+const NS_SASL2 = 'urn:xmpp:sasl:2';
 
 const domainOf = (jid: string): string => jid.split('@')[1].split('/')[0];
 const localOf = (jid: string): string => jid.split('@')[0];
@@ -42,7 +44,7 @@ interface Observed {
  * Connect with @xmpp/client, recording the stream as it goes, and authenticate with SCRAM-SHA-1:
  * a client that may fall back to PLAIN would hide a server that stopped offering SCRAM.
  */
-async function connectObserved(account: Account, options: { service?: string; resource?: string } = {}): Promise<Observed> {
+async function connectObserved(account: Account, options: { service?: string; resource?: string; legacySasl?: boolean } = {}): Promise<Observed> {
   const domain = domainOf(account.jid);
   const received: Element[] = [];
   const sent: Element[] = [];
@@ -54,6 +56,14 @@ async function connectObserved(account: Account, options: { service?: string; re
   };
   const xmpp = client({ service: options.service ?? domain, domain, username: localOf(account.jid), resource: options.resource, credentials } as ClientOptions);
   xmpp.on('error', () => undefined); // surfaced through start()'s rejection instead
+  // @xmpp/client prefers SASL2 (XEP-0388, with Bind2) where the server offers it, as Prosody 13 does.
+  // A client that predates SASL2 (and the compliance tester) ignores that feature and authenticates
+  // with RFC 6120 SASL, then binds a resource: `legacySasl` makes this client one of those.
+  if (options.legacySasl) {
+    xmpp.prependListener('element', (e: Element) => {
+      if (e.is('features', 'http://etherx.jabber.org/streams')) e.children = e.children.filter((c) => typeof c === 'string' || !(c.name === 'authentication' && c.attrs.xmlns === NS_SASL2));
+    });
+  }
   xmpp.on('element', (e: Element) => received.push(e));
   xmpp.on('send', (e: Element) => sent.push(e));
   try {
@@ -91,7 +101,7 @@ async function c2sStarttls(args: Account): Promise<unknown> {
   const domain = domainOf(args.jid);
   const target = await srv('xmpp-client', domain);
   const service = `xmpp://${target.name}:${target.port}`;
-  const session = await connectObserved(args, { service });
+  const session = await connectObserved(args, { service, legacySasl: true });
   try {
     const ping = await iq(session.xmpp, xml('iq', { type: 'get', to: domain }, xml('ping', { xmlns: 'urn:xmpp:ping' })));
     const features = session.received.filter((e) => e.name === 'stream:features');
@@ -232,7 +242,7 @@ async function c2sWebSocket(args: Account): Promise<unknown> {
   const meta = await hostMeta(domain);
   const href = meta.json.links.find((l) => l.rel === 'urn:xmpp:alt-connections:websocket')?.href;
   if (!href) throw new Error(`host-meta.json has no websocket link: ${JSON.stringify(meta.json)}`);
-  const session = await connectObserved(args, { service: href });
+  const session = await connectObserved(args, { service: href, legacySasl: true });
   try {
     const ping = await iq(session.xmpp, xml('iq', { type: 'get', to: domain }, xml('ping', { xmlns: 'urn:xmpp:ping' })));
     const auth = session.sent.find((e) => e.name === 'auth' && e.attrs.xmlns === NS.sasl);
@@ -266,7 +276,9 @@ async function c2sBosh(args: Account): Promise<unknown> {
  * direct TLS, `<preauth/>` before authentication, in-band registration, then a normal login.
  */
 async function registerWithInvite(args: { uri: string; username: string; password: string }): Promise<unknown> {
-  const m = /^xmpp:([^?]+)\?register;preauth=([^;]+)/.exec(args.uri);
+  // XEP-0401: xmpp:<domain>?register;preauth=<token>, or xmpp:<user>@<domain>?… for an invitation
+  // that names the account (Prosody 13's `invite create_account <jid>`).
+  const m = /^xmpp:(?:[^@?]+@)?([^@?]+)\?register;preauth=([^;]+)/.exec(args.uri);
   if (!m) throw new Error(`not an account invitation URI: ${args.uri}`);
   const [, domain, token] = m;
   const target = await srv('xmpps-client', domain);
@@ -297,13 +309,13 @@ async function registerWithInvite(args: { uri: string; username: string; passwor
 }
 
 /**
- * The server's refusal of the credentials, if `error` is one: a SASL `<failure/>` (RFC 6120 6.5)
- * as @xmpp/sasl reports it, with its condition (not-authorized, account-disabled, …). A timeout, a
+ * The server's refusal of the credentials, if `error` is one: a SASL `<failure/>` (RFC 6120 6.5, or
+ * SASL2's, XEP-0388, where the server offers SASL2) as @xmpp/sasl and @xmpp/sasl2 report it, with its condition (not-authorized, account-disabled, …). A timeout, a
  * DNS or TLS error, a closed stream are not refusals: a test expecting one must fail on them.
  */
 function saslRefusal(error: unknown): { condition: string; text: string } | undefined {
   const failure = error as { name?: string; condition?: string; text?: string; element?: Element } | undefined;
-  if (failure?.name !== 'SASLError' || failure.element?.name !== 'failure' || failure.element.attrs.xmlns !== NS.sasl) return undefined;
+  if (failure?.name !== 'SASLError' || failure.element?.name !== 'failure' || ![NS.sasl, NS_SASL2].includes(failure.element.attrs.xmlns)) return undefined;
   return { condition: String(failure.condition), text: failure.text ?? '' };
 }
 
@@ -390,6 +402,8 @@ async function conversation(args: { sender: Account; recipient: Account }): Prom
       delivered: { from: message.attrs.from, to: message.attrs.to, body: message.getChildText('body'), stanzaId },
       carbon: { from: copy.attrs.from, to: copy.attrs.to, forwardedFrom: forwarded?.attrs.from, forwardedTo: forwarded?.attrs.to, body: forwarded?.getChildText('body') },
       archive: { ...archive, bodies: archive.items.map((i) => i.body) },
+      // The full JIDs the server bound: with Bind2 (XEP-0386) it makes the resource from the client's tag.
+      jids: { phone: phone.jid?.toString(), laptop: laptop.jid?.toString(), desktop: desktop.jid?.toString() },
       liveBody,
       offlineBody,
     };
@@ -467,6 +481,108 @@ async function groupChatCreate(args: { owner: Account; service: string; room: st
   }
 }
 
+/** An IQ's outcome: 'result', or 'error:<condition>' for an error reply (which `iq` would throw). */
+async function iqOutcome(xmpp: XmppClient, stanza: Element): Promise<{ outcome: string; reply?: Element }> {
+  try {
+    return { outcome: 'result', reply: await iq(xmpp, stanza) };
+  } catch (error) {
+    const condition = (error as { condition?: string; name?: string }).condition;
+    if ((error as { name?: string }).name !== 'StanzaError' || condition === undefined) throw error;
+    return { outcome: `error:${condition}` };
+  }
+}
+
+/** Enter `room` as `nick` and return the room's presence for oneself (status 110). */
+async function enterRoom(xmpp: XmppClient, room: string, nick: string): Promise<Element> {
+  const self = nextStanza(xmpp, (s) => s.is('presence') && s.attrs.from === `${room}/${nick}` && (hasStatus(s, '110') || s.attrs.type === 'error'));
+  await xmpp.send(xml('presence', { to: `${room}/${nick}` }, xml('x', { xmlns: NS_MUC }, xml('history', { maxstanzas: '0' }))));
+  const presence = await self;
+  if (presence.attrs.type === 'error') throw new Error(`could not enter ${room} as ${nick}: ${presence.toString()}`);
+  return presence;
+}
+
+/** Create `room` as its first occupant and accept the default configuration (an instant room). */
+async function createInstantRoom(xmpp: XmppClient, room: string, nick: string): Promise<string[]> {
+  const created = statuses(await enterRoom(xmpp, room, nick));
+  if (!created.includes('201')) throw new Error(`${room} was not created (statuses ${created.join(', ')})`);
+  await iq(xmpp, xml('iq', { type: 'set', to: room }, xml('query', { xmlns: NS_MUC_OWNER }, xml('x', { xmlns: NS_DATA, type: 'submit' }))));
+  return created;
+}
+
+const ownItem = (presence: Element) => presence.getChild('x', NS_MUC_USER)?.getChild('item')?.attrs as { affiliation?: string; role?: string } | undefined;
+
+/**
+ * Who owns a room someone else created: `creator` creates it and stays; `admin` and `other` enter
+ * it. For each, the affiliation the room gives them, and whether they may read the room's owner
+ * configuration form (only owners may, XEP-0045 §10.2).
+ */
+async function roomOwnership(args: { creator: Account; admin: Account; other: Account; service: string; room: string }): Promise<unknown> {
+  const room = `${args.room}@${args.service}`;
+  const clients: XmppClient[] = [];
+  try {
+    const creator = await online(args.creator, 'muc');
+    clients.push(creator);
+    const createdStatuses = await createInstantRoom(creator, room, 'creator');
+    const seen: Record<string, { affiliation?: string; role?: string; ownerForm: string }> = {};
+    for (const [nick, account] of [['admin', args.admin], ['other', args.other]] as const) {
+      const xmpp = await online(account, 'muc');
+      clients.push(xmpp);
+      const item = ownItem(await enterRoom(xmpp, room, nick));
+      const form = await iqOutcome(xmpp, xml('iq', { type: 'get', to: room }, xml('query', { xmlns: NS_MUC_OWNER })));
+      seen[nick] = { affiliation: item?.affiliation, role: item?.role, ownerForm: form.outcome };
+    }
+    return { room, createdStatuses, ...seen };
+  } finally {
+    for (const c of clients) await disconnect(c);
+  }
+}
+
+/** A 1×1 PNG, the room's avatar. */
+const ROOM_AVATAR_PNG = 'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==';
+
+/**
+ * A room's avatar the way clients set and show it: the owner publishes a vCard (vcard-temp) on the
+ * room's JID; anyone reads it back; an occupant entering the room learns its hash from the room's
+ * presence (XEP-0153) and from disco#info (muc#roominfo_avatarhash); a participant may not replace it.
+ */
+async function roomAvatar(args: { owner: Account; guest: Account; room: string }): Promise<unknown> {
+  const service = `conference.${domainOf(args.owner.jid)}`;
+  const room = `${args.room}@${service}`;
+  const vcard = (binval: string) => xml('vCard', { xmlns: 'vcard-temp' }, xml('PHOTO', {}, xml('TYPE', {}, 'image/png'), xml('BINVAL', {}, binval)));
+  const clients: XmppClient[] = [];
+  try {
+    const owner = await online(args.owner, 'muc');
+    clients.push(owner);
+    await createInstantRoom(owner, room, 'owner');
+    const set = await iqOutcome(owner, xml('iq', { type: 'set', to: room }, vcard(ROOM_AVATAR_PNG)));
+
+    const guest = await online(args.guest, 'muc');
+    clients.push(guest);
+    const read = await iqOutcome(guest, xml('iq', { type: 'get', to: room }, xml('vCard', { xmlns: 'vcard-temp' })));
+    const photo = read.reply?.getChild('vCard', 'vcard-temp')?.getChild('PHOTO');
+    const hashPresence = nextStanza(guest, (s) => s.is('presence') && s.attrs.from === room && s.getChild('x', 'vcard-temp:x:update') !== undefined);
+    await enterRoom(guest, room, 'guest');
+    // No such presence is an answer too (undefined), for the test to report.
+    const advertised = (await hashPresence.catch(() => undefined))?.getChild('x', 'vcard-temp:x:update')?.getChildText('photo');
+    const info = await discoInfo(guest, room);
+    const guestSet = await iqOutcome(guest, xml('iq', { type: 'set', to: room }, vcard(ROOM_AVATAR_PNG.replace('AAAA', 'BBBB'))));
+    const after = await iqOutcome(owner, xml('iq', { type: 'get', to: room }, xml('vCard', { xmlns: 'vcard-temp' })));
+    return {
+      room,
+      set: set.outcome,
+      read: { outcome: read.outcome, type: photo?.getChildText('TYPE'), binval: photo?.getChildText('BINVAL')?.replace(/\s+/g, '') },
+      sha1: createHash('sha1').update(Buffer.from(ROOM_AVATAR_PNG, 'base64')).digest('hex'),
+      advertised,
+      roomInfo: { features: info.features, form: info.forms['http://jabber.org/protocol/muc#roominfo'] ?? {} },
+      guestSet: guestSet.outcome,
+      afterGuestSet: after.reply?.getChild('vCard', 'vcard-temp')?.getChild('PHOTO')?.getChildText('BINVAL')?.replace(/\s+/g, ''),
+      avatar: ROOM_AVATAR_PNG,
+    };
+  } finally {
+    for (const c of clients) await disconnect(c);
+  }
+}
+
 function statuses(presence: Element): string[] {
   return (presence.getChild('x', NS_MUC_USER)?.getChildren('status') ?? []).map((s) => String(s.attrs.code));
 }
@@ -501,7 +617,8 @@ async function discoInfo(xmpp: XmppClient, to: string): Promise<DiscoInfo> {
 
 async function discovery(args: Account): Promise<unknown> {
   const domain = domainOf(args.jid);
-  const session = await connectObserved(args);
+  // As the compliance tester connects: RFC 6120 SASL, then the stream features after authentication.
+  const session = await connectObserved(args, { legacySasl: true });
   const { xmpp } = session;
   try {
     const items = (await iq(xmpp, xml('iq', { type: 'get', to: domain }, xml('query', { xmlns: NS_DISCO_ITEMS })))).getChild('query')!;
@@ -644,6 +761,8 @@ export const messagingScenarios: { [name: string]: Scenario } = {
   conversation,
   groupChat,
   groupChatCreate,
+  roomOwnership,
+  roomAvatar,
   discovery,
   pepPublishOptions,
   plaintextAuth,
