@@ -409,6 +409,36 @@ describe.each(Object.values(PLATFORMS))('on $name', (platform) => {
         }
       });
     }
+    const uploads = spec.domains.flatMap((domain) => domain.components.filter((c) => c.kind === 'fileShare').map((c) => ({ domain, host: c.host })));
+    if (uploads.length > 0) {
+      // Prosody 13 decides who may upload by the role the component gives the uploader: "registered"
+      // for users of its parent domain (parent_host where the name is deeper than <label>.<domain>),
+      // "guest" for everyone else. 0.12 lets the users of any local host upload, without roles.
+      test('the upload component lets its domain\'s users upload and nobody from elsewhere (by their role, where Prosody has roles)', async () => {
+        const logFile = join(dir, 'prosody.log');
+        const earlier = readOrEmpty(logFile).length;
+        const log = (): string => readOrEmpty(logFile).slice(earlier);
+        const config = join(dir, 'run.cfg.lua');
+        const child = image().start(['runuser', '-u', 'prosody', '--', 'prosody', '-F', '--config', config]);
+        const shell = (lua: string): Promise<string> => askShell(asProsody, config, lua);
+        const MAY_UPLOAD = `function(host, jid)
+          local m = hosts[host].modules.http_file_share.module
+          if not m.may then return "no roles" end
+          return tostring(m:may(":upload", jid) == true)
+        end`;
+        try {
+          await waitFor(() => /Activated service 'c2s'/.test(log()) && existsSync(join(dir, 'data', 'prosody.sock')), 15000, () => log().slice(-3000));
+          for (const { domain, host } of uploads) {
+            const answers = { host, local: await shell(luaCall(MAY_UPLOAD, host, `probe-user@${domain.name}`)), remote: await shell(luaCall(MAY_UPLOAD, host, 'probe-user@elsewhere.example')) };
+            if (answers.local === 'no roles') expect(library.prosody.label).toBe('Prosody 0.12');
+            else expect(answers).toEqual({ host, local: 'true', remote: 'false' });
+          }
+          expect(log().split('\n').filter((l) => /\t(error|warn)\t/.test(l))).toEqual([]);
+        } finally {
+          await stopProcess(child);
+        }
+      });
+    }
   });
 
   /**
