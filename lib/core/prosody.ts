@@ -47,15 +47,18 @@ function mucAdminLines(spec: Pick<ResolvedSpec, 'droplet'>): string[] {
   return Object.entries(platformOf(spec).prosody.mucAdminOptions).map(([name, value]) => `\t${luaAssignment(name, value)}`);
 }
 
-function componentLines(spec: ResolvedSpec, component: ResolvedComponent): string[] {
-  const header = (module: string) => `Component ${luaString(component.host)} ${luaString(module)}`;
+function componentLines(spec: ResolvedSpec, component: ResolvedComponent, domain: ResolvedDomain): string[] {
   const option = (name: string, value: LuaValue) => `\t${luaAssignment(name, value)}`;
+  // Prosody 13 gives a component's users their roles (who may upload, who may create rooms) by
+  // taking its first label off for the parent domain; a deeper name must say which domain it serves.
+  const parent = isDirectSubdomain(component.host, domain.name) ? [] : [option('parent_host', domain.name)];
+  const header = (module: string) => [`Component ${luaString(component.host)} ${luaString(module)}`, ...parent];
   switch (component.kind) {
     case 'fileShare': {
       const fs = spec.fileShare;
       return [
         '-- XEP-0363 HTTP file upload; nginx proxies https://<this name>/file_share/ to Prosody.',
-        header('http_file_share'),
+        ...header('http_file_share'),
         option('http_external_url', `https://${component.host}/`),
         option('http_file_share_size_limit', fs.fileSizeLimitBytes),
         option('http_file_share_expires_after', fs.expireAfterSeconds),
@@ -69,7 +72,7 @@ function componentLines(spec: ResolvedSpec, component: ResolvedComponent): strin
       const restriction = prosody.restrictRoomCreation(gc.roomCreation);
       return [
         '-- XEP-0045 group chat with history (XEP-0313) and room avatars (XEP-0153).',
-        header('muc'),
+        ...header('muc'),
         option('modules_enabled', [...prosody.mucModules]),
         option('muc_log_expires_after', prosodyDuration(gc.archiveExpireAfterSeconds)),
         ...(restriction === undefined ? [] : [option('restrict_room_creation', restriction)]),
@@ -79,11 +82,11 @@ function componentLines(spec: ResolvedSpec, component: ResolvedComponent): strin
     case 'proxy65':
       return [
         '-- XEP-0065 SOCKS5 bytestreams proxy.',
-        header('proxy65'),
+        ...header('proxy65'),
         option('proxy65_address', component.host),
       ];
     case 'pubsub':
-      return ['-- XEP-0060 publish-subscribe service.', header('pubsub')];
+      return ['-- XEP-0060 publish-subscribe service.', ...header('pubsub')];
   }
 }
 
@@ -232,8 +235,20 @@ export function renderProsodyConfig(spec: ResolvedSpec): string {
 /** A domain's VirtualHost and components, a blank line between blocks. */
 function domainLines(spec: ResolvedSpec, domain: ResolvedDomain): string[] {
   const out = [`VirtualHost ${luaString(domain.name)}`, `\t${luaAssignment('http_external_url', `https://${domain.name}/`)}`];
-  for (const component of domain.components) out.push('', ...componentLines(spec, component));
+  const deeper = domain.components.filter((component) => !isDirectSubdomain(component.host, domain.name));
+  if (deeper.length > 0) {
+    out.push(
+      '\t-- Prosody links only direct subdomains to their domain; these are listed for service discovery.',
+      `\t${luaAssignment('disco_items', deeper.map((component) => [component.host]))}`,
+    );
+  }
+  for (const component of domain.components) out.push('', ...componentLines(spec, component, domain));
   return out;
+}
+
+/** Whether `host` is `<one label>.<domain>`, the components Prosody relates to their domain by name. */
+function isDirectSubdomain(host: string, domain: string): boolean {
+  return host.endsWith(`.${domain}`) && !host.slice(0, -domain.length - 1).includes('.');
 }
 
 /** The XEP-0215 services announced to clients; `secret: true` entries get REST credentials. */

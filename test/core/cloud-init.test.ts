@@ -71,8 +71,9 @@ import { bootGuardDropinPath, CONFIGURED_SERVICES, guardedUnits, renderBootGuard
 import { hasTurnOnProsodyHost } from '../../lib/core/spec';
 import { renderTurnConfig, renderTurnFiles, renderTurnSystemdDropin } from '../../lib/core/turn';
 import { resolveSpec } from '../../lib/core/validate';
-import { PLATFORM_PATH, platformToolsForFile, platformUnavailable } from '../support/platform';
-import { closedSpec, dedicatedTurnSpec, MANY_DOMAINS_DROPLET, minimalSpec, representativeSpecs } from '../support/specs';
+import { DEFAULT_PLATFORM, Platform, PLATFORM_PATH, PLATFORMS, PlatformTools, platformToolsForFile, platformUnavailable } from '../support/platform';
+import { PLATFORMS as LIBRARY_PLATFORMS, PlatformName } from '../../lib/core/platforms';
+import { closedSpec, dedicatedTurnSpec, MANY_DOMAINS_DROPLET, minimalSpec, onImage, representativeSpecs } from '../support/specs';
 import { makeTempDir, removeDir, run, RunResult, testUnless, testWith } from '../support/tools';
 
 // ------------------------------------------------------------------------------------------------
@@ -86,8 +87,18 @@ import { makeTempDir, removeDir, run, RunResult, testUnless, testWith } from '..
 const platformMissing = platformUnavailable();
 /** For the tests that run the platform's programs: without its image they fail under CI, and are skipped with a warning elsewhere. */
 const onPlatform = testUnless(platformMissing);
-/** The platform's image, opened by the first test that needs it (one per file), closed after the file. */
-const image = platformToolsForFile();
+/** The image the pure checks render for (the library's default). */
+const DEFAULT_IMAGE = DEFAULT_PLATFORM.image;
+/** Every platform the droplets run: each checks what is rendered for it, with its own programs. */
+const TEST_PLATFORMS: readonly Platform[] = Object.values(PLATFORMS);
+/** Each platform's image, opened by the first test that needs it, closed after the file. */
+const images: Readonly<Record<string, () => PlatformTools>> = Object.fromEntries(TEST_PLATFORMS.map((platform) => [platform.name, platformToolsForFile(platform)]));
+/**
+ * What `cloud-init schema -c` prints for a valid document: 22.4 says "Valid cloud-config: <file>",
+ * 25.1 "Valid schema <file>" (and nothing when it could not validate). Deprecated keys are reported
+ * on a line of their own either way.
+ */
+const SCHEMA_VALID: Readonly<Record<PlatformName, string>> = { 'debian-13': 'Valid schema ', 'debian-12': 'Valid cloud-config: ' };
 /** The scripts as the package holds them. */
 const HOST_SCRIPTS_DIR = join(__dirname, '..', '..', 'lib', 'host');
 
@@ -105,7 +116,8 @@ function parseUserData(userData: string): { [key: string]: unknown; write_files:
 }
 
 /** The checks every user_data document must pass, whichever droplet it is for. */
-function itIsAWellFormedCloudConfig(userData: () => string): void {
+function itIsAWellFormedCloudConfig(userDataOn: (image: string) => string): void {
+  const userData = (): string => userDataOn(DEFAULT_IMAGE);
   test('THEN it is a #cloud-config document with only known top-level keys', () => {
     expect(userData().startsWith('#cloud-config\n')).toBe(true);
     expect(Object.keys(parseUserData(userData())).every((k) => (CLOUD_CONFIG_KEYS as readonly string[]).includes(k))).toBe(true);
@@ -115,17 +127,21 @@ function itIsAWellFormedCloudConfig(userData: () => string): void {
     expect(Buffer.byteLength(userData())).toBeLessThan(USER_DATA_LIMIT_BYTES);
   });
 
-  onPlatform('THEN the platform\'s cloud-init schema accepts it', () => {
-    const dir = makeTempDir('cloud-init');
-    try {
-      writeFileSync(join(dir, 'user-data'), userData());
-      const r = image().run(['cloud-init', 'schema', '-c', join(dir, 'user-data')]);
-      expect(r.stdout + r.stderr).toContain('Valid cloud-config');
-      expect(r.status).toBe(0);
-    } finally {
-      removeDir(dir);
-    }
-  });
+  for (const platform of TEST_PLATFORMS) {
+    const library = LIBRARY_PLATFORMS[platform.name as PlatformName];
+    onPlatform(`THEN, written for ${library.label}, ${library.label}'s cloud-init schema accepts it, without a deprecation`, () => {
+      const dir = makeTempDir('cloud-init');
+      try {
+        writeFileSync(join(dir, 'user-data'), userDataOn(platform.image));
+        const r = images[platform.name]().run(['cloud-init', 'schema', '-c', join(dir, 'user-data')]);
+        expect(r.stdout + r.stderr).toContain(`${SCHEMA_VALID[platform.name as PlatformName]}${join(dir, 'user-data')}`);
+        expect(r.stdout + r.stderr).not.toMatch(/deprecat|invalid|error|skipping/i);
+        expect(r.status).toBe(0);
+      } finally {
+        removeDir(dir);
+      }
+    });
+  }
 }
 
 describe.each(representativeSpecs)('renderCloudInit for the %s spec', (_name, input) => {
@@ -136,7 +152,7 @@ describe.each(representativeSpecs)('renderCloudInit for the %s spec', (_name, in
   const bundle = renderProsodyHost(spec).bundle;
   const byPath = new Map<string, { content: string; permissions: string }>([...doc.write_files, ...(bundle?.files ?? [])].map((f) => [f.path, f]));
 
-  itIsAWellFormedCloudConfig(() => userData);
+  itIsAWellFormedCloudConfig((image) => renderCloudInit(resolveSpec(onImage(input, image))));
 
   test('THEN every per-domain service file travels as its template, expanded on the host (expansion.test proves the expansion)', () => {
     for (const path of [PROSODY_CONFIG, NGINX_SITE, CERTIFICATES_LIST]) {
@@ -294,7 +310,7 @@ describe('renderTurnCloudInit — the dedicated TURN droplet', () => {
   const doc = parseUserData(userData);
   const byPath = new Map(doc.write_files.map((f) => [f.path, f]));
 
-  itIsAWellFormedCloudConfig(() => userData);
+  itIsAWellFormedCloudConfig((image) => renderTurnCloudInit(resolveSpec(onImage(dedicatedTurnSpec, image))));
 
   test('THEN it installs coturn, certbot and their helpers, and nothing of Prosody or nginx', () => {
     expect(doc.packages).toEqual(['coturn', 'certbot', 'curl', 'openssl', 'unattended-upgrades']);
@@ -511,11 +527,12 @@ describe('the TURN droplet\'s script', () => {
 });
 
 /** Asks a policy-rc.d as invoke-rc.d and deb-systemd-invoke do: run by the platform's sh, the answer in its exit status. */
-function askPolicy(policy: string, args: readonly string[]): RunResult {
+function askPolicy(image: () => PlatformTools, policy: string, args: readonly string[]): RunResult {
   return image().run(['sh', '-s', '--', ...args], { input: policy });
 }
 
-describe('the first-boot guard, policy-rc.d', () => {
+describe.each(TEST_PLATFORMS)('the first-boot guard, policy-rc.d, on $name', (platform) => {
+  const image = images[platform.name];
   const policy = renderServicePolicy(CONFIGURED_SERVICES);
   const forms = (unit: string) => [unit, `${unit}.service`];
   const withAndWithoutOptions = (names: readonly string[], actions: readonly string[]) =>
@@ -527,7 +544,7 @@ describe('the first-boot guard, policy-rc.d', () => {
   onPlatform.each([...forbidden.map((args) => [args.join(' '), args, 101] as const), ...allowed.map((args) => [args.join(' '), args, 0] as const)])(
     'GIVEN a maintainer script asks "%s" THEN it answers %i',
     (_label, args, status) => {
-      const r = askPolicy(policy, args);
+      const r = askPolicy(image, policy, args);
       expect({ status: r.status, stdout: r.stdout, stderr: r.stderr }).toEqual({ status, stdout: '', stderr: '' });
     },
   );
@@ -537,7 +554,7 @@ describe('the first-boot guard, policy-rc.d', () => {
     [['--quiet', '--list', 'nginx.service', '2', '3'], 'nginx.service: every action forbidden until xmpp-constructs has provisioned this droplet\n'],
     [['--list', 'ssh'], 'ssh: every action allowed\n'],
   ])('GIVEN policy-rc.d %j THEN it lists the policy and succeeds', (args, stdout) => {
-    expect(askPolicy(policy, args)).toMatchObject({ status: 0, stdout });
+    expect(askPolicy(image, policy, args)).toMatchObject({ status: 0, stdout });
   });
 
   onPlatform.each([
@@ -545,7 +562,7 @@ describe('the first-boot guard, policy-rc.d', () => {
     [['--list'], /^usage: /],
     [['--quiet'], /^$/],
   ])('GIVEN policy-rc.d %j, without a service THEN it reports a syntax error (103), silent with --quiet', (args, stderr) => {
-    const r = askPolicy(policy, args);
+    const r = askPolicy(image, policy, args);
     expect(r.status).toBe(103);
     expect(r.stderr).toMatch(stderr);
   });
@@ -623,9 +640,11 @@ describe.each([
     expect(reviewCopy()).toBe(file?.content);
   });
 
-  onPlatform.each(CONFIGURED_SERVICES)('THEN it holds back %s exactly when this droplet installs it', (unit) => {
-    expect(askPolicy(file!.content, [unit, 'start']).status).toBe(units.includes(unit) ? 101 : 0);
-  });
+  for (const platform of TEST_PLATFORMS) {
+    onPlatform.each(CONFIGURED_SERVICES)(`THEN it holds back %s exactly when this droplet installs it (${platform.name}'s sh)`, (unit) => {
+      expect(askPolicy(images[platform.name], file!.content, [unit, 'start']).status).toBe(units.includes(unit) ? 101 : 0);
+    });
+  }
 
   test('THEN each unit it holds back gets a drop-in, written before the packages, that skips the unit at boot while the guard is in place', () => {
     const dropins = parseUserData(userData()).write_files.filter((f) => f.path.endsWith('/xmpp-constructs-first-boot.conf'));
@@ -663,13 +682,13 @@ describe.each([
     expect(other).toContain(lines[lift]);
   });
 
-  onPlatform.each([
+  for (const platform of TEST_PLATFORMS) onPlatform.each([
     ['the Prosody droplet\'s guard', renderServicePolicy(['prosody', 'nginx', 'coturn']), false],
     ['the TURN droplet\'s guard', renderServicePolicy(['coturn']), false],
     ['a policy-rc.d of someone else', '#!/bin/sh\nexit 101\n', true],
     ['one quoting our marker inside a longer line', `#!/bin/sh\n# not ${SERVICE_POLICY_MARKER}\nexit 101\n`, true],
     ['none (a rerun, the guard long gone)', undefined, false],
-  ])('WHEN it finds %s THEN it removes only ours, and goes on', (_found, content, kept) => {
+  ])(`WHEN it finds %s THEN it removes only ours, and goes on (${platform.name}'s bash)`, (_found, content, kept) => {
     const dir = makeTempDir('policy-rc');
     try {
       const path = join(dir, 'policy-rc.d');
@@ -678,7 +697,7 @@ describe.each([
       // the script's set -euo pipefail. (Not with bash -c: run so, by env -i with a socket for
       // stdin, Debian's bash takes itself for an ssh session and reads /etc/bash.bashrc first.)
       writeFileSync(join(dir, 'lift'), `set -euo pipefail\n${lines[lift].split(SERVICE_POLICY).join(path)}\necho went on\n`);
-      const r = image().run(['bash', join(dir, 'lift')]);
+      const r = images[platform.name]().run(['bash', join(dir, 'lift')]);
       expect({ status: r.status, stdout: r.stdout, stderr: r.stderr }).toEqual({ status: 0, stdout: 'went on\n', stderr: '' });
       expect(existsSync(path)).toBe(kept);
       if (kept) expect(readFileSync(path, 'utf8')).toBe(content);

@@ -24,8 +24,8 @@ import { NGINX_SITE, PROSODY_CONFIG } from '../../lib/core/paths';
 import { prosodyConfig, renderProsodyConfig } from '../../lib/core/prosody';
 import { certificateNames, ResolvedDomain, ResolvedSpec } from '../../lib/core/spec';
 import { resolveSpec } from '../../lib/core/validate';
-import { platformToolsForFile, platformUnavailable } from '../support/platform';
-import { fullSpec, minimalSpec, representativeSpecs } from '../support/specs';
+import { PLATFORMS, PlatformTools, platformToolsForFile, platformUnavailable } from '../support/platform';
+import { fullSpec, minimalSpec, onImage, representativeSpecs } from '../support/specs';
 import { makeTempDir, removeDir, run, RunResult, testUnless, testWith } from '../support/tools';
 
 /**
@@ -37,8 +37,6 @@ import { makeTempDir, removeDir, run, RunResult, testUnless, testWith } from '..
 const platformMissing = platformUnavailable();
 /** For the tests that run the expander: without the platform's image they fail under CI, and are skipped with a warning elsewhere. */
 const onPlatform = testUnless(platformMissing);
-/** The platform's image, opened by the first test that needs it (one per file), closed after the file. */
-const image = platformToolsForFile();
 
 const section = (block: string) => `${EACH_DOMAIN_BEGIN}\n${block}${EACH_DOMAIN_END}\n`;
 
@@ -117,7 +115,7 @@ describe('DomainFiles', () => {
 });
 
 /** Runs the host's expander on `template` with `domains` as domains.list, with the platform's bash. */
-function expandOnHost(dir: string, template: string, domains: readonly string[]): RunResult {
+function expandOnHost(image: () => PlatformTools, dir: string, template: string, domains: readonly string[]): RunResult {
   const script = join(dir, 'expand');
   writeFileSync(script, renderExpandScript(), { mode: 0o755 });
   writeFileSync(join(dir, 'template'), template);
@@ -127,7 +125,9 @@ function expandOnHost(dir: string, template: string, domains: readonly string[])
 
 const thousand = Array.from({ length: 1000 }, (_, i) => `customer-${i}.example`);
 
-describe('the host\'s expander (awk, as on the droplet)', () => {
+describe.each(Object.values(PLATFORMS))('the host\'s expander (awk, as on the droplet), on $name', (platform) => {
+  /** The platform's image, opened by the first test that needs it, closed after this platform's tests. */
+  const image = platformToolsForFile(platform);
   let dir: string;
   beforeAll(() => {
     dir = makeTempDir('expand');
@@ -135,7 +135,7 @@ describe('the host\'s expander (awk, as on the droplet)', () => {
   afterAll(() => removeDir(dir));
 
   const specTemplates = representativeSpecs.flatMap(([name, raw]) =>
-    renderHostFiles(resolveSpec(raw))
+    renderHostFiles(resolveSpec(onImage(raw, platform.image)))
       .filter((f) => f.path.startsWith(templatePath('/')) && f.content.includes(EACH_DOMAIN_BEGIN))
       .map((f) => ({ name: `${name} spec's ${f.path}`, template: f.content })),
   );
@@ -146,14 +146,14 @@ describe('the host\'s expander (awk, as on the droplet)', () => {
     ...specTemplates,
   ])('GIVEN $name THEN it writes byte for byte what expandTemplate does, for 0, 3 and 1,000 domains', ({ template }) => {
     for (const domains of [[], ['a.example', 'b-c.example', 'xn--bcher-kva.example'], thousand]) {
-      const r = expandOnHost(dir, template, domains);
+      const r = expandOnHost(image, dir, template, domains);
       expect({ status: r.status, stderr: r.stderr }).toEqual({ status: 0, stderr: '' });
       expect(r.stdout).toBe(expandTemplate(template, domains));
     }
   });
 
   onPlatform('GIVEN an unterminated section THEN it fails, naming it', () => {
-    const r = expandOnHost(dir, `${EACH_DOMAIN_BEGIN}\nx\n`, ['a.example']);
+    const r = expandOnHost(image, dir, `${EACH_DOMAIN_BEGIN}\nx\n`, ['a.example']);
     expect(r.status).not.toBe(0);
     expect(r.stderr).toContain(`unterminated ${EACH_DOMAIN_BEGIN}`);
   });
@@ -240,7 +240,7 @@ describe('GIVEN several domains', () => {
   test('THEN each further domain gets its own VirtualHost and components in Prosody, and its own server block in nginx', () => {
     for (const domain of furtherDomains(spec)) {
       expect(files[PROSODY_CONFIG]).toContain(`VirtualHost "${domain}"\n\thttp_external_url = "https://${domain}/"\n`);
-      expect(files[PROSODY_CONFIG]).toContain(`Component "share.xmpp.${domain}" "http_file_share"\n\thttp_external_url = "https://share.xmpp.${domain}/"\n`);
+      expect(files[PROSODY_CONFIG]).toContain(`Component "share.xmpp.${domain}" "http_file_share"\n\tparent_host = "${domain}"\n\thttp_external_url = "https://share.xmpp.${domain}/"\n`);
       expect(files[PROSODY_CONFIG]).toContain(`Component "groupchat.xmpp.${domain}" "muc"`);
       expect(files[NGINX_SITE]).toContain(`server_name ${domain} share.xmpp.${domain} groupchat.xmpp.${domain} proxy.xmpp.${domain} pubsub.xmpp.${domain};`);
       expect(files[NGINX_SITE]).toContain(`ssl_certificate /etc/xmpp-constructs/certs/${domain}/fullchain.pem;`);

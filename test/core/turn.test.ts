@@ -1,7 +1,8 @@
 /**
  * coturn's configuration: pure rendering checks, then the rendered turnserver.conf run by the real
- * coturn 4.6.1 with real TURN clients, and the systemd drop-in read by the real systemd 252. Both are
- * the platform's own, run inside its image (test/support/platform.ts), never whatever the host has.
+ * coturn 4.6.1 with real TURN clients, and the systemd drop-in read by the real systemd, for each
+ * platform (systemd 257 on Debian 13, 252 on Debian 12). Both are the platform's own, run inside its
+ * image (test/support/platform.ts), never whatever the host has.
  *
  * The daemon runs in a private network namespace whose loopback interface carries two ordinary
  * global unicast addresses standing in for the droplet's public ones (the documentation blocks
@@ -30,8 +31,9 @@ import {
 } from '../../lib/core/turn';
 import { resolveSpec } from '../../lib/core/validate';
 import { probeAddressesForDeniedBlocks } from '../support/denied-peers';
-import { DEFAULT_PLATFORM, PlatformTools, platformUnavailable } from '../support/platform';
-import { closedSpec, minimalSpec, representativeSpecs } from '../support/specs';
+import { Platform, PLATFORMS, PlatformTools, platformUnavailable } from '../support/platform';
+import type { PlatformName } from '../../lib/core/platforms';
+import { closedSpec, minimalSpec, onImage, representativeSpecs } from '../support/specs';
 import { describeUnless } from '../support/tools';
 
 const resolved: readonly [string, ResolvedSpec][] = representativeSpecs.map(([name, spec]) => [name, resolveSpec(spec)]);
@@ -527,426 +529,441 @@ function mustRun(tools: PlatformTools, argv: readonly string[], cwd?: string): s
   return `${r.stdout}${r.stderr}`;
 }
 
-describeUnless(PLATFORM_UNAVAILABLE, `the drop-in, as systemd 252 reads it over Debian's coturn.service (${DEFAULT_PLATFORM.name} image)`, () => {
-  let tools: PlatformTools | undefined;
-  let root: string;
+/** Each platform's systemd and coturn, for the titles and to prove the image holds them. */
+const VERSIONS: Readonly<Record<PlatformName, { readonly systemd: string; readonly coturn: string }>> = {
+  'debian-13': { systemd: '257', coturn: '4.6.1' },
+  'debian-12': { systemd: '252', coturn: '4.6.1' },
+};
 
-  beforeAll(() => {
-    tools = PlatformTools.open();
-    // Under the system temp dir, which the image shares at the same path.
-    root = fs.mkdtempSync(path.join(os.tmpdir(), 'turn-unit-'));
-    // The image's own units, Debian's coturn.service among them, as its package installed them.
-    mustRun(tools, ['sh', '-c', 'mkdir -p "$1/lib/systemd" && cp -a /lib/systemd/system "$1/lib/systemd/"', 'sh', root]);
-    const stub = path.join(root, 'usr/bin/turnserver');
-    fs.mkdirSync(path.dirname(stub), { recursive: true });
-    fs.writeFileSync(stub, '#!/bin/sh\n', { mode: 0o755 });
-    const env = path.join(root, TURN_ADDRESSES_ENV);
-    fs.mkdirSync(path.dirname(env), { recursive: true });
-    fs.writeFileSync(env, `TURN_ADDRESS_ARGS=${turnAddressArgs('203.0.113.5', '2001:db8::5')}\n`);
-  }, OPEN_TIMEOUT_MS);
+describe.each(Object.values(PLATFORMS))('on $name', (platform: Platform) => {
+  const versions = VERSIONS[platform.name as PlatformName];
+  /** The representative specs with calls, deployed on this platform. */
+  const onThisPlatform: readonly [string, ResolvedSpec][] = representativeSpecs
+    .map(([name, spec]): [string, ResolvedSpec] => [name, resolveSpec(onImage(spec, platform.image))])
+    .filter(([, spec]) => spec.calls.enabled);
 
-  afterAll(() => {
-    tools?.close();
-    if (root) fs.rmSync(root, { recursive: true, force: true });
-  });
+  describeUnless(PLATFORM_UNAVAILABLE, `the drop-in, as systemd ${versions.systemd} reads it over Debian's coturn.service (${platform.name} image)`, () => {
+    let tools: PlatformTools | undefined;
+    let root: string;
 
-  function verify(dropin: string): { status: number | null; output: string } {
-    const file = path.join(root, TURN_SYSTEMD_DROPIN);
-    fs.mkdirSync(path.dirname(file), { recursive: true });
-    fs.writeFileSync(file, dropin);
-    // --man=no: the unit's Documentation= man pages are Debian's business, not the drop-in's, and
-    // the image has no man-db to look them up with (verify would report each as a failed command).
-    const r = tools!.run(['systemd-analyze', 'verify', '--man=no', `--root=${root}`, 'coturn.service'], { timeoutMs: 20000 });
-    return { status: r.status, output: `${r.stdout}${r.stderr}` };
-  }
+    beforeAll(() => {
+      tools = PlatformTools.open(platform);
+      // Under the system temp dir, which the image shares at the same path.
+      root = fs.mkdtempSync(path.join(os.tmpdir(), 'turn-unit-'));
+      // The image's own units, Debian's coturn.service among them, as its package installed them, where
+      // systemd reads them: /usr/lib/systemd/system (systemd 255 on reads no other; /lib is a link to usr/lib).
+      mustRun(tools, ['sh', '-c', 'mkdir -p "$1/usr/lib/systemd" && cp -a /usr/lib/systemd/system "$1/usr/lib/systemd/"', 'sh', root]);
+      const stub = path.join(root, 'usr/bin/turnserver');
+      fs.mkdirSync(path.dirname(stub), { recursive: true });
+      fs.writeFileSync(stub, '#!/bin/sh\n', { mode: 0o755 });
+      const env = path.join(root, TURN_ADDRESSES_ENV);
+      fs.mkdirSync(path.dirname(env), { recursive: true });
+      fs.writeFileSync(env, `TURN_ADDRESS_ARGS=${turnAddressArgs('203.0.113.5', '2001:db8::5')}\n`);
+    }, OPEN_TIMEOUT_MS);
 
-  it('checks with the image\'s systemd 252, over the coturn.service its coturn package ships', () => {
-    expect(mustRun(tools!, ['systemd-analyze', '--version'])).toMatch(/^systemd 252 /);
-    const unit = fs.readFileSync(path.join(root, 'lib/systemd/system/coturn.service'), 'utf8');
-    expect(unit).toContain('\nExecStart=/usr/bin/turnserver -c /etc/turnserver.conf --pidfile=\n');
-    expect(unit).toContain('\nUser=turnserver\n');
-    expect(unit).toContain('\nType=notify\n');
-  });
+    afterAll(() => {
+      tools?.close();
+      if (root) fs.rmSync(root, { recursive: true, force: true });
+    });
 
-  it('verifies without a complaint', () => {
-    const result = verify(renderTurnSystemdDropin());
-    expect(result.output).toBe('');
-    expect(result.status).toBe(0);
-  });
+    function verify(dropin: string): { status: number | null; output: string } {
+      const file = path.join(root, TURN_SYSTEMD_DROPIN);
+      fs.mkdirSync(path.dirname(file), { recursive: true });
+      fs.writeFileSync(file, dropin);
+      // --man=no: the unit's Documentation= man pages are Debian's business, not the drop-in's, and
+      // the image has no man-db to look them up with (verify would report each as a failed command).
+      const r = tools!.run(['systemd-analyze', 'verify', '--man=no', `--root=${root}`, 'coturn.service'], { timeoutMs: 20000 });
+      return { status: r.status, output: `${r.stdout}${r.stderr}` };
+    }
 
-  it('(control) refuses a drop-in that forgets to reset ExecStart', () => {
-    const result = verify(renderTurnSystemdDropin().replace('ExecStart=\n', ''));
-    expect(result.output).toMatch(/more than one ExecStart/);
-    expect(result.status).not.toBe(0);
-  });
-});
+    it(`checks with the image's systemd ${versions.systemd}, over the coturn.service its coturn package ships`, () => {
+      expect(mustRun(tools!, ['systemd-analyze', '--version'])).toMatch(new RegExp(`^systemd ${versions.systemd} `));
+      const unit = fs.readFileSync(path.join(root, 'usr/lib/systemd/system/coturn.service'), 'utf8');
+      expect(unit).toContain('\nExecStart=/usr/bin/turnserver -c /etc/turnserver.conf --pidfile=\n');
+      expect(unit).toContain('\nUser=turnserver\n');
+      expect(unit).toContain('\nType=notify\n');
+    });
 
-/** Stand-ins for the droplet's public addresses; only ever configured inside the private namespace. */
-const DROPLET_V4 = '11.0.0.10';
-const DROPLET_V6 = '2600::10';
-/** turnutils_peer's echo port (uclient's default peer port), outside every relay range. */
-const PEER_PORT = 3480;
+    it('verifies without a complaint', () => {
+      const result = verify(renderTurnSystemdDropin());
+      expect(result.output).toBe('');
+      expect(result.status).toBe(0);
+    });
 
-/**
- * The host's nsenter into the network namespace of `pid`, to put before a command run in the image
- * (`tools.argv(...)`): the image's nsenter then enters only its mount namespace, so the command runs
- * in the daemon's network with the image's files.
- */
-function inNetnsOf(pid: number): string[] {
-  return ['nsenter', `--target=${pid}`, '--net', '--'];
-}
-
-interface RunResult {
-  readonly code: number | null;
-  readonly output: string;
-}
-
-/** Runs a command to completion with a hard time limit; stdout and stderr together. */
-function run(argv: readonly string[], timeoutMs = 10000): Promise<RunResult> {
-  return new Promise((resolve) => {
-    const child = spawn(argv[0], argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
-    let output = '';
-    child.stdout.on('data', (d) => (output += d));
-    child.stderr.on('data', (d) => (output += d));
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, output });
+    it('(control) refuses a drop-in that forgets to reset ExecStart', () => {
+      const result = verify(renderTurnSystemdDropin().replace('ExecStart=\n', ''));
+      expect(result.output).toMatch(/more than one ExecStart/);
+      expect(result.status).not.toBe(0);
     });
   });
-}
 
-/**
- * The image's turnadmin. It always writes a `turn_<pid>_<date>.log` to /var/log: inside the image,
- * that is the throwaway root, gone with `tools.close()`.
- */
-function turnadmin(tools: PlatformTools, args: readonly string[], cwd: string): string {
-  return mustRun(tools, ['turnadmin', ...args], cwd);
-}
+  /** Stand-ins for the droplet's public addresses; only ever configured inside the private namespace. */
+  const DROPLET_V4 = '11.0.0.10';
+  const DROPLET_V6 = '2600::10';
+  /** turnutils_peer's echo port (uclient's default peer port), outside every relay range. */
+  const PEER_PORT = 3480;
 
-/** What Prosody's mod_external_services mints: base64(HMAC-SHA1(secret, username)). */
-function restPassword(secret: string, username: string): string {
-  return createHmac('sha1', secret).update(username).digest('base64');
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-/** The harness copy: only the absolute paths of files the test provides are changed. */
-function harnessConfig(rendered: string, dir: string): string {
-  const replacements: [RegExp, string][] = [
-    [/^cert=.*$/m, `cert=${dir}/cert.pem`],
-    [/^pkey=.*$/m, `pkey=${dir}/key.pem`],
-    [/^userdb=.*$/m, `userdb=${dir}/turndb`],
-  ];
-  let conf = rendered;
-  for (const [pattern, line] of replacements) {
-    expect(conf.match(new RegExp(pattern.source, 'gm'))).toHaveLength(1);
-    conf = conf.replace(pattern, line);
+  /**
+   * The host's nsenter into the network namespace of `pid`, to put before a command run in the image
+   * (`tools.argv(...)`): the image's nsenter then enters only its mount namespace, so the command runs
+   * in the daemon's network with the image's files.
+   */
+  function inNetnsOf(pid: number): string[] {
+    return ['nsenter', `--target=${pid}`, '--net', '--'];
   }
-  return conf;
-}
 
-/** A peer address inside a block: its second address (its only one for a single-address block). */
-function sampleInside(cidr: string): string {
-  const [first, last] = cidrToRange(cidr).split('-');
-  const bytes = ipaddr.parse(first).toByteArray();
-  if (first !== last) bytes[bytes.length - 1] += 1;
-  const addr = ipaddr.fromByteArray(bytes);
-  return addr.kind() === 'ipv6' && (addr as ipaddr.IPv6).isIPv4MappedAddress()
-    ? `::ffff:${(addr as ipaddr.IPv6).toIPv4Address().toString()}`
-    : addr.toString();
-}
-
-/**
- * An address as inet_pton, and so coturn's log, reads it. coturn logs IPv4-compatible peers as
- * `::a.b.c.d`, which ipaddr.js alone reads as IPv4-mapped.
- */
-function normalizedAsCoturn(address: string): string {
-  const compatible = /^::(\d+\.\d+\.\d+\.\d+)$/.exec(address);
-  if (!compatible) return ipaddr.parse(address).toNormalizedString();
-  return ipaddr.fromByteArray([...new Array<number>(12).fill(0), ...ipaddr.IPv4.parse(compatible[1]).toByteArray()]).toNormalizedString();
-}
-
-/**
- * Peers refused before denied-peer-ip is consulted: by `no-multicast-peers` (coturn counts all of
- * 224.0.0.0 and above, and ff00::/8) and by coturn itself (0.0.0.0/8 and ::, always).
- */
-function refusedByCoturnItself(peer: string): boolean {
-  const bytes = ipaddr.parse(peer).toByteArray();
-  return bytes.length === 4 ? bytes[0] === 0 || bytes[0] > 223 : bytes[0] === 0xff || bytes.every((b) => b === 0);
-}
-
-/** The name of process `pid` (what it last exec'd), or '' once it is gone. */
-function comm(pid: number): string {
-  try {
-    return fs.readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
-  } catch {
-    return '';
+  interface RunResult {
+    readonly code: number | null;
+    readonly output: string;
   }
-}
 
-describeUnless(PLATFORM_UNAVAILABLE, `coturn 4.6.1 from the ${DEFAULT_PLATFORM.name} image`, () => {
-  let tools: PlatformTools | undefined;
-
-  beforeAll(() => {
-    tools = PlatformTools.open();
-  }, OPEN_TIMEOUT_MS);
-
-  // Runs after each block's afterAll below has stopped its daemon and peer.
-  afterAll(() => tools?.close());
-
-  const image = (): PlatformTools => {
-    if (!tools) throw new Error(`the ${DEFAULT_PLATFORM.name} image is not open`);
-    return tools;
-  };
-
-  it('is coturn 4.6.1, the version coturnDenies models', () => {
-    expect(mustRun(image(), ['turnserver', '--version']).trim()).toBe('4.6.1');
-  });
-
-  describe.each(withCalls)('running the rendered turnserver.conf (%s)', (_name, spec) => {
-    const realm = turnRealm(spec);
-    const ipv6 = spec.droplet.ipv6;
-    const secret = randomBytes(32).toString('hex');
-    let dir: string;
-    let logFile: string;
-    let daemon: ChildProcess | undefined;
-    let peer: ChildProcess | undefined;
-    let startupLog = '';
-    /** What the spawned process was once turnserver answered, and the network namespace it ran in. */
-    let started: { comm: string; netns: string } | undefined;
-    let caseNumber = 0;
-
-    const log = (): string => fs.readFileSync(logFile, 'utf8');
-    const pid = (): number => {
-      if (!daemon?.pid) throw new Error('turnserver is not running');
-      return daemon.pid;
-    };
-    /** `argv` run by the image, in the daemon's network namespace. */
-    const inDaemonNetwork = (argv: readonly string[]): string[] => [...inNetnsOf(pid()), ...image().argv(argv)];
-
-    /** A fresh username per client run: allocations of failed runs linger and count against user-quota. */
-    function credentials(opts: { expiresInSeconds?: number; wrongPassword?: boolean; plain?: boolean } = {}): { user: string; password: string } {
-      const expiry = Math.floor(Date.now() / 1000) + (opts.expiresInSeconds ?? spec.calls.credentialTtlSeconds);
-      const user = opts.plain ? String(expiry) : `${expiry}:case${++caseNumber}`;
-      const password = restPassword(opts.wrongPassword ? `${secret}x` : secret, user);
-      return { user, password };
-    }
-
-    function uclient(opts: { user: string; password: string; peer: string; family: 4 | 6; tcp?: boolean; messages?: number }): Promise<RunResult> {
-      const server = opts.family === 6 ? DROPLET_V6 : DROPLET_V4;
-      return run(inDaemonNetwork([
-        'turnutils_uclient', '-v', '-c',
-        ...(opts.family === 6 ? ['-x'] : []),
-        ...(opts.tcp ? ['-t'] : []),
-        '-n', String(opts.messages ?? 1),
-        '-u', opts.user, '-w', opts.password,
-        '-e', opts.peer, '-r', String(PEER_PORT),
-        '-p', String(spec.calls.port),
-        server,
-      ]));
-    }
-
-    /** The log from character `from` on, once `pattern` appears in it (or after `timeoutMs`). */
-    async function waitForLog(pattern: RegExp, from = 0, timeoutMs = 2000): Promise<string> {
-      const deadline = Date.now() + timeoutMs;
-      for (;;) {
-        const text = log().slice(from);
-        if (pattern.test(text) || Date.now() > deadline) return text;
-        await sleep(50);
-      }
-    }
-
-    function expectAllocated(result: RunResult, family: 4 | 6): void {
-      const relay = /IPv[46]\. Received relay addr: (\S+)/.exec(result.output);
-      expect(relay).not.toBeNull();
-      const address = relay![1];
-      const colon = address.lastIndexOf(':');
-      expect(ipaddr.parse(address.slice(0, colon)).toString()).toBe(ipaddr.parse(family === 6 ? DROPLET_V6 : DROPLET_V4).toString());
-      const port = Number(address.slice(colon + 1));
-      expect(port).toBeGreaterThanOrEqual(spec.calls.relayPortMin);
-      expect(port).toBeLessThanOrEqual(spec.calls.relayPortMax);
-    }
-
-    beforeAll(async () => {
-      // Under the system temp dir, which the image shares at the same path. turnserver runs as root
-      // here (the rendered file sets no proc-user, and the harness starts it as root, not through
-      // Debian's unit with its User=turnserver), so root-only files suit it.
-      dir = fs.mkdtempSync(path.join(os.tmpdir(), 'turn-daemon-'));
-      logFile = path.join(dir, 'turnserver.log');
-
-      mustRun(image(), ['openssl', 'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-days', '2',
-        '-subj', `/CN=${spec.calls.host}`, '-keyout', path.join(dir, 'key.pem'), '-out', path.join(dir, 'cert.pem')], dir);
-
-      // What the provisioning script does with the secret from the volume.
-      turnadmin(image(), ['--set-secret', secret, '--realm', realm, '--db', path.join(dir, 'turndb')], dir);
-
-      const conf = path.join(dir, 'turnserver.conf');
-      fs.writeFileSync(conf, harnessConfig(renderTurnConfig(spec), dir));
-
-      // Split like systemd splits $TURN_ADDRESS_ARGS.
-      const addressArgs = turnAddressArgs(DROPLET_V4, ipv6 ? DROPLET_V6 : undefined).split(/\s+/);
-      const setup = ['ip link set lo up', `ip addr add ${DROPLET_V4}/32 dev lo`, ...(ipv6 ? [`ip -6 addr add ${DROPLET_V6}/128 dev lo nodad`] : [])];
-      const out = fs.openSync(logFile, 'a');
-      // The image's nsenter (mount namespace only), chroot, env, unshare and sh each exec the next:
-      // the spawned process becomes turnserver itself, in a network namespace of its own, so its pid
-      // is both what afterAll stops and what the clients' nsenter targets. Checked below.
-      const argv = image().argv(['unshare', '--net', '--', 'sh', '-c', `${setup.join(' && ')} && exec "$@"`, 'sh',
-        // Harness-only flags: loopback peers allowed so that our deny list, not coturn's built-in
-        // loopback check, must refuse 127.0.0.1 and ::1; -v logs which range refused a peer.
-        'turnserver', '-c', conf, ...addressArgs, `--pidfile=${dir}/turnserver.pid`, '--allow-loopback-peers', '-v']);
-      daemon = spawn(argv[0], argv.slice(1), { stdio: ['ignore', out, out] });
-      fs.closeSync(out);
-      let exited = false;
-      daemon.on('exit', () => (exited = true));
-
-      const deadline = Date.now() + 10000;
-      for (;;) {
-        if (exited) throw new Error(`turnserver exited during startup:\n${log()}`);
-        if (Date.now() > deadline) throw new Error(`turnserver did not answer STUN within 10 s (the spawned process is ${comm(pid())}):\n${log()}`);
-        // Until the spawned process is turnserver, its network namespace may not be the new one yet.
-        if (comm(pid()) === 'turnserver') {
-          const stun = await run(inDaemonNetwork(['turnutils_stunclient', '-p', String(spec.calls.port), DROPLET_V4]), 2000);
-          if (stun.code === 0 && /reflexive addr/.test(stun.output)) break;
-        }
-        await sleep(100);
-      }
-      startupLog = log();
-      started = { comm: comm(pid()), netns: fs.readlinkSync(`/proc/${pid()}/ns/net`) };
-      if (started.netns === fs.readlinkSync('/proc/self/ns/net')) throw new Error('turnserver runs in the test\'s own network namespace, not a new one');
-
-      const peerArgv = inDaemonNetwork(['turnutils_peer', '-L', DROPLET_V4, ...(ipv6 ? ['-L', DROPLET_V6] : []), '-p', String(PEER_PORT)]);
-      peer = spawn(peerArgv[0], peerArgv.slice(1), { stdio: 'ignore' });
-      await sleep(200);
-    }, 30000);
-
-    afterAll(async () => {
-      for (const child of [peer, daemon]) {
-        if (!child?.pid || child.exitCode !== null || child.signalCode !== null) continue;
-        const gone = new Promise((resolve) => child.once('exit', resolve));
-        process.kill(child.pid, 'SIGTERM');
-        const timer = setTimeout(() => child.pid && child.exitCode === null && process.kill(child.pid, 'SIGKILL'), 3000);
-        await gone;
+  /** Runs a command to completion with a hard time limit; stdout and stderr together. */
+  function run(argv: readonly string[], timeoutMs = 10000): Promise<RunResult> {
+    return new Promise((resolve) => {
+      const child = spawn(argv[0], argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
+      let output = '';
+      child.stdout.on('data', (d) => (output += d));
+      child.stderr.on('data', (d) => (output += d));
+      const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+      child.on('close', (code) => {
         clearTimeout(timer);
-      }
-      if (dir) fs.rmSync(dir, { recursive: true, force: true });
-    });
-
-    it('runs as the process the test spawned, in a network namespace of its own', () => {
-      expect(started).toEqual({ comm: 'turnserver', netns: expect.stringMatching(/^net:\[\d+\]$/) });
-      expect(started!.netns).not.toBe(fs.readlinkSync('/proc/self/ns/net'));
-      expect(comm(pid())).toBe('turnserver');
-      expect(peer?.pid && comm(peer.pid)).toBe('turnutils_peer');
-      expect(peer?.pid && fs.readlinkSync(`/proc/${peer.pid}/ns/net`)).toBe(started!.netns);
-    });
-
-    it('starts without a word about the configuration', () => {
-      const problems = startupLog
-        .split('\n')
-        .filter((line) => /Bad configuration format|Wrong address format|error resolving|CONFIG ERROR|\bERROR\b|cannot|Cannot|CONFIG WARNING/.test(line))
-        // Harness-only flag, see beforeAll.
-        .filter((line) => !/CONFIG WARNING: allow_loopback_peers/.test(line));
-      expect(problems).toEqual([]);
-      expect(startupLog).toContain(`Default realm: ${realm}`);
-      expect(startupLog).toContain(`SQLite DB connection success: ${dir}/turndb`);
-      expect(startupLog).toContain(`TLS cipher suite: ${TURN_CIPHER_LIST}\n`);
-      for (const address of ipv6 ? [DROPLET_V4, DROPLET_V6] : [DROPLET_V4]) {
-        expect(startupLog).toContain(`Relay address to use: ${address}\n`);
-        for (const port of [spec.calls.port, spec.calls.tlsPort]) {
-          expect(startupLog).toContain(`DTLS/UDP listener opened on: ${address}:${port}\n`);
-          expect(startupLog).toContain(`TLS/TCP listener opened on : ${address}:${port}\n`);
-        }
-      }
-    });
-
-    it('reads every denied range', () => {
-      for (const { cidr } of DENIED_PEER_CIDRS) expect(startupLog).toContain(`Black listing: ${cidrToRange(cidr)}\n`);
-    });
-
-    it('holds the secret only in the userdb, for the configured realm', () => {
-      expect(fs.readFileSync(path.join(dir, 'turnserver.conf'), 'utf8')).not.toContain(secret);
-      expect(turnadmin(image(), ['--show-secret', '--realm', realm, '--db', path.join(dir, 'turndb')], dir)).toContain(`${secret}[${realm}]`);
-    });
-
-    it('allocates for a Prosody-style credential and relays to public peers over UDP and TCP, IPv4 and IPv6', async () => {
-      const cases: { family: 4 | 6; tcp: boolean; creds: { user: string; password: string } }[] = [
-        { family: 4, tcp: false, creds: credentials({ plain: true }) },
-        { family: 4, tcp: true, creds: credentials() },
-        ...(ipv6 ? [{ family: 6 as const, tcp: false, creds: credentials() }] : []),
-      ];
-      const results = await Promise.all(
-        cases.map((c) => uclient({ ...c.creds, family: c.family, tcp: c.tcp, peer: c.family === 6 ? DROPLET_V6 : DROPLET_V4, messages: 3 })),
-      );
-      results.forEach((result, i) => {
-        expect({ case: cases[i], code: result.code }).toEqual({ case: cases[i], code: 0 });
-        expectAllocated(result, cases[i].family);
-        expect(result.output).toContain('tot_send_msgs=3, tot_recv_msgs=3');
-        expect(result.output).toMatch(/Total lost packets 0 /);
+        resolve({ code, output });
       });
     });
+  }
 
-    it('serves TLS 1.2 with an ECDHE AEAD suite on the TLS port, and refuses CBC suites', async () => {
-      const connect = (extra: string[]): Promise<RunResult> =>
-        run(inDaemonNetwork(['openssl', 's_client', '-connect', `${DROPLET_V4}:${spec.calls.tlsPort}`, '-servername', spec.calls.host, '-tls1_2', '-brief', ...extra]), 5000);
-      const [good, cbc] = await Promise.all([connect([]), connect(['-cipher', 'ECDHE-ECDSA-AES256-SHA384'])]);
-      expect(good.output).toContain('Protocol version: TLSv1.2');
-      const suite = /Ciphersuite: (\S+)/.exec(good.output);
-      expect(TURN_CIPHER_LIST.split(':')).toContain(suite?.[1]);
-      expect(cbc.output).not.toContain('CONNECTION ESTABLISHED');
-      expect(cbc.output).toMatch(/alert handshake failure/);
+  /**
+   * The image's turnadmin. It always writes a `turn_<pid>_<date>.log` to /var/log: inside the image,
+   * that is the throwaway root, gone with `tools.close()`.
+   */
+  function turnadmin(tools: PlatformTools, args: readonly string[], cwd: string): string {
+    return mustRun(tools, ['turnadmin', ...args], cwd);
+  }
+
+  /** What Prosody's mod_external_services mints: base64(HMAC-SHA1(secret, username)). */
+  function restPassword(secret: string, username: string): string {
+    return createHmac('sha1', secret).update(username).digest('base64');
+  }
+
+  function sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => setTimeout(resolve, ms));
+  }
+
+  /** The harness copy: only the absolute paths of files the test provides are changed. */
+  function harnessConfig(rendered: string, dir: string): string {
+    const replacements: [RegExp, string][] = [
+      [/^cert=.*$/m, `cert=${dir}/cert.pem`],
+      [/^pkey=.*$/m, `pkey=${dir}/key.pem`],
+      [/^userdb=.*$/m, `userdb=${dir}/turndb`],
+    ];
+    let conf = rendered;
+    for (const [pattern, line] of replacements) {
+      expect(conf.match(new RegExp(pattern.source, 'gm'))).toHaveLength(1);
+      conf = conf.replace(pattern, line);
+    }
+    return conf;
+  }
+
+  /** A peer address inside a block: its second address (its only one for a single-address block). */
+  function sampleInside(cidr: string): string {
+    const [first, last] = cidrToRange(cidr).split('-');
+    const bytes = ipaddr.parse(first).toByteArray();
+    if (first !== last) bytes[bytes.length - 1] += 1;
+    const addr = ipaddr.fromByteArray(bytes);
+    return addr.kind() === 'ipv6' && (addr as ipaddr.IPv6).isIPv4MappedAddress()
+      ? `::ffff:${(addr as ipaddr.IPv6).toIPv4Address().toString()}`
+      : addr.toString();
+  }
+
+  /**
+   * An address as inet_pton, and so coturn's log, reads it. coturn logs IPv4-compatible peers as
+   * `::a.b.c.d`, which ipaddr.js alone reads as IPv4-mapped.
+   */
+  function normalizedAsCoturn(address: string): string {
+    const compatible = /^::(\d+\.\d+\.\d+\.\d+)$/.exec(address);
+    if (!compatible) return ipaddr.parse(address).toNormalizedString();
+    return ipaddr.fromByteArray([...new Array<number>(12).fill(0), ...ipaddr.IPv4.parse(compatible[1]).toByteArray()]).toNormalizedString();
+  }
+
+  /**
+   * Peers refused before denied-peer-ip is consulted: by `no-multicast-peers` (coturn counts all of
+   * 224.0.0.0 and above, and ff00::/8) and by coturn itself (0.0.0.0/8 and ::, always).
+   */
+  function refusedByCoturnItself(peer: string): boolean {
+    const bytes = ipaddr.parse(peer).toByteArray();
+    return bytes.length === 4 ? bytes[0] === 0 || bytes[0] > 223 : bytes[0] === 0xff || bytes.every((b) => b === 0);
+  }
+
+  /** The name of process `pid` (what it last exec'd), or '' once it is gone. */
+  function comm(pid: number): string {
+    try {
+      return fs.readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
+    } catch {
+      return '';
+    }
+  }
+
+  describeUnless(PLATFORM_UNAVAILABLE, `coturn ${versions.coturn} from the ${platform.name} image`, () => {
+    let tools: PlatformTools | undefined;
+
+    beforeAll(() => {
+      tools = PlatformTools.open(platform);
+    }, OPEN_TIMEOUT_MS);
+
+    // Runs after each block's afterAll below has stopped its daemon and peer.
+    afterAll(() => tools?.close());
+
+    const image = (): PlatformTools => {
+      if (!tools) throw new Error(`the ${platform.name} image is not open`);
+      return tools;
+    };
+
+    it(`is coturn ${versions.coturn}, the version coturnDenies models`, () => {
+      expect(mustRun(image(), ['turnserver', '--version']).trim()).toBe(versions.coturn);
     });
 
-    it('refuses a wrong password and an expired credential with 401', async () => {
-      const wrong = credentials({ wrongPassword: true });
-      const expired = credentials({ expiresInSeconds: -60 });
-      const results = await Promise.all([wrong, expired].map((c) => uclient({ ...c, family: 4, peer: DROPLET_V4 })));
-      for (const [i, c] of [wrong, expired].entries()) {
-        expect(results[i].code).not.toBe(0);
-        expect(results[i].output).toContain('Cannot complete Allocation');
-        expect(results[i].output).not.toContain('Received relay addr');
-        const text = await waitForLog(new RegExp(`user <${c.user}>: incoming packet message processed, error 401: Unauthorized`));
-        expect(text).toContain(`user <${c.user}>: incoming packet message processed, error 401: Unauthorized`);
+    describe.each(onThisPlatform)('running the rendered turnserver.conf (%s)', (_name, spec) => {
+      const realm = turnRealm(spec);
+      const ipv6 = spec.droplet.ipv6;
+      const secret = randomBytes(32).toString('hex');
+      let dir: string;
+      let logFile: string;
+      let daemon: ChildProcess | undefined;
+      let peer: ChildProcess | undefined;
+      let startupLog = '';
+      /** What the spawned process was once turnserver answered, and the network namespace it ran in. */
+      let started: { comm: string; netns: string } | undefined;
+      let caseNumber = 0;
+
+      const log = (): string => fs.readFileSync(logFile, 'utf8');
+      const pid = (): number => {
+        if (!daemon?.pid) throw new Error('turnserver is not running');
+        return daemon.pid;
+      };
+      /** `argv` run by the image, in the daemon's network namespace. */
+      const inDaemonNetwork = (argv: readonly string[]): string[] => [...inNetnsOf(pid()), ...image().argv(argv)];
+
+      /** A fresh username per client run: allocations of failed runs linger and count against user-quota. */
+      function credentials(opts: { expiresInSeconds?: number; wrongPassword?: boolean; plain?: boolean } = {}): { user: string; password: string } {
+        const expiry = Math.floor(Date.now() / 1000) + (opts.expiresInSeconds ?? spec.calls.credentialTtlSeconds);
+        const user = opts.plain ? String(expiry) : `${expiry}:case${++caseNumber}`;
+        const password = restPassword(opts.wrongPassword ? `${secret}x` : secret, user);
+        return { user, password };
       }
-    });
 
-    const deniedCases: { peer: string; range?: string }[] = [
-      ...DENIED_PEER_CIDRS.map(({ cidr }) => {
-        const peerAddress = sampleInside(cidr);
-        return { peer: peerAddress, range: refusedByCoturnItself(peerAddress) ? undefined : cidrToRange(cidr) };
-      }),
-      { peer: '127.0.0.1', range: cidrToRange('127.0.0.0/8') },
-      { peer: '169.254.169.254', range: cidrToRange('169.254.0.0/16') },
-      { peer: '::ffff:169.254.169.254', range: cidrToRange('::ffff:0:0/96') },
-      { peer: '64:ff9b::a9fe:a9fe', range: cidrToRange('64:ff9b::/96') },
-      { peer: '0.0.0.0' },
-      { peer: '::' },
-    ].filter(({ peer: p }) => ipv6 || ipaddr.parse(p).kind() === 'ipv4');
-
-    it.each(deniedCases)('allocates but refuses the peer $peer with 403 Forbidden IP', async ({ peer: peerAddress, range }) => {
-      const family = ipaddr.parse(peerAddress).kind() === 'ipv6' ? 6 : 4;
-      const logBefore = log().length;
-      const result = await uclient({ ...credentials(), family, peer: peerAddress });
-      expect(result.code).not.toBe(0);
-      expectAllocated(result, family);
-      expect(result.output).toContain('error 403 (Forbidden IP)');
-      expect(result.output).not.toContain('tot_recv_msgs=1');
-      if (range) {
-        const line = new RegExp(`A peer IP (\\S+) denied in the range: ${range.replace(/[.]/g, '\\.')}\\n`);
-        const match = line.exec(await waitForLog(line, logBefore));
-        expect(match).not.toBeNull();
-        expect(normalizedAsCoturn(match![1])).toBe(normalizedAsCoturn(peerAddress));
+      function uclient(opts: { user: string; password: string; peer: string; family: 4 | 6; tcp?: boolean; messages?: number }): Promise<RunResult> {
+        const server = opts.family === 6 ? DROPLET_V6 : DROPLET_V4;
+        return run(inDaemonNetwork([
+          'turnutils_uclient', '-v', '-c',
+          ...(opts.family === 6 ? ['-x'] : []),
+          ...(opts.tcp ? ['-t'] : []),
+          '-n', String(opts.messages ?? 1),
+          '-u', opts.user, '-w', opts.password,
+          '-e', opts.peer, '-r', String(PEER_PORT),
+          '-p', String(spec.calls.port),
+          server,
+        ]));
       }
-    });
 
-    it('stops accepting credentials as soon as the secret leaves the userdb (it is read per request)', async () => {
-      turnadmin(image(), ['--delete-secret', secret, '--realm', realm, '--db', path.join(dir, 'turndb')], dir);
-      const c = credentials();
-      const result = await uclient({ ...c, family: 4, peer: DROPLET_V4 });
-      expect(result.code).not.toBe(0);
-      expect(result.output).toContain('Cannot complete Allocation');
-      expect(await waitForLog(new RegExp(`user <${c.user}>: incoming packet message processed, error 401`))).toContain(`user <${c.user}>`);
+      /** The log from character `from` on, once `pattern` appears in it (or after `timeoutMs`). */
+      async function waitForLog(pattern: RegExp, from = 0, timeoutMs = 2000): Promise<string> {
+        const deadline = Date.now() + timeoutMs;
+        for (;;) {
+          const text = log().slice(from);
+          if (pattern.test(text) || Date.now() > deadline) return text;
+          await sleep(50);
+        }
+      }
+
+      function expectAllocated(result: RunResult, family: 4 | 6): void {
+        const relay = /IPv[46]\. Received relay addr: (\S+)/.exec(result.output);
+        expect(relay).not.toBeNull();
+        const address = relay![1];
+        const colon = address.lastIndexOf(':');
+        expect(ipaddr.parse(address.slice(0, colon)).toString()).toBe(ipaddr.parse(family === 6 ? DROPLET_V6 : DROPLET_V4).toString());
+        const port = Number(address.slice(colon + 1));
+        expect(port).toBeGreaterThanOrEqual(spec.calls.relayPortMin);
+        expect(port).toBeLessThanOrEqual(spec.calls.relayPortMax);
+      }
+
+      beforeAll(async () => {
+        // Under the system temp dir, which the image shares at the same path. turnserver runs as root
+        // here (the rendered file sets no proc-user, and the harness starts it as root, not through
+        // Debian's unit with its User=turnserver), so root-only files suit it.
+        dir = fs.mkdtempSync(path.join(os.tmpdir(), 'turn-daemon-'));
+        logFile = path.join(dir, 'turnserver.log');
+
+        mustRun(image(), ['openssl', 'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-days', '2',
+          '-subj', `/CN=${spec.calls.host}`, '-keyout', path.join(dir, 'key.pem'), '-out', path.join(dir, 'cert.pem')], dir);
+
+        // What the provisioning script does with the secret from the volume.
+        turnadmin(image(), ['--set-secret', secret, '--realm', realm, '--db', path.join(dir, 'turndb')], dir);
+
+        const conf = path.join(dir, 'turnserver.conf');
+        fs.writeFileSync(conf, harnessConfig(renderTurnConfig(spec), dir));
+
+        // Split like systemd splits $TURN_ADDRESS_ARGS.
+        const addressArgs = turnAddressArgs(DROPLET_V4, ipv6 ? DROPLET_V6 : undefined).split(/\s+/);
+        const setup = ['ip link set lo up', `ip addr add ${DROPLET_V4}/32 dev lo`, ...(ipv6 ? [`ip -6 addr add ${DROPLET_V6}/128 dev lo nodad`] : [])];
+        const out = fs.openSync(logFile, 'a');
+        // The image's nsenter (mount namespace only), chroot, env, unshare and sh each exec the next:
+        // the spawned process becomes turnserver itself, in a network namespace of its own, so its pid
+        // is both what afterAll stops and what the clients' nsenter targets. Checked below.
+        const argv = image().argv(['unshare', '--net', '--', 'sh', '-c', `${setup.join(' && ')} && exec "$@"`, 'sh',
+          // Harness-only flags: loopback peers allowed so that our deny list, not coturn's built-in
+          // loopback check, must refuse 127.0.0.1 and ::1; -v logs which range refused a peer.
+          'turnserver', '-c', conf, ...addressArgs, `--pidfile=${dir}/turnserver.pid`, '--allow-loopback-peers', '-v']);
+        daemon = spawn(argv[0], argv.slice(1), { stdio: ['ignore', out, out] });
+        fs.closeSync(out);
+        let exited = false;
+        daemon.on('exit', () => (exited = true));
+
+        const deadline = Date.now() + 10000;
+        for (;;) {
+          if (exited) throw new Error(`turnserver exited during startup:\n${log()}`);
+          if (Date.now() > deadline) throw new Error(`turnserver did not answer STUN within 10 s (the spawned process is ${comm(pid())}):\n${log()}`);
+          // Until the spawned process is turnserver, its network namespace may not be the new one yet.
+          if (comm(pid()) === 'turnserver') {
+            const stun = await run(inDaemonNetwork(['turnutils_stunclient', '-p', String(spec.calls.port), DROPLET_V4]), 2000);
+            if (stun.code === 0 && /reflexive addr/.test(stun.output)) break;
+          }
+          await sleep(100);
+        }
+        startupLog = log();
+        started = { comm: comm(pid()), netns: fs.readlinkSync(`/proc/${pid()}/ns/net`) };
+        if (started.netns === fs.readlinkSync('/proc/self/ns/net')) throw new Error('turnserver runs in the test\'s own network namespace, not a new one');
+
+        const peerArgv = inDaemonNetwork(['turnutils_peer', '-L', DROPLET_V4, ...(ipv6 ? ['-L', DROPLET_V6] : []), '-p', String(PEER_PORT)]);
+        peer = spawn(peerArgv[0], peerArgv.slice(1), { stdio: 'ignore' });
+        await sleep(200);
+      }, 30000);
+
+      afterAll(async () => {
+        for (const child of [peer, daemon]) {
+          if (!child?.pid || child.exitCode !== null || child.signalCode !== null) continue;
+          const gone = new Promise((resolve) => child.once('exit', resolve));
+          process.kill(child.pid, 'SIGTERM');
+          const timer = setTimeout(() => child.pid && child.exitCode === null && process.kill(child.pid, 'SIGKILL'), 3000);
+          await gone;
+          clearTimeout(timer);
+        }
+        if (dir) fs.rmSync(dir, { recursive: true, force: true });
+      });
+
+      it('runs as the process the test spawned, in a network namespace of its own', () => {
+        expect(started).toEqual({ comm: 'turnserver', netns: expect.stringMatching(/^net:\[\d+\]$/) });
+        expect(started!.netns).not.toBe(fs.readlinkSync('/proc/self/ns/net'));
+        expect(comm(pid())).toBe('turnserver');
+        expect(peer?.pid && comm(peer.pid)).toBe('turnutils_peer');
+        expect(peer?.pid && fs.readlinkSync(`/proc/${peer.pid}/ns/net`)).toBe(started!.netns);
+      });
+
+      it('starts without a word about the configuration', () => {
+        const problems = startupLog
+          .split('\n')
+          .filter((line) => /Bad configuration format|Wrong address format|error resolving|CONFIG ERROR|\bERROR\b|cannot|Cannot|CONFIG WARNING/.test(line))
+          // Harness-only flag, see beforeAll.
+          .filter((line) => !/CONFIG WARNING: allow_loopback_peers/.test(line));
+        expect(problems).toEqual([]);
+        expect(startupLog).toContain(`Default realm: ${realm}`);
+        expect(startupLog).toContain(`SQLite DB connection success: ${dir}/turndb`);
+        expect(startupLog).toContain(`TLS cipher suite: ${TURN_CIPHER_LIST}\n`);
+        for (const address of ipv6 ? [DROPLET_V4, DROPLET_V6] : [DROPLET_V4]) {
+          expect(startupLog).toContain(`Relay address to use: ${address}\n`);
+          for (const port of [spec.calls.port, spec.calls.tlsPort]) {
+            expect(startupLog).toContain(`DTLS/UDP listener opened on: ${address}:${port}\n`);
+            expect(startupLog).toContain(`TLS/TCP listener opened on : ${address}:${port}\n`);
+          }
+        }
+      });
+
+      it('reads every denied range', () => {
+        for (const { cidr } of DENIED_PEER_CIDRS) expect(startupLog).toContain(`Black listing: ${cidrToRange(cidr)}\n`);
+      });
+
+      it('holds the secret only in the userdb, for the configured realm', () => {
+        expect(fs.readFileSync(path.join(dir, 'turnserver.conf'), 'utf8')).not.toContain(secret);
+        expect(turnadmin(image(), ['--show-secret', '--realm', realm, '--db', path.join(dir, 'turndb')], dir)).toContain(`${secret}[${realm}]`);
+      });
+
+      it('allocates for a Prosody-style credential and relays to public peers over UDP and TCP, IPv4 and IPv6', async () => {
+        const cases: { family: 4 | 6; tcp: boolean; creds: { user: string; password: string } }[] = [
+          { family: 4, tcp: false, creds: credentials({ plain: true }) },
+          { family: 4, tcp: true, creds: credentials() },
+          ...(ipv6 ? [{ family: 6 as const, tcp: false, creds: credentials() }] : []),
+        ];
+        const results = await Promise.all(
+          cases.map((c) => uclient({ ...c.creds, family: c.family, tcp: c.tcp, peer: c.family === 6 ? DROPLET_V6 : DROPLET_V4, messages: 3 })),
+        );
+        results.forEach((result, i) => {
+          expect({ case: cases[i], code: result.code }).toEqual({ case: cases[i], code: 0 });
+          expectAllocated(result, cases[i].family);
+          expect(result.output).toContain('tot_send_msgs=3, tot_recv_msgs=3');
+          expect(result.output).toMatch(/Total lost packets 0 /);
+        });
+      });
+
+      it('serves TLS 1.2 with an ECDHE AEAD suite on the TLS port, and refuses CBC suites', async () => {
+        const connect = (extra: string[]): Promise<RunResult> =>
+          run(inDaemonNetwork(['openssl', 's_client', '-connect', `${DROPLET_V4}:${spec.calls.tlsPort}`, '-servername', spec.calls.host, '-tls1_2', '-brief', ...extra]), 5000);
+        const [good, cbc] = await Promise.all([connect([]), connect(['-cipher', 'ECDHE-ECDSA-AES256-SHA384'])]);
+        expect(good.output).toContain('Protocol version: TLSv1.2');
+        const suite = /Ciphersuite: (\S+)/.exec(good.output);
+        expect(TURN_CIPHER_LIST.split(':')).toContain(suite?.[1]);
+        expect(cbc.output).not.toContain('CONNECTION ESTABLISHED');
+        expect(cbc.output).toMatch(/alert handshake failure/);
+      });
+
+      it('refuses a wrong password and an expired credential with 401', async () => {
+        const wrong = credentials({ wrongPassword: true });
+        const expired = credentials({ expiresInSeconds: -60 });
+        const results = await Promise.all([wrong, expired].map((c) => uclient({ ...c, family: 4, peer: DROPLET_V4 })));
+        for (const [i, c] of [wrong, expired].entries()) {
+          expect(results[i].code).not.toBe(0);
+          expect(results[i].output).toContain('Cannot complete Allocation');
+          expect(results[i].output).not.toContain('Received relay addr');
+          const text = await waitForLog(new RegExp(`user <${c.user}>: incoming packet message processed, error 401: Unauthorized`));
+          expect(text).toContain(`user <${c.user}>: incoming packet message processed, error 401: Unauthorized`);
+        }
+      });
+
+      const deniedCases: { peer: string; range?: string }[] = [
+        ...DENIED_PEER_CIDRS.map(({ cidr }) => {
+          const peerAddress = sampleInside(cidr);
+          return { peer: peerAddress, range: refusedByCoturnItself(peerAddress) ? undefined : cidrToRange(cidr) };
+        }),
+        { peer: '127.0.0.1', range: cidrToRange('127.0.0.0/8') },
+        { peer: '169.254.169.254', range: cidrToRange('169.254.0.0/16') },
+        { peer: '::ffff:169.254.169.254', range: cidrToRange('::ffff:0:0/96') },
+        { peer: '64:ff9b::a9fe:a9fe', range: cidrToRange('64:ff9b::/96') },
+        { peer: '0.0.0.0' },
+        { peer: '::' },
+      ].filter(({ peer: p }) => ipv6 || ipaddr.parse(p).kind() === 'ipv4');
+
+      it.each(deniedCases)('allocates but refuses the peer $peer with 403 Forbidden IP', async ({ peer: peerAddress, range }) => {
+        const family = ipaddr.parse(peerAddress).kind() === 'ipv6' ? 6 : 4;
+        const logBefore = log().length;
+        const result = await uclient({ ...credentials(), family, peer: peerAddress });
+        expect(result.code).not.toBe(0);
+        expectAllocated(result, family);
+        expect(result.output).toContain('error 403 (Forbidden IP)');
+        expect(result.output).not.toContain('tot_recv_msgs=1');
+        if (range) {
+          const line = new RegExp(`A peer IP (\\S+) denied in the range: ${range.replace(/[.]/g, '\\.')}\\n`);
+          const match = line.exec(await waitForLog(line, logBefore));
+          expect(match).not.toBeNull();
+          expect(normalizedAsCoturn(match![1])).toBe(normalizedAsCoturn(peerAddress));
+        }
+      });
+
+      it('stops accepting credentials as soon as the secret leaves the userdb (it is read per request)', async () => {
+        turnadmin(image(), ['--delete-secret', secret, '--realm', realm, '--db', path.join(dir, 'turndb')], dir);
+        const c = credentials();
+        const result = await uclient({ ...c, family: 4, peer: DROPLET_V4 });
+        expect(result.code).not.toBe(0);
+        expect(result.output).toContain('Cannot complete Allocation');
+        expect(await waitForLog(new RegExp(`user <${c.user}>: incoming packet message processed, error 401`))).toContain(`user <${c.user}>`);
+      });
     });
   });
 });

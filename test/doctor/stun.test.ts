@@ -19,7 +19,7 @@ import {
   verifyFingerprint,
   verifyMessageIntegrity,
 } from '../../lib/doctor/stun';
-import { DEFAULT_PLATFORM, PlatformTools, platformUnavailable } from '../support/platform';
+import { PLATFORMS, PlatformTools, platformUnavailable } from '../support/platform';
 import { describeUnless, testUnless } from '../support/tools';
 
 /** Hex as RFC 5769 prints it (spaces, line breaks, `#` comments) to bytes. */
@@ -831,7 +831,7 @@ describe('turnAllocate over loopback', () => {
 // namespace, but its network is the host's: turnserver listens on the host's 127.0.0.1, where the
 // client under test reaches it.
 
-describeUnless(platformUnavailable(), `against a real coturn (turnserver from the ${DEFAULT_PLATFORM.name} image)`, () => {
+describe.each(Object.values(PLATFORMS))('on $name', (platform) => describeUnless(platformUnavailable(), `against a real coturn (turnserver from the ${platform.name} image)`, () => {
   const secret = randomBytes(18).toString('base64');
   let tools: PlatformTools | undefined;
   let child: ChildProcess | undefined;
@@ -846,7 +846,7 @@ describeUnless(platformUnavailable(), `against a real coturn (turnserver from th
 
   beforeAll(async () => {
     // Built on first use (about a minute, from Debian's archive); a cached image opens in a second.
-    tools = PlatformTools.open();
+    tools = PlatformTools.open(platform);
     // Under the system temp dir, which the image shares at the same path.
     dir = mkdtempSync(join(tmpdir(), 'xc-coturn-'));
     port = await closedPort('127.0.0.1');
@@ -933,4 +933,4 @@ describeUnless(platformUnavailable(), `against a real coturn (turnserver from th
       reason: `127.0.0.1:${port} refused the authenticated Allocate: 401 Unauthorized`,
     });
   });
-});
+}));

@@ -84,3 +84,8 @@ export function validationErrorOf(spec: unknown): SpecValidationError {
   }
   throw new Error('expected resolveSpec to fail');
 }
+
+/** `spec` deployed on the droplet image `image` (a platform's slug): its files are written for that platform. */
+export function onImage(spec: XmppServiceSpec, image: string): XmppServiceSpec {
+  return { ...spec, droplet: { ...(spec.droplet ?? {}), image } };
+}

@@ -29,7 +29,11 @@ export const DEBIAN_13: Platform = {
     inviteCommand: (domain) => `prosodyctl shell invite create_account ${domain}`,
     adminInviteCommand: (jid) => `prosodyctl shell invite create_account ${jid}`,
     addUserCommand: (jid) => `prosodyctl adduser ${jid}`,
-    memory: { baseMiB: 40, perHostMiB: 0.75 },
+    // Measured on trixie's prosody 13.0.1 (test/core/prosody.test.ts): 22 MiB resident with one
+    // domain and its two components (3 hosts), 475-478 MiB with 200 domains (600 hosts): about
+    // 0.76 MiB a host, a quarter more than 0.12 (384-386 MiB). The model keeps the margin Debian
+    // 12's has (base 40, about a quarter above the measured per host): 610 MiB for those 600 hosts.
+    memory: { baseMiB: 40, perHostMiB: 0.95 },
   },
   nginx: { http2: 'directive' },
 };
