@@ -18,6 +18,7 @@ export const DEBIAN_12: Platform = {
     // 0.12's invitations cannot name the account: the invitee picks it.
     adminInviteCommand: (jid) => `prosodyctl mod_invites generate ${jid.split('@')[1]}`,
     addUserCommand: (jid) => `prosodyctl adduser ${jid}`,
+    wholeSecondArchiveTimes: true,
     memory: { baseMiB: 40, perHostMiB: 0.75 },
   },
   nginx: { http2: 'listen-parameter' },

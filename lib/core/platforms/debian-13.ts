@@ -24,6 +24,7 @@ export const DEBIAN_13: Platform = {
     inviteCommand: (domain) => `prosodyctl shell invite create_account ${domain}`,
     adminInviteCommand: (jid) => `prosodyctl shell invite create_account ${jid}`,
     addUserCommand: (jid) => `prosodyctl adduser ${jid}`,
+    wholeSecondArchiveTimes: false,
     memory: { baseMiB: 40, perHostMiB: 0.75 },
   },
   nginx: { http2: 'directive' },

@@ -46,6 +46,12 @@ export interface Platform {
     /** The shell command that creates an account with a password typed at the prompt. */
     addUserCommand(jid: string): string;
     /**
+     * Whether this Prosody reads archive times in whole seconds only. Prosody 13 stores them to the
+     * microsecond, and 0.12's archive queries fail on such an item; on a volume another release
+     * wrote, provisioning rounds them down before this Prosody starts (lib/host/provision.sh).
+     */
+    readonly wholeSecondArchiveTimes: boolean;
+    /**
      * Resident memory model, measured on the platform's own Prosody with every default module on
      * each host: a base, plus this much per host (each domain and each component is a host).
      */
