@@ -66,7 +66,7 @@ last_release=$(sed -n 's/^release=//p' /srv/xmpp-data/prosody-release 2>/dev/nul
 if [ "$last_release" != "$release" ]; then
   dropped=$(find /var/lib/prosody -name '*.lidx' -type f -print -delete | wc -l)
   rounded=0
-  if [ "$PROSODY_WHOLE_SECOND_ARCHIVE_TIMES" = 1 ]; then
+  if [ "${PROSODY_WHOLE_SECOND_ARCHIVE_TIMES:-0}" = 1 ]; then
     while IFS= read -r -d '' list; do
       sed -i -E 's/^(\t\["when"\] = [0-9]+)\.[0-9]+;$/\1;/' "$list"; rounded=$((rounded + 1))
     done < <(find /var/lib/prosody -name '*.list' -type f -exec grep -lZP '^\t\["when"\] = [0-9]+\.[0-9]+;$' {} +)
