@@ -15,7 +15,7 @@ import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync }
 import { join, relative } from 'path';
 import { XmppService } from '../../lib/cdktf';
 import { CERTS_SCRIPT } from '../../lib/core/host-scripts';
-import { PROSODY_SECRETS_INCLUDE, TURN_SECRET_FILE, VOLUME_MOUNT } from '../../lib/core/paths';
+import { BUNDLE_STATUS_FILE, PROSODY_CONFIG, PROSODY_SECRETS_INCLUDE, TURN_SECRET_FILE, VOLUME_MOUNT } from '../../lib/core/paths';
 import { XmppServiceSpec } from '../../lib/core/spec';
 import { resolveSpec } from '../../lib/core/validate';
 import { exampleSpec } from '../../examples/cdktf-basic/spec';
@@ -351,5 +351,67 @@ describeUnless(rehearsalUnavailable(), 'GIVEN a Debian 12 droplet (Prosody 0.12)
       await r.waitForListeners(LISTENERS);
       expectEverythingKept(r, seeded);
     });
+  });
+});
+
+describeUnless(rehearsalUnavailable(), 'GIVEN a Debian 12 droplet whose configuration comes from Spaces (configDelivery "spaces") with users and history on its volume', () => {
+  const volume = mkdtempSync('/var/tmp/xc-volume-');
+  const stack12 = stackFor({ ...DEBIAN_12, configDelivery: { channel: 'spaces' } });
+  const stack13 = stackFor({ ...DEBIAN_13, configDelivery: { channel: 'spaces' } });
+  let old: Booted | undefined;
+  let upgraded: Booted | undefined;
+  let seeded: Seeded;
+  let release12: string;
+  let lastMinute: { fetch: RunResult; status: string; sha256: string; configChanged: boolean; stillServes: boolean };
+
+  beforeAll(async () => {
+    old = await boot(stack12, volume);
+    const r = old.rehearsal;
+    release12 = prosodyRelease(r);
+    const ca = r.issueCertificates();
+    r.addUser(ALICE.jid, ALICE.password);
+    r.addUser(BOB.jid, BOB.password);
+    seeded = r.client<Seeded>('seedState', { owner: ALICE, friend: BOB, room: ROOM });
+    // The apply updates the bundle object in place, and may do so before it deletes the old
+    // droplet, whose timer may then fetch the bundle rendered for Debian 13 in its last minute.
+    const configBefore = r.readFile(PROSODY_CONFIG);
+    const sha256 = r.putBundle(stack13);
+    const fetch = r.fetchConfig();
+    lastMinute = {
+      fetch,
+      sha256,
+      status: r.readFile(BUNDLE_STATUS_FILE),
+      configChanged: r.readFile(PROSODY_CONFIG) !== configBefore,
+      stillServes: r.client<{ loggedIn: boolean }>('canLogIn', BOB).loggedIn,
+    };
+    await r.stop();
+    old = undefined;
+
+    upgraded = await boot(stack13, volume, ca);
+  });
+
+  afterAll(async () => {
+    for (const b of [old, upgraded]) await b?.rehearsal.stop();
+    rmSync(volume, { recursive: true, force: true });
+  });
+
+  test('THEN the old droplet, fetching the Debian 13 bundle in its last minute, refuses it and keeps serving on its own configuration', () => {
+    expect(lastMinute.fetch.status).not.toBe(0);
+    expect(lastMinute.status).toMatch(new RegExp(`\nrefused ${lastMinute.sha256} the bundle is for debian-13 and this droplet runs debian-12; it is for the droplet that replaces this one\\s*$`));
+    expect(lastMinute.configChanged).toBe(false);
+    expect(lastMinute.stillServes).toBe(true);
+  });
+
+  test('WHEN the Debian 13 replacement boots on the same volume THEN it applies the Debian 13 bundle, takes the data over from Prosody 0.12, and both users find everything', () => {
+    const r = upgraded!.rehearsal;
+    expect(prosodyRelease(r)).toMatch(/^13\./);
+    expect(r.readFile(BUNDLE_STATUS_FILE)).toBe(`applied ${lastMinute.sha256}\n`);
+    expect(r.readFile(RELEASE_MARKER)).toBe(`release=${prosodyRelease(r)}\nprevious=${release12}\n`);
+    const state = r.client<State>('readState', { owner: ALICE, friend: BOB, room: seeded.room });
+    expect(state.roster).toEqual([{ jid: BOB.jid, name: 'Friend', groups: ['Family'] }]);
+    expect(state.archive).toContain(seeded.messageBody);
+    expect(state.roomName).toBe(seeded.roomName);
+    expect(state.roomArchive).toContain(seeded.roomBody);
+    expect(r.client<{ loggedIn: boolean }>('canLogIn', BOB)).toMatchObject({ loggedIn: true });
   });
 });
