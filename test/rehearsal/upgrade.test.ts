@@ -10,6 +10,9 @@
  *    keeps an index beside each archive it read, which 0.12 knows nothing of).
  * 3. Debian 12 again (the image set back) reads what 13 wrote, and archives more.
  * 4. Debian 13 again finds everything from all three.
+ * And with `configDelivery: { channel: 'spaces' }`: the old droplet refuses the bundle rendered for
+ * Debian 13 if it fetches it before the apply deletes it, and the Debian 13 replacement applies it
+ * on the Debian 12 volume.
  */
 import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'fs';
 import { join, relative } from 'path';
@@ -141,8 +144,9 @@ interface State {
 }
 
 describeUnless(rehearsalUnavailable(), 'GIVEN a Debian 12 droplet (Prosody 0.12) with users, history, a room, an upload and certificates on its volume', () => {
-  const volume = mkdtempSync('/var/tmp/xc-volume-');
-  const left13 = mkdtempSync('/var/tmp/xc-left-by-13-');
+  // Made in beforeAll, which a filtered run skips with every test of the block.
+  let volume: string;
+  let left13: string;
   const stack12 = stackFor(DEBIAN_12);
   const stack13 = stackFor(DEBIAN_13);
   const seeded: Seeded[] = [];
@@ -172,6 +176,8 @@ describeUnless(rehearsalUnavailable(), 'GIVEN a Debian 12 droplet (Prosody 0.12)
   }
 
   beforeAll(async () => {
+    volume = mkdtempSync('/var/tmp/xc-volume-');
+    left13 = mkdtempSync('/var/tmp/xc-left-by-13-');
     old = await boot(stack12, volume);
     seconds['Debian 12 boot'] = old.seconds;
     const r = old.rehearsal;
@@ -197,8 +203,8 @@ describeUnless(rehearsalUnavailable(), 'GIVEN a Debian 12 droplet (Prosody 0.12)
 
   afterAll(async () => {
     for (const b of [old, upgraded]) await b?.rehearsal.stop();
-    rmSync(volume, { recursive: true, force: true });
-    rmSync(left13, { recursive: true, force: true });
+    if (volume) rmSync(volume, { recursive: true, force: true });
+    if (left13) rmSync(left13, { recursive: true, force: true });
     // eslint-disable-next-line no-console
     console.log(`upgrade rehearsal, seconds: ${JSON.stringify(seconds)}`);
   });
@@ -277,22 +283,25 @@ describeUnless(rehearsalUnavailable(), 'GIVEN a Debian 12 droplet (Prosody 0.12)
       rolledBack = await boot(stack12, volume, ca);
       seconds['Debian 12 boot (rollback)'] = rolledBack.seconds;
       const r = rolledBack.rehearsal;
-      fractionalAfterRollback = listsWithFractionalTimes(volume);
-      stateOn12 = r.client<State>('readState', { owner: ALICE, friend: BOB, room: seeded[0].room, uploadUrl: upload.url });
-      // The control: Alice's archive as Prosody 13 wrote it, times unrounded, for one query.
-      const archive = fractional.find((f) => /\/archive\/alice\.list$/.test(f))!;
-      const rounded = readFileSync(join(volume, archive));
-      writeFileSync(join(volume, archive), readFileSync(join(left13, archive)));
       try {
-        r.client('readState', { owner: ALICE, friend: BOB, room: seeded[0].room });
-        withFractionalTimes = { error: '', prosodyError: '' };
-      } catch (error) {
-        withFractionalTimes = { error: String(error).split('\n').slice(0, 2).join('\n'), prosodyError: r.readFile('/var/log/prosody/prosody.err') };
+        fractionalAfterRollback = listsWithFractionalTimes(volume);
+        stateOn12 = r.client<State>('readState', { owner: ALICE, friend: BOB, room: seeded[0].room, uploadUrl: upload.url });
+        // The control: Alice's archive as Prosody 13 wrote it, times unrounded, for one query.
+        const archive = fractional.find((f) => /\/archive\/alice\.list$/.test(f))!;
+        const rounded = readFileSync(join(volume, archive));
+        writeFileSync(join(volume, archive), readFileSync(join(left13, archive)));
+        try {
+          r.client('readState', { owner: ALICE, friend: BOB, room: seeded[0].room });
+          withFractionalTimes = { error: '', prosodyError: '' };
+        } catch (error) {
+          withFractionalTimes = { error: String(error).split('\n').slice(0, 2).join('\n'), prosodyError: r.readFile('/var/log/prosody/prosody.err') };
+        }
+        writeFileSync(join(volume, archive), rounded);
+        r.mustRun('give the archive back to prosody', ['chown', '-R', 'prosody:prosody', '/var/lib/prosody']);
+        seed(r);
+      } finally {
+        await r.stop();
       }
-      writeFileSync(join(volume, archive), rounded);
-      r.mustRun('give the archive back to prosody', ['chown', '-R', 'prosody:prosody', '/var/lib/prosody']);
-      seed(r);
-      await rolledBack.rehearsal.stop();
 
       upgraded = await boot(stack13, volume, ca);
       seconds['Debian 13 boot again'] = upgraded.seconds;
@@ -355,7 +364,7 @@ describeUnless(rehearsalUnavailable(), 'GIVEN a Debian 12 droplet (Prosody 0.12)
 });
 
 describeUnless(rehearsalUnavailable(), 'GIVEN a Debian 12 droplet whose configuration comes from Spaces (configDelivery "spaces") with users and history on its volume', () => {
-  const volume = mkdtempSync('/var/tmp/xc-volume-');
+  let volume: string;
   const stack12 = stackFor({ ...DEBIAN_12, configDelivery: { channel: 'spaces' } });
   const stack13 = stackFor({ ...DEBIAN_13, configDelivery: { channel: 'spaces' } });
   let old: Booted | undefined;
@@ -365,6 +374,7 @@ describeUnless(rehearsalUnavailable(), 'GIVEN a Debian 12 droplet whose configur
   let lastMinute: { fetch: RunResult; status: string; sha256: string; configChanged: boolean; stillServes: boolean };
 
   beforeAll(async () => {
+    volume = mkdtempSync('/var/tmp/xc-volume-');
     old = await boot(stack12, volume);
     const r = old.rehearsal;
     release12 = prosodyRelease(r);
@@ -392,7 +402,7 @@ describeUnless(rehearsalUnavailable(), 'GIVEN a Debian 12 droplet whose configur
 
   afterAll(async () => {
     for (const b of [old, upgraded]) await b?.rehearsal.stop();
-    rmSync(volume, { recursive: true, force: true });
+    if (volume) rmSync(volume, { recursive: true, force: true });
   });
 
   test('THEN the old droplet, fetching the Debian 13 bundle in its last minute, refuses it and keeps serving on its own configuration', () => {
