@@ -72,6 +72,7 @@ export function renderHostEnv(spec: ResolvedSpec): string {
     ['PLATFORM', spec.droplet.platform],
     // Read when the volume comes from another Prosody release (the upgrade's way back).
     ['PROSODY_WHOLE_SECOND_ARCHIVE_TIMES', platformOf(spec).prosody.wholeSecondArchiveTimes ? '1' : '0'],
+    ['PROSODY_CARRIES_OVER_ROLES', platformOf(spec).prosody.carriesOverRolesFrom012 ? '1' : '0'],
   ];
   return envFile(vars);
 }

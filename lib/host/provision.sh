@@ -123,6 +123,20 @@ for dir in /var/www/host-meta/*/; do
   grep -qxF "$(basename "$dir")" <<<"$served" || rm -rf "$dir"
 done
 
+if [ "${PROSODY_CARRIES_OVER_ROLES:-0}" = 1 ]; then
+  # Prosody 0.12 kept the roles an admin set by hand (its shell's user:setroles) in a store named
+  # "roles"; Prosody 13 reads "account_roles", and carries the old store over when asked. Admins
+  # declared in the configuration need nothing. Once per domain: the new store is there after.
+  for store in /var/lib/prosody/*/roles; do
+    if [ ! -d "$store" ] || [ -d "$(dirname "$store")/account_roles" ]; then continue; fi
+    host=$(basename "$(dirname "$store")" | sed 's/%2e/./g; s/%2d/-/g; s/%5f/_/g')
+    step "account roles Prosody 0.12 kept for $host"
+    # A user with several roles cannot be carried over (13 gives each one primary role): say so, go on.
+    prosodyctl mod_authz_internal migrate "$host" \
+      || echo "xmpp-constructs: some account roles on $host were not carried over (see above); set each with: prosodyctl shell user set_role <jid> <domain> <role>"
+  done
+fi
+
 step "certificates (self-signed until Let's Encrypt has issued)"
 install -d -m 0755 /var/www/acme
 /usr/local/sbin/xmpp-constructs-certs link --no-reload

@@ -186,6 +186,9 @@ describeUnless(rehearsalUnavailable(), 'GIVEN a Debian 12 droplet (Prosody 0.12)
     ordersOnDebian12 = r.acmeOrders();
     r.addUser(ALICE.jid, ALICE.password);
     r.addUser(BOB.jid, BOB.password);
+    // A role set by hand with 0.12's shell lives in a store of 0.12's own (admins from the
+    // declaration live in the configuration).
+    r.mustRun('an admin makes Bob an admin by hand', ['prosodyctl', 'shell', 'user', 'setroles', BOB.jid, 'admin']);
     seed(r);
     const roundTrip = r.client<{ slot: { get: string }; sentSha256: string; get: { status: number } }>('fileShareRoundTrip', {
       ...ALICE, service: UPLOAD_HOST, sizeBytes: 200_000, filename: 'family photo.jpg', origin: 'https://webchat.example.org',
@@ -224,6 +227,16 @@ describeUnless(rehearsalUnavailable(), 'GIVEN a Debian 12 droplet (Prosody 0.12)
       expect(releaseLine(upgraded!.provision)).toBe(`xmpp-constructs: Prosody ${prosodyRelease(r)} on this volume, last used by Prosody ${release12}: 0 archive indexes dropped, to be rebuilt; archive times rounded to whole seconds in 0 lists`);
     });
 
+    test('THEN the role set by hand on 0.12 was carried over once, and Alice, who had none, has 13\'s default', () => {
+      const r = upgraded!.rehearsal;
+      expect(upgraded!.provision.stdout).toContain(`xmpp-constructs: account roles Prosody 0.12 kept for ${DOMAIN}`);
+      expect(upgraded!.provision.stdout).toMatch(/II: 1 migrated, 0 failed, 0 skipped/);
+      // The shell answers `OK: <primary role>`.
+      const roleOf = (jid: string) => r.mustRun(`the role of ${jid}`, ['prosodyctl', 'shell', 'user', 'role', jid]).stdout.trim();
+      expect(roleOf(BOB.jid)).toBe('OK: prosody:admin');
+      expect(roleOf(ALICE.jid)).toBe('OK: prosody:registered');
+    });
+
     test('THEN the secrets and certificates are the very same files, and Debian 13\'s certbot reads the lineage as valid', () => {
       const r = upgraded!.rehearsal;
       expect(Object.keys(before).length).toBeGreaterThanOrEqual(4);
@@ -257,6 +270,7 @@ describeUnless(rehearsalUnavailable(), 'GIVEN a Debian 12 droplet (Prosody 0.12)
       const again = r.provision();
       expect({ status: again.status, stderr: again.stderr }).toMatchObject({ status: 0 });
       expect(releaseLine(again)).toBeUndefined();
+      expect(again.stdout).not.toContain('account roles');
       await r.waitForListeners(LISTENERS);
       expect(checksums(r)).toBe(sums);
       expect(sums).toContain(RELEASE_MARKER);

@@ -19,6 +19,7 @@ export const DEBIAN_12: Platform = {
     adminInviteCommand: (jid) => `prosodyctl mod_invites generate ${jid.split('@')[1]}`,
     addUserCommand: (jid) => `prosodyctl adduser ${jid}`,
     wholeSecondArchiveTimes: true,
+    carriesOverRolesFrom012: false,
     memory: { baseMiB: 40, perHostMiB: 0.75 },
   },
   nginx: { http2: 'listen-parameter' },

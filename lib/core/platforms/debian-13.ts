@@ -25,6 +25,7 @@ export const DEBIAN_13: Platform = {
     adminInviteCommand: (jid) => `prosodyctl shell invite create_account ${jid}`,
     addUserCommand: (jid) => `prosodyctl adduser ${jid}`,
     wholeSecondArchiveTimes: false,
+    carriesOverRolesFrom012: true,
     memory: { baseMiB: 40, perHostMiB: 0.75 },
   },
   nginx: { http2: 'directive' },

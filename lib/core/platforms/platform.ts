@@ -52,6 +52,12 @@ export interface Platform {
      */
     readonly wholeSecondArchiveTimes: boolean;
     /**
+     * Whether this Prosody keeps account roles apart from where 0.12 kept those an admin set by hand
+     * (its shell's `user:setroles`), and carries 0.12's over when asked
+     * (`prosodyctl mod_authz_internal migrate <host>`), which provisioning does once per domain.
+     */
+    readonly carriesOverRolesFrom012: boolean;
+    /**
      * Resident memory model, measured on the platform's own Prosody with every default module on
      * each host: a base, plus this much per host (each domain and each component is a host).
      */
