@@ -13,6 +13,7 @@ import { DOMAIN_PLACEHOLDER, DomainTemplate, ExpandedFile } from './expansion';
 import { hostMetaPaths } from './nginx';
 import { turnRealm } from './turn';
 import { scriptFile } from './script-files';
+import { platformOf } from './platforms';
 
 export const HOST_ENV = `${ETC_DIR}/host.env`;
 export const CERTIFICATES_LIST = `${ETC_DIR}/certificates.list`;
@@ -66,6 +67,12 @@ export function renderHostEnv(spec: ResolvedSpec): string {
     ['RESERVED_IPV6', spec.droplet.reservedIpv6 ? '1' : '0'],
     ['ACME_EMAIL', spec.acme.email],
     ['ACME_STAGING', spec.acme.staging ? '1' : '0'],
+    // The platform the files were rendered for: a host refuses a configuration bundle for another
+    // one (droplet.image changed), which is for the droplet replacing it.
+    ['PLATFORM', spec.droplet.platform],
+    // Read when the volume comes from another Prosody release (the upgrade's way back).
+    ['PROSODY_WHOLE_SECOND_ARCHIVE_TIMES', platformOf(spec).prosody.wholeSecondArchiveTimes ? '1' : '0'],
+    ['PROSODY_CARRIES_OVER_ROLES', platformOf(spec).prosody.carriesOverRolesFrom012 ? '1' : '0'],
   ];
   return envFile(vars);
 }

@@ -100,6 +100,15 @@ fi
 
 # --- checks, against the staged files; nothing live is touched but new names' stand-in certificates
 step "checking configuration bundle $HASH"
+# A bundle rendered for another platform (droplet.image changed) is for the droplet that replaces
+# this one: the apply that wrote it deletes this droplet, perhaps a minute later. A host.env from
+# before platforms were named says nothing, and the checks below decide.
+platform_of() { sed -n "s/^PLATFORM='\(.*\)'$/\1/p" "$1" 2>/dev/null || true; }
+bundle_platform=$(platform_of "$ROOT/etc/xmpp-constructs/host.env")
+host_platform=$(platform_of /etc/xmpp-constructs/host.env)
+if [ -n "$host_platform" ] && [ "$bundle_platform" != "$host_platform" ]; then
+  refuse "the bundle is for ${bundle_platform:-an unnamed platform} and this droplet runs $host_platform; it is for the droplet that replaces this one"
+fi
 check=$(mktemp -d /run/xmpp-constructs-check.XXXXXX)
 cleanup() { rm -rf "$check"; }
 trap cleanup EXIT

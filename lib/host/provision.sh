@@ -47,6 +47,34 @@ for pair in /srv/xmpp-data/prosody:/var/lib/prosody /srv/xmpp-data/letsencrypt:/
   fstab_line "$vol $sys none bind,nofail,x-systemd.requires-mounts-for=$VOLUME_MOUNT 0 0"
   mountpoint -q "$sys" || mount --bind "$vol" "$sys"
 done
+
+step "Prosody's data from another Prosody release"
+# The volume outlives the droplet, and another image brings another Prosody (Debian 12's 0.12,
+# Debian 13's 13). Both read the same files but for two things, put right here once, when the
+# Prosody that last ran on this volume was another release (or is not recorded), before this one
+# starts (on a new droplet it has not started yet):
+# - Prosody 13 keeps an index (*.lidx) beside each list store (*.list: message archives, uploads),
+#   which 0.12 neither reads nor updates. An index 13 left before 0.12 wrote to the volume would
+#   hide from 13 what 0.12 added, or point into the middle of a rewritten list. The indexes are a
+#   cache Prosody 13 rebuilds when one is missing, so they go.
+# - Prosody 13 stores archive times to the microsecond; 0.12's archive queries fail on such an
+#   item. Where this Prosody reads whole seconds only, the times are rounded down. Each item's
+#   time is its own line, `<tab>["when"] = <number>;` (a quote inside a string is escaped).
+# The marker records which release last ran, and which one it took over from.
+release=$(dpkg-query -W -f='${Version}' prosody)
+last_release=$(sed -n 's/^release=//p' /srv/xmpp-data/prosody-release 2>/dev/null || true)
+if [ "$last_release" != "$release" ]; then
+  dropped=$(find /var/lib/prosody -name '*.lidx' -type f -print -delete | wc -l)
+  rounded=0
+  if [ "${PROSODY_WHOLE_SECOND_ARCHIVE_TIMES:-0}" = 1 ]; then
+    while IFS= read -r -d '' list; do
+      sed -i -E 's/^(\t\["when"\] = [0-9]+)\.[0-9]+;$/\1;/' "$list"; rounded=$((rounded + 1))
+    done < <(find /var/lib/prosody -name '*.list' -type f -exec grep -lZP '^\t\["when"\] = [0-9]+\.[0-9]+;$' {} +)
+  fi
+  echo "xmpp-constructs: Prosody $release on this volume, last used by Prosody ${last_release:-(not recorded)}: $dropped archive indexes dropped, to be rebuilt; archive times rounded to whole seconds in $rounded lists"
+  printf 'release=%s\nprevious=%s\n' "$release" "${last_release:-unrecorded}" | put_file /srv/xmpp-data/prosody-release 0644 root:root
+fi
+
 # A replacement droplet may give the prosody user another uid.
 chown -R prosody:prosody /var/lib/prosody
 install -d -m 0700 -o root -g root /srv/xmpp-data/secrets /srv/xmpp-data/self-signed
@@ -94,6 +122,20 @@ done
 for dir in /var/www/host-meta/*/; do
   grep -qxF "$(basename "$dir")" <<<"$served" || rm -rf "$dir"
 done
+
+if [ "${PROSODY_CARRIES_OVER_ROLES:-0}" = 1 ]; then
+  # Prosody 0.12 kept the roles an admin set by hand (its shell's user:setroles) in a store named
+  # "roles"; Prosody 13 reads "account_roles", and carries the old store over when asked. Admins
+  # declared in the configuration need nothing. Once per domain: the new store is there after.
+  for store in /var/lib/prosody/*/roles; do
+    if [ ! -d "$store" ] || [ -d "$(dirname "$store")/account_roles" ]; then continue; fi
+    host=$(basename "$(dirname "$store")" | sed 's/%2e/./g; s/%2d/-/g; s/%5f/_/g')
+    step "account roles Prosody 0.12 kept for $host"
+    # A user with several roles cannot be carried over (13 gives each one primary role): say so, go on.
+    prosodyctl mod_authz_internal migrate "$host" \
+      || echo "xmpp-constructs: some account roles on $host were not carried over (see above); set each with: prosodyctl shell user set_role <jid> <domain> <role>"
+  done
+fi
 
 step "certificates (self-signed until Let's Encrypt has issued)"
 install -d -m 0755 /var/www/acme

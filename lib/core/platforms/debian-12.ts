@@ -22,6 +22,8 @@ export const DEBIAN_12: Platform = {
     // 0.12's invitations cannot name the account: the invitee picks it.
     adminInviteCommand: (jid) => `prosodyctl mod_invites generate ${jid.split('@')[1]}`,
     addUserCommand: (jid) => `prosodyctl adduser ${jid}`,
+    wholeSecondArchiveTimes: true,
+    carriesOverRolesFrom012: false,
     memory: { baseMiB: 40, perHostMiB: 0.75 },
   },
   nginx: { http2: 'listen-parameter' },

@@ -29,6 +29,8 @@ export const DEBIAN_13: Platform = {
     inviteCommand: (domain) => `prosodyctl shell invite create_account ${domain}`,
     adminInviteCommand: (jid) => `prosodyctl shell invite create_account ${jid}`,
     addUserCommand: (jid) => `prosodyctl adduser ${jid}`,
+    wholeSecondArchiveTimes: false,
+    carriesOverRolesFrom012: true,
     // Measured on trixie's prosody 13.0.1 (test/core/prosody.test.ts): 22 MiB resident with one
     // domain and its two components (3 hosts), 475-478 MiB with 200 domains (600 hosts): about
     // 0.76 MiB a host, a quarter more than 0.12 (384-386 MiB). The model keeps the margin Debian

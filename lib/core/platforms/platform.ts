@@ -47,6 +47,18 @@ export interface Platform {
     /** The shell command that creates an account with a password typed at the prompt. */
     addUserCommand(jid: string): string;
     /**
+     * Whether this Prosody reads archive times in whole seconds only. Prosody 13 stores them to the
+     * microsecond, and 0.12's archive queries fail on such an item; on a volume another release
+     * wrote, provisioning rounds them down before this Prosody starts (lib/host/provision.sh).
+     */
+    readonly wholeSecondArchiveTimes: boolean;
+    /**
+     * Whether this Prosody keeps account roles apart from where 0.12 kept those an admin set by hand
+     * (its shell's `user:setroles`), and carries 0.12's over when asked
+     * (`prosodyctl mod_authz_internal migrate <host>`), which provisioning does once per domain.
+     */
+    readonly carriesOverRolesFrom012: boolean;
+    /**
      * Resident memory model, measured on the platform's own Prosody with every default module on
      * each host: a base, plus this much per host (each domain and each component is a host).
      */
