@@ -244,7 +244,7 @@ describe('outputs', () => {
     const stack = newStack();
     new XmppService(stack, 'Xmpp', { spec: { ...minimalSpec, adminSourceCidrs: ['203.0.113.0/24'] } });
     const out = synth(stack);
-    // On Debian 13 (the default) the invitation is for the admin's name only.
+    // On Debian 13 (the default) the link names the admin's account.
     expect(out.output!.Xmpp_first_admin.value).toMatch(/prosodyctl shell invite create_account admin@example\.net .*register as admin@example\.net/);
     expect(out.output!.Xmpp_ssh.value).toMatch(/^ssh root@\$\{digitalocean_reserved_ip\./);
   });
