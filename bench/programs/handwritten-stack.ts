@@ -17,7 +17,7 @@ export function synthesizeHandwritten(digitalocean: ResourceModules, count: numb
   new digitalocean.provider.DigitaloceanProvider(stack, 'do', {});
   const volume = new digitalocean.volume.Volume(stack, 'data', { name: 'xmpp-data', region: 'ams3', size: 10 });
   const droplet = new digitalocean.droplet.Droplet(stack, 'xmpp', {
-    name: 'xmpp', image: 'debian-12-x64', region: 'ams3', size: 's-4vcpu-8gb', ipv6: true, volumeIds: [volume.id], userData: '#cloud-config\n',
+    name: 'xmpp', image: 'debian-13-x64', region: 'ams3', size: 's-4vcpu-8gb', ipv6: true, volumeIds: [volume.id], userData: '#cloud-config\n',
   });
   const ip = new digitalocean.reservedIp.ReservedIp(stack, 'ip', { region: 'ams3' });
   new digitalocean.reservedIpAssignment.ReservedIpAssignment(stack, 'ip-assignment', { ipAddress: ip.ipAddress, dropletId: Number(droplet.id) });

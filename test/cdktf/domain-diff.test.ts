@@ -38,7 +38,8 @@ function synthesize(spec: XmppServiceSpec): SynthOutput {
 
 const base = (count: number): XmppServiceSpec => {
   const domains = Array.from({ length: count }, (_, i) => `customer-${i}.example`);
-  return { domains, admins: ['admin@customer-0.example'], acme: { email: 'hostmaster@customer-0.example' }, adminSourceCidrs: ['203.0.113.0/24'] };
+  // Two hundred domains need a 2 GB droplet on Prosody 13 (the memory check).
+  return { domains, admins: ['admin@customer-0.example'], acme: { email: 'hostmaster@customer-0.example' }, adminSourceCidrs: ['203.0.113.0/24'], droplet: { size: 's-1vcpu-2gb' } };
 };
 
 describe.each([
