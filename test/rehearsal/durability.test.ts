@@ -11,13 +11,14 @@ import { join } from 'path';
 import { XmppService } from '../../lib/cdktf';
 import { BACKUP_DIR, BACKUP_SCRIPT } from '../../lib/core/backup';
 import { CERTS_SCRIPT } from '../../lib/core/host-scripts';
-import { PROSODY_SECRETS_INCLUDE, TURN_SECRET_FILE, VOLUME_MOUNT } from '../../lib/core/paths';
+import { TURN_SECRET_FILE } from '../../lib/core/paths';
 import { resolveSpec } from '../../lib/core/validate';
 import { exampleSpec } from '../../examples/cdktf-basic/spec';
 import { newStack, synth } from '../cdktf/synth';
 import { dropletUserData, Rehearsal, rehearsalUnavailable, SynthesizedStack } from './harness';
 import { platformTitle, REHEARSED_PLATFORMS, specOn, synthesizeExampleOn } from './platforms';
 import { describeUnless } from '../support/tools';
+import { certbotRequests, checksums, installCertbotRecorder, keptOnHost } from './host-state';
 
 jest.setTimeout(300000);
 
@@ -28,32 +29,7 @@ const ALICE = { jid: `alice@${DOMAIN}`, password: 'alice has a long passphrase' 
 const BOB = { jid: `bob@${DOMAIN}`, password: 'bob has another one' };
 const ROOM = 'family';
 const LISTENERS = ['tcp/5222', 'tcp/5223', 'tcp/443', 'udp/3478'];
-/** What provisioning writes; a second run must leave every one of these byte for byte. */
-const STATE_PATHS = ['/etc/xmpp-constructs', '/etc/prosody', '/etc/nginx', '/etc/turnserver.conf', '/etc/systemd/system', '/etc/fstab', '/usr/local/sbin', `${VOLUME_MOUNT}/secrets`, `${VOLUME_MOUNT}/self-signed`, '/etc/letsencrypt', '/var/lib/turn'];
 
-
-/**
- * Wraps certbot: records each request, then passes it on to the real certbot (and so to Pebble),
- * or fails it while /run/rehearsal/certbot.fail exists.
- */
-function installCertbotRecorder(r: Rehearsal): void {
-  const wrapper = '#!/bin/sh\necho "$*" >> /run/rehearsal/certbot.log\n[ -e /run/rehearsal/certbot.fail ] && exit 1\nexec /usr/bin/certbot "$@"\n';
-  r.mustRun('install the certbot recorder', ['sh', '-c', 'cat > /usr/local/bin/certbot && chmod 0755 /usr/local/bin/certbot && mkdir -p /run/rehearsal && : > /run/rehearsal/certbot.log'], { input: wrapper });
-}
-
-function certbotRequests(r: Rehearsal): string[] {
-  return r.readFile('/run/rehearsal/certbot.log').split('\n').filter(Boolean);
-}
-
-/** What must survive, as the host sees it: the secrets and the certificates, by checksum. */
-function keptOnHost(r: Rehearsal): Record<string, string> {
-  const sums = r.mustRun('checksum secrets and certificates', ['sh', '-c', `sha256sum ${TURN_SECRET_FILE} ${PROSODY_SECRETS_INCLUDE} /etc/letsencrypt/live/*/fullchain.pem /etc/letsencrypt/live/*/privkey.pem`]).stdout;
-  return Object.fromEntries(sums.trim().split('\n').map((line) => line.split(/\s+/).reverse()));
-}
-
-function checksums(r: Rehearsal): string {
-  return r.mustRun('checksum state', ['sh', '-c', `find ${STATE_PATHS.join(' ')} -type f -print0 2>/dev/null | sort -z | xargs -0 sha256sum`]).stdout;
-}
 
 async function boot(stack: SynthesizedStack, volume: string, ca?: string): Promise<Rehearsal> {
   const { rehearsal, provision } = await Rehearsal.boot(stack, { volume });

@@ -18,13 +18,14 @@ import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync }
 import { join, relative } from 'path';
 import { XmppService } from '../../lib/cdktf';
 import { CERTS_SCRIPT } from '../../lib/core/host-scripts';
-import { BUNDLE_STATUS_FILE, PROSODY_CONFIG, PROSODY_SECRETS_INCLUDE, TURN_SECRET_FILE, VOLUME_MOUNT } from '../../lib/core/paths';
+import { BUNDLE_STATUS_FILE, PROSODY_CONFIG } from '../../lib/core/paths';
 import { XmppServiceSpec } from '../../lib/core/spec';
 import { resolveSpec } from '../../lib/core/validate';
 import { exampleSpec } from '../../examples/cdktf-basic/spec';
 import { newStack, synth } from '../cdktf/synth';
 import { dropletImage, Rehearsal, rehearsalUnavailable, RunResult, SynthesizedStack } from './harness';
 import { describeUnless } from '../support/tools';
+import { certbotRequests, checksums, installCertbotRecorder, keptOnHost, RELEASE_MARKER } from './host-state';
 
 jest.setTimeout(900_000);
 
@@ -37,36 +38,11 @@ const ALICE = { jid: `alice@${DOMAIN}`, password: 'alice has a long passphrase' 
 const BOB = { jid: `bob@${DOMAIN}`, password: 'bob has another one' };
 const ROOM = 'family';
 const LISTENERS = ['tcp/5222', 'tcp/5223', 'tcp/443', 'udp/3478'];
-/** Which Prosody release last ran on the volume, written by provisioning. */
-const RELEASE_MARKER = `${VOLUME_MOUNT}/prosody-release`;
-/** What provisioning writes; a second run must leave every one of these byte for byte. */
-const STATE_PATHS = ['/etc/xmpp-constructs', '/etc/prosody', '/etc/nginx', '/etc/turnserver.conf', '/etc/systemd/system', '/etc/fstab', '/usr/local/sbin',
-  `${VOLUME_MOUNT}/secrets`, `${VOLUME_MOUNT}/self-signed`, RELEASE_MARKER, '/etc/letsencrypt', '/var/lib/turn'];
 
 function stackFor(spec: XmppServiceSpec): SynthesizedStack {
   const stack = newStack();
   new XmppService(stack, 'Xmpp', { spec, writeReviewFiles: false });
   return synth(stack) as SynthesizedStack;
-}
-
-/** Records each certbot request; the real certbot (and so Pebble) answers it. */
-function installCertbotRecorder(r: Rehearsal): void {
-  const wrapper = '#!/bin/sh\necho "$*" >> /run/rehearsal/certbot.log\nexec /usr/bin/certbot "$@"\n';
-  r.mustRun('install the certbot recorder', ['sh', '-c', 'cat > /usr/local/bin/certbot && chmod 0755 /usr/local/bin/certbot && mkdir -p /run/rehearsal && : > /run/rehearsal/certbot.log'], { input: wrapper });
-}
-
-function certbotRequests(r: Rehearsal): string[] {
-  return r.readFile('/run/rehearsal/certbot.log').split('\n').filter(Boolean);
-}
-
-/** The secrets and the certificates, by checksum. */
-function keptOnHost(r: Rehearsal): Record<string, string> {
-  const sums = r.mustRun('checksum secrets and certificates', ['sh', '-c', `sha256sum ${TURN_SECRET_FILE} ${PROSODY_SECRETS_INCLUDE} /etc/letsencrypt/live/*/fullchain.pem /etc/letsencrypt/live/*/privkey.pem`]).stdout;
-  return Object.fromEntries(sums.trim().split('\n').map((line) => line.split(/\s+/).reverse()));
-}
-
-function checksums(r: Rehearsal): string {
-  return r.mustRun('checksum state', ['sh', '-c', `find ${STATE_PATHS.join(' ')} -type f -print0 2>/dev/null | sort -z | xargs -0 sha256sum`]).stdout;
 }
 
 /** The Debian version of the droplet's Prosody package. */
