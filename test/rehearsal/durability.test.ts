@@ -18,6 +18,7 @@ import { newStack, synth } from '../cdktf/synth';
 import { dropletUserData, Rehearsal, rehearsalUnavailable, SynthesizedStack } from './harness';
 import { platformTitle, REHEARSED_PLATFORMS, specOn, synthesizeExampleOn } from './platforms';
 import { describeUnless } from '../support/tools';
+import type { Seeded, State } from './clients/durability';
 import { certbotRequests, checksums, installCertbotRecorder, keptOnHost } from './host-state';
 
 jest.setTimeout(300000);
@@ -42,21 +43,6 @@ async function boot(stack: SynthesizedStack, volume: string, ca?: string): Promi
   installCertbotRecorder(rehearsal);
   if (ca !== undefined) rehearsal.trustCa(ca);
   return rehearsal;
-}
-
-interface Seeded {
-  messageBody: string;
-  roomBody: string;
-  room: string;
-  roomName: string;
-}
-interface State {
-  roster: { jid: string; name?: string; groups: string[] }[];
-  archive: string[];
-  roomFeatures: string[];
-  roomName?: string;
-  roomArchive: string[];
-  upload?: { status: number; sha256: string };
 }
 
 for (const platform of REHEARSED_PLATFORMS) {

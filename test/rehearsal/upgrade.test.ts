@@ -25,6 +25,7 @@ import { exampleSpec } from '../../examples/cdktf-basic/spec';
 import { newStack, synth } from '../cdktf/synth';
 import { dropletImage, Rehearsal, rehearsalUnavailable, RunResult, SynthesizedStack } from './harness';
 import { describeUnless } from '../support/tools';
+import type { Seeded, State } from './clients/durability';
 import { certbotRequests, checksums, installCertbotRecorder, keptOnHost, RELEASE_MARKER } from './host-state';
 
 jest.setTimeout(900_000);
@@ -102,21 +103,6 @@ async function boot(stack: SynthesizedStack, volume: string, ca?: string): Promi
 /** What provisioning said about the Prosody release it found on the volume. */
 function releaseLine(provision: RunResult): string | undefined {
   return provision.stdout.split('\n').find((l) => /^xmpp-constructs: Prosody .* on this volume/.test(l));
-}
-
-interface Seeded {
-  messageBody: string;
-  roomBody: string;
-  room: string;
-  roomName: string;
-}
-interface State {
-  roster: { jid: string; name?: string; groups: string[] }[];
-  archive: string[];
-  roomFeatures: string[];
-  roomName?: string;
-  roomArchive: string[];
-  upload?: { status: number; sha256: string };
 }
 
 describeUnless(rehearsalUnavailable(), 'GIVEN a Debian 12 droplet (Prosody 0.12) with users, history, a room, an upload and certificates on its volume', () => {

@@ -40,6 +40,24 @@ async function archivedBodies(xmpp: XmppClient, options: { to?: string; with?: s
   }
 }
 
+/** What `seedState` left, for `readState` to find later. */
+export interface Seeded {
+  messageBody: string;
+  roomBody: string;
+  room: string;
+  roomName: string;
+}
+
+/** What `readState` found. */
+export interface State {
+  roster: { jid: string; name?: string; groups: string[] }[];
+  archive: string[];
+  roomFeatures: string[];
+  roomName?: string;
+  roomArchive: string[];
+  upload?: { status: number; sha256: string };
+}
+
 async function seedState(args: { owner: Account; friend: Account; room: string }): Promise<unknown> {
   const run = Math.random().toString(36).slice(2, 8);
   const messageBody = `remember me ${run}`;
@@ -66,7 +84,7 @@ async function seedState(args: { owner: Account; friend: Account; room: string }
     await xmpp.send(xml('presence', { to: `${room}/owner`, type: 'unavailable' }));
     // A round trip, so everything above has been processed (and archived) before we leave.
     await iq(xmpp, xml('iq', { type: 'get', to: domainOf(args.owner.jid) }, xml('ping', { xmlns: 'urn:xmpp:ping' })));
-    return { messageBody, roomBody, room, roomName: `Family ${run}` };
+    return { messageBody, roomBody, room, roomName: `Family ${run}` } satisfies Seeded;
   } finally {
     await disconnect(xmpp);
   }
@@ -87,7 +105,7 @@ async function readState(args: { owner: Account; friend: Account; room: string; 
       const answer = await httpRequest({ url: args.uploadUrl }, true);
       upload = { status: answer.status, sha256: createHash('sha256').update(Buffer.from(answer.body, 'base64')).digest('hex') };
     }
-    return { roster: items, archive, roomFeatures, roomName, roomArchive, upload };
+    return { roster: items, archive, roomFeatures, roomName, roomArchive, upload } satisfies State;
   } finally {
     await disconnect(xmpp);
   }
