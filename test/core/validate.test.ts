@@ -276,6 +276,7 @@ describe('resolveSpec', () => {
     ['the size slug is malformed', { droplet: { size: 'big' } }, 'droplet.size', /size slug/],
     ['the image is not a supported Debian', { droplet: { image: 'ubuntu-24-04-x64' } }, 'droplet.image', /not a supported image.*use "debian-13-x64" or "debian-12-x64"/],
     ['a snapshot image does not say its platform', { droplet: { image: '160123456' } }, 'droplet.platform', /required with a snapshot image/],
+    ['a snapshot image names an unknown platform', { droplet: { image: '160123456', platform: 'bookworm' as never } }, 'droplet.platform', /must be "debian-13" or "debian-12"/],
     ['the platform contradicts the image', { droplet: { image: 'debian-12-x64', platform: 'debian-13' } }, 'droplet.platform', /contradicts droplet.image "debian-12-x64", which is debian-12/],
     ['the ACME email is not an email', { acme: { email: 'hostmaster' } }, 'acme.email', /not an email/],
     ['the ACME section is missing', { acme: undefined }, 'acme.email', /needs a contact address/],

@@ -15,10 +15,15 @@ export const PLATFORMS: Readonly<Record<PlatformName, Platform>> = { 'debian-13'
 /** The images `droplet.image` accepts by slug, newest first. */
 export const SUPPORTED_IMAGES: readonly string[] = PLATFORM_NAMES.map((name) => PLATFORMS[name].image);
 
-/** The platform a droplet with this (valid) image and declared platform runs. */
-export function platformOfImage(image: string, declared?: PlatformName): Platform {
+/**
+ * The platform a droplet with this image and declared platform runs. Invalid input (reported by
+ * `checkImage` and `checkPlatform`) still gives a platform, so that validation goes on to report
+ * every other problem.
+ */
+export function platformOfImage(image: unknown, declared?: unknown): Platform {
   const bySlug = PLATFORM_NAMES.find((name) => PLATFORMS[name].image === image);
-  return PLATFORMS[bySlug ?? declared ?? PLATFORM_NAMES[0]];
+  const named = PLATFORM_NAMES.find((name) => name === declared);
+  return PLATFORMS[bySlug ?? named ?? PLATFORM_NAMES[0]];
 }
 
 /** The platform a resolved spec's droplet runs. */
