@@ -15,12 +15,15 @@
  * domain shares and one domain's block) or as `DomainFiles`, and only this module turns that into
  * the template user_data carries and into the file the host expands it to.
  */
+import { domainToUnicode } from 'url';
 import { ETC_DIR } from './paths';
 import { ResolvedDomain, ResolvedSpec } from './spec';
 import { scriptFile } from './script-files';
 
 /** Stands for the domain name in a template. Validated domain names can never contain `@`. */
 export const DOMAIN_PLACEHOLDER = '@DOMAIN@';
+/** Stands for the domain's name as XMPP addresses carry it (`xmppName`): Prosody's host names. */
+export const XMPP_DOMAIN_PLACEHOLDER = '@XMPP_DOMAIN@';
 /** Marker lines around the block repeated once per further domain. */
 export const EACH_DOMAIN_BEGIN = '@@@ each domain';
 export const EACH_DOMAIN_END = '@@@ end';
@@ -30,6 +33,26 @@ export const TEMPLATES_DIR = `${ETC_DIR}/templates`;
 export const DOMAINS_LIST = `${ETC_DIR}/domains.list`;
 export const EXPAND_SCRIPT = '/usr/local/sbin/xmpp-constructs-expand';
 
+/**
+ * A name as XMPP addresses carry it. DNS, certificates, URLs and the spec write an internationalised
+ * label as its A-label ("xn--bcher-kva.example"); an XMPP address writes it as its U-label
+ * ("bücher.example", RFC 7622 section 3.2), and so must Prosody's host names, which it matches
+ * against the addresses clients and servers send (Prosody 13's configuration check says so). Every
+ * other label, and the template placeholders, stay as they are (`@DOMAIN@` becomes `@XMPP_DOMAIN@`).
+ */
+export function xmppName(name: string): string {
+  return name
+    .split(DOMAIN_PLACEHOLDER)
+    .map((part) => part.split('.').map((label) => (label.startsWith('xn--') ? domainToUnicode(label) : label)).join('.'))
+    .join(XMPP_DOMAIN_PLACEHOLDER);
+}
+
+/** A bare JID with its domain as XMPP addresses carry it (`xmppName`). */
+export function xmppJid(jid: string): string {
+  const at = jid.indexOf('@');
+  return `${jid.slice(0, at + 1)}${xmppName(jid.slice(at + 1))}`;
+}
+
 /** The domains the templates repeat their block for: every domain but the primary, in order. */
 export function furtherDomains(spec: ResolvedSpec): string[] {
   return spec.domains.slice(1).map((d) => d.name);
@@ -37,7 +60,15 @@ export function furtherDomains(spec: ResolvedSpec): string[] {
 
 /** The content of DOMAINS_LIST. */
 export function renderDomainsList(spec: ResolvedSpec): string {
-  return furtherDomains(spec).map((d) => `${d}\n`).join('');
+  return domainsList(furtherDomains(spec));
+}
+
+/**
+ * DOMAINS_LIST for `names`: a line per domain, its name, and where its XMPP name differs (an
+ * internationalised domain) a space and that. The host needs both, and has nothing to convert with.
+ */
+export function domainsList(names: readonly string[]): string {
+  return names.map((name) => (xmppName(name) === name ? `${name}\n` : `${name} ${xmppName(name)}\n`)).join('');
 }
 
 /**
@@ -109,8 +140,9 @@ export function expandDomainTemplate(file: DomainTemplate, spec: ResolvedSpec): 
 }
 
 /**
- * The template with every section repeated once per domain, `@DOMAIN@` replaced by the domain.
- * The host's expander (renderExpandScript) does exactly this; tests compare the two.
+ * The template with every section repeated once per domain, `@DOMAIN@` replaced by the domain and
+ * `@XMPP_DOMAIN@` by its XMPP name. The host's expander (renderExpandScript) does exactly this, from
+ * DOMAINS_LIST; tests compare the two.
  */
 export function expandTemplate(template: string, domains: readonly string[]): string {
   if (template !== '' && !template.endsWith('\n')) throw new Error('expandTemplate: a template ends with a newline');
@@ -121,7 +153,7 @@ export function expandTemplate(template: string, domains: readonly string[]): st
       section = [];
     } else if (line === EACH_DOMAIN_END && section !== undefined) {
       const block = section.map((l) => `${l}\n`).join('');
-      for (const domain of domains) out.push(block.split(DOMAIN_PLACEHOLDER).join(domain));
+      for (const domain of domains) out.push(block.split(DOMAIN_PLACEHOLDER).join(domain).split(XMPP_DOMAIN_PLACEHOLDER).join(xmppName(domain)));
       section = undefined;
     } else if (section !== undefined) {
       section.push(line);

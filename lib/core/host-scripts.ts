@@ -9,7 +9,7 @@
  */
 import { ETC_DIR, NGINX_SITE, PROSODY_CONFIG, VOLUME_MOUNT } from './paths';
 import { certificateNames, hasTurnOnProsodyHost, ResolvedSpec } from './spec';
-import { DOMAIN_PLACEHOLDER, DomainTemplate, ExpandedFile } from './expansion';
+import { DOMAIN_PLACEHOLDER, DomainTemplate, ExpandedFile, xmppName } from './expansion';
 import { hostMetaPaths } from './nginx';
 import { turnRealm } from './turn';
 import { scriptFile } from './script-files';
@@ -57,6 +57,9 @@ export function renderHostEnv(spec: ResolvedSpec): string {
     ['VOLUME_WAIT_SECONDS', String(VOLUME_WAIT_SECONDS)],
     ['VOLUME_MOUNT', VOLUME_MOUNT],
     ['PRIMARY_DOMAIN', spec.primaryDomain],
+    // Its name as Prosody knows it (Unicode for an internationalised domain); domains.list gives
+    // each further domain's.
+    ['PRIMARY_XMPP_DOMAIN', xmppName(spec.primaryDomain)],
     // Means "coturn runs on this host". The name predates dedicated TURN droplets and stays, since
     // any change to user_data replaces the droplet. With a TURN droplet, Prosody's half of the
     // secret comes as a file of its own (see renderHostFiles).

@@ -13,22 +13,37 @@ const LUA_KEYWORDS = new Set([
 ]);
 
 /**
- * A double-quoted Lua string literal. Printable ASCII stays as it is; everything else is written
- * byte by byte as `\ddd` (three decimal digits, so a following digit cannot extend the escape),
- * which Lua 5.1 to 5.4 all read back to the same UTF-8 bytes.
+ * A double-quoted Lua string literal. Printable ASCII stays as it is, and so do the letters, marks
+ * and digits of other scripts (an internationalised domain reads "bücher.example" in a review, as
+ * Prosody wants it), written as their UTF-8 bytes, which Lua takes literally. Everything else
+ * (controls, invisible formatting such as bidirectional overrides, other symbols) is written byte by
+ * byte as `\ddd` (three decimal digits, so a following digit cannot extend the escape), which Lua
+ * 5.1 to 5.4 all read back to the same UTF-8 bytes.
  */
 export function luaString(value: string): string {
   let out = '"';
-  for (const byte of Buffer.from(value, 'utf8')) {
-    if (byte === 0x22) out += '\\"';
-    else if (byte === 0x5c) out += '\\\\';
-    else if (byte === 0x0a) out += '\\n';
-    else if (byte === 0x0d) out += '\\r';
-    else if (byte === 0x09) out += '\\t';
-    else if (byte >= 0x20 && byte < 0x7f) out += String.fromCharCode(byte);
-    else out += '\\' + byte.toString().padStart(3, '0');
+  for (const char of value) {
+    if (char.length === 1 && char.charCodeAt(0) < 0x80) {
+      const byte = char.charCodeAt(0);
+      if (byte === 0x22) out += '\\"';
+      else if (byte === 0x5c) out += '\\\\';
+      else if (byte === 0x0a) out += '\\n';
+      else if (byte === 0x0d) out += '\\r';
+      else if (byte === 0x09) out += '\\t';
+      else if (byte >= 0x20 && byte < 0x7f) out += char;
+      else out += escapedBytes(char);
+    } else if (/^[\p{L}\p{M}\p{N}]$/u.test(char)) {
+      out += char;
+    } else {
+      out += escapedBytes(char);
+    }
   }
   return out + '"';
+}
+
+/** `char`'s UTF-8 bytes as Lua decimal escapes. */
+function escapedBytes(char: string): string {
+  return [...Buffer.from(char, 'utf8')].map((byte) => `\\${byte.toString().padStart(3, '0')}`).join('');
 }
 
 /** A Lua number literal; only finite numbers exist in Lua source. */

@@ -4,6 +4,7 @@
 import type { ServicePlan } from './service-plan';
 import { hasExternalZones, ResolvedSpec } from './spec';
 import { platformOf } from './platforms';
+import { xmppJid } from './expansion';
 
 /** A service's outputs, by name, with what each says; both engines give them these names. */
 export const SERVICE_OUTPUTS = {
@@ -49,7 +50,8 @@ export function sshInstructions(spec: ResolvedSpec, address: string): string {
  * their own device), or on a closed server prosodyctl, which asks for the password interactively.
  */
 export function firstAdminInstructions(spec: ResolvedSpec): string {
-  const admin = spec.admins[0];
+  // As the admin signs in, and as Prosody knows the domain: Unicode for an internationalised one.
+  const admin = xmppJid(spec.admins[0]);
   const prosody = platformOf(spec).prosody;
   return spec.registration === 'invite'
     ? `On the host, run: ${prosody.adminInviteCommand(admin)} — open the link on the admin's device and register as ${admin}`

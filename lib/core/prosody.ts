@@ -9,7 +9,7 @@
 import { luaAssignment, luaString, luaValue, LuaValue } from './lua';
 import { LETSENCRYPT_LIVE, PROSODY_CERTS_DIR, PROSODY_CONFIG, PROSODY_SECRETS_INCLUDE } from './paths';
 import { CONTACT_ROLES, hasDedicatedTurnDroplet, hasOwnProsodySettings, ResolvedComponent, ResolvedDomain, ResolvedSpec } from './spec';
-import { DomainTemplate, DOMAINS_LIST, expandDomainTemplate } from './expansion';
+import { DomainTemplate, DOMAINS_LIST, expandDomainTemplate, xmppJid, xmppName } from './expansion';
 import { platformOf } from './platforms';
 
 /** Modules Prosody loads on every VirtualHost, in the order they are written. */
@@ -51,8 +51,8 @@ function componentLines(spec: ResolvedSpec, component: ResolvedComponent, domain
   const option = (name: string, value: LuaValue) => `\t${luaAssignment(name, value)}`;
   // Prosody 13 gives a component's users their roles (who may upload, who may create rooms) by
   // taking its first label off for the parent domain; a deeper name must say which domain it serves.
-  const parent = isDirectSubdomain(component.host, domain.name) ? [] : [option('parent_host', domain.name)];
-  const header = (module: string) => [`Component ${luaString(component.host)} ${luaString(module)}`, ...parent];
+  const parent = isDirectSubdomain(component.host, domain.name) ? [] : [option('parent_host', xmppName(domain.name))];
+  const header = (module: string) => [`Component ${luaString(xmppName(component.host))} ${luaString(module)}`, ...parent, ...tlsNameLines(spec, component.host, ['s2s'])];
   switch (component.kind) {
     case 'fileShare': {
       const fs = spec.fileShare;
@@ -104,7 +104,7 @@ export function prosodyConfig(spec: ResolvedSpec): DomainTemplate {
     '-- Do not edit on the host; change the declaration and redeploy.',
     '',
   );
-  line('admins', spec.admins);
+  line('admins', spec.admins.map(xmppJid));
   blank();
   line('modules_enabled', prosodyHostModules(spec));
   line('modules_disabled', spec.federation.enabled ? [] : ['s2s']);
@@ -133,7 +133,7 @@ export function prosodyConfig(spec: ResolvedSpec): DomainTemplate {
     if (spec.federation.directTls) line('s2s_direct_tls_ports', [spec.ports.s2sDirectTls]);
   }
   if (spec.proxy65.enabled) line('proxy65_ports', [spec.proxy65.port]);
-  out.push(`-- Certificates are imported from ${LETSENCRYPT_LIVE} (prosodyctl --root cert import) and found by name.`);
+  out.push(`-- Certificates are copied from ${LETSENCRYPT_LIVE} (for the prosody user) and found by the names they hold.`);
   line('certificates', PROSODY_CERTS_DIR);
   blank();
 
@@ -208,13 +208,14 @@ function asText(list: readonly string[]): string {
  * with its module, because without one Prosody would take it for an external component.
  */
 function ownSettingsLines(domain: ResolvedDomain): string[] {
-  const out = [`VirtualHost ${luaString(domain.name)}`];
-  if (domain.admins.length > 0) out.push(`\t${luaAssignment('admins', domain.admins)}`);
+  const admins = domain.admins.map(xmppJid);
+  const out = [`VirtualHost ${luaString(xmppName(domain.name))}`];
+  if (admins.length > 0) out.push(`\t${luaAssignment('admins', admins)}`);
   out.push(`\t${luaAssignment('contact_info', contactInfo(domain.contacts))}`);
   if (domain.admins.length > 0) {
     for (const component of domain.components) {
       const module = component.kind === 'groupChat' ? 'muc' : component.kind === 'pubsub' ? 'pubsub' : undefined;
-      if (module !== undefined) out.push(`Component ${luaString(component.host)} ${luaString(module)}`, `\t${luaAssignment('admins', domain.admins)}`);
+      if (module !== undefined) out.push(`Component ${luaString(xmppName(component.host))} ${luaString(module)}`, `\t${luaAssignment('admins', admins)}`);
     }
   }
   return out;
@@ -234,16 +235,32 @@ export function renderProsodyConfig(spec: ResolvedSpec): string {
 
 /** A domain's VirtualHost and components, a blank line between blocks. */
 function domainLines(spec: ResolvedSpec, domain: ResolvedDomain): string[] {
-  const out = [`VirtualHost ${luaString(domain.name)}`, `\t${luaAssignment('http_external_url', `https://${domain.name}/`)}`];
+  const out = [
+    `VirtualHost ${luaString(xmppName(domain.name))}`,
+    `\t${luaAssignment('http_external_url', `https://${domain.name}/`)}`,
+    '\t-- TLS from the first byte: clients and servers name the host by its DNS name (SNI).',
+    ...tlsNameLines(spec, domain.name, ['c2s', 's2s']),
+  ];
   const deeper = domain.components.filter((component) => !isDirectSubdomain(component.host, domain.name));
   if (deeper.length > 0) {
     out.push(
       '\t-- Prosody links only direct subdomains to their domain; these are listed for service discovery.',
-      `\t${luaAssignment('disco_items', deeper.map((component) => [component.host]))}`,
+      `\t${luaAssignment('disco_items', deeper.map((component) => [xmppName(component.host)]))}`,
     );
   }
   for (const component of domain.components) out.push('', ...componentLines(spec, component, domain));
   return out;
+}
+
+/**
+ * The name by which a host is asked for on the direct TLS ports (SNI): its DNS name, which for an
+ * internationalised domain is not the host's own name (xmppName). Prosody registers a host's
+ * certificate for SNI under the host's name, and refuses a handshake for any name it does not know;
+ * this option registers it under the DNS name instead, and finds the certificate by that name.
+ */
+function tlsNameLines(spec: ResolvedSpec, dnsName: string, kinds: readonly ('c2s' | 's2s')[]): string[] {
+  const ports = kinds.filter((kind) => kind === 'c2s' || (spec.federation.enabled && spec.federation.directTls));
+  return ports.map((kind) => `\t${luaAssignment(`${kind}_direct_tls_host`, dnsName)}`);
 }
 
 /** Whether `host` is `<one label>.<domain>`, the components Prosody relates to their domain by name. */

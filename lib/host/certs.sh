@@ -38,12 +38,17 @@ link() {
       fi
     fi
     [ "$(readlink "/etc/xmpp-constructs/certs/$lineage" 2>/dev/null)" = "$target" ] || ln -sfn "$target" "/etc/xmpp-constructs/certs/$lineage"
-    # Only changed certificates: every import also leaves .bkp~ copies of the previous files.
-    cmp -s "$target/fullchain.pem" "/etc/prosody/certs/$lineage.crt" || changed+=("$lineage")
+    # Prosody cannot read root's keys: a copy of each changed certificate goes to /etc/prosody/certs
+    # for the prosody user, named by the lineage (the DNS name). Prosody finds a host's certificate
+    # by the names inside it, and the one asked for on the direct TLS ports (SNI) by that file name.
+    # (`prosodyctl cert import` would take only names Prosody serves, and an internationalised
+    # domain's is Unicode.)
+    if ! cmp -s "$target/fullchain.pem" "/etc/prosody/certs/$lineage.crt"; then
+      install -m 0400 -o prosody -g prosody "$target/privkey.pem" "/etc/prosody/certs/$lineage.key"
+      install -m 0644 -o prosody -g prosody "$target/fullchain.pem" "/etc/prosody/certs/$lineage.crt"
+      changed+=("$lineage")
+    fi
   done < "$CERTIFICATES_LIST"
-
-  # Prosody cannot read root's keys; import copies them to /etc/prosody/certs for the prosody user.
-  if [ ${#changed[@]} -gt 0 ]; then prosodyctl --root cert import "${changed[@]}" /etc/xmpp-constructs/certs >/dev/null; fi
   if [ "$TURN_ENABLED" = 1 ]; then copy_turn_cert "/etc/xmpp-constructs/certs/$PRIMARY_DOMAIN"; fi
   # Only when a certificate changed (issuance, renewal). The primary domain's needs a restart:
   # Prosody 0.12.3 keeps serving the old certificate on the direct TLS port to clients without SNI

@@ -22,6 +22,50 @@ put_file() { # path mode owner < content
 
 metadata() { curl -fsS --max-time 5 "http://169.254.169.254/metadata/v1/$1"; }
 
+# A host's name as Prosody names its data directory: every byte but an ASCII letter or digit as %xx.
+prosody_dir_name() ( # host name
+  LC_ALL=C; name=$1; out=''
+  for ((i = 0; i < ${#name}; i++)); do
+    c=${name:i:1}
+    case $c in [A-Za-z0-9]) out+=$c ;; *) printf -v c '%%%02x' "'$c"; out+=$c ;; esac
+  done
+  printf '%s\n' "$out"
+)
+
+# The reverse: the host name a data directory of Prosody's belongs to.
+prosody_host_of_dir() { local base=${1##*/}; printf '%b\n' "${base//%/\\x}"; }
+
+# Prosody names a host by its XMPP name, which for an internationalised domain is Unicode
+# ("bücher.example"); it used to be given the DNS name ("xn--bcher-kva.example"), and kept the
+# data of that host, and of its components, under that name. Prints "from<TAB>to" for each such
+# directory in the data directory, for the "name xmpp-name" lines on stdin (domains.list's form).
+idn_host_data_moves() { # Prosody's data directory
+  local data=$1 name xmpp old new dir base
+  while read -r name xmpp; do
+    if [ -z "$xmpp" ] || [ "$xmpp" = "$name" ]; then continue; fi
+    old=$(prosody_dir_name "$name"); new=$(prosody_dir_name "$xmpp")
+    for dir in "$data/$old" "$data"/*"%2e$old"; do
+      [ -d "$dir" ] || continue
+      base=${dir##*/}
+      printf '%s\t%s\n' "$dir" "$data/${base%"$old"}$new"
+    done
+  done
+}
+
+# Moves each "from<TAB>to" data directory on stdin (idn_host_data_moves), saying so. One whose new
+# name is taken already stays where it is, reported: merging two hosts' data is not for a script.
+move_host_data() {
+  local from to
+  while IFS=$'\t' read -r from to; do
+    if [ -e "$to" ]; then
+      echo "xmpp-constructs: WARNING: $from stays: $to exists already. Prosody uses $to; the data of $(prosody_host_of_dir "$from") before it was renamed is in $from"
+    else
+      mv "$from" "$to"
+      echo "xmpp-constructs: Prosody's data of $(prosody_host_of_dir "$from") is now that of $(prosody_host_of_dir "$to")"
+    fi
+  done
+}
+
 # Does every name resolve to one of this droplet's addresses? Asking Let's Encrypt before that
 # only burns its failed-validation limit (5 per hour per name).
 dns_points_here() {

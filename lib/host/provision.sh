@@ -48,6 +48,15 @@ for pair in /srv/xmpp-data/prosody:/var/lib/prosody /srv/xmpp-data/letsencrypt:/
   mountpoint -q "$sys" || mount --bind "$vol" "$sys"
 done
 
+moves=$({ printf '%s %s\n' "$PRIMARY_DOMAIN" "$PRIMARY_XMPP_DOMAIN"; cat /etc/xmpp-constructs/domains.list; } | idn_host_data_moves /var/lib/prosody)
+if [ -n "$moves" ]; then
+  step "Prosody's data of internationalised domains, to their Unicode names"
+  # Once, with Prosody stopped (in place too: apply starts it again), so that no session writes
+  # under the old name meanwhile.
+  systemctl stop prosody >/dev/null 2>&1 || true
+  move_host_data <<<"$moves"
+fi
+
 step "Prosody's data from another Prosody release"
 # The volume outlives the droplet, and another image brings another Prosody (Debian 12's 0.12,
 # Debian 13's 13). Both read the same files but for two things, put right here once, when the
@@ -113,7 +122,7 @@ step "configuration for every domain"
 /usr/local/sbin/xmpp-constructs-expand /etc/xmpp-constructs/templates/etc/prosody/prosody.cfg.lua /etc/xmpp-constructs/domains.list | put_file /etc/prosody/prosody.cfg.lua 0640 root:prosody
 /usr/local/sbin/xmpp-constructs-expand /etc/xmpp-constructs/templates/etc/nginx/conf.d/xmpp-constructs.conf /etc/xmpp-constructs/domains.list | put_file /etc/nginx/conf.d/xmpp-constructs.conf 0644 root:root
 # host-meta for each domain; the documents of domains no longer served go.
-served=$(printf '%s\n' "$PRIMARY_DOMAIN"; cat /etc/xmpp-constructs/domains.list)
+served=$(printf '%s\n' "$PRIMARY_DOMAIN"; cut -d' ' -f1 /etc/xmpp-constructs/domains.list)
 for d in $served; do
   install -d -m 0755 "/var/www/host-meta/$d/.well-known"
   sed "s/@DOMAIN@/$d/g" /etc/xmpp-constructs/templates/var/www/host-meta/@DOMAIN@/.well-known/host-meta | put_file "/var/www/host-meta/$d/.well-known/host-meta" 0644 root:root
@@ -129,7 +138,7 @@ if [ "${PROSODY_CARRIES_OVER_ROLES:-0}" = 1 ]; then
   # declared in the configuration need nothing. Once per domain: the new store is there after.
   for store in /var/lib/prosody/*/roles; do
     if [ ! -d "$store" ] || [ -d "$(dirname "$store")/account_roles" ]; then continue; fi
-    host=$(basename "$(dirname "$store")" | sed 's/%2e/./g; s/%2d/-/g; s/%5f/_/g')
+    host=$(prosody_host_of_dir "$(dirname "$store")")
     step "account roles Prosody 0.12 kept for $host"
     # A user with several roles cannot be carried over (13 gives each one primary role): say so, go on.
     prosodyctl mod_authz_internal migrate "$host" \

@@ -255,6 +255,15 @@ describe('outputs', () => {
     expect(synth(stack).output!.Xmpp_first_admin.value).toBe("On the host, run: prosodyctl mod_invites generate example.net — open the link on the admin's device and register as admin@example.net");
   });
 
+  test.each([
+    ['debian-13-x64', "On the host, run: prosodyctl shell invite create_account admin@bücher.example — open the link on the admin's device and register as admin@bücher.example"],
+    ['debian-12-x64', "On the host, run: prosodyctl mod_invites generate bücher.example — open the link on the admin's device and register as admin@bücher.example"],
+  ])('GIVEN an internationalised domain on %s THEN the first admin is named by the address Prosody and clients use, in Unicode', (image, expected) => {
+    const stack = newStack();
+    new XmppService(stack, 'Xmpp', { spec: { domains: ['xn--bcher-kva.example'], admins: ['admin@xn--bcher-kva.example'], acme: { email: 'hostmaster@example.net' }, droplet: { image } } });
+    expect(synth(stack).output!.Xmpp_first_admin.value).toBe(expected);
+  });
+
   test('GIVEN a closed server without SSH sources THEN the outputs point at prosodyctl adduser and the console', () => {
     const stack = newStack();
     new XmppService(stack, 'Xmpp', { spec: closedSpec });

@@ -4,6 +4,7 @@ import { renderExpandedFiles, renderHostFiles } from '../../lib/core/cloud-init'
 import {
   DOMAIN_PLACEHOLDER,
   DomainFiles,
+  domainsList,
   DOMAINS_LIST,
   DomainTemplate,
   EACH_DOMAIN_BEGIN,
@@ -17,6 +18,8 @@ import {
   renderDomainTemplate,
   renderExpandScript,
   templatePath,
+  xmppJid,
+  xmppName,
 } from '../../lib/core/expansion';
 import { certificatesList, CERTIFICATES_LIST, EXPANDED_FILES, HOST_META_FILES } from '../../lib/core/host-scripts';
 import { hostMetaFiles, nginxSite, renderNginxFiles } from '../../lib/core/nginx';
@@ -54,6 +57,12 @@ describe('expandTemplate', () => {
     },
     { name: 'two sections', template: `${section('1 @DOMAIN@\n')}mid\n${section('2 @DOMAIN@\n')}`, domains: ['a.example', 'b.example'], expected: '1 a.example\n1 b.example\nmid\n2 a.example\n2 b.example\n' },
     { name: 'a placeholder outside a section is left alone', template: '@DOMAIN@\n', domains: ['a.example'], expected: '@DOMAIN@\n' },
+    {
+      name: 'the XMPP name beside the name',
+      template: section('VirtualHost "@XMPP_DOMAIN@" -- https://@DOMAIN@/ up.@XMPP_DOMAIN@\n'),
+      domains: ['a.example', 'xn--bcher-kva.example', 'up.xn--9ca.xn--bcher-kva.example'],
+      expected: 'VirtualHost "a.example" -- https://a.example/ up.a.example\nVirtualHost "bücher.example" -- https://xn--bcher-kva.example/ up.bücher.example\nVirtualHost "up.é.bücher.example" -- https://up.xn--9ca.xn--bcher-kva.example/ up.up.é.bücher.example\n',
+    },
   ])('GIVEN $name THEN it expands to exactly the expected text', ({ template, domains, expected }) => {
     expect(expandTemplate(template, domains)).toBe(expected);
   });
@@ -67,6 +76,23 @@ describe('expandTemplate', () => {
 
   test('GIVEN a block without its final newline THEN eachDomainSection refuses it', () => {
     expect(() => eachDomainSection('x')).toThrow(/must end with a newline/);
+  });
+});
+
+describe('xmppName and xmppJid', () => {
+  test.each([
+    ['an ASCII name', 'example.net', 'example.net'],
+    ['an internationalised name', 'xn--bcher-kva.example', 'bücher.example'],
+    ['a component of one', 'share.xmpp.xn--bcher-kva.example', 'share.xmpp.bücher.example'],
+    ['A-labels of other scripts', 'xn--hxajbheg2az3al.xn--jxalpdlp', 'παράδειγμα.δοκιμή'],
+    ['the template placeholder', 'share.@DOMAIN@', 'share.@XMPP_DOMAIN@'],
+  ])('GIVEN %s THEN xmppName is its U-label form', (_name, name, expected) => {
+    expect(xmppName(name)).toBe(expected);
+    expect(xmppJid(`alice@${name}`)).toBe(`alice@${expected}`);
+  });
+
+  test('GIVEN domains THEN domains.list gives the XMPP name only where it differs', () => {
+    expect(domainsList(['example.net', 'xn--bcher-kva.example'])).toBe('example.net\nxn--bcher-kva.example bücher.example\n');
   });
 });
 
@@ -119,7 +145,7 @@ function expandOnHost(image: () => PlatformTools, dir: string, template: string,
   const script = join(dir, 'expand');
   writeFileSync(script, renderExpandScript(), { mode: 0o755 });
   writeFileSync(join(dir, 'template'), template);
-  writeFileSync(join(dir, 'domains.list'), domains.map((d) => `${d}\n`).join(''));
+  writeFileSync(join(dir, 'domains.list'), domainsList(domains));
   return image().run(['bash', script, join(dir, 'template'), join(dir, 'domains.list')]);
 }
 
@@ -143,6 +169,7 @@ describe.each(Object.values(PLATFORMS))('the host\'s expander (awk, as on the dr
   onPlatform.each([
     { name: 'a section between head and tail', template: `head\n${section('v "@DOMAIN@" @DOMAIN@\n\n')}tail\n` },
     { name: 'two sections', template: `${section('1 @DOMAIN@\n')}mid\n${section('2 @DOMAIN@\n')}` },
+    { name: 'both names', template: section('VirtualHost "@XMPP_DOMAIN@" -- https://@DOMAIN@/\n') },
     ...specTemplates,
   ])('GIVEN $name THEN it writes byte for byte what expandTemplate does, for 0, 3 and 1,000 domains', ({ template }) => {
     for (const domains of [[], ['a.example', 'b-c.example', 'xn--bcher-kva.example'], thousand]) {
@@ -175,7 +202,7 @@ describe.each(Object.values(PLATFORMS))('the host\'s expander (awk, as on the dr
 /** The files as the host has them after provisioning: each template expanded with domains.list. */
 function expandedFromUserData(spec: ResolvedSpec): Record<string, string> {
   const byPath = new Map(renderHostFiles(spec).map((f) => [f.path, f.content]));
-  const domains = byPath.get(DOMAINS_LIST)!.split('\n').filter(Boolean);
+  const domains = byPath.get(DOMAINS_LIST)!.split('\n').filter(Boolean).map((line) => line.split(' ')[0]);
   const files: Record<string, string> = {};
   for (const { path } of EXPANDED_FILES) files[path] = expandTemplate(byPath.get(templatePath(path))!, domains);
   for (const d of [spec.primaryDomain, ...domains]) {
@@ -189,7 +216,7 @@ describe.each(representativeSpecs)('per-domain files of the %s spec', (_name, ra
 
   test('THEN domains.list holds every domain but the primary, in order', () => {
     const list = renderHostFiles(spec).find((f) => f.path === DOMAINS_LIST)!.content;
-    expect(list).toBe(spec.domains.slice(1).map((d) => `${d.name}\n`).join(''));
+    expect(list).toBe(spec.domains.slice(1).map((d) => (d.name.startsWith('xn--') ? `${d.name} ${xmppName(d.name)}\n` : `${d.name}\n`)).join(''));
   });
 
   test('THEN the templates and domains.list in user_data expand to exactly the rendered files, and to nothing else', () => {
@@ -239,9 +266,12 @@ describe('GIVEN several domains', () => {
 
   test('THEN each further domain gets its own VirtualHost and components in Prosody, and its own server block in nginx', () => {
     for (const domain of furtherDomains(spec)) {
-      expect(files[PROSODY_CONFIG]).toContain(`VirtualHost "${domain}"\n\thttp_external_url = "https://${domain}/"\n`);
-      expect(files[PROSODY_CONFIG]).toContain(`Component "share.xmpp.${domain}" "http_file_share"\n\tparent_host = "${domain}"\n\thttp_external_url = "https://share.xmpp.${domain}/"\n`);
-      expect(files[PROSODY_CONFIG]).toContain(`Component "groupchat.xmpp.${domain}" "muc"`);
+      // Prosody knows the host by its XMPP name (Unicode for an internationalised domain), TLS and URLs by its DNS name.
+      const xmpp = xmppName(domain);
+      expect(files[PROSODY_CONFIG]).toContain(`VirtualHost "${xmpp}"\n\thttp_external_url = "https://${domain}/"\n`);
+      expect(files[PROSODY_CONFIG]).toContain(`\tc2s_direct_tls_host = "${domain}"\n\ts2s_direct_tls_host = "${domain}"\n`);
+      expect(files[PROSODY_CONFIG]).toContain(`Component "share.xmpp.${xmpp}" "http_file_share"\n\tparent_host = "${xmpp}"\n\ts2s_direct_tls_host = "share.xmpp.${domain}"\n\thttp_external_url = "https://share.xmpp.${domain}/"\n`);
+      expect(files[PROSODY_CONFIG]).toContain(`Component "groupchat.xmpp.${xmpp}" "muc"`);
       expect(files[NGINX_SITE]).toContain(`server_name ${domain} share.xmpp.${domain} groupchat.xmpp.${domain} proxy.xmpp.${domain} pubsub.xmpp.${domain};`);
       expect(files[NGINX_SITE]).toContain(`ssl_certificate /etc/xmpp-constructs/certs/${domain}/fullchain.pem;`);
     }

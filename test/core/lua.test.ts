@@ -25,9 +25,12 @@ describe('luaString', () => {
     ['a backslash', 'a\\b', '"a\\\\b"'],
     ['a newline', 'line1\nline2', '"line1\\nline2"'],
     ['a carriage return and tab', 'a\r\tb', '"a\\r\\tb"'],
-    ['non-ASCII as decimal bytes', 'é', '"\\195\\169"'],
+    ['letters and marks of any script as they are', 'bücher.ελ.日本', '"bücher.ελ.日本"'],
+    ['a bidirectional override as decimal bytes, so a review shows it', 'a\u202eb', '"a\\226\\128\\174b"'],
+    ['a zero-width joiner and a non-breaking space as decimal bytes', '\u200d\u00a0', '"\\226\\128\\141\\194\\160"'],
+    ['a symbol outside ASCII as decimal bytes', '☃', '"\\226\\152\\131"'],
     ['a NUL byte', 'a\u0000b', '"a\\000b"'],
-    ['a digit after an escape stays a digit', 'é1', '"\\195\\1691"'],
+    ['a digit after an escape stays a digit', '\u00a01', '"\\194\\1601"'],
     ['a string that tries to close and inject', '"; os.execute("rm -rf /") --', '"\\"; os.execute(\\"rm -rf /\\") --"'],
   ])('GIVEN %s', (_name, input, expected) => {
     test('THEN it is written as the expected literal', () => {

@@ -1,9 +1,11 @@
-import { copyFileSync, existsSync, mkdirSync, writeFileSync } from 'fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'fs';
 import { join } from 'path';
-import { execFileSync } from 'child_process';
+import { execFileSync, spawnSync } from 'child_process';
+import { renderDomainsList, xmppJid, xmppName } from '../../lib/core/expansion';
+import { renderCommonScript } from '../../lib/core/host-scripts';
 import { PROSODY_CERTS_DIR, PROSODY_SECRETS_INCLUDE } from '../../lib/core/paths';
 import { prosodyDuration, prosodyHostModules, renderProsodyConfig, renderProsodySecretsInclude } from '../../lib/core/prosody';
-import { certificateNames, ResolvedSpec } from '../../lib/core/spec';
+import { certificateNames, ResolvedDomain, ResolvedSpec } from '../../lib/core/spec';
 import { estimateProsodyMemoryMiB, resolveSpec } from '../../lib/core/validate';
 import { PLATFORMS as LIBRARY_PLATFORMS, PlatformName } from '../../lib/core/platforms';
 import { PLATFORMS, platformToolsForFile, platformUnavailable } from '../support/platform';
@@ -115,8 +117,19 @@ describe('renderProsodyConfig', () => {
     expect(cfg).toContain('muc_log_expires_after = "30d"');
     expect(cfg).toContain('s2s_direct_tls_ports = { 5270 }');
     expect(cfg).toContain('proxy65_address = "proxy.xmpp.example.net"');
-    expect(cfg).toContain('VirtualHost "xn--bcher-kva.example"');
     expect(cfg).toContain('feedback = { "https://example.net/feedback?from=xmpp&lang=de" }');
+  });
+
+  // RFC 7622: an XMPP address carries an internationalised label in Unicode; so must Prosody's host
+  // names, which it matches against the addresses clients send. DNS names and URLs keep the A-label.
+  test('GIVEN an internationalised domain THEN Prosody knows it, its components and admins by their Unicode names, and URLs and addresses to resolve keep the A-label', () => {
+    const cfg = renderProsodyConfig(full);
+    expect(cfg).toContain('VirtualHost "bücher.example"\n\thttp_external_url = "https://xn--bcher-kva.example/"\n');
+    expect(cfg).toContain('Component "share.xmpp.bücher.example" "http_file_share"\n\tparent_host = "bücher.example"\n\ts2s_direct_tls_host = "share.xmpp.xn--bcher-kva.example"\n\thttp_external_url = "https://share.xmpp.xn--bcher-kva.example/"\n');
+    expect(cfg).toContain('Component "proxy.xmpp.bücher.example" "proxy65"\n\tparent_host = "bücher.example"\n\ts2s_direct_tls_host = "proxy.xmpp.xn--bcher-kva.example"\n\tproxy65_address = "proxy.xmpp.xn--bcher-kva.example"\n');
+    expect(cfg).toContain('\tadmins = { "moderator@bücher.example" }\n');
+    expect(cfg).not.toMatch(/(VirtualHost|Component|parent_host =) "[^"]*xn--/);
+    expect(cfg).not.toMatch(/admins = \{[^}]*xn--/);
   });
 
   test.each<[number, string | number]>([[86400, '1d'], [604800, '7d'], [3600, 3600]])('prosodyDuration(%d) is %p (a bare number in a string is ambiguous to Prosody 13)', (s, d) => {
@@ -161,6 +174,15 @@ async function askShell(asProsody: (args: readonly string[]) => RunResult, confi
     return accept(answer);
   }, timeoutMs, () => `no answer from the admin shell to ${lua}; last it said: ${said.slice(0, 500)}`);
   return answer;
+}
+
+/** The DNS names in the certificate a TLS server presents to `openssl s_client` with `args`. */
+function presentedNames(args: readonly string[]): string[] {
+  const shown = spawnSync('openssl', ['s_client', ...args], { input: '', encoding: 'utf8', timeout: 15000 });
+  const pem = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/.exec(shown.stdout)?.[0];
+  if (pem === undefined) return [`no certificate (openssl s_client ${args.join(' ')}: ${shown.stderr.trim().split('\n').slice(-2).join(' ')})`];
+  const san = spawnSync('openssl', ['x509', '-noout', '-ext', 'subjectAltName'], { input: pem, encoding: 'utf8' }).stdout;
+  return [...san.matchAll(/DNS:([^,\s]+)/g)].map((m) => m[1]);
 }
 
 /** Whether `text` is JSON. */
@@ -271,12 +293,7 @@ describe.each(Object.values(PLATFORMS))('on $name', (platform) => {
     });
     afterAll(() => { if (!process.env.KEEP_TMP) removeDir(dir); });
 
-    // Known and open: Prosody 13 wants internationalised hosts in Unicode ("bücher.example"), the form
-    // clients address them by; the configuration writes the A-labels the spec declares, and the host's
-    // template expander cannot produce U-labels. Until it does, this check is expected to fail for
-    // specs with such a domain on Prosody 13 (jest fails the test the day it passes).
-    const idnPending = LIBRARY_PLATFORMS[platform.name as PlatformName].prosody.label === 'Prosody 13' && spec.domains.some((d) => d.name.split('.').some((l) => l.startsWith('xn--')));
-    (idnPending ? test.failing : test)('prosodyctl check config reports no problem and no warning', () => {
+    test('prosodyctl check config reports no problem and no warning', () => {
       const r = asProsody(['prosodyctl', '--config', join(dir, 'prosody.cfg.lua'), 'check', 'config']);
       expect(r.stdout + r.stderr).toContain('All checks passed, congratulations!');
       expect(r.stdout + r.stderr).not.toMatch(/warn|deprecated|unknown|problem/i);
@@ -296,7 +313,7 @@ describe.each(Object.values(PLATFORMS))('on $name', (platform) => {
         }
         delete byHost.Feature;
         const expected = featuresSwitchedOff(spec);
-        expect(Object.keys(byHost).sort()).toEqual(spec.domains.map((d) => d.name).sort());
+        expect(Object.keys(byHost).sort()).toEqual(spec.domains.map((d) => xmppName(d.name)).sort());
         for (const [h, verdicts] of Object.entries(byHost)) {
           expect({ host: h, missing: verdicts.missing.sort() }).toEqual({ host: h, missing: expected });
           expect({ host: h, ok: verdicts.ok }).toEqual({ host: h, ok: expect.arrayContaining(['Basic functionality', 'Multi-device messaging and data synchronization', 'Mobile optimizations', 'User profiles', 'Blocking', 'Push notifications']) });
@@ -322,12 +339,12 @@ describe.each(Object.values(PLATFORMS))('on $name', (platform) => {
         // admin shell) load once, not per host.
         const global = ['posix', 'admin_shell'];
         for (const domain of spec.domains) {
-          const loaded = loadedModules(domain.name);
+          const loaded = loadedModules(xmppName(domain.name));
           const missing = prosodyHostModules(spec).filter((m) => !global.includes(m) && !loaded.includes(m));
           expect({ host: domain.name, missing }).toEqual({ host: domain.name, missing: [] });
           for (const component of domain.components) {
             const expected = { fileShare: ['http_file_share'], groupChat: ['muc', ...library.prosody.mucModules], proxy65: ['proxy65'], pubsub: ['pubsub'] }[component.kind];
-            const loadedHere = loadedModules(component.host);
+            const loadedHere = loadedModules(xmppName(component.host));
             expect({ host: component.host, missing: expected.filter((m) => !loadedHere.includes(m)) }).toEqual({ host: component.host, missing: [] });
             // mod_vcard_muc is gone from Prosody 13 (room vCards are built into MUC); it loads only where planned.
             if (component.kind === 'groupChat') expect({ host: component.host, vcard_muc: loadedHere.includes('vcard_muc') }).toEqual({ host: component.host, vcard_muc: library.prosody.mucModules.includes('vcard_muc') });
@@ -337,21 +354,21 @@ describe.each(Object.values(PLATFORMS))('on $name', (platform) => {
         expect(await shell('require"core.modulemanager".is_loaded("*", "posix") == true')).toBe(String(library.prosody.extraHostModules.includes('posix')));
         // A domain's own admins administer it (and its group chat and pubsub) and nothing else; the
         // service-wide admins administer everything. Asked of the running server, not of the file.
-        const everyAdmin = [...spec.admins, ...spec.domains.flatMap((d) => d.admins)];
+        const everyAdmin = [...spec.admins, ...spec.domains.flatMap((d) => d.admins)].map(xmppJid);
         const asked: string[] = [];
         const expected: string[] = [];
         for (const domain of spec.domains) {
-          const moderated = new Set(domain.components.filter((c) => c.kind === 'groupChat' || c.kind === 'pubsub').map((c) => c.host));
-          for (const host of [domain.name, ...domain.components.map((c) => c.host)]) {
+          const moderated = new Set(domain.components.filter((c) => c.kind === 'groupChat' || c.kind === 'pubsub').map((c) => xmppName(c.host)));
+          for (const host of [domain.name, ...domain.components.map((c) => c.host)].map(xmppName)) {
             for (const jid of everyAdmin) {
               const admin = await shell(luaCall(IS_ADMIN, jid, host));
               asked.push(`${jid} on ${host}: ${admin}`);
-              const own = domain.admins.includes(jid) && (host === domain.name || moderated.has(host));
-              expected.push(`${jid} on ${host}: ${spec.admins.includes(jid) || own}`);
+              const own = domain.admins.map(xmppJid).includes(jid) && (host === xmppName(domain.name) || moderated.has(host));
+              expected.push(`${jid} on ${host}: ${spec.admins.map(xmppJid).includes(jid) || own}`);
             }
           }
           // contact_info as the running server holds it for the host (server_contact_info reads this).
-          const contacts = JSON.parse(await askShell(asProsody, config, `require"util.json".encode(require"core.configmanager".get(${JSON.stringify(domain.name)}, "contact_info"))`, 10000, isJson));
+          const contacts = JSON.parse(await askShell(asProsody, config, `require"util.json".encode(require"core.configmanager".get(${JSON.stringify(xmppName(domain.name))}, "contact_info"))`, 10000, isJson));
           const published = Object.fromEntries(Object.entries(domain.contacts).filter(([, uris]) => uris.length > 0));
           expect({ host: domain.name, contacts }).toEqual({ host: domain.name, contacts: published });
         }
@@ -364,7 +381,7 @@ describe.each(Object.values(PLATFORMS))('on $name', (platform) => {
       }
     });
 
-    const groupChats = spec.domains.flatMap((domain) => domain.components.filter((c) => c.kind === 'groupChat').map((c) => ({ domain, host: c.host })));
+    const groupChats = spec.domains.flatMap((domain) => domain.components.filter((c) => c.kind === 'groupChat').map((c) => ({ domain, host: xmppName(c.host) })));
     if (groupChats.length > 0) {
       test(`the group chat component keeps the option meanings: room creation "${spec.groupChat.roomCreation}", admins own every room, rooms have vCards`, async () => {
         const logFile = join(dir, 'prosody.log');
@@ -378,8 +395,8 @@ describe.each(Object.values(PLATFORMS))('on $name', (platform) => {
           await waitFor(() => /Activated service 'c2s'/.test(log()) && existsSync(join(dir, 'data', 'prosody.sock')), 15000, () => log().slice(-3000));
           const may = { admin: 'allowed', local: spec.groupChat.roomCreation === 'admin' ? 'refused' : 'allowed', remote: spec.groupChat.roomCreation === 'anyone' ? 'allowed' : 'refused' };
           for (const { domain, host } of groupChats) {
-            const admin = spec.admins[0];
-            const local = `probe-user@${domain.name}`;
+            const admin = xmppJid(spec.admins[0]);
+            const local = `probe-user@${xmppName(domain.name)}`;
             const remote = 'probe-user@elsewhere.example';
             // Room creation, as the component's own hook decides it (restrict_room_creation).
             expect({
@@ -389,7 +406,7 @@ describe.each(Object.values(PLATFORMS))('on $name', (platform) => {
               remote: await shell(luaCall(ROOM_CREATION, host, remote)),
             }).toEqual({ host, ...may });
             // The service's and the domain's admins own every room (component_admins_as_room_owners); nobody else does.
-            const owners = [admin, ...domain.admins];
+            const owners = [admin, ...domain.admins.map(xmppJid)];
             const affiliations = await Promise.all([...owners, local].map(async (jid) => `${jid}: ${await shell(luaCall(ROOM_AFFILIATION, host, jid))}`));
             expect(affiliations).toEqual([...owners.map((jid) => `${jid}: owner`), `${local}: nil`]);
             // Room avatars: rooms answer vCard requests and advertise them (vcard_muc on 0.12, MUC's own vcard library on 13).
@@ -409,7 +426,79 @@ describe.each(Object.values(PLATFORMS))('on $name', (platform) => {
         }
       });
     }
-    const uploads = spec.domains.flatMap((domain) => domain.components.filter((c) => c.kind === 'fileShare').map((c) => ({ domain, host: c.host })));
+    // Clients open the stream to the domain's XMPP name (Unicode, RFC 7622) and name it in TLS by
+    // its A-label (SNI, RFC 6066), the name its certificate carries. Either way they get its own.
+    test(`each domain's own certificate is presented: over STARTTLS to a stream opened to its XMPP name, and with TLS from the first byte to a client${spec.federation.directTls ? ' or server' : ''} naming its A-label by SNI`, async () => {
+      const config = join(dir, 'run.cfg.lua');
+      const port = (option: string): string => new RegExp(`^${option} = \\{ (\\d+) \\}$`, 'm').exec(readFileSync(config, 'utf8'))![1];
+      const logFile = join(dir, 'prosody.log');
+      const earlier = readOrEmpty(logFile).length;
+      const log = (): string => readOrEmpty(logFile).slice(earlier);
+      const child = image().start(['runuser', '-u', 'prosody', '--', 'prosody', '-F', '--config', config]);
+      try {
+        await waitFor(() => /Activated service 'c2s_direct_tls'/.test(log()) && existsSync(join(dir, 'data', 'prosody.sock')), 15000, () => log().slice(-3000));
+        // A remote server asks for the domain or one of its components by name.
+        const serverNames = (domain: ResolvedDomain): string[] => (spec.federation.directTls ? [domain.name, ...domain.components.map((c) => c.host)] : []);
+        const presented = spec.domains.map((domain) => ({
+          domain: domain.name,
+          starttls: presentedNames(['-connect', `127.0.0.1:${port('c2s_ports')}`, '-starttls', 'xmpp', '-xmpphost', xmppName(domain.name)]),
+          directTls: presentedNames(['-connect', `127.0.0.1:${port('c2s_direct_tls_ports')}`, '-servername', domain.name]),
+          serverDirectTls: serverNames(domain).map((name) => presentedNames(['-connect', `127.0.0.1:${port('s2s_direct_tls_ports')}`, '-servername', name])),
+        }));
+        const names = (domain: ResolvedDomain) => certificateNames(spec, domain);
+        expect(presented).toEqual(spec.domains.map((domain) => ({ domain: domain.name, starttls: names(domain), directTls: names(domain), serverDirectTls: serverNames(domain).map(() => names(domain)) })));
+      } finally {
+        await stopProcess(child);
+      }
+    });
+
+    const internationalised = spec.domains.filter((domain) => xmppName(domain.name) !== domain.name);
+    if (internationalised.length > 0) {
+      // Releases before knew an internationalised domain by its A-label, and so kept its data, and
+      // its components', under that name. Provisioning moves it (common.sh), before Prosody starts.
+      test('data Prosody kept under an internationalised domain\'s A-label, by earlier releases, is moved to its Unicode name, and the accounts and component data work there', async () => {
+        const moved = join(dir, 'moved');
+        mkdirSync(moved);
+        chownToProsody(moved);
+        const current = readFileSync(join(dir, 'run.cfg.lua'), 'utf8').replace(/^data_path = .*$/m, `data_path = "${moved}"`);
+        // As those releases wrote it: every host by its DNS name.
+        const earlier = internationalised.reduce((cfg, domain) => cfg.split(xmppName(domain.name)).join(domain.name), current);
+        writeFileSync(join(dir, 'earlier.cfg.lua'), earlier);
+        writeFileSync(join(dir, 'current.cfg.lua'), current);
+        const hosts = internationalised.flatMap((domain) => [domain.name, ...domain.components.map((c) => c.host)]);
+        const logFile = join(dir, 'prosody.log');
+        const run = async (config: string, lua: (host: string) => string): Promise<string[]> => {
+          const before = readOrEmpty(logFile).length;
+          const child = image().start(['runuser', '-u', 'prosody', '--', 'prosody', '-F', '--config', config]);
+          try {
+            await waitFor(() => /Activated service 'c2s'/.test(readOrEmpty(logFile).slice(before)) && existsSync(join(moved, 'prosody.sock')), 15000, () => readOrEmpty(logFile).slice(before).slice(-3000));
+            const answers: string[] = [];
+            for (const host of hosts) answers.push(`${host}: ${await askShell(asProsody, config, lua(host))}`);
+            return answers;
+          } finally {
+            await stopProcess(child);
+          }
+        };
+        const account = (host: string) => JSON.stringify(host.split('.').length === 2 ? host : '');
+        const kept = await run(join(dir, 'earlier.cfg.lua'), (host) => `(function(host) if ${account(host)} ~= "" then require"core.usermanager".create_user("carol", "carol's password", host) end return tostring(require"core.storagemanager".open(host, "probe"):set("kept", { by = host })) end)(${JSON.stringify(host)})`);
+        expect(kept).toEqual(hosts.map((host) => `${host}: true`));
+
+        writeFileSync(join(dir, 'domains.list'), renderDomainsList(spec));
+        const primary = `${spec.primaryDomain} ${xmppName(spec.primaryDomain)}`;
+        const moveScript = `. "$1"; moves=$({ printf '%s\\n' "$3"; cat "$4"; } | idn_host_data_moves "$2"); printf '%s\\n' "$moves" > "$2.moves"; [ -z "$moves" ] || move_host_data <<<"$moves"`;
+        writeFileSync(join(dir, 'common.sh'), renderCommonScript());
+        const moving = image().run(['bash', '-euo', 'pipefail', '-c', moveScript, 'move', join(dir, 'common.sh'), moved, primary, join(dir, 'domains.list')]);
+        expect({ status: moving.status, stderr: moving.stderr }).toEqual({ status: 0, stderr: '' });
+        expect(moving.stdout.trim().split('\n').sort()).toEqual(hosts.map((host) => `xmpp-constructs: Prosody's data of ${host} is now that of ${xmppName(host)}`).sort());
+        const again = image().run(['bash', '-euo', 'pipefail', '-c', moveScript, 'move', join(dir, 'common.sh'), moved, primary, join(dir, 'domains.list')]);
+        expect({ status: again.status, stdout: again.stdout, moves: readFileSync(`${moved}.moves`, 'utf8') }).toEqual({ status: 0, stdout: '', moves: '\n' });
+
+        const found = await run(join(dir, 'current.cfg.lua'), (host) => `(function(host, dns) local stored = require"core.storagemanager".open(host, "probe"):get("kept") local login = ${account(host)} == "" or require"core.usermanager".test_password("carol", host, "carol's password") return tostring(stored and stored.by == dns and login) end)(${JSON.stringify(xmppName(host))}, ${JSON.stringify(host)})`);
+        expect(found).toEqual(hosts.map((host) => `${host}: true`));
+      });
+    }
+
+    const uploads = spec.domains.flatMap((domain) => domain.components.filter((c) => c.kind === 'fileShare').map((c) => ({ domain, host: xmppName(c.host) })));
     if (uploads.length > 0) {
       // Prosody 13 decides who may upload by the role the component gives the uploader: "registered"
       // for users of its parent domain (parent_host where the name is deeper than <label>.<domain>),
@@ -429,7 +518,7 @@ describe.each(Object.values(PLATFORMS))('on $name', (platform) => {
         try {
           await waitFor(() => /Activated service 'c2s'/.test(log()) && existsSync(join(dir, 'data', 'prosody.sock')), 15000, () => log().slice(-3000));
           for (const { domain, host } of uploads) {
-            const answers = { host, local: await shell(luaCall(MAY_UPLOAD, host, `probe-user@${domain.name}`)), remote: await shell(luaCall(MAY_UPLOAD, host, 'probe-user@elsewhere.example')) };
+            const answers = { host, local: await shell(luaCall(MAY_UPLOAD, host, `probe-user@${xmppName(domain.name)}`)), remote: await shell(luaCall(MAY_UPLOAD, host, 'probe-user@elsewhere.example')) };
             if (answers.local === 'no roles') expect(library.prosody.label).toBe('Prosody 0.12');
             else expect(answers).toEqual({ host, local: 'true', remote: 'false' });
           }
