@@ -7,6 +7,7 @@ import { Socket } from 'net';
 import * as tls from 'tls';
 import type { DoctorPlan, PlannedTlsEndpoint } from '../core/doctor-plan';
 import { CERTS_SCRIPT } from '../core/host-scripts';
+import { xmppName } from '../core/expansion';
 import { allAddresses, DoctorContext, hostPort, message, withDeadline } from './net';
 import { CheckResult } from './report';
 
@@ -98,7 +99,8 @@ async function startTls(address: string, endpoint: PlannedTlsEndpoint): Promise<
       socket.once('error', reject);
       socket.connect(endpoint.port, address);
     });
-    socket.write(`<?xml version='1.0'?><stream:stream xmlns='${ns}' xmlns:stream='http://etherx.jabber.org/streams' to='${endpoint.name}' version='1.0'>`);
+    // The stream names the host as XMPP does (Unicode for an internationalised domain); TLS, its DNS name.
+    socket.write(`<?xml version='1.0'?><stream:stream xmlns='${ns}' xmlns:stream='http://etherx.jabber.org/streams' to='${xmppName(endpoint.name)}' version='1.0'>`);
     await waitFor(/<\/stream:features>|<stream:features\s*\/>/, 'its stream features');
     if (!new RegExp(`<starttls[^>]*xmlns=["']${TLS_NS}["']`).test(received)) throw new Error('the server does not offer STARTTLS');
     received = '';

@@ -3,6 +3,10 @@ import { join } from 'path';
 import { execFileSync, spawnSync } from 'child_process';
 import { renderDomainsList, xmppJid, xmppName } from '../../lib/core/expansion';
 import { renderCommonScript } from '../../lib/core/host-scripts';
+import { planDoctorChecks, PlannedTlsEndpoint } from '../../lib/core/doctor-plan';
+import { concurrencyLimit, DoctorContext } from '../../lib/doctor/net';
+import { certificateDnsNames, handshake } from '../../lib/doctor/tls-checks';
+import { promises as dnsPromises } from 'dns';
 import { PROSODY_CERTS_DIR, PROSODY_SECRETS_INCLUDE } from '../../lib/core/paths';
 import { prosodyDuration, prosodyHostModules, renderProsodyConfig, renderProsodySecretsInclude } from '../../lib/core/prosody';
 import { certificateNames, ResolvedDomain, ResolvedSpec } from '../../lib/core/spec';
@@ -447,6 +451,17 @@ describe.each(Object.values(PLATFORMS))('on $name', (platform) => {
         }));
         const names = (domain: ResolvedDomain) => certificateNames(spec, domain);
         expect(presented).toEqual(spec.domains.map((domain) => ({ domain: domain.name, starttls: names(domain), directTls: names(domain), serverDirectTls: serverNames(domain).map(() => names(domain)) })));
+
+        // xmpp-doctor's handshakes with every Prosody endpoint it plans (at this test's ports) see the same.
+        const here: Record<number, string> = { [spec.ports.c2s]: port('c2s_ports'), [spec.ports.c2sDirectTls]: port('c2s_direct_tls_ports') };
+        if (spec.federation.enabled) here[spec.ports.s2s] = port('s2s_ports');
+        if (spec.federation.directTls) here[spec.ports.s2sDirectTls] = port('s2s_direct_tls_ports');
+        const doctor: DoctorContext = { resolver: new dnsPromises.Resolver(), extraCa: [], timeoutMs: 5000, minValidDays: 1, now: () => new Date(), limit: concurrencyLimit(2) };
+        const endpoints = planDoctorChecks(spec).tlsEndpoints.filter((e) => here[e.port] !== undefined);
+        const lineage = (e: PlannedTlsEndpoint) => names(spec.domains.find((d) => d.name === e.certificate)!);
+        const seen = await Promise.all(endpoints.map(async (e) => ({ name: e.name, mode: e.mode, names: certificateDnsNames((await handshake(doctor, { ...e, port: Number(here[e.port]) }, '127.0.0.1')).certificate) })));
+        expect(seen).toEqual(endpoints.map((e) => ({ name: e.name, mode: e.mode, names: lineage(e) })));
+        expect(new Set(endpoints.map((e) => e.name))).toEqual(new Set([...spec.domains.map((d) => d.name), ...spec.domains.flatMap((d) => d.components.filter((c) => c.kind === 'groupChat' && spec.federation.enabled).map((c) => c.host))]));
       } finally {
         await stopProcess(child);
       }
