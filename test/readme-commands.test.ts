@@ -251,6 +251,7 @@ const EXERCISES: { readonly [command: string]: Exercise } = {
   },
 
   // Day 2
+  'prosodyctl adduser alice@bücher.example': { kind: 'rehearses', in: [['test/rehearsal/many-domains.test.ts', "jid: 'carol@bücher.example'"], ['test/rehearsal/many-domains.test.ts', 'rehearsal.addUser(account.jid'], ['test/rehearsal/harness.ts', "['prosodyctl', 'adduser', jid]"]], why: ON_THE_DROPLET },
   'prosodyctl adduser user@example.net': { kind: 'rehearses', in: [[MESSAGING, 'rehearsal.addUser(carol.jid'], ['test/rehearsal/harness.ts', "['prosodyctl', 'adduser', jid]"]], why: ON_THE_DROPLET },
   'prosodyctl deluser user@example.net': { kind: 'rehearses', in: [[MESSAGING, 'rehearsal.deleteUser(carol.jid)'], ['test/rehearsal/harness.ts', "['prosodyctl', 'deluser', jid]"]], why: ON_THE_DROPLET },
   'resize2fs /dev/disk/by-id/scsi-0DO_Volume_<name>': {

@@ -52,7 +52,11 @@ function componentLines(spec: ResolvedSpec, component: ResolvedComponent, domain
   // Prosody 13 gives a component's users their roles (who may upload, who may create rooms) by
   // taking its first label off for the parent domain; a deeper name must say which domain it serves.
   const parent = isDirectSubdomain(component.host, domain.name) ? [] : [option('parent_host', xmppName(domain.name))];
-  const header = (module: string) => [`Component ${luaString(xmppName(component.host))} ${luaString(module)}`, ...parent, ...tlsNameLines(spec, component.host, ['s2s'])];
+  const header = (module: string) => [
+    `Component ${luaString(xmppName(component.host))} ${luaString(module)}`,
+    ...parent,
+    ...requestNameLines(spec, component.host, component.kind === 'fileShare' ? ['http', 's2s'] : ['s2s']),
+  ];
   switch (component.kind) {
     case 'fileShare': {
       const fs = spec.fileShare;
@@ -238,8 +242,8 @@ function domainLines(spec: ResolvedSpec, domain: ResolvedDomain): string[] {
   const out = [
     `VirtualHost ${luaString(xmppName(domain.name))}`,
     `\t${luaAssignment('http_external_url', `https://${domain.name}/`)}`,
-    '\t-- TLS from the first byte: clients and servers name the host by its DNS name (SNI).',
-    ...tlsNameLines(spec, domain.name, ['c2s', 's2s']),
+    '\t-- Requests name the host by its DNS name: HTTP (BOSH, WebSocket) and TLS from the first byte (SNI).',
+    ...requestNameLines(spec, domain.name, spec.web.bosh || spec.web.websocket ? ['http', 'c2s', 's2s'] : ['c2s', 's2s']),
   ];
   const deeper = domain.components.filter((component) => !isDirectSubdomain(component.host, domain.name));
   if (deeper.length > 0) {
@@ -253,14 +257,18 @@ function domainLines(spec: ResolvedSpec, domain: ResolvedDomain): string[] {
 }
 
 /**
- * The name by which a host is asked for on the direct TLS ports (SNI): its DNS name, which for an
- * internationalised domain is not the host's own name (xmppName). Prosody registers a host's
- * certificate for SNI under the host's name, and refuses a handshake for any name it does not know;
- * this option registers it under the DNS name instead, and finds the certificate by that name.
+ * The name requests ask for a host by: its DNS name, which for an internationalised domain is not
+ * the name Prosody knows the host by (xmppName). Written for every host, so that a domain added
+ * later changes no other host's section.
+ * - `http`: nginx passes Prosody the Host it was asked for; `http_host` is the Host under which
+ *   Prosody serves the host's HTTP endpoints (uploads, BOSH, WebSocket).
+ * - `c2s`, `s2s` (direct TLS): Prosody registers a host's certificate for SNI under the host's name,
+ *   and refuses a handshake for any name it does not know; `<kind>_direct_tls_host` registers it
+ *   under the DNS name instead, and finds the certificate by that name.
  */
-function tlsNameLines(spec: ResolvedSpec, dnsName: string, kinds: readonly ('c2s' | 's2s')[]): string[] {
-  const ports = kinds.filter((kind) => kind === 'c2s' || (spec.federation.enabled && spec.federation.directTls));
-  return ports.map((kind) => `\t${luaAssignment(`${kind}_direct_tls_host`, dnsName)}`);
+function requestNameLines(spec: ResolvedSpec, dnsName: string, kinds: readonly ('http' | 'c2s' | 's2s')[]): string[] {
+  const served = kinds.filter((kind) => kind !== 's2s' || (spec.federation.enabled && spec.federation.directTls));
+  return served.map((kind) => `\t${luaAssignment(kind === 'http' ? 'http_host' : `${kind}_direct_tls_host`, dnsName)}`);
 }
 
 /** Whether `host` is `<one label>.<domain>`, the components Prosody relates to their domain by name. */

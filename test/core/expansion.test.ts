@@ -269,8 +269,8 @@ describe('GIVEN several domains', () => {
       // Prosody knows the host by its XMPP name (Unicode for an internationalised domain), TLS and URLs by its DNS name.
       const xmpp = xmppName(domain);
       expect(files[PROSODY_CONFIG]).toContain(`VirtualHost "${xmpp}"\n\thttp_external_url = "https://${domain}/"\n`);
-      expect(files[PROSODY_CONFIG]).toContain(`\tc2s_direct_tls_host = "${domain}"\n\ts2s_direct_tls_host = "${domain}"\n`);
-      expect(files[PROSODY_CONFIG]).toContain(`Component "share.xmpp.${xmpp}" "http_file_share"\n\tparent_host = "${xmpp}"\n\ts2s_direct_tls_host = "share.xmpp.${domain}"\n\thttp_external_url = "https://share.xmpp.${domain}/"\n`);
+      expect(files[PROSODY_CONFIG]).toContain(`\thttp_host = "${domain}"\n\tc2s_direct_tls_host = "${domain}"\n\ts2s_direct_tls_host = "${domain}"\n`);
+      expect(files[PROSODY_CONFIG]).toContain(`Component "share.xmpp.${xmpp}" "http_file_share"\n\tparent_host = "${xmpp}"\n\thttp_host = "share.xmpp.${domain}"\n\ts2s_direct_tls_host = "share.xmpp.${domain}"\n\thttp_external_url = "https://share.xmpp.${domain}/"\n`);
       expect(files[PROSODY_CONFIG]).toContain(`Component "groupchat.xmpp.${xmpp}" "muc"`);
       expect(files[NGINX_SITE]).toContain(`server_name ${domain} share.xmpp.${domain} groupchat.xmpp.${domain} proxy.xmpp.${domain} pubsub.xmpp.${domain};`);
       expect(files[NGINX_SITE]).toContain(`ssl_certificate /etc/xmpp-constructs/certs/${domain}/fullchain.pem;`);

@@ -129,7 +129,7 @@ describe('renderProsodyConfig', () => {
   test('GIVEN an internationalised domain THEN Prosody knows it, its components and admins by their Unicode names, and URLs and addresses to resolve keep the A-label', () => {
     const cfg = renderProsodyConfig(full);
     expect(cfg).toContain('VirtualHost "bücher.example"\n\thttp_external_url = "https://xn--bcher-kva.example/"\n');
-    expect(cfg).toContain('Component "share.xmpp.bücher.example" "http_file_share"\n\tparent_host = "bücher.example"\n\ts2s_direct_tls_host = "share.xmpp.xn--bcher-kva.example"\n\thttp_external_url = "https://share.xmpp.xn--bcher-kva.example/"\n');
+    expect(cfg).toContain('Component "share.xmpp.bücher.example" "http_file_share"\n\tparent_host = "bücher.example"\n\thttp_host = "share.xmpp.xn--bcher-kva.example"\n\ts2s_direct_tls_host = "share.xmpp.xn--bcher-kva.example"\n\thttp_external_url = "https://share.xmpp.xn--bcher-kva.example/"\n');
     expect(cfg).toContain('Component "proxy.xmpp.bücher.example" "proxy65"\n\tparent_host = "bücher.example"\n\ts2s_direct_tls_host = "proxy.xmpp.xn--bcher-kva.example"\n\tproxy65_address = "proxy.xmpp.xn--bcher-kva.example"\n');
     expect(cfg).toContain('\tadmins = { "moderator@bücher.example" }\n');
     expect(cfg).not.toMatch(/(VirtualHost|Component|parent_host =) "[^"]*xn--/);

@@ -29,8 +29,12 @@ const SPEC: XmppServiceSpec = {
 const ADMIN = { jid: 'admin@example.net', password: 'the admin of every domain' };
 const ALICE = { jid: 'alice@example.net', password: 'alice on the first domain' };
 const BOB = { jid: 'bob@example.org', password: 'bob on the second domain' };
-const CAROL = { jid: 'carol@xn--bcher-kva.example', password: 'carol on the third domain' };
+/** Carol's address as she types it, and as Prosody knows her domain: in Unicode (RFC 7622). */
+const CAROL = { jid: 'carol@bücher.example', password: 'carol on the third domain' };
+/** The domains as DNS and certificates name them (the declaration's form)... */
 const DOMAINS = ['example.net', 'example.org', 'xn--bcher-kva.example'];
+/** ...and as XMPP addresses do. */
+const XMPP_DOMAINS = ['example.net', 'example.org', 'bücher.example'];
 /** An admin command of mod_admin_adhoc, listed only to the domain's admins. */
 const ADD_USER = 'http://jabber.org/protocol/admin#add-user';
 
@@ -79,6 +83,37 @@ describeUnless(rehearsalUnavailable(), `GIVEN one droplet serving ${DOMAINS.join
     expect(r.jid).toMatch(new RegExp(`^${account.jid.replace(/\./g, '\\.')}/`));
   });
 
+  // Conversations connects so where the domain publishes _xmpps-client: SNI and the certificate
+  // check name the domain's A-label, the stream its Unicode name. Prosody is asked for a name it
+  // does not call the host by, and must still answer with the domain's certificate.
+  test('THEN carol@bücher.example logs in with TLS from the first byte too, asking for xn--bcher-kva.example by SNI', () => {
+    const r = droplet().client<any>('c2sDirectTls', CAROL);
+    expect(r.srv).toEqual({ name: 'xn--bcher-kva.example', port: 5223 });
+    expect(r.withSni.handshake).toMatchObject({ authorized: true, issuer: expect.stringMatching(/^Pebble Intermediate CA/) });
+    expect(r.withSni.auth).toBe('success');
+    expect(r.withSni.jid).toBe(`${CAROL.jid}/direct-tls`);
+    expect(r.certificates[0]).toMatchObject({ sni: true, verified: true });
+  });
+
+  // The slot's URLs name the upload host by its DNS name, which is what nginx passes Prosody as the
+  // HTTP Host, while Prosody knows the component by its Unicode name.
+  test('WHEN carol shares a file through upload.bücher.example THEN the slot\'s URLs are on upload.xn--bcher-kva.example, and the file goes up and comes back intact', () => {
+    const r = droplet().client<any>('fileShareRoundTrip', { ...CAROL, service: 'upload.bücher.example', sizeBytes: 4096, filename: 'photo.jpg', origin: 'https://xn--bcher-kva.example' });
+    expect(r.slot.put).toMatch(/^https:\/\/upload\.xn--bcher-kva\.example\/file_share\//);
+    expect(r.put.status).toBe(201);
+    expect(r.get).toMatchObject({ status: 200, sha256: r.sentSha256 });
+  });
+
+  test('WHEN carol uses a web client THEN host-meta of xn--bcher-kva.example leads to its WebSocket and BOSH endpoints, and she logs in over both', () => {
+    const ws = droplet().client<any>('c2sWebSocket', CAROL);
+    expect(ws.transport).toBe('wss://xn--bcher-kva.example/xmpp-websocket');
+    expect(ws.jid).toMatch(new RegExp(`^${CAROL.jid.replace(/\./g, '\\.')}/`));
+    expect(ws.ping).toBe('result');
+    const bosh = droplet().client<any>('c2sBosh', CAROL);
+    expect(bosh.url).toBe('https://xn--bcher-kva.example/http-bind');
+    expect(bosh.boundJid).toBe(`${CAROL.jid}/bosh`);
+  });
+
   test('WHEN alice@example.net writes to bob@example.org, offline and then online THEN he gets both, and both are in his archive', () => {
     const r = droplet().client<any>('conversation', { sender: ALICE, recipient: BOB });
     // The sender's phone, by the full JID the server bound (Bind2 on Prosody 13 makes its resource from the client's tag).
@@ -116,16 +151,16 @@ describeUnless(rehearsalUnavailable(), `GIVEN one droplet serving ${DOMAINS.join
   });
 
   test('THEN carol administers her own domain and no other, and the service-wide admin administers all', () => {
-    const forCarol = droplet().client<Record<string, { commands: string[] }>>('domainAdministration', { ...CAROL, domains: DOMAINS });
-    const forAdmin = droplet().client<Record<string, { commands: string[] }>>('domainAdministration', { ...ADMIN, domains: DOMAINS });
-    expect(DOMAINS.map((d) => [d, forCarol[d].commands.includes(ADD_USER)])).toEqual([['example.net', false], ['example.org', false], ['xn--bcher-kva.example', true]]);
-    expect(DOMAINS.map((d) => [d, forAdmin[d].commands.includes(ADD_USER)])).toEqual(DOMAINS.map((d) => [d, true]));
+    const forCarol = droplet().client<Record<string, { commands: string[] }>>('domainAdministration', { ...CAROL, domains: XMPP_DOMAINS });
+    const forAdmin = droplet().client<Record<string, { commands: string[] }>>('domainAdministration', { ...ADMIN, domains: XMPP_DOMAINS });
+    expect(XMPP_DOMAINS.map((d) => [d, forCarol[d].commands.includes(ADD_USER)])).toEqual([['example.net', false], ['example.org', false], ['bücher.example', true]]);
+    expect(XMPP_DOMAINS.map((d) => [d, forAdmin[d].commands.includes(ADD_USER)])).toEqual(XMPP_DOMAINS.map((d) => [d, true]));
   });
 
   test('THEN each domain publishes its own contact addresses: the customer\'s abuse address and admins there, the service\'s elsewhere', () => {
-    const seen = droplet().client<Record<string, { contacts: Record<string, string[]> }>>('domainAdministration', { ...BOB, domains: DOMAINS });
+    const seen = droplet().client<Record<string, { contacts: Record<string, string[]> }>>('domainAdministration', { ...BOB, domains: XMPP_DOMAINS });
     expect(seen['example.org'].contacts).toMatchObject({ 'abuse-addresses': ['xmpp:admin@example.net'], 'admin-addresses': ['xmpp:admin@example.net'] });
-    expect(seen['xn--bcher-kva.example'].contacts).toMatchObject({
+    expect(seen['bücher.example'].contacts).toMatchObject({
       'abuse-addresses': ['mailto:abuse@xn--bcher-kva.example'],
       'admin-addresses': ['xmpp:admin@example.net', 'xmpp:carol@xn--bcher-kva.example'],
     });

@@ -12,7 +12,7 @@ import { client, ClientOptions } from '@xmpp/client';
 import { boshSession } from './messaging-bosh';
 import { errorCondition, escapeXML, featureList, NS, offeredMechanisms, parseXml, RawStream } from './messaging-raw';
 import type { Scenario } from './scenarios';
-import { Account, disconnect, Element, iq, nextStanza, withTimeout, xml, XmppClient } from './xmpp';
+import { Account, disconnect, dnsName, Element, iq, nextStanza, withTimeout, xml, XmppClient } from './xmpp';
 
 const NS_DISCO_INFO = 'http://jabber.org/protocol/disco#info';
 const NS_DISCO_ITEMS = 'http://jabber.org/protocol/disco#items';
@@ -54,7 +54,7 @@ async function connectObserved(account: Account, options: { service?: string; re
     if (!mechanisms.includes('SCRAM-SHA-1')) throw new Error(`SCRAM-SHA-1 is not offered (client could use: ${mechanisms.join(', ')})`);
     await authenticate({ username: localOf(account.jid), password: account.password }, 'SCRAM-SHA-1');
   };
-  const xmpp = client({ service: options.service ?? domain, domain, username: localOf(account.jid), resource: options.resource, credentials } as ClientOptions);
+  const xmpp = client({ service: options.service ?? dnsName(domain), domain, username: localOf(account.jid), resource: options.resource, credentials } as ClientOptions);
   xmpp.on('error', () => undefined); // surfaced through start()'s rejection instead
   // @xmpp/client prefers SASL2 (XEP-0388, with Bind2) where the server offers it, as Prosody 13 does.
   // A client that predates SASL2 (and the compliance tester) ignores that feature and authenticates
@@ -83,7 +83,7 @@ async function online(account: Account, resource: string): Promise<XmppClient> {
 }
 
 async function srv(service: string, domain: string): Promise<{ name: string; port: number }> {
-  const records = await dns.resolveSrv(`_${service}._tcp.${domain}`);
+  const records = await dns.resolveSrv(`_${service}._tcp.${dnsName(domain)}`);
   if (records.length === 0 || records[0].name === '' || records[0].name === '.') throw new Error(`no usable _${service}._tcp.${domain} SRV record`);
   const [best] = [...records].sort((a, b) => a.priority - b.priority || b.weight - a.weight);
   return { name: best.name, port: best.port };
@@ -132,11 +132,11 @@ async function c2sStarttls(args: Account): Promise<unknown> {
 
 /** The certificate a TLS server presents, with or without SNI, and whether it verifies for `domain`. */
 async function presentedCertificate(host: string, port: number, domain: string, sni: boolean): Promise<Record<string, unknown>> {
-  const socket = tls.connect({ host, port, servername: sni ? domain : undefined, rejectUnauthorized: false });
+  const socket = tls.connect({ host, port, servername: sni ? dnsName(domain) : undefined, rejectUnauthorized: false });
   try {
     await withTimeout(new Promise<void>((resolve, reject) => socket.once('secureConnect', resolve).once('error', reject)), 10000, `TLS to ${host}:${port}`);
     const certificate = socket.getPeerCertificate();
-    const identityError = tls.checkServerIdentity(domain, certificate);
+    const identityError = tls.checkServerIdentity(dnsName(domain), certificate);
     return {
       sni,
       verified: socket.authorized && identityError === undefined,
@@ -159,7 +159,7 @@ async function presentedCertificate(host: string, port: number, domain: string, 
 async function c2sDirectTls(args: Account): Promise<unknown> {
   const domain = domainOf(args.jid);
   const target = await srv('xmpps-client', domain);
-  const raw = await RawStream.tls(target.name, target.port, { servername: domain, alpn: ['xmpp-client'] });
+  const raw = await RawStream.tls(target.name, target.port, { servername: dnsName(domain), alpn: ['xmpp-client'] });
   let withSni: Record<string, unknown>;
   try {
     const socket = raw.tlsSocket!;

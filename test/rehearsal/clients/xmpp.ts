@@ -3,10 +3,32 @@
  * names resolve through the rehearsal's DNS server, exactly as a phone would resolve them.
  */
 import { client, xml } from '@xmpp/client';
+import tls = require('tls');
+import { domainToASCII } from 'url';
 
 export { xml };
 export type Element = ReturnType<typeof xml>;
 export type XmppClient = ReturnType<typeof client>;
+
+/**
+ * The domain as DNS and TLS know it: an internationalised domain's A-label. Clients such as
+ * Conversations, Dino and Gajim look it up and name it in TLS (SNI, and the certificate check) so,
+ * while the XMPP address and the stream keep its Unicode form (RFC 7622).
+ */
+export function dnsName(domain: string): string {
+  return domainToASCII(domain);
+}
+
+// @xmpp/client 0.14 hands TLS (STARTTLS) the XMPP domain as it is; Node would send a Unicode name as
+// SNI and check the certificate against it. These clients do what an IDN-aware client does instead.
+const tlsConnect = tls.connect;
+tls.connect = ((options: tls.ConnectionOptions, ...rest: unknown[]) => {
+  if (typeof options === 'object' && options.host !== undefined && /[^\x00-\x7f]/.test(options.host)) {
+    const host = dnsName(options.host);
+    return (tlsConnect as (...a: unknown[]) => tls.TLSSocket)({ ...options, host, servername: options.servername ?? host }, ...rest);
+  }
+  return (tlsConnect as (...a: unknown[]) => tls.TLSSocket)(options, ...rest);
+}) as typeof tls.connect;
 
 /** An account as the scenarios receive it. */
 export interface Account {
@@ -29,7 +51,7 @@ export interface ConnectOptions {
 /** Connect and authenticate; resolves once the session is online. */
 export async function connect(options: ConnectOptions): Promise<XmppClient> {
   const [username, domain] = options.jid.split('@');
-  const xmpp = client({ service: options.service ?? domain, domain, username, password: options.password, resource: options.resource });
+  const xmpp = client({ service: options.service ?? dnsName(domain), domain, username, password: options.password, resource: options.resource });
   xmpp.on('error', () => undefined); // surfaced through start()'s rejection instead
   await withTimeout(xmpp.start(), 15000, `connecting as ${options.jid}`);
   return xmpp;
