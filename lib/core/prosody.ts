@@ -242,7 +242,9 @@ function domainLines(spec: ResolvedSpec, domain: ResolvedDomain): string[] {
   const out = [
     `VirtualHost ${luaString(xmppName(domain.name))}`,
     `\t${luaAssignment('http_external_url', `https://${domain.name}/`)}`,
-    '\t-- Requests name the host by its DNS name: HTTP (BOSH, WebSocket) and TLS from the first byte (SNI).',
+    spec.web.bosh || spec.web.websocket
+      ? '\t-- Requests name the host by its DNS name: HTTP (BOSH, WebSocket) and TLS from the first byte (SNI).'
+      : '\t-- Requests name the host by its DNS name: TLS from the first byte (SNI).',
     ...requestNameLines(spec, domain.name, spec.web.bosh || spec.web.websocket ? ['http', 'c2s', 's2s'] : ['c2s', 's2s']),
   ];
   const deeper = domain.components.filter((component) => !isDirectSubdomain(component.host, domain.name));
