@@ -303,6 +303,11 @@ const EXERCISES: { readonly [command: string]: Exercise } = {
     in: [['test/bench.test.ts', "'-p', 'bench/tsconfig.json'"]],
     why: 'the whole benchmark takes minutes; the test compiles bench/ as the script does and runs each synthesis program on few domains',
   },
+  'npm run bench:bursts': {
+    kind: 'rehearses',
+    in: [['test/core/bursts.test.ts', 'runBurst({'], ['scripts/bench-bursts.ts', 'runBurst({']],
+    why: 'the benchmark takes minutes per platform; the test sends the same burst (test/support/burst.ts) through the same real Prosody on the rendered configuration and counts delivery as the script does on every run',
+  },
   'npm run api': {
     kind: 'rehearses',
     in: [['test/api-report.test.ts', 'runApiReport(false)'], ['scripts/api-report.ts', 'runApiReport(true)']],
