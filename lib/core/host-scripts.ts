@@ -14,6 +14,7 @@ import { hostMetaPaths } from './nginx';
 import { turnRealm } from './turn';
 import { scriptFile } from './script-files';
 import { platformOf } from './platforms';
+import { CERTIFICATE_MOUNTS } from './volume-units';
 
 export const HOST_ENV = `${ETC_DIR}/host.env`;
 export const CERTIFICATES_LIST = `${ETC_DIR}/certificates.list`;
@@ -137,6 +138,8 @@ export function renderCertsService(): string {
 Description=xmpp-constructs: obtain missing Let's Encrypt certificates
 After=network-online.target nginx.service
 Wants=network-online.target
+# Certificates live on the data volume: never issue into the root disk's /etc/letsencrypt.
+RequiresMountsFor=${CERTIFICATE_MOUNTS.join(' ')}
 
 [Service]
 Type=oneshot
