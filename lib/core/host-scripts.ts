@@ -138,7 +138,6 @@ export function renderCertsService(): string {
 Description=xmpp-constructs: obtain missing Let's Encrypt certificates
 After=network-online.target nginx.service
 Wants=network-online.target
-# Certificates live on the data volume: never issue into the root disk's /etc/letsencrypt.
 RequiresMountsFor=${CERTIFICATE_MOUNTS.join(' ')}
 
 [Service]

@@ -37,7 +37,7 @@ export interface VolumeUnit {
   readonly unit: string;
   /** Absolute paths for `RequiresMountsFor=`: every mount under them must be up first. */
   readonly mounts: readonly string[];
-  /** Why it needs them, for the drop-in's comment. */
+  /** Why it needs them. */
   readonly why: string;
   /** Extra [Service] lines. */
   readonly service?: readonly string[];
@@ -74,16 +74,16 @@ export function volumeDropinPath(unit: string): string {
   return `/etc/systemd/system/${unit}.d/xmpp-constructs-volume.conf`;
 }
 
-/** The drop-in that holds `unit` back until the volume and its bind mounts are mounted. */
+/**
+ * The drop-in that holds `unit` back until the volume and its bind mounts are mounted. Kept short:
+ * user_data has little room left under DigitalOcean's 64 KiB; the why is in the README ("Reboots").
+ */
 export function renderVolumeDropin(unit: VolumeUnit): string {
   return [
-    '# Rendered by xmpp-constructs. The data volume and its bind mounts are "nofail" in /etc/fstab, so a',
-    '# droplet boots without them; this service must not. It starts once they are mounted, waits while',
-    '# the volume is late, and does not start at all if it never comes (rather than on the root disk).',
-    `# ${unit.why}`,
+    '# xmpp-constructs: never without the data volume (README: Reboots)',
     '[Unit]',
     `RequiresMountsFor=${unit.mounts.join(' ')}`,
-    ...(unit.service && unit.service.length > 0 ? ['', '[Service]', ...unit.service] : []),
+    ...(unit.service && unit.service.length > 0 ? ['[Service]', ...unit.service] : []),
     '',
   ].join('\n');
 }
