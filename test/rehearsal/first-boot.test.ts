@@ -190,3 +190,65 @@ describeUnless(rehearsalUnavailable(), 'GIVEN the dedicated TURN droplet of a st
     expect(publicListenersBefore(boot!.firstBoot!, stepTime(boot!, 'starting coturn'))).toEqual([]);
   });
 });
+
+/** How long another process holds apt's locks at first boot: past cloud-init's three 30 s waits (update, upgrade, install). */
+const APT_LOCK_HELD_SECONDS = 120;
+
+/**
+ * Hold apt's and dpkg's locks the way apt does (fcntl record locks on the lists, frontend and dpkg
+ * lock files), from before cloud-init's config and final stages, as apt's daily jobs or
+ * unattended-upgrades would on a droplet.
+ */
+function holdAptLock(r: Rehearsal): void {
+  const holder = `import fcntl, time
+files = [open(p, 'a') for p in ('/var/lib/apt/lists/lock', '/var/lib/dpkg/lock-frontend', '/var/lib/dpkg/lock')]
+for f in files: fcntl.lockf(f, fcntl.LOCK_EX)
+open('/run/rehearsal-apt-lock-held', 'w').close()
+time.sleep(${APT_LOCK_HELD_SECONDS})`;
+  r.mustRun('another process takes apt\'s lock', ['sh', '-c', `setsid python3 -c "$1" >/dev/null 2>&1 </dev/null & for i in $(seq 1 100); do [ -e /run/rehearsal-apt-lock-held ] && exit 0; sleep 0.1; done; exit 1`, 'sh', holder]);
+}
+
+describeUnless(rehearsalUnavailable(), `GIVEN the example droplet booting WHILE another process holds apt's lock for ${APT_LOCK_HELD_SECONDS} s`, () => {
+  let boot: BootResult | undefined;
+  beforeAll(async () => {
+    boot = await Rehearsal.boot(synthesizeExample(), { beforeProvision: holdAptLock });
+  }, 900000);
+  afterAll(async () => {
+    await boot?.rehearsal.stop();
+  });
+
+  test('THEN cloud-init gave up on the lock, as it does after 30 s', () => {
+    expect(boot!.rehearsal.run(['cat', '/var/log/cloud-init.log']).stdout).toMatch(/Could not get apt lock/i);
+  });
+
+  test('THEN provisioning installed the packages itself, waiting for the lock, and finished', () => {
+    expect(boot!.provision.stdout).toMatch(/xmpp-constructs: installing prosody .*, waiting up to 1800 s for apt's lock/);
+    expect(boot!.provision.stdout.trim().split('\n')).toContain('xmpp-constructs: done');
+  });
+
+  test('THEN the files cloud-init could not write before are in place, owned by the packages\' users, and every service runs', () => {
+    expect(boot!.rehearsal.mustRun('stat', ['stat', '-c', '%U:%G %a', '/etc/turnserver.conf']).stdout.trim()).toBe('root:turnserver 640');
+    for (const unit of ['prosody', 'nginx', 'coturn']) expect({ unit, active: boot!.rehearsal.run(['systemctl', 'is-active', '--quiet', unit]).status }).toEqual({ unit, active: 0 });
+  });
+});
+
+describeUnless(rehearsalUnavailable(), `GIVEN (control) the same boot with provisioning told to install nothing itself, as before`, () => {
+  let boot: BootResult | undefined;
+  beforeAll(async () => {
+    boot = await Rehearsal.boot(synthesizeExample(), {
+      beforeProvision: (r) => {
+        r.mustRun('no packages for provisioning', ['sed', '-i', "s/^PACKAGES=.*/PACKAGES=''/", HOST_ENV]);
+        holdAptLock(r);
+      },
+    });
+  }, 900000);
+  afterAll(async () => {
+    await boot?.rehearsal.stop();
+  });
+
+  test('THEN provisioning fails at a step that has nothing to do with apt', () => {
+    expect(boot!.provision.status).not.toBe(0);
+    expect(boot!.provision.stderr).toMatch(/FAILED: step/);
+    expect(boot!.provision.stdout.trim().split('\n')).not.toContain('xmpp-constructs: done');
+  });
+});
