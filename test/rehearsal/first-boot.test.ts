@@ -22,6 +22,7 @@ import { dedicatedTurnSpec } from '../support/specs';
 import { describeUnless } from '../support/tools';
 import { newStack, synth } from '../cdktf/synth';
 import { BootResult, FirstBootWatch, Rehearsal, rehearsalUnavailable, SynthesizedStack, synthesizeExample } from './harness';
+import { exampleSpecOn, REHEARSED_PLATFORMS, synthesizeSpec } from './platforms';
 
 jest.setTimeout(300000);
 
@@ -208,28 +209,47 @@ time.sleep(${APT_LOCK_HELD_SECONDS})`;
   r.mustRun('another process takes apt\'s lock', ['sh', '-c', `setsid python3 -c "$1" >/dev/null 2>&1 </dev/null & for i in $(seq 1 100); do [ -e /run/rehearsal-apt-lock-held ] && exit 0; sleep 0.1; done; exit 1`, 'sh', holder]);
 }
 
-describeUnless(rehearsalUnavailable(), `GIVEN the example droplet booting WHILE another process holds apt's lock for ${APT_LOCK_HELD_SECONDS} s`, () => {
+/** What a droplet booted with apt's lock held must show: provisioning did the install, every service runs on its files. */
+function expectInstalledDespiteTheLock(booted: () => BootResult, units: readonly string[], first: string): void {
+  test('THEN cloud-init gave up on the lock, as it does after 30 s', () => {
+    expect(booted().rehearsal.run(['cat', '/var/log/cloud-init.log']).stdout).toMatch(/Could not get apt lock/i);
+  });
+
+  test('THEN provisioning installed the packages itself, waiting for the lock, and finished', () => {
+    expect(booted().provision.stdout).toMatch(new RegExp(`xmpp-constructs: installing ${first} .*, waiting up to 1800 s for apt's lock`));
+    expect(booted().provision.stdout.trim().split('\n')).toContain('xmpp-constructs: done');
+  });
+
+  test('THEN the files cloud-init could not write before are in place, owned by the packages\' users, and every service runs', () => {
+    expect(booted().rehearsal.mustRun('stat', ['stat', '-c', '%U:%G %a', '/etc/turnserver.conf']).stdout.trim()).toBe('root:turnserver 640');
+    for (const unit of units) expect({ unit, active: booted().rehearsal.run(['systemctl', 'is-active', '--quiet', unit]).status }).toEqual({ unit, active: 0 });
+  });
+}
+
+describe.each(REHEARSED_PLATFORMS)(`on %s`, (platform) => {
+  describeUnless(rehearsalUnavailable(), `GIVEN the example droplet booting WHILE another process holds apt's lock for ${APT_LOCK_HELD_SECONDS} s`, () => {
+    let boot: BootResult | undefined;
+    beforeAll(async () => {
+      boot = await Rehearsal.boot(synthesizeSpec(exampleSpecOn(platform)), { beforeProvision: holdAptLock });
+    }, 900000);
+    afterAll(async () => {
+      await boot?.rehearsal.stop();
+    });
+    expectInstalledDespiteTheLock(() => boot!, ['prosody', 'nginx', 'coturn'], 'prosody');
+  });
+});
+
+describeUnless(rehearsalUnavailable(), `GIVEN the dedicated TURN droplet booting WHILE another process holds apt's lock for ${APT_LOCK_HELD_SECONDS} s`, () => {
   let boot: BootResult | undefined;
   beforeAll(async () => {
-    boot = await Rehearsal.boot(synthesizeExample(), { beforeProvision: holdAptLock });
+    const app = newStack();
+    new XmppService(app, 'Xmpp', { spec: dedicatedTurnSpec, writeReviewFiles: false });
+    boot = await Rehearsal.boot(synth(app) as SynthesizedStack, { droplet: 'turn', beforeProvision: holdAptLock });
   }, 900000);
   afterAll(async () => {
     await boot?.rehearsal.stop();
   });
-
-  test('THEN cloud-init gave up on the lock, as it does after 30 s', () => {
-    expect(boot!.rehearsal.run(['cat', '/var/log/cloud-init.log']).stdout).toMatch(/Could not get apt lock/i);
-  });
-
-  test('THEN provisioning installed the packages itself, waiting for the lock, and finished', () => {
-    expect(boot!.provision.stdout).toMatch(/xmpp-constructs: installing prosody .*, waiting up to 1800 s for apt's lock/);
-    expect(boot!.provision.stdout.trim().split('\n')).toContain('xmpp-constructs: done');
-  });
-
-  test('THEN the files cloud-init could not write before are in place, owned by the packages\' users, and every service runs', () => {
-    expect(boot!.rehearsal.mustRun('stat', ['stat', '-c', '%U:%G %a', '/etc/turnserver.conf']).stdout.trim()).toBe('root:turnserver 640');
-    for (const unit of ['prosody', 'nginx', 'coturn']) expect({ unit, active: boot!.rehearsal.run(['systemctl', 'is-active', '--quiet', unit]).status }).toEqual({ unit, active: 0 });
-  });
+  expectInstalledDespiteTheLock(() => boot!, ['coturn'], 'coturn');
 });
 
 describeUnless(rehearsalUnavailable(), `GIVEN (control) the same boot with provisioning told to install nothing itself, as before`, () => {
