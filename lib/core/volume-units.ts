@@ -75,12 +75,11 @@ export function volumeDropinPath(unit: string): string {
 }
 
 /**
- * The drop-in that holds `unit` back until the volume and its bind mounts are mounted. Kept short:
- * user_data has little room left under DigitalOcean's 64 KiB; the why is in the README ("Reboots").
+ * The drop-in that holds `unit` back until the volume and its bind mounts are mounted. Bare: user_data
+ * has little room left under DigitalOcean's 64 KiB; its name says whose it is, the README ("Reboots") why.
  */
 export function renderVolumeDropin(unit: VolumeUnit): string {
   return [
-    '# xmpp-constructs: never without the data volume (README: Reboots)',
     '[Unit]',
     `RequiresMountsFor=${unit.mounts.join(' ')}`,
     ...(unit.service && unit.service.length > 0 ? ['[Service]', ...unit.service] : []),

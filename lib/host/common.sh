@@ -116,8 +116,7 @@ backoff_reset() { # state directory, lineage: the certificate is issued
   rm -f "$1/$2.tries" "$1/$2.next"
 }
 
-# cloud-init gives up on apt's lock after 30 s, and then on its deferred files: install what is
-# missing, waiting for the lock, and have it write them. Non-zero on failure.
+# cloud-init gives up on apt's lock after 30 s: install what it did not, then its deferred files.
 ensure_packages() { # seconds to wait for apt's lock, packages...
   local wait=$1 p missing=(); shift
   for p in "$@"; do [ "$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null)" = 'install ok installed' ] || missing+=("$p"); done
