@@ -259,10 +259,15 @@ const EXERCISES: { readonly [command: string]: Exercise } = {
     in: [['test/rehearsal/block-device.test.ts', 'losetup']],
     why: 'the rehearsal formats and mounts a loop device as the volume, but this machine kind\'s kernel refuses on-line resizing of a mounted ext4 (resize2fs: "Permission denied to resize filesystem", also outside the rehearsal), so it cannot grow it',
   },
+  'systemctl start prosody nginx': {
+    kind: 'rehearses',
+    in: [['test/rehearsal/reboot.test.ts', "args: ['systemctl', 'start', unit]"], ['test/rehearsal/reboot.test.ts', 'once it appears, every service starts on it']],
+    why: 'on the droplet, through the rehearsal\'s systemctl stand-in: the reboot rehearsal starts the services after the volume appears late, as an operator does once it is attached',
+  },
   'systemctl reboot': {
     kind: 'not exercised',
-    in: [['test/rehearsal/first-boot.test.ts', 'WHEN the droplet reboots']],
-    why: 'the rehearsal\'s systemctl is a stand-in; it rehearses a boot only while the first-boot guard is in place (nothing starts), not that the services come back after a reboot',
+    in: [['test/rehearsal/first-boot.test.ts', 'WHEN the droplet reboots'], ['test/rehearsal/reboot.test.ts', 'WHEN it reboots with the volume present']],
+    why: 'the rehearsal\'s systemctl is a stand-in: the reboot rehearsal stops the services, unmounts the volume and starts the enabled services as boot does (volume present, late, missing), but nothing runs `systemctl reboot` itself',
   },
   'apt-get update': {
     kind: 'rehearses',

@@ -68,6 +68,7 @@ import { deliversInPlace, hasDedicatedTurnDroplet, hasTurnOnProsodyHost, Resolve
 import { BUNDLE_OBJECT_KEY, ConfigBundle, renderConfigBundle } from './config-bundle';
 import { scriptFile } from './script-files';
 import { renderTurnFiles } from './turn';
+import { renderVolumeDropin, volumeDropinPath, VOLUME_UNITS } from './volume-units';
 
 /** DigitalOcean rejects user data larger than this. */
 export const USER_DATA_LIMIT_BYTES = 64 * 1024;
@@ -156,6 +157,7 @@ export function renderHostFiles(spec: ResolvedSpec): HostFile[] {
     { path: BACKUP_SCRIPT, content: renderBackupScript(), owner: 'root:root', permissions: '0755', defer: false },
     { path: BACKUP_SERVICE, content: renderBackupService(), owner: 'root:root', permissions: '0644', defer: false },
     { path: BACKUP_TIMER, content: renderBackupTimer(), owner: 'root:root', permissions: '0644', defer: false },
+    ...VOLUME_UNITS.map((unit) => ({ path: volumeDropinPath(unit.unit), content: renderVolumeDropin(unit), owner: 'root:root', permissions: '0644', defer: false })),
   ];
   if (spec.droplet.reservedIpv6) {
     files.push(

@@ -14,6 +14,9 @@ import { hostMetaPaths } from './nginx';
 import { turnRealm } from './turn';
 import { scriptFile } from './script-files';
 import { platformOf } from './platforms';
+import { CERTIFICATE_MOUNTS } from './volume-units';
+// A cycle (cloud-init.ts renders these files), harmless: both are functions, called after loading.
+import { hostPackages, turnHostPackages } from './cloud-init';
 
 export const HOST_ENV = `${ETC_DIR}/host.env`;
 export const CERTIFICATES_LIST = `${ETC_DIR}/certificates.list`;
@@ -39,6 +42,13 @@ export const COMMON_SCRIPT = '/usr/local/lib/xmpp-constructs/common.sh';
  * while the droplet boots; udev names it under /dev/disk/by-id within seconds, rarely a minute.
  */
 export const VOLUME_WAIT_SECONDS = 300;
+
+/**
+ * How long provisioning waits for apt's lock when it has to install packages cloud-init did not.
+ * cloud-init gives up on apt's lock after 30 s (22.4 and 25.1 alike); apt's daily jobs and
+ * unattended-upgrades may hold it for minutes at first boot, the longer the older the image.
+ */
+export const APT_LOCK_WAIT_SECONDS = 1800;
 
 /** A single-quoted shell word; safe for any string. */
 export function shQuote(value: string): string {
@@ -76,6 +86,9 @@ export function renderHostEnv(spec: ResolvedSpec): string {
     // Read when the volume comes from another Prosody release (the upgrade's way back).
     ['PROSODY_WHOLE_SECOND_ARCHIVE_TIMES', platformOf(spec).prosody.wholeSecondArchiveTimes ? '1' : '0'],
     ['PROSODY_CARRIES_OVER_ROLES', platformOf(spec).prosody.carriesOverRolesFrom012 ? '1' : '0'],
+    // user_data's `packages:`, which provisioning installs itself if cloud-init gave up on apt's lock.
+    ['PACKAGES', hostPackages(spec).join(' ')],
+    ['APT_LOCK_WAIT_SECONDS', String(APT_LOCK_WAIT_SECONDS)],
   ];
   return envFile(vars);
 }
@@ -88,6 +101,8 @@ export function renderTurnHostEnv(spec: ResolvedSpec): string {
     ['IPV6_ENABLED', spec.droplet.ipv6 ? '1' : '0'],
     ['ACME_EMAIL', spec.acme.email],
     ['ACME_STAGING', spec.acme.staging ? '1' : '0'],
+    ['PACKAGES', turnHostPackages().join(' ')],
+    ['APT_LOCK_WAIT_SECONDS', String(APT_LOCK_WAIT_SECONDS)],
   ]);
 }
 
@@ -137,6 +152,7 @@ export function renderCertsService(): string {
 Description=xmpp-constructs: obtain missing Let's Encrypt certificates
 After=network-online.target nginx.service
 Wants=network-online.target
+RequiresMountsFor=${CERTIFICATE_MOUNTS.join(' ')}
 
 [Service]
 Type=oneshot

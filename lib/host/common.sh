@@ -115,3 +115,14 @@ backoff_failed() { # state directory, lineage: records a failed attempt
 backoff_reset() { # state directory, lineage: the certificate is issued
   rm -f "$1/$2.tries" "$1/$2.next"
 }
+
+# cloud-init gives up on apt's lock after 30 s: install what it did not, then its deferred files.
+ensure_packages() { # seconds to wait for apt's lock, packages...
+  local wait=$1 p missing=(); shift
+  for p in "$@"; do [ "$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null)" = 'install ok installed' ] || missing+=("$p"); done
+  [ ${#missing[@]} -gt 0 ] || return 0
+  echo "xmpp-constructs: installing ${missing[*]}, waiting up to $wait s for apt's lock"
+  local apt=(apt-get -qy -o "DPkg::Lock::Timeout=$wait" -o Dpkg::Options::=--force-confold) end=$((SECONDS + wait))
+  until DEBIAN_FRONTEND=noninteractive "${apt[@]}" update; do [ "$SECONDS" -lt "$end" ] || return 1; sleep 5; done
+  DEBIAN_FRONTEND=noninteractive "${apt[@]}" install "${missing[@]}" && cloud-init single --name write_files_deferred --frequency always
+}

@@ -12,6 +12,10 @@ trap 'fail "step \"${CURRENT_STEP:-start}\" (line $LINENO)"' ERR
 # Append a line to /etc/fstab unless it is already there.
 fstab_line() { grep -qxF "$1" /etc/fstab || echo "$1" >> /etc/fstab; }
 
+step "packages"
+# shellcheck disable=SC2086 # a list of package names
+ensure_packages "$APT_LOCK_WAIT_SECONDS" $PACKAGES || fail "step \"packages\": could not install $PACKAGES"
+
 step "mounting the data volume"
 if ! mountpoint -q "$VOLUME_MOUNT"; then
   for _ in $(seq 1 "$VOLUME_WAIT_SECONDS"); do [ -e "$VOLUME_DEVICE" ] && break; sleep 1; done

@@ -18,6 +18,10 @@ trap 'fail "step \"${CURRENT_STEP:-start}\" (line $LINENO)"' ERR
 active() { systemctl is-active --quiet "$1"; }
 
 provision() {
+  step "packages"
+  # shellcheck disable=SC2086 # a list of package names
+  ensure_packages "$APT_LOCK_WAIT_SECONDS" $PACKAGES || fail "could not install $PACKAGES"
+
   step "TURN shared secret"
   [ -s /etc/xmpp-constructs/turn-shared-secret.supplied ] || fail "/etc/xmpp-constructs/turn-shared-secret.supplied is missing or empty; it comes with user_data"
   secret=$(cat /etc/xmpp-constructs/turn-shared-secret.supplied)

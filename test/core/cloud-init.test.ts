@@ -336,7 +336,8 @@ describe('renderTurnCloudInit — the dedicated TURN droplet', () => {
     expect(byPath.get(TURN_PROVISION_SCRIPT)).toMatchObject({ content: renderTurnProvisionScript(), permissions: '0755' });
     expect(byPath.get(HOST_ENV)?.content).toBe(
       "# Rendered by xmpp-constructs; read by the scripts in /usr/local/sbin.\nTURN_HOST='turn.example.net'\nTURN_REALM='turn.example.net'\n" +
-        "IPV6_ENABLED='1'\nACME_EMAIL='hostmaster@example.net'\nACME_STAGING='0'\n",
+        "IPV6_ENABLED='1'\nACME_EMAIL='hostmaster@example.net'\nACME_STAGING='0'\n" +
+        `PACKAGES='${turnHostPackages().join(' ')}'\nAPT_LOCK_WAIT_SECONDS='1800'\n`,
     );
     expect(byPath.get(CERTS_TIMER)?.content).toBe(renderCertsTimer());
     expect(byPath.get(CERTS_SERVICE)?.content).toContain(`ExecStart=${TURN_PROVISION_SCRIPT} issue\n`);

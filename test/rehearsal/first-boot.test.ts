@@ -22,6 +22,7 @@ import { dedicatedTurnSpec } from '../support/specs';
 import { describeUnless } from '../support/tools';
 import { newStack, synth } from '../cdktf/synth';
 import { BootResult, FirstBootWatch, Rehearsal, rehearsalUnavailable, SynthesizedStack, synthesizeExample } from './harness';
+import { exampleSpecOn, REHEARSED_PLATFORMS, synthesizeSpec } from './platforms';
 
 jest.setTimeout(300000);
 
@@ -188,5 +189,86 @@ describeUnless(rehearsalUnavailable(), 'GIVEN the dedicated TURN droplet of a st
 
   test('THEN nothing listened publicly before provisioning started coturn on its configuration', () => {
     expect(publicListenersBefore(boot!.firstBoot!, stepTime(boot!, 'starting coturn'))).toEqual([]);
+  });
+});
+
+/** How long another process holds apt's locks at first boot: past cloud-init's three 30 s waits (update, upgrade, install). */
+const APT_LOCK_HELD_SECONDS = 120;
+
+/**
+ * Hold apt's and dpkg's locks the way apt does (fcntl record locks on the lists, frontend and dpkg
+ * lock files), from before cloud-init's config and final stages, as apt's daily jobs or
+ * unattended-upgrades would on a droplet.
+ */
+function holdAptLock(r: Rehearsal): void {
+  const holder = `import fcntl, time
+files = [open(p, 'a') for p in ('/var/lib/apt/lists/lock', '/var/lib/dpkg/lock-frontend', '/var/lib/dpkg/lock')]
+for f in files: fcntl.lockf(f, fcntl.LOCK_EX)
+open('/run/rehearsal-apt-lock-held', 'w').close()
+time.sleep(${APT_LOCK_HELD_SECONDS})`;
+  r.mustRun('another process takes apt\'s lock', ['sh', '-c', `setsid python3 -c "$1" >/dev/null 2>&1 </dev/null & for i in $(seq 1 100); do [ -e /run/rehearsal-apt-lock-held ] && exit 0; sleep 0.1; done; exit 1`, 'sh', holder]);
+}
+
+/** What a droplet booted with apt's lock held must show: provisioning did the install, every service runs on its files. */
+function expectInstalledDespiteTheLock(booted: () => BootResult, units: readonly string[], first: string): void {
+  test('THEN cloud-init gave up on the lock, as it does after 30 s', () => {
+    expect(booted().rehearsal.run(['cat', '/var/log/cloud-init.log']).stdout).toMatch(/Could not get apt lock/i);
+  });
+
+  test('THEN provisioning installed the packages itself, waiting for the lock, and finished', () => {
+    expect(booted().provision.stdout).toMatch(new RegExp(`xmpp-constructs: installing ${first} .*, waiting up to 1800 s for apt's lock`));
+    expect(booted().provision.stdout.trim().split('\n')).toContain('xmpp-constructs: done');
+  });
+
+  test('THEN the files cloud-init could not write before are in place, owned by the packages\' users, and every service runs', () => {
+    expect(booted().rehearsal.mustRun('stat', ['stat', '-c', '%U:%G %a', '/etc/turnserver.conf']).stdout.trim()).toBe('root:turnserver 640');
+    for (const unit of units) expect({ unit, active: booted().rehearsal.run(['systemctl', 'is-active', '--quiet', unit]).status }).toEqual({ unit, active: 0 });
+  });
+}
+
+describe.each(REHEARSED_PLATFORMS)(`on %s`, (platform) => {
+  describeUnless(rehearsalUnavailable(), `GIVEN the example droplet booting WHILE another process holds apt's lock for ${APT_LOCK_HELD_SECONDS} s`, () => {
+    let boot: BootResult | undefined;
+    beforeAll(async () => {
+      boot = await Rehearsal.boot(synthesizeSpec(exampleSpecOn(platform)), { beforeProvision: holdAptLock });
+    }, 900000);
+    afterAll(async () => {
+      await boot?.rehearsal.stop();
+    });
+    expectInstalledDespiteTheLock(() => boot!, ['prosody', 'nginx', 'coturn'], 'prosody');
+  });
+});
+
+describeUnless(rehearsalUnavailable(), `GIVEN the dedicated TURN droplet booting WHILE another process holds apt's lock for ${APT_LOCK_HELD_SECONDS} s`, () => {
+  let boot: BootResult | undefined;
+  beforeAll(async () => {
+    const app = newStack();
+    new XmppService(app, 'Xmpp', { spec: dedicatedTurnSpec, writeReviewFiles: false });
+    boot = await Rehearsal.boot(synth(app) as SynthesizedStack, { droplet: 'turn', beforeProvision: holdAptLock });
+  }, 900000);
+  afterAll(async () => {
+    await boot?.rehearsal.stop();
+  });
+  expectInstalledDespiteTheLock(() => boot!, ['coturn'], 'coturn');
+});
+
+describeUnless(rehearsalUnavailable(), `GIVEN (control) the same boot with provisioning told to install nothing itself, as before`, () => {
+  let boot: BootResult | undefined;
+  beforeAll(async () => {
+    boot = await Rehearsal.boot(synthesizeExample(), {
+      beforeProvision: (r) => {
+        r.mustRun('no packages for provisioning', ['sed', '-i', "s/^PACKAGES=.*/PACKAGES=''/", HOST_ENV]);
+        holdAptLock(r);
+      },
+    });
+  }, 900000);
+  afterAll(async () => {
+    await boot?.rehearsal.stop();
+  });
+
+  test('THEN provisioning fails at a step that has nothing to do with apt', () => {
+    expect(boot!.provision.status).not.toBe(0);
+    expect(boot!.provision.stderr).toMatch(/FAILED: step/);
+    expect(boot!.provision.stdout.trim().split('\n')).not.toContain('xmpp-constructs: done');
   });
 });
