@@ -253,6 +253,20 @@ export function checkSshKey(value: unknown): Problem | undefined {
   return undefined;
 }
 
+/**
+ * Opening SSH (`adminSourceCidrs`) is only useful with a key: the droplet turns password logins off,
+ * so without one port 22 would be open to the listed networks while nobody could log in.
+ * Malformed lists are reported by their own checks.
+ */
+export function checkSshAccess(adminSourceCidrs: unknown, sshKeyFingerprints: unknown): Problem | undefined {
+  if (!Array.isArray(adminSourceCidrs) || adminSourceCidrs.length === 0) return undefined;
+  if (!Array.isArray(sshKeyFingerprints) || sshKeyFingerprints.length > 0) return undefined;
+  return {
+    problem: `adminSourceCidrs opens SSH (port 22) to ${adminSourceCidrs.join(', ')}, but the droplet gets no SSH key and password logins are off, so nobody could log in`,
+    fix: 'add your key to droplet.sshKeyFingerprints (its MD5 fingerprint "aa:bb:…" or numeric ID from `doctl compute ssh-key list`), or leave adminSourceCidrs empty to keep SSH closed and use the DigitalOcean console',
+  };
+}
+
 export function checkEmail(value: unknown): Problem | undefined {
   if (typeof value !== 'string' || !/^[^\s@<>"]+@[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)+$/i.test(value)) {
     return { problem: 'not an email address', fix: 'give an address Let\'s Encrypt can write to, such as "admin@example.net"' };

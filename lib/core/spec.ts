@@ -271,6 +271,7 @@ export interface DropletSpec {
   readonly platform?: PlatformName;
   /**
    * SSH keys (fingerprints or numeric IDs of keys in your DigitalOcean account) for root.
+   * Password logins are off, so opening SSH with `adminSourceCidrs` requires at least one key.
    * @default [] (none; use the DigitalOcean console)
    */
   readonly sshKeyFingerprints?: readonly string[];
@@ -456,6 +457,7 @@ export interface XmppServiceSpec {
   readonly droplet?: DropletSpec;
   /**
    * Addresses or CIDR blocks from which SSH (port 22) is allowed. Nothing else reaches port 22.
+   * Root logs in with a key only: a non-empty list requires `droplet.sshKeyFingerprints`.
    * @default [] (none: SSH is closed, use the DigitalOcean console)
    */
   readonly adminSourceCidrs?: readonly string[];

@@ -8,7 +8,7 @@
  * offending value, so a user fixes everything in one round instead of one error per synth.
  */
 import { findUnknownFields } from './unknown-fields';
-import { SpecValidationError } from './rules';
+import { checkSshAccess, SpecValidationError } from './rules';
 import { ContactAddressesSpec, ResolvedSpec, XmppServiceSpec } from './spec';
 import { IssueCollector, isObject, section } from './resolve/collector';
 import { resolveAdmins, resolveDomainNames, resolveDomains } from './resolve/domains';
@@ -57,6 +57,7 @@ export function resolveSpec(spec: XmppServiceSpec): ResolvedSpec {
   const domains = resolveDomains(declared, { admins, contacts: { given: contactsIn, resolved: contacts }, componentsOf }, c);
   const { droplet, turnDropletName } = resolveDroplet(spec.droplet, { primaryDomain, domains, dedicatedTurn: calls.dedicated }, c);
   const adminSourceCidrs = resolveAdminSourceCidrs(spec.adminSourceCidrs, c);
+  c.check('droplet.sshKeyFingerprints', droplet.sshKeyFingerprints, checkSshAccess(adminSourceCidrs, droplet.sshKeyFingerprints));
   const dns = resolveDns(spec.dns, c);
   const acme = resolveAcme(spec.acme, primaryDomain, c);
   const configDelivery = resolveConfigDelivery(spec.configDelivery, droplet, c);

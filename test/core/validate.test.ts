@@ -20,6 +20,7 @@ import {
   checkSharedSecret,
   checkSizeSlug,
   checkSourceCidr,
+  checkSshAccess,
   checkSshKey,
   resolveSpec,
 } from '../../lib/core/validate';
@@ -175,6 +176,28 @@ describe('rules, one table each', () => {
     test.each(['ssh-ed25519 AAAA', '3b:16:bf'])('fails when the SSH key is %s', (k) => expect(checkSshKey(k)?.problem).toMatch(/fingerprint/));
   });
 
+  describe('checkSshAccess', () => {
+    const KEY = '3b:16:bf:e4:8b:00:8b:b8:59:8c:a9:d3:f0:19:45:fa';
+    test.each<[string, unknown, unknown]>([
+      ['SSH is closed and there is no key', [], []],
+      ['SSH is closed and a key is given (for the recovery console)', [], [KEY]],
+      ['SSH is open with a fingerprint', ['203.0.113.7'], [KEY]],
+      ['SSH is open with a numeric key ID', ['203.0.113.0/24', '2001:db8::/48'], ['512190']],
+      ['the source list is malformed (reported by its own check)', '203.0.113.7', []],
+      ['the key list is malformed (reported by its own check)', ['203.0.113.7'], KEY],
+    ])('accepts it when %s', (_why, cidrs, keys) => expect(checkSshAccess(cidrs, keys)).toBeUndefined());
+
+    test.each<[string, unknown[], unknown]>([
+      ['SSH is open and the key list is empty', ['203.0.113.7'], []],
+      ['SSH is open to several networks without a key', ['203.0.113.0/24', '2001:db8::/48'], []],
+    ])('fails when %s, naming the networks, the missing key and both fixes', (_why, cidrs, keys) => {
+      const p = checkSshAccess(cidrs, keys);
+      expect(p?.problem).toContain(`adminSourceCidrs opens SSH (port 22) to ${cidrs.join(', ')}`);
+      expect(p?.problem).toMatch(/no SSH key and password logins are off/);
+      expect(p?.fix).toMatch(/add your key to droplet\.sshKeyFingerprints.*doctl compute ssh-key list.*or leave adminSourceCidrs empty/);
+    });
+  });
+
   describe('checkReservedIpv6', () => {
     test.each<[string, unknown, unknown, unknown]>([
       ['left unset, in a region with reserved IPv6', undefined, 'ams3', true],
@@ -265,6 +288,7 @@ describe('resolveSpec', () => {
     ['the component name pattern makes a label too long', { components: { namePattern: `{label}-${'x'.repeat(60)}.{domain}` } }, 'components.namePattern', /makes "upload-x+\.example\.net" for components\.fileShare\.name "upload" on example\.net, which is not a valid DNS name/],
     ['the droplet is too small for its domains', { domains: Array.from({ length: 300 }, (_, i) => `d${i}.example`), admins: ['admin@d0.example'] }, 'droplet.size', /has 1024 MiB of memory, but Prosody serving 300 domains and their components needs about 895 MiB.*at least 2 GB of memory such as "s-1vcpu-2gb", or spread the domains over several hosts with XmppFleet/],
     ['an SSH source is invalid', { adminSourceCidrs: ['10.0.0.256'] }, 'adminSourceCidrs[0]', /not an IPv4 or IPv6/],
+    ['SSH is opened without a key', { adminSourceCidrs: ['203.0.113.7'] }, 'droplet.sshKeyFingerprints', /adminSourceCidrs opens SSH \(port 22\) to 203\.0\.113\.7, but the droplet gets no SSH key.*add your key to droplet\.sshKeyFingerprints/],
     ['two listeners share a port', { ports: { c2sDirectTls: 5222 } }, 'ports.c2sDirectTls', /TCP port 5222 is already used by client connections/],
     ['a listener takes nginx\'s port', { components: { proxy65: { enabled: true, port: 443 } } }, 'components.proxy65.port', /already used by HTTPS/],
     ['a TURN port lies in the relay range', { calls: { port: 50000 } }, 'calls.port', /inside the TURN relay range/],
