@@ -16,6 +16,7 @@ const host = (domains: string[], extra: Partial<XmppServiceSpec> = {}): XmppServ
   acme: { email: `hostmaster@${domains[0]}` },
   adminSourceCidrs: ['203.0.113.0/24'],
   ...extra,
+  droplet: { sshKeyFingerprints: ['3b:16:bf:e4:8b:00:8b:b8:59:8c:a9:d3:f0:19:45:fa'], ...extra.droplet },
 });
 const assign = (hosts: Record<string, XmppServiceSpec>) => Object.entries(hosts).map(([name, spec]) => ({ host: name, resolve: () => resolveSpec(spec) }));
 

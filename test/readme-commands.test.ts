@@ -199,6 +199,7 @@ const EXERCISES: { readonly [command: string]: Exercise } = {
     why: `${PULUMI_CLI} (the domain at its default, example.net, the value this sets); the test also holds every key the program reads to Pulumi.yaml`,
   },
   "pulumi config set --path 'adminSourceCidrs[0]' 203.0.113.7/32": { kind: 'rehearses', in: [[PULUMI_EXAMPLE, "'xmpp-example:adminSourceCidrs'"]], why: PULUMI_CLI },
+  "pulumi config set --path 'sshKeyFingerprints[0]' 3b:16:bf:e4:8b:00:8b:b8:59:8c:a9:d3:f0:19:45:fa": { kind: 'rehearses', in: [[PULUMI_EXAMPLE, "'xmpp-example:sshKeyFingerprints'"]], why: PULUMI_CLI },
   'pulumi preview': { kind: 'rehearses', in: [[PULUMI_EXAMPLE, 'runProgram(']], why: `${PULUMI_CLI}; it writes the review files as preview does` },
   'pulumi up': { kind: 'rehearses', in: [[PULUMI_EXAMPLE, 'runProgram(']], why: PULUMI_CLI },
   'pulumi config set turnSecret --secret "$(openssl rand -hex 32)"': {

@@ -5,6 +5,7 @@
  *   export DIGITALOCEAN_TOKEN=…                 # or: pulumi config set digitalocean:token --secret
  *   pulumi config set domain example.net
  *   pulumi config set --path 'adminSourceCidrs[0]' 203.0.113.7/32
+ *   pulumi config set --path 'sshKeyFingerprints[0]' 3b:16:bf:e4:8b:00:8b:b8:59:8c:a9:d3:f0:19:45:fa
  *   pulumi preview                              # also writes ./review/xmpp/** for reading
  *   pulumi up
  *
@@ -24,7 +25,8 @@ const service = new XmppService('xmpp', {
     admins: [`admin@${domain}`],
     acme: { email: `hostmaster@${domain}` },
     contacts: { abuse: [`mailto:abuse@${domain}`, `xmpp:admin@${domain}`] },
-    droplet: { region: config.get('region') ?? 'ams3', size: 's-1vcpu-1gb' },
+    // Your SSH key(s), required to open SSH: root logs in with a key only.
+    droplet: { region: config.get('region') ?? 'ams3', size: 's-1vcpu-1gb', sshKeyFingerprints: config.getObject<string[]>('sshKeyFingerprints') ?? [] },
     // Your own public address(es); SSH stays closed to everyone else.
     adminSourceCidrs: config.getObject<string[]>('adminSourceCidrs') ?? [],
     ...(hasTurnSecret ? { calls: { sharedSecret: config.requireSecret('turnSecret') } } : {}),

@@ -5,6 +5,7 @@
  * droplet's user_data is a small bootstrap and its other files travel in a configuration bundle
  * (`renderProsodyHost`, config-bundle.ts).
  */
+import { journaldRetentionFile, prosodyLogrotateFile } from './logs';
 import { BACKUP_SCRIPT, BACKUP_SERVICE, BACKUP_TIMER, renderBackupScript, renderBackupService, renderBackupTimer } from './backup';
 import type * as Pako from 'pako';
 import { stringify } from 'yaml';
@@ -158,6 +159,8 @@ export function renderHostFiles(spec: ResolvedSpec): HostFile[] {
     { path: BACKUP_SERVICE, content: renderBackupService(), owner: 'root:root', permissions: '0644', defer: false },
     { path: BACKUP_TIMER, content: renderBackupTimer(), owner: 'root:root', permissions: '0644', defer: false },
     ...VOLUME_UNITS.map((unit) => ({ path: volumeDropinPath(unit.unit), content: renderVolumeDropin(unit), owner: 'root:root', permissions: '0644', defer: false })),
+    journaldRetentionFile(),
+    prosodyLogrotateFile(),
   ];
   if (spec.droplet.reservedIpv6) {
     files.push(
@@ -222,6 +225,7 @@ export function renderTurnHostFiles(spec: ResolvedSpec): HostFile[] {
     { path: CERTS_TIMER, content: renderCertsTimer(), owner: 'root:root', permissions: '0644', defer: false },
     ...turnConfigFiles(spec),
     suppliedSecretFile(secret),
+    journaldRetentionFile(),
   ];
 }
 

@@ -30,11 +30,11 @@ import {
  * computed from other fields are absent here.
  */
 export const DEFAULTS = {
-  service: { registration: 'invite', adminSourceCidrs: [] },
+  service: { registration: 'invite', adminSourceCidrs: [], historyExpireAfterSeconds: 7 * 86400 },
   domain: { zone: 'create' },
   components: { namePattern: '{label}.{domain}' },
-  fileShare: { enabled: true, name: 'upload', fileSizeLimitBytes: 100 * 1024 * 1024, expireAfterSeconds: 30 * 86400 },
-  groupChat: { enabled: true, name: 'conference', archiveExpireAfterSeconds: 7 * 86400, roomCreation: 'local' },
+  fileShare: { enabled: true, name: 'upload', fileSizeLimitBytes: 100 * 1024 * 1024 },
+  groupChat: { enabled: true, name: 'conference', roomCreation: 'local' },
   proxy65: { enabled: false, name: 'proxy', port: 5000 },
   pubsub: { enabled: false, name: 'pubsub' },
   calls: {
@@ -54,7 +54,7 @@ export const DEFAULTS = {
   configDelivery: { channel: 'user-data' },
 } as const satisfies {
   // Each section may only name fields its interface has, with values of their declared types.
-  readonly service: Partial<Pick<XmppServiceSpec, 'registration' | 'adminSourceCidrs'>>;
+  readonly service: Partial<Pick<XmppServiceSpec, 'registration' | 'adminSourceCidrs' | 'historyExpireAfterSeconds'>>;
   readonly domain: Partial<Pick<DomainSpec, 'zone'>>;
   readonly components: Partial<Pick<ComponentsSpec, 'namePattern'>>;
   readonly fileShare: Partial<FileShareSpec>;

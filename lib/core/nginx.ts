@@ -123,6 +123,17 @@ export const BOSH_PATH = '/http-bind';
 export const WEBSOCKET_PATH = '/xmpp-websocket';
 export const FILE_SHARE_PATH = '/file_share/';
 
+/**
+ * Debian's access and error logs (its nginx.conf names them; logrotate keeps 14 days). A file's URL is
+ * the only key to it, so requests under FILE_SHARE_PATH are logged in FILE_SHARE_LOG_FORMAT, without
+ * the path, and their errors only when critical (an upstream error names the request line).
+ */
+export const NGINX_ACCESS_LOG = '/var/log/nginx/access.log';
+export const NGINX_ERROR_LOG = '/var/log/nginx/error.log';
+export const FILE_SHARE_LOG_FORMAT = 'xmpp_constructs_file_share';
+/** Debian's "combined" format with the request's path replaced by "-", and no referer. */
+const FILE_SHARE_LOG_LINE = `$remote_addr - $remote_user [$time_local] "$request_method ${FILE_SHARE_PATH}- $server_protocol" $status $body_bytes_sent "-" "$http_user_agent"`;
+
 /** Where certbot's webroot plugin puts challenge files under ACME_WEBROOT. */
 const ACME_CHALLENGE_PATH = '/.well-known/acme-challenge/';
 export const HOST_META_PATH = '/.well-known/host-meta';
@@ -497,6 +508,9 @@ function httpsServer(spec: ResolvedSpec, domain: ResolvedDomain): NginxNode {
         // Stream uploads and downloads instead of spooling them to nginx's disk first.
         directive('proxy_request_buffering', 'off'),
         directive('proxy_buffering', 'off'),
+        comment('A file\'s URL is the key to it: logged without the path, errors only when critical.'),
+        directive('access_log', NGINX_ACCESS_LOG, FILE_SHARE_LOG_FORMAT),
+        directive('error_log', NGINX_ERROR_LOG, 'crit'),
       ]),
     );
   }
@@ -520,6 +534,9 @@ export function nginxSite(spec: ResolvedSpec): DomainTemplate {
   // Sized for every domain's names, once: the template and its expansion share this rendering.
   const sizing = serverNamesHashSizing(nginxServerNames(spec));
   if (sizing.length > 0) head.push(...sizing, blank);
+  if (spec.fileShare.enabled) {
+    head.push(comment('Uploads are logged without their URLs, which are the keys to the files.'), directive('log_format', FILE_SHARE_LOG_FORMAT, FILE_SHARE_LOG_LINE), blank);
+  }
   head.push(comment("Port 80 exists for Let's Encrypt's HTTP-01 challenge; everything else moves to HTTPS."), httpServer());
   return {
     shared: {

@@ -122,7 +122,8 @@ export function prosodyConfig(spec: ResolvedSpec): DomainTemplate {
   out.push('-- Storage: files under /var/lib/prosody, which lives on the persistent volume.');
   line('storage', 'internal');
   line('authentication', 'internal_hashed');
-  line('archive_expires_after', '1w');
+  // Users' archives; uploads and room history follow it unless overridden (historyExpireAfterSeconds).
+  line('archive_expires_after', prosodyDuration(spec.historyExpireAfterSeconds));
   blank();
 
   out.push('-- Encryption is required everywhere; remote servers must present valid certificates.');

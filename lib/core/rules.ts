@@ -156,6 +156,36 @@ export function checkInteger(value: unknown, min: number, max: number, unit = ''
 export const MIN_FILE_SIZE_LIMIT_BYTES = 1024 * 1024;
 export const MAX_FILE_SIZE_LIMIT_BYTES = 2 * 1024 * 1024 * 1024;
 
+/** The shortest and longest time messages, files or a room's history may be kept, in seconds. */
+export const MIN_RETENTION_SECONDS = 3600;
+export const MAX_RETENTION_SECONDS = 10 * 365 * 86400;
+
+/** A retention in seconds: from an hour to ten years. */
+export function checkRetention(value: unknown): Problem | undefined {
+  return checkInteger(value, MIN_RETENTION_SECONDS, MAX_RETENTION_SECONDS, ' seconds (1 hour to 10 years)');
+}
+
+/** Whole days as "7 days", anything else as seconds: for messages. */
+function durationText(seconds: number): string {
+  return seconds % 86400 === 0 ? `${seconds / 86400} day${seconds === 86400 ? '' : 's'}` : `${seconds} seconds`;
+}
+
+/**
+ * `components.fileShare.expireAfterSeconds` against the history that links the files: a file kept
+ * longer than every message that could link it is an orphan nobody can find again, holding space
+ * and whatever it shows. `roomHistorySeconds` is undefined without group chat.
+ */
+export function checkUploadRetention(uploadSeconds: unknown, historySeconds: unknown, roomHistorySeconds?: unknown): Problem | undefined {
+  if (typeof uploadSeconds !== 'number' || typeof historySeconds !== 'number') return undefined;
+  const longest = Math.max(historySeconds, typeof roomHistorySeconds === 'number' ? roomHistorySeconds : 0);
+  if (uploadSeconds <= longest) return undefined;
+  const which = longest === historySeconds ? 'historyExpireAfterSeconds' : 'components.groupChat.archiveExpireAfterSeconds';
+  return {
+    problem: `uploads would be kept ${durationText(uploadSeconds)}, longer than any message that links them (${which}: ${durationText(longest)})`,
+    fix: `remove components.fileShare.expireAfterSeconds so that files follow historyExpireAfterSeconds, or set it to at most ${longest}, or raise historyExpireAfterSeconds to ${uploadSeconds}`,
+  };
+}
+
 /** The largest upload: large enough for a photo, small enough to stream through nginx and Prosody. */
 export function checkFileSizeLimit(value: unknown): Problem | undefined {
   return checkInteger(value, MIN_FILE_SIZE_LIMIT_BYTES, MAX_FILE_SIZE_LIMIT_BYTES, ' bytes (1 MiB to 2 GiB)');
@@ -251,6 +281,20 @@ export function checkSshKey(value: unknown): Problem | undefined {
     return { problem: 'not an SSH key fingerprint or ID', fix: 'copy the MD5 fingerprint "aa:bb:…" (16 pairs) or the numeric ID from `doctl compute ssh-key list`' };
   }
   return undefined;
+}
+
+/**
+ * Opening SSH (`adminSourceCidrs`) is only useful with a key: the droplet turns password logins off,
+ * so without one port 22 would be open to the listed networks while nobody could log in.
+ * Malformed lists are reported by their own checks.
+ */
+export function checkSshAccess(adminSourceCidrs: unknown, sshKeyFingerprints: unknown): Problem | undefined {
+  if (!Array.isArray(adminSourceCidrs) || adminSourceCidrs.length === 0) return undefined;
+  if (!Array.isArray(sshKeyFingerprints) || sshKeyFingerprints.length > 0) return undefined;
+  return {
+    problem: `adminSourceCidrs opens SSH (port 22) to ${adminSourceCidrs.join(', ')}, but the droplet gets no SSH key and password logins are off, so nobody could log in`,
+    fix: 'add your key to droplet.sshKeyFingerprints (its MD5 fingerprint "aa:bb:…" or numeric ID from `doctl compute ssh-key list`), or leave adminSourceCidrs empty to keep SSH closed and use the DigitalOcean console',
+  };
 }
 
 export function checkEmail(value: unknown): Problem | undefined {

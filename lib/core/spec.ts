@@ -28,8 +28,10 @@ export interface FileShareSpec {
    */
   readonly fileSizeLimitBytes?: number;
   /**
-   * How long uploaded files are kept before Prosody deletes them, in seconds.
-   * @default 2592000 (30 days)
+   * How long uploaded files are kept before Prosody deletes them, in seconds. At most the history
+   * kept (`historyExpireAfterSeconds`, or the group chat's when longer), so that no file outlives
+   * every message that links it.
+   * @default - `historyExpireAfterSeconds` (7 days)
    */
   readonly expireAfterSeconds?: number;
   /**
@@ -58,7 +60,7 @@ export interface GroupChatSpec {
   readonly name?: string;
   /**
    * How long room history is kept, in seconds.
-   * @default 604800 (7 days)
+   * @default - `historyExpireAfterSeconds` (7 days)
    */
   readonly archiveExpireAfterSeconds?: number;
   /**
@@ -271,6 +273,7 @@ export interface DropletSpec {
   readonly platform?: PlatformName;
   /**
    * SSH keys (fingerprints or numeric IDs of keys in your DigitalOcean account) for root.
+   * Password logins are off, so opening SSH with `adminSourceCidrs` requires at least one key.
    * @default [] (none; use the DigitalOcean console)
    */
   readonly sshKeyFingerprints?: readonly string[];
@@ -448,6 +451,15 @@ export interface XmppServiceSpec {
    */
   readonly registration?: RegistrationPolicy;
   /**
+   * How long the server keeps message history, in seconds: each user's archive (XEP-0313, what a
+   * new device or a reinstalled app fetches), group chat history, and uploaded files, which those
+   * messages link to. One setting, so that no file outlives the messages that link it.
+   * `components.fileShare.expireAfterSeconds` and `components.groupChat.archiveExpireAfterSeconds`
+   * may override it; files may be kept shorter than messages, never longer. From 1 hour to 10 years.
+   * @default 604800 (7 days)
+   */
+  readonly historyExpireAfterSeconds?: number;
+  /**
    * Contact addresses of every domain (a domain may replace roles with its own).
    * @default - abuse, admin, security and support point at the admins of each domain
    */
@@ -456,6 +468,7 @@ export interface XmppServiceSpec {
   readonly droplet?: DropletSpec;
   /**
    * Addresses or CIDR blocks from which SSH (port 22) is allowed. Nothing else reaches port 22.
+   * Root logs in with a key only: a non-empty list requires `droplet.sshKeyFingerprints`.
    * @default [] (none: SSH is closed, use the DigitalOcean console)
    */
   readonly adminSourceCidrs?: readonly string[];
@@ -593,6 +606,7 @@ export const XMPP_SERVICE_SPEC_FIELDS = {
   calls: CALLS_FIELDS,
   web: WEB_FIELDS,
   registration: 'value',
+  historyExpireAfterSeconds: 'value',
   contacts: CONTACT_ADDRESSES_FIELDS,
   droplet: DROPLET_FIELDS,
   adminSourceCidrs: 'value',
@@ -695,6 +709,8 @@ export interface ResolvedSpec {
   };
   readonly web: { readonly bosh: boolean; readonly websocket: boolean };
   readonly registration: RegistrationPolicy;
+  /** How long users' message archives are kept (files and room history follow unless overridden). */
+  readonly historyExpireAfterSeconds: number;
   /** The service-wide contact addresses: those of every domain without settings of its own. */
   readonly contacts: Readonly<Record<ContactRole, readonly string[]>>;
   readonly droplet: {

@@ -8,7 +8,8 @@
  * offending value, so a user fixes everything in one round instead of one error per synth.
  */
 import { findUnknownFields } from './unknown-fields';
-import { SpecValidationError } from './rules';
+import { checkRetention, checkSshAccess, SpecValidationError } from './rules';
+import { DEFAULTS } from './defaults';
 import { ContactAddressesSpec, ResolvedSpec, XmppServiceSpec } from './spec';
 import { IssueCollector, isObject, section } from './resolve/collector';
 import { resolveAdmins, resolveDomainNames, resolveDomains } from './resolve/domains';
@@ -45,7 +46,11 @@ export function resolveSpec(spec: XmppServiceSpec): ResolvedSpec {
   // Sections in the order their problems are reported; later ones use what earlier ones resolved.
   const { declared, names, primaryDomain } = resolveDomainNames(spec.domains, c);
   const admins = resolveAdmins(spec.admins, names, primaryDomain, c);
-  const components = resolveComponents(spec.components, c);
+  const historyExpireAfterSeconds = spec.historyExpireAfterSeconds ?? DEFAULTS.service.historyExpireAfterSeconds;
+  const historyProblem = checkRetention(historyExpireAfterSeconds);
+  c.check('historyExpireAfterSeconds', historyExpireAfterSeconds, historyProblem);
+  // A bad value is reported once, here; the components then judge theirs against the default.
+  const components = resolveComponents(spec.components, historyProblem ? DEFAULTS.service.historyExpireAfterSeconds : historyExpireAfterSeconds, c);
   const calls = resolveCalls(spec.calls, primaryDomain, c);
   const componentsOf = resolveComponentHosts(names, components, calls, c);
   const web = resolveWeb(spec.web, c);
@@ -57,6 +62,7 @@ export function resolveSpec(spec: XmppServiceSpec): ResolvedSpec {
   const domains = resolveDomains(declared, { admins, contacts: { given: contactsIn, resolved: contacts }, componentsOf }, c);
   const { droplet, turnDropletName } = resolveDroplet(spec.droplet, { primaryDomain, domains, dedicatedTurn: calls.dedicated }, c);
   const adminSourceCidrs = resolveAdminSourceCidrs(spec.adminSourceCidrs, c);
+  c.check('droplet.sshKeyFingerprints', droplet.sshKeyFingerprints, checkSshAccess(adminSourceCidrs, droplet.sshKeyFingerprints));
   const dns = resolveDns(spec.dns, c);
   const acme = resolveAcme(spec.acme, primaryDomain, c);
   const configDelivery = resolveConfigDelivery(spec.configDelivery, droplet, c);
@@ -75,6 +81,7 @@ export function resolveSpec(spec: XmppServiceSpec): ResolvedSpec {
     calls: { ...turn, droplet: { name: turnDropletName, size: dropletSize } },
     web,
     registration,
+    historyExpireAfterSeconds,
     contacts,
     droplet,
     adminSourceCidrs,

@@ -158,6 +158,8 @@ step "starting services"
 rm -f /etc/nginx/sites-enabled/default
 nginx -t -q
 systemctl daemon-reload
+# journald reads its retention (/etc/systemd/journald.conf.d/xmpp-constructs.conf) when it starts.
+systemctl try-restart systemd-journald
 # Every configuration is in place: lift the first-boot guard that kept the packages from starting
 # the services on Debian's defaults. Only our own: a policy-rc.d without our marker is not ours.
 if grep -qxF '# xmpp-constructs first-boot guard: no service it configures may start before provisioning has configured it.' /usr/sbin/policy-rc.d 2>/dev/null; then rm -f /usr/sbin/policy-rc.d; fi

@@ -54,6 +54,8 @@ provision() {
 
   step "starting coturn"
   systemctl daemon-reload
+  # journald reads its retention (/etc/systemd/journald.conf.d/xmpp-constructs.conf) when it starts.
+  systemctl try-restart systemd-journald
   systemctl enable coturn
   # Every configuration is in place: lift the first-boot guard that kept the packages from starting
   # the services on Debian's defaults. Only our own: a policy-rc.d without our marker is not ours.

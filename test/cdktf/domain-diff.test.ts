@@ -39,7 +39,7 @@ function synthesize(spec: XmppServiceSpec): SynthOutput {
 const base = (count: number): XmppServiceSpec => {
   const domains = Array.from({ length: count }, (_, i) => `customer-${i}.example`);
   // Two hundred domains need a 2 GB droplet on Prosody 13 (the memory check).
-  return { domains, admins: ['admin@customer-0.example'], acme: { email: 'hostmaster@customer-0.example' }, adminSourceCidrs: ['203.0.113.0/24'], droplet: { size: 's-1vcpu-2gb' } };
+  return { domains, admins: ['admin@customer-0.example'], acme: { email: 'hostmaster@customer-0.example' }, adminSourceCidrs: ['203.0.113.0/24'], droplet: { size: 's-1vcpu-2gb', sshKeyFingerprints: ['3b:16:bf:e4:8b:00:8b:b8:59:8c:a9:d3:f0:19:45:fa'] } };
 };
 
 describe.each([

@@ -242,7 +242,7 @@ describe('TURN on its own droplet', () => {
 describe('outputs', () => {
   test('GIVEN invite registration and admin SSH sources THEN the outputs tell how to invite the first admin and SSH in', () => {
     const stack = newStack();
-    new XmppService(stack, 'Xmpp', { spec: { ...minimalSpec, adminSourceCidrs: ['203.0.113.0/24'] } });
+    new XmppService(stack, 'Xmpp', { spec: { ...minimalSpec, adminSourceCidrs: ['203.0.113.0/24'], droplet: { sshKeyFingerprints: ['3b:16:bf:e4:8b:00:8b:b8:59:8c:a9:d3:f0:19:45:fa'] } } });
     const out = synth(stack);
     // On Debian 13 (the default) the link names the admin's account.
     expect(out.output!.Xmpp_first_admin.value).toMatch(/prosodyctl shell invite create_account admin@example\.net .*register as admin@example\.net/);

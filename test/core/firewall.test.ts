@@ -173,14 +173,14 @@ describe('planFirewall — feature switches', () => {
   });
 
   test('GIVEN admin CIDRs WHEN planning THEN SSH comes first and lists exactly them', () => {
-    const plan = firewall({ ...minimalSpec, adminSourceCidrs: ['198.51.100.0/24', '2001:db8:77::/48'] });
+    const plan = firewall({ ...minimalSpec, droplet: { sshKeyFingerprints: ['3b:16:bf:e4:8b:00:8b:b8:59:8c:a9:d3:f0:19:45:fa'] }, adminSourceCidrs: ['198.51.100.0/24', '2001:db8:77::/48'] });
     expect(plan.inbound[0]).toEqual({ protocol: 'tcp', ports: '22', addresses: ['198.51.100.0/24', '2001:db8:77::/48'], purpose: expect.any(String) });
     expect(inboundTo(plan, 'tcp', 22)).toEqual([plan.inbound[0]]);
   });
 });
 
 describe('planTurnFirewall — GIVEN coturn on a droplet of its own', () => {
-  const withSsh: XmppServiceSpec = { ...dedicatedTurnSpec, adminSourceCidrs: ['198.51.100.0/24', '2001:db8:77::/48'] };
+  const withSsh: XmppServiceSpec = { ...dedicatedTurnSpec, droplet: { sshKeyFingerprints: ['3b:16:bf:e4:8b:00:8b:b8:59:8c:a9:d3:f0:19:45:fa'] }, adminSourceCidrs: ['198.51.100.0/24', '2001:db8:77::/48'] };
   const custom: XmppServiceSpec = {
     ...dedicatedTurnSpec,
     calls: { ...dedicatedTurnSpec.calls, port: 3479, tlsPort: 443, relayPortMin: 30000, relayPortMax: 30999 },

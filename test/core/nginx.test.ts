@@ -12,8 +12,11 @@ import {
   blank,
   comment,
   directive,
+  FILE_SHARE_LOG_FORMAT,
   hostMetaPaths,
   HSTS_VALUE,
+  NGINX_ACCESS_LOG,
+  NGINX_ERROR_LOG,
   nginxArg,
   nginxServerNames,
   quoted,
@@ -317,10 +320,10 @@ describe('renderNginxSite', () => {
       expect(caches[0][0]).toMatch(/^shared:\w+:\d+m$/);
     });
 
-    test('GIVEN any spec WHEN rendered THEN there is no OCSP stapling and nothing at http level but hash sizing', () => {
+    test('GIVEN any spec WHEN rendered THEN there is no OCSP stapling and nothing at http level but hash sizing and the uploads\' log format', () => {
       const site = renderNginxSite(full);
       expect(walk(parseNginx(site)).some((w) => w.node.name.startsWith('ssl_stapling'))).toBe(false);
-      expect(parseNginx(site).filter((n) => n.name !== 'server')).toEqual([]);
+      expect(parseNginx(site).filter((n) => n.name !== 'server').map((n) => n.name)).toEqual(['log_format']);
       expect(site).toContain(`add_header Strict-Transport-Security "${HSTS_VALUE}" always;`);
     });
   });
@@ -402,6 +405,22 @@ describe('renderNginxSite', () => {
       expect(argsOf(share.children, 'proxy_http_version')).toEqual([['1.1']]);
     });
 
+    test('GIVEN the file share WHEN rendered THEN its requests are logged in a format without path, query or referer, and its errors only when critical', () => {
+      for (const spec of [minimal, full]) {
+        const site = renderNginxSite(spec);
+        const formats = parseNginx(site).filter((n) => n.name === 'log_format');
+        expect(formats.map((f) => f.args[0])).toEqual([FILE_SHARE_LOG_FORMAT]);
+        const line = formats[0].args.slice(1).join(' ');
+        expect(line).not.toMatch(/\$(request\b|request_uri|uri|document_uri|args|arg_|query_string|is_args|http_referer)/);
+        expect(line).toContain('"$request_method /file_share/- $server_protocol" $status $body_bytes_sent');
+        for (const server of serversOn(site, 443)) {
+          const share = location(server, '/file_share/')!;
+          expect(argsOf(share.children, 'access_log')).toEqual([[NGINX_ACCESS_LOG, FILE_SHARE_LOG_FORMAT]]);
+          expect(argsOf(share.children, 'error_log')).toEqual([[NGINX_ERROR_LOG, 'crit']]);
+        }
+      }
+    });
+
     test('no file share location when the file share is disabled', () => {
       const spec = resolveSpec({ ...minimalSpec, components: { fileShare: { enabled: false } } });
       expect(renderNginxSite(spec)).not.toContain('file_share');
@@ -451,7 +470,7 @@ describe('renderNginxSite', () => {
       const long = 'a-customer-with-a-rather-long-name.hosting.example';
       expect(serverNamesHashFits([long], 64, 512)).toBe(false);
       const site = renderNginxSite(resolveSpec({ ...minimalSpec, domains: [long], admins: [`admin@${long}`] }));
-      expect(parseNginx(site).filter((n) => n.name !== 'server')).toEqual([{ name: 'server_names_hash_bucket_size', args: ['128'] }]);
+      expect(parseNginx(site).filter((n) => n.name !== 'server' && n.name !== 'log_format')).toEqual([{ name: 'server_names_hash_bucket_size', args: ['128'] }]);
     });
 
     test('GIVEN a 46-character name WHEN checked THEN it still fits the default bucket', () => {
@@ -781,6 +800,8 @@ describe.each(Object.values(PLATFORMS))('on $name', (platform) => {
           [ACME_WEBROOT, `${root}/acme`],
           [HOST_META_ROOT, `${root}/host-meta`],
           [dirname(BUNDLE_STATUS_FILE), `${root}/bundle-status`],
+          // Debian's logs, where the harness's nginx.conf writes its own.
+          [dirname(NGINX_ACCESS_LOG), root],
         ];
         const hit = prefixes.find(([p]) => hostPath === p || hostPath.startsWith(`${p}/`));
         if (!hit) throw new Error(`the harness has no place for ${hostPath}`);
@@ -799,7 +820,7 @@ describe.each(Object.values(PLATFORMS))('on $name', (platform) => {
         for (const [hostPath, content] of Object.entries(files)) {
           let text = content;
           if (hostPath === NGINX_SITE) {
-            for (const p of [CERTS_DIR, ACME_WEBROOT, HOST_META_ROOT, dirname(BUNDLE_STATUS_FILE)]) text = text.split(p).join(relocate(p));
+            for (const p of [CERTS_DIR, ACME_WEBROOT, HOST_META_ROOT, dirname(BUNDLE_STATUS_FILE), dirname(NGINX_ACCESS_LOG)]) text = text.split(p).join(relocate(p));
             text = text
               .replace(/^(\s*listen )80\b/gm, `$1127.0.0.1:${httpPort}`)
               .replace(/^(\s*listen )\[::\]:80\b/gm, `$1[::1]:${httpPort}`)
@@ -1036,6 +1057,29 @@ describe.each(Object.values(PLATFORMS))('on $name', (platform) => {
           });
           expect(tooBig.status).toBe(413);
           expect(prosody.received).toEqual([]);
+        });
+
+        test('THEN the access log keeps every request but no upload\'s URL, and the error log names none either', async () => {
+          const uploadHost = spec.domains[0].components.find((c) => c.kind === 'fileShare')?.host ?? spec.primaryDomain;
+          const secret = `secret-slot-${label}`;
+          const marker = `/.well-known/host-meta?logged-${label}`;
+          expect((await https443(spec.primaryDomain, marker)).status).toBe(200);
+          const get = await https443(uploadHost, `/file_share/${secret}/photo.jpg?token=${secret}`);
+          const tooBig = await https443(uploadHost, `/file_share/${secret}-big/big.bin`, { method: 'PUT', headers: { 'content-length': String(spec.fileShare.fileSizeLimitBytes + 1) } });
+          const accessLog = fs.readFileSync(`${root}/access.log`, 'utf8');
+          // Other requests are logged with their path, as before.
+          expect(accessLog).toContain(`"GET ${marker} HTTP/1.1" 200`);
+          if (spec.fileShare.enabled) {
+            expect(accessLog).not.toContain(secret);
+            expect(fs.readFileSync(`${root}/error.log`, 'utf8')).not.toContain(secret);
+            expect({ get: get.status, tooBig: tooBig.status }).toEqual({ get: 200, tooBig: 413 });
+            // Still logged: who, when, the method, the outcome and the size, under a path of "-".
+            expect(accessLog).toMatch(/"GET \/file_share\/- HTTP\/1\.1" 200 \d+ "-" "/);
+            expect(accessLog).toMatch(/"PUT \/file_share\/- HTTP\/1\.1" 413 /);
+          } else {
+            // No file share, no files: the path is logged like any other.
+            expect(get.status).toBe(404);
+          }
         });
       });
     });

@@ -9,7 +9,7 @@ import { certificateDnsNames, handshake } from '../../lib/doctor/tls-checks';
 import { promises as dnsPromises } from 'dns';
 import { PROSODY_CERTS_DIR, PROSODY_SECRETS_INCLUDE } from '../../lib/core/paths';
 import { prosodyDuration, prosodyHostModules, renderProsodyConfig, renderProsodySecretsInclude } from '../../lib/core/prosody';
-import { certificateNames, ResolvedDomain, ResolvedSpec } from '../../lib/core/spec';
+import { certificateNames, ResolvedDomain, ResolvedSpec, XmppServiceSpec } from '../../lib/core/spec';
 import { estimateProsodyMemoryMiB, resolveSpec } from '../../lib/core/validate';
 import { PLATFORMS as LIBRARY_PLATFORMS, PlatformName } from '../../lib/core/platforms';
 import { PLATFORMS, platformToolsForFile, platformUnavailable } from '../support/platform';
@@ -110,6 +110,20 @@ describe('renderProsodyConfig', () => {
     expect(cfg).not.toMatch(/"(invites|bosh|websocket|external_services|dialback)"/);
     expect(cfg).not.toContain('Component');
     expect(cfg).not.toContain('Include');
+  });
+
+  describe('retention: one setting for messages, room history and files', () => {
+    test.each<[string, XmppServiceSpec, string, string, string]>([
+      ['the default', minimalSpec, 'archive_expires_after = "7d"', 'http_file_share_expires_after = 604800', 'muc_log_expires_after = "7d"'],
+      ['a longer history', { ...minimalSpec, historyExpireAfterSeconds: 90 * 86400 }, 'archive_expires_after = "90d"', 'http_file_share_expires_after = 7776000', 'muc_log_expires_after = "90d"'],
+      ['a history of hours', { ...minimalSpec, historyExpireAfterSeconds: 36 * 3600 }, 'archive_expires_after = 129600', 'http_file_share_expires_after = 129600', 'muc_log_expires_after = 129600'],
+      ['files kept shorter than the history', { ...minimalSpec, historyExpireAfterSeconds: 30 * 86400, components: { fileShare: { expireAfterSeconds: 86400 } } }, 'archive_expires_after = "30d"', 'http_file_share_expires_after = 86400', 'muc_log_expires_after = "30d"'],
+    ])('GIVEN %s THEN users\' archives, uploads and room history follow it', (_why, input, archive, files, rooms) => {
+      const cfg = renderProsodyConfig(resolveSpec(input));
+      expect(cfg).toContain(archive);
+      expect(cfg).toContain(files);
+      expect(cfg).toContain(rooms);
+    });
   });
 
   test('GIVEN the full spec THEN limits, names and room policy follow it', () => {
@@ -356,6 +370,11 @@ describe.each(Object.values(PLATFORMS))('on $name', (platform) => {
         }
         // mod_posix: needed by 0.12's prosodyctl, deprecated (and empty) in 13, where it must not load.
         expect(await shell('require"core.modulemanager".is_loaded("*", "posix") == true')).toBe(String(library.prosody.extraHostModules.includes('posix')));
+        // Users' archives expire after historyExpireAfterSeconds, as mod_mam reads the option (Prosody 13
+        // reads it as a period; 0.12's pattern would log an error on a value it cannot parse, caught below).
+        const mamHost = JSON.stringify(xmppName(spec.domains[0].name));
+        const period = await shell(`(function(m) return m.get_option_period and string.format("%d", m:get_option_period("archive_expires_after")) or "0.12" end)(require"core.modulemanager".get_module(${mamHost}, "mam").module)`);
+        expect(period).toBe(library.prosody.label.includes('0.12') ? '0.12' : String(spec.historyExpireAfterSeconds));
         // A domain's own admins administer it (and its group chat and pubsub) and nothing else; the
         // service-wide admins administer everything. Asked of the running server, not of the file.
         const everyAdmin = [...spec.admins, ...spec.domains.flatMap((d) => d.admins)].map(xmppJid);

@@ -20,6 +20,8 @@ import {
   checkSharedSecret,
   checkSizeSlug,
   checkSourceCidr,
+  checkSshAccess,
+  checkUploadRetention,
   checkSshKey,
   resolveSpec,
 } from '../../lib/core/validate';
@@ -175,6 +177,50 @@ describe('rules, one table each', () => {
     test.each(['ssh-ed25519 AAAA', '3b:16:bf'])('fails when the SSH key is %s', (k) => expect(checkSshKey(k)?.problem).toMatch(/fingerprint/));
   });
 
+  describe('checkUploadRetention', () => {
+    const DAY = 86400;
+    test.each<[string, unknown, unknown, unknown]>([
+      ['files are kept as long as the history', 7 * DAY, 7 * DAY, 7 * DAY],
+      ['files are kept shorter than the history', DAY, 30 * DAY, 30 * DAY],
+      ['files are kept as long as the longer room history', 30 * DAY, 7 * DAY, 30 * DAY],
+      ['there is no group chat and files follow the history', 7 * DAY, 7 * DAY, undefined],
+      ['a value is malformed (reported by its own check)', 'long', 7 * DAY, undefined],
+    ])('accepts it when %s', (_why, files, history, rooms) => expect(checkUploadRetention(files, history, rooms)).toBeUndefined());
+
+    test.each<[string, number, number, number | undefined, RegExp, RegExp]>([
+      ['files outlive the history (the former defaults: 30 days and 7)', 30 * DAY, 7 * DAY, 7 * DAY, /uploads would be kept 30 days, longer than any message that links them \(historyExpireAfterSeconds: 7 days\)/, /set it to at most 604800, or raise historyExpireAfterSeconds to 2592000/],
+      ['files outlive even the longer room history', 60 * DAY, 7 * DAY, 30 * DAY, /kept 60 days.*\(components\.groupChat\.archiveExpireAfterSeconds: 30 days\)/, /at most 2592000/],
+      ['files outlive the history without group chat', 2 * 3600, 3600, undefined, /kept 7200 seconds.*\(historyExpireAfterSeconds: 3600 seconds\)/, /at most 3600/],
+    ])('fails when %s, naming both durations and the fixes', (_why, files, history, rooms, problem, fix) => {
+      const p = checkUploadRetention(files, history, rooms);
+      expect(p?.problem).toMatch(problem);
+      expect(p?.fix).toMatch(/remove components\.fileShare\.expireAfterSeconds so that files follow historyExpireAfterSeconds/);
+      expect(p?.fix).toMatch(fix);
+    });
+  });
+
+  describe('checkSshAccess', () => {
+    const KEY = '3b:16:bf:e4:8b:00:8b:b8:59:8c:a9:d3:f0:19:45:fa';
+    test.each<[string, unknown, unknown]>([
+      ['SSH is closed and there is no key', [], []],
+      ['SSH is closed and a key is given (for the recovery console)', [], [KEY]],
+      ['SSH is open with a fingerprint', ['203.0.113.7'], [KEY]],
+      ['SSH is open with a numeric key ID', ['203.0.113.0/24', '2001:db8::/48'], ['512190']],
+      ['the source list is malformed (reported by its own check)', '203.0.113.7', []],
+      ['the key list is malformed (reported by its own check)', ['203.0.113.7'], KEY],
+    ])('accepts it when %s', (_why, cidrs, keys) => expect(checkSshAccess(cidrs, keys)).toBeUndefined());
+
+    test.each<[string, unknown[], unknown]>([
+      ['SSH is open and the key list is empty', ['203.0.113.7'], []],
+      ['SSH is open to several networks without a key', ['203.0.113.0/24', '2001:db8::/48'], []],
+    ])('fails when %s, naming the networks, the missing key and both fixes', (_why, cidrs, keys) => {
+      const p = checkSshAccess(cidrs, keys);
+      expect(p?.problem).toContain(`adminSourceCidrs opens SSH (port 22) to ${cidrs.join(', ')}`);
+      expect(p?.problem).toMatch(/no SSH key and password logins are off/);
+      expect(p?.fix).toMatch(/add your key to droplet\.sshKeyFingerprints.*doctl compute ssh-key list.*or leave adminSourceCidrs empty/);
+    });
+  });
+
   describe('checkReservedIpv6', () => {
     test.each<[string, unknown, unknown, unknown]>([
       ['left unset, in a region with reserved IPv6', undefined, 'ams3', true],
@@ -265,6 +311,11 @@ describe('resolveSpec', () => {
     ['the component name pattern makes a label too long', { components: { namePattern: `{label}-${'x'.repeat(60)}.{domain}` } }, 'components.namePattern', /makes "upload-x+\.example\.net" for components\.fileShare\.name "upload" on example\.net, which is not a valid DNS name/],
     ['the droplet is too small for its domains', { domains: Array.from({ length: 300 }, (_, i) => `d${i}.example`), admins: ['admin@d0.example'] }, 'droplet.size', /has 1024 MiB of memory, but Prosody serving 300 domains and their components needs about 895 MiB.*at least 2 GB of memory such as "s-1vcpu-2gb", or spread the domains over several hosts with XmppFleet/],
     ['an SSH source is invalid', { adminSourceCidrs: ['10.0.0.256'] }, 'adminSourceCidrs[0]', /not an IPv4 or IPv6/],
+    ['the history retention is not a number', { historyExpireAfterSeconds: '7d' as never }, 'historyExpireAfterSeconds', /whole number from 3600 to 315360000 seconds \(1 hour to 10 years\)/],
+    ['the history retention is below an hour', { historyExpireAfterSeconds: 60 }, 'historyExpireAfterSeconds', /whole number from 3600/],
+    ['uploads outlive the history', { components: { fileShare: { expireAfterSeconds: 30 * 86400 } } }, 'components.fileShare.expireAfterSeconds', /uploads would be kept 30 days, longer than any message that links them \(historyExpireAfterSeconds: 7 days\)/],
+    ['uploads outlive a shorter history', { historyExpireAfterSeconds: 86400, components: { groupChat: { enabled: false }, fileShare: { expireAfterSeconds: 2 * 86400 } } }, 'components.fileShare.expireAfterSeconds', /kept 2 days, longer than any message that links them \(historyExpireAfterSeconds: 1 day\)/],
+    ['SSH is opened without a key', { adminSourceCidrs: ['203.0.113.7'] }, 'droplet.sshKeyFingerprints', /adminSourceCidrs opens SSH \(port 22\) to 203\.0\.113\.7, but the droplet gets no SSH key.*add your key to droplet\.sshKeyFingerprints/],
     ['two listeners share a port', { ports: { c2sDirectTls: 5222 } }, 'ports.c2sDirectTls', /TCP port 5222 is already used by client connections/],
     ['a listener takes nginx\'s port', { components: { proxy65: { enabled: true, port: 443 } } }, 'components.proxy65.port', /already used by HTTPS/],
     ['a TURN port lies in the relay range', { calls: { port: 50000 } }, 'calls.port', /inside the TURN relay range/],
@@ -314,6 +365,15 @@ describe('resolveSpec', () => {
     expect(error.message).not.toContain('hunter2');
   });
 
+  test.each<[string, XmppServiceSpec, [number, number, number]]>([
+    ['a history of 30 days', { ...minimalSpec, historyExpireAfterSeconds: 30 * 86400 }, [2592000, 2592000, 2592000]],
+    ['a history of 30 days and files for one', { ...minimalSpec, historyExpireAfterSeconds: 30 * 86400, components: { fileShare: { expireAfterSeconds: 86400 } } }, [2592000, 86400, 2592000]],
+    ['rooms kept longer, and files as long as them', { ...minimalSpec, components: { groupChat: { archiveExpireAfterSeconds: 90 * 86400 }, fileShare: { expireAfterSeconds: 90 * 86400 } } }, [604800, 7776000, 7776000]],
+  ])('GIVEN %s THEN uploads and room history follow historyExpireAfterSeconds unless overridden', (_why, input, expected) => {
+    const r = resolveSpec(input);
+    expect([r.historyExpireAfterSeconds, r.fileShare.expireAfterSeconds, r.groupChat.archiveExpireAfterSeconds]).toEqual(expected);
+  });
+
   test('GIVEN the minimal spec THEN every default is filled in', () => {
     const r = resolveSpec(minimalSpec);
     expect(r.primaryDomain).toBe('example.net');
@@ -328,6 +388,8 @@ describe('resolveSpec', () => {
     expect(r.adminSourceCidrs).toEqual([]);
     expect(r.contacts.abuse).toEqual(['xmpp:admin@example.net']);
     expect(r.fileShare.dailyQuotaBytesPerUser).toBe(r.fileShare.fileSizeLimitBytes * 10);
+    // One retention: users' archives, uploads and room history, 7 days.
+    expect([r.historyExpireAfterSeconds, r.fileShare.expireAfterSeconds, r.groupChat.archiveExpireAfterSeconds]).toEqual([604800, 604800, 604800]);
     expect(r.dns).toEqual({ ttlSeconds: 1800, turnTtlSeconds: 300 });
     expect(r.acme).toEqual({ email: 'hostmaster@example.net', staging: false });
   });

@@ -16,7 +16,7 @@ const BASE: XmppServiceSpec = {
   domains: ['example.net'],
   admins: ['admin@example.net'],
   acme: { email: 'hostmaster@example.net' },
-  droplet: { region: 'ams3', size: 's-1vcpu-1gb' },
+  droplet: { region: 'ams3', size: 's-1vcpu-1gb', sshKeyFingerprints: ['3b:16:bf:e4:8b:00:8b:b8:59:8c:a9:d3:f0:19:45:fa'] },
   adminSourceCidrs: ['203.0.113.0/24'],
 };
 

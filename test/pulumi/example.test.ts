@@ -20,6 +20,7 @@ beforeAll(async () => {
   await installMocks('xmpp-example');
   pulumi.runtime.setAllConfig({
     'xmpp-example:adminSourceCidrs': JSON.stringify(exampleSpec.adminSourceCidrs),
+    'xmpp-example:sshKeyFingerprints': JSON.stringify(exampleSpec.droplet?.sshKeyFingerprints),
     'xmpp-example:reviewDirectory': reviewDirectory,
   });
 });

@@ -239,7 +239,7 @@ describeUnless(rehearsalUnavailable(), 'GIVEN a droplet booted from a spec with 
         expect(dropletUserDataTemplate(later.stack) === dropletUserDataTemplate(one.stack)).toBe(true);
         expect({ status: applied.status, output: applied.stdout + applied.stderr }).toMatchObject({ status: 0 });
         expect(status()).toBe(`applied ${later.plannedSha256}\n`);
-        expect(droplet().readFile(PROSODY_CONFIG)).toContain(String(30 * 86400));
+        expect(droplet().readFile(PROSODY_CONFIG)).toContain('muc_log_expires_after = "30d"');
         // Only the group chat components' sections changed: they are reloaded, nothing restarts.
         expect(applied.stdout).toMatch(/Prosody: deactivated conference\.example\.net\n(.*\n)*xmpp-constructs: Prosody: activated conference\.example\.net/);
         expect(applied.stdout).not.toMatch(/restarting Prosody|activated example\.(net|org)\n/);

@@ -24,6 +24,7 @@ const SPEC: XmppServiceSpec = {
   ],
   admins: ['admin@example.net'],
   acme: { email: 'hostmaster@example.net' },
+  droplet: { sshKeyFingerprints: ['3b:16:bf:e4:8b:00:8b:b8:59:8c:a9:d3:f0:19:45:fa'] },
   adminSourceCidrs: ['203.0.113.0/24'],
 };
 const ADMIN = { jid: 'admin@example.net', password: 'the admin of every domain' };

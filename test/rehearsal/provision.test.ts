@@ -12,6 +12,7 @@ import { PROSODY_TURN_SECRET_OPTION } from '../../lib/core/prosody';
 import { dropletUserData, parseUserData, Rehearsal, rehearsalUnavailable, RunResult } from './harness';
 import { exampleSpecOn, platformTitle, REHEARSED_PLATFORMS, synthesizeExampleOn } from './platforms';
 import { describeUnless } from '../support/tools';
+import { JOURNALD_RETENTION, PROSODY_LOGROTATE, renderJournaldRetention, renderProsodyLogrotate } from '../../lib/core/logs';
 
 jest.setTimeout(240000);
 
@@ -101,6 +102,15 @@ for (const platform of REHEARSED_PLATFORMS) {
       const coturn = rehearsal.journal('coturn');
       expect(coturn).toContain('Total General servers');
       expect(coturn).not.toMatch(/ERROR|CONFIG ERROR|Wrong address format/);
+    });
+
+    test('THEN Prosody\'s logs rotate daily and are kept 14 days: our logrotate file replaced the package\'s, and logrotate reads the whole configuration without an error', () => {
+      expect(rehearsal.run(['cat', PROSODY_LOGROTATE]).stdout).toBe(renderProsodyLogrotate());
+      expect(rehearsal.run(['cat', JOURNALD_RETENTION]).stdout).toBe(renderJournaldRetention());
+      const r = rehearsal.run(['logrotate', '-d', '/etc/logrotate.conf']);
+      const said = `${r.stdout}${r.stderr}`;
+      expect({ status: r.status, errors: said.split('\n').filter((l) => /^error|duplicate/i.test(l)) }).toEqual({ status: 0, errors: [] });
+      expect(said).toMatch(/rotating pattern: \/var\/log\/prosody\/prosody\.log \/var\/log\/prosody\/prosody\.err\s+after 1 days[^\n]*\(14 rotations\)/);
     });
 
     test('WHEN provisioning runs a second time THEN it succeeds and changes nothing', async () => {

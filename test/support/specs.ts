@@ -14,7 +14,7 @@ export const minimalSpec: XmppServiceSpec = {
 
 /**
  * Everything switched on (configuration changes in place included), several domains (one with its own admin and contacts, its zone already
- * at DigitalOcean), non-default names, name pattern and limits.
+ * at DigitalOcean), non-default names, name pattern and limits, uploads kept shorter than the history.
  */
 export const fullSpec: XmppServiceSpec = {
   domains: [
@@ -24,6 +24,7 @@ export const fullSpec: XmppServiceSpec = {
   ],
   admins: ['admin@example.net', 'ops@example.org'],
   acme: { email: 'hostmaster@example.net', staging: true },
+  historyExpireAfterSeconds: 30 * 86400,
   components: {
     namePattern: '{label}.xmpp.{domain}',
     fileShare: { name: 'share', fileSizeLimitBytes: 50 * 1024 * 1024, expireAfterSeconds: 7 * 86400, dailyQuotaBytesPerUser: 200 * 1024 * 1024, globalQuotaBytes: 5 * 1024 * 1024 * 1024 },
@@ -48,12 +49,14 @@ export const fullSpec: XmppServiceSpec = {
 /** A droplet with the memory Prosody needs for a thousand domains on one host (validate.ts). */
 export const MANY_DOMAINS_DROPLET = { size: 's-4vcpu-8gb' } as const;
 
-/** A private, closed server: no calls, no web access, no federation, no components. */
+/** A private, closed server: no calls, no web access, no federation, no components, a short history. */
 export const closedSpec: XmppServiceSpec = {
   domains: ['chat.example.com'],
   admins: ['root@chat.example.com'],
   acme: { email: 'ops@example.com' },
   registration: 'closed',
+  // Short history, not in whole days: Prosody gets the seconds.
+  historyExpireAfterSeconds: 36 * 3600,
   components: { fileShare: { enabled: false }, groupChat: { enabled: false } },
   calls: { enabled: false },
   web: { bosh: false, websocket: false },

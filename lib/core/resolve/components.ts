@@ -8,15 +8,13 @@ import {
   checkFileSizeLimit,
   checkInteger,
   checkOneOf,
+  checkRetention,
+  checkUploadRetention,
   componentName,
   MIN_FILE_SIZE_LIMIT_BYTES,
 } from '../rules';
 import { ComponentKind, ComponentsSpec, ResolvedComponent, ResolvedSpec, ROOM_CREATION_POLICIES } from '../spec';
 import { IssueCollector, section } from './collector';
-
-/** The shortest and longest time a file or a room's history may be kept, in seconds. */
-const MIN_RETENTION_SECONDS = 3600;
-const MAX_RETENTION_SECONDS = 10 * 365 * 86400;
 
 /** An enabled component, with the field its label comes from (for messages). */
 interface EnabledComponent {
@@ -32,10 +30,11 @@ export interface ResolvedComponents extends Pick<ResolvedSpec, 'fileShare' | 'gr
   readonly enabled: readonly EnabledComponent[];
 }
 
-export function resolveComponents(declared: ComponentsSpec | undefined, c: IssueCollector): ResolvedComponents {
+/** `historySeconds` (the resolved `historyExpireAfterSeconds`) is what files and room history keep unless overridden. */
+export function resolveComponents(declared: ComponentsSpec | undefined, historySeconds: number, c: IssueCollector): ResolvedComponents {
   const comps = section<ComponentsSpec>(declared);
-  const fs = { ...DEFAULTS.fileShare, ...(comps.fileShare ?? {}) };
-  const gc = { ...DEFAULTS.groupChat, ...(comps.groupChat ?? {}) };
+  const fs = { ...DEFAULTS.fileShare, expireAfterSeconds: historySeconds, ...(comps.fileShare ?? {}) };
+  const gc = { ...DEFAULTS.groupChat, archiveExpireAfterSeconds: historySeconds, ...(comps.groupChat ?? {}) };
   const p65 = { ...DEFAULTS.proxy65, ...(comps.proxy65 ?? {}) };
   const ps = { ...DEFAULTS.pubsub, ...(comps.pubsub ?? {}) };
   c.check('components.fileShare.enabled', fs.enabled, checkBoolean(fs.enabled));
@@ -44,7 +43,7 @@ export function resolveComponents(declared: ComponentsSpec | undefined, c: Issue
   c.check('components.pubsub.enabled', ps.enabled, checkBoolean(ps.enabled));
   const fileSizeLimitBytes = fs.fileSizeLimitBytes;
   c.check('components.fileShare.fileSizeLimitBytes', fileSizeLimitBytes, checkFileSizeLimit(fileSizeLimitBytes));
-  c.check('components.fileShare.expireAfterSeconds', fs.expireAfterSeconds, checkInteger(fs.expireAfterSeconds, MIN_RETENTION_SECONDS, MAX_RETENTION_SECONDS, ' seconds'));
+  c.check('components.fileShare.expireAfterSeconds', fs.expireAfterSeconds, checkRetention(fs.expireAfterSeconds) ?? (fs.enabled === true ? checkUploadRetention(fs.expireAfterSeconds, historySeconds, gc.enabled === true ? gc.archiveExpireAfterSeconds : undefined) : undefined));
   const dailyQuota = comps.fileShare?.dailyQuotaBytesPerUser ?? defaultDailyQuotaBytesPerUser(fileSizeLimitBytes);
   c.check('components.fileShare.dailyQuotaBytesPerUser', dailyQuota, checkInteger(dailyQuota, MIN_FILE_SIZE_LIMIT_BYTES, Number.MAX_SAFE_INTEGER, ' bytes'));
   if (typeof dailyQuota === 'number' && typeof fileSizeLimitBytes === 'number' && dailyQuota < fileSizeLimitBytes) {
@@ -57,7 +56,7 @@ export function resolveComponents(declared: ComponentsSpec | undefined, c: Issue
   if (globalQuota !== undefined) {
     c.check('components.fileShare.globalQuotaBytes', globalQuota, checkInteger(globalQuota, MIN_FILE_SIZE_LIMIT_BYTES, Number.MAX_SAFE_INTEGER, ' bytes'));
   }
-  c.check('components.groupChat.archiveExpireAfterSeconds', gc.archiveExpireAfterSeconds, checkInteger(gc.archiveExpireAfterSeconds, MIN_RETENTION_SECONDS, MAX_RETENTION_SECONDS, ' seconds'));
+  c.check('components.groupChat.archiveExpireAfterSeconds', gc.archiveExpireAfterSeconds, checkRetention(gc.archiveExpireAfterSeconds));
   c.check('components.groupChat.roomCreation', gc.roomCreation, checkOneOf(gc.roomCreation, ROOM_CREATION_POLICIES));
 
   const enabled = [
