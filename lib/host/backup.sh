@@ -14,8 +14,8 @@ trap 'fail "step \"${CURRENT_STEP:-start}\" (line $LINENO)"' ERR
 . /etc/xmpp-constructs/host.env
 
 BACKUP_DIR=/srv/xmpp-data/backups
-# Not archived: the archives, lost+found, what a restore moved aside, and uploads with their records.
-ARCHIVE_EXCLUDES=(./backups ./lost+found './pre-restore-*' './prosody/*/http_file_share' './prosody/*/upload[s_]*.[dl]*')
+# Not archived: the archives, lost+found, what a restore moved aside, sockets, uploads and their records.
+ARCHIVE_EXCLUDES=(./backups ./lost+found './pre-restore-*' './prosody/*.sock' './prosody/*/http_file_share' './prosody/*/upload[s_]*.[dl]*')
 KEEP_FREE_PERCENT=10 WARN_FULL_PERCENT=80
 
 # "size available", bytes, as Prosody sees them (without root's reserved blocks).
