@@ -18,8 +18,8 @@ BACKUP_DIR=/srv/xmpp-data/backups
 ARCHIVE_EXCLUDES=(./backups ./lost+found './pre-restore-*' './prosody/*.sock' './prosody/*/http_file_share' './prosody/*/upload[s_]*.[dl]*')
 KEEP_FREE_PERCENT=10 WARN_FULL_PERCENT=80
 
-# "size available", bytes, as Prosody sees them (without root's reserved blocks).
-volume_space() { df -B1 --output=used,avail "$VOLUME_MOUNT" | awk 'NR == 2 { print $1 + $2, $2 }'; }
+# "size available" in bytes as Prosody sees them (%.0f: mawk prints 1e+11)
+volume_space() { df -B1 --output=used,avail "$VOLUME_MOUNT" | awk 'NR == 2 { printf "%.0f %.0f\n", $1 + $2, $2 }'; }
 
 warn_if_full() {
   local total avail pct msg
@@ -37,10 +37,10 @@ create() {
   find "$BACKUP_DIR" -maxdepth 1 -name '.xmpp-*.tar.gz.part' -delete
 
   step "checking free space"
-  # The archive is at most what it holds.
+  # The archive is at most what it holds
   local prune=() excludes=() p needed total avail reserve rc=0
   for p in "${ARCHIVE_EXCLUDES[@]}"; do prune+=(-o -path "$p"); excludes+=("--exclude=$p"); done
-  needed=$(cd "$VOLUME_MOUNT" && { find . \( "${prune[@]:1}" \) -prune -o -type f -printf '%s\n' 2>/dev/null || true; } | awk '{ s += $1 } END { print s + 0 }')
+  needed=$(cd "$VOLUME_MOUNT" && { find . \( "${prune[@]:1}" \) -prune -o -type f -printf '%s\n' 2>/dev/null || true; } | awk '{ s += $1 } END { printf "%.0f\n", s }')
   read -r total avail < <(volume_space)
   reserve=$((total * KEEP_FREE_PERCENT / 100))
   if [ $((avail - needed)) -lt "$reserve" ]; then

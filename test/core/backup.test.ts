@@ -133,6 +133,15 @@ describe.each(Object.values(PLATFORMS))('on $name', (platform) => {
       expect(r.archives).toEqual([]);
     });
 
+    test('GIVEN a volume and a history of several GiB THEN sizes are counted in whole bytes, not in the exponent notation mawk prints', () => {
+      // tmpfs takes its size as a limit, and a sparse file has the size it claims: neither uses memory.
+      freshVolume(300 * 1024);
+      mustSh('a large history', `truncate -s 280G ${VOLUME_MOUNT}/prosody/${HOST}/archive/alice.list`);
+      const r = backup();
+      expect(r.status).toBe(1);
+      expect(r.stderr).toMatch(/FAILED: backup refused: the archive may take up to 286720 MiB, and 307199 MiB of the data volume are free; writing it could leave less than 10% \(30720 MiB\) for Prosody/);
+    });
+
     test('GIVEN a volume above 80% full THEN a successful backup warns in its log', () => {
       freshVolume(32);
       // Uploads fill it; they are not archived, so the archive itself fits.
