@@ -82,6 +82,21 @@ export function defaultDailyQuotaBytesPerUser(fileSizeLimitBytes: number): numbe
   return fileSizeLimitBytes * 10;
 }
 
+/** The share of the data volume the upload services may fill by default (the rest: messages, archives of them). */
+export const UPLOADS_DEFAULT_SHARE_OF_VOLUME = 0.5;
+/** The most of the data volume uploads may be given: above it, the backup job warns every day. */
+export const UPLOADS_MAX_SHARE_OF_VOLUME = 0.8;
+
+/**
+ * `components.fileShare.globalQuotaBytes`: half the data volume, shared equally by the upload
+ * services of the `domainCount` domains (Prosody keeps a quota per service), but room for at least
+ * one file of the largest size on each.
+ */
+export function defaultGlobalQuotaBytes(volumeSizeGib: number, domainCount: number, fileSizeLimitBytes: number): number {
+  const share = Math.floor((volumeSizeGib * 1024 ** 3 * UPLOADS_DEFAULT_SHARE_OF_VOLUME) / Math.max(1, domainCount));
+  return Math.max(share, fileSizeLimitBytes);
+}
+
 /** `droplet.name`: `xmpp-` and the primary domain, hyphenated, within the 59 characters a name may have. */
 export function defaultDropletName(primaryDomain: string): string {
   return `xmpp-${primaryDomain.replace(/\./g, '-')}`.slice(0, 59).replace(/-+$/, '');

@@ -67,7 +67,7 @@ function componentLines(spec: ResolvedSpec, component: ResolvedComponent, domain
         option('http_file_share_size_limit', fs.fileSizeLimitBytes),
         option('http_file_share_expires_after', fs.expireAfterSeconds),
         option('http_file_share_daily_quota', fs.dailyQuotaBytesPerUser),
-        ...(fs.globalQuotaBytes !== undefined ? [option('http_file_share_global_quota', fs.globalQuotaBytes)] : []),
+        option('http_file_share_global_quota', fs.globalQuotaBytes),
       ];
     }
     case 'groupChat': {

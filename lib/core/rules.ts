@@ -8,6 +8,7 @@ import * as ipaddr from 'ipaddr.js';
 import { offersReservedIpv6, offersSpaces, RESERVED_IPV6_REGIONS, SPACES_REGIONS } from './regions';
 import { CONFIG_CHANNELS, ResolvedSpec } from './spec';
 import { PlatformName, platformOf } from './platforms';
+import { UPLOADS_MAX_SHARE_OF_VOLUME } from './defaults';
 
 /** What is wrong with a value and how to fix it. */
 export interface Problem {
@@ -424,5 +425,23 @@ export function checkDropletMemory(size: unknown, neededMiB: number, domains: nu
   return {
     problem: `it has ${memory} MiB of memory, but Prosody serving ${domains} domain${domains === 1 ? '' : 's'} and their components needs about ${neededMiB} MiB, and it should have at most half the droplet`,
     fix: `choose a size with at least ${gib} GB of memory${example ? ` such as "${example.slug}"` : ''}, or spread the domains over several hosts with XmppFleet`,
+  };
+}
+
+/**
+ * An explicit `components.fileShare.globalQuotaBytes` against the data volume: each domain's upload
+ * service keeps up to that much, and together they may take at most UPLOADS_MAX_SHARE_OF_VOLUME of
+ * the volume, which also holds messages, accounts and the daily archives.
+ */
+export function checkGlobalQuotaFitsVolume(quotaBytes: number, domainCount: number, volumeSizeGib: number): Problem | undefined {
+  const volumeBytes = volumeSizeGib * 1024 ** 3;
+  const allowed = Math.floor(volumeBytes * UPLOADS_MAX_SHARE_OF_VOLUME);
+  const total = quotaBytes * domainCount;
+  if (total <= allowed) return undefined;
+  const gib = (bytes: number) => `${(bytes / 1024 ** 3).toFixed(1).replace(/\.0$/, '')} GiB`;
+  const times = domainCount === 1 ? '' : ` × ${domainCount} domains (one upload service each) = ${gib(total)}`;
+  return {
+    problem: `${gib(quotaBytes)} of uploads${times} is more than the ${volumeSizeGib} GiB data volume (droplet.volumeSizeGib) can hold beside messages and backups: uploads may take at most ${UPLOADS_MAX_SHARE_OF_VOLUME * 100}% of it (${gib(allowed)})`,
+    fix: `lower it to at most ${Math.floor(allowed / domainCount)}, raise droplet.volumeSizeGib to at least ${Math.ceil(total / (1024 ** 3 * UPLOADS_MAX_SHARE_OF_VOLUME))}, or leave it unset to derive it from the volume`,
   };
 }

@@ -40,8 +40,12 @@ export interface FileShareSpec {
    */
   readonly dailyQuotaBytesPerUser?: number;
   /**
-   * Total bytes of uploads kept on the server at once; the oldest files go first when it is reached.
-   * @default - no global limit (bounded by the volume's size)
+   * Total bytes of uploads each domain's upload service keeps at once. When it is reached, Prosody
+   * refuses new uploads ("Server global storage quota reached") until older files expire. Uploads
+   * are not in the daily backups (see the README, *Backups*). Declared, the domains' quotas together
+   * must fit in 80% of `droplet.volumeSizeGib`.
+   * @default - half the data volume, shared equally by the domains' upload services, but at least
+   * `fileSizeLimitBytes` each (10 GiB volume, one domain: 5 GiB)
    */
   readonly globalQuotaBytes?: number;
 }
@@ -676,7 +680,7 @@ export interface ResolvedSpec {
     readonly fileSizeLimitBytes: number;
     readonly expireAfterSeconds: number;
     readonly dailyQuotaBytesPerUser: number;
-    readonly globalQuotaBytes?: number;
+    readonly globalQuotaBytes: number;
   };
   readonly groupChat: {
     readonly enabled: boolean;

@@ -13,7 +13,7 @@ import { DEFAULTS } from './defaults';
 import { ContactAddressesSpec, ResolvedSpec, XmppServiceSpec } from './spec';
 import { IssueCollector, isObject, section } from './resolve/collector';
 import { resolveAdmins, resolveDomainNames, resolveDomains } from './resolve/domains';
-import { resolveComponentHosts, resolveComponents } from './resolve/components';
+import { resolveComponentHosts, resolveComponents, resolveUploadQuota } from './resolve/components';
 import { resolveCalls } from './resolve/calls';
 import { resolveFederation, resolveRegistration, resolveWeb } from './resolve/features';
 import { resolvePorts } from './resolve/ports';
@@ -66,6 +66,7 @@ export function resolveSpec(spec: XmppServiceSpec): ResolvedSpec {
   const dns = resolveDns(spec.dns, c);
   const acme = resolveAcme(spec.acme, primaryDomain, c);
   const configDelivery = resolveConfigDelivery(spec.configDelivery, droplet, c);
+  const fileShare = resolveUploadQuota(components.fileShare, droplet.volumeSizeGib, names.length, c);
 
   if (c.issues.length > 0 || acme === undefined) throw new SpecValidationError(c.issues);
 
@@ -74,7 +75,7 @@ export function resolveSpec(spec: XmppServiceSpec): ResolvedSpec {
     domains,
     primaryDomain,
     admins,
-    fileShare: components.fileShare,
+    fileShare,
     groupChat: components.groupChat,
     proxy65: components.proxy65,
     pubsub: components.pubsub,

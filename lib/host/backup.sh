@@ -5,6 +5,7 @@
 #                     deleted) and provision again
 #   list              the archives, oldest first
 set -euo pipefail
+set -o errtrace # functions inherit the ERR trap only with it
 umask 077
 # shellcheck source-path=SCRIPTDIR source=common.sh
 . /usr/local/lib/xmpp-constructs/common.sh
@@ -12,21 +13,56 @@ trap 'fail "step \"${CURRENT_STEP:-start}\" (line $LINENO)"' ERR
 # shellcheck source=/dev/null
 . /etc/xmpp-constructs/host.env
 
-# Everything on the volume but the archives themselves and mkfs's lost+found.
-STATE_EXCLUDES=(--exclude=./backups --exclude=./lost+found --exclude='./pre-restore-*')
+BACKUP_DIR=/srv/xmpp-data/backups
+# Not archived: the archives, lost+found, what a restore moved aside, sockets, uploads and their records.
+ARCHIVE_EXCLUDES=(./backups ./lost+found './pre-restore-*' './prosody/*.sock' './prosody/*/http_file_share' './prosody/*/upload[s_]*.[dl]*')
+KEEP_FREE_PERCENT=10 WARN_FULL_PERCENT=80
+
+# "size available" in bytes as Prosody sees them (%.0f: mawk prints 1e+11)
+volume_space() { df -B1 --output=used,avail "$VOLUME_MOUNT" | awk 'NR == 2 { printf "%.0f %.0f\n", $1 + $2, $2 }'; }
+
+warn_if_full() {
+  local total avail pct msg
+  read -r total avail < <(volume_space)
+  pct=$(( ((total - avail) * 100 + total - 1) / total ))
+  [ "$pct" -ge "$WARN_FULL_PERCENT" ] || return 0
+  msg="WARNING: the data volume $VOLUME_MOUNT is $pct% full ($(((total - avail) >> 20)) MiB of $((total >> 20)) MiB); grow droplet.volumeSizeGib, lower components.fileShare.globalQuotaBytes or move archives off $BACKUP_DIR"
+  echo "xmpp-constructs: $msg" >&2; logger -t xmpp-constructs -p user.warning "$msg" || true
+}
 
 create() {
   step "backup"
   mountpoint -q "$VOLUME_MOUNT" || fail "$VOLUME_MOUNT is not mounted; nothing to back up"
-  install -d -m 0700 /srv/xmpp-data/backups
+  install -d -m 0700 "$BACKUP_DIR"
+  find "$BACKUP_DIR" -maxdepth 1 -name '.xmpp-*.tar.gz.part' -delete
+
+  step "checking free space"
+  # The archive is at most what it holds
+  local prune=() excludes=() p needed total avail reserve rc=0
+  for p in "${ARCHIVE_EXCLUDES[@]}"; do prune+=(-o -path "$p"); excludes+=("--exclude=$p"); done
+  needed=$(cd "$VOLUME_MOUNT" && { find . \( "${prune[@]:1}" \) -prune -o -type f -printf '%s\n' 2>/dev/null || true; } | awk '{ s += $1 } END { printf "%.0f\n", s }')
+  read -r total avail < <(volume_space)
+  reserve=$((total * KEEP_FREE_PERCENT / 100))
+  if [ $((avail - needed)) -lt "$reserve" ]; then
+    warn_if_full
+    fail "backup refused: the archive may take up to $((needed >> 20)) MiB, and $((avail >> 20)) MiB of the data volume are free; writing it could leave less than $KEEP_FREE_PERCENT% ($((reserve >> 20)) MiB) for Prosody; grow droplet.volumeSizeGib"
+  fi
+
+  step "backup"
   local name; name=xmpp-$(date -u +%Y%m%dT%H%M%SZ).tar.gz
-  # Prosody writes each store by replacing whole files, so a live archive holds whole files.
-  tar -C "$VOLUME_MOUNT" "${STATE_EXCLUDES[@]}" -czf "/srv/xmpp-data/backups/.$name.part" .
-  mv "/srv/xmpp-data/backups/.$name.part" "/srv/xmpp-data/backups/$name"
-  echo "/srv/xmpp-data/backups/$name"
-  # Keep the newest 7.
-  find /srv/xmpp-data/backups -maxdepth 1 -name 'xmpp-*.tar.gz' -printf '%f\n' | sort | head -n -7 \
-    | while read -r old; do rm -f "/srv/xmpp-data/backups/$old"; done
+  PART=$BACKUP_DIR/.$name.part
+  trap 'rm -f -- "${PART:-}"' EXIT
+  # Prosody appends to archives and removes files meanwhile: tar warns "file changed as we read it"
+  # or "File removed before we read it" and exits 1, its archive complete. Exit 2 is an error.
+  tar -C "$VOLUME_MOUNT" --no-wildcards-match-slash "${excludes[@]}" -czf "$PART" . || rc=$?
+  [ "$rc" -le 1 ] || fail "step \"backup\": tar exited $rc (see above); no archive was written"
+  [ "$rc" -eq 0 ] || echo "xmpp-constructs: files changed while they were archived (see above); each is archived as tar read it"
+  mv "$PART" "$BACKUP_DIR/$name"
+  PART=
+  echo "$BACKUP_DIR/$name"
+  find "$BACKUP_DIR" -maxdepth 1 -name 'xmpp-*.tar.gz' -printf '%f\n' | sort | head -n -7 \
+    | while read -r old; do rm -f "$BACKUP_DIR/$old"; done
+  warn_if_full
 }
 
 restore() {

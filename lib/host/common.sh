@@ -4,9 +4,9 @@
 # them; sourced, never run.
 #
 # Sourcing it only defines functions: no options, no traps, no variables. Each script sets its own
-# (set -euo pipefail, and the ERR trap that names the failed step where it has steps). Steps that
-# must stop with that trap's message stay in the scripts themselves: without errtrace, which the
-# provisioning script does not set, a failure inside a function stops the script silently.
+# (set -euo pipefail, and the ERR trap that names the failed step where it has steps; with errtrace,
+# so a failure inside a function names it too, and a command substitution's command that may fail
+# says `|| true`).
 
 # Named steps, and a loud failure that names the step it happened in. A script with steps adds
 #   trap 'fail "step \"${CURRENT_STEP:-start}\" (line $LINENO)"' ERR

@@ -2,6 +2,7 @@
 # /usr/local/sbin/xmpp-constructs-provision: brings this droplet to the declared state. Rendered by xmpp-constructs.
 # Idempotent: a second run changes nothing. Any failure stops it and names the step.
 set -euo pipefail
+set -o errtrace # functions (and subshells) inherit the ERR trap only with it
 umask 022
 # shellcheck source=/dev/null
 . /etc/xmpp-constructs/host.env
@@ -82,7 +83,7 @@ if [ "$last_release" != "$release" ]; then
   if [ "${PROSODY_WHOLE_SECOND_ARCHIVE_TIMES:-0}" = 1 ]; then
     while IFS= read -r -d '' list; do
       sed -i -E 's/^(\t\["when"\] = [0-9]+)\.[0-9]+;$/\1;/' "$list"; rounded=$((rounded + 1))
-    done < <(find /var/lib/prosody -name '*.list' -type f -exec grep -lZP '^\t\["when"\] = [0-9]+\.[0-9]+;$' {} +)
+    done < <(find /var/lib/prosody -name '*.list' -type f -exec grep -lZP '^\t\["when"\] = [0-9]+\.[0-9]+;$' {} + || true)
   fi
   echo "xmpp-constructs: Prosody $release on this volume, last used by Prosody ${last_release:-(not recorded)}: $dropped archive indexes dropped, to be rebuilt; archive times rounded to whole seconds in $rounded lists"
   printf 'release=%s\nprevious=%s\n' "$release" "${last_release:-unrecorded}" | put_file /srv/xmpp-data/prosody-release 0644 root:root

@@ -661,6 +661,26 @@ cat ${dir}/standin.log >&2; exit 1
     return JSON.parse(line.slice('RESULT '.length));
   }
 
+  /** Like `client`, without blocking this process: for scenarios that run while something else does. */
+  clientAsync<T = any>(scenario: string, args: unknown = {}, timeoutMs = 60000): Promise<T> {
+    const [command, ...rest] = this.onHost(['node', '-r', 'ts-node/register', join(__dirname, 'clients', 'run.ts'), scenario, JSON.stringify(args)],
+      { NODE_EXTRA_CA_CERTS: this.caFile, ...TS_NODE_ENV });
+    return new Promise<T>((resolve, reject) => {
+      const child = spawn(command, rest, { stdio: ['ignore', 'pipe', 'pipe'] });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (d) => (stdout += d));
+      child.stderr.on('data', (d) => (stderr += d));
+      const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+      child.on('close', (code) => {
+        clearTimeout(timer);
+        const line = stdout.split('\n').find((l) => l.startsWith('RESULT '));
+        if (code !== 0 || line === undefined) reject(new Error(`client scenario "${scenario}" failed (exit ${code}):\n${stderr || stdout}`));
+        else resolve(JSON.parse(line.slice('RESULT '.length)));
+      });
+    });
+  }
+
   /**
    * Open a session that stays connected (clients/session.ts), as a phone's: log in as `account`
    * through the domain's SRV record, trusting `caFile`, and keep the connection until `stop()`.

@@ -1,11 +1,12 @@
 /** `components`: file sharing, group chat, proxy65 and pubsub, and the names they get on each domain. */
-import { DEFAULTS, defaultDailyQuotaBytesPerUser } from '../defaults';
+import { DEFAULTS, defaultDailyQuotaBytesPerUser, defaultGlobalQuotaBytes } from '../defaults';
 import {
   checkBoolean,
   checkComponentLabel,
   checkComponentNamePattern,
   checkDomainName,
   checkFileSizeLimit,
+  checkGlobalQuotaFitsVolume,
   checkInteger,
   checkOneOf,
   checkRetention,
@@ -23,7 +24,9 @@ interface EnabledComponent {
   readonly label: string;
 }
 
-export interface ResolvedComponents extends Pick<ResolvedSpec, 'fileShare' | 'groupChat' | 'proxy65' | 'pubsub'> {
+export interface ResolvedComponents extends Pick<ResolvedSpec, 'groupChat' | 'proxy65' | 'pubsub'> {
+  /** The global quota as declared: it is derived from, or checked against, the volume later (`resolveUploadQuota`). */
+  readonly fileShare: Omit<ResolvedSpec['fileShare'], 'globalQuotaBytes'> & { readonly globalQuotaBytes?: number };
   readonly namePattern: string;
   /** Whether every enabled component's label and the pattern are valid, so names can be made. */
   readonly namesValid: boolean;
@@ -86,6 +89,26 @@ export function resolveComponents(declared: ComponentsSpec | undefined, historyS
     namesValid: enabled.every((d) => !checkComponentLabel(d.label)) && !patternProblem,
     enabled,
   };
+}
+
+/**
+ * `components.fileShare.globalQuotaBytes`, which needs the volume's size and the number of domains:
+ * derived from them when not declared (`defaultGlobalQuotaBytes`), checked against them when it is.
+ */
+export function resolveUploadQuota(
+  fileShare: ResolvedComponents['fileShare'],
+  volumeSizeGib: unknown,
+  domainCount: number,
+  c: IssueCollector,
+): ResolvedSpec['fileShare'] {
+  const volumeKnown = typeof volumeSizeGib === 'number' && checkInteger(volumeSizeGib, 1, 16384) === undefined;
+  const size = volumeKnown ? (volumeSizeGib as number) : DEFAULTS.droplet.volumeSizeGib!;
+  const declared = fileShare.globalQuotaBytes;
+  if (declared === undefined) return { ...fileShare, globalQuotaBytes: defaultGlobalQuotaBytes(size, domainCount, fileShare.fileSizeLimitBytes) };
+  if (fileShare.enabled === true && volumeKnown && checkInteger(declared, MIN_FILE_SIZE_LIMIT_BYTES, Number.MAX_SAFE_INTEGER) === undefined) {
+    c.check('components.fileShare.globalQuotaBytes', declared, checkGlobalQuotaFitsVolume(declared, domainCount, size));
+  }
+  return { ...fileShare, globalQuotaBytes: declared };
 }
 
 /**
