@@ -8,7 +8,7 @@
  * offending value, so a user fixes everything in one round instead of one error per synth.
  */
 import { findUnknownFields } from './unknown-fields';
-import { SpecValidationError } from './rules';
+import { checkTurnCapacity, defaultTurnCapacityMbps, SpecValidationError } from './rules';
 import { ContactAddressesSpec, ResolvedSpec, XmppServiceSpec } from './spec';
 import { IssueCollector, isObject, section } from './resolve/collector';
 import { resolveAdmins, resolveDomainNames, resolveDomains } from './resolve/domains';
@@ -60,6 +60,8 @@ export function resolveSpec(spec: XmppServiceSpec): ResolvedSpec {
   const dns = resolveDns(spec.dns, c);
   const acme = resolveAcme(spec.acme, primaryDomain, c);
   const configDelivery = resolveConfigDelivery(spec.configDelivery, droplet, c);
+  const totalMaxMbps = calls.totalMaxMbps ?? defaultTurnCapacityMbps(calls.dedicated ? calls.dropletSize : droplet.size);
+  if (calls.enabled) c.check('calls.totalMaxMbps', totalMaxMbps, checkTurnCapacity(totalMaxMbps, calls.allocationMaxKbps));
 
   if (c.issues.length > 0 || acme === undefined) throw new SpecValidationError(c.issues);
 
@@ -72,7 +74,7 @@ export function resolveSpec(spec: XmppServiceSpec): ResolvedSpec {
     groupChat: components.groupChat,
     proxy65: components.proxy65,
     pubsub: components.pubsub,
-    calls: { ...turn, droplet: { name: turnDropletName, size: dropletSize } },
+    calls: { ...turn, totalMaxMbps, droplet: { name: turnDropletName, size: dropletSize } },
     web,
     registration,
     contacts,

@@ -36,7 +36,7 @@ const COMPUTED = [
   'DomainSpec.admins', 'DomainSpec.contacts',
   'ComponentsSpec.fileShare', 'ComponentsSpec.groupChat', 'ComponentsSpec.proxy65', 'ComponentsSpec.pubsub',
   'FileShareSpec.dailyQuotaBytesPerUser', 'FileShareSpec.globalQuotaBytes',
-  'CallsSpec.sharedSecret',
+  'CallsSpec.sharedSecret', 'CallsSpec.totalMaxMbps',
   'ContactAddressesSpec.abuse', 'ContactAddressesSpec.admin', 'ContactAddressesSpec.feedback',
   'ContactAddressesSpec.sales', 'ContactAddressesSpec.security', 'ContactAddressesSpec.support',
   'DropletSpec.name', 'DropletSpec.platform', 'DropletSpec.reservedIpv6',
