@@ -325,11 +325,7 @@ export function renderTurnConfig(spec: ResolvedSpec): string {
   w.option('cipher-list', `"${TURN_CIPHER_LIST}"`);
   w.option('no-tlsv1');
   w.option('no-tlsv1_1');
-  w.comment(
-    'Only what clients are offered (external_services): STUN and TURN over UDP and TCP, TURN over\n' +
-      'TLS. No client is told of DTLS, so coturn opens no DTLS listener and the firewall no UDP on\n' +
-      'the TLS port.',
-  );
+  w.comment('No client is offered DTLS (external_services): no DTLS listener.');
   w.option('no-dtls');
   w.blank();
 
@@ -355,12 +351,7 @@ export function renderTurnConfig(spec: ResolvedSpec): string {
   w.comment('Limits: allocations per user (one call needs a few) and on the whole server.');
   w.option('user-quota', calls.userQuota);
   w.option('total-quota', calls.totalQuota);
-  w.comment(
-    'Bandwidth in bytes per second, each direction: per allocation (more is dropped), and for all\n' +
-      'of them together, sized to the droplet; each allocation takes its share out of the whole, and\n' +
-      'once none is left new allocations are refused (486). user-quota counts per credential, which\n' +
-      'Prosody mints per request, so these bound what one person can take.',
-  );
+  w.comment('Bytes/s per allocation, and for all (each sets its max-bps aside; then 486).');
   w.option('max-bps', turnBytesPerSecond(calls.allocationMaxKbps * 1000));
   w.option('bps-capacity', turnBytesPerSecond(calls.totalMaxMbps * 1000 * 1000));
   w.option('stale-nonce', 600);
