@@ -168,7 +168,8 @@ export interface CallsSpec {
    */
   readonly credentialTtlSeconds?: number;
   /**
-   * Simultaneous allocations one user may hold.
+   * Simultaneous allocations one credential may hold (coturn's `user-quota`). Prosody mints a
+   * credential per request, so this does not limit a person; the bandwidth caps below do.
    * @default 12
    */
   readonly userQuota?: number;
