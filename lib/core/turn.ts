@@ -252,9 +252,9 @@ export function turnRealm(spec: ResolvedSpec): string {
 }
 
 /**
- * Suites for TURN over TLS and DTLS: forward-secret AEAD with ECDHE (Mozilla "intermediate" minus
+ * Suites for TURN over TLS: forward-secret AEAD with ECDHE (Mozilla "intermediate" minus
  * DHE, which would use coturn's predefined non-standard DH group and which no TURN client needs).
- * coturn 4.6.1 speaks at most TLS 1.2 and DTLS 1.2, so this list is all it ever negotiates; it also
+ * coturn 4.6.1 speaks at most TLS 1.2, so this list is all it ever negotiates; it also
  * excludes everything TLS 1.0/1.1 could use.
  */
 export const TURN_CIPHER_LIST = ECDHE_AEAD_CIPHERS;
