@@ -39,7 +39,7 @@ export const DEFAULTS = {
   pubsub: { enabled: false, name: 'pubsub' },
   calls: {
     enabled: true, name: 'turn', port: 3478, tlsPort: 5349, relayPortMin: 49152, relayPortMax: 65535,
-    credentialTtlSeconds: 86400, userQuota: 12, totalQuota: 1200,
+    credentialTtlSeconds: 86400, userQuota: 12, totalQuota: 1200, allocationMaxKbps: 2000,
     placement: 'prosody-host', dropletSize: 's-1vcpu-1gb',
   },
   web: { bosh: true, websocket: true },

@@ -40,7 +40,7 @@ export type ListenerId =
   | 'ssh' | 'http' | 'https' | 'prosody-http' | 'prosody-https' | 'prosody-component' | 'prosody-console'
   | 'c2s' | 'c2s-direct-tls' | 's2s' | 's2s-direct-tls' | 'proxy65'
   | 'turn-ssh' | 'turn-http'
-  | 'stun-tcp' | 'stun-udp' | 'turn-tls' | 'turn-dtls' | 'turn-relay';
+  | 'stun-tcp' | 'stun-udp' | 'turn-tls' | 'turn-relay';
 
 /** One listening socket (or, for coturn's relay, a range of them). */
 export interface Listener {
@@ -166,7 +166,6 @@ export function planListeners(spec: ListenerSpec): Listener[] {
     coturn('stun-tcp', 'tcp', 'calls.port', calls.port, 'STUN/TURN', 'STUN/TURN over TCP');
     coturn('stun-udp', 'udp', 'calls.port', calls.port, 'STUN/TURN', 'STUN/TURN over UDP');
     coturn('turn-tls', 'tcp', 'calls.tlsPort', calls.tlsPort, 'TURN over TLS', 'TURN over TLS', { mode: 'direct-tls' });
-    coturn('turn-dtls', 'udp', 'calls.tlsPort', calls.tlsPort, 'TURN over DTLS', 'TURN over DTLS');
     coturn('turn-relay', 'udp', 'calls.relayPortMin/relayPortMax', { min: calls.relayPortMin, max: calls.relayPortMax }, 'the TURN relay range', 'TURN relayed media');
   }
   return listeners;

@@ -39,6 +39,10 @@ export const PROSODY_CONFIG = '/etc/prosody/prosody.cfg.lua';
 /** Generated at boot from the volume's secret; holds `external_service_secret`. Mode 0640 root:prosody. */
 export const PROSODY_SECRETS_INCLUDE = '/etc/prosody/secrets.cfg.lua';
 export const PROSODY_CERTS_DIR = '/etc/prosody/certs';
+/** Prosody modules of this package (plugin_paths), outside Debian's module directory. */
+export const PROSODY_PLUGIN_DIR = '/usr/local/lib/xmpp-constructs/prosody-modules';
+/** Throttles failed logins by address (lib/host/mod_login_throttle.lua). */
+export const LOGIN_THROTTLE_MODULE = `${PROSODY_PLUGIN_DIR}/mod_login_throttle.lua`;
 
 /** nginx. */
 export const NGINX_SITE = '/etc/nginx/conf.d/xmpp-constructs.conf';

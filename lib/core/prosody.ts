@@ -7,10 +7,23 @@
  * stream management, carbons, MAM, push, HTTP upload, group chat…) has the module that provides it.
  */
 import { luaAssignment, luaString, luaValue, LuaValue } from './lua';
-import { LETSENCRYPT_LIVE, PROSODY_CERTS_DIR, PROSODY_CONFIG, PROSODY_SECRETS_INCLUDE } from './paths';
+import { LETSENCRYPT_LIVE, PROSODY_CERTS_DIR, PROSODY_CONFIG, PROSODY_PLUGIN_DIR, PROSODY_SECRETS_INCLUDE } from './paths';
 import { CONTACT_ROLES, hasDedicatedTurnDroplet, hasOwnProsodySettings, ResolvedComponent, ResolvedDomain, ResolvedSpec } from './spec';
 import { DomainTemplate, DOMAINS_LIST, expandDomainTemplate, xmppJid, xmppName } from './expansion';
 import { platformOf } from './platforms';
+
+/**
+ * The real-time blocklist group chats subscribe to: the one xmppbl.org publishes for MUC services.
+ * Its node is mod_muc_rtbl's default, so only the service is written.
+ */
+export const MUC_RTBL = { jid: 'xmppbl.org', node: 'muc_bans_sha256' } as const;
+
+/**
+ * Failed logins one address may make, each within `windowSeconds` of the one before, before it
+ * must wait `windowSeconds` after its last failure. Five covers a user mistyping on a few devices.
+ * The defaults of lib/host/mod_login_throttle.lua (login_throttle_failures, login_throttle_window).
+ */
+export const LOGIN_THROTTLE = { failures: 5, windowSeconds: 300 } as const;
 
 /** Modules Prosody loads on every VirtualHost, in the order they are written. */
 export function prosodyHostModules(spec: ResolvedSpec): string[] {
@@ -23,8 +36,12 @@ export function prosodyHostModules(spec: ResolvedSpec): string[] {
     // Password changes always; account creation only as allowed below
     'register',
     'limits', 'admin_adhoc', 'admin_shell',
+    // Failed logins throttled by address (this package's module)
+    'login_throttle',
     // What the platform adds: process management, fast reconnects and push for mobile clients
     ...platformOf(spec).prosody.extraHostModules,
+    // Spam reports (XEP-0377), where the platform packages them
+    ...platformOf(spec).prosody.abuse.hostModules,
   ];
   if (spec.federation.enabled) modules.push('dialback', 's2s_bidi');
   if (spec.registration === 'invite') modules.push('invites', 'invites_adhoc', 'invites_register');
@@ -74,10 +91,14 @@ function componentLines(spec: ResolvedSpec, component: ResolvedComponent, domain
       const gc = spec.groupChat;
       const prosody = platformOf(spec).prosody;
       const restriction = prosody.restrictRoomCreation(gc.roomCreation);
+      const blocklist = spec.federation.enabled ? prosody.abuse.mucFederatedModules : [];
       return [
         '-- XEP-0045 group chat with history (XEP-0313) and room avatars (XEP-0153).',
         ...header('muc'),
-        option('modules_enabled', [...prosody.mucModules]),
+        option('modules_enabled', [...prosody.mucModules, ...blocklist]),
+        ...(blocklist.includes('muc_rtbl') ? [
+          option('muc_rtbl_jid', MUC_RTBL.jid),
+        ] : []),
         option('muc_log_expires_after', prosodyDuration(gc.archiveExpireAfterSeconds)),
         ...(restriction === undefined ? [] : [option('restrict_room_creation', restriction)]),
         ...mucAdminLines(spec),
@@ -155,6 +176,8 @@ export function prosodyConfig(spec: ResolvedSpec): DomainTemplate {
   out.push('-- Keep a single client from flooding the server.');
   line('limits', { c2s: { rate: '64kb/s', burst: '2s' }, s2sin: { rate: '128kb/s', burst: '5s' } });
   blank();
+  out.push(`-- mod_login_throttle: ${LOGIN_THROTTLE.failures} failed logins block an address for ${LOGIN_THROTTLE.windowSeconds} s.`);
+  line('plugin_paths', [PROSODY_PLUGIN_DIR]);
 
   out.push('-- Registration');
   line('allow_registration', spec.registration === 'invite');

@@ -154,7 +154,7 @@ export interface CallsSpec {
    */
   readonly port?: number;
   /**
-   * TURN over TLS (and DTLS) port.
+   * TURN over TLS port (TCP only: clients are offered no DTLS, so coturn opens none).
    * @default 5349
    */
   readonly tlsPort?: number;
@@ -174,7 +174,8 @@ export interface CallsSpec {
    */
   readonly credentialTtlSeconds?: number;
   /**
-   * Simultaneous allocations one user may hold.
+   * Simultaneous allocations one credential may hold (coturn's `user-quota`). Prosody mints a
+   * credential per request, so this does not limit a person; the bandwidth caps below do.
    * @default 12
    */
   readonly userQuota?: number;
@@ -183,6 +184,21 @@ export interface CallsSpec {
    * @default 1200
    */
   readonly totalQuota?: number;
+  /**
+   * Bandwidth one allocation may relay, in kbit/s, each direction (coturn's `max-bps`). Enough for
+   * a video call; more is dropped, so one credential cannot flood the droplet's link.
+   * @default 2000
+   */
+  readonly allocationMaxKbps?: number;
+  /**
+   * Bandwidth all allocations together may relay, in Mbit/s, each direction (coturn's
+   * `bps-capacity`). coturn sets `allocationMaxKbps` aside for every allocation out of it, used or
+   * not, and refuses new allocations (486) once it is taken: so it also bounds how many allocations
+   * run at once (200 at the defaults on a 1 GiB droplet; a call between two users of this server
+   * takes up to six, as clients allocate on each TURN entry they are offered).
+   * @default - 400 per GiB of memory of the droplet running coturn (400 for "s-1vcpu-1gb"), at most 2000 (DigitalOcean's network limit for regular droplets); 400 for a size slug that names no memory
+   */
+  readonly totalMaxMbps?: number;
   /**
    * The secret shared by Prosody and coturn to mint TURN credentials. Treated as sensitive.
    * Supplying it puts it into your IaC state; leave it unset unless TURN runs elsewhere.
@@ -553,6 +569,8 @@ export const CALLS_FIELDS = {
   credentialTtlSeconds: 'value',
   userQuota: 'value',
   totalQuota: 'value',
+  allocationMaxKbps: 'value',
+  totalMaxMbps: 'value',
   // A string, or (through the adapters) a cdktf token or a Pulumi Output: never looked into.
   sharedSecret: 'value',
   placement: 'value',
@@ -701,6 +719,8 @@ export interface ResolvedSpec {
     readonly credentialTtlSeconds: number;
     readonly userQuota: number;
     readonly totalQuota: number;
+    readonly allocationMaxKbps: number;
+    readonly totalMaxMbps: number;
     /** Present only when the user supplied one; otherwise the host generates it. */
     readonly sharedSecret?: string;
     /** Where coturn runs. `hasTurnOnProsodyHost`/`hasDedicatedTurnDroplet` also consider `enabled`. */

@@ -252,12 +252,17 @@ export function turnRealm(spec: ResolvedSpec): string {
 }
 
 /**
- * Suites for TURN over TLS and DTLS: forward-secret AEAD with ECDHE (Mozilla "intermediate" minus
+ * Suites for TURN over TLS: forward-secret AEAD with ECDHE (Mozilla "intermediate" minus
  * DHE, which would use coturn's predefined non-standard DH group and which no TURN client needs).
- * coturn 4.6.1 speaks at most TLS 1.2 and DTLS 1.2, so this list is all it ever negotiates; it also
+ * coturn 4.6.1 speaks at most TLS 1.2, so this list is all it ever negotiates; it also
  * excludes everything TLS 1.0/1.1 could use.
  */
 export const TURN_CIPHER_LIST = ECDHE_AEAD_CIPHERS;
+
+/** coturn counts bandwidth in bytes per second; the spec in bits. */
+export function turnBytesPerSecond(bitsPerSecond: number): number {
+  return Math.floor(bitsPerSecond / 8);
+}
 
 /** Builds a line-oriented file: `key`, `key=value` and `# comment` lines. */
 class ConfigWriter {
@@ -320,6 +325,8 @@ export function renderTurnConfig(spec: ResolvedSpec): string {
   w.option('cipher-list', `"${TURN_CIPHER_LIST}"`);
   w.option('no-tlsv1');
   w.option('no-tlsv1_1');
+  w.comment('No client is offered DTLS (external_services): no DTLS listener.');
+  w.option('no-dtls');
   w.blank();
 
   w.comment(
@@ -344,6 +351,9 @@ export function renderTurnConfig(spec: ResolvedSpec): string {
   w.comment('Limits: allocations per user (one call needs a few) and on the whole server.');
   w.option('user-quota', calls.userQuota);
   w.option('total-quota', calls.totalQuota);
+  w.comment('Bytes/s per allocation, and for all (each sets its max-bps aside; then 486).');
+  w.option('max-bps', turnBytesPerSecond(calls.allocationMaxKbps * 1000));
+  w.option('bps-capacity', turnBytesPerSecond(calls.totalMaxMbps * 1000 * 1000));
   w.option('stale-nonce', 600);
   w.blank();
 

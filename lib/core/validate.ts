@@ -10,6 +10,7 @@
 import { findUnknownFields } from './unknown-fields';
 import { checkRetention, checkSshAccess, SpecValidationError } from './rules';
 import { DEFAULTS } from './defaults';
+import { checkTurnCapacity, defaultTurnCapacityMbps, SpecValidationError } from './rules';
 import { ContactAddressesSpec, ResolvedSpec, XmppServiceSpec } from './spec';
 import { IssueCollector, isObject, section } from './resolve/collector';
 import { resolveAdmins, resolveDomainNames, resolveDomains } from './resolve/domains';
@@ -67,6 +68,8 @@ export function resolveSpec(spec: XmppServiceSpec): ResolvedSpec {
   const acme = resolveAcme(spec.acme, primaryDomain, c);
   const configDelivery = resolveConfigDelivery(spec.configDelivery, droplet, c);
   const fileShare = resolveUploadQuota(components.fileShare, droplet.volumeSizeGib, names.length, c);
+  const totalMaxMbps = calls.totalMaxMbps ?? defaultTurnCapacityMbps(calls.dedicated ? calls.dropletSize : droplet.size);
+  if (calls.enabled) c.check('calls.totalMaxMbps', totalMaxMbps, checkTurnCapacity(totalMaxMbps, calls.allocationMaxKbps));
 
   if (c.issues.length > 0 || acme === undefined) throw new SpecValidationError(c.issues);
 
@@ -79,7 +82,7 @@ export function resolveSpec(spec: XmppServiceSpec): ResolvedSpec {
     groupChat: components.groupChat,
     proxy65: components.proxy65,
     pubsub: components.pubsub,
-    calls: { ...turn, droplet: { name: turnDropletName, size: dropletSize } },
+    calls: { ...turn, totalMaxMbps, droplet: { name: turnDropletName, size: dropletSize } },
     web,
     registration,
     historyExpireAfterSeconds,

@@ -38,6 +38,8 @@ const COMPUTED = [
   'FileShareSpec.expireAfterSeconds', 'FileShareSpec.dailyQuotaBytesPerUser', 'FileShareSpec.globalQuotaBytes',
   'GroupChatSpec.archiveExpireAfterSeconds',
   'CallsSpec.sharedSecret',
+  'FileShareSpec.dailyQuotaBytesPerUser', 'FileShareSpec.globalQuotaBytes',
+  'CallsSpec.sharedSecret', 'CallsSpec.totalMaxMbps',
   'ContactAddressesSpec.abuse', 'ContactAddressesSpec.admin', 'ContactAddressesSpec.feedback',
   'ContactAddressesSpec.sales', 'ContactAddressesSpec.security', 'ContactAddressesSpec.support',
   'DropletSpec.name', 'DropletSpec.platform', 'DropletSpec.reservedIpv6',

@@ -59,10 +59,10 @@ describe.each(representativeSpecs)('planFirewall — GIVEN the %s spec', (_label
   test('THEN STUN/TURN ports and the relay range are open exactly when coturn runs on this droplet', () => {
     const c = resolved.calls;
     const here = hasTurnOnProsodyHost(resolved);
-    for (const protocol of ['tcp', 'udp'] as const) {
-      expect(isOpenToEveryone(plan, protocol, c.port)).toBe(here);
-      expect(isOpenToEveryone(plan, protocol, c.tlsPort)).toBe(here);
-    }
+    for (const protocol of ['tcp', 'udp'] as const) expect(isOpenToEveryone(plan, protocol, c.port)).toBe(here);
+    // TURN over TLS only: coturn opens no DTLS listener (no client is offered DTLS), so no UDP there.
+    expect(isOpenToEveryone(plan, 'tcp', c.tlsPort)).toBe(here);
+    expect(inboundTo(plan, 'udp', c.tlsPort)).toEqual([]);
     const relay = plan.inbound.filter((r) => r.protocol === 'udp' && r.ports === `${c.relayPortMin}-${c.relayPortMax}`);
     expect(relay).toHaveLength(here ? 1 : 0);
     // Relayed media is UDP only (coturn runs with no-tcp-relay).
@@ -96,7 +96,8 @@ describe.each(representativeSpecs)('planFirewall — GIVEN the %s spec', (_label
     if (r.federation.directTls) expected.add(`tcp/${r.ports.s2sDirectTls}`);
     if (r.proxy65.enabled) expected.add(`tcp/${r.proxy65.port}`);
     if (hasTurnOnProsodyHost(r)) {
-      for (const p of ['tcp', 'udp']) for (const port of [r.calls.port, r.calls.tlsPort]) expected.add(`${p}/${port}`);
+      // TLS only over TCP: no client is offered DTLS.
+      for (const key of [`tcp/${r.calls.port}`, `udp/${r.calls.port}`, `tcp/${r.calls.tlsPort}`]) expected.add(key);
       expected.add(`udp/${r.calls.relayPortMin}-${r.calls.relayPortMax}`);
     }
     const actual = plan.inbound.map((rule) => `${rule.protocol}/${rule.ports ?? ''}`);
@@ -154,10 +155,9 @@ describe('planFirewall — feature switches', () => {
 
   test('GIVEN custom call ports and relay range WHEN planning THEN those are opened', () => {
     const plan = firewall({ ...minimalSpec, calls: { port: 3479, tlsPort: 5350, relayPortMin: 30000, relayPortMax: 30999 } });
-    for (const protocol of ['tcp', 'udp'] as const) {
-      expect(isOpenToEveryone(plan, protocol, 3479)).toBe(true);
-      expect(isOpenToEveryone(plan, protocol, 5350)).toBe(true);
-    }
+    for (const protocol of ['tcp', 'udp'] as const) expect(isOpenToEveryone(plan, protocol, 3479)).toBe(true);
+    expect(isOpenToEveryone(plan, 'tcp', 5350)).toBe(true);
+    expect(inboundTo(plan, 'udp', 5350)).toEqual([]);
     expect(isOpenToEveryone(plan, 'udp', 30000)).toBe(true);
     expect(isOpenToEveryone(plan, 'udp', 30999)).toBe(true);
     expect(inboundTo(plan, 'udp', 31000)).toEqual([]);
@@ -195,9 +195,9 @@ describe('planTurnFirewall — GIVEN coturn on a droplet of its own', () => {
     const plan = planTurnFirewall(resolved);
     const c = resolved.calls;
 
-    test('THEN it opens tcp 80 for certbot, coturn\'s ports over tcp and udp and the udp relay range, icmp, and nothing else', () => {
+    test('THEN it opens tcp 80 for certbot, coturn\'s ports (STUN/TURN over tcp and udp, TLS over tcp) and the udp relay range, icmp, and nothing else', () => {
       const expected = new Set<string>(['tcp/80', 'icmp/', `udp/${c.relayPortMin}-${c.relayPortMax}`]);
-      for (const p of ['tcp', 'udp']) for (const port of [c.port, c.tlsPort]) expected.add(`${p}/${port}`);
+      for (const key of [`tcp/${c.port}`, `udp/${c.port}`, `tcp/${c.tlsPort}`]) expected.add(key);
       if (resolved.adminSourceCidrs.length > 0) expected.add('tcp/22');
       const actual = plan.inbound.map((rule) => `${rule.protocol}/${rule.ports ?? ''}`);
       expect(new Set(actual).size).toBe(actual.length);

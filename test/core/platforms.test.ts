@@ -6,7 +6,7 @@
  */
 import { existsSync, readFileSync } from 'fs';
 import { join } from 'path';
-import { PLATFORM_NAMES, PlatformName } from '../../lib/core/platforms';
+import { PLATFORM_NAMES, PLATFORMS, PlatformName } from '../../lib/core/platforms';
 import { prosodyHostModules } from '../../lib/core/prosody';
 import { XmppServiceSpec } from '../../lib/core/spec';
 import { resolveSpec } from '../../lib/core/validate';
@@ -44,10 +44,14 @@ describe('prosodyHostModules, by platform', () => {
   });
 });
 
-/** Where Prosody's plugin loader (util/pluginloader.lua) finds a module in its modules directory. */
+/** This package's own Prosody modules, as user_data carries them to plugin_paths. */
+const PACKAGE_MODULES_DIR = join(__dirname, '../../lib/host');
+
+/** Where Prosody's plugin loader (util/pluginloader.lua) finds a module in its modules directory, or among this package's. */
 function moduleFile(modulesDir: string, name: string): string | undefined {
   const file = `mod_${name}.lua`;
-  return [join(`mod_${name}`, name, file), join(`mod_${name}`, file), join(name, file), file].map((p) => join(modulesDir, p)).find((path) => existsSync(path));
+  const packaged = [join(`mod_${name}`, name, file), join(`mod_${name}`, file), join(name, file), file].map((p) => join(modulesDir, p)).find((path) => existsSync(path));
+  return packaged ?? (existsSync(join(PACKAGE_MODULES_DIR, file)) ? join(PACKAGE_MODULES_DIR, file) : undefined);
 }
 
 /** Every module `names` load, with what each depends on (`module:depends`), transitively; missing ones as `missing`. */
@@ -78,6 +82,29 @@ describeUnless(platformUnavailable(), 'against each platform\'s own Prosody pack
       // cloud_notify_extensions is only a list of what iOS clients need; those must be there too.
       expect([...found.keys()]).toEqual(expect.arrayContaining(['cloud_notify_encrypted', 'cloud_notify_priority_tag', 'cloud_notify_filters']));
     }
+  });
+
+  test.each([...PLATFORM_NAMES])('on %s every module the group chat component of a federating declaration loads, with its dependencies, is installed', (platform) => {
+    const modulesDir = join(platformImage(testPlatform(platform)).toolsLayer, 'usr', 'lib', 'prosody', 'modules');
+    const prosody = PLATFORMS[platform].prosody;
+    const { missing } = withDependencies(modulesDir, ['muc', ...prosody.mucModules, ...prosody.abuse.mucFederatedModules]);
+    expect(missing).toEqual([]);
+  });
+
+  test('neither platform\'s prosody-modules packages mod_limit_auth, which is why failed logins are throttled by this package\'s own module', () => {
+    for (const platform of PLATFORM_NAMES) {
+      const modulesDir = join(platformImage(testPlatform(platform)).toolsLayer, 'usr', 'lib', 'prosody', 'modules');
+      expect({ platform, limit_auth: moduleFile(modulesDir, 'limit_auth') }).toEqual({ platform, limit_auth: undefined });
+      expect(moduleFile(modulesDir, 'login_throttle')).toBe(join(PACKAGE_MODULES_DIR, 'mod_login_throttle.lua'));
+    }
+  });
+
+  test('bookworm (Debian 12) packages no mod_spam_reporting, which is why Debian 12 hosts take no XEP-0377 reports', () => {
+    const modulesDir = join(platformImage(testPlatform('debian-12')).toolsLayer, 'usr', 'lib', 'prosody', 'modules');
+    expect(moduleFile(modulesDir, 'spam_reporting')).toBeUndefined();
+    // Its mod_muc_rtbl reads event.occupant in the private-message hook, which Prosody 0.12 does not set.
+    expect(readFileSync(moduleFile(modulesDir, 'muc_rtbl')!, 'utf8')).toMatch(/"muc-private-message"[\s\S]*get_affiliation\(event\.occupant\.bare_jid\)/);
+    expect(readFileSync(join(modulesDir, 'muc', 'muc.lib.lua'), 'utf8')).toContain('module:fire_event("muc-private-message", { room = self, origin = origin, stanza = stanza })');
   });
 
   test('bookworm (Debian 12) does not package the iOS push extensions, which is why Debian 12 hosts leave them out', () => {

@@ -1,6 +1,7 @@
 import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'fs';
 import { join } from 'path';
 import { execFileSync, spawnSync } from 'child_process';
+import { connect as tlsConnect } from 'tls';
 import { renderDomainsList, xmppJid, xmppName } from '../../lib/core/expansion';
 import { renderCommonScript } from '../../lib/core/host-scripts';
 import { planDoctorChecks, PlannedTlsEndpoint } from '../../lib/core/doctor-plan';
@@ -10,6 +11,9 @@ import { promises as dnsPromises } from 'dns';
 import { PROSODY_CERTS_DIR, PROSODY_SECRETS_INCLUDE } from '../../lib/core/paths';
 import { prosodyDuration, prosodyHostModules, renderProsodyConfig, renderProsodySecretsInclude } from '../../lib/core/prosody';
 import { certificateNames, ResolvedDomain, ResolvedSpec, XmppServiceSpec } from '../../lib/core/spec';
+import { PROSODY_CERTS_DIR, PROSODY_PLUGIN_DIR, PROSODY_SECRETS_INCLUDE } from '../../lib/core/paths';
+import { LOGIN_THROTTLE, MUC_RTBL, prosodyDuration, prosodyHostModules, renderProsodyConfig, renderProsodySecretsInclude } from '../../lib/core/prosody';
+import { certificateNames, ResolvedDomain, ResolvedSpec } from '../../lib/core/spec';
 import { estimateProsodyMemoryMiB, resolveSpec } from '../../lib/core/validate';
 import { PLATFORMS as LIBRARY_PLATFORMS, PlatformName } from '../../lib/core/platforms';
 import { PLATFORMS, platformToolsForFile, platformUnavailable } from '../support/platform';
@@ -61,8 +65,8 @@ describe('renderProsodyConfig', () => {
 
   // What differs by platform, as each platform's Prosody reads it (the real Prosody blocks below prove the reading).
   test.each<[PlatformName, string, string, string[], string[]]>([
-    ['debian-13', 'modules_enabled = { "muc_mam" }', 'restrict_room_creation = true', ['component_admins_as_room_owners = true'], ['sasl2', 'sasl2_bind2', 'sasl2_fast', 'sasl2_sm', 'cloud_notify_extensions']],
-    ['debian-12', 'modules_enabled = { "muc_mam", "vcard_muc" }', 'restrict_room_creation = "admin"', [], ['posix']],
+    ['debian-13', 'modules_enabled = { "muc_mam", "muc_rtbl" }', 'restrict_room_creation = true', ['component_admins_as_room_owners = true'], ['sasl2', 'sasl2_bind2', 'sasl2_fast', 'sasl2_sm', 'cloud_notify_extensions', 'spam_reporting', 'login_throttle']],
+    ['debian-12', 'modules_enabled = { "muc_mam", "vcard_muc" }', 'restrict_room_creation = "admin"', [], ['posix', 'login_throttle']],
   ])('GIVEN %s THEN group chat loads %s, an admins-only room policy is written %s, and the platform adds its host modules', (name, mucModules, adminOnly, adminOptions, extraModules) => {
     const image = LIBRARY_PLATFORMS[name].image;
     const minimalCfg = renderProsodyConfig(resolveSpec(onImage(minimalSpec, image)));
@@ -75,6 +79,31 @@ describe('renderProsodyConfig', () => {
     if (adminOptions.length === 0) expect(minimalCfg).not.toContain('component_admins_as_room_owners');
     expect(prosodyHostModules(resolveSpec(onImage(minimalSpec, image)))).toEqual(expect.arrayContaining(extraModules));
     expect(minimalCfg).toContain(`for ${LIBRARY_PLATFORMS[name].prosody.label} on ${LIBRARY_PLATFORMS[name].label}.`);
+  });
+
+  test('GIVEN Debian 13 THEN group chats subscribe to xmppbl.org\'s blocklist while the server federates (the list comes over s2s), and not otherwise', () => {
+    const image = LIBRARY_PLATFORMS['debian-13'].image;
+    const federated = renderProsodyConfig(resolveSpec(onImage(minimalSpec, image)));
+    expect(federated).toContain('\tmodules_enabled = { "muc_mam", "muc_rtbl" }\n');
+    expect(federated).toContain(`\tmuc_rtbl_jid = "${MUC_RTBL.jid}"\n`);
+    expect(federated).not.toContain('muc_rtbl_node');
+    const alone = renderProsodyConfig(resolveSpec(onImage({ ...minimalSpec, federation: { enabled: false } }, image)));
+    expect(alone).toContain('\tmodules_enabled = { "muc_mam" }\n');
+    expect(alone).not.toContain('muc_rtbl');
+    expect(renderProsodyConfig(resolveSpec(onImage(minimalSpec, LIBRARY_PLATFORMS['debian-12'].image)))).not.toMatch(/muc_rtbl|spam_reporting/);
+  });
+
+  test('GIVEN any spec THEN failed logins are throttled by this package\'s module, found through plugin_paths', () => {
+    for (const spec of [minimal, full, closed]) {
+      const cfg = renderProsodyConfig(spec);
+      expect(prosodyHostModules(spec)).toContain('login_throttle');
+      expect(cfg).toContain(`plugin_paths = { "${PROSODY_PLUGIN_DIR}" }\n`);
+      expect(cfg).toContain(`${LOGIN_THROTTLE.failures} failed logins block an address for ${LOGIN_THROTTLE.windowSeconds} s`);
+      // The module's own defaults are the ones documented.
+      const module = readFileSync(join(__dirname, '../../lib/host/mod_login_throttle.lua'), 'utf8');
+      expect(module).toContain(`get_option_number("login_throttle_failures", ${LOGIN_THROTTLE.failures})`);
+      expect(module).toContain(`get_option_number("login_throttle_window", ${LOGIN_THROTTLE.windowSeconds})`);
+    }
   });
 
   test('GIVEN components named deeper than <label>.<domain> THEN each domain lists them for discovery and each names its domain as parent_host', () => {
@@ -160,11 +189,22 @@ describe('renderProsodyConfig', () => {
 });
 
 /**
+ * `cfg` with this package's Prosody modules (plugin_paths) in `dir/modules`, copied there from
+ * lib/host as user_data carries them to the droplet.
+ */
+function withPackageModules(cfg: string, dir: string): string {
+  const modules = join(dir, 'modules');
+  mkdirSync(modules, { recursive: true });
+  copyFileSync(join(__dirname, '../../lib/host/mod_login_throttle.lua'), join(modules, 'mod_login_throttle.lua'));
+  return cfg.replaceAll(`"${PROSODY_PLUGIN_DIR}"`, `"${modules}"`);
+}
+
+/**
  * The rendered file with only its absolute host paths moved into `dir`, so the real Prosody can
  * load it without touching this machine's /etc and /var. Nothing else is changed.
  */
 function harnessConfig(spec: ResolvedSpec, dir: string, portBase: number): string {
-  const cfg = renderProsodyConfig(spec)
+  const cfg = withPackageModules(renderProsodyConfig(spec), dir)
     .replaceAll(PROSODY_SECRETS_INCLUDE, join(dir, 'secrets.cfg.lua'))
     .replaceAll(`"${PROSODY_CERTS_DIR}"`, `"${join(dir, 'certs')}"`)
     .replace(/^pidfile = .*$/m, `pidfile = "${join(dir, 'prosody.pid')}"`)
@@ -274,6 +314,78 @@ function featuresSwitchedOff(spec: ResolvedSpec): string[] {
 /** `prosodyctl check features` came with Prosody 13; 0.12's prosodyctl has no such check. */
 const HAS_CHECK_FEATURES: Readonly<Record<PlatformName, boolean>> = { 'debian-13': true, 'debian-12': false };
 
+/**
+ * One login as a client makes it: TLS from the first byte (XEP-0368) to `port`, a stream to
+ * `domain`, then SASL PLAIN (or SASL2's PLAIN, XEP-0388). The server's verdict: "success", or the
+ * condition of its failure ("not-authorized", "temporary-auth-failure").
+ */
+/**
+ * Logs in over TLS from the first byte with SASL PLAIN, binds a resource and sends `stanza` (an
+ * iq with id "probe"); gives the server's answer to it.
+ */
+function sendAsUser(port: number, domain: string, user: string, password: string, stanza: string): Promise<string> {
+  const plain = Buffer.from(`\0${user}\0${password}`).toString('base64');
+  const open = `<?xml version='1.0'?><stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' to='${domain}' version='1.0'>`;
+  return new Promise((resolve, reject) => {
+    let received = '';
+    let step = 0;
+    const socket = tlsConnect({ host: '127.0.0.1', port, servername: domain, rejectUnauthorized: false, ALPNProtocols: ['xmpp-client'] }, () => socket.write(open));
+    const timer = setTimeout(() => { socket.destroy(); reject(new Error(`no answer at step ${step}; the server said: ${received}`)); }, 10000);
+    socket.on('data', (data: Buffer) => {
+      received += data.toString('utf8');
+      const next = (pattern: RegExp, send: string): void => {
+        if (!pattern.test(received)) return;
+        received = '';
+        step++;
+        socket.write(send);
+      };
+      if (step === 0) next(/<\/stream:features>/, `<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='PLAIN'>${plain}</auth>`);
+      else if (step === 1) next(/<success/, open);
+      else if (step === 2) next(/<\/stream:features>/, "<iq type='set' id='bind'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'/></iq>");
+      else if (step === 3) next(/id=['"]bind['"][^>]*type=['"]result|type=['"]result['"][^>]*id=['"]bind/, stanza);
+      else if (step === 4 && /id=['"]probe['"]/.test(received)) {
+        clearTimeout(timer);
+        socket.end('</stream:stream>');
+        socket.destroy();
+        resolve(received);
+      }
+    });
+    socket.on('error', (e) => { clearTimeout(timer); reject(e); });
+  });
+}
+
+function tryLogin(port: number, domain: string, user: string, password: string, sasl2 = false): Promise<string> {
+  const plain = Buffer.from(`\0${user}\0${password}`).toString('base64');
+  const auth = sasl2
+    ? `<authenticate xmlns='urn:xmpp:sasl:2' mechanism='PLAIN'><initial-response>${plain}</initial-response></authenticate>`
+    : `<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='PLAIN'>${plain}</auth>`;
+  return new Promise((resolve, reject) => {
+    let received = '';
+    let sent = false;
+    const socket = tlsConnect({ host: '127.0.0.1', port, servername: domain, rejectUnauthorized: false, ALPNProtocols: ['xmpp-client'] }, () => {
+      socket.write(`<?xml version='1.0'?><stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' to='${domain}' version='1.0'>`);
+    });
+    const timer = setTimeout(() => { socket.destroy(); reject(new Error(`no answer to the login; the server said: ${received}`)); }, 10000);
+    socket.on('data', (data: Buffer) => {
+      received += data.toString('utf8');
+      if (!sent && received.includes('</stream:features>')) {
+        sent = true;
+        if (sasl2 && !received.includes('urn:xmpp:sasl:2')) { clearTimeout(timer); socket.destroy(); reject(new Error('the server offers no SASL2')); return; }
+        socket.write(auth);
+        return;
+      }
+      const answer = sent ? /<success[\s>/]|<failure[^>]*>\s*<([a-z-]+)/.exec(received.slice(received.indexOf('</stream:features>'))) : null;
+      if (answer) {
+        clearTimeout(timer);
+        socket.end('</stream:stream>');
+        socket.destroy();
+        resolve(answer[1] ?? 'success');
+      }
+    });
+    socket.on('error', (e) => { clearTimeout(timer); reject(e); });
+  });
+}
+
 describe.each(Object.values(PLATFORMS))('on $name', (platform) => {
   const library = LIBRARY_PLATFORMS[platform.name as PlatformName];
   const platformIndex = Object.keys(PLATFORMS).indexOf(platform.name);
@@ -305,7 +417,7 @@ describe.each(Object.values(PLATFORMS))('on $name', (platform) => {
         mkdirSync(certDir);
         makeSelfSignedCert(certDir, certificateNames(spec, domain));
       }
-      writeFileSync(join(dir, 'prosody.cfg.lua'), renderProsodyConfig(spec).replaceAll(PROSODY_SECRETS_INCLUDE, join(dir, 'secrets.cfg.lua')));
+      writeFileSync(join(dir, 'prosody.cfg.lua'), withPackageModules(renderProsodyConfig(spec), dir).replaceAll(PROSODY_SECRETS_INCLUDE, join(dir, 'secrets.cfg.lua')));
       writeFileSync(join(dir, 'run.cfg.lua'), harnessConfig(spec, dir, 25000 + 100 * platformIndex + 10 * representativeSpecs.findIndex(([, s]) => s === input)));
       chownToProsody(dir);
     });
@@ -361,7 +473,8 @@ describe.each(Object.values(PLATFORMS))('on $name', (platform) => {
           const missing = prosodyHostModules(spec).filter((m) => !global.includes(m) && !loaded.includes(m));
           expect({ host: domain.name, missing }).toEqual({ host: domain.name, missing: [] });
           for (const component of domain.components) {
-            const expected = { fileShare: ['http_file_share'], groupChat: ['muc', ...library.prosody.mucModules], proxy65: ['proxy65'], pubsub: ['pubsub'] }[component.kind];
+            const blocklist = spec.federation.enabled ? library.prosody.abuse.mucFederatedModules : [];
+            const expected = { fileShare: ['http_file_share'], groupChat: ['muc', ...library.prosody.mucModules, ...blocklist], proxy65: ['proxy65'], pubsub: ['pubsub'] }[component.kind];
             const loadedHere = loadedModules(xmppName(component.host));
             expect({ host: component.host, missing: expected.filter((m) => !loadedHere.includes(m)) }).toEqual({ host: component.host, missing: [] });
             // mod_vcard_muc is gone from Prosody 13 (room vCards are built into MUC); it loads only where planned.
@@ -562,6 +675,67 @@ describe.each(Object.values(PLATFORMS))('on $name', (platform) => {
         }
       });
     }
+  });
+
+  // Password guessing: mod_login_throttle (this package's, lib/host) on this platform's Prosody,
+  // with the limits shortened (3 failures, a 4 s window) so that the test waits seconds, not minutes.
+  describeUnless(platformMissing, `the real ${library.prosody.label} of ${library.label} throttling failed logins`, () => {
+    const spec = resolveSpec(onImage(minimalSpec, platform.image));
+    const domain = xmppName(spec.primaryDomain);
+    const WINDOW_SECONDS = 4;
+    let dir: string;
+    let port: number;
+
+    beforeAll(() => {
+      dir = makeTempDir('prosody-throttle');
+      mkdirSync(join(dir, 'data'));
+      mkdirSync(join(dir, 'certs'));
+      writeFileSync(join(dir, 'secrets.cfg.lua'), renderProsodySecretsInclude('0123456789abcdef'.repeat(4)));
+      const certDir = join(dir, 'certs', spec.primaryDomain);
+      mkdirSync(certDir);
+      makeSelfSignedCert(certDir, certificateNames(spec, spec.domains[0]));
+      // Global options, ahead of every VirtualHost.
+      const cfg = `login_throttle_failures = 3\nlogin_throttle_window = ${WINDOW_SECONDS}\n${harnessConfig(spec, dir, 25700 + 100 * platformIndex)}`;
+      port = Number(/^c2s_direct_tls_ports = \{ (\d+) \}$/m.exec(cfg)![1]);
+      writeFileSync(join(dir, 'run.cfg.lua'), cfg);
+      chownToProsody(dir);
+      const added = asProsody(['prosodyctl', '--config', join(dir, 'run.cfg.lua'), 'register', 'alice', domain, 'right password']);
+      if (added.status !== 0) throw new Error(`prosodyctl register failed (${added.status}): ${added.stdout}${added.stderr}`);
+    });
+    afterAll(() => { if (!process.env.KEEP_TMP) removeDir(dir); });
+
+    test(`after 3 failed logins from an address, even the right password is refused there until ${WINDOW_SECONDS} s after the last failure, then it logs in; a spam report (XEP-0377) reaches the log where ${library.label} takes reports`, async () => {
+      const logFile = join(dir, 'prosody.log');
+      const child = image().start(['runuser', '-u', 'prosody', '--', 'prosody', '-F', '--config', join(dir, 'run.cfg.lua')]);
+      try {
+        await waitFor(() => /Activated service 'c2s_direct_tls'/.test(readOrEmpty(logFile)), 15000, () => readOrEmpty(logFile).slice(-3000));
+        const sasl2 = library.prosody.extraHostModules.includes('sasl2');
+        expect(await tryLogin(port, domain, 'alice', 'right password')).toBe('success');
+        const guesses: string[] = [];
+        for (const guess of ['guess 1', 'guess 2', 'guess 3']) guesses.push(await tryLogin(port, domain, 'alice', guess));
+        const lastFailure = Date.now();
+        expect(guesses).toEqual(['not-authorized', 'not-authorized', 'not-authorized']);
+        // Refused before the password is looked at: over SASL, and over SASL2 where the platform offers it.
+        expect(await tryLogin(port, domain, 'alice', 'right password')).toBe('temporary-auth-failure');
+        if (sasl2) expect(await tryLogin(port, domain, 'alice', 'right password', true)).toBe('temporary-auth-failure');
+        expect(Date.now() - lastFailure).toBeLessThan(WINDOW_SECONDS * 1000);
+        expect(readOrEmpty(logFile)).toContain(`Refusing logins from 127.0.0.1 for ${WINDOW_SECONDS} s after 3 failed attempts`);
+        await new Promise((resolve) => setTimeout(resolve, lastFailure + WINDOW_SECONDS * 1000 + 500 - Date.now()));
+        expect(await tryLogin(port, domain, 'alice', 'right password')).toBe('success');
+        if (sasl2) expect(await tryLogin(port, domain, 'alice', 'right password', true)).toBe('success');
+        // XEP-0377: a report attached to a block reaches the operator's log where the platform takes reports.
+        const report = "<iq type='set' id='probe'><block xmlns='urn:xmpp:blocking'><item jid='spammer@elsewhere.example'>" +
+          "<report xmlns='urn:xmpp:reporting:1' reason='urn:xmpp:reporting:spam'><text>buy now</text></report></item></block></iq>";
+        expect(await sendAsUser(port, domain, 'alice', 'right password', report)).toMatch(/type=['"]result['"]/);
+        const reported = "Received report of spam from JID 'spammer@elsewhere.example', buy now";
+        if (library.prosody.abuse.hostModules.includes('spam_reporting')) await waitFor(() => readOrEmpty(logFile).includes(reported), 5000, () => readOrEmpty(logFile).slice(-2000));
+        else expect(readOrEmpty(logFile)).not.toContain(reported);
+        const problems = readOrEmpty(logFile).split('\n').filter((l) => /\t(error|warn)\t/.test(l) && !l.includes('Refusing logins from') && !l.includes(reported));
+        expect(problems).toEqual([]);
+      } finally {
+        await stopProcess(child);
+      }
+    }, 60000);
   });
 
   /**

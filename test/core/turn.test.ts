@@ -30,6 +30,7 @@ import {
   turnRealm,
 } from '../../lib/core/turn';
 import { resolveSpec } from '../../lib/core/validate';
+import { defaultTurnCapacityMbps } from '../../lib/core/rules';
 import { probeAddressesForDeniedBlocks } from '../support/denied-peers';
 import { Platform, PLATFORMS, PlatformTools, platformUnavailable } from '../support/platform';
 import type { PlatformName } from '../../lib/core/platforms';
@@ -465,6 +466,16 @@ describe.each(withCalls)('renderTurnConfig(%s)', (_name, spec) => {
     expect(conf).not.toMatch(/^(proc-user|proc-group|verbose|Verbose|cli-password|web-admin|prometheus|syslog)\b/m);
   });
 
+  it('opens no DTLS listener, since no client is offered DTLS', () => {
+    expect(values(conf, 'no-dtls')).toEqual([undefined]);
+    expect(values(conf, 'no-tls')).toEqual([]);
+  });
+
+  it('caps each allocation and the whole server, in bytes per second', () => {
+    expect(values(conf, 'max-bps')).toEqual([String(spec.calls.allocationMaxKbps * 125)]);
+    expect(values(conf, 'bps-capacity')).toEqual([String(spec.calls.totalMaxMbps * 125000)]);
+  });
+
   it('names every option at most once, except denied-peer-ip', () => {
     const keys = options(conf).map(([k]) => k).filter((k) => k !== 'denied-peer-ip');
     expect(new Set(keys).size).toBe(keys.length);
@@ -476,6 +487,42 @@ describe.each(withCalls)('renderTurnConfig(%s)', (_name, spec) => {
     expect(withSecret.calls.sharedSecret).toBe(secret);
     for (const content of Object.values(renderTurnFiles(withSecret))) expect(content).not.toContain(secret);
     expect(renderTurnConfig(withSecret)).toBe(renderTurnConfig(resolveSpec(minimalSpec)));
+  });
+});
+
+describe('the TURN bandwidth caps', () => {
+  it.each([
+    ['s-1vcpu-512mb-10gb', 200],
+    ['s-1vcpu-1gb', 400],
+    ['s-1vcpu-2gb', 800],
+    ['s-2vcpu-4gb', 1600],
+    ['s-8vcpu-16gb', 2000],
+    ['c-2', 400],
+  ])('GIVEN coturn on a %s droplet THEN all allocations together may take %d Mbit/s by default', (size, mbps) => {
+    expect(defaultTurnCapacityMbps(size)).toBe(mbps);
+    expect(resolveSpec({ ...minimalSpec, droplet: { size } }).calls.totalMaxMbps).toBe(mbps);
+  });
+
+  it('GIVEN a dedicated TURN droplet THEN its size, not the Prosody droplet\'s, sizes the cap', () => {
+    const spec = resolveSpec({ ...minimalSpec, droplet: { size: 's-1vcpu-1gb' }, calls: { placement: 'dedicated', sharedSecret: 'x'.repeat(32), dropletSize: 's-2vcpu-4gb' } });
+    expect(spec.calls.totalMaxMbps).toBe(1600);
+  });
+
+  it('GIVEN the defaults THEN an allocation may take 2 Mbit/s (250000 bytes/s), enough for a video call, and 200 fit on a 1 GiB droplet', () => {
+    const spec = resolveSpec(minimalSpec);
+    expect(spec.calls.allocationMaxKbps).toBe(2000);
+    expect(values(renderTurnConfig(spec), 'max-bps')).toEqual(['250000']);
+    expect(values(renderTurnConfig(spec), 'bps-capacity')).toEqual(['50000000']);
+  });
+
+  it.each([
+    [{ allocationMaxKbps: 10 }, 'calls.allocationMaxKbps', /whole number from 64 to 100000 kbit\/s/],
+    [{ allocationMaxKbps: 1.5 }, 'calls.allocationMaxKbps', /whole number/],
+    [{ totalMaxMbps: 0 }, 'calls.totalMaxMbps', /whole number from 1 to 100000 Mbit\/s/],
+    [{ totalMaxMbps: 2, allocationMaxKbps: 3000 }, 'calls.totalMaxMbps', /less than one allocation may use \(calls.allocationMaxKbps 3000 kbit\/s\).*raise calls.totalMaxMbps to at least 3/],
+  ])('fails when calls is %j, naming %s', (calls, field, message) => {
+    expect(() => resolveSpec({ ...minimalSpec, calls })).toThrow(field);
+    expect(() => resolveSpec({ ...minimalSpec, calls })).toThrow(message);
   });
 });
 
@@ -871,10 +918,22 @@ describe.each(Object.values(PLATFORMS))('on $name', (platform: Platform) => {
         for (const address of ipv6 ? [DROPLET_V4, DROPLET_V6] : [DROPLET_V4]) {
           expect(startupLog).toContain(`Relay address to use: ${address}\n`);
           for (const port of [spec.calls.port, spec.calls.tlsPort]) {
-            expect(startupLog).toContain(`DTLS/UDP listener opened on: ${address}:${port}\n`);
             expect(startupLog).toContain(`TLS/TCP listener opened on : ${address}:${port}\n`);
           }
         }
+      });
+
+      it('opens no DTLS listener: clients are offered STUN and TURN over UDP and TCP, and TURN over TLS only', () => {
+        expect(startupLog).not.toContain('DTLS/UDP listener opened');
+        expect(startupLog).toContain(`UDP listener opened on: ${DROPLET_V4}:${spec.calls.port}\n`);
+      });
+
+      it('refuses TURN over DTLS on the TLS port', async () => {
+        const c = credentials();
+        const dtls = await run(inDaemonNetwork(['turnutils_uclient', '-v', '-S', '-n', '1', '-u', c.user, '-w', c.password,
+          '-e', DROPLET_V4, '-r', String(PEER_PORT), '-p', String(spec.calls.tlsPort), DROPLET_V4]), 8000);
+        expect(dtls.code).not.toBe(0);
+        expect(dtls.output).not.toContain('Received relay addr');
       });
 
       it('reads every denied range', () => {
@@ -963,6 +1022,106 @@ describe.each(Object.values(PLATFORMS))('on $name', (platform: Platform) => {
         expect(result.code).not.toBe(0);
         expect(result.output).toContain('Cannot complete Allocation');
         expect(await waitForLog(new RegExp(`user <${c.user}>: incoming packet message processed, error 401`))).toContain(`user <${c.user}>`);
+      });
+    });
+
+    // Two daemons: allocations a test leaves behind (a client stopped mid-flood, or one that gave up)
+    // stay until they expire and would take another test's share.
+    describe.each([
+      { limits: 'room for two allocations', totalMaxMbps: 1 },
+      { limits: 'room for many allocations', totalMaxMbps: 100 },
+    ])('running with 500 kbit/s per allocation and $totalMaxMbps Mbit/s in all ($limits)', ({ totalMaxMbps }) => {
+      const spec = resolveSpec(onImage({ ...minimalSpec, calls: { allocationMaxKbps: 500, totalMaxMbps, userQuota: 10 } }, platform.image));
+      const realm = turnRealm(spec);
+      const secret = randomBytes(32).toString('hex');
+      let dir: string;
+      let logFile: string;
+      let daemon: ChildProcess | undefined;
+      let peer: ChildProcess | undefined;
+      let startupLog = '';
+      let caseNumber = 0;
+
+      const log = (): string => fs.readFileSync(logFile, 'utf8');
+      const inDaemonNetwork = (argv: readonly string[]): string[] => {
+        if (!daemon?.pid) throw new Error('turnserver is not running');
+        return [...inNetnsOf(daemon.pid), ...image().argv(argv)];
+      };
+      const credentials = (): { user: string; password: string } => {
+        const user = `${Math.floor(Date.now() / 1000) + 3600}:bw${++caseNumber}`;
+        return { user, password: restPassword(secret, user) };
+      };
+      const uclient = (args: readonly string[], timeoutMs = 15000): Promise<RunResult> => {
+        const c = credentials();
+        return run(inDaemonNetwork(['turnutils_uclient', '-v', '-u', c.user, '-w', c.password, '-e', DROPLET_V4, '-r', String(PEER_PORT),
+          '-p', String(spec.calls.port), ...args, DROPLET_V4]), timeoutMs);
+      };
+
+      beforeAll(async () => {
+        dir = fs.mkdtempSync(path.join(os.tmpdir(), 'turn-bandwidth-'));
+        logFile = path.join(dir, 'turnserver.log');
+        mustRun(image(), ['openssl', 'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-days', '2',
+          '-subj', `/CN=${spec.calls.host}`, '-keyout', path.join(dir, 'key.pem'), '-out', path.join(dir, 'cert.pem')], dir);
+        turnadmin(image(), ['--set-secret', secret, '--realm', realm, '--db', path.join(dir, 'turndb')], dir);
+        const conf = path.join(dir, 'turnserver.conf');
+        fs.writeFileSync(conf, harnessConfig(renderTurnConfig(spec), dir));
+        const out = fs.openSync(logFile, 'a');
+        const argv = image().argv(['unshare', '--net', '--', 'sh', '-c', `ip link set lo up && ip addr add ${DROPLET_V4}/32 dev lo && exec "$@"`, 'sh',
+          'turnserver', '-c', conf, ...turnAddressArgs(DROPLET_V4).split(/\s+/), `--pidfile=${dir}/turnserver.pid`, '-v']);
+        daemon = spawn(argv[0], argv.slice(1), { stdio: ['ignore', out, out] });
+        fs.closeSync(out);
+        const deadline = Date.now() + 10000;
+        for (;;) {
+          if (daemon.exitCode !== null) throw new Error(`turnserver exited during startup:\n${log()}`);
+          if (Date.now() > deadline) throw new Error(`turnserver did not answer STUN within 10 s:\n${log()}`);
+          if (comm(daemon.pid!) === 'turnserver') {
+            const stun = await run(inDaemonNetwork(['turnutils_stunclient', '-p', String(spec.calls.port), DROPLET_V4]), 2000);
+            if (stun.code === 0 && /reflexive addr/.test(stun.output)) break;
+          }
+          await sleep(100);
+        }
+        startupLog = log();
+        const peerArgv = inDaemonNetwork(['turnutils_peer', '-L', DROPLET_V4, '-p', String(PEER_PORT)]);
+        peer = spawn(peerArgv[0], peerArgv.slice(1), { stdio: 'ignore' });
+        await sleep(200);
+      }, 30000);
+
+      afterAll(async () => {
+        for (const child of [peer, daemon]) {
+          if (!child?.pid || child.exitCode !== null || child.signalCode !== null) continue;
+          const gone = new Promise((resolve) => child.once('exit', resolve));
+          process.kill(child.pid, 'SIGTERM');
+          const timer = setTimeout(() => child.pid && child.exitCode === null && process.kill(child.pid, 'SIGKILL'), 3000);
+          await gone;
+          clearTimeout(timer);
+        }
+        if (dir) fs.rmSync(dir, { recursive: true, force: true });
+      });
+
+      it('reads both limits, in bytes per second', () => {
+        expect(startupLog).toContain('62500 bytes per second allowed per session\n');
+        expect(startupLog).toContain(`${totalMaxMbps * 125000} bytes per second allowed, combined server capacity\n`);
+      });
+
+      if (totalMaxMbps === 1) it('grants two allocations, then refuses more with 486', async () => {
+        const r = await uclient(['-c', '-m', '3', '-n', '5']);
+        expect(r.output.match(/Received relay addr/g)).toHaveLength(2);
+        expect(r.output).toContain('error 486 (Allocation Bandwidth Quota Reached)');
+        expect(log()).toContain('Allocation Bandwidth Quota Reached');
+      });
+
+
+      if (totalMaxMbps === 100) it('relays all of a stream within max-bps, and drops most of one four times as fast', async () => {
+        // 50 messages a second (uclient's pace) of 1000 bytes: 50 kB/s, under the 62.5 kB/s cap.
+        const within = await uclient(['-c', '-n', '100', '-l', '1000']);
+        expect(within.code).toBe(0);
+        expect(within.output).toMatch(/Total lost packets 0 /);
+        // 200 a second of 1200 bytes: 240 kB/s. uclient waits for every echo, so it is stopped
+        // after 4 s and its last progress line counts what came back.
+        const flood = await uclient(['-c', '-n', '2000', '-l', '1200', '-z', '5'], 6000);
+        const progress = [...flood.output.matchAll(/tot_send_msgs=(\d+), tot_recv_msgs=(\d+)/g)].map((m) => ({ sent: Number(m[1]), received: Number(m[2]) }));
+        const last = progress[progress.length - 1];
+        expect(last.sent).toBeGreaterThan(100);
+        expect(last.received / last.sent).toBeLessThan(0.6);
       });
     });
   });

@@ -16,6 +16,11 @@ export const DEBIAN_12: Platform = {
     // mod_cloud_notify_extensions (the iOS push extensions) at all.
     extraHostModules: ['posix'],
     mucModules: ['muc_mam', 'vcard_muc'],
+    // bookworm's prosody-modules has no mod_spam_reporting (XEP-0377). Its mod_muc_rtbl reads
+    // event.occupant in the muc-private-message hook, which 0.12 does not set (an error on every
+    // private message in a room), and lets a blocked user's private messages through; both are
+    // fixed in trixie's.
+    abuse: { hostModules: [], mucFederatedModules: [] },
     restrictRoomCreation: (policy) => (policy === 'anyone' ? undefined : policy),
     mucAdminOptions: {},
     inviteCommand: (domain) => `prosodyctl mod_invites generate ${domain}`,

@@ -18,6 +18,9 @@ export const DEBIAN_13: Platform = {
     extraHostModules: ['cloud_notify_extensions', 'sasl2', 'sasl2_bind2', 'sasl2_fast', 'sasl2_sm'],
     // Room avatars (vCard) are built into MUC; mod_vcard_muc is gone.
     mucModules: ['muc_mam'],
+    // trixie's prosody-modules: mod_spam_reporting takes XEP-0377 reports that clients attach to a
+    // block (logged for the operator), mod_muc_rtbl keeps JIDs on a real-time blocklist out of rooms.
+    abuse: { hostModules: ['spam_reporting'], mucFederatedModules: ['muc_rtbl'] },
     // 13 reads the option as false, true (admins only) or "local"; "admin" would be an unknown
     // value, which lets any local user create rooms.
     restrictRoomCreation: (policy) => (policy === 'anyone' ? undefined : policy === 'admin' ? true : 'local'),

@@ -27,6 +27,12 @@ export interface Platform {
     /** Modules the group chat component loads (history; room avatars where a module provides them). */
     readonly mucModules: readonly string[];
     /**
+     * Abuse handling where the platform packages working modules: `hostModules` every VirtualHost
+     * loads (XEP-0377 spam reports), `mucFederatedModules` the group chat component loads when
+     * the server federates (a real-time blocklist of known spammers, fetched over s2s).
+     */
+    readonly abuse: { readonly hostModules: readonly string[]; readonly mucFederatedModules: readonly string[] };
+    /**
      * `restrict_room_creation` for a policy, in this version's dialect; undefined when anyone may
      * create rooms (the option is then left out).
      */

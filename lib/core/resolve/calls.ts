@@ -14,7 +14,9 @@ import { CallsSpec, ResolvedSpec, TURN_PLACEMENTS } from '../spec';
 import { IssueCollector, section } from './collector';
 
 /** The resolved `calls` but for the TURN droplet's name, which follows the Prosody droplet's. */
-export interface ResolvedCalls extends Omit<ResolvedSpec['calls'], 'droplet'> {
+export interface ResolvedCalls extends Omit<ResolvedSpec['calls'], 'droplet' | 'totalMaxMbps'> {
+  /** As declared; the default follows the size of the droplet running coturn (see validate.ts). */
+  readonly totalMaxMbps?: number;
   /** The label the TURN host name was made of (checked against component names). */
   readonly name: string;
   readonly dropletSize: string;
@@ -36,6 +38,7 @@ export function resolveCalls(declared: CallsSpec | undefined, primaryDomain: str
     c.check('calls.credentialTtlSeconds', calls.credentialTtlSeconds, checkInteger(calls.credentialTtlSeconds, 300, 7 * 86400, ' seconds'));
     c.check('calls.userQuota', calls.userQuota, checkInteger(calls.userQuota, 1, 10000));
     c.check('calls.totalQuota', calls.totalQuota, checkInteger(calls.totalQuota, 1, 1000000));
+    c.check('calls.allocationMaxKbps', calls.allocationMaxKbps, checkInteger(calls.allocationMaxKbps, 64, 100000, ' kbit/s'));
     if (callsIn.sharedSecret !== undefined) {
       // The value itself never goes into an error message.
       c.check('calls.sharedSecret', '(redacted)', checkSharedSecret(callsIn.sharedSecret));
@@ -53,6 +56,8 @@ export function resolveCalls(declared: CallsSpec | undefined, primaryDomain: str
     credentialTtlSeconds: calls.credentialTtlSeconds,
     userQuota: calls.userQuota,
     totalQuota: calls.totalQuota,
+    allocationMaxKbps: calls.allocationMaxKbps,
+    ...(callsIn.totalMaxMbps !== undefined ? { totalMaxMbps: callsIn.totalMaxMbps } : {}),
     ...(callsIn.sharedSecret !== undefined ? { sharedSecret: callsIn.sharedSecret } : {}),
     placement: calls.placement,
     name: calls.name,

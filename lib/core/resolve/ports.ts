@@ -8,7 +8,7 @@ import { IssueCollector } from './collector';
 export function resolvePorts(
   declared: XmppServiceSpec['ports'],
   // The other sections that place listeners, as resolved so far (their values may still be invalid).
-  others: Pick<ResolvedSpec, 'federation' | 'proxy65'> & { readonly calls: Omit<ResolvedSpec['calls'], 'droplet' | 'host'> },
+  others: Pick<ResolvedSpec, 'federation' | 'proxy65'> & { readonly calls: Omit<ResolvedSpec['calls'], 'droplet' | 'host' | 'totalMaxMbps'> },
   c: IssueCollector,
 ): ResolvedSpec['ports'] {
   const { federation, proxy65, calls } = others;
