@@ -8,9 +8,8 @@
  * offending value, so a user fixes everything in one round instead of one error per synth.
  */
 import { findUnknownFields } from './unknown-fields';
-import { checkRetention, checkSshAccess, SpecValidationError } from './rules';
+import { checkRetention, checkSshAccess, checkTurnCapacity, defaultTurnCapacityMbps, SpecValidationError } from './rules';
 import { DEFAULTS } from './defaults';
-import { checkTurnCapacity, defaultTurnCapacityMbps, SpecValidationError } from './rules';
 import { ContactAddressesSpec, ResolvedSpec, XmppServiceSpec } from './spec';
 import { IssueCollector, isObject, section } from './resolve/collector';
 import { resolveAdmins, resolveDomainNames, resolveDomains } from './resolve/domains';

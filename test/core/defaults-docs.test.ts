@@ -37,8 +37,6 @@ const COMPUTED = [
   'ComponentsSpec.fileShare', 'ComponentsSpec.groupChat', 'ComponentsSpec.proxy65', 'ComponentsSpec.pubsub',
   'FileShareSpec.expireAfterSeconds', 'FileShareSpec.dailyQuotaBytesPerUser', 'FileShareSpec.globalQuotaBytes',
   'GroupChatSpec.archiveExpireAfterSeconds',
-  'CallsSpec.sharedSecret',
-  'FileShareSpec.dailyQuotaBytesPerUser', 'FileShareSpec.globalQuotaBytes',
   'CallsSpec.sharedSecret', 'CallsSpec.totalMaxMbps',
   'ContactAddressesSpec.abuse', 'ContactAddressesSpec.admin', 'ContactAddressesSpec.feedback',
   'ContactAddressesSpec.sales', 'ContactAddressesSpec.security', 'ContactAddressesSpec.support',

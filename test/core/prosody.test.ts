@@ -8,12 +8,9 @@ import { planDoctorChecks, PlannedTlsEndpoint } from '../../lib/core/doctor-plan
 import { concurrencyLimit, DoctorContext } from '../../lib/doctor/net';
 import { certificateDnsNames, handshake } from '../../lib/doctor/tls-checks';
 import { promises as dnsPromises } from 'dns';
-import { PROSODY_CERTS_DIR, PROSODY_SECRETS_INCLUDE } from '../../lib/core/paths';
-import { prosodyDuration, prosodyHostModules, renderProsodyConfig, renderProsodySecretsInclude } from '../../lib/core/prosody';
-import { certificateNames, ResolvedDomain, ResolvedSpec, XmppServiceSpec } from '../../lib/core/spec';
 import { PROSODY_CERTS_DIR, PROSODY_PLUGIN_DIR, PROSODY_SECRETS_INCLUDE } from '../../lib/core/paths';
 import { LOGIN_THROTTLE, MUC_RTBL, prosodyDuration, prosodyHostModules, renderProsodyConfig, renderProsodySecretsInclude } from '../../lib/core/prosody';
-import { certificateNames, ResolvedDomain, ResolvedSpec } from '../../lib/core/spec';
+import { certificateNames, ResolvedDomain, ResolvedSpec, XmppServiceSpec } from '../../lib/core/spec';
 import { estimateProsodyMemoryMiB, resolveSpec } from '../../lib/core/validate';
 import { PLATFORMS as LIBRARY_PLATFORMS, PlatformName } from '../../lib/core/platforms';
 import { PLATFORMS, platformToolsForFile, platformUnavailable } from '../support/platform';
