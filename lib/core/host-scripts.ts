@@ -9,7 +9,7 @@
  */
 import { ETC_DIR, NGINX_SITE, PROSODY_CONFIG, VOLUME_MOUNT } from './paths';
 import { certificateNames, hasTurnOnProsodyHost, ResolvedSpec } from './spec';
-import { DOMAIN_PLACEHOLDER, DomainTemplate, ExpandedFile, xmppName } from './expansion';
+import { DOMAIN_PLACEHOLDER, DomainTemplate, ExpandedFile, xmppJid, xmppName } from './expansion';
 import { hostMetaPaths } from './nginx';
 import { turnRealm } from './turn';
 import { scriptFile } from './script-files';
@@ -76,8 +76,19 @@ export function renderHostEnv(spec: ResolvedSpec): string {
     // Read when the volume comes from another Prosody release (the upgrade's way back).
     ['PROSODY_WHOLE_SECOND_ARCHIVE_TIMES', platformOf(spec).prosody.wholeSecondArchiveTimes ? '1' : '0'],
     ['PROSODY_CARRIES_OVER_ROLES', platformOf(spec).prosody.carriesOverRolesFrom012 ? '1' : '0'],
+    ['RESERVED_ADMIN_ACCOUNTS', reservedAdminAccounts(spec).join(' ')],
   ];
   return envFile(vars);
+}
+
+/**
+ * The accounts provisioning creates, each with a random password nobody knows, so that no one can
+ * register them from an invitation for any name: every admin's, when accounts come from
+ * invitations. Their admins set the password with `adminInviteCommand`. By their XMPP names.
+ */
+export function reservedAdminAccounts(spec: ResolvedSpec): string[] {
+  if (spec.registration !== 'invite') return [];
+  return [...new Set([...spec.admins, ...spec.domains.flatMap((d) => d.admins)].map(xmppJid))];
 }
 
 /** The dedicated TURN droplet's host.env, read by TURN_PROVISION_SCRIPT. */

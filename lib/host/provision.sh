@@ -146,6 +146,21 @@ if [ "${PROSODY_CARRIES_OVER_ROLES:-0}" = 1 ]; then
   done
 fi
 
+# Each admin's account exists before anyone can redeem an invitation, so that an invitation for any
+# name cannot take it: with a random password nobody knows, until the admin's one-use link (the
+# first_admin output) sets theirs. Prosody need not run; an existing account is left as it is.
+read -ra reserved <<<"${RESERVED_ADMIN_ACCOUNTS:-}"
+for jid in "${reserved[@]}"; do
+  prosody_account_exists "$jid" && continue
+  step "the account of admin $jid, kept for them"
+  password=$(head -c 24 /dev/urandom | base64)
+  if ! said=$(printf '%s\n%s\n' "$password" "$password" | prosodyctl register "${jid%@*}" "${jid#*@}" 2>&1); then
+    fail "step \"$CURRENT_STEP\": prosodyctl register said: $said"
+  fi
+  prosody_account_exists "$jid" || fail "step \"$CURRENT_STEP\": prosodyctl register made no account"
+done
+unset password
+
 step "certificates (self-signed until Let's Encrypt has issued)"
 install -d -m 0755 /var/www/acme
 /usr/local/sbin/xmpp-constructs-certs link --no-reload

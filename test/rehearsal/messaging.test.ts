@@ -61,6 +61,8 @@ for (const platform of REHEARSED_PLATFORMS) {
     /** An invitation for any name on the domain. */
     let invitation: RunResult;
     let adminRegistration: any;
+    /** Someone else's attempt, with an invitation for any name, to take the admin's name before the admin does. */
+    let squatter: any;
 
     /** An admin's command typed on the host as root, as the README and the `first_admin` output show it. */
     const onHost = (command: string): RunResult => rehearsal.run(['sh', '-c', command]);
@@ -78,6 +80,7 @@ for (const platform of REHEARSED_PLATFORMS) {
       // The accounts every later step uses, created as the README tells an admin.
       adminInvitation = onHost(prosody.adminInviteCommand(ADMIN.jid));
       invitation = onHost(prosody.inviteCommand(DOMAIN));
+      squatter = rehearsal.client('registerWithInvite', { uri: invitationUri(onHost(prosody.inviteCommand(DOMAIN))), username: 'admin', password: 'squatter pass' });
       adminRegistration = rehearsal.client('registerWithInvite', { uri: invitationUri(adminInvitation), username: 'admin', password: ADMIN.password });
       rehearsal.addUser(BOB.jid, BOB.password);
     });
@@ -87,12 +90,27 @@ for (const platform of REHEARSED_PLATFORMS) {
     });
 
     describe('accounts', () => {
-      test(`WHEN the admin runs the command the first_admin output names (\`${prosody.adminInviteCommand(ADMIN.jid)}\`) THEN it exits 0 and prints one xmpp: registration URI with a preauth token`, () => {
+      test('WHEN provisioning runs THEN it creates the declared admin\'s account, with a password nobody knows, before any invitation exists', () => {
+        expect(provision.stdout).toContain(`xmpp-constructs: the account of admin ${ADMIN.jid}, kept for them`);
+      });
+
+      test(`WHEN the admin runs the command the first_admin output names (\`${prosody.adminInviteCommand(ADMIN.jid)}\`) THEN it exits 0 and prints one xmpp: URI naming the admin's account, with a preauth token`, () => {
         expect(firstAdminInstructions(resolveSpec(spec))).toContain(prosody.adminInviteCommand(ADMIN.jid));
         expect({ status: adminInvitation.status, stderr: adminInvitation.stderr }).toMatchObject({ status: 0 });
-        // 0.12's invitations cannot name the account; 13's name the admin's.
-        const named = platform === 'debian-13' ? 'admin@example\\.net' : 'example\\.net';
-        expect(invitationUri(adminInvitation)).toMatch(new RegExp(`^xmpp:${named}\\?register;preauth=[A-Za-z0-9_-]{16,}$`));
+        expect(invitationUri(adminInvitation)).toMatch(/^xmpp:admin@example\.net\?register;preauth=[A-Za-z0-9_-]{16,}$/);
+      });
+
+      test('WHEN someone redeems an invitation for any name under the admin\'s name, before the admin has their link THEN the server refuses the name (conflict), and that password never logs in', () => {
+        expect(squatter).toMatchObject({ preauth: 'result', register: 'error:conflict' });
+        expect(rehearsal.client('canLogIn', { jid: ADMIN.jid, password: 'squatter pass' })).toMatchObject({ loggedIn: false, refusal: 'not-authorized' });
+      });
+
+      test('WHEN the admin\'s link is presented for another existing account (bob) THEN it is refused (conflict): it sets the admin\'s password and no one else\'s', () => {
+        const link = onHost(prosody.adminInviteCommand(ADMIN.jid));
+        expect(link.status).toBe(0);
+        expect(rehearsal.client('registerWithInvite', { uri: invitationUri(link), username: 'bob', password: 'taken over' })).toMatchObject({ preauth: 'result', register: 'error:conflict' });
+        expect(rehearsal.client('canLogIn', BOB)).toMatchObject({ loggedIn: true });
+        expect(rehearsal.client('canLogIn', { jid: BOB.jid, password: 'taken over' })).toMatchObject({ loggedIn: false, refusal: 'not-authorized' });
       });
 
       test(`WHEN the admin runs \`${prosody.inviteCommand(DOMAIN)}\` THEN it exits 0 and prints one xmpp: URI inviting to any name on example.net, which dave redeems`, () => {
@@ -103,7 +121,7 @@ for (const platform of REHEARSED_PLATFORMS) {
         expect(dave.loginJid).toMatch(FULL_JID(DAVE.jid));
       });
 
-      test('WHEN a client redeems the admin\'s invitation over direct TLS (XEP-0401 preauth, then XEP-0077 registration) THEN the declared admin account exists and logs in with the password it chose', () => {
+      test('WHEN a client redeems the admin\'s link over direct TLS (XEP-0401 preauth, then XEP-0077 registration under the admin\'s name) THEN the declared admin account logs in with the password it chose', () => {
         expect(adminRegistration.features).toEqual(expect.arrayContaining(['register urn:xmpp:ibr-token:0', 'register http://jabber.org/features/iq-register']));
         expect(adminRegistration).toMatchObject({ preauth: 'result', register: 'result' });
         expect(adminRegistration.formFields).toEqual(expect.arrayContaining(['username', 'password']));
@@ -127,11 +145,11 @@ for (const platform of REHEARSED_PLATFORMS) {
 
       // Prosody 13's `invite create_account <jid>` names the account in the link (a client fills it
       // in), but 13.0 does not hold the registration to that name: the token, like 0.12's, makes one
-      // account of whatever free name its holder chooses. The link is the secret either way.
-      test(`WHEN an invitation made for frank@example.net (\`${prosody.adminInviteCommand('frank@example.net')}\`) is redeemed under another name THEN it makes that other account, once: the token is what counts, not the name`, () => {
-        const named = onHost(prosody.adminInviteCommand('frank@example.net'));
+      // account of whatever free name its holder chooses. Why the admins' accounts are created first.
+      if (platform === 'debian-13') test('WHEN an invitation made for frank@example.net (`prosodyctl shell invite create_account frank@example.net`) is redeemed under another name THEN it makes that other account, once: the token is what counts, not the name', () => {
+        const named = onHost('prosodyctl shell invite create_account frank@example.net');
         expect(named.status).toBe(0);
-        if (platform === 'debian-13') expect(invitationUri(named)).toMatch(/^xmpp:frank@example\.net\?register;preauth=/);
+        expect(invitationUri(named)).toMatch(/^xmpp:frank@example\.net\?register;preauth=/);
         const other = rehearsal.client('registerWithInvite', { uri: invitationUri(named), username: 'grace', password: 'grace pass' });
         expect(other).toMatchObject({ preauth: 'result', register: 'result', loginJid: expect.stringMatching(FULL_JID('grace@example.net')) });
         const again = rehearsal.client('registerWithInvite', { uri: invitationUri(named), username: 'frank', password: 'frank pass' });

@@ -19,8 +19,9 @@ export const DEBIAN_12: Platform = {
     restrictRoomCreation: (policy) => (policy === 'anyone' ? undefined : policy),
     mucAdminOptions: {},
     inviteCommand: (domain) => `prosodyctl mod_invites generate ${domain}`,
-    // 0.12's invitations cannot name the account: the invitee picks it.
-    adminInviteCommand: (jid) => `prosodyctl mod_invites generate ${jid.split('@')[1]}`,
+    // A link that sets the password of that existing account, valid for a day (0.12's account
+    // invitations cannot name one: the invitee would pick it).
+    adminInviteCommand: (jid) => `prosodyctl mod_invites generate ${jid.split('@')[1]} --reset ${jid.split('@')[0]}`,
     addUserCommand: (jid) => `prosodyctl adduser ${jid}`,
     wholeSecondArchiveTimes: true,
     carriesOverRolesFrom012: false,

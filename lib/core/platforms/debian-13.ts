@@ -23,11 +23,11 @@ export const DEBIAN_13: Platform = {
     restrictRoomCreation: (policy) => (policy === 'anyone' ? undefined : policy === 'admin' ? true : 'local'),
     mucAdminOptions: { component_admins_as_room_owners: true },
     // `prosodyctl mod_invites generate` is deprecated on 13 (it prints a notice and exits 1). The
-    // shell command talks to the running Prosody (it must be up) and prints "OK: <xmpp: link>". Given
-    // a JID, the link names that account, which the invitee's client fills in; Prosody 13.0 does not
-    // hold the registration to that name (the rehearsal shows it): the one-use token is what counts.
+    // shell commands talk to the running Prosody (it must be up) and print the link, then "OK: …".
     inviteCommand: (domain) => `prosodyctl shell invite create_account ${domain}`,
-    adminInviteCommand: (jid) => `prosodyctl shell invite create_account ${jid}`,
+    // A link that sets the password of that existing account, valid for a day. An account
+    // invitation naming the admin would not do: Prosody 13.0 does not hold its holder to the name.
+    adminInviteCommand: (jid) => `prosodyctl shell invite create_reset ${jid}`,
     addUserCommand: (jid) => `prosodyctl adduser ${jid}`,
     wholeSecondArchiveTimes: false,
     carriesOverRolesFrom012: true,

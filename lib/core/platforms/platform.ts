@@ -39,9 +39,9 @@ export interface Platform {
     /** The shell command that creates an invitation to register an account (any free name) on `domain`. */
     inviteCommand(domain: string): string;
     /**
-     * The shell command that creates the invitation for the first admin `jid`: a link naming that
-     * account where the platform's Prosody can (the invitee's client fills the name in), else one for
-     * any name on its domain. Either way the server checks the one-use token, not the name.
+     * The shell command that creates the invitation for the admin `jid`: a one-use link that sets
+     * the password of that account, which provisioning created (with a password nobody knows) so
+     * that no invitation for any name can take it. Its holder can set no other account's.
      */
     adminInviteCommand(jid: string): string;
     /** The shell command that creates an account with a password typed at the prompt. */
