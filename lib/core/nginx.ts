@@ -122,6 +122,17 @@ function head(name: string, args: readonly NginxArg[]): string {
 export const BOSH_PATH = '/http-bind';
 export const WEBSOCKET_PATH = '/xmpp-websocket';
 export const FILE_SHARE_PATH = '/file_share/';
+/**
+ * Where the invitation pages are, when the platform serves them (`invitationPageModules`): the
+ * landing page and its client guides and files (invites_page), the web registration it links to
+ * as `register?t=…` (invites_register_web), and the clients' logos (register_apps).
+ */
+export const INVITATION_PAGE_LOCATIONS: readonly (readonly string[])[] = [['/invites_page'], ['=', '/register'], ['/register_apps/']];
+
+/** The locations of the invitation pages `spec` serves: none without invitations, or where the platform has no pages. */
+export function invitationPageLocations(spec: ResolvedSpec): readonly (readonly string[])[] {
+  return spec.registration === 'invite' && platformOf(spec).prosody.invitationPageModules.length > 0 ? INVITATION_PAGE_LOCATIONS : [];
+}
 
 /** Where certbot's webroot plugin puts challenge files under ACME_WEBROOT. */
 const ACME_CHALLENGE_PATH = '/.well-known/acme-challenge/';
@@ -499,6 +510,11 @@ function httpsServer(spec: ResolvedSpec, domain: ResolvedDomain): NginxNode {
         directive('proxy_buffering', 'off'),
       ]),
     );
+  }
+  const pages = invitationPageLocations(spec);
+  if (pages.length > 0) {
+    children.push(blank, comment('Invitation pages: what an invitation link opens, and the web registration it offers.'));
+    for (const location of pages) children.push(block('location', location, [directive('proxy_pass', upstream), ...proxyHeaders()]));
   }
   children.push(
     blank,

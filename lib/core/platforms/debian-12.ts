@@ -18,6 +18,10 @@ export const DEBIAN_12: Platform = {
     mucModules: ['muc_mam', 'vcard_muc'],
     restrictRoomCreation: (policy) => (policy === 'anyone' ? undefined : policy),
     mucAdminOptions: {},
+    // bookworm's prosody-modules has invites_page, register_apps and invites_register_web, but not
+    // mod_password_policy, without which invites_register_web does not load: the page would send
+    // the users of clients that cannot redeem a link to a registration that is not there.
+    invitationPageModules: [],
     inviteCommand: (domain) => `prosodyctl mod_invites generate ${domain}`,
     // A link that sets the password of that existing account, valid for a day (0.12's account
     // invitations cannot name one: the invitee would pick it).

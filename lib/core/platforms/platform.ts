@@ -36,6 +36,13 @@ export interface Platform {
      * component admins room owners; 13 does so only when told).
      */
     readonly mucAdminOptions: Readonly<Record<string, LuaValue>>;
+    /**
+     * The modules that give an invitation a web page (prosody-modules' invites_page), listing
+     * clients for the invitee's device (register_apps), with registration in the browser for
+     * clients that cannot redeem a link (invites_register_web). Empty where the platform's
+     * prosody-modules cannot provide all three; the invitation is then the bare `xmpp:` link.
+     */
+    readonly invitationPageModules: readonly string[];
     /** The shell command that creates an invitation to register an account (any free name) on `domain`. */
     inviteCommand(domain: string): string;
     /**
