@@ -6,7 +6,7 @@
  */
 import { existsSync, readFileSync } from 'fs';
 import { join } from 'path';
-import { PLATFORM_NAMES, PlatformName } from '../../lib/core/platforms';
+import { PLATFORM_NAMES, PLATFORMS, PlatformName } from '../../lib/core/platforms';
 import { prosodyHostModules } from '../../lib/core/prosody';
 import { XmppServiceSpec } from '../../lib/core/spec';
 import { resolveSpec } from '../../lib/core/validate';
@@ -64,7 +64,12 @@ function withDependencies(modulesDir: string, names: readonly string[]): { found
       continue;
     }
     found.set(name, file);
-    for (const m of readFileSync(file, 'utf8').matchAll(/module:depends\(\s*["']([a-z0-9_]+)["']/g)) pending.push(m[1]);
+    const source = readFileSync(file, 'utf8');
+    for (const m of source.matchAll(/module:depends\(\s*["']([a-z0-9_]+)["']/g)) {
+      // A dependency taken only when the host loads that module anyway (invites_register_web's on
+      // conversejs, `if …:contains("conversejs") then module:depends("conversejs")`) is no dependency.
+      if (!source.includes(`:contains("${m[1]}")`)) pending.push(m[1]);
+    }
   }
   return { found, missing };
 }
@@ -78,6 +83,14 @@ describeUnless(platformUnavailable(), 'against each platform\'s own Prosody pack
       // cloud_notify_extensions is only a list of what iOS clients need; those must be there too.
       expect([...found.keys()]).toEqual(expect.arrayContaining(['cloud_notify_encrypted', 'cloud_notify_priority_tag', 'cloud_notify_filters']));
     }
+  });
+
+  test('bookworm (Debian 12) packages the invitation pages but not mod_password_policy, which the web registration depends on: why Debian 12 serves no invitation pages', () => {
+    const modulesDir = join(platformImage(testPlatform('debian-12')).toolsLayer, 'usr', 'lib', 'prosody', 'modules');
+    for (const name of ['invites_page', 'register_apps', 'invites_register_web']) expect({ name, file: moduleFile(modulesDir, name) }).toEqual({ name, file: expect.any(String) });
+    expect(withDependencies(modulesDir, ['invites_register_web']).missing).toEqual(['password_policy']);
+    expect(PLATFORMS['debian-12'].prosody.invitationPageModules).toEqual([]);
+    expect(withDependencies(join(platformImage(testPlatform('debian-13')).toolsLayer, 'usr', 'lib', 'prosody', 'modules'), PLATFORMS['debian-13'].prosody.invitationPageModules).missing).toEqual([]);
   });
 
   test('bookworm (Debian 12) does not package the iOS push extensions, which is why Debian 12 hosts leave them out', () => {
