@@ -125,9 +125,10 @@ export const FILE_SHARE_PATH = '/file_share/';
 /**
  * Where the invitation pages are, when the platform serves them (`invitationPageModules`): the
  * landing page and its client guides and files (invites_page), the web registration it links to
- * as `register?t=…` (invites_register_web), and the clients' logos (register_apps).
+ * as `register?t=…` (invites_register_web), and the clients' logos (register_apps). One location,
+ * to keep user_data small.
  */
-export const INVITATION_PAGE_LOCATIONS: readonly (readonly string[])[] = [['/invites_page'], ['=', '/register'], ['/register_apps/']];
+export const INVITATION_PAGE_LOCATIONS: readonly (readonly string[])[] = [['~', '^/(invites_page|register_apps/|register$)']];
 
 /** The locations of the invitation pages `spec` serves: none without invitations, or where the platform has no pages. */
 export function invitationPageLocations(spec: ResolvedSpec): readonly (readonly string[])[] {
@@ -513,7 +514,7 @@ function httpsServer(spec: ResolvedSpec, domain: ResolvedDomain): NginxNode {
   }
   const pages = invitationPageLocations(spec);
   if (pages.length > 0) {
-    children.push(blank, comment('Invitation pages: what an invitation link opens, and the web registration it offers.'));
+    children.push(blank, comment('Invitation pages and their web registration.'));
     for (const location of pages) children.push(block('location', location, [directive('proxy_pass', upstream), ...proxyHeaders()]));
   }
   children.push(

@@ -146,9 +146,8 @@ if [ "${PROSODY_CARRIES_OVER_ROLES:-0}" = 1 ]; then
   done
 fi
 
-# Each admin's account exists before anyone can redeem an invitation, so that an invitation for any
-# name cannot take it: with a random password nobody knows, until the admin's one-use link (the
-# first_admin output) sets theirs. Prosody need not run; an existing account is left as it is.
+# No invitation may take an admin's name: create it first, with a password nobody knows, which the
+# admin's one-use link (the first_admin output) replaces. An existing account stays as it is.
 read -ra reserved <<<"${RESERVED_ADMIN_ACCOUNTS:-}"
 for jid in "${reserved[@]}"; do
   prosody_account_exists "$jid" && continue
