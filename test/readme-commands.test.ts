@@ -150,7 +150,6 @@ const EXERCISES: { readonly [command: string]: Exercise } = {
   'nginx -t': { kind: 'runs', in: [['test/core/nginx.test.ts', "['nginx', '-t'"]] },
   'cloud-init schema': { kind: 'runs', in: [['test/core/cloud-init.test.ts', "['cloud-init', 'schema'"]] },
   'systemd-analyze verify': { kind: 'runs', in: [['test/core/turn.test.ts', "'systemd-analyze', 'verify'"], ['test/core/reserved-ipv6.test.ts', 'systemd-analyze verify']] },
-  'prosodyctl mod_invites': { kind: 'rehearses', in: [[MESSAGING, INVITE_ANY_NAME], [DEBIAN_12, 'prosodyctl mod_invites generate ${domain}']], why: ON_THE_DROPLET_12 },
   'prosodyctl adduser': { kind: 'rehearses', in: [['test/rehearsal/harness.ts', "['prosodyctl', 'adduser', jid]"], [MESSAGING, 'prosodyctl adduser']], why: ON_THE_DROPLET },
 
   // Quickstart
@@ -172,7 +171,8 @@ const EXERCISES: { readonly [command: string]: Exercise } = {
   },
   'prosodyctl mod_invites generate example.net': { kind: 'rehearses', in: [[MESSAGING, INVITE_ANY_NAME], [DEBIAN_12, 'prosodyctl mod_invites generate ${domain}']], why: ON_THE_DROPLET_12 },
   'prosodyctl shell invite create_account example.net': { kind: 'rehearses', in: [[MESSAGING, INVITE_ANY_NAME], [DEBIAN_13, 'prosodyctl shell invite create_account ${domain}']], why: ON_THE_DROPLET_13 },
-  'prosodyctl shell invite create_account admin@example.net': { kind: 'rehearses', in: [[MESSAGING, 'onHost(prosody.adminInviteCommand(ADMIN.jid))'], [DEBIAN_13, 'prosodyctl shell invite create_account ${jid}']], why: ON_THE_DROPLET_13 },
+  'prosodyctl shell invite create_reset admin@example.net': { kind: 'rehearses', in: [[MESSAGING, 'onHost(prosody.adminInviteCommand(ADMIN.jid))'], [DEBIAN_13, 'prosodyctl shell invite create_reset ${jid}']], why: ON_THE_DROPLET_13 },
+  'prosodyctl mod_invites generate example.net --reset admin': { kind: 'rehearses', in: [[MESSAGING, 'onHost(prosody.adminInviteCommand(ADMIN.jid))'], [DEBIAN_12, "prosodyctl mod_invites generate ${jid.split('@')[1]} --reset ${jid.split('@')[0]}"]], why: ON_THE_DROPLET_12 },
   'prosodyctl adduser admin@example.net': { kind: 'rehearses', in: [[MESSAGING, 'rehearsal.addUser(BOB.jid'], ['test/rehearsal/harness.ts', "['prosodyctl', 'adduser', jid]"]], why: ON_THE_DROPLET },
 
   // Use it with Pulumi

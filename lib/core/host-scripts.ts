@@ -9,7 +9,7 @@
  */
 import { ETC_DIR, NGINX_SITE, PROSODY_CONFIG, VOLUME_MOUNT } from './paths';
 import { certificateNames, hasTurnOnProsodyHost, ResolvedSpec } from './spec';
-import { DOMAIN_PLACEHOLDER, DomainTemplate, ExpandedFile, xmppName } from './expansion';
+import { DOMAIN_PLACEHOLDER, DomainTemplate, ExpandedFile, xmppJid, xmppName } from './expansion';
 import { hostMetaPaths } from './nginx';
 import { turnRealm } from './turn';
 import { scriptFile } from './script-files';
@@ -89,8 +89,19 @@ export function renderHostEnv(spec: ResolvedSpec): string {
     // user_data's `packages:`, which provisioning installs itself if cloud-init gave up on apt's lock.
     ['PACKAGES', hostPackages(spec).join(' ')],
     ['APT_LOCK_WAIT_SECONDS', String(APT_LOCK_WAIT_SECONDS)],
+    ['RESERVED_ADMIN_ACCOUNTS', reservedAdminAccounts(spec).join(' ')],
   ];
   return envFile(vars);
+}
+
+/**
+ * The accounts provisioning creates, each with a random password nobody knows, so that no one can
+ * register them from an invitation for any name: every admin's, when accounts come from
+ * invitations. Their admins set the password with `adminInviteCommand`. By their XMPP names.
+ */
+export function reservedAdminAccounts(spec: ResolvedSpec): string[] {
+  if (spec.registration !== 'invite') return [];
+  return [...new Set([...spec.admins, ...spec.domains.flatMap((d) => d.admins)].map(xmppJid))];
 }
 
 /** The dedicated TURN droplet's host.env, read by TURN_PROVISION_SCRIPT. */

@@ -122,6 +122,18 @@ function head(name: string, args: readonly NginxArg[]): string {
 export const BOSH_PATH = '/http-bind';
 export const WEBSOCKET_PATH = '/xmpp-websocket';
 export const FILE_SHARE_PATH = '/file_share/';
+/**
+ * Where the invitation pages are, when the platform serves them (`invitationPageModules`): the
+ * landing page and its client guides and files (invites_page), the web registration it links to
+ * as `register?t=…` (invites_register_web), and the clients' logos (register_apps). One location,
+ * to keep user_data small.
+ */
+export const INVITATION_PAGE_LOCATIONS: readonly (readonly string[])[] = [['~', '^/(invites_page|register_apps/|register$)']];
+
+/** The locations of the invitation pages `spec` serves: none without invitations, or where the platform has no pages. */
+export function invitationPageLocations(spec: ResolvedSpec): readonly (readonly string[])[] {
+  return spec.registration === 'invite' && platformOf(spec).prosody.invitationPageModules.length > 0 ? INVITATION_PAGE_LOCATIONS : [];
+}
 
 /**
  * Debian's access and error logs (its nginx.conf names them; logrotate keeps 14 days). A file's URL is
@@ -513,6 +525,11 @@ function httpsServer(spec: ResolvedSpec, domain: ResolvedDomain): NginxNode {
         directive('error_log', NGINX_ERROR_LOG, 'crit'),
       ]),
     );
+  }
+  const pages = invitationPageLocations(spec);
+  if (pages.length > 0) {
+    children.push(blank, comment('Invitation pages and their web registration.'));
+    for (const location of pages) children.push(block('location', location, [directive('proxy_pass', upstream), ...proxyHeaders()]));
   }
   children.push(
     blank,

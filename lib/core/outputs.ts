@@ -46,14 +46,15 @@ export function sshInstructions(spec: ResolvedSpec, address: string): string {
 }
 
 /**
- * How the first admin account comes into being: an invitation (the admin picks a password on
- * their own device), or on a closed server prosodyctl, which asks for the password interactively.
+ * How the first admin gets their account: with invitations, provisioning has created it (so no
+ * invitation for any name can take it) and a one-use link sets its password on the admin's own
+ * device; on a closed server prosodyctl creates it, asking for the password interactively.
  */
 export function firstAdminInstructions(spec: ResolvedSpec): string {
   // As the admin signs in, and as Prosody knows the domain: Unicode for an internationalised one.
   const admin = xmppJid(spec.admins[0]);
   const prosody = platformOf(spec).prosody;
   return spec.registration === 'invite'
-    ? `On the host, run: ${prosody.adminInviteCommand(admin)} — open the link on the admin's device and register as ${admin}`
+    ? `On the host, run: ${prosody.adminInviteCommand(admin)} — open the link (valid for a day) on the admin's device and choose the password of ${admin}`
     : `On the host, run: ${prosody.addUserCommand(admin)} — it asks for the password`;
 }

@@ -44,7 +44,7 @@ export function prosodyHostModules(spec: ResolvedSpec): string[] {
     ...platformOf(spec).prosody.abuse.hostModules,
   ];
   if (spec.federation.enabled) modules.push('dialback', 's2s_bidi');
-  if (spec.registration === 'invite') modules.push('invites', 'invites_adhoc', 'invites_register');
+  if (spec.registration === 'invite') modules.push('invites', 'invites_adhoc', 'invites_register', ...platformOf(spec).prosody.invitationPageModules);
   if (spec.web.bosh) modules.push('bosh');
   if (spec.web.websocket) modules.push('websocket');
   if (spec.calls.enabled) modules.push('external_services');

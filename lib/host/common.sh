@@ -35,6 +35,11 @@ prosody_dir_name() ( # host name
 # The reverse: the host name a data directory of Prosody's belongs to.
 prosody_host_of_dir() { local base=${1##*/}; printf '%b\n' "${base//%/\\x}"; }
 
+# Whether Prosody's storage (internal, as configured) holds the account `user@host`, by its XMPP name.
+prosody_account_exists() { # jid
+  [ -f "/var/lib/prosody/$(prosody_dir_name "${1#*@}")/accounts/$(prosody_dir_name "${1%@*}").dat" ]
+}
+
 # Prosody names a host by its XMPP name, which for an internationalised domain is Unicode
 # ("bücher.example"); it used to be given the DNS name ("xn--bcher-kva.example"), and kept the
 # data of that host, and of its components, under that name. Prints "from<TAB>to" for each such

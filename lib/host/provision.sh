@@ -151,6 +151,20 @@ if [ "${PROSODY_CARRIES_OVER_ROLES:-0}" = 1 ]; then
   done
 fi
 
+# No invitation may take an admin's name: create it first, with a password nobody knows, which the
+# admin's one-use link (the first_admin output) replaces. An existing account stays as it is.
+read -ra reserved <<<"${RESERVED_ADMIN_ACCOUNTS:-}"
+for jid in "${reserved[@]}"; do
+  prosody_account_exists "$jid" && continue
+  step "the account of admin $jid, kept for them"
+  password=$(head -c 24 /dev/urandom | base64)
+  if ! said=$(printf '%s\n%s\n' "$password" "$password" | prosodyctl register "${jid%@*}" "${jid#*@}" 2>&1); then
+    fail "step \"$CURRENT_STEP\": prosodyctl register said: $said"
+  fi
+  prosody_account_exists "$jid" || fail "step \"$CURRENT_STEP\": prosodyctl register made no account"
+done
+unset password
+
 step "certificates (self-signed until Let's Encrypt has issued)"
 install -d -m 0755 /var/www/acme
 /usr/local/sbin/xmpp-constructs-certs link --no-reload

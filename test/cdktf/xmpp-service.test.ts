@@ -244,20 +244,20 @@ describe('outputs', () => {
     const stack = newStack();
     new XmppService(stack, 'Xmpp', { spec: { ...minimalSpec, adminSourceCidrs: ['203.0.113.0/24'], droplet: { sshKeyFingerprints: ['3b:16:bf:e4:8b:00:8b:b8:59:8c:a9:d3:f0:19:45:fa'] } } });
     const out = synth(stack);
-    // On Debian 13 (the default) the link names the admin's account.
-    expect(out.output!.Xmpp_first_admin.value).toMatch(/prosodyctl shell invite create_account admin@example\.net .*register as admin@example\.net/);
+    // On Debian 13 (the default): a link that sets the password of the account provisioning created.
+    expect(out.output!.Xmpp_first_admin.value).toMatch(/prosodyctl shell invite create_reset admin@example\.net .*choose the password of admin@example\.net/);
     expect(out.output!.Xmpp_ssh.value).toMatch(/^ssh root@\$\{digitalocean_reserved_ip\./);
   });
 
-  test('GIVEN Debian 12 THEN the first admin is invited with Prosody 0.12\'s command, which cannot name the account', () => {
+  test('GIVEN Debian 12 THEN the first admin\'s link is Prosody 0.12\'s password reset for that account', () => {
     const stack = newStack();
     new XmppService(stack, 'Xmpp', { spec: { ...minimalSpec, droplet: { image: 'debian-12-x64' } } });
-    expect(synth(stack).output!.Xmpp_first_admin.value).toBe("On the host, run: prosodyctl mod_invites generate example.net — open the link on the admin's device and register as admin@example.net");
+    expect(synth(stack).output!.Xmpp_first_admin.value).toBe("On the host, run: prosodyctl mod_invites generate example.net --reset admin — open the link (valid for a day) on the admin's device and choose the password of admin@example.net");
   });
 
   test.each([
-    ['debian-13-x64', "On the host, run: prosodyctl shell invite create_account admin@bücher.example — open the link on the admin's device and register as admin@bücher.example"],
-    ['debian-12-x64', "On the host, run: prosodyctl mod_invites generate bücher.example — open the link on the admin's device and register as admin@bücher.example"],
+    ['debian-13-x64', "On the host, run: prosodyctl shell invite create_reset admin@bücher.example — open the link (valid for a day) on the admin's device and choose the password of admin@bücher.example"],
+    ['debian-12-x64', "On the host, run: prosodyctl mod_invites generate bücher.example --reset admin — open the link (valid for a day) on the admin's device and choose the password of admin@bücher.example"],
   ])('GIVEN an internationalised domain on %s THEN the first admin is named by the address Prosody and clients use, in Unicode', (image, expected) => {
     const stack = newStack();
     new XmppService(stack, 'Xmpp', { spec: { domains: ['xn--bcher-kva.example'], admins: ['admin@xn--bcher-kva.example'], acme: { email: 'hostmaster@example.net' }, droplet: { image } } });

@@ -68,7 +68,7 @@ import {
 import { PROSODY_TURN_SECRET_OPTION, renderProsodyConfig } from '../../lib/core/prosody';
 import { renderReviewFiles } from '../../lib/core/review';
 import { bootGuardDropinPath, CONFIGURED_SERVICES, guardedUnits, renderBootGuardDropin, renderServicePolicy, SERVICE_POLICY_MARKER } from '../../lib/core/service-policy';
-import { hasTurnOnProsodyHost } from '../../lib/core/spec';
+import { hasTurnOnProsodyHost, XmppServiceSpec } from '../../lib/core/spec';
 import { renderTurnConfig, renderTurnFiles, renderTurnSystemdDropin } from '../../lib/core/turn';
 import { resolveSpec } from '../../lib/core/validate';
 import { DEFAULT_PLATFORM, Platform, PLATFORM_PATH, PLATFORMS, PlatformTools, platformToolsForFile, platformUnavailable } from '../support/platform';
@@ -466,6 +466,13 @@ describe('host scripts', () => {
     expectNames(renderCommonScript(), [COMMON_SCRIPT, TURN_CERT_DIR]);
     // The volume's paths reach the provisioning script through host.env, as the deployment's values do.
     expect(renderHostEnv(resolveSpec(minimalSpec))).toContain(`VOLUME_MOUNT='${VOLUME_MOUNT}'`);
+  });
+
+  test.each([
+    ['invitations, service-wide and per-domain admins', { domains: ['example.net', { name: 'xn--bcher-kva.example', admins: ['owner@xn--bcher-kva.example'] }], admins: ['admin@example.net'] }, "RESERVED_ADMIN_ACCOUNTS='admin@example.net owner@bücher.example'"],
+    ['closed registration (the admin creates the account with prosodyctl adduser)', { registration: 'closed' }, "RESERVED_ADMIN_ACCOUNTS=''"],
+  ] as const)('GIVEN %s THEN host.env lists the admin accounts provisioning creates, by their XMPP names', (_name, change, line) => {
+    expect(renderHostEnv(resolveSpec({ ...minimalSpec, ...change } as XmppServiceSpec)).split('\n')).toContain(line);
   });
 
   test('GIVEN the provisioning script THEN it stops on the first error and names the step', () => {

@@ -17,6 +17,7 @@ import {
   HSTS_VALUE,
   NGINX_ACCESS_LOG,
   NGINX_ERROR_LOG,
+  invitationPageLocations,
   nginxArg,
   nginxServerNames,
   quoted,
@@ -334,12 +335,15 @@ describe('renderNginxSite', () => {
         .filter((w) => w.node.name === 'proxy_pass')
         .map((w) => w.parents[w.parents.length - 1].args.join(' '));
 
-    test('GIVEN everything enabled WHEN rendered THEN only BOSH, WebSocket and the file share reach Prosody, on loopback', () => {
+    /** The invitation pages' locations, as the platform of the default image (Debian 13) serves them. */
+    const PAGES = ['~ ^/(invites_page|register_apps/|register$)'];
+
+    test('GIVEN everything enabled WHEN rendered THEN only BOSH, WebSocket, the file share and the invitation pages reach Prosody, on loopback', () => {
       const site = renderNginxSite(full);
       for (const domain of full.domains) {
         const server = httpsServerFor(site, domain.name);
         const withProxy = named(server.children, 'location').filter((l) => named(l.children, 'proxy_pass').length > 0);
-        expect(withProxy.map((l) => l.args.join(' '))).toEqual(['/http-bind', '/xmpp-websocket', '/file_share/']);
+        expect(withProxy.map((l) => l.args.join(' '))).toEqual(['/http-bind', '/xmpp-websocket', '/file_share/', ...PAGES]);
         for (const l of withProxy) {
           expect(argsOf(l.children, 'proxy_pass')).toEqual([[`http://127.0.0.1:${full.ports.httpLoopback}`]]);
         }
@@ -348,7 +352,7 @@ describe('renderNginxSite', () => {
 
     test('GIVEN a proxied location WHEN rendered THEN it passes Host, X-Forwarded-For and X-Forwarded-Proto', () => {
       const passes = walk(parseNginx(renderNginxSite(full))).filter((w) => w.node.name === 'proxy_pass');
-      expect(passes.length).toBe(9);
+      expect(passes.length).toBe(full.domains.length * 4);
       for (const { parents } of passes) {
         const headers = argsOf(parents[parents.length - 1].children, 'proxy_set_header');
         expect(headers).toEqual(expect.arrayContaining([
@@ -375,13 +379,23 @@ describe('renderNginxSite', () => {
     });
 
     test('no websocket location when web.websocket is false', () => {
-      expect(proxied(withWeb(minimal, { websocket: false }))).toEqual(['/http-bind', '/file_share/']);
+      expect(proxied(withWeb(minimal, { websocket: false }))).toEqual(['/http-bind', '/file_share/', ...PAGES]);
       expect(renderNginxSite(withWeb(minimal, { websocket: false }))).not.toContain('xmpp-websocket');
     });
 
     test('no BOSH location when web.bosh is false', () => {
-      expect(proxied(withWeb(minimal, { bosh: false }))).toEqual(['/xmpp-websocket', '/file_share/']);
+      expect(proxied(withWeb(minimal, { bosh: false }))).toEqual(['/xmpp-websocket', '/file_share/', ...PAGES]);
       expect(renderNginxSite(withWeb(minimal, { bosh: false }))).not.toContain('http-bind');
+    });
+
+    test.each([
+      ['debian-13-x64', 'invite', PAGES],
+      ['debian-12-x64', 'invite', []],
+      ['debian-13-x64', 'closed', []],
+    ] as const)('GIVEN %s and registration %s WHEN rendered THEN the invitation pages proxied are %j', (image, registration, pages) => {
+      const spec = resolveSpec({ ...minimalSpec, registration, droplet: { image } });
+      expect(proxied(spec).filter((p) => !['/http-bind', '/xmpp-websocket', '/file_share/'].includes(p))).toEqual(pages);
+      expect(invitationPageLocations(spec).map((l) => l.join(' '))).toEqual(pages);
     });
 
     test('GIVEN the closed spec (no web, no file share) WHEN rendered THEN nothing is proxied to Prosody at all', () => {
@@ -974,7 +988,7 @@ describe.each(Object.values(PLATFORMS))('on $name', (platform) => {
 
         test('THEN Prosody paths that are not exposed answer 404 without reaching Prosody', async () => {
           prosody.received.length = 0;
-          for (const p of ['/', '/admin', '/invites_page', '/upload_sessions', '/push_notification', '/.well-known/acme-challenge/token-1']) {
+          for (const p of ['/', '/admin', '/register_web', '/register/x', '/upload_sessions', '/push_notification', '/.well-known/acme-challenge/token-1']) {
             expect({ p, status: (await https443(spec.primaryDomain, p)).status }).toEqual({ p, status: 404 });
           }
           // A proxied prefix ending in "/" makes nginx itself redirect the bare name to it (with the
@@ -986,6 +1000,18 @@ describe.each(Object.values(PLATFORMS))('on $name', (platform) => {
               : { status: 404, location: undefined },
           );
           expect(prosody.received).toEqual([]);
+        });
+
+        test('THEN the invitation pages (landing page, its files, web registration, client logos) reach Prosody with Host and forwarding headers, or 404 where not served', async () => {
+          const paths = ['/invites_page?Tok3n', '/invites_page/static/invite.js', '/register?t=Tok3n&c=dino', '/register_apps/assets/logos/dino.svg'];
+          const served = invitationPageLocations(spec).length > 0;
+          for (const p of paths) {
+            prosody.received.length = 0;
+            const r = await https443(spec.primaryDomain, p);
+            expect({ p, status: r.status }).toEqual({ p, status: served ? 200 : 404 });
+            expect(prosody.received.map((got) => got.url)).toEqual(served ? [p] : []);
+            if (served) expect(prosody.received[0].headers).toEqual(expect.objectContaining({ host: spec.primaryDomain, 'x-forwarded-proto': 'https' }));
+          }
         });
 
         test('THEN BOSH reaches Prosody with Host and forwarding headers, or 404 when off', async () => {

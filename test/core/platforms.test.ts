@@ -68,7 +68,12 @@ function withDependencies(modulesDir: string, names: readonly string[]): { found
       continue;
     }
     found.set(name, file);
-    for (const m of readFileSync(file, 'utf8').matchAll(/module:depends\(\s*["']([a-z0-9_]+)["']/g)) pending.push(m[1]);
+    const source = readFileSync(file, 'utf8');
+    for (const m of source.matchAll(/module:depends\(\s*["']([a-z0-9_]+)["']/g)) {
+      // A dependency taken only when the host loads that module anyway (invites_register_web's on
+      // conversejs, `if …:contains("conversejs") then module:depends("conversejs")`) is no dependency.
+      if (!source.includes(`:contains("${m[1]}")`)) pending.push(m[1]);
+    }
   }
   return { found, missing };
 }
@@ -105,6 +110,14 @@ describeUnless(platformUnavailable(), 'against each platform\'s own Prosody pack
     // Its mod_muc_rtbl reads event.occupant in the private-message hook, which Prosody 0.12 does not set.
     expect(readFileSync(moduleFile(modulesDir, 'muc_rtbl')!, 'utf8')).toMatch(/"muc-private-message"[\s\S]*get_affiliation\(event\.occupant\.bare_jid\)/);
     expect(readFileSync(join(modulesDir, 'muc', 'muc.lib.lua'), 'utf8')).toContain('module:fire_event("muc-private-message", { room = self, origin = origin, stanza = stanza })');
+  });
+
+  test('bookworm (Debian 12) packages the invitation pages but not mod_password_policy, which the web registration depends on: why Debian 12 serves no invitation pages', () => {
+    const modulesDir = join(platformImage(testPlatform('debian-12')).toolsLayer, 'usr', 'lib', 'prosody', 'modules');
+    for (const name of ['invites_page', 'register_apps', 'invites_register_web']) expect({ name, file: moduleFile(modulesDir, name) }).toEqual({ name, file: expect.any(String) });
+    expect(withDependencies(modulesDir, ['invites_register_web']).missing).toEqual(['password_policy']);
+    expect(PLATFORMS['debian-12'].prosody.invitationPageModules).toEqual([]);
+    expect(withDependencies(join(platformImage(testPlatform('debian-13')).toolsLayer, 'usr', 'lib', 'prosody', 'modules'), PLATFORMS['debian-13'].prosody.invitationPageModules).missing).toEqual([]);
   });
 
   test('bookworm (Debian 12) does not package the iOS push extensions, which is why Debian 12 hosts leave them out', () => {

@@ -95,8 +95,8 @@ describe.each(['user-data', 'spaces'] as Channel[])('configuration delivered by 
       expect(text).toMatch(/~ image\s+= "debian-12-x64" -> "debian-13-x64" # forces replacement/);
       expect(/~ user_data\s+= "\w+" -> "\w+" # forces replacement/.test(text)).toBe(channel === 'user-data');
       expect(text).toContain(channel === 'user-data' ? 'Plan: 3 to add, 3 to change, 3 to destroy.' : 'Plan: 3 to add, 4 to change, 3 to destroy.');
-      // The first admin's invitation command is the new platform's.
-      expect(text).toMatch(/~ \w+_first_admin\s+= ".*prosodyctl mod_invites generate example\.net.*" -> ".*prosodyctl shell invite create_account admin@example\.net.*"/);
+      // The first admin's link is made with the new platform's command.
+      expect(text).toMatch(/~ \w+_first_admin\s+= ".*prosodyctl mod_invites generate example\.net --reset admin.*" -> ".*prosodyctl shell invite create_reset admin@example\.net.*"/);
       const summary = summarizePlan(json);
       expect(summary.dropletReplacements.map((c) => c.deleteFirst)).toEqual([true]);
       const markdown = planSummaryMarkdown(json, workspace.engineName === 'tofu' ? 'OpenTofu' : 'Terraform');

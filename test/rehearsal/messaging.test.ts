@@ -36,6 +36,13 @@ const FULL_JID = (bare: string) => new RegExp(`^${bare.replace(/\./g, '\\.')}/.+
 /** The one xmpp: URI a command printed (Prosody 13's shell prints it after "OK: "). */
 const INVITATION_URI = /xmpp:[^\s]+/g;
 
+/** The one https: link a command printed: an invitation's landing page. */
+function landingPage(run: RunResult): string {
+  const pages = run.stdout.match(/https:\/\/[^\s]+/g) ?? [];
+  if (pages.length !== 1) throw new Error(`expected one https: link, got:\n${run.stdout}\n${run.stderr}`);
+  return pages[0];
+}
+
 function invitationUri(run: RunResult): string {
   const uris = run.stdout.match(INVITATION_URI) ?? [];
   if (uris.length !== 1) throw new Error(`expected one xmpp: URI, got:\n${run.stdout}\n${run.stderr}`);
@@ -61,9 +68,25 @@ for (const platform of REHEARSED_PLATFORMS) {
     /** An invitation for any name on the domain. */
     let invitation: RunResult;
     let adminRegistration: any;
+    /** Someone else's attempt, with an invitation for any name, to take the admin's name before the admin does. */
+    let squatter: any;
 
     /** An admin's command typed on the host as root, as the README and the `first_admin` output show it. */
     const onHost = (command: string): RunResult => rehearsal.run(['sh', '-c', command]);
+    /** Where the platform serves invitation pages, the invitation commands print the page's link. */
+    const pagesServed = prosody.invitationPageModules.length > 0;
+    /** The xmpp: link an invitation command gave: printed, or behind the landing page it printed (opened as a browser would). */
+    const links = new WeakMap<RunResult, string>();
+    const linkOf = (run: RunResult): string => {
+      if (!pagesServed) return invitationUri(run);
+      // Read once, while the token is valid: the page of a used one says so and names no link.
+      const known = links.get(run);
+      if (known !== undefined) return known;
+      const page = rehearsal.client('invitationPage', { url: landingPage(run) }) as { uri?: string };
+      if (page.uri === undefined) throw new Error(`the landing page of ${landingPage(run)} names no xmpp: link: ${JSON.stringify(page)}`);
+      links.set(run, page.uri);
+      return page.uri;
+    };
 
     beforeAll(async () => {
       const booted = await Rehearsal.boot(synthesizeSpec(spec));
@@ -78,7 +101,8 @@ for (const platform of REHEARSED_PLATFORMS) {
       // The accounts every later step uses, created as the README tells an admin.
       adminInvitation = onHost(prosody.adminInviteCommand(ADMIN.jid));
       invitation = onHost(prosody.inviteCommand(DOMAIN));
-      adminRegistration = rehearsal.client('registerWithInvite', { uri: invitationUri(adminInvitation), username: 'admin', password: ADMIN.password });
+      squatter = rehearsal.client('registerWithInvite', { uri: linkOf(onHost(prosody.inviteCommand(DOMAIN))), username: 'admin', password: 'squatter pass' });
+      adminRegistration = rehearsal.client('registerWithInvite', { uri: linkOf(adminInvitation), username: 'admin', password: ADMIN.password });
       rehearsal.addUser(BOB.jid, BOB.password);
     });
 
@@ -87,23 +111,73 @@ for (const platform of REHEARSED_PLATFORMS) {
     });
 
     describe('accounts', () => {
-      test(`WHEN the admin runs the command the first_admin output names (\`${prosody.adminInviteCommand(ADMIN.jid)}\`) THEN it exits 0 and prints one xmpp: registration URI with a preauth token`, () => {
+      test('WHEN provisioning runs THEN it creates the declared admin\'s account, with a password nobody knows, before any invitation exists', () => {
+        expect(provision.stdout).toContain(`xmpp-constructs: the account of admin ${ADMIN.jid}, kept for them`);
+      });
+
+      test(`WHEN the admin runs the command the first_admin output names (\`${prosody.adminInviteCommand(ADMIN.jid)}\`) THEN it exits 0 and prints one xmpp: URI naming the admin's account, with a preauth token`, () => {
         expect(firstAdminInstructions(resolveSpec(spec))).toContain(prosody.adminInviteCommand(ADMIN.jid));
         expect({ status: adminInvitation.status, stderr: adminInvitation.stderr }).toMatchObject({ status: 0 });
-        // 0.12's invitations cannot name the account; 13's name the admin's.
-        const named = platform === 'debian-13' ? 'admin@example\\.net' : 'example\\.net';
-        expect(invitationUri(adminInvitation)).toMatch(new RegExp(`^xmpp:${named}\\?register;preauth=[A-Za-z0-9_-]{16,}$`));
+        expect(linkOf(adminInvitation)).toMatch(/^xmpp:admin@example\.net\?register;preauth=[A-Za-z0-9_-]{16,}$/);
+      });
+
+      test('WHEN someone redeems an invitation for any name under the admin\'s name, before the admin has their link THEN the server refuses the name (conflict), and that password never logs in', () => {
+        expect(squatter).toMatchObject({ preauth: 'result', register: 'error:conflict' });
+        expect(rehearsal.client('canLogIn', { jid: ADMIN.jid, password: 'squatter pass' })).toMatchObject({ loggedIn: false, refusal: 'not-authorized' });
+      });
+
+      test('WHEN the admin\'s link is presented for another existing account (bob) THEN it is refused (conflict): it sets the admin\'s password and no one else\'s', () => {
+        const link = onHost(prosody.adminInviteCommand(ADMIN.jid));
+        expect(link.status).toBe(0);
+        expect(rehearsal.client('registerWithInvite', { uri: linkOf(link), username: 'bob', password: 'taken over' })).toMatchObject({ preauth: 'result', register: 'error:conflict' });
+        expect(rehearsal.client('canLogIn', BOB)).toMatchObject({ loggedIn: true });
+        expect(rehearsal.client('canLogIn', { jid: BOB.jid, password: 'taken over' })).toMatchObject({ loggedIn: false, refusal: 'not-authorized' });
       });
 
       test(`WHEN the admin runs \`${prosody.inviteCommand(DOMAIN)}\` THEN it exits 0 and prints one xmpp: URI inviting to any name on example.net, which dave redeems`, () => {
         expect({ status: invitation.status, stderr: invitation.stderr }).toMatchObject({ status: 0 });
-        expect(invitationUri(invitation)).toMatch(/^xmpp:example\.net\?register;preauth=[A-Za-z0-9_-]{16,}$/);
-        const dave = rehearsal.client('registerWithInvite', { uri: invitationUri(invitation), username: 'dave', password: DAVE.password });
+        expect(linkOf(invitation)).toMatch(/^xmpp:example\.net\?register;preauth=[A-Za-z0-9_-]{16,}$/);
+        const dave = rehearsal.client('registerWithInvite', { uri: linkOf(invitation), username: 'dave', password: DAVE.password });
         expect(dave).toMatchObject({ preauth: 'result', register: 'result' });
         expect(dave.loginJid).toMatch(FULL_JID(DAVE.jid));
       });
 
-      test('WHEN a client redeems the admin\'s invitation over direct TLS (XEP-0401 preauth, then XEP-0077 registration) THEN the declared admin account exists and logs in with the password it chose', () => {
+      if (pagesServed) describe('WHEN the invitation command prints a landing page and a new user opens it in a browser', () => {
+        let invited: RunResult;
+        let page: any;
+        beforeAll(() => {
+          invited = onHost(prosody.inviteCommand(DOMAIN));
+          page = rehearsal.client('invitationPage', { url: landingPage(invited) });
+        });
+
+        test('THEN the link is an https: page on the domain, served through nginx with HSTS, that stands for the xmpp: invitation and lists clients for every device', () => {
+          expect(invited.status).toBe(0);
+          expect(landingPage(invited)).toMatch(/^https:\/\/example\.net\/invites_page\?[A-Za-z0-9_-]{16,}$/);
+          expect(page).toMatchObject({ status: 200, contentType: expect.stringMatching(/^text\/html/), hsts: expect.stringMatching(/max-age=/) });
+          expect(page.uri).toMatch(/^xmpp:example\.net\?register;preauth=[A-Za-z0-9_-]{16,}$/);
+          expect(page.clients).toEqual(['Conversations', 'Monal', 'Siskin', 'Dino', 'Gajim']);
+          expect(page.registerUrl).toMatch(/^https:\/\/example\.net\/register\?t=[A-Za-z0-9_-]{16,}$/);
+        });
+
+        test('THEN registering in the browser creates the account, which a client then logs in to; the page\'s token makes no second account', () => {
+          const web = rehearsal.client('registerOnWeb', { url: page.registerUrl, username: 'heidi', password: 'correct horse 5' });
+          expect(web).toMatchObject({ formStatus: 200, formFields: expect.arrayContaining(['user', 'password', 'token']), status: 200, congratulated: true, account: 'heidi@example.net' });
+          expect(web.cacheControl).toMatch(/no-store/);
+          expect(rehearsal.client('canLogIn', { jid: 'heidi@example.net', password: 'correct horse 5' })).toMatchObject({ loggedIn: true, jid: expect.stringMatching(FULL_JID('heidi@example.net')) });
+          const again = rehearsal.client('registerOnWeb', { url: page.registerUrl, username: 'ivan', password: 'second try 6' });
+          expect(again).not.toMatchObject({ congratulated: true });
+          expect(rehearsal.client('canLogIn', { jid: 'ivan@example.net', password: 'second try 6' })).toMatchObject({ loggedIn: false, refusal: 'not-authorized' });
+        });
+
+        test('THEN the web registration refuses an admin\'s name too', () => {
+          const other = rehearsal.client('invitationPage', { url: landingPage(onHost(prosody.inviteCommand(DOMAIN))) });
+          const web = rehearsal.client('registerOnWeb', { url: other.registerUrl, username: 'admin', password: 'squatter pass 2' });
+          expect(web).toMatchObject({ status: 200, congratulated: false, message: 'This username is already in use.' });
+          expect(rehearsal.client('canLogIn', { jid: ADMIN.jid, password: 'squatter pass 2' })).toMatchObject({ loggedIn: false, refusal: 'not-authorized' });
+        });
+      });
+
+      test('WHEN a client redeems the admin\'s link over direct TLS (XEP-0401 preauth, then XEP-0077 registration under the admin\'s name) THEN the declared admin account logs in with the password it chose', () => {
         expect(adminRegistration.features).toEqual(expect.arrayContaining(['register urn:xmpp:ibr-token:0', 'register http://jabber.org/features/iq-register']));
         expect(adminRegistration).toMatchObject({ preauth: 'result', register: 'result' });
         expect(adminRegistration.formFields).toEqual(expect.arrayContaining(['username', 'password']));
@@ -111,7 +185,7 @@ for (const platform of REHEARSED_PLATFORMS) {
       });
 
       test('WHEN the same invitation is presented a second time THEN the token and the registration are refused: an invitation makes one account', () => {
-        const again = rehearsal.client('registerWithInvite', { uri: invitationUri(adminInvitation), username: 'eve', password: 'eve pass' });
+        const again = rehearsal.client('registerWithInvite', { uri: linkOf(adminInvitation), username: 'eve', password: 'eve pass' });
         expect(again.preauth).toBe('error:forbidden');
         expect(again.register).toMatch(/^error:/);
         expect(rehearsal.client('canLogIn', { jid: 'eve@example.net', password: 'eve pass' })).toMatchObject({ loggedIn: false, refusal: 'not-authorized' });
@@ -127,14 +201,14 @@ for (const platform of REHEARSED_PLATFORMS) {
 
       // Prosody 13's `invite create_account <jid>` names the account in the link (a client fills it
       // in), but 13.0 does not hold the registration to that name: the token, like 0.12's, makes one
-      // account of whatever free name its holder chooses. The link is the secret either way.
-      test(`WHEN an invitation made for frank@example.net (\`${prosody.adminInviteCommand('frank@example.net')}\`) is redeemed under another name THEN it makes that other account, once: the token is what counts, not the name`, () => {
-        const named = onHost(prosody.adminInviteCommand('frank@example.net'));
+      // account of whatever free name its holder chooses. Why the admins' accounts are created first.
+      if (platform === 'debian-13') test('WHEN an invitation made for frank@example.net (`prosodyctl shell invite create_account frank@example.net`) is redeemed under another name THEN it makes that other account, once: the token is what counts, not the name', () => {
+        const named = onHost('prosodyctl shell invite create_account frank@example.net');
         expect(named.status).toBe(0);
-        if (platform === 'debian-13') expect(invitationUri(named)).toMatch(/^xmpp:frank@example\.net\?register;preauth=/);
-        const other = rehearsal.client('registerWithInvite', { uri: invitationUri(named), username: 'grace', password: 'grace pass' });
+        expect(linkOf(named)).toMatch(/^xmpp:frank@example\.net\?register;preauth=/);
+        const other = rehearsal.client('registerWithInvite', { uri: linkOf(named), username: 'grace', password: 'grace pass' });
         expect(other).toMatchObject({ preauth: 'result', register: 'result', loginJid: expect.stringMatching(FULL_JID('grace@example.net')) });
-        const again = rehearsal.client('registerWithInvite', { uri: invitationUri(named), username: 'frank', password: 'frank pass' });
+        const again = rehearsal.client('registerWithInvite', { uri: linkOf(named), username: 'frank', password: 'frank pass' });
         expect(again.preauth).toBe('error:forbidden');
         expect(rehearsal.client('canLogIn', { jid: 'frank@example.net', password: 'frank pass' })).toMatchObject({ loggedIn: false, refusal: 'not-authorized' });
       });

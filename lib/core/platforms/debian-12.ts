@@ -23,9 +23,14 @@ export const DEBIAN_12: Platform = {
     abuse: { hostModules: [], mucFederatedModules: [] },
     restrictRoomCreation: (policy) => (policy === 'anyone' ? undefined : policy),
     mucAdminOptions: {},
+    // bookworm's prosody-modules has invites_page, register_apps and invites_register_web, but not
+    // mod_password_policy, without which invites_register_web does not load: the page would send
+    // the users of clients that cannot redeem a link to a registration that is not there.
+    invitationPageModules: [],
     inviteCommand: (domain) => `prosodyctl mod_invites generate ${domain}`,
-    // 0.12's invitations cannot name the account: the invitee picks it.
-    adminInviteCommand: (jid) => `prosodyctl mod_invites generate ${jid.split('@')[1]}`,
+    // A link that sets the password of that existing account, valid for a day (0.12's account
+    // invitations cannot name one: the invitee would pick it).
+    adminInviteCommand: (jid) => `prosodyctl mod_invites generate ${jid.split('@')[1]} --reset ${jid.split('@')[0]}`,
     addUserCommand: (jid) => `prosodyctl adduser ${jid}`,
     wholeSecondArchiveTimes: true,
     carriesOverRolesFrom012: false,

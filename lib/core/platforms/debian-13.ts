@@ -25,12 +25,16 @@ export const DEBIAN_13: Platform = {
     // value, which lets any local user create rooms.
     restrictRoomCreation: (policy) => (policy === 'anyone' ? undefined : policy === 'admin' ? true : 'local'),
     mucAdminOptions: { component_admins_as_room_owners: true },
+    // trixie's prosody-modules has the three and mod_password_policy, which the web registration
+    // needs (and which then holds every new password to 8 characters, without the username on the
+    // web). The invitation commands then print the page's https: link instead of the xmpp: one.
+    invitationPageModules: ['invites_page', 'register_apps', 'invites_register_web'],
     // `prosodyctl mod_invites generate` is deprecated on 13 (it prints a notice and exits 1). The
-    // shell command talks to the running Prosody (it must be up) and prints "OK: <xmpp: link>". Given
-    // a JID, the link names that account, which the invitee's client fills in; Prosody 13.0 does not
-    // hold the registration to that name (the rehearsal shows it): the one-use token is what counts.
+    // shell commands talk to the running Prosody (it must be up) and print the link, then "OK: …".
     inviteCommand: (domain) => `prosodyctl shell invite create_account ${domain}`,
-    adminInviteCommand: (jid) => `prosodyctl shell invite create_account ${jid}`,
+    // A link that sets the password of that existing account, valid for a day. An account
+    // invitation naming the admin would not do: Prosody 13.0 does not hold its holder to the name.
+    adminInviteCommand: (jid) => `prosodyctl shell invite create_reset ${jid}`,
     addUserCommand: (jid) => `prosodyctl adduser ${jid}`,
     wholeSecondArchiveTimes: false,
     carriesOverRolesFrom012: true,

@@ -42,12 +42,19 @@ export interface Platform {
      * component admins room owners; 13 does so only when told).
      */
     readonly mucAdminOptions: Readonly<Record<string, LuaValue>>;
+    /**
+     * The modules that give an invitation a web page (prosody-modules' invites_page), listing
+     * clients for the invitee's device (register_apps), with registration in the browser for
+     * clients that cannot redeem a link (invites_register_web). Empty where the platform's
+     * prosody-modules cannot provide all three; the invitation is then the bare `xmpp:` link.
+     */
+    readonly invitationPageModules: readonly string[];
     /** The shell command that creates an invitation to register an account (any free name) on `domain`. */
     inviteCommand(domain: string): string;
     /**
-     * The shell command that creates the invitation for the first admin `jid`: a link naming that
-     * account where the platform's Prosody can (the invitee's client fills the name in), else one for
-     * any name on its domain. Either way the server checks the one-use token, not the name.
+     * The shell command that creates the invitation for the admin `jid`: a one-use link that sets
+     * the password of that account, which provisioning created (with a password nobody knows) so
+     * that no invitation for any name can take it. Its holder can set no other account's.
      */
     adminInviteCommand(jid: string): string;
     /** The shell command that creates an account with a password typed at the prompt. */

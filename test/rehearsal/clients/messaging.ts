@@ -308,6 +308,55 @@ async function registerWithInvite(args: { uri: string; username: string; passwor
   return result;
 }
 
+/** The clients a landing page should offer a new user, whatever their device. */
+const ONBOARDING_CLIENTS = ['Conversations', 'Monal', 'Siskin', 'Dino', 'Gajim'];
+
+/**
+ * Open an invitation's landing page as a browser would (HTTPS, the certificate checked): what it
+ * says, the xmpp: link it stands for (its `Link: <…>; rel="alternate"` header, XEP-0401), the
+ * clients it lists and where its "register an account manually" link leads.
+ */
+async function invitationPage(args: { url: string }): Promise<unknown> {
+  const response = await fetch(args.url, { signal: AbortSignal.timeout(10000), redirect: 'manual' });
+  const html = await response.text();
+  const manual = /<a href="(register\?t=[^"]+)">register an account manually<\/a>/.exec(html)?.[1];
+  return {
+    status: response.status,
+    contentType: response.headers.get('content-type'),
+    hsts: response.headers.get('strict-transport-security'),
+    uri: /^<([^>]+)>;\s*rel="alternate"$/.exec(response.headers.get('link') ?? '')?.[1],
+    title: /<title>([^<]*)<\/title>/.exec(html)?.[1],
+    clients: ONBOARDING_CLIENTS.filter((name) => html.includes(name)),
+    registerUrl: manual === undefined ? undefined : new URL(manual.replace(/&amp;/g, '&'), args.url).toString(),
+  };
+}
+
+/**
+ * Register in the browser, from the page an invitation's landing page links to: open the form,
+ * post it as the form says (its hidden token included), and report what the server answered.
+ */
+async function registerOnWeb(args: { url: string; username: string; password: string }): Promise<unknown> {
+  const form = await fetch(args.url, { signal: AbortSignal.timeout(10000), redirect: 'manual' });
+  const formHtml = await form.text();
+  const token = /<input type="hidden" name="token" value="([^"]*)">/.exec(formHtml)?.[1];
+  const result: Record<string, unknown> = { formStatus: form.status, formFields: [...formHtml.matchAll(/<input[^>]*name="([^"]+)"/g)].map((m) => m[1]) };
+  if (token === undefined) return result;
+  const posted = await fetch(args.url, {
+    method: 'POST',
+    signal: AbortSignal.timeout(10000),
+    redirect: 'manual',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ user: args.username, password: args.password, token }).toString(),
+  });
+  const html = await posted.text();
+  result.status = posted.status;
+  result.cacheControl = posted.headers.get('cache-control');
+  result.congratulated = html.includes('Congratulations!');
+  result.account = /readonly value="([^"]+@[^"]+)"/.exec(html)?.[1];
+  result.message = /<div class="alert[^"]*"[^>]*>\s*([^<]*?)\s*</.exec(html)?.[1];
+  return result;
+}
+
 /**
  * The server's refusal of the credentials, if `error` is one: a SASL `<failure/>` (RFC 6120 6.5, or
  * SASL2's, XEP-0388, where the server offers SASL2) as @xmpp/sasl and @xmpp/sasl2 report it, with its condition (not-authorized, account-disabled, …). A timeout, a
@@ -757,6 +806,8 @@ export const messagingScenarios: { [name: string]: Scenario } = {
   c2sWebSocket,
   c2sBosh,
   registerWithInvite,
+  invitationPage,
+  registerOnWeb,
   canLogIn,
   conversation,
   groupChat,
