@@ -88,6 +88,14 @@ export function turnHostPackages(): string[] {
 }
 
 /** A file written onto the droplet. */
+/** Where the package's own scripts and Prosody modules go: the same content for every stack. */
+export const PACKAGE_CODE_DIRS = ['/usr/local/sbin/', '/usr/local/lib/xmpp-constructs/'] as const;
+
+/** Whether `file` is the package's own code rather than configuration rendered from the declaration. */
+export function isPackageCode(file: Pick<HostFile, 'path'>): boolean {
+  return PACKAGE_CODE_DIRS.some((dir) => file.path.startsWith(dir));
+}
+
 export interface HostFile {
   readonly path: string;
   readonly content: string;
@@ -291,12 +299,15 @@ function cloudConfig(files: readonly HostFile[], packages: readonly string[], co
     return '#cloud-config\n' + stringify(document, { lineWidth: 0, blockQuote: 'literal' });
   };
   const sizeOf = (text: string) => Buffer.byteLength(text, 'utf8');
-  // Files stay readable in the plan while everything fits. Past the limit (many domains), the
-  // largest files are compressed one by one until it fits. Never a secret: an adapter swaps in the
-  // deploy-time secret by text, and review files redact it.
+  // Files stay readable in the plan while everything fits. Past the limit, files are compressed one
+  // by one until it fits: first the package's own scripts and modules, the same for every stack (a
+  // reviewer reads them in the package, not in a plan), then the configuration, largest first.
+  // Never a secret: an adapter swaps in the deploy-time secret by text, and review files redact it.
   const compressed = new Set<HostFile>();
   let userData = render(compressed);
-  const candidates = files.filter((f) => !f.sensitive).sort((a, b) => sizeOf(b.content) - sizeOf(a.content) || (a.path < b.path ? -1 : 1));
+  const candidates = files
+    .filter((f) => !f.sensitive)
+    .sort((a, b) => Number(isPackageCode(b)) - Number(isPackageCode(a)) || sizeOf(b.content) - sizeOf(a.content) || (a.path < b.path ? -1 : 1));
   for (const file of candidates) {
     if (sizeOf(userData) <= USER_DATA_LIMIT_BYTES) break;
     compressed.add(file);
