@@ -19,11 +19,15 @@ import { platformOf } from './platforms';
 export const MUC_RTBL = { jid: 'xmppbl.org', node: 'muc_bans_sha256' } as const;
 
 /**
- * Failed logins one address may make, each within `windowSeconds` of the one before, before it
- * must wait `windowSeconds` after its last failure. Five covers a user mistyping on a few devices.
- * The defaults of lib/host/mod_login_throttle.lua (login_throttle_failures, login_throttle_window).
+ * Failed logins, each within `windowSeconds` of the one before, after which logins are refused until
+ * `windowSeconds` after the last failure: `failures` for one account from one address refuse that
+ * account there (five covers a user mistyping on a few devices); `addressFailures` for any accounts
+ * from one address refuse the address (guessing across accounts), high enough that a household or
+ * club behind one NAT address is not locked out by one member's stale password.
+ * The defaults of lib/host/mod_login_throttle.lua (login_throttle_failures,
+ * login_throttle_address_failures, login_throttle_window).
  */
-export const LOGIN_THROTTLE = { failures: 5, windowSeconds: 300 } as const;
+export const LOGIN_THROTTLE = { failures: 5, addressFailures: 20, windowSeconds: 300 } as const;
 
 /** Modules Prosody loads on every VirtualHost, in the order they are written. */
 export function prosodyHostModules(spec: ResolvedSpec): string[] {
@@ -36,7 +40,7 @@ export function prosodyHostModules(spec: ResolvedSpec): string[] {
     // Password changes always; account creation only as allowed below
     'register',
     'limits', 'admin_adhoc', 'admin_shell',
-    // Failed logins throttled by address (this package's module)
+    // Failed logins throttled by account and address (this package's module)
     'login_throttle',
     // What the platform adds: process management, fast reconnects and push for mobile clients
     ...platformOf(spec).prosody.extraHostModules,
@@ -176,7 +180,8 @@ export function prosodyConfig(spec: ResolvedSpec): DomainTemplate {
   out.push('-- Keep a single client from flooding the server.');
   line('limits', { c2s: { rate: '64kb/s', burst: '2s' }, s2sin: { rate: '128kb/s', burst: '5s' } });
   blank();
-  out.push(`-- mod_login_throttle: ${LOGIN_THROTTLE.failures} failed logins block an address for ${LOGIN_THROTTLE.windowSeconds} s.`);
+  out.push(`-- mod_login_throttle: ${LOGIN_THROTTLE.failures} failed logins block an account from an address, ` +
+    `${LOGIN_THROTTLE.addressFailures} the address, for ${LOGIN_THROTTLE.windowSeconds} s.`);
   line('plugin_paths', [PROSODY_PLUGIN_DIR]);
 
   out.push('-- Registration');

@@ -95,11 +95,12 @@ describe('renderProsodyConfig', () => {
       const cfg = renderProsodyConfig(spec);
       expect(prosodyHostModules(spec)).toContain('login_throttle');
       expect(cfg).toContain(`plugin_paths = { "${PROSODY_PLUGIN_DIR}" }\n`);
-      expect(cfg).toContain(`${LOGIN_THROTTLE.failures} failed logins block an address for ${LOGIN_THROTTLE.windowSeconds} s`);
+      expect(cfg).toContain(`${LOGIN_THROTTLE.failures} failed logins block an account from an address, ${LOGIN_THROTTLE.addressFailures} the address, for ${LOGIN_THROTTLE.windowSeconds} s`);
       // The module's own defaults are the ones documented.
       const module = readFileSync(join(__dirname, '../../lib/host/mod_login_throttle.lua'), 'utf8');
       expect(module).toContain(`get_option_number("login_throttle_failures", ${LOGIN_THROTTLE.failures})`);
       expect(module).toContain(`get_option_number("login_throttle_window", ${LOGIN_THROTTLE.windowSeconds})`);
+      expect(module).toContain(`get_option_number("login_throttle_address_failures", ${LOGIN_THROTTLE.addressFailures})`);
     }
   });
 
@@ -351,11 +352,20 @@ function sendAsUser(port: number, domain: string, user: string, password: string
   });
 }
 
+/** A PLAIN login over direct TLS: "success", or the SASL failure condition. */
 function tryLogin(port: number, domain: string, user: string, password: string, sasl2 = false): Promise<string> {
-  const plain = Buffer.from(`\0${user}\0${password}`).toString('base64');
+  return saslAnswer(port, domain, 'PLAIN', `\0${user}\0${password}`, sasl2);
+}
+
+/**
+ * The server's first answer to a SASL (or SASL2) authentication with `initial` as its initial
+ * response: "success", "challenge" (SCRAM's server-first message), or the failure condition.
+ */
+function saslAnswer(port: number, domain: string, mechanism: string, initial: string, sasl2 = false): Promise<string> {
+  const data = Buffer.from(initial).toString('base64');
   const auth = sasl2
-    ? `<authenticate xmlns='urn:xmpp:sasl:2' mechanism='PLAIN'><initial-response>${plain}</initial-response></authenticate>`
-    : `<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='PLAIN'>${plain}</auth>`;
+    ? `<authenticate xmlns='urn:xmpp:sasl:2' mechanism='${mechanism}'><initial-response>${data}</initial-response></authenticate>`
+    : `<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='${mechanism}'>${data}</auth>`;
   return new Promise((resolve, reject) => {
     let received = '';
     let sent = false;
@@ -371,12 +381,12 @@ function tryLogin(port: number, domain: string, user: string, password: string, 
         socket.write(auth);
         return;
       }
-      const answer = sent ? /<success[\s>/]|<failure[^>]*>\s*<([a-z-]+)/.exec(received.slice(received.indexOf('</stream:features>'))) : null;
+      const answer = sent ? /<(success|challenge)[\s>/]|<failure[^>]*>\s*<([a-z-]+)/.exec(received.slice(received.indexOf('</stream:features>'))) : null;
       if (answer) {
         clearTimeout(timer);
         socket.end('</stream:stream>');
         socket.destroy();
-        resolve(answer[1] ?? 'success');
+        resolve(answer[1] ?? answer[2]);
       }
     });
     socket.on('error', (e) => { clearTimeout(timer); reject(e); });
@@ -675,11 +685,12 @@ describe.each(Object.values(PLATFORMS))('on $name', (platform) => {
   });
 
   // Password guessing: mod_login_throttle (this package's, lib/host) on this platform's Prosody,
-  // with the limits shortened (3 failures, a 4 s window) so that the test waits seconds, not minutes.
+  // with the limits shortened (3 failures per account, 5 per address, an 8 s window) so that the
+  // test waits seconds, not minutes.
   describeUnless(platformMissing, `the real ${library.prosody.label} of ${library.label} throttling failed logins`, () => {
     const spec = resolveSpec(onImage(minimalSpec, platform.image));
     const domain = xmppName(spec.primaryDomain);
-    const WINDOW_SECONDS = 4;
+    const WINDOW_SECONDS = 8;
     let dir: string;
     let port: number;
 
@@ -692,47 +703,64 @@ describe.each(Object.values(PLATFORMS))('on $name', (platform) => {
       mkdirSync(certDir);
       makeSelfSignedCert(certDir, certificateNames(spec, spec.domains[0]));
       // Global options, ahead of every VirtualHost.
-      const cfg = `login_throttle_failures = 3\nlogin_throttle_window = ${WINDOW_SECONDS}\n${harnessConfig(spec, dir, 25700 + 100 * platformIndex)}`;
+      const limits = `login_throttle_failures = 3\nlogin_throttle_address_failures = 5\nlogin_throttle_window = ${WINDOW_SECONDS}\n`;
+      const cfg = `${limits}${harnessConfig(spec, dir, 25700 + 100 * platformIndex)}`;
       port = Number(/^c2s_direct_tls_ports = \{ (\d+) \}$/m.exec(cfg)![1]);
       writeFileSync(join(dir, 'run.cfg.lua'), cfg);
       chownToProsody(dir);
-      const added = asProsody(['prosodyctl', '--config', join(dir, 'run.cfg.lua'), 'register', 'alice', domain, 'right password']);
-      if (added.status !== 0) throw new Error(`prosodyctl register failed (${added.status}): ${added.stdout}${added.stderr}`);
+      for (const user of ['alice', 'bob']) {
+        const added = asProsody(['prosodyctl', '--config', join(dir, 'run.cfg.lua'), 'register', user, domain, `${user} password`]);
+        if (added.status !== 0) throw new Error(`prosodyctl register failed (${added.status}): ${added.stdout}${added.stderr}`);
+      }
     });
     afterAll(() => { if (!process.env.KEEP_TMP) removeDir(dir); });
 
-    test(`after 3 failed logins from an address, even the right password is refused there until ${WINDOW_SECONDS} s after the last failure, then it logs in; a spam report (XEP-0377) reaches the log where ${library.label} takes reports`, async () => {
+    test('after 3 failed logins to an account from an address, that account is refused there (right password or not, PLAIN or SCRAM) while others on the address log in; after 5 failures from the address in all, the address is refused; both until the window after the last failure; a spam report (XEP-0377) reaches the log where the platform takes reports', async () => {
       const logFile = join(dir, 'prosody.log');
       const child = image().start(['runuser', '-u', 'prosody', '--', 'prosody', '-F', '--config', join(dir, 'run.cfg.lua')]);
+      // SCRAM's first message names the account; refused there, or answered with the server's challenge.
+      const scramFirst = (user: string, sasl2 = false) => saslAnswer(port, domain, 'SCRAM-SHA-1', `n,,n=${user},r=0123456789abcdef`, sasl2);
       try {
         await waitFor(() => /Activated service 'c2s_direct_tls'/.test(readOrEmpty(logFile)), 15000, () => readOrEmpty(logFile).slice(-3000));
         const sasl2 = library.prosody.extraHostModules.includes('sasl2');
-        expect(await tryLogin(port, domain, 'alice', 'right password')).toBe('success');
+        expect(await tryLogin(port, domain, 'alice', 'alice password')).toBe('success');
         const guesses: string[] = [];
         for (const guess of ['guess 1', 'guess 2', 'guess 3']) guesses.push(await tryLogin(port, domain, 'alice', guess));
-        const lastFailure = Date.now();
+        let lastFailure = Date.now();
         expect(guesses).toEqual(['not-authorized', 'not-authorized', 'not-authorized']);
-        // Refused before the password is looked at: over SASL, and over SASL2 where the platform offers it.
-        expect(await tryLogin(port, domain, 'alice', 'right password')).toBe('temporary-auth-failure');
-        if (sasl2) expect(await tryLogin(port, domain, 'alice', 'right password', true)).toBe('temporary-auth-failure');
+        // Alice is refused before her password is looked at: over SASL and SASL2, by PLAIN and by SCRAM.
+        const alice = [await tryLogin(port, domain, 'alice', 'alice password'), await scramFirst('alice')];
+        if (sasl2) alice.push(await tryLogin(port, domain, 'alice', 'alice password', true), await scramFirst('alice', true));
+        expect(alice).toEqual(alice.map(() => 'temporary-auth-failure'));
+        // Bob, behind the same address (a household's NAT), is not.
+        expect(await scramFirst('bob')).toBe('challenge');
+        expect(await tryLogin(port, domain, 'bob', 'bob password')).toBe('success');
+        // Guessing across accounts: the fifth failure from the address refuses everyone there.
+        const spread = [await tryLogin(port, domain, 'bob', 'guess 1'), await tryLogin(port, domain, 'nobody', 'guess 1')];
+        lastFailure = Date.now();
+        expect(spread).toEqual(['not-authorized', 'not-authorized']);
+        expect(await tryLogin(port, domain, 'bob', 'bob password')).toBe('temporary-auth-failure');
+        expect(await scramFirst('bob')).toBe('temporary-auth-failure');
         expect(Date.now() - lastFailure).toBeLessThan(WINDOW_SECONDS * 1000);
-        expect(readOrEmpty(logFile)).toContain(`Refusing logins from 127.0.0.1 for ${WINDOW_SECONDS} s after 3 failed attempts`);
+        expect(readOrEmpty(logFile)).toContain(`Refusing logins to alice@${domain} from 127.0.0.1 for ${WINDOW_SECONDS} s after 3 failed attempts`);
+        expect(readOrEmpty(logFile)).toContain(`Refusing logins from 127.0.0.1 for ${WINDOW_SECONDS} s after 5 failed attempts`);
         await new Promise((resolve) => setTimeout(resolve, lastFailure + WINDOW_SECONDS * 1000 + 500 - Date.now()));
-        expect(await tryLogin(port, domain, 'alice', 'right password')).toBe('success');
-        if (sasl2) expect(await tryLogin(port, domain, 'alice', 'right password', true)).toBe('success');
+        expect(await tryLogin(port, domain, 'alice', 'alice password')).toBe('success');
+        expect(await tryLogin(port, domain, 'bob', 'bob password')).toBe('success');
+        if (sasl2) expect(await tryLogin(port, domain, 'alice', 'alice password', true)).toBe('success');
         // XEP-0377: a report attached to a block reaches the operator's log where the platform takes reports.
         const report = "<iq type='set' id='probe'><block xmlns='urn:xmpp:blocking'><item jid='spammer@elsewhere.example'>" +
           "<report xmlns='urn:xmpp:reporting:1' reason='urn:xmpp:reporting:spam'><text>buy now</text></report></item></block></iq>";
-        expect(await sendAsUser(port, domain, 'alice', 'right password', report)).toMatch(/type=['"]result['"]/);
+        expect(await sendAsUser(port, domain, 'alice', 'alice password', report)).toMatch(/type=['"]result['"]/);
         const reported = "Received report of spam from JID 'spammer@elsewhere.example', buy now";
         if (library.prosody.abuse.hostModules.includes('spam_reporting')) await waitFor(() => readOrEmpty(logFile).includes(reported), 5000, () => readOrEmpty(logFile).slice(-2000));
         else expect(readOrEmpty(logFile)).not.toContain(reported);
-        const problems = readOrEmpty(logFile).split('\n').filter((l) => /\t(error|warn)\t/.test(l) && !l.includes('Refusing logins from') && !l.includes(reported));
+        const problems = readOrEmpty(logFile).split('\n').filter((l) => /\t(error|warn)\t/.test(l) && !l.includes('Refusing logins') && !l.includes(reported));
         expect(problems).toEqual([]);
       } finally {
         await stopProcess(child);
       }
-    }, 60000);
+    }, 90000);
   });
 
   /**

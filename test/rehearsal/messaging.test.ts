@@ -110,6 +110,9 @@ for (const platform of REHEARSED_PLATFORMS) {
       await rehearsal?.stop();
     });
 
+    // These tests fail about ten logins on purpose, each to a different account but two, all from the
+    // one client address: within the throttle's limits (5 per account, 20 per address), so what they
+    // see is the server's answer to the password, never mod_login_throttle's refusal.
     describe('accounts', () => {
       test('WHEN provisioning runs THEN it creates the declared admin\'s account, with a password nobody knows, before any invitation exists', () => {
         expect(provision.stdout).toContain(`xmpp-constructs: the account of admin ${ADMIN.jid}, kept for them`);
