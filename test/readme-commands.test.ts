@@ -170,6 +170,7 @@ const EXERCISES: { readonly [command: string]: Exercise } = {
     why: 'it creates real resources; the plan tests apply synthesized stacks with the stand-in provider',
   },
   'prosodyctl mod_invites generate example.net': { kind: 'rehearses', in: [[MESSAGING, INVITE_ANY_NAME], [DEBIAN_12, 'prosodyctl mod_invites generate ${domain}']], why: ON_THE_DROPLET_12 },
+  'prosodyctl shell': { kind: 'runs', in: [['test/core/prosody.test.ts', "'--config', config, 'shell', `module:list("]] },
   'prosodyctl shell invite create_account example.net': { kind: 'rehearses', in: [[MESSAGING, INVITE_ANY_NAME], [DEBIAN_13, 'prosodyctl shell invite create_account ${domain}']], why: ON_THE_DROPLET_13 },
   'prosodyctl shell invite create_reset admin@example.net': { kind: 'rehearses', in: [[MESSAGING, 'onHost(prosody.adminInviteCommand(ADMIN.jid))'], [DEBIAN_13, 'prosodyctl shell invite create_reset ${jid}']], why: ON_THE_DROPLET_13 },
   'prosodyctl mod_invites generate example.net --reset admin': { kind: 'rehearses', in: [[MESSAGING, 'onHost(prosody.adminInviteCommand(ADMIN.jid))'], [DEBIAN_12, "prosodyctl mod_invites generate ${jid.split('@')[1]} --reset ${jid.split('@')[0]}"]], why: ON_THE_DROPLET_12 },
