@@ -249,7 +249,7 @@ describeUnless(missing, 'configuration changes in place (configDelivery "spaces"
 
   test.each([
     ['image', 'a snapshot of the same Debian 13 becomes the image', { ...BASE, droplet: { ...BASE.droplet, image: '123456789', platform: 'debian-13' } }],
-    ['ssh_keys', 'an SSH key is added', { ...BASE, droplet: { ...BASE.droplet, sshKeyFingerprints: ['3b:16:bf:e4:8b:00:8b:b8:59:8c:a9:d3:f0:19:45:fa'] } }],
+    ['ssh_keys', 'an SSH key is added', { ...BASE, droplet: { ...BASE.droplet, sshKeyFingerprints: [...BASE.droplet!.sshKeyFingerprints!, '9a:2c:41:07:5e:d3:8f:60:b1:24:c9:7e:03:fa:58:1d'] } }],
   ] as [string, string, XmppServiceSpec][])('GIVEN the applied service WHEN %s changes (%s) THEN the droplet is replaced for it alone, the bundle untouched', async (path, _what, changed) => {
     expect(textDigest(userData(synthesizeStack(changed)))).toBe(textDigest(userData(synthesizeStack(BASE))));
     const { json, markdown } = await planFor(changed);
