@@ -87,7 +87,6 @@ export function turnHostPackages(): string[] {
   return ['coturn', 'certbot', 'curl', 'openssl', 'unattended-upgrades'];
 }
 
-/** A file written onto the droplet. */
 /** Where the package's own scripts and Prosody modules go: the same content for every stack. */
 export const PACKAGE_CODE_DIRS = ['/usr/local/sbin/', '/usr/local/lib/xmpp-constructs/'] as const;
 
@@ -96,6 +95,7 @@ export function isPackageCode(file: Pick<HostFile, 'path'>): boolean {
   return PACKAGE_CODE_DIRS.some((dir) => file.path.startsWith(dir));
 }
 
+/** A file written onto the droplet. */
 export interface HostFile {
   readonly path: string;
   readonly content: string;
