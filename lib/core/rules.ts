@@ -391,13 +391,20 @@ export const PROSODY_MEMORY_SHARE = 0.5;
 /**
  * How much memory Prosody needs for the spec's domains and components on its platform, in MiB
  * (rounded up): the platform's measured base plus its figure per host (each domain and each
- * component is a host). test/core/prosody.test.ts holds each platform's real Prosody serving
- * hundreds of domains to this estimate.
+ * component is a host), plus its figure per group chat that subscribes to a blocklist (where the
+ * server federates; assumed when `federation` is not given). test/core/prosody.test.ts holds each
+ * platform's real Prosody serving hundreds of domains to this estimate.
  */
-export function estimateProsodyMemoryMiB(spec: Pick<ResolvedSpec, 'domains'> & { readonly droplet: { readonly platform: PlatformName } }): number {
+export function estimateProsodyMemoryMiB(
+  spec: Pick<ResolvedSpec, 'domains'> & { readonly droplet: { readonly platform: PlatformName }; readonly federation?: { readonly enabled: boolean } },
+): number {
   const hosts = spec.domains.reduce((n, d) => n + 1 + d.components.length, 0);
-  const { baseMiB, perHostMiB } = platformOf(spec).prosody.memory;
-  return Math.ceil(baseMiB + perHostMiB * hosts);
+  const platform = platformOf(spec).prosody;
+  const blocklisted = (spec.federation?.enabled ?? true) && platform.abuse.mucFederatedModules.length > 0
+    ? spec.domains.reduce((n, d) => n + d.components.filter((c) => c.kind === 'groupChat').length, 0)
+    : 0;
+  const { baseMiB, perHostMiB, perBlocklistedGroupChatMiB } = platform.memory;
+  return Math.ceil(baseMiB + perHostMiB * hosts + perBlocklistedGroupChatMiB * blocklisted);
 }
 
 /** The memory a DigitalOcean size slug names (`s-1vcpu-1gb`, `s-1vcpu-512mb-10gb`), in MiB; undefined when it names none. */

@@ -60,7 +60,7 @@ export function resolveSpec(spec: XmppServiceSpec): ResolvedSpec {
   const contactsIn = section<ContactAddressesSpec>(spec.contacts);
   const contacts = resolveContacts(c, 'contacts', contactsIn, admins, undefined, primaryDomain);
   const domains = resolveDomains(declared, { admins, contacts: { given: contactsIn, resolved: contacts }, componentsOf }, c);
-  const { droplet, turnDropletName } = resolveDroplet(spec.droplet, { primaryDomain, domains, dedicatedTurn: calls.dedicated }, c);
+  const { droplet, turnDropletName } = resolveDroplet(spec.droplet, { primaryDomain, domains, dedicatedTurn: calls.dedicated, federated: federation.enabled }, c);
   const adminSourceCidrs = resolveAdminSourceCidrs(spec.adminSourceCidrs, c);
   c.check('droplet.sshKeyFingerprints', droplet.sshKeyFingerprints, checkSshAccess(adminSourceCidrs, droplet.sshKeyFingerprints));
   const dns = resolveDns(spec.dns, c);

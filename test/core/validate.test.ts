@@ -26,6 +26,7 @@ import {
   resolveSpec,
 } from '../../lib/core/validate';
 import { RESERVED_IPV6_REGIONS } from '../../lib/core/regions';
+import { renderProsodyConfig } from '../../lib/core/prosody';
 import { closedSpec, dedicatedTurnSpec, fullSpec, minimalSpec, validationErrorOf as errorOf } from '../support/specs';
 
 const SECRET = 'c'.repeat(64);
@@ -102,10 +103,20 @@ describe('rules, one table each', () => {
       'fails %s for %d MiB',
       (slug, mib, message) => expect(checkDropletMemory(slug, mib, 1)?.fix).toMatch(message),
     );
-    test.each(['debian-13-x64', 'debian-12-x64'])('on %s the estimate is that platform\'s base and the memory of each host', (image) => {
-      const spec = resolveSpec({ ...minimalSpec, domains: ['example.net', 'example.org'], droplet: { image } });
-      const { baseMiB, perHostMiB } = PLATFORMS[spec.droplet.platform].prosody.memory;
-      expect(estimateProsodyMemoryMiB(spec)).toBe(Math.ceil(baseMiB + 6 * perHostMiB));
+    test.each([
+      ['debian-13-x64', true, 2],
+      ['debian-13-x64', false, 0],
+      ['debian-12-x64', true, 0],
+      ['debian-12-x64', false, 0],
+    ] as const)('on %s with federation %s the estimate is that platform\'s base, the memory of each host and of %d group chats with a blocklist', (image, federated, blocklisted) => {
+      const spec = resolveSpec({ ...minimalSpec, domains: ['example.net', 'example.org'], droplet: { image }, federation: { enabled: federated } });
+      expect(spec.domains.flatMap((d) => d.components).filter((c) => c.kind === 'groupChat')).toHaveLength(2);
+      const { baseMiB, perHostMiB, perBlocklistedGroupChatMiB } = PLATFORMS[spec.droplet.platform].prosody.memory;
+      expect(estimateProsodyMemoryMiB(spec)).toBe(Math.ceil(baseMiB + 6 * perHostMiB + blocklisted * perBlocklistedGroupChatMiB));
+      // The blocklist is what the group chats load: mod_muc_rtbl exactly where it is counted.
+      const rtbl = (renderProsodyConfig(spec).match(/"muc_rtbl"/g) ?? []).length;
+      expect(rtbl > 0).toBe(blocklisted > 0);
+      if (blocklisted > 0) expect(perBlocklistedGroupChatMiB).toBeGreaterThan(0);
     });
   });
 

@@ -34,7 +34,7 @@ export const DEBIAN_12: Platform = {
     addUserCommand: (jid) => `prosodyctl adduser ${jid}`,
     wholeSecondArchiveTimes: true,
     carriesOverRolesFrom012: false,
-    memory: { baseMiB: 40, perHostMiB: 0.75 },
+    memory: { baseMiB: 40, perHostMiB: 0.75, perBlocklistedGroupChatMiB: 0 },
   },
   nginx: { http2: 'listen-parameter' },
 };

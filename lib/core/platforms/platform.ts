@@ -73,9 +73,10 @@ export interface Platform {
     readonly carriesOverRolesFrom012: boolean;
     /**
      * Resident memory model, measured on the platform's own Prosody with every default module on
-     * each host: a base, plus this much per host (each domain and each component is a host).
+     * each host: a base, plus `perHostMiB` per host (each domain and each component is a host), plus
+     * `perBlocklistedGroupChatMiB` per group chat component that loads `abuse.mucFederatedModules`.
      */
-    readonly memory: { readonly baseMiB: number; readonly perHostMiB: number };
+    readonly memory: { readonly baseMiB: number; readonly perHostMiB: number; readonly perBlocklistedGroupChatMiB: number };
   };
 
   readonly nginx: {

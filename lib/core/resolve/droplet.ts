@@ -18,10 +18,10 @@ import { IssueCollector, section } from './collector';
 
 export function resolveDroplet(
   declared: DropletSpec | undefined,
-  context: { readonly primaryDomain: string; readonly domains: readonly ResolvedDomain[]; readonly dedicatedTurn: boolean },
+  context: { readonly primaryDomain: string; readonly domains: readonly ResolvedDomain[]; readonly dedicatedTurn: boolean; readonly federated: boolean },
   c: IssueCollector,
 ): { readonly droplet: ResolvedSpec['droplet']; readonly turnDropletName: string } {
-  const { primaryDomain, domains, dedicatedTurn } = context;
+  const { primaryDomain, domains, dedicatedTurn, federated } = context;
   const dropletIn = section<DropletSpec>(declared);
   const droplet = { ...DEFAULTS.droplet, name: defaultDropletName(primaryDomain), ...dropletIn };
   c.check('droplet.name', droplet.name, checkDropletName(droplet.name));
@@ -36,7 +36,7 @@ export function resolveDroplet(
   c.check('droplet.image', droplet.image, checkImage(droplet.image));
   c.check('droplet.platform', dropletIn.platform, checkPlatform(dropletIn.platform, droplet.image));
   const platform = platformOfImage(droplet.image, dropletIn.platform).name;
-  c.check('droplet.size', droplet.size, checkSizeSlug(droplet.size) ?? checkDropletMemory(droplet.size, estimateProsodyMemoryMiB({ domains, droplet: { platform } }), domains.length));
+  c.check('droplet.size', droplet.size, checkSizeSlug(droplet.size) ?? checkDropletMemory(droplet.size, estimateProsodyMemoryMiB({ domains, droplet: { platform }, federation: { enabled: federated } }), domains.length));
   c.check('droplet.ipv6', droplet.ipv6, checkBoolean(droplet.ipv6));
   c.check('droplet.reservedIpv6', dropletIn.reservedIpv6, checkReservedIpv6(dropletIn.reservedIpv6, droplet.region, droplet.ipv6));
   // A declared `true` never applies without IPv6 (and is reported above).
