@@ -287,6 +287,12 @@ export interface BootResult {
   readonly firstBoot?: FirstBootWatch;
 }
 
+/** Rehearsals of this test file not yet stopped; `closed` once the file's last afterAll ran. */
+const LIVE = new Set<Rehearsal>();
+let closed = false;
+// After every describe's own afterAll (jest runs the file's top-level hooks last).
+if (typeof afterAll === 'function') afterAll(() => Rehearsal.stopAll(), 120000);
+
 /** A running rehearsal droplet. */
 export class Rehearsal {
   private constructor(
@@ -297,7 +303,20 @@ export class Rehearsal {
     private readonly holder: ChildProcess,
     private readonly nsPid: number,
     private readonly ownsVolume: boolean,
-  ) {}
+  ) {
+    LIVE.add(this);
+  }
+
+  /**
+   * Stops every rehearsal of this test file that is still live. A test's beforeAll that times out
+   * does not cancel its boot, which goes on and would leave its namespaces and servers running after
+   * the file, with no test holding the rehearsal to stop: this catches those, after the test's own
+   * afterAll, and a boot that constructs its rehearsal afterwards stops it at once.
+   */
+  static async stopAll(): Promise<void> {
+    closed = true;
+    await Promise.all([...LIVE].map((r) => r.stop()));
+  }
 
   /**
    * Boot a droplet from a synthesized stack as DigitalOcean would: its platform's image, the
@@ -344,6 +363,7 @@ export class Rehearsal {
     const nsPid = Number(spawnSync('cat', [`/proc/${holder.pid}/task/${holder.pid}/children`], { encoding: 'utf8' }).stdout.trim().split(/\s+/)[0]);
     const rehearsal = new Rehearsal(base, volume, holder, nsPid, options.volume === undefined && options.blockDevice === undefined);
     try {
+      if (closed) throw new Error('the test file ended (its beforeAll timed out) before the namespace came up');
       // What the cloud provides around the droplet, written into its disk as a cloud would (only the
       // harness knows that the mirror is local and the datasource a seed).
       rehearsal.mustRun('the cloud: datasource and mirror', ['sh', '-c', [
@@ -863,6 +883,7 @@ cat ${dir}/standin.log >&2; exit 1
    * with it every process inside, down.
    */
   async stop(): Promise<void> {
+    LIVE.delete(this);
     if (this.holder.exitCode === null && this.holder.signalCode === null && this.holder.pid !== undefined) {
       const exited = new Promise<void>((resolve) => this.holder.once('exit', () => resolve()));
       process.kill(this.holder.pid, 'SIGKILL');
