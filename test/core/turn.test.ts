@@ -55,6 +55,19 @@ function values(conf: string, key: string): (string | undefined)[] {
   return options(conf).filter(([k]) => k === key).map(([, v]) => v);
 }
 
+/** Ends each child the test started that still runs (SIGTERM, SIGKILL after 3 s), then removes `dir`. */
+async function stopAndRemove(children: readonly (ChildProcess | undefined)[], dir: string | undefined): Promise<void> {
+  for (const child of children) {
+    if (!child?.pid || child.exitCode !== null || child.signalCode !== null) continue;
+    const gone = new Promise((resolve) => child.once('exit', resolve));
+    process.kill(child.pid, 'SIGTERM');
+    const timer = setTimeout(() => child.pid && child.exitCode === null && process.kill(child.pid, 'SIGKILL'), 3000);
+    await gone;
+    clearTimeout(timer);
+  }
+  if (dir) fs.rmSync(dir, { recursive: true, force: true });
+}
+
 // ---------------------------------------------------------------------------------------------
 // Pure rendering
 // ---------------------------------------------------------------------------------------------
@@ -890,17 +903,7 @@ describe.each(Object.values(PLATFORMS))('on $name', (platform: Platform) => {
         await sleep(200);
       }, 30000);
 
-      afterAll(async () => {
-        for (const child of [peer, daemon]) {
-          if (!child?.pid || child.exitCode !== null || child.signalCode !== null) continue;
-          const gone = new Promise((resolve) => child.once('exit', resolve));
-          process.kill(child.pid, 'SIGTERM');
-          const timer = setTimeout(() => child.pid && child.exitCode === null && process.kill(child.pid, 'SIGKILL'), 3000);
-          await gone;
-          clearTimeout(timer);
-        }
-        if (dir) fs.rmSync(dir, { recursive: true, force: true });
-      });
+      afterAll(() => stopAndRemove([peer, daemon], dir));
 
       it('runs as the process the test spawned, in a network namespace of its own', () => {
         expect(started).toEqual({ comm: 'turnserver', netns: expect.stringMatching(/^net:\[\d+\]$/) });
@@ -1090,17 +1093,7 @@ describe.each(Object.values(PLATFORMS))('on $name', (platform: Platform) => {
         await sleep(200);
       }, 30000);
 
-      afterAll(async () => {
-        for (const child of [peer, daemon]) {
-          if (!child?.pid || child.exitCode !== null || child.signalCode !== null) continue;
-          const gone = new Promise((resolve) => child.once('exit', resolve));
-          process.kill(child.pid, 'SIGTERM');
-          const timer = setTimeout(() => child.pid && child.exitCode === null && process.kill(child.pid, 'SIGKILL'), 3000);
-          await gone;
-          clearTimeout(timer);
-        }
-        if (dir) fs.rmSync(dir, { recursive: true, force: true });
-      });
+      afterAll(() => stopAndRemove([peer, daemon], dir));
 
       it('reads both limits, in bytes per second', () => {
         expect(startupLog).toContain('62500 bytes per second allowed per session\n');
