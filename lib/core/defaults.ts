@@ -40,6 +40,9 @@ export const DEFAULTS = {
   calls: {
     enabled: true, name: 'turn', port: 3478, tlsPort: 5349, relayPortMin: 49152, relayPortMax: 65535,
     credentialTtlSeconds: 86400, userQuota: 12, totalQuota: 1200, allocationMaxKbps: 2000,
+    // What the default droplet (s-1vcpu-1gb) relays comfortably. Not derived from the droplet's size:
+    // coturn's configuration would then change with it, and resizing would replace the droplet.
+    totalMaxMbps: 400,
     placement: 'prosody-host', dropletSize: 's-1vcpu-1gb',
   },
   web: { bosh: true, websocket: true },

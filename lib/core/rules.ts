@@ -414,23 +414,6 @@ export function dropletMemoryMiB(size: string): number | undefined {
   return Number(m[1]) * (m[2] === 'gb' ? 1024 : 1);
 }
 
-/** TURN capacity per GiB of the droplet's memory, and DigitalOcean's network limit for regular droplets. */
-export const TURN_MBPS_PER_GIB = 400;
-export const TURN_MAX_MBPS = 2000;
-
-/**
- * The default `calls.totalMaxMbps` for the droplet running coturn: 400 Mbit/s per GiB of its memory
- * (a larger droplet has more CPU to relay with and a larger monthly transfer allowance), at most
- * DigitalOcean's 2 Gbit/s limit for regular droplets; 400 for a slug that names no memory.
- * coturn sets `allocationMaxKbps` aside for every allocation, used or not, so this also bounds the
- * allocations: 200 at the defaults on a 1 GiB droplet, about 33 calls between two of its users
- * (clients allocate on each of the three TURN entries they are offered).
- */
-export function defaultTurnCapacityMbps(size: string): number {
-  const memory = dropletMemoryMiB(size);
-  if (memory === undefined) return TURN_MBPS_PER_GIB;
-  return Math.max(1, Math.min(TURN_MAX_MBPS, Math.floor((TURN_MBPS_PER_GIB * memory) / 1024)));
-}
 
 /** `calls.totalMaxMbps`: a whole number of Mbit/s that holds at least one allocation's share. */
 export function checkTurnCapacity(totalMaxMbps: unknown, allocationMaxKbps: unknown): Problem | undefined {

@@ -194,9 +194,12 @@ export interface CallsSpec {
    * Bandwidth all allocations together may relay, in Mbit/s, each direction (coturn's
    * `bps-capacity`). coturn sets `allocationMaxKbps` aside for every allocation out of it, used or
    * not, and refuses new allocations (486) once it is taken: so it also bounds how many allocations
-   * run at once (200 at the defaults on a 1 GiB droplet; a call between two users of this server
-   * takes up to six, as clients allocate on each TURN entry they are offered).
-   * @default - 400 per GiB of memory of the droplet running coturn (400 for "s-1vcpu-1gb"), at most 2000 (DigitalOcean's network limit for regular droplets); 400 for a size slug that names no memory
+   * run at once (200 at the defaults; a call between two users of this server takes up to six, as
+   * clients allocate on each TURN entry they are offered). The default suits the default droplet
+   * (s-1vcpu-1gb); on a larger one raise it (about 400 per GiB of memory, at most 2000, DigitalOcean's
+   * network limit for regular droplets). It does not follow the droplet's size by itself, so that
+   * resizing the droplet changes no configuration and stays an in-place update.
+   * @default 400
    */
   readonly totalMaxMbps?: number;
   /**

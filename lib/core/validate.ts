@@ -8,7 +8,7 @@
  * offending value, so a user fixes everything in one round instead of one error per synth.
  */
 import { findUnknownFields } from './unknown-fields';
-import { checkRetention, checkSshAccess, checkTurnCapacity, defaultTurnCapacityMbps, SpecValidationError } from './rules';
+import { checkRetention, checkSshAccess, SpecValidationError } from './rules';
 import { DEFAULTS } from './defaults';
 import { ContactAddressesSpec, ResolvedSpec, XmppServiceSpec } from './spec';
 import { IssueCollector, isObject, section } from './resolve/collector';
@@ -67,8 +67,6 @@ export function resolveSpec(spec: XmppServiceSpec): ResolvedSpec {
   const acme = resolveAcme(spec.acme, primaryDomain, c);
   const configDelivery = resolveConfigDelivery(spec.configDelivery, droplet, c);
   const fileShare = resolveUploadQuota(components.fileShare, droplet.volumeSizeGib, names.length, c);
-  const totalMaxMbps = calls.totalMaxMbps ?? defaultTurnCapacityMbps(calls.dedicated ? calls.dropletSize : droplet.size);
-  if (calls.enabled) c.check('calls.totalMaxMbps', totalMaxMbps, checkTurnCapacity(totalMaxMbps, calls.allocationMaxKbps));
 
   if (c.issues.length > 0 || acme === undefined) throw new SpecValidationError(c.issues);
 
@@ -81,7 +79,7 @@ export function resolveSpec(spec: XmppServiceSpec): ResolvedSpec {
     groupChat: components.groupChat,
     proxy65: components.proxy65,
     pubsub: components.pubsub,
-    calls: { ...turn, totalMaxMbps, droplet: { name: turnDropletName, size: dropletSize } },
+    calls: { ...turn, droplet: { name: turnDropletName, size: dropletSize } },
     web,
     registration,
     historyExpireAfterSeconds,

@@ -37,7 +37,7 @@ const COMPUTED = [
   'ComponentsSpec.fileShare', 'ComponentsSpec.groupChat', 'ComponentsSpec.proxy65', 'ComponentsSpec.pubsub',
   'FileShareSpec.expireAfterSeconds', 'FileShareSpec.dailyQuotaBytesPerUser', 'FileShareSpec.globalQuotaBytes',
   'GroupChatSpec.archiveExpireAfterSeconds',
-  'CallsSpec.sharedSecret', 'CallsSpec.totalMaxMbps',
+  'CallsSpec.sharedSecret',
   'ContactAddressesSpec.abuse', 'ContactAddressesSpec.admin', 'ContactAddressesSpec.feedback',
   'ContactAddressesSpec.sales', 'ContactAddressesSpec.security', 'ContactAddressesSpec.support',
   'DropletSpec.name', 'DropletSpec.platform', 'DropletSpec.reservedIpv6',

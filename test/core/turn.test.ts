@@ -30,7 +30,6 @@ import {
   turnRealm,
 } from '../../lib/core/turn';
 import { resolveSpec } from '../../lib/core/validate';
-import { defaultTurnCapacityMbps } from '../../lib/core/rules';
 import { probeAddressesForDeniedBlocks } from '../support/denied-peers';
 import { Platform, PLATFORMS, PlatformTools, platformUnavailable } from '../support/platform';
 import type { PlatformName } from '../../lib/core/platforms';
@@ -504,21 +503,19 @@ describe.each(withCalls)('renderTurnConfig(%s)', (_name, spec) => {
 });
 
 describe('the TURN bandwidth caps', () => {
-  it.each([
-    ['s-1vcpu-512mb-10gb', 200],
-    ['s-1vcpu-1gb', 400],
-    ['s-1vcpu-2gb', 800],
-    ['s-2vcpu-4gb', 1600],
-    ['s-8vcpu-16gb', 2000],
-    ['c-2', 400],
-  ])('GIVEN coturn on a %s droplet THEN all allocations together may take %d Mbit/s by default', (size, mbps) => {
-    expect(defaultTurnCapacityMbps(size)).toBe(mbps);
-    expect(resolveSpec({ ...minimalSpec, droplet: { size } }).calls.totalMaxMbps).toBe(mbps);
+  it.each(['s-1vcpu-512mb-10gb', 's-1vcpu-2gb', 's-8vcpu-16gb', 'c-2'])('GIVEN the droplet resized to %s THEN coturn\'s configuration is that of the default size: the resize changes no configuration, so it stays an in-place update', (size) => {
+    const resized = resolveSpec({ ...minimalSpec, droplet: { size } });
+    expect(resized.calls.totalMaxMbps).toBe(400);
+    expect(renderTurnConfig(resized)).toBe(renderTurnConfig(resolveSpec({ ...minimalSpec, droplet: { size: 's-1vcpu-1gb' } })));
   });
 
-  it('GIVEN a dedicated TURN droplet THEN its size, not the Prosody droplet\'s, sizes the cap', () => {
-    const spec = resolveSpec({ ...minimalSpec, droplet: { size: 's-1vcpu-1gb' }, calls: { placement: 'dedicated', sharedSecret: 'x'.repeat(32), dropletSize: 's-2vcpu-4gb' } });
-    expect(spec.calls.totalMaxMbps).toBe(1600);
+  it('GIVEN a dedicated TURN droplet resized THEN its configuration stays the same too', () => {
+    const dedicated = (dropletSize: string) => resolveSpec({ ...minimalSpec, calls: { placement: 'dedicated', sharedSecret: 'x'.repeat(32), dropletSize } });
+    expect(renderTurnConfig(dedicated('s-2vcpu-4gb'))).toBe(renderTurnConfig(dedicated('s-1vcpu-1gb')));
+  });
+
+  it('GIVEN a declared total THEN it is coturn\'s bps-capacity, in bytes per second', () => {
+    expect(values(renderTurnConfig(resolveSpec({ ...minimalSpec, calls: { totalMaxMbps: 1600 } })), 'bps-capacity')).toEqual(['200000000']);
   });
 
   it('GIVEN the defaults THEN an allocation may take 2 Mbit/s (250000 bytes/s), enough for a video call, and 200 fit on a 1 GiB droplet', () => {

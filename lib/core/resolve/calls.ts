@@ -9,14 +9,13 @@ import {
   checkRelayRange,
   checkSharedSecret,
   checkSizeSlug,
+  checkTurnCapacity,
 } from '../rules';
 import { CallsSpec, ResolvedSpec, TURN_PLACEMENTS } from '../spec';
 import { IssueCollector, section } from './collector';
 
 /** The resolved `calls` but for the TURN droplet's name, which follows the Prosody droplet's. */
-export interface ResolvedCalls extends Omit<ResolvedSpec['calls'], 'droplet' | 'totalMaxMbps'> {
-  /** As declared; the default follows the size of the droplet running coturn (see validate.ts). */
-  readonly totalMaxMbps?: number;
+export interface ResolvedCalls extends Omit<ResolvedSpec['calls'], 'droplet'> {
   /** The label the TURN host name was made of (checked against component names). */
   readonly name: string;
   readonly dropletSize: string;
@@ -39,6 +38,7 @@ export function resolveCalls(declared: CallsSpec | undefined, primaryDomain: str
     c.check('calls.userQuota', calls.userQuota, checkInteger(calls.userQuota, 1, 10000));
     c.check('calls.totalQuota', calls.totalQuota, checkInteger(calls.totalQuota, 1, 1000000));
     c.check('calls.allocationMaxKbps', calls.allocationMaxKbps, checkInteger(calls.allocationMaxKbps, 64, 100000, ' kbit/s'));
+    c.check('calls.totalMaxMbps', calls.totalMaxMbps, checkTurnCapacity(calls.totalMaxMbps, calls.allocationMaxKbps));
     if (callsIn.sharedSecret !== undefined) {
       // The value itself never goes into an error message.
       c.check('calls.sharedSecret', '(redacted)', checkSharedSecret(callsIn.sharedSecret));
@@ -57,7 +57,7 @@ export function resolveCalls(declared: CallsSpec | undefined, primaryDomain: str
     userQuota: calls.userQuota,
     totalQuota: calls.totalQuota,
     allocationMaxKbps: calls.allocationMaxKbps,
-    ...(callsIn.totalMaxMbps !== undefined ? { totalMaxMbps: callsIn.totalMaxMbps } : {}),
+    totalMaxMbps: calls.totalMaxMbps,
     ...(callsIn.sharedSecret !== undefined ? { sharedSecret: callsIn.sharedSecret } : {}),
     placement: calls.placement,
     name: calls.name,
