@@ -6,7 +6,18 @@
  * (`renderProsodyHost`, config-bundle.ts).
  */
 import { journaldRetentionFile, prosodyLogrotateFile } from './logs';
-import { BACKUP_SCRIPT, BACKUP_SERVICE, BACKUP_TIMER, renderBackupScript, renderBackupService, renderBackupTimer } from './backup';
+import {
+  BACKUP_SCRIPT,
+  BACKUP_SERVICE,
+  BACKUP_TIMER,
+  renderBackupScript,
+  renderBackupService,
+  renderBackupTimer,
+  renderVolumeStatusService,
+  renderVolumeStatusTimer,
+  VOLUME_STATUS_SERVICE,
+  VOLUME_STATUS_TIMER,
+} from './backup';
 import type * as Pako from 'pako';
 import { stringify } from 'yaml';
 import {
@@ -168,6 +179,8 @@ export function renderHostFiles(spec: ResolvedSpec): HostFile[] {
     { path: BACKUP_SCRIPT, content: renderBackupScript(), owner: 'root:root', permissions: '0755', defer: false },
     { path: BACKUP_SERVICE, content: renderBackupService(), owner: 'root:root', permissions: '0644', defer: false },
     { path: BACKUP_TIMER, content: renderBackupTimer(), owner: 'root:root', permissions: '0644', defer: false },
+    { path: VOLUME_STATUS_SERVICE, content: renderVolumeStatusService(), owner: 'root:root', permissions: '0644', defer: false },
+    { path: VOLUME_STATUS_TIMER, content: renderVolumeStatusTimer(), owner: 'root:root', permissions: '0644', defer: false },
     ...VOLUME_UNITS.map((unit) => ({ path: volumeDropinPath(unit.unit), content: renderVolumeDropin(unit), owner: 'root:root', permissions: '0644', defer: false })),
     journaldRetentionFile(),
     prosodyLogrotateFile(),

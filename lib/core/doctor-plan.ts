@@ -9,7 +9,8 @@ import { AddressSource, planDnsRecords, recordFqdn, withoutTrailingDot } from '.
 import { findListener, Listener, ListenerId, planListeners, TlsMode } from './listeners';
 import { DOMAIN_PLACEHOLDER, furtherDomains, placeholderDomain } from './expansion';
 import { hostMetaLinks } from './nginx';
-import { BUNDLE_STATUS_PATH } from './paths';
+import { BUNDLE_STATUS_PATH, VOLUME_STATUS_PATH } from './paths';
+import { STATUS_INTERVAL_MINUTES, VOLUME_FILL } from './backup';
 import { certificateNames, hasDedicatedTurnDroplet, ResolvedSpec } from './spec';
 
 export type { TlsMode } from './listeners';
@@ -72,6 +73,12 @@ export interface DoctorPlan {
    * the host says which it runs (and which it refused).
    */
   readonly configBundle?: { readonly sha256: string; readonly statusUrl: string };
+  /**
+   * Where the host says how full its data volume is: a warning from `warnPercent`, a failure from
+   * `failPercent` (the backup then refuses to run), and a warning when the figure is older than
+   * `staleAfterMinutes` (the host publishes it every few minutes). Absent from plans of earlier releases.
+   */
+  readonly volume?: { readonly statusUrl: string; readonly warnPercent: number; readonly failPercent: number; readonly staleAfterMinutes: number };
 }
 
 /** The doctor plan of a resolved spec. Pure; deterministic order. */
@@ -146,6 +153,12 @@ export function planDoctorChecks(spec: ResolvedSpec): DoctorPlan {
     openTcpPorts: dedupePorts(openTcpPorts),
     closedTcpPorts,
     ...(turn ? { turn } : {}),
+    volume: {
+      statusUrl: `https://${spec.primaryDomain}${VOLUME_STATUS_PATH}`,
+      warnPercent: VOLUME_FILL.warnPercent,
+      failPercent: 100 - VOLUME_FILL.keepFreePercent,
+      staleAfterMinutes: 3 * STATUS_INTERVAL_MINUTES,
+    },
   };
 }
 

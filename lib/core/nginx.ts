@@ -6,7 +6,7 @@
  * loopback-only HTTP port; every other Prosody HTTP path stays unreachable from outside.
  */
 import { NGINX_HTTP_PORT, NGINX_HTTPS_PORT } from './listeners';
-import { ACME_WEBROOT, BUNDLE_STATUS_FILE, BUNDLE_STATUS_PATH, CERTS_DIR, HOST_META_ROOT, NGINX_SITE } from './paths';
+import { ACME_WEBROOT, BUNDLE_STATUS_FILE, BUNDLE_STATUS_PATH, CERTS_DIR, HOST_META_ROOT, NGINX_SITE, VOLUME_STATUS_FILE, VOLUME_STATUS_PATH } from './paths';
 import { certificateNames, deliversInPlace, ResolvedDomain, ResolvedSpec } from './spec';
 import { DomainFiles, DOMAINS_LIST, DomainTemplate, expandDomainFiles, expandDomainTemplate } from './expansion';
 import { ECDHE_AEAD_CIPHERS } from './tls';
@@ -464,17 +464,21 @@ function httpsServer(spec: ResolvedSpec, domain: ResolvedDomain): NginxNode {
     blank,
     hostMetaLocation(HOST_META_JSON_PATH, 'application/json', hostMetaRoot(domain.name)),
   ];
+  const statusLocation = (path: string, file: string) => block('location', ['=', path], [
+    directive('alias', file),
+    block('types', [], []),
+    directive('default_type', 'text/plain'),
+    directive('add_header', 'Cache-Control', 'no-store', 'always'),
+    hstsHeader(),
+  ]);
+  if (isDefault) {
+    children.push(blank, comment('How full the data volume is: not secret, read by xmpp-doctor.'), statusLocation(VOLUME_STATUS_PATH, VOLUME_STATUS_FILE));
+  }
   if (isDefault && deliversInPlace(spec)) {
     children.push(
       blank,
       comment('Which configuration bundle this host runs (and which it refused): not secret, read by xmpp-doctor.'),
-      block('location', ['=', BUNDLE_STATUS_PATH], [
-        directive('alias', BUNDLE_STATUS_FILE),
-        block('types', [], []),
-        directive('default_type', 'text/plain'),
-        directive('add_header', 'Cache-Control', 'no-store', 'always'),
-        hstsHeader(),
-      ]),
+      statusLocation(BUNDLE_STATUS_PATH, BUNDLE_STATUS_FILE),
     );
   }
   if (spec.web.bosh) {

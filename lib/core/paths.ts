@@ -75,3 +75,6 @@ export const FETCH_TIMER = '/etc/systemd/system/xmpp-constructs-config.timer';
 /** The applied and refused bundle hashes, on the host and over HTTPS (not secret; xmpp-doctor reads it). */
 export const BUNDLE_STATUS_FILE = '/var/www/xmpp-constructs/bundle';
 export const BUNDLE_STATUS_PATH = '/.well-known/xmpp-constructs/bundle';
+/** How full the data volume is, on the host and over HTTPS (not secret; xmpp-doctor reads it). */
+export const VOLUME_STATUS_FILE = '/var/www/xmpp-constructs/volume';
+export const VOLUME_STATUS_PATH = '/.well-known/xmpp-constructs/volume';

@@ -7,8 +7,8 @@
  * pipeline's post-apply check waits for the change instead of racing it.
  */
 import type { DoctorPlan } from '../core/doctor-plan';
-import { getHttps } from './http-checks';
-import { allAddresses, DoctorContext, message } from './net';
+import { statusAtEveryAddress } from './http-checks';
+import { DoctorContext } from './net';
 import { CheckResult } from './report';
 
 /** What the host says: the applied bundle's hash, and the last refused one with its reason. */
@@ -53,7 +53,7 @@ export async function checkBundle(ctx: DoctorContext, plan: DoctorPlan, options:
   const id = `bundle:${url.host}`;
   const title = `the host runs configuration bundle ${short(expected)}`;
   for (;;) {
-    const looks = await lookAtEveryAddress(ctx, url);
+    const looks = await statusAtEveryAddress(ctx, url, parseBundleStatus);
     if ('problem' in looks) {
       if (Date.now() >= deadline) return [{ id, group: 'bundle', title, status: 'fail', detail: looks.problem, fix: 'see the DNS and TLS checks; the status is served by nginx on the primary domain' }];
     } else {
@@ -77,20 +77,5 @@ export async function checkBundle(ctx: DoctorContext, plan: DoctorPlan, options:
       }
     }
     await sleep(Math.max(0, Math.min((options.pollSeconds ?? 10) * 1000, deadline - Date.now())));
-  }
-}
-
-/** The status as each address of the primary domain serves it, or why it could not be read. */
-async function lookAtEveryAddress(ctx: DoctorContext, url: URL): Promise<{ readonly address: string; readonly status: BundleStatus }[] | { readonly problem: string }> {
-  const addresses = await allAddresses(ctx, url.hostname);
-  if ('problem' in addresses) return addresses;
-  try {
-    return await Promise.all(addresses.map(async (address) => {
-      const res = await ctx.limit(() => getHttps(ctx, address, url.hostname, url.pathname, url.port ? Number(url.port) : undefined));
-      if (res.status !== 200) throw new Error(`${address} answered ${url.pathname} with HTTP ${res.status}`);
-      return { address, status: parseBundleStatus(res.body) };
-    }));
-  } catch (error) {
-    return { problem: message(error) };
   }
 }

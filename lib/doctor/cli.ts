@@ -23,7 +23,7 @@ CORS, open and closed ports, STUN, and with an account a TURN relay.
                           turnIpv4, turnIpv6) to compare A/AAAA records with; repeatable
   --resolver IP[:PORT]    ask this DNS server instead of the system's; repeatable
   --ca-file PATH          also trust this CA (PEM), e.g. a staging or test CA
-  --only GROUPS           comma-separated: dns,tls,http,ports,turn,bundle
+  --only GROUPS           comma-separated: dns,tls,http,ports,turn,bundle,volume
   --bundle SHA256         the configuration bundle the host must run (default: the plan's; the
                           stack's output <service>_config_bundle)
   --wait-bundle SECONDS   wait up to SECONDS for the host to run it before the other checks
@@ -36,7 +36,7 @@ CORS, open and closed ports, STUN, and with an account a TURN relay.
 Exit status: 0 all checks passed, 1 a check failed, 2 the doctor could not run.
 `;
 
-const GROUPS: readonly CheckGroup[] = ['dns', 'tls', 'http', 'ports', 'turn', 'bundle'];
+const GROUPS: readonly CheckGroup[] = ['dns', 'tls', 'http', 'ports', 'turn', 'bundle', 'volume'];
 
 export interface ParsedCommand {
   readonly help: boolean;

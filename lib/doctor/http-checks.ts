@@ -112,3 +112,21 @@ export async function checkHostMeta(ctx: DoctorContext, plan: DoctorPlan): Promi
 function responseSummary(res: Fetched): string {
   return `HTTP ${res.status}, ${Buffer.byteLength(res.body)} bytes`;
 }
+
+/**
+ * A status document the host publishes (https://<primary domain>/.well-known/xmpp-constructs/…),
+ * as each address of its name serves it, or why it could not be read.
+ */
+export async function statusAtEveryAddress<T>(ctx: DoctorContext, url: URL, parse: (text: string) => T): Promise<{ readonly address: string; readonly status: T }[] | { readonly problem: string }> {
+  const addresses = await allAddresses(ctx, url.hostname);
+  if ('problem' in addresses) return addresses;
+  try {
+    return await Promise.all(addresses.map(async (address) => {
+      const res = await ctx.limit(() => getHttps(ctx, address, url.hostname, url.pathname, url.port ? Number(url.port) : undefined));
+      if (res.status !== 200) throw new Error(`${address} answered ${url.pathname} with HTTP ${res.status}`);
+      return { address, status: parse(res.body) };
+    }));
+  } catch (error) {
+    return { problem: message(error) };
+  }
+}

@@ -17,6 +17,7 @@ import { checkPorts } from './port-checks';
 import { CheckGroup, CheckResult, DoctorReport, summarize } from './report';
 import { checkTls } from './tls-checks';
 import { checkTurn, DoctorAccount } from './turn-checks';
+import { checkVolume } from './volume-check';
 
 export type { CheckGroup, CheckResult, CheckStatus, DoctorReport } from './report';
 export type { DoctorAccount } from './turn-checks';
@@ -25,6 +26,8 @@ export { DOCTOR_PLAN_FORMAT } from '../core/doctor-plan';
 export type { DoctorPlan, PlannedPort, PlannedRecord, PlannedTlsEndpoint, TlsMode } from '../core/doctor-plan';
 export { formatReport, EXIT } from './report';
 export { parseBundleStatus } from './bundle-check';
+export { parseVolumeStatus } from './volume-check';
+export type { VolumeStatus } from './volume-check';
 export type { BundleStatus } from './bundle-check';
 
 /** A doctor failure that is the user's to fix (a bad argument, an unreadable plan): no stack trace. */
@@ -92,6 +95,7 @@ export async function runDoctor(plan: DoctorPlan, options: DoctorOptions = {}): 
     wanted('http') ? checkHostMeta(ctx, plan) : Promise.resolve([]),
     wanted('ports') ? checkPorts(ctx, plan) : Promise.resolve([]),
     wanted('turn') ? checkTurn(ctx, plan, options.account) : Promise.resolve([]),
+    wanted('volume') ? checkVolume(ctx, plan) : Promise.resolve([]),
   ];
   return summarize((await Promise.all(groups)).flat());
 }

@@ -5,7 +5,7 @@
 
 export type CheckStatus = 'pass' | 'warn' | 'fail' | 'skip';
 
-export type CheckGroup = 'dns' | 'tls' | 'http' | 'ports' | 'turn' | 'bundle';
+export type CheckGroup = 'dns' | 'tls' | 'http' | 'ports' | 'turn' | 'bundle' | 'volume';
 
 export interface CheckResult {
   /** Stable identifier, e.g. `dns:_xmpp-client._tcp.example.net/SRV`, for scripts reading --json. */
@@ -33,6 +33,7 @@ const GROUP_TITLES: Record<CheckGroup, string> = {
   ports: 'Ports',
   turn: 'Audio and video calls (STUN/TURN)',
   bundle: 'Configuration bundle (changes applied in place)',
+  volume: 'Data volume',
 };
 
 const MARKS: Record<CheckStatus, string> = { pass: '✔', warn: '!', fail: '✘', skip: '-' };

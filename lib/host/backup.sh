@@ -4,6 +4,7 @@
 #   restore ARCHIVE   put ARCHIVE's state on the volume (the current state is moved aside, never
 #                     deleted) and provision again
 #   list              the archives, oldest first
+#   status            publish how full the data volume is (for xmpp-doctor, every 10 minutes)
 set -euo pipefail
 set -o errtrace # functions inherit the ERR trap only with it
 umask 077
@@ -16,13 +17,24 @@ trap 'fail "step \"${CURRENT_STEP:-start}\" (line $LINENO)"' ERR
 BACKUP_DIR=/srv/xmpp-data/backups
 # Not archived: the archives, lost+found, what a restore moved aside, sockets, uploads and their records.
 ARCHIVE_EXCLUDES=(./backups ./lost+found './pre-restore-*' './prosody/*.sock' './prosody/*/http_file_share' './prosody/*/upload[s_]*.[dl]*')
-KEEP_FREE_PERCENT=10 WARN_FULL_PERCENT=80
+KEEP_FREE_PERCENT=10 WARN_FULL_PERCENT=80 VOLUME_STATUS=/var/www/xmpp-constructs/volume
 
 # "size available" in bytes as Prosody sees them (%.0f: mawk prints 1e+11)
 volume_space() { df -B1 --output=used,avail "$VOLUME_MOUNT" | awk 'NR == 2 { printf "%.0f %.0f\n", $1 + $2, $2 }'; }
 
+used_percent() { local total avail; read -r total avail < <(volume_space); echo $(( ((total - avail) * 100 + total - 1) / total )); }
+
+# https://<primary domain>/.well-known/xmpp-constructs/volume, which xmpp-doctor reads: not secret.
+publish_status() {
+  mountpoint -q "$VOLUME_MOUNT" || return 0
+  install -d -m 0755 "${VOLUME_STATUS%/*}"
+  printf 'used-percent %s\nupdated %s\n' "$(used_percent)" "$(date -u +%s)" > "$VOLUME_STATUS.new"
+  chmod 0644 "$VOLUME_STATUS.new" && mv "$VOLUME_STATUS.new" "$VOLUME_STATUS"
+}
+
 warn_if_full() {
   local total avail pct msg
+  publish_status
   read -r total avail < <(volume_space)
   pct=$(( ((total - avail) * 100 + total - 1) / total ))
   [ "$pct" -ge "$WARN_FULL_PERCENT" ] || return 0
@@ -97,5 +109,6 @@ case "${1:-}" in
   create) create ;;
   restore) shift; restore "$@" ;;
   list) find /srv/xmpp-data/backups -maxdepth 1 -name 'xmpp-*.tar.gz' 2>/dev/null | sort ;;
-  *) echo "usage: $0 create | restore ARCHIVE | list" >&2; exit 2 ;;
+  status) publish_status ;;
+  *) echo "usage: $0 create | restore ARCHIVE | list | status" >&2; exit 2 ;;
 esac

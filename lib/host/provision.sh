@@ -191,7 +191,8 @@ elif [ "$TURN_ENABLED" = 1 ]; then
   systemctl enable coturn
   systemctl is-active --quiet coturn || systemctl restart coturn
 fi
-systemctl enable --now xmpp-constructs-certificates.timer xmpp-constructs-backup.timer
+systemctl enable --now xmpp-constructs-certificates.timer xmpp-constructs-backup.timer xmpp-constructs-volume-status.timer
+/usr/local/sbin/xmpp-constructs-backup status
 
 if [ "$RESERVED_IPV6" = 1 ]; then
   # Prosody and nginx listen on every address: they answer on it as soon as it is there.

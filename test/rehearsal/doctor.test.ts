@@ -4,36 +4,16 @@
  * issues. Then one fault at a time, each a common real failure, and each must be named with its
  * fix; where the fix is a command on the host, that command is run and the doctor is green again.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'fs';
-import { join } from 'path';
-import { spawnSync } from 'child_process';
 import { DOCTOR_PLAN_FILE } from '../../lib/core/doctor-plan';
 import { CERTS_SCRIPT } from '../../lib/core/host-scripts';
 import { ACME_WEBROOT, PROVISION_SCRIPT, TURN_USERDB } from '../../lib/core/paths';
 import type { CheckResult, DoctorReport } from '../../lib/doctor/report';
-import { DROPLET, Rehearsal, rehearsalUnavailable, SynthesizedStack } from './harness';
+import { DROPLET, Rehearsal, rehearsalUnavailable, synthesizeExampleWithPlan } from './harness';
 import { describeUnless } from '../support/tools';
 
 jest.setTimeout(300000);
 
-const PROJECT_ROOT = join(__dirname, '..', '..');
 const ALICE = { jid: 'alice@example.net', password: 'alice checks the calls' };
-
-
-/** The example, synthesized as `npm run synth` does, with its review directory's doctor plan. */
-function synthesizeWithPlan(): { stack: SynthesizedStack; plan: string } {
-  const out = mkdtempSync('/var/tmp/xc-synth-');
-  try {
-    const r = spawnSync(join(PROJECT_ROOT, 'node_modules', '.bin', 'ts-node'), ['--transpile-only', join(PROJECT_ROOT, 'examples', 'cdktf-basic', 'main.ts')], {
-      cwd: PROJECT_ROOT, env: { ...process.env, CDKTF_OUTDIR: out }, encoding: 'utf8', timeout: 60000,
-    });
-    if (r.status !== 0) throw new Error(`synthesizing the example failed: ${r.stderr}`);
-    const stackDir = join(out, 'stacks', 'xmpp-example-net');
-    return { stack: JSON.parse(readFileSync(join(stackDir, 'cdk.tf.json'), 'utf8')), plan: readFileSync(join(stackDir, 'review', 'Xmpp', DOCTOR_PLAN_FILE), 'utf8') };
-  } finally {
-    rmSync(out, { recursive: true, force: true });
-  }
-}
 
 const failures = (report: DoctorReport): CheckResult[] => report.checks.filter((c) => c.status === 'fail');
 
@@ -65,7 +45,7 @@ describeUnless(rehearsalUnavailable(), 'GIVEN the example droplet, deployed and 
   }
 
   beforeAll(async () => {
-    const { stack, plan } = synthesizeWithPlan();
+    const { stack, plan } = synthesizeExampleWithPlan();
     const booted = await Rehearsal.boot(stack);
     rehearsal = booted.rehearsal;
     if (booted.provision.status !== 0) throw new Error(`provisioning failed (exit ${booted.provision.status}):\n${booted.provision.stdout}\n${booted.provision.stderr}`);
