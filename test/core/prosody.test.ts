@@ -15,6 +15,7 @@ import { estimateProsodyMemoryMiB, resolveSpec } from '../../lib/core/validate';
 import { PLATFORMS as LIBRARY_PLATFORMS, PlatformName } from '../../lib/core/platforms';
 import { PLATFORMS, platformToolsForFile, platformUnavailable } from '../support/platform';
 import { closedSpec, fullSpec, minimalSpec, onImage, representativeSpecs } from '../support/specs';
+import { withPackageModules } from '../support/package-modules';
 import { describeUnless, makeSelfSignedCert, makeTempDir, readOrEmpty, removeDir, RunResult, stopProcess, waitFor } from '../support/tools';
 
 // ---------------------------------------------------------------------------------------------
@@ -185,17 +186,6 @@ describe('renderProsodyConfig', () => {
     expect(renderProsodyConfig(full)).toBe(renderProsodyConfig(resolveSpec(fullSpec)));
   });
 });
-
-/**
- * `cfg` with this package's Prosody modules (plugin_paths) in `dir/modules`, copied there from
- * lib/host as user_data carries them to the droplet.
- */
-function withPackageModules(cfg: string, dir: string): string {
-  const modules = join(dir, 'modules');
-  mkdirSync(modules, { recursive: true });
-  copyFileSync(join(__dirname, '../../lib/host/mod_login_throttle.lua'), join(modules, 'mod_login_throttle.lua'));
-  return cfg.replaceAll(`"${PROSODY_PLUGIN_DIR}"`, `"${modules}"`);
-}
 
 /**
  * The rendered file with only its absolute host paths moved into `dir`, so the real Prosody can

@@ -40,7 +40,9 @@ import { ChildProcess, spawn, spawnSync } from 'child_process';
 import { createHash, randomBytes } from 'crypto';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'fs';
 import { join } from 'path';
+import { gunzipSync } from 'zlib';
 import { parse } from 'yaml';
+import { DOCTOR_PLAN_FILE } from '../../lib/core/doctor-plan';
 import { AddressRef, DnsRecordPlan, DnsRecordType } from '../../lib/core/dns';
 import { PROVISION_SCRIPT, VOLUME_MOUNT } from '../../lib/core/paths';
 import { CERTS_SCRIPT, CERTIFICATES_LIST, HOST_ENV } from '../../lib/core/host-scripts';
@@ -756,6 +758,11 @@ cat ${dir}/standin.log >&2; exit 1
     this.mustRun(`prosodyctl adduser ${jid}`, ['prosodyctl', 'adduser', jid], { input: `${password}\n${password}\n` });
   }
 
+  /** Set an existing account's password as an operator does on the host: `prosodyctl passwd <jid>`. */
+  setPassword(jid: string, password: string): void {
+    this.mustRun(`prosodyctl passwd ${jid}`, ['prosodyctl', 'passwd', jid], { input: `${password}\n${password}\n` });
+  }
+
   /** Remove an account as the README says: `prosodyctl deluser <jid>`. */
   deleteUser(jid: string): void {
     this.mustRun(`prosodyctl deluser ${jid}`, ['prosodyctl', 'deluser', jid]);
@@ -1070,9 +1077,17 @@ function writeSpacesFiles(dir: string, spaces: SpacesFromSynth, readKey: SpacesC
   }));
 }
 
-/** The user_data document, parsed (for tests that look inside it). */
-export function parseUserData(userData: string): { write_files: { path: string; content: string }[]; runcmd: string[][] } {
-  return parse(userData);
+/**
+ * The user_data document, parsed (for tests that look inside it), each write_files entry's content
+ * as cloud-init writes it: a `gz+b64` entry (the package's scripts, compressed once user_data grows
+ * past DigitalOcean's limit) decoded, its `encoding` kept.
+ */
+export function parseUserData(userData: string): { write_files: { path: string; content: string; encoding?: string }[]; runcmd: string[][] } {
+  const doc = parse(userData) as { write_files: { path: string; content: string; encoding?: string }[]; runcmd: string[][] };
+  return {
+    ...doc,
+    write_files: doc.write_files.map((f) => (f.encoding === 'gz+b64' ? { ...f, content: gunzipSync(Buffer.from(f.content, 'base64')).toString('utf8') } : f)),
+  };
 }
 
 /**
@@ -1080,6 +1095,11 @@ export function parseUserData(userData: string): { write_files: { path: string; 
  * `npm run synth` does, into a temp dir, and return its cdk.tf.json.
  */
 export function synthesizeExample(): SynthesizedStack {
+  return synthesizeExampleWithPlan().stack;
+}
+
+/** The example, synthesized as `npm run synth` does, with its review directory's doctor plan. */
+export function synthesizeExampleWithPlan(): { stack: SynthesizedStack; plan: string } {
   const out = mkdtempSync('/var/tmp/xc-synth-');
   try {
     const r = spawnSync(join(PROJECT_ROOT, 'node_modules', '.bin', 'ts-node'), ['--transpile-only', join(PROJECT_ROOT, 'examples', 'cdktf-basic', 'main.ts')], {
@@ -1089,7 +1109,8 @@ export function synthesizeExample(): SynthesizedStack {
       timeout: 60000,
     });
     if (r.status !== 0) throw new Error(`synthesizing the example failed: ${r.stderr}`);
-    return JSON.parse(spawnSync('cat', [join(out, 'stacks', 'xmpp-example-net', 'cdk.tf.json')], { encoding: 'utf8' }).stdout);
+    const stackDir = join(out, 'stacks', 'xmpp-example-net');
+    return { stack: JSON.parse(readFileSync(join(stackDir, 'cdk.tf.json'), 'utf8')), plan: readFileSync(join(stackDir, 'review', 'Xmpp', DOCTOR_PLAN_FILE), 'utf8') };
   } finally {
     rmSync(out, { recursive: true, force: true });
   }

@@ -20,6 +20,7 @@ import * as tls from 'tls';
 import { xmppName } from '../../lib/core/expansion';
 import { PROSODY_CERTS_DIR, PROSODY_SECRETS_INCLUDE } from '../../lib/core/paths';
 import { renderProsodyConfig, renderProsodySecretsInclude } from '../../lib/core/prosody';
+import { withPackageModules } from './package-modules';
 import { certificateNames, ResolvedSpec } from '../../lib/core/spec';
 import type { PlatformTools } from './platform';
 import { makeSelfSignedCert, makeTempDir, readOrEmpty, removeDir, stopProcess, waitFor } from './tools';
@@ -368,7 +369,7 @@ export function burstServerConfig(spec: ResolvedSpec, dir: string, c2sPort: numb
     .replace(/^proxy65_ports = .*$/m, `proxy65_ports = { ${c2sPort + 3} }`)
     .replace(/^http_ports = .*$/m, `http_ports = { ${c2sPort + 4} }`);
   if (withoutFloodProtection) cfg = cfg.replace(/^modules_disabled = \{ (.*) \}$/m, (_, list: string) => `modules_disabled = { ${list ? `${list}, ` : ''}"limits" }`).replace(/^modules_disabled = \{\}$/m, 'modules_disabled = { "limits" }');
-  return `data_path = "${join(dir, 'data')}"\n${cfg}`;
+  return `data_path = "${join(dir, 'data')}"\n${withPackageModules(cfg, dir)}`;
 }
 
 /**
