@@ -260,24 +260,3 @@ describeUnless(rehearsalUnavailable(), `GIVEN the dedicated TURN droplet booting
   });
   expectInstalledDespiteTheLock(() => boot!, ['coturn'], 'coturn');
 });
-
-describeUnless(rehearsalUnavailable(), `GIVEN (control) the same boot with provisioning told to install nothing itself, as before`, () => {
-  let boot: BootResult | undefined;
-  beforeAll(async () => {
-    boot = await Rehearsal.boot(synthesizeExample(), {
-      beforeProvision: (r) => {
-        r.mustRun('no packages for provisioning', ['sed', '-i', "s/^PACKAGES=.*/PACKAGES=''/", HOST_ENV]);
-        holdAptLock(r);
-      },
-    });
-  }, 900000);
-  afterAll(async () => {
-    await boot?.rehearsal.stop();
-  });
-
-  test('THEN provisioning fails at a step that has nothing to do with apt', () => {
-    expect(boot!.provision.status).not.toBe(0);
-    expect(boot!.provision.stderr).toMatch(/FAILED: step/);
-    expect(boot!.provision.stdout.trim().split('\n')).not.toContain('xmpp-constructs: done');
-  });
-});
