@@ -3,6 +3,7 @@
  * it is, and written into every upload service's configuration.
  */
 import { defaultGlobalQuotaBytes, UPLOADS_DEFAULT_SHARE_OF_VOLUME, UPLOADS_MAX_SHARE_OF_VOLUME } from '../../lib/core/defaults';
+import { renderCloudInit } from '../../lib/core/cloud-init';
 import { renderProsodyConfig } from '../../lib/core/prosody';
 import { checkGlobalQuotaFitsVolume, resolveSpec } from '../../lib/core/validate';
 import { fullSpec, minimalSpec, validationErrorOf } from '../support/specs';
@@ -77,5 +78,11 @@ describe('resolveSpec and the upload quota', () => {
 
   test('GIVEN file sharing off THEN a declared quota is not checked against the volume', () => {
     expect(() => resolveSpec({ ...minimalSpec, components: { fileShare: { enabled: false, globalQuotaBytes: 20 * GiB } } })).not.toThrow();
+  });
+
+  test('GIVEN the volume grown THEN the default quota changes the droplet\'s user_data (as the README says), and a declared one keeps it the same', () => {
+    const grown = (volumeSizeGib: number, fileShare = {}) => renderCloudInit(resolveSpec({ ...minimalSpec, droplet: { ...minimalSpec.droplet, volumeSizeGib }, components: { fileShare } }));
+    expect(grown(20)).not.toBe(grown(10));
+    expect(grown(20, { globalQuotaBytes: 2 * GiB })).toBe(grown(10, { globalQuotaBytes: 2 * GiB }));
   });
 });
