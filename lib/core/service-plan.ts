@@ -4,6 +4,7 @@
  * adapters build their resources from this plan alone, so cdktf and Pulumi cannot drift apart, and
  * nothing is resolved or rendered twice.
  */
+import { AlertsPlan, planAlerts } from './alerts';
 import { RenderedHost, renderExpandedFiles, renderProsodyHost, renderTurnHost } from './cloud-init';
 import { IsDeployTimeValue, resolveSpecDeferringSecret, SpecWithDeployTimeSecret } from './deploy-time';
 import { DnsRecordPlan, planDigitalOceanRecords, ZonesByHosting, zonesByHosting } from './dns';
@@ -92,6 +93,8 @@ export interface ServicePlan<S = never> {
     /** The records created at DigitalOcean (those of external zones are not among them). */
     readonly records: readonly DnsRecordPlan[];
   };
+  /** The uptime check and the monitor alerts, when the spec declares `alerts`. */
+  readonly alerts?: AlertsPlan;
   /** The review files (see `renderReviewFiles`), rendered when asked for: not every use wants them. */
   reviewFiles(): Record<string, string>;
 }
@@ -108,6 +111,7 @@ export function planService<S>(declared: SpecWithDeployTimeSecret<S>, isDeployTi
     ? { rendered: renderTurnHost(spec), droplet: turnDropletAttributes(spec), firewall: { name: firewallName(spec, 'turn-host'), rules: planTurnFirewall(spec) } }
     : undefined;
   const hosting = zonesByHosting(spec, options.existingZones);
+  const alerts = planAlerts(spec);
   return {
     spec,
     ...(deployTimeSecret !== undefined ? { deployTimeSecret } : {}),
@@ -125,6 +129,7 @@ export function planService<S>(declared: SpecWithDeployTimeSecret<S>, isDeployTi
     // The expanded site and host-meta documents: what nginx serves.
     nginxFiles: Object.fromEntries(Object.entries(expandedFiles).filter(([path]) => path === NGINX_SITE || path.startsWith(`${HOST_META_ROOT}/`))),
     dns: { hosting, records: planDigitalOceanRecords(spec, hosting) },
+    ...(alerts ? { alerts } : {}),
     reviewFiles: () => renderReviewFiles(spec, undefined, { host: rendered, expandedFiles, turnHost: dedicated?.rendered }),
   };
 }
