@@ -147,3 +147,35 @@ describe('GIVEN the lifecycle each resource is planned with', () => {
     expect(cdktf.lifecycles.every((l) => (l as { protect: boolean }).protect === false)).toBe(true);
   });
 });
+
+describe('GIVEN alerts declared, with a Slack webhook', () => {
+  const webhook = 'https://hooks.slack.com/services/T0000000/B0000000/parityparityparity';
+  const alerts = { emails: ['ops@example.net', 'oncall@example.net'], slack: { channel: 'ops-alerts', webhookUrl: webhook }, cpuPercent: 80 };
+
+  test.each<[string, XmppServiceSpec]>([
+    ['coturn on the Prosody host', { ...minimalSpec, alerts }],
+    ['coturn on its own droplet', { ...dedicatedTurnSpec, alerts }],
+  ])('WHEN %s THEN both engines create the same uptime check, alerts and monitor alerts on the same droplets', async (_what, spec) => {
+    const cdktf = viaCdktf(spec);
+    const pulumiSide = await viaPulumi(spec);
+    const droplets = (cdktf.droplets as { name: string }[]).length;
+    // One check and its three alerts, and three monitor alerts per droplet.
+    expect(cdktf.alerts).toHaveLength(4 + 3 * droplets);
+    expect(JSON.stringify(cdktf.alerts)).toContain(webhook);
+    expect(pulumiSide.alerts).toEqual(cdktf.alerts);
+    expect(pulumiSide.lifecycles).toEqual(cdktf.lifecycles);
+    expect(pulumiSide.droplets).toEqual(cdktf.droplets);
+  });
+
+  test('WHEN planned through Pulumi THEN the webhook reaches the provider only as a secret', async () => {
+    const { cloud } = await runProgram(() => new PulumiXmppService('xmpp', { spec: { ...minimalSpec, alerts } }));
+    const alertResources = cloud.resources.filter((r) => r.type === 'digitalocean:index/uptimeAlert:UptimeAlert' || r.type === 'digitalocean:index/monitorAlert:MonitorAlert');
+    expect(alertResources).toHaveLength(6);
+    for (const r of alertResources) expect([...r.secretInputs]).toEqual([r.type.endsWith('UptimeAlert') ? 'notifications' : 'alerts']);
+  });
+
+  test('WHEN no alerts are declared THEN neither engine creates any', async () => {
+    expect(viaCdktf(minimalSpec).alerts).toEqual([]);
+    expect((await viaPulumi(minimalSpec)).alerts).toEqual([]);
+  });
+});
