@@ -70,6 +70,22 @@ const METRICS = [
   { metric: 'disk', type: 'v1/insights/droplet/disk_utilization_percent', what: 'root disk use', threshold: (a: ResolvedAlerts) => a.diskPercent },
 ] as const;
 
+/**
+ * Stands in for a Slack webhook known only at deploy time (a sensitive Terraform variable, a Pulumi
+ * secret): the spec is validated and planned with it, then the adapter puts its engine's value in
+ * every Slack notification (`slackWebhookUrl`). It passes `checkSlackWebhookUrl`, and no real
+ * webhook looks like it.
+ */
+export const DEPLOY_TIME_WEBHOOK_PLACEHOLDER = 'https://hooks.slack.com/services/xmpp-constructs-deploy-time-webhook-placeholder';
+
+/**
+ * The webhook URL a Slack notification is deployed with: the deploy-time value `deployTime` where the
+ * core planned its placeholder, else the planned `url` (a literal given in the declaration).
+ */
+export function slackWebhookUrl<S>(url: string, deployTime: S | undefined): string | S {
+  return url === DEPLOY_TIME_WEBHOOK_PLACEHOLDER && deployTime !== undefined ? deployTime : url;
+}
+
 /** The notification settings of every alert. */
 export function alertNotifications(alerts: ResolvedAlerts): AlertNotifications {
   return {

@@ -78,6 +78,11 @@ export interface ServicePlan<S = never> {
   readonly spec: ResolvedSpec;
   /** The TURN secret when only the engine knows it (a sensitive variable, a Pulumi secret). */
   readonly deployTimeSecret?: S;
+  /**
+   * The Slack webhook of `alerts` when only the engine knows it (a sensitive variable, a Pulumi
+   * secret); `alerts` then holds `DEPLOY_TIME_WEBHOOK_PLACEHOLDER` where it goes.
+   */
+  readonly deployTimeWebhookUrl?: S;
   readonly lifecycle: LifecyclePlan;
   readonly host: ProsodyHostPlan;
   /**
@@ -101,10 +106,11 @@ export interface ServicePlan<S = never> {
 
 /**
  * Resolve `declared` (failing with every problem at once) and plan the whole service. A TURN secret
- * that `isDeployTime` recognises is planned as a placeholder; the adapter puts its engine's value in.
+ * or Slack webhook that `isDeployTime` recognises is planned as a placeholder; the adapter puts its
+ * engine's value in.
  */
 export function planService<S>(declared: SpecWithDeployTimeSecret<S>, isDeployTime: IsDeployTimeValue<S>, options: ServicePlanOptions = {}): ServicePlan<S> {
-  const { spec, deployTimeSecret } = resolveSpecDeferringSecret(declared, isDeployTime);
+  const { spec, deployTimeSecret, deployTimeWebhookUrl } = resolveSpecDeferringSecret(declared, isDeployTime);
   const rendered = renderProsodyHost(spec);
   const expandedFiles = renderExpandedFiles(spec, { files: rendered.files });
   const dedicated = hasDedicatedTurnDroplet(spec)
@@ -115,6 +121,7 @@ export function planService<S>(declared: SpecWithDeployTimeSecret<S>, isDeployTi
   return {
     spec,
     ...(deployTimeSecret !== undefined ? { deployTimeSecret } : {}),
+    ...(deployTimeWebhookUrl !== undefined ? { deployTimeWebhookUrl } : {}),
     lifecycle: planLifecycles(spec, options),
     host: {
       rendered,
