@@ -3,7 +3,7 @@ import { UptimeAlert } from '@cdktf/provider-digitalocean/lib/uptime-alert';
 import { UptimeCheck } from '@cdktf/provider-digitalocean/lib/uptime-check';
 import { Fn, Token } from 'cdktf';
 import { Construct } from 'constructs';
-import { AlertNotifications, MonitoredDroplet } from '../core/alerts';
+import { AlertNotifications, MonitoredDroplet, slackWebhookUrl } from '../core/alerts';
 import { CdktfServicePlan, terraformLifecycle } from './spec';
 
 export interface ServiceAlertsProps {
@@ -38,7 +38,7 @@ export class ServiceAlerts extends Construct {
         new UptimeAlert(this, `UptimeAlert-${alert.type}`, {
           ...alert,
           checkId: this.uptimeCheck.id,
-          notifications: alert.notifications.map(sensitiveWebhooks),
+          notifications: alert.notifications.map((n) => sensitiveWebhooks(n, plan.deployTimeWebhookUrl)),
           lifecycle: terraformLifecycle(lifecycle.uptimeAlert),
         }),
     );
@@ -49,7 +49,7 @@ export class ServiceAlerts extends Construct {
       return new MonitorAlert(this, `MonitorAlert-${droplet}-${metric}`, {
         ...attributes,
         entities: [dropletId],
-        alerts: sensitiveWebhooks(attributes.alerts),
+        alerts: sensitiveWebhooks(attributes.alerts, plan.deployTimeWebhookUrl),
         lifecycle: terraformLifecycle(lifecycle.monitorAlert),
       });
     });
@@ -58,11 +58,15 @@ export class ServiceAlerts extends Construct {
 
 /**
  * The notifications with each Slack webhook wrapped in Terraform's `sensitive()`, so that plans show
- * `(sensitive value)` instead of the URL. It is still in the synthesized JSON and in state.
+ * `(sensitive value)` instead of the URL. A webhook given as a token (`deployTimeWebhookUrl`, e.g. a
+ * sensitive variable's) goes where the core planned its placeholder, and the synthesized JSON only
+ * references it; a literal one is in the JSON. Either way it is in state.
  */
-function sensitiveWebhooks(notifications: AlertNotifications): { email: string[]; slack?: { channel: string; url: string }[] } {
+function sensitiveWebhooks(notifications: AlertNotifications, deployTimeWebhookUrl: string | undefined): { email: string[]; slack?: { channel: string; url: string }[] } {
   return {
     email: [...notifications.email],
-    ...(notifications.slack ? { slack: notifications.slack.map((s) => ({ channel: s.channel, url: Token.asString(Fn.sensitive(s.url)) })) } : {}),
+    ...(notifications.slack
+      ? { slack: notifications.slack.map((s) => ({ channel: s.channel, url: Token.asString(Fn.sensitive(slackWebhookUrl(s.url, deployTimeWebhookUrl))) })) }
+      : {}),
   };
 }

@@ -3,10 +3,11 @@
  * referring to the droplets by ID, the webhook wrapped in `sensitive()`, and the webhook in no
  * output and no review file.
  */
-import { Testing } from 'cdktf';
+import { TerraformVariable, Testing } from 'cdktf';
 import { readdirSync, readFileSync, statSync } from 'fs';
 import { join } from 'path';
 import { XmppService, XmppStack } from '../../lib/cdktf';
+import { DEPLOY_TIME_WEBHOOK_PLACEHOLDER } from '../../lib/core/alerts';
 import { XmppServiceSpec } from '../../lib/core/spec';
 import { dedicatedTurnSpec, minimalSpec } from '../support/specs';
 import { named, newStack, only, resources, synth } from './synth';
@@ -64,6 +65,34 @@ describe('GIVEN a service with alerts WHEN synthesized with cdktf', () => {
 
   test('THEN no output holds the webhook', () => {
     expect(JSON.stringify(out.output ?? {})).not.toContain('hooks.slack.com');
+  });
+});
+
+describe('GIVEN the Slack webhook as a sensitive Terraform variable WHEN synthesized', () => {
+  const stack = newStack();
+  const webhook = new TerraformVariable(stack, 'slack_webhook', { type: 'string', sensitive: true });
+  new XmppService(stack, 'Xmpp', { spec: { ...dedicatedTurnSpec, alerts: { emails: ['ops@example.net'], slack: { channel: 'ops-alerts', webhookUrl: webhook.stringValue } } }, writeReviewFiles: false });
+  const out = synth(stack);
+  const json = JSON.stringify(out);
+
+  test('THEN every uptime alert and monitor alert sends to Slack through the variable, still wrapped in sensitive()', () => {
+    const uptime = resources(out, 'digitalocean_uptime_alert');
+    const monitors = resources(out, 'digitalocean_monitor_alert');
+    expect(uptime).toHaveLength(3);
+    expect(monitors).toHaveLength(6);
+    const slack = [...uptime.flatMap((a) => a.notifications.map((n: { slack: unknown }) => n.slack)), ...monitors.map((m) => m.alerts.slack)];
+    for (const s of slack) expect(s).toEqual([{ channel: 'ops-alerts', url: '${sensitive(var.slack_webhook)}' }]);
+    expect(out.variable?.slack_webhook).toMatchObject({ sensitive: true });
+  });
+
+  test('THEN the synthesized JSON holds no webhook URL and never the placeholder', () => {
+    expect(json).not.toContain('hooks.slack.com');
+    expect(json).not.toContain(DEPLOY_TIME_WEBHOOK_PLACEHOLDER);
+    expect(json).not.toContain('deploy-time-webhook-placeholder');
+  });
+
+  test('THEN no output refers to the variable', () => {
+    expect(JSON.stringify(out.output ?? {})).not.toContain('slack_webhook');
   });
 });
 
