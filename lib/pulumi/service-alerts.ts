@@ -2,7 +2,7 @@ import * as pulumi from '@pulumi/pulumi';
 import { MonitorAlert } from '@pulumi/digitalocean/monitorAlert';
 import { UptimeAlert } from '@pulumi/digitalocean/uptimeAlert';
 import { UptimeCheck } from '@pulumi/digitalocean/uptimeCheck';
-import { AlertNotifications, MonitoredDroplet } from '../core/alerts';
+import { AlertNotifications, MonitoredDroplet, slackWebhookUrl } from '../core/alerts';
 import { componentType, PulumiServicePlan, withLifecycle } from './spec';
 
 export interface ServiceAlertsArgs {
@@ -36,7 +36,7 @@ export class ServiceAlerts extends pulumi.ComponentResource {
       (alert) =>
         new UptimeAlert(
           `${name}-uptime-${alert.type.replace(/_/g, '-')}`,
-          { ...alert, checkId: this.uptimeCheck.id, notifications: alert.notifications.map(pulumiNotifications) },
+          { ...alert, checkId: this.uptimeCheck.id, notifications: alert.notifications.map((n) => pulumiNotifications(n, args.plan.deployTimeWebhookUrl)) },
           withLifecycle(lifecycle.uptimeAlert, child),
         ),
     );
@@ -46,7 +46,7 @@ export class ServiceAlerts extends pulumi.ComponentResource {
       if (dropletId === undefined) throw new Error(`ServiceAlerts: no ID given for the ${droplet} droplet, which the ${metric} alert watches. Fix: pass dropletIds["${droplet}"].`);
       return new MonitorAlert(
         `${name}-${droplet}-${metric}`,
-        { ...attributes, entities: [dropletId], alerts: pulumiNotifications(attributes.alerts) },
+        { ...attributes, entities: [dropletId], alerts: pulumiNotifications(attributes.alerts, args.plan.deployTimeWebhookUrl) },
         withLifecycle(lifecycle.monitorAlert, child),
       );
     });
@@ -56,11 +56,16 @@ export class ServiceAlerts extends pulumi.ComponentResource {
 
 /**
  * The notifications as the Pulumi provider names them (`emails`, `slacks`), each Slack webhook a
- * Pulumi secret: encrypted in state, hidden in previews and outputs.
+ * Pulumi secret: encrypted in state, hidden in previews and outputs. A webhook given as an Output or
+ * Promise (`deployTimeWebhookUrl`, e.g. `config.requireSecret(...)`) goes where the core planned its
+ * placeholder.
  */
-function pulumiNotifications(notifications: AlertNotifications): { emails: string[]; slacks?: { channel: string; url: pulumi.Output<string> }[] } {
+function pulumiNotifications(
+  notifications: AlertNotifications,
+  deployTimeWebhookUrl: pulumi.Input<string> | undefined,
+): { emails: string[]; slacks?: { channel: string; url: pulumi.Output<string> }[] } {
   return {
     emails: [...notifications.email],
-    ...(notifications.slack ? { slacks: notifications.slack.map((s) => ({ channel: s.channel, url: pulumi.secret(s.url) })) } : {}),
+    ...(notifications.slack ? { slacks: notifications.slack.map((s) => ({ channel: s.channel, url: pulumi.secret(slackWebhookUrl(s.url, deployTimeWebhookUrl)) })) } : {}),
   };
 }

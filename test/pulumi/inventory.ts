@@ -51,16 +51,30 @@ const RESOURCE_KINDS: { readonly [terraformType: string]: { readonly pulumiType:
   digitalocean_monitor_alert: { pulumiType: TYPES.monitorAlert, kind: 'monitor-alert' },
 };
 
-/** Notifications as both sides compare them: Terraform's names (`email`, `slack`), the webhook as its value. */
-function notifications(n: { email?: string[]; emails?: string[]; slack?: { channel: string; url: string }[]; slacks?: { channel: string; url: string }[] }): object {
+/**
+ * Notifications as both sides compare them: Terraform's names (`email`, `slack`), the webhook as its
+ * value (a `var.*` reference as the value in `variables`).
+ */
+function notifications(
+  n: { email?: string[]; emails?: string[]; slack?: { channel: string; url: string }[]; slacks?: { channel: string; url: string }[] },
+  variables: { readonly [name: string]: string } = {},
+): object {
   const slack = n.slack ?? n.slacks;
-  return defined({ email: n.email ?? n.emails, slack: slack?.map((s) => ({ channel: s.channel, url: unwrapSensitive(s.url) })) });
+  return defined({ email: n.email ?? n.emails, slack: slack?.map((s) => ({ channel: s.channel, url: unwrapSensitive(s.url, variables) })) });
 }
 
-/** `${sensitive("…")}`, as cdktf writes a webhook wrapped in `Fn.sensitive`, as the string Terraform evaluates it to. */
-function unwrapSensitive(value: string): string {
-  const m = /^\$\{sensitive\((".*")\)\}$/.exec(value);
-  return m ? (JSON.parse(m[1]) as string) : value;
+/**
+ * `${sensitive("…")}` or `${sensitive(var.name)}`, as cdktf writes a webhook wrapped in `Fn.sensitive`,
+ * as the string Terraform evaluates it to (a variable's from `variables`).
+ */
+function unwrapSensitive(value: string, variables: { readonly [name: string]: string } = {}): string {
+  const literal = /^\$\{sensitive\((".*")\)\}$/.exec(value);
+  if (literal) return JSON.parse(literal[1]) as string;
+  const variable = /^\$\{sensitive\(var\.(\w+)\)\}$/.exec(value);
+  if (!variable) return value;
+  const given = variables[variable[1]];
+  if (given === undefined) throw new Error(`no value given for var.${variable[1]}`);
+  return given;
 }
 
 /** The live references to the configuration channel's read key in a droplet's user_data template, as the symbols the Pulumi mocks give. */
@@ -124,10 +138,10 @@ export function inventoryFromCdktf(out: SynthOutput, variables: { readonly [name
     alerts: sorted([
       ...all('digitalocean_uptime_check').map((c) => ({ check: c.name, target: c.target, type: c.type, regions: c.regions, enabled: c.enabled })),
       ...all('digitalocean_uptime_alert').map((a) =>
-        defined({ alert: a.name, checkId: symbol(a.check_id), type: a.type, threshold: a.threshold, comparison: a.comparison, period: a.period, notifications: a.notifications.map(notifications) }),
+        defined({ alert: a.name, checkId: symbol(a.check_id), type: a.type, threshold: a.threshold, comparison: a.comparison, period: a.period, notifications: a.notifications.map((n: Parameters<typeof notifications>[0]) => notifications(n, variables)) }),
       ),
       ...all('digitalocean_monitor_alert').map((a) =>
-        ({ description: a.description, type: a.type, compare: a.compare, value: a.value, window: a.window, enabled: a.enabled, entities: a.entities.map(symbol), alerts: notifications(a.alerts) }),
+        ({ description: a.description, type: a.type, compare: a.compare, value: a.value, window: a.window, enabled: a.enabled, entities: a.entities.map(symbol), alerts: notifications(a.alerts, variables) }),
       ),
     ]),
     lifecycles: distinct(
@@ -171,7 +185,7 @@ export function inventoryFromPulumi(cloud: MockCloud): Inventory {
     alerts: sorted([
       ...inputs(TYPES.uptimeCheck).map((c) => ({ check: c.name, target: c.target, type: c.type, regions: c.regions, enabled: c.enabled })),
       ...inputs(TYPES.uptimeAlert).map((a) =>
-        defined({ alert: a.name, checkId: a.checkId, type: a.type, threshold: a.threshold, comparison: a.comparison, period: a.period, notifications: a.notifications.map(notifications) }),
+        defined({ alert: a.name, checkId: a.checkId, type: a.type, threshold: a.threshold, comparison: a.comparison, period: a.period, notifications: a.notifications.map((n: Parameters<typeof notifications>[0]) => notifications(n)) }),
       ),
       ...inputs(TYPES.monitorAlert).map((a) =>
         ({ description: a.description, type: a.type, compare: a.compare, value: a.value, window: a.window, enabled: a.enabled, entities: a.entities.map((id: string) => cloud.dropletIdSymbol(Number(id))), alerts: notifications(a.alerts) }),

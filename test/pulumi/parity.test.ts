@@ -6,6 +6,7 @@
 import * as pulumi from '@pulumi/pulumi';
 import { TerraformVariable } from 'cdktf';
 import { XmppService as CdktfXmppService } from '../../lib/cdktf';
+import { DEPLOY_TIME_WEBHOOK_PLACEHOLDER } from '../../lib/core/alerts';
 import { XmppServiceSpec } from '../../lib/core/spec';
 import { XmppService as PulumiXmppService } from '../../lib/pulumi';
 import { newStack, synth } from '../cdktf/synth';
@@ -172,6 +173,34 @@ describe('GIVEN alerts declared, with a Slack webhook', () => {
     const alertResources = cloud.resources.filter((r) => r.type === 'digitalocean:index/uptimeAlert:UptimeAlert' || r.type === 'digitalocean:index/monitorAlert:MonitorAlert');
     expect(alertResources).toHaveLength(6);
     for (const r of alertResources) expect([...r.secretInputs]).toEqual([r.type.endsWith('UptimeAlert') ? 'notifications' : 'alerts']);
+  });
+
+  test('WHEN the webhook is supplied at deploy time (a sensitive variable; a Pulumi secret) THEN both engines send the alerts to it, the placeholder reaches no resource, and Pulumi passes it only as a secret', async () => {
+    const stack = newStack();
+    const variable = new TerraformVariable(stack, 'slack_webhook', { type: 'string', sensitive: true });
+    new CdktfXmppService(stack, 'Xmpp', { spec: { ...dedicatedTurnSpec, alerts: { ...alerts, slack: { channel: 'ops-alerts', webhookUrl: variable.stringValue } } }, writeReviewFiles: false });
+    const synthesized = synth(stack);
+    const cdktf = inventoryFromCdktf(synthesized, { slack_webhook: webhook });
+
+    const { cloud } = await runProgram(
+      () => new PulumiXmppService('xmpp', { spec: { ...dedicatedTurnSpec, alerts: { ...alerts, slack: { channel: 'ops-alerts', webhookUrl: pulumi.secret(webhook) } } } }),
+    );
+    const pulumiSide = inventoryFromPulumi(cloud);
+
+    // The same alerts as with the literal webhook, sent to the value given at deploy.
+    expect(cdktf.alerts).toEqual(viaCdktf({ ...dedicatedTurnSpec, alerts }).alerts);
+    expect(pulumiSide.alerts).toEqual(cdktf.alerts);
+    expect(pulumiSide.droplets).toEqual(cdktf.droplets);
+
+    // cdktf: the JSON only references the variable; Pulumi: every Slack notification is a secret input.
+    expect(JSON.stringify(synthesized)).not.toContain('hooks.slack.com');
+    const alertResources = cloud.resources.filter((r) => r.type === 'digitalocean:index/uptimeAlert:UptimeAlert' || r.type === 'digitalocean:index/monitorAlert:MonitorAlert');
+    expect(alertResources).toHaveLength(9);
+    for (const r of alertResources) {
+      expect([...r.secretInputs]).toEqual([r.type.endsWith('UptimeAlert') ? 'notifications' : 'alerts']);
+      expect(JSON.stringify(r.inputs)).toContain(webhook);
+    }
+    for (const r of cloud.resources) expect(JSON.stringify(r.inputs)).not.toContain(DEPLOY_TIME_WEBHOOK_PLACEHOLDER);
   });
 
   test('WHEN no alerts are declared THEN neither engine creates any', async () => {
