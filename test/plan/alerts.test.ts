@@ -2,11 +2,15 @@
  * Alerts through the real engine: a service declaring alerts validates, plans the uptime check, its
  * down, latency and certificate-expiry alerts and the monitor alerts of each droplet, applies against
  * the stand-in provider and then plans nothing. What Terraform prints never shows the Slack webhook;
- * the state holds it, as the README says.
+ * the state holds it, as the README says. Given as a sensitive variable, the synthesized JSON only
+ * references it and the value comes with `-var`.
  */
+import { TerraformVariable } from 'cdktf';
 import { readFileSync } from 'fs';
 import { join } from 'path';
+import { XmppService } from '../../lib/cdktf';
 import { XmppServiceSpec } from '../../lib/core/spec';
+import { newStack, synth } from '../cdktf/synth';
 import { effectiveChanges, terraformEngine, TerraformWorkspace } from '../support/terraform/harness';
 import { describeUnless } from '../support/tools';
 import { NO_ENGINE, synthesizeStack, TWO_DOMAINS } from './stacks';
@@ -56,5 +60,36 @@ describeUnless(missing, 'alerts through the real engine', () => {
     expect(effectiveChanges(again.json)).toEqual([]);
     // Terraform keeps sensitive values in state in the clear: the README tells users to protect it.
     expect(readFileSync(join(workspace.dir, 'terraform.tfstate'), 'utf8')).toContain(WEBHOOK);
+  });
+
+  test('GIVEN the webhook as a sensitive variable, given with -var WHEN planned and applied THEN the JSON only references it, every alert is created with it, it is never printed, and then nothing changes', async () => {
+    const stack = newStack();
+    const webhook = new TerraformVariable(stack, 'slack_webhook', { type: 'string', sensitive: true });
+    new XmppService(stack, 'Xmpp', { spec: { ...TWO_DOMAINS, alerts: { ...ALERTS, slack: { channel: 'ops-alerts', webhookUrl: webhook.stringValue } } }, writeReviewFiles: false });
+    const synthesized = synth(stack);
+    expect(JSON.stringify(synthesized)).not.toContain('hooks.slack.com');
+
+    const workspace = new TerraformWorkspace();
+    workspaces.push(workspace);
+    workspace.writeStack(synthesized);
+    await workspace.init();
+    const variable = ['-var', `slack_webhook=${WEBHOOK}`];
+    const { result, json } = await workspace.plan(variable);
+    const alerts = effectiveChanges(json).filter((c) => /uptime_alert|monitor_alert/.test(c.type));
+    expect(alerts).toHaveLength(3 + 3);
+    for (const c of alerts) expect(c.change.actions).toEqual(['create']);
+    expect(result.stdout).toContain('(sensitive value)');
+    expect(result.stdout).not.toContain('hooks.slack.com');
+    const shown = await workspace.ok(['show', '-no-color', 'plan.bin']);
+    expect(shown.stdout).not.toContain('hooks.slack.com');
+
+    const applied = await workspace.apply();
+    expect(applied.stdout).not.toContain('hooks.slack.com');
+    const again = await workspace.plan(variable);
+    expect(effectiveChanges(again.json)).toEqual([]);
+    // The alerts were created with the variable's value, which state holds; the placeholder is nowhere.
+    const state = readFileSync(join(workspace.dir, 'terraform.tfstate'), 'utf8');
+    expect(state).toContain(WEBHOOK);
+    expect(state).not.toContain('deploy-time-webhook-placeholder');
   });
 });
