@@ -458,7 +458,9 @@ export interface SlackAlertsSpec {
    * The channel's incoming webhook, `https://hooks.slack.com/services/…`. It is a secret (anyone
    * holding it can post to the channel): it is never written to outputs or review files, Pulumi keeps
    * it as a secret and Terraform's plan shows it as `(sensitive value)`, but it is stored in your IaC
-   * state and, with cdktf, in the synthesized `cdk.tf.json`.
+   * state. Like `calls.sharedSecret` it may be known only at deploy time, which is recommended: with
+   * cdktf a sensitive `TerraformVariable`'s value (the synthesized `cdk.tf.json` then only references
+   * it; a literal URL is written into it), with Pulumi a secret such as `config.requireSecret(…)`.
    */
   readonly webhookUrl: string;
 }
