@@ -12,6 +12,7 @@
 // The declaration: what a user writes, and what it resolves to.
 export type {
   AcmeSpec,
+  AlertsSpec,
   CallsSpec,
   ComponentKind,
   ComponentsSpec,
@@ -25,21 +26,25 @@ export type {
   FederationSpec,
   FileShareSpec,
   GroupChatSpec,
+  MonitorWindow,
   PortsSpec,
   Proxy65Spec,
   PubsubSpec,
   RegistrationPolicy,
+  ResolvedAlerts,
   ResolvedComponent,
   ResolvedConfigDelivery,
   ResolvedDomain,
   ResolvedSpec,
   RoomCreationPolicy,
+  SlackAlertsSpec,
   TurnPlacement,
+  UptimePeriod,
   WebSpec,
   XmppServiceSpec,
   ZoneHosting,
 } from './core/spec';
-export { COMPONENT_KINDS, CONFIG_CHANNELS, CONTACT_ROLES, REGISTRATION_POLICIES, ROOM_CREATION_POLICIES, TURN_PLACEMENTS, ZONE_HOSTINGS } from './core/spec';
+export { COMPONENT_KINDS, CONFIG_CHANNELS, CONTACT_ROLES, MONITOR_WINDOWS, REGISTRATION_POLICIES, ROOM_CREATION_POLICIES, TURN_PLACEMENTS, UPTIME_PERIODS, ZONE_HOSTINGS } from './core/spec';
 export { DEFAULTS } from './core/defaults';
 export { RESERVED_IPV6_REGIONS, SPACES_REGIONS } from './core/regions';
 // The platforms a droplet can run (`droplet.image` selects one; `droplet.platform` names a snapshot's).
@@ -54,6 +59,8 @@ export type { Problem, SpecIssue } from './core/validate';
 export { planService } from './core/service-plan';
 export type { ConfigChannelPlan, FirewallResourcePlan, FirewallRole, ProsodyHostPlan, ServicePlan, ServicePlanOptions, TurnPlan } from './core/service-plan';
 export type { DropletAttributes } from './core/resources';
+export { planAlerts, UPTIME_REGIONS } from './core/alerts';
+export type { AlertNotifications, AlertsPlan, MonitorAlertAttributes, MonitoredDroplet, UptimeAlertAttributes, UptimeCheckAttributes } from './core/alerts';
 export type { IsDeployTimeValue, SpecWithDeployTimeSecret } from './core/deploy-time';
 export { planHosts, checkHostAssignments } from './core/hosts';
 export type { HostAssignment } from './core/hosts';

@@ -8,6 +8,7 @@ export * from './prosody-host';
 export * from './turn-server';
 export * from './nginx-proxy';
 export * from './firewall-rules';
+export * from './service-alerts';
 export * from './xmpp-service';
 export { writeReviewFilesOnSynth } from './review-files';
 export { planForCdktf } from './spec';

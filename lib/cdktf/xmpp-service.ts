@@ -13,6 +13,7 @@ import { writeReviewFilesOnSynth } from './review-files';
 import { TurnServer } from './turn-server';
 import { CdktfServicePlan, planForCdktf } from './spec';
 import { XmppDomainRecords } from './xmpp-domain-records';
+import { ServiceAlerts } from './service-alerts';
 
 export interface XmppServiceProps {
   /** The whole service, declared once. Invalid input fails here with the core's message. */
@@ -75,6 +76,8 @@ export class XmppService extends Construct {
   public readonly turn: TurnServer;
   public readonly nginx: NginxProxy;
   public readonly firewall: FirewallRules;
+  /** The uptime check and the monitor alerts, when the spec declares `alerts`. */
+  public readonly alerts?: ServiceAlerts;
   /**
    * Outputs by short name (`ipv4`, `ipv6`, `reserved_ipv4`, `reserved_ipv6` with a reserved IPv6,
    * `turn_ipv4` when dedicated, `domains`, `ssh`, `first_admin`, and `zone_files` when a domain's
@@ -109,6 +112,9 @@ export class XmppService extends Construct {
       ),
     });
     this.firewall = new FirewallRules(this, 'Firewall', { plan: this.plan, dropletIds: [Token.asNumber(this.host.droplet.id)] });
+    if (this.plan.alerts) {
+      this.alerts = new ServiceAlerts(this, 'Alerts', { plan: this.plan, dropletIds: { 'prosody-host': this.host.droplet.id, 'turn-host': turnDroplet?.id } });
+    }
 
     const values: { readonly [name in ServiceOutputName]: () => string | readonly string[] | { readonly [key: string]: string } } = {
       ipv4: () => this.host.droplet.ipv4Address,

@@ -7,6 +7,7 @@
 import { offersReservedIpv6 } from './regions';
 import {
   AcmeSpec,
+  AlertsSpec,
   CallsSpec,
   ComponentsSpec,
   ConfigDeliverySpec,
@@ -55,6 +56,19 @@ export const DEFAULTS = {
   federation: { enabled: true, directTls: false },
   ports: { c2s: 5222, c2sDirectTls: 5223, s2s: 5269, s2sDirectTls: 5270 },
   configDelivery: { channel: 'user-data' },
+  alerts: {
+    // Slower than any healthy answer from a droplet, seen from DigitalOcean's farthest region.
+    latencyThresholdMs: 2000,
+    uptimePeriod: '5m',
+    // certbot renews at 30 days left: at 20, renewal has failed for ten days and ten are left to fix it.
+    sslExpiryDays: 20,
+    // Prosody idles at a few percent: sustained 90% means a runaway process or a flood, not load.
+    cpuPercent: 90,
+    memoryPercent: 90,
+    // Room left for a journal burst or an upgrade's downloads before the root disk fills.
+    diskPercent: 85,
+    monitorWindow: '10m',
+  },
 } as const satisfies {
   // Each section may only name fields its interface has, with values of their declared types.
   readonly service: Partial<Pick<XmppServiceSpec, 'registration' | 'adminSourceCidrs' | 'historyExpireAfterSeconds'>>;
@@ -72,6 +86,7 @@ export const DEFAULTS = {
   readonly federation: Partial<FederationSpec>;
   readonly ports: Partial<PortsSpec>;
   readonly configDelivery: Partial<ConfigDeliverySpec>;
+  readonly alerts: Partial<AlertsSpec>;
 };
 
 /**

@@ -1,46 +1,61 @@
 /**
- * The one value of a spec that may be unknown until deploy: the TURN shared secret, when it comes
- * from a sensitive Terraform variable or a Pulumi secret. Both adapters resolve it here, the same way.
+ * The values of a spec that may be unknown until deploy: the TURN shared secret and the Slack
+ * webhook of the alerts, when they come from a sensitive Terraform variable or a Pulumi secret.
+ * Both adapters resolve them here, the same way.
  */
+import { DEPLOY_TIME_WEBHOOK_PLACEHOLDER } from './alerts';
 import { DEPLOY_TIME_SECRET_PLACEHOLDER } from './cloud-init';
 import { SpecIssue, SpecValidationError } from './rules';
-import { CallsSpec, ResolvedSpec, XmppServiceSpec } from './spec';
+import { AlertsSpec, CallsSpec, ResolvedSpec, SlackAlertsSpec, XmppServiceSpec } from './spec';
 import { resolveSpec } from './validate';
 
-/** `XmppServiceSpec` whose `calls.sharedSecret` may also be an engine's deploy-time value `S`. */
-export type SpecWithDeployTimeSecret<S> = Omit<XmppServiceSpec, 'calls'> & {
+/**
+ * `XmppServiceSpec` whose `calls.sharedSecret` and `alerts.slack.webhookUrl` may also be an
+ * engine's deploy-time value `S`.
+ */
+export type SpecWithDeployTimeSecret<S> = Omit<XmppServiceSpec, 'calls' | 'alerts'> & {
   readonly calls?: Omit<CallsSpec, 'sharedSecret'> & {
     /** See `CallsSpec.sharedSecret`; a deploy-time value is checked by the engine at deploy. */
     readonly sharedSecret?: string | S;
   };
+  readonly alerts?: Omit<AlertsSpec, 'slack'> & {
+    readonly slack?: Omit<SlackAlertsSpec, 'webhookUrl'> & {
+      /** See `SlackAlertsSpec.webhookUrl`; a deploy-time value is passed to the alerts as it is. */
+      readonly webhookUrl: string | S;
+    };
+  };
 };
 
-/** A resolved spec, and the deploy-time secret to put where the core rendered the placeholder. */
+/**
+ * A resolved spec, and the deploy-time values to put where the core planned their placeholders:
+ * the TURN secret in user_data, the webhook in the alerts' Slack notifications.
+ */
 export interface SpecWithDeferredSecret<S> {
   readonly spec: ResolvedSpec;
   readonly deployTimeSecret?: S;
+  readonly deployTimeWebhookUrl?: S;
 }
 
 /** Recognises an engine's values that are known only at deploy time (a Terraform token, a Pulumi Output). */
 export type IsDeployTimeValue<S> = (value: unknown) => value is S;
 
-/** Where a deploy-time value may stand in a declaration: the TURN secret, and nowhere else. */
-const DEPLOY_TIME_FIELD = 'calls.sharedSecret';
+/** Where a deploy-time value may stand in a declaration: the two secrets, and nowhere else. */
+export const DEPLOY_TIME_FIELDS = ['calls.sharedSecret', 'alerts.slack.webhookUrl'] as const;
 
 /**
- * Every place in `spec` but `calls.sharedSecret` that holds a deploy-time value. Everything else is
- * rendered into files at synthesis, so it must be known then; a token or Output there would
- * otherwise fail the field's own check with a confusing message, or be rendered as its placeholder.
+ * Every place in `spec` but `DEPLOY_TIME_FIELDS` that holds a deploy-time value. Everything else is
+ * rendered into files or planned at synthesis, so it must be known then; a token or Output there
+ * would otherwise fail the field's own check with a confusing message, or be rendered as its placeholder.
  */
 export function findDeployTimeValues(spec: unknown, isDeployTime: (value: unknown) => boolean, field = ''): SpecIssue[] {
   if (isDeployTime(spec)) {
-    if (field === DEPLOY_TIME_FIELD) return [];
+    if ((DEPLOY_TIME_FIELDS as readonly string[]).includes(field)) return [];
     return [
       {
         field: field || '(the declaration)',
         value: '(a value known only at deploy time)',
-        problem: 'is a deploy-time value (a Terraform token or variable, a Pulumi Output or Promise), but the declaration is rendered into the droplet\'s files at synthesis; only calls.sharedSecret may be one',
-        fix: 'give the value itself (with Pulumi, config.require() gives a string; with cdktf, a TypeScript value rather than a TerraformVariable), or pass a secret through calls.sharedSecret',
+        problem: 'is a deploy-time value (a Terraform token or variable, a Pulumi Output or Promise), but the declaration is rendered into the droplet\'s files and planned at synthesis; only calls.sharedSecret and alerts.slack.webhookUrl may be one',
+        fix: 'give the value itself (with Pulumi, config.require() gives a string; with cdktf, a TypeScript value rather than a TerraformVariable), or pass a secret through calls.sharedSecret or alerts.slack.webhookUrl',
       },
     ];
   }
@@ -53,17 +68,29 @@ export function findDeployTimeValues(spec: unknown, isDeployTime: (value: unknow
 
 /**
  * Validate and default `spec` with `resolveSpec` (the same messages for every engine). A secret that
- * `isDeployTime` recognises cannot be checked now: the spec is validated and rendered with
- * `DEPLOY_TIME_SECRET_PLACEHOLDER` in its place, and the adapter swaps the secret back in. A
- * deploy-time value anywhere else fails, naming its field.
+ * `isDeployTime` recognises cannot be checked now: the spec is validated and planned with a
+ * placeholder in its place (`DEPLOY_TIME_SECRET_PLACEHOLDER` for the TURN secret,
+ * `DEPLOY_TIME_WEBHOOK_PLACEHOLDER` for the Slack webhook), and the adapter swaps the value back in.
+ * A deploy-time value anywhere else fails, naming its field.
  */
 export function resolveSpecDeferringSecret<S>(spec: SpecWithDeployTimeSecret<S>, isDeployTime: IsDeployTimeValue<S>): SpecWithDeferredSecret<S> {
   const misplaced = findDeployTimeValues(spec, isDeployTime);
   if (misplaced.length > 0) throw new SpecValidationError(misplaced);
-  const secret = typeof spec === 'object' && spec !== null ? spec.calls?.sharedSecret : undefined;
-  if (secret !== undefined && isDeployTime(secret)) {
-    const withPlaceholder: XmppServiceSpec = { ...spec, calls: { ...spec.calls, sharedSecret: DEPLOY_TIME_SECRET_PLACEHOLDER } };
-    return { spec: resolveSpec(withPlaceholder), deployTimeSecret: secret };
-  }
-  return { spec: resolveSpec(spec as XmppServiceSpec) };
+  const isObject = (value: unknown): value is object => typeof value === 'object' && value !== null;
+  const secret = isObject(spec) && isObject(spec.calls) ? spec.calls.sharedSecret : undefined;
+  const slack = isObject(spec) && isObject(spec.alerts) && isObject(spec.alerts.slack) ? spec.alerts.slack : undefined;
+  const webhookUrl = slack?.webhookUrl;
+  const deployTimeSecret = secret !== undefined && isDeployTime(secret) ? secret : undefined;
+  const deployTimeWebhookUrl = webhookUrl !== undefined && isDeployTime(webhookUrl) ? webhookUrl : undefined;
+  if (deployTimeSecret === undefined && deployTimeWebhookUrl === undefined) return { spec: resolveSpec(spec as XmppServiceSpec) };
+  const withPlaceholders = {
+    ...spec,
+    ...(deployTimeSecret !== undefined ? { calls: { ...spec.calls, sharedSecret: DEPLOY_TIME_SECRET_PLACEHOLDER } } : {}),
+    ...(deployTimeWebhookUrl !== undefined ? { alerts: { ...spec.alerts, slack: { ...slack, webhookUrl: DEPLOY_TIME_WEBHOOK_PLACEHOLDER } } } : {}),
+  } as XmppServiceSpec;
+  return {
+    spec: resolveSpec(withPlaceholders),
+    ...(deployTimeSecret !== undefined ? { deployTimeSecret } : {}),
+    ...(deployTimeWebhookUrl !== undefined ? { deployTimeWebhookUrl } : {}),
+  };
 }

@@ -45,6 +45,9 @@ export const RESOURCE_ROLES = [
   'configBucket',
   'configReadKey',
   'configObject',
+  'uptimeCheck',
+  'uptimeAlert',
+  'monitorAlert',
 ] as const;
 export type ResourceRole = (typeof RESOURCE_ROLES)[number];
 
@@ -97,5 +100,10 @@ export function planLifecycles(spec: ResolvedSpec, protection: Protection = {}):
     configBucket: DELETE_FIRST,
     configReadKey: DELETE_FIRST,
     configObject: DELETE_FIRST,
+    // The alerts hold nothing that lasts and nothing DigitalOcean keeps unique; no attribute of
+    // theirs forces a replacement (an alert follows a new check ID in place).
+    uptimeCheck: DELETE_FIRST,
+    uptimeAlert: DELETE_FIRST,
+    monitorAlert: DELETE_FIRST,
   };
 }

@@ -466,3 +466,61 @@ export function checkGlobalQuotaFitsVolume(quotaBytes: number, domainCount: numb
     fix: `lower it to at most ${Math.floor(allowed / domainCount)}, raise droplet.volumeSizeGib to at least ${Math.ceil(total / (1024 ** 3 * UPLOADS_MAX_SHARE_OF_VOLUME))}, or leave it unset to derive it from the volume`,
   };
 }
+
+// ---------------------------------------------------------------------------------------------
+// Alerts
+// ---------------------------------------------------------------------------------------------
+
+/** Where DigitalOcean sends an alert: an e-mail address (of the account or a team member). */
+export function checkAlertEmail(value: unknown): Problem | undefined {
+  // A `mailto:` URI is what `contacts` take; here DigitalOcean wants the bare address.
+  if (typeof value === 'string' && /^mailto:/i.test(value)) {
+    return { problem: 'not an e-mail address but a mailto: URI', fix: `write the address alone: "${value.replace(/^mailto:/i, '')}"` };
+  }
+  if (checkEmail(value)) {
+    return { problem: 'not an e-mail address', fix: 'give an address of your DigitalOcean account or team, such as "ops@example.net"' };
+  }
+  return undefined;
+}
+
+/** The list of alert recipients: DigitalOcean rejects an alert that notifies nobody. */
+export function checkAlertEmails(value: unknown): Problem | undefined {
+  if (!Array.isArray(value) || value.length === 0) {
+    return { problem: 'alerts need at least one e-mail address to go to', fix: 'write alerts: { emails: ["ops@example.net"] }, or leave alerts out to have none' };
+  }
+  return undefined;
+}
+
+/** A Slack incoming webhook, the only kind of URL DigitalOcean posts alerts to. */
+export function checkSlackWebhookUrl(value: unknown): Problem | undefined {
+  if (typeof value !== 'string' || !/^https:\/\/hooks\.slack\.com\/[\x21-\x7e]+$/.test(value)) {
+    return {
+      problem: 'not a Slack incoming webhook (https://hooks.slack.com/…)',
+      fix: 'copy the webhook URL from the Slack app\'s "Incoming Webhooks" page, e.g. "https://hooks.slack.com/services/T000/B000/XXXX"',
+    };
+  }
+  return undefined;
+}
+
+/** The Slack channel named in the alert. */
+export function checkSlackChannel(value: unknown): Problem | undefined {
+  if (typeof value !== 'string' || value.trim() === '') {
+    return { problem: 'the Slack channel must be named', fix: 'write the channel the webhook posts to, e.g. "ops-alerts"' };
+  }
+  return undefined;
+}
+
+/**
+ * Memory, CPU and disk alerts are computed from what DigitalOcean's metrics agent reports: without
+ * the agent they would never fire, which is worse than having none. Not switched on silently: the
+ * user turned it off, and installing an agent on their droplet is theirs to decide.
+ */
+export function checkAlertsNeedMonitoring(alertsDeclared: boolean, monitoring: unknown): Problem | undefined {
+  if (alertsDeclared && monitoring === false) {
+    return {
+      problem: 'alerts watch memory, CPU and disk through DigitalOcean\'s metrics agent, which droplet.monitoring = false leaves out, so they would never fire',
+      fix: 'set droplet.monitoring to true (the default), or leave alerts out',
+    };
+  }
+  return undefined;
+}

@@ -4,6 +4,7 @@
  * adapters build their resources from this plan alone, so cdktf and Pulumi cannot drift apart, and
  * nothing is resolved or rendered twice.
  */
+import { AlertsPlan, planAlerts } from './alerts';
 import { RenderedHost, renderExpandedFiles, renderProsodyHost, renderTurnHost } from './cloud-init';
 import { IsDeployTimeValue, resolveSpecDeferringSecret, SpecWithDeployTimeSecret } from './deploy-time';
 import { DnsRecordPlan, planDigitalOceanRecords, ZonesByHosting, zonesByHosting } from './dns';
@@ -77,6 +78,11 @@ export interface ServicePlan<S = never> {
   readonly spec: ResolvedSpec;
   /** The TURN secret when only the engine knows it (a sensitive variable, a Pulumi secret). */
   readonly deployTimeSecret?: S;
+  /**
+   * The Slack webhook of `alerts` when only the engine knows it (a sensitive variable, a Pulumi
+   * secret); `alerts` then holds `DEPLOY_TIME_WEBHOOK_PLACEHOLDER` where it goes.
+   */
+  readonly deployTimeWebhookUrl?: S;
   readonly lifecycle: LifecyclePlan;
   readonly host: ProsodyHostPlan;
   /**
@@ -92,25 +98,30 @@ export interface ServicePlan<S = never> {
     /** The records created at DigitalOcean (those of external zones are not among them). */
     readonly records: readonly DnsRecordPlan[];
   };
+  /** The uptime check and the monitor alerts, when the spec declares `alerts`. */
+  readonly alerts?: AlertsPlan;
   /** The review files (see `renderReviewFiles`), rendered when asked for: not every use wants them. */
   reviewFiles(): Record<string, string>;
 }
 
 /**
  * Resolve `declared` (failing with every problem at once) and plan the whole service. A TURN secret
- * that `isDeployTime` recognises is planned as a placeholder; the adapter puts its engine's value in.
+ * or Slack webhook that `isDeployTime` recognises is planned as a placeholder; the adapter puts its
+ * engine's value in.
  */
 export function planService<S>(declared: SpecWithDeployTimeSecret<S>, isDeployTime: IsDeployTimeValue<S>, options: ServicePlanOptions = {}): ServicePlan<S> {
-  const { spec, deployTimeSecret } = resolveSpecDeferringSecret(declared, isDeployTime);
+  const { spec, deployTimeSecret, deployTimeWebhookUrl } = resolveSpecDeferringSecret(declared, isDeployTime);
   const rendered = renderProsodyHost(spec);
   const expandedFiles = renderExpandedFiles(spec, { files: rendered.files });
   const dedicated = hasDedicatedTurnDroplet(spec)
     ? { rendered: renderTurnHost(spec), droplet: turnDropletAttributes(spec), firewall: { name: firewallName(spec, 'turn-host'), rules: planTurnFirewall(spec) } }
     : undefined;
   const hosting = zonesByHosting(spec, options.existingZones);
+  const alerts = planAlerts(spec);
   return {
     spec,
     ...(deployTimeSecret !== undefined ? { deployTimeSecret } : {}),
+    ...(deployTimeWebhookUrl !== undefined ? { deployTimeWebhookUrl } : {}),
     lifecycle: planLifecycles(spec, options),
     host: {
       rendered,
@@ -125,6 +136,7 @@ export function planService<S>(declared: SpecWithDeployTimeSecret<S>, isDeployTi
     // The expanded site and host-meta documents: what nginx serves.
     nginxFiles: Object.fromEntries(Object.entries(expandedFiles).filter(([path]) => path === NGINX_SITE || path.startsWith(`${HOST_META_ROOT}/`))),
     dns: { hosting, records: planDigitalOceanRecords(spec, hosting) },
+    ...(alerts ? { alerts } : {}),
     reviewFiles: () => renderReviewFiles(spec, undefined, { host: rendered, expandedFiles, turnHost: dedicated?.rendered }),
   };
 }

@@ -450,6 +450,86 @@ export interface DomainSpec {
   readonly zone?: ZoneHosting;
 }
 
+/** Where alerts are sent besides e-mail: a Slack channel, through an incoming webhook. */
+export interface SlackAlertsSpec {
+  /** The channel's name as DigitalOcean shows it in the alert (e.g. `"ops-alerts"`). */
+  readonly channel: string;
+  /**
+   * The channel's incoming webhook, `https://hooks.slack.com/services/…`. It is a secret (anyone
+   * holding it can post to the channel): it is never written to outputs or review files, Pulumi keeps
+   * it as a secret and Terraform's plan shows it as `(sensitive value)`, but it is stored in your IaC
+   * state. Like `calls.sharedSecret` it may be known only at deploy time, which is recommended: with
+   * cdktf a sensitive `TerraformVariable`'s value (the synthesized `cdk.tf.json` then only references
+   * it; a literal URL is written into it), with Pulumi a secret such as `config.requireSecret(…)`.
+   */
+  readonly webhookUrl: string;
+}
+
+/** How long a monitor alert's condition must hold before DigitalOcean alerts. */
+export const MONITOR_WINDOWS = ['5m', '10m', '30m', '1h'] as const;
+export type MonitorWindow = (typeof MONITOR_WINDOWS)[number];
+
+/** How long an uptime alert's condition must hold before DigitalOcean alerts. */
+export const UPTIME_PERIODS = ['2m', '3m', '5m', '10m', '15m', '30m', '1h'] as const;
+export type UptimePeriod = (typeof UPTIME_PERIODS)[number];
+
+/**
+ * Alerts as code: DigitalOcean watches the service from outside (an uptime check of the primary
+ * domain's HTTPS endpoint) and the droplets from inside (memory, CPU and disk use, reported by its
+ * metrics agent), and e-mails (and optionally posts to Slack) when something is wrong. Uptime checks
+ * are billed by DigitalOcean (one per service); monitor alerts are free. See the README, *Alerts*.
+ */
+export interface AlertsSpec {
+  /**
+   * Who receives the alerts. DigitalOcean only sends to addresses of your account or team members,
+   * so list those (or the team's contact address).
+   */
+  readonly emails: readonly string[];
+  /** @default - no Slack notifications */
+  readonly slack?: SlackAlertsSpec;
+  /**
+   * Alert when the HTTPS endpoint answers slower than this, in milliseconds, for `uptimePeriod`.
+   * From 100 to 60000.
+   * @default 2000
+   */
+  readonly latencyThresholdMs?: number;
+  /**
+   * How long the endpoint must be down (or slow) before the "down" (or "latency") alert is sent. A
+   * replacement of the droplet takes minutes and is reported too when it takes longer.
+   * @default "5m"
+   */
+  readonly uptimePeriod?: UptimePeriod;
+  /**
+   * Alert when the certificate has fewer than this many days left. certbot renews at 30 days left, so
+   * at 20 the renewal has been failing for ten days, with time to fix it. From 1 to 29 (at 30 or more
+   * every certificate would alert before certbot even tries).
+   * @default 20
+   */
+  readonly sslExpiryDays?: number;
+  /**
+   * Alert when a droplet's CPU use stays above this percentage for `monitorWindow`. From 1 to 100.
+   * @default 90
+   */
+  readonly cpuPercent?: number;
+  /**
+   * Alert when a droplet's memory use stays above this percentage for `monitorWindow`. From 1 to 100.
+   * @default 90
+   */
+  readonly memoryPercent?: number;
+  /**
+   * Alert when a droplet's root disk (not the data volume, whose fill xmpp-doctor reports) is fuller
+   * than this percentage for `monitorWindow`. From 1 to 100.
+   * @default 85
+   */
+  readonly diskPercent?: number;
+  /**
+   * How long memory, CPU or disk use must stay above its threshold before DigitalOcean alerts: long
+   * enough that a package upgrade or a restart does not alert.
+   * @default "10m"
+   */
+  readonly monitorWindow?: MonitorWindow;
+}
+
 /** Everything a deployment of one XMPP service needs to know. */
 export interface XmppServiceSpec {
   /**
@@ -503,6 +583,11 @@ export interface XmppServiceSpec {
   readonly ports?: PortsSpec;
   /** @default - the configuration travels in user_data: every change replaces the droplet */
   readonly configDelivery?: ConfigDeliverySpec;
+  /**
+   * Uptime check and resource alerts at DigitalOcean. Requires `droplet.monitoring` (on by default).
+   * @default - no alerts: no uptime check, no monitor alerts
+   */
+  readonly alerts?: AlertsSpec;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -622,6 +707,20 @@ export const DOMAIN_FIELDS = {
   zone: 'value',
 } as const satisfies SpecFields<DomainSpec>;
 
+export const SLACK_ALERTS_FIELDS = { channel: 'value', webhookUrl: 'value' } as const satisfies SpecFields<SlackAlertsSpec>;
+
+export const ALERTS_FIELDS = {
+  emails: 'value',
+  slack: SLACK_ALERTS_FIELDS,
+  latencyThresholdMs: 'value',
+  uptimePeriod: 'value',
+  sslExpiryDays: 'value',
+  cpuPercent: 'value',
+  memoryPercent: 'value',
+  diskPercent: 'value',
+  monitorWindow: 'value',
+} as const satisfies SpecFields<AlertsSpec>;
+
 /** Every field of an `XmppServiceSpec`, nested sections included (see `SpecFields`). */
 export const XMPP_SERVICE_SPEC_FIELDS = {
   domains: [DOMAIN_FIELDS],
@@ -639,6 +738,7 @@ export const XMPP_SERVICE_SPEC_FIELDS = {
   federation: FEDERATION_FIELDS,
   ports: PORTS_FIELDS,
   configDelivery: CONFIG_DELIVERY_FIELDS,
+  alerts: ALERTS_FIELDS,
 } as const satisfies SpecFields<XmppServiceSpec>;
 
 /** Whether `A` and `B` are the same union of keys. */
@@ -664,6 +764,8 @@ export type SpecFieldsMatchInterfaces = [
   AssertTrue<SameKeys<keyof typeof FEDERATION_FIELDS, keyof FederationSpec>>,
   AssertTrue<SameKeys<keyof typeof PORTS_FIELDS, keyof PortsSpec>>,
   AssertTrue<SameKeys<keyof typeof DOMAIN_FIELDS, keyof DomainSpec>>,
+  AssertTrue<SameKeys<keyof typeof SLACK_ALERTS_FIELDS, keyof SlackAlertsSpec>>,
+  AssertTrue<SameKeys<keyof typeof ALERTS_FIELDS, keyof AlertsSpec>>,
   AssertTrue<SameKeys<keyof typeof XMPP_SERVICE_SPEC_FIELDS, keyof XmppServiceSpec>>,
   AssertTrue<SameKeys<keyof ContactAddressesSpec, ContactRole>>,
 ];
@@ -778,6 +880,21 @@ export interface ResolvedSpec {
   };
   /** How configuration changes reach the droplet (see `ConfigDeliverySpec`). */
   readonly configDelivery: ResolvedConfigDelivery;
+  /** The alerts, with every threshold filled in; absent when `alerts` is not declared. */
+  readonly alerts?: ResolvedAlerts;
+}
+
+/** `alerts` resolved (see `AlertsSpec`). */
+export interface ResolvedAlerts {
+  readonly emails: readonly string[];
+  readonly slack?: { readonly channel: string; readonly webhookUrl: string };
+  readonly latencyThresholdMs: number;
+  readonly uptimePeriod: UptimePeriod;
+  readonly sslExpiryDays: number;
+  readonly cpuPercent: number;
+  readonly memoryPercent: number;
+  readonly diskPercent: number;
+  readonly monitorWindow: MonitorWindow;
 }
 
 /** `configDelivery` resolved: the bucket and its region only with the `"spaces"` channel. */

@@ -21,6 +21,7 @@ import { resolveContacts } from './resolve/contacts';
 import { resolveConfigDelivery } from './resolve/config-delivery';
 import { resolveAdminSourceCidrs, resolveDroplet } from './resolve/droplet';
 import { resolveAcme, resolveDns } from './resolve/dns-acme';
+import { resolveAlerts } from './resolve/alerts';
 
 export * from './rules';
 export { checkImage, checkPlatform, PLATFORMS, PLATFORM_NAMES, SUPPORTED_IMAGES, platformOf } from './platforms';
@@ -67,6 +68,7 @@ export function resolveSpec(spec: XmppServiceSpec): ResolvedSpec {
   const acme = resolveAcme(spec.acme, primaryDomain, c);
   const configDelivery = resolveConfigDelivery(spec.configDelivery, droplet, c);
   const fileShare = resolveUploadQuota(components.fileShare, droplet.volumeSizeGib, names.length, c);
+  const alerts = resolveAlerts(spec.alerts, droplet.monitoring, c);
 
   if (c.issues.length > 0 || acme === undefined) throw new SpecValidationError(c.issues);
 
@@ -91,5 +93,7 @@ export function resolveSpec(spec: XmppServiceSpec): ResolvedSpec {
     federation,
     ports,
     configDelivery,
+    // Absent rather than undefined, so that a spec without alerts resolves exactly as before.
+    ...(alerts ? { alerts } : {}),
   };
 }

@@ -9,6 +9,7 @@ export * from './prosody-host';
 export * from './turn-server';
 export * from './nginx-proxy';
 export * from './firewall-rules';
+export * from './service-alerts';
 export * from './xmpp-service';
 export { numericDropletId, planForPulumi } from './spec';
 export type { PulumiServicePlan, PulumiXmppServiceSpec } from './spec';

@@ -12,6 +12,7 @@ import { ProsodyHost } from './prosody-host';
 import { componentType, planForPulumi, PulumiServicePlan, PulumiXmppServiceSpec } from './spec';
 import { TurnServer } from './turn-server';
 import { XmppDomainRecords } from './xmpp-domain-records';
+import { ServiceAlerts } from './service-alerts';
 
 export interface XmppServiceArgs {
   /** The whole service, declared once. Invalid input fails here with the core's message. */
@@ -93,6 +94,8 @@ export class XmppService extends pulumi.ComponentResource {
   public readonly turn: TurnServer;
   public readonly nginx: NginxProxy;
   public readonly firewall: FirewallRules;
+  /** The uptime check and the monitor alerts, when the spec declares `alerts`. */
+  public readonly alerts?: ServiceAlerts;
   public readonly outputs: XmppServiceOutputs;
   /** `{ relative path: content }` of the review files (see `reviewDirectory`). Never holds a secret. */
   public readonly reviewFiles: { readonly [path: string]: string };
@@ -119,6 +122,9 @@ export class XmppService extends pulumi.ComponentResource {
     this.nginx = new NginxProxy(`${name}-nginx`, { plan: planned }, child);
     this.records = new XmppDomainRecords(`${name}-records`, { plan: planned, addresses: dropletAddresses(spec, this.host, turnDroplet) }, child);
     this.firewall = new FirewallRules(`${name}-firewall`, { plan: planned, dropletIds: [this.host.dropletId] }, child);
+    if (planned.alerts) {
+      this.alerts = new ServiceAlerts(`${name}-alerts`, { plan: planned, dropletIds: { 'prosody-host': this.host.droplet.id, 'turn-host': turnDroplet?.id } }, child);
+    }
 
     const values: { readonly [name in ServiceOutputName]: () => pulumi.Output<unknown> } = {
       ipv4: () => this.host.droplet.ipv4Address,

@@ -473,11 +473,11 @@ describe('deep imports', () => {
 });
 
 describe('GIVEN a Terraform variable where the declaration needs a value at synthesis', () => {
-  test('WHEN the region is one THEN synthesis fails naming droplet.region, and the TURN secret alone may be one', () => {
+  test('WHEN the region is one THEN synthesis fails naming droplet.region and the two fields that may be one, and the TURN secret may be one', () => {
     const stack = newStack();
     const region = new TerraformVariable(stack, 'region', { type: 'string' });
     expect(() => new XmppService(stack, 'Xmpp', { spec: { ...minimalSpec, droplet: { region: region.stringValue } } })).toThrow(
-      /- droplet\.region = "\(a value known only at deploy time\)": is a deploy-time value .*only calls\.sharedSecret may be one/,
+      /- droplet\.region = "\(a value known only at deploy time\)": is a deploy-time value .*only calls\.sharedSecret and alerts\.slack\.webhookUrl may be one/,
     );
     const secret = new TerraformVariable(stack, 'turn_secret', { type: 'string', sensitive: true });
     expect(() => new XmppService(stack, 'Other', { spec: { ...minimalSpec, calls: { sharedSecret: secret.stringValue } }, writeReviewFiles: false })).not.toThrow();

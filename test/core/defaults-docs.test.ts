@@ -27,12 +27,15 @@ const SECTION_OF: Readonly<Record<string, keyof typeof DEFAULTS | null>> = {
   FederationSpec: 'federation',
   PortsSpec: 'ports',
   ConfigDeliverySpec: 'configDelivery',
+  AlertsSpec: 'alerts',
+  SlackAlertsSpec: null,
 };
 
 /** Defaults documented as prose (`@default - …`): computed from other fields, or whole sections. */
 const COMPUTED = [
   'XmppServiceSpec.components', 'XmppServiceSpec.calls', 'XmppServiceSpec.web', 'XmppServiceSpec.contacts',
   'XmppServiceSpec.droplet', 'XmppServiceSpec.dns', 'XmppServiceSpec.federation', 'XmppServiceSpec.ports', 'XmppServiceSpec.configDelivery',
+  'XmppServiceSpec.alerts', 'AlertsSpec.slack',
   'DomainSpec.admins', 'DomainSpec.contacts',
   'ComponentsSpec.fileShare', 'ComponentsSpec.groupChat', 'ComponentsSpec.proxy65', 'ComponentsSpec.pubsub',
   'FileShareSpec.expireAfterSeconds', 'FileShareSpec.dailyQuotaBytesPerUser', 'FileShareSpec.globalQuotaBytes',

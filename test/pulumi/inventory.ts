@@ -27,6 +27,8 @@ export interface Inventory {
   readonly lifecycles: object[];
   /** The in-place configuration channel: buckets, read keys (with their grants) and bundle objects. */
   readonly configChannel: object[];
+  /** The uptime check, its alerts (naming the check) and the monitor alerts (naming their droplets). */
+  readonly alerts: object[];
 }
 
 /** A resource as both sides name it: its kind, and the name that tells it from others of its kind. */
@@ -44,7 +46,36 @@ const RESOURCE_KINDS: { readonly [terraformType: string]: { readonly pulumiType:
   digitalocean_spaces_bucket: { pulumiType: TYPES.spacesBucket, kind: 'bucket', named: true },
   digitalocean_spaces_key: { pulumiType: TYPES.spacesKey, kind: 'spaces-key', named: true },
   digitalocean_spaces_bucket_object: { pulumiType: TYPES.spacesBucketObject, kind: 'bucket-object' },
+  digitalocean_uptime_check: { pulumiType: TYPES.uptimeCheck, kind: 'uptime-check', named: true },
+  digitalocean_uptime_alert: { pulumiType: TYPES.uptimeAlert, kind: 'uptime-alert', named: true },
+  digitalocean_monitor_alert: { pulumiType: TYPES.monitorAlert, kind: 'monitor-alert' },
 };
+
+/**
+ * Notifications as both sides compare them: Terraform's names (`email`, `slack`), the webhook as its
+ * value (a `var.*` reference as the value in `variables`).
+ */
+function notifications(
+  n: { email?: string[]; emails?: string[]; slack?: { channel: string; url: string }[]; slacks?: { channel: string; url: string }[] },
+  variables: { readonly [name: string]: string } = {},
+): object {
+  const slack = n.slack ?? n.slacks;
+  return defined({ email: n.email ?? n.emails, slack: slack?.map((s) => ({ channel: s.channel, url: unwrapSensitive(s.url, variables) })) });
+}
+
+/**
+ * `${sensitive("…")}` or `${sensitive(var.name)}`, as cdktf writes a webhook wrapped in `Fn.sensitive`,
+ * as the string Terraform evaluates it to (a variable's from `variables`).
+ */
+function unwrapSensitive(value: string, variables: { readonly [name: string]: string } = {}): string {
+  const literal = /^\$\{sensitive\((".*")\)\}$/.exec(value);
+  if (literal) return JSON.parse(literal[1]) as string;
+  const variable = /^\$\{sensitive\(var\.(\w+)\)\}$/.exec(value);
+  if (!variable) return value;
+  const given = variables[variable[1]];
+  if (given === undefined) throw new Error(`no value given for var.${variable[1]}`);
+  return given;
+}
 
 /** The live references to the configuration channel's read key in a droplet's user_data template, as the symbols the Pulumi mocks give. */
 function withSpacesKeySymbols(template: string): string {
@@ -81,6 +112,7 @@ export function inventoryFromCdktf(out: SynthOutput, variables: { readonly [name
     if (type === 'digitalocean_domain' && attribute === 'name') return body.name;
     if (type === 'digitalocean_volume' && attribute === 'id') return `volume-${body.name}`;
     if (type === 'digitalocean_spaces_bucket' && attribute === 'name') return body.name;
+    if (type === 'digitalocean_uptime_check' && attribute === 'id') return 'uptime-check';
     throw new Error(`no symbol for ${value}`);
   };
   const rules = (list: { protocol: string; port_range?: string; source_addresses?: string[]; destination_addresses?: string[] }[] = []) =>
@@ -102,6 +134,15 @@ export function inventoryFromCdktf(out: SynthOutput, variables: { readonly [name
       ...all('digitalocean_spaces_bucket').map((b) => defined({ bucket: b.name, region: b.region, acl: b.acl })),
       ...all('digitalocean_spaces_key').map((k) => ({ key: k.name, grants: k.grant.map((g: { bucket: string; permission: string }) => ({ bucket: symbol(g.bucket), permission: g.permission })) })),
       ...all('digitalocean_spaces_bucket_object').map((o) => defined({ object: o.key, bucket: symbol(o.bucket), region: o.region, contentBase64: o.content_base64, contentType: o.content_type, acl: o.acl })),
+    ]),
+    alerts: sorted([
+      ...all('digitalocean_uptime_check').map((c) => ({ check: c.name, target: c.target, type: c.type, regions: c.regions, enabled: c.enabled })),
+      ...all('digitalocean_uptime_alert').map((a) =>
+        defined({ alert: a.name, checkId: symbol(a.check_id), type: a.type, threshold: a.threshold, comparison: a.comparison, period: a.period, notifications: a.notifications.map((n: Parameters<typeof notifications>[0]) => notifications(n, variables)) }),
+      ),
+      ...all('digitalocean_monitor_alert').map((a) =>
+        ({ description: a.description, type: a.type, compare: a.compare, value: a.value, window: a.window, enabled: a.enabled, entities: a.entities.map(symbol), alerts: notifications(a.alerts, variables) }),
+      ),
     ]),
     lifecycles: distinct(
       Object.entries(out.resource).flatMap(([type, bodies]) => {
@@ -140,6 +181,15 @@ export function inventoryFromPulumi(cloud: MockCloud): Inventory {
       ...inputs(TYPES.spacesBucket).map((b) => defined({ bucket: b.name, region: b.region, acl: b.acl })),
       ...inputs(TYPES.spacesKey).map((k) => ({ key: k.name, grants: k.grants })),
       ...inputs(TYPES.spacesBucketObject).map((o) => defined({ object: o.key, bucket: o.bucket, region: o.region, contentBase64: o.contentBase64, contentType: o.contentType, acl: o.acl })),
+    ]),
+    alerts: sorted([
+      ...inputs(TYPES.uptimeCheck).map((c) => ({ check: c.name, target: c.target, type: c.type, regions: c.regions, enabled: c.enabled })),
+      ...inputs(TYPES.uptimeAlert).map((a) =>
+        defined({ alert: a.name, checkId: a.checkId, type: a.type, threshold: a.threshold, comparison: a.comparison, period: a.period, notifications: a.notifications.map((n: Parameters<typeof notifications>[0]) => notifications(n)) }),
+      ),
+      ...inputs(TYPES.monitorAlert).map((a) =>
+        ({ description: a.description, type: a.type, compare: a.compare, value: a.value, window: a.window, enabled: a.enabled, entities: a.entities.map((id: string) => cloud.dropletIdSymbol(Number(id))), alerts: notifications(a.alerts) }),
+      ),
     ]),
     lifecycles: distinct(
       cloud.resources

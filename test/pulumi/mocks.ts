@@ -78,6 +78,9 @@ export async function installMocks(project = 'xmpp-test'): Promise<void> {
           case 'digitalocean:index/spacesKey:SpacesKey':
             // The symbols the cdktf side's references map to (inventory.ts).
             return { id: 'spaces-key', state: { ...args.inputs, accessKey: 'spaces-key#access_key', secretKey: 'spaces-key#secret_key' } };
+          case 'digitalocean:index/uptimeCheck:UptimeCheck':
+            // The symbol the cdktf side's `check_id` reference maps to (inventory.ts).
+            return { id: 'uptime-check', state: args.inputs };
           default:
             return { id: args.custom ? `${args.name}-id` : undefined, state: args.inputs };
         }
@@ -169,4 +172,7 @@ export const TYPES = {
   spacesBucket: 'digitalocean:index/spacesBucket:SpacesBucket',
   spacesKey: 'digitalocean:index/spacesKey:SpacesKey',
   spacesBucketObject: 'digitalocean:index/spacesBucketObject:SpacesBucketObject',
+  uptimeCheck: 'digitalocean:index/uptimeCheck:UptimeCheck',
+  uptimeAlert: 'digitalocean:index/uptimeAlert:UptimeAlert',
+  monitorAlert: 'digitalocean:index/monitorAlert:MonitorAlert',
 } as const;

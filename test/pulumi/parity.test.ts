@@ -6,6 +6,7 @@
 import * as pulumi from '@pulumi/pulumi';
 import { TerraformVariable } from 'cdktf';
 import { XmppService as CdktfXmppService } from '../../lib/cdktf';
+import { DEPLOY_TIME_WEBHOOK_PLACEHOLDER } from '../../lib/core/alerts';
 import { XmppServiceSpec } from '../../lib/core/spec';
 import { XmppService as PulumiXmppService } from '../../lib/pulumi';
 import { newStack, synth } from '../cdktf/synth';
@@ -145,5 +146,65 @@ describe('GIVEN the lifecycle each resource is planned with', () => {
     expect(pulumiSide.lifecycles).toEqual(cdktf.lifecycles);
     expect(lifecycleOf(cdktf, 'project-resources')).toHaveLength(1);
     expect(cdktf.lifecycles.every((l) => (l as { protect: boolean }).protect === false)).toBe(true);
+  });
+});
+
+describe('GIVEN alerts declared, with a Slack webhook', () => {
+  const webhook = 'https://hooks.slack.com/services/T0000000/B0000000/parityparityparity';
+  const alerts = { emails: ['ops@example.net', 'oncall@example.net'], slack: { channel: 'ops-alerts', webhookUrl: webhook }, cpuPercent: 80 };
+
+  test.each<[string, XmppServiceSpec]>([
+    ['coturn on the Prosody host', { ...minimalSpec, alerts }],
+    ['coturn on its own droplet', { ...dedicatedTurnSpec, alerts }],
+  ])('WHEN %s THEN both engines create the same uptime check, alerts and monitor alerts on the same droplets', async (_what, spec) => {
+    const cdktf = viaCdktf(spec);
+    const pulumiSide = await viaPulumi(spec);
+    const droplets = (cdktf.droplets as { name: string }[]).length;
+    // One check and its three alerts, and three monitor alerts per droplet.
+    expect(cdktf.alerts).toHaveLength(4 + 3 * droplets);
+    expect(JSON.stringify(cdktf.alerts)).toContain(webhook);
+    expect(pulumiSide.alerts).toEqual(cdktf.alerts);
+    expect(pulumiSide.lifecycles).toEqual(cdktf.lifecycles);
+    expect(pulumiSide.droplets).toEqual(cdktf.droplets);
+  });
+
+  test('WHEN planned through Pulumi THEN the webhook reaches the provider only as a secret', async () => {
+    const { cloud } = await runProgram(() => new PulumiXmppService('xmpp', { spec: { ...minimalSpec, alerts } }));
+    const alertResources = cloud.resources.filter((r) => r.type === 'digitalocean:index/uptimeAlert:UptimeAlert' || r.type === 'digitalocean:index/monitorAlert:MonitorAlert');
+    expect(alertResources).toHaveLength(6);
+    for (const r of alertResources) expect([...r.secretInputs]).toEqual([r.type.endsWith('UptimeAlert') ? 'notifications' : 'alerts']);
+  });
+
+  test('WHEN the webhook is supplied at deploy time (a sensitive variable; a Pulumi secret) THEN both engines send the alerts to it, the placeholder reaches no resource, and Pulumi passes it only as a secret', async () => {
+    const stack = newStack();
+    const variable = new TerraformVariable(stack, 'slack_webhook', { type: 'string', sensitive: true });
+    new CdktfXmppService(stack, 'Xmpp', { spec: { ...dedicatedTurnSpec, alerts: { ...alerts, slack: { channel: 'ops-alerts', webhookUrl: variable.stringValue } } }, writeReviewFiles: false });
+    const synthesized = synth(stack);
+    const cdktf = inventoryFromCdktf(synthesized, { slack_webhook: webhook });
+
+    const { cloud } = await runProgram(
+      () => new PulumiXmppService('xmpp', { spec: { ...dedicatedTurnSpec, alerts: { ...alerts, slack: { channel: 'ops-alerts', webhookUrl: pulumi.secret(webhook) } } } }),
+    );
+    const pulumiSide = inventoryFromPulumi(cloud);
+
+    // The same alerts as with the literal webhook, sent to the value given at deploy.
+    expect(cdktf.alerts).toEqual(viaCdktf({ ...dedicatedTurnSpec, alerts }).alerts);
+    expect(pulumiSide.alerts).toEqual(cdktf.alerts);
+    expect(pulumiSide.droplets).toEqual(cdktf.droplets);
+
+    // cdktf: the JSON only references the variable; Pulumi: every Slack notification is a secret input.
+    expect(JSON.stringify(synthesized)).not.toContain('hooks.slack.com');
+    const alertResources = cloud.resources.filter((r) => r.type === 'digitalocean:index/uptimeAlert:UptimeAlert' || r.type === 'digitalocean:index/monitorAlert:MonitorAlert');
+    expect(alertResources).toHaveLength(9);
+    for (const r of alertResources) {
+      expect([...r.secretInputs]).toEqual([r.type.endsWith('UptimeAlert') ? 'notifications' : 'alerts']);
+      expect(JSON.stringify(r.inputs)).toContain(webhook);
+    }
+    for (const r of cloud.resources) expect(JSON.stringify(r.inputs)).not.toContain(DEPLOY_TIME_WEBHOOK_PLACEHOLDER);
+  });
+
+  test('WHEN no alerts are declared THEN neither engine creates any', async () => {
+    expect(viaCdktf(minimalSpec).alerts).toEqual([]);
+    expect((await viaPulumi(minimalSpec)).alerts).toEqual([]);
   });
 });
