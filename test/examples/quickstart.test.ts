@@ -242,7 +242,7 @@ testUnless(engine ? undefined : NO_ENGINE)(
 const NO_UNSHARE = spawnSync('unshare', ['--net', 'true']).status === 0 ? undefined : 'unshare --net cannot run here (it needs root or user namespaces)';
 
 testUnless(NO_UNSHARE)(
-  'GIVEN the synthesized stack and no network (nothing is deployed, and nothing may leave this machine) WHEN the README\'s `npm run doctor -- --plan cdktf.out` runs THEN it finds the plan under cdktf.out and checks what it plans, every check failing with its fix (the data volume's a warning), exit 1',
+  'GIVEN the synthesized stack and no network (nothing is deployed, and nothing may leave this machine) WHEN the README\'s `npm run doctor -- --plan cdktf.out` runs THEN it finds the plan under cdktf.out and checks what it plans, every check failing with its fix (the data volume\'s a warning), exit 1',
   () => {
     expect(printed).toBeDefined();
     const command = /`(npm run doctor -- --plan cdktf\.out)`/.exec(README)?.[1];
