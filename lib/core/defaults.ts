@@ -60,7 +60,7 @@ export const DEFAULTS = {
     // Slower than any healthy answer from a droplet, seen from DigitalOcean's farthest region.
     latencyThresholdMs: 2000,
     uptimePeriod: '5m',
-    // certbot renews at 30 days left: at 20, renewal has failed for ten days and ten are left to fix it.
+    // certbot renews at 30 days left: at 20, renewal has been failing for ten days, and twenty remain to fix it.
     sslExpiryDays: 20,
     // Prosody idles at a few percent: sustained 90% means a runaway process or a flood, not load.
     cpuPercent: 90,
