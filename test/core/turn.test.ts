@@ -726,6 +726,20 @@ describe.each(Object.values(PLATFORMS))('on $name', (platform: Platform) => {
     return conf;
   }
 
+  /**
+   * Writes into `dir` what a droplet's coturn reads: a self-signed certificate for the TURN name, the
+   * shared secret in coturn's database (as the provisioning script puts it there), and the rendered
+   * configuration pointing at both. Returns the configuration's path.
+   */
+  function prepareTurnFiles(tools: PlatformTools, spec: ResolvedSpec, dir: string, secret: string, realm: string): string {
+    mustRun(tools, ['openssl', 'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-days', '2',
+      '-subj', `/CN=${spec.calls.host}`, '-keyout', path.join(dir, 'key.pem'), '-out', path.join(dir, 'cert.pem')], dir);
+    turnadmin(tools, ['--set-secret', secret, '--realm', realm, '--db', path.join(dir, 'turndb')], dir);
+    const conf = path.join(dir, 'turnserver.conf');
+    fs.writeFileSync(conf, harnessConfig(renderTurnConfig(spec), dir));
+    return conf;
+  }
+
   /** A peer address inside a block: its second address (its only one for a single-address block). */
   function sampleInside(cidr: string): string {
     const [first, last] = cidrToRange(cidr).split('-');
@@ -855,14 +869,7 @@ describe.each(Object.values(PLATFORMS))('on $name', (platform: Platform) => {
         dir = fs.mkdtempSync(path.join(os.tmpdir(), 'turn-daemon-'));
         logFile = path.join(dir, 'turnserver.log');
 
-        mustRun(image(), ['openssl', 'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-days', '2',
-          '-subj', `/CN=${spec.calls.host}`, '-keyout', path.join(dir, 'key.pem'), '-out', path.join(dir, 'cert.pem')], dir);
-
-        // What the provisioning script does with the secret from the volume.
-        turnadmin(image(), ['--set-secret', secret, '--realm', realm, '--db', path.join(dir, 'turndb')], dir);
-
-        const conf = path.join(dir, 'turnserver.conf');
-        fs.writeFileSync(conf, harnessConfig(renderTurnConfig(spec), dir));
+        const conf = prepareTurnFiles(image(), spec, dir, secret, realm);
 
         // Split like systemd splits $TURN_ADDRESS_ARGS.
         const addressArgs = turnAddressArgs(DROPLET_V4, ipv6 ? DROPLET_V6 : undefined).split(/\s+/);
@@ -1064,11 +1071,7 @@ describe.each(Object.values(PLATFORMS))('on $name', (platform: Platform) => {
       beforeAll(async () => {
         dir = fs.mkdtempSync(path.join(os.tmpdir(), 'turn-bandwidth-'));
         logFile = path.join(dir, 'turnserver.log');
-        mustRun(image(), ['openssl', 'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-days', '2',
-          '-subj', `/CN=${spec.calls.host}`, '-keyout', path.join(dir, 'key.pem'), '-out', path.join(dir, 'cert.pem')], dir);
-        turnadmin(image(), ['--set-secret', secret, '--realm', realm, '--db', path.join(dir, 'turndb')], dir);
-        const conf = path.join(dir, 'turnserver.conf');
-        fs.writeFileSync(conf, harnessConfig(renderTurnConfig(spec), dir));
+        const conf = prepareTurnFiles(image(), spec, dir, secret, realm);
         const out = fs.openSync(logFile, 'a');
         const argv = image().argv(['unshare', '--net', '--', 'sh', '-c', `ip link set lo up && ip addr add ${DROPLET_V4}/32 dev lo && exec "$@"`, 'sh',
           'turnserver', '-c', conf, ...turnAddressArgs(DROPLET_V4).split(/\s+/), `--pidfile=${dir}/turnserver.pid`, '-v']);
