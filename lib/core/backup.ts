@@ -7,8 +7,10 @@
  * mistakes (a deleted account, a bad upgrade) and survive droplet replacement; against losing the
  * volume, copy them off the host or take DigitalOcean volume snapshots (see the README).
  */
-import { VOLUME_MOUNT } from './paths';
+import { shQuote } from './host-scripts';
+import { ETC_DIR, VOLUME_MOUNT } from './paths';
 import { scriptFile } from './script-files';
+import { ResolvedOffsiteBackups, ResolvedSpec } from './spec';
 
 export const BACKUP_SCRIPT = '/usr/local/sbin/xmpp-constructs-backup';
 export const BACKUP_SERVICE = '/etc/systemd/system/xmpp-constructs-backup.service';
@@ -28,7 +30,7 @@ export const VOLUME_STATUS_SERVICE = '/etc/systemd/system/xmpp-constructs-volume
 export const VOLUME_STATUS_TIMER = '/etc/systemd/system/xmpp-constructs-volume-status.timer';
 export const STATUS_INTERVAL_MINUTES = 10;
 
-/** `xmpp-constructs-backup [create | restore ARCHIVE | list]` (lib/host/backup.sh). */
+/** `xmpp-constructs-backup [create | restore ARCHIVE | list | status | offsite | restore --from spaces]` (lib/host/backup.sh). */
 export function renderBackupScript(): string {
   return scriptFile('backup.sh');
 }
@@ -73,6 +75,95 @@ WantedBy=timers.target
 export function renderBackupTimer(): string {
   return `[Unit]
 Description=xmpp-constructs: daily archive of the data volume
+
+[Timer]
+OnCalendar=daily
+RandomizedDelaySec=1h
+Persistent=true
+
+[Install]
+WantedBy=timers.target
+`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Off-host backups (`offsiteBackups`): restic, into a Spaces bucket.
+// ---------------------------------------------------------------------------------------------
+
+/** Where the repository is and what is kept: not secret (in the bundle with configDelivery "spaces"). */
+export const OFFSITE_ENV = `${ETC_DIR}/offsite-backup.env`;
+/** The bucket key and the repository password. Mode 0600, in user_data only, never in review files. */
+export const OFFSITE_SECRETS = `${ETC_DIR}/offsite-backup.secrets`;
+export const OFFSITE_SERVICE = '/etc/systemd/system/xmpp-constructs-offsite-backup.service';
+export const OFFSITE_TIMER = '/etc/systemd/system/xmpp-constructs-offsite-backup.timer';
+/**
+ * How old the newest off-host backup may be before it counts as missed: a day between runs, the
+ * timer's random delay of up to an hour, and an hour for the run itself.
+ */
+export const OFFSITE_FRESH_HOURS = 26;
+
+/**
+ * Stand in for the backup key's ID and secret in user_data, which exist only once the engine has
+ * created the key: the adapter swaps in its engine's reference, as for the configuration channel's.
+ */
+export const BACKUP_ACCESS_KEY_PLACEHOLDER = 'xmpp-constructs-backup-access-key-placeholder';
+export const BACKUP_SECRET_KEY_PLACEHOLDER = 'xmpp-constructs-backup-secret-key-placeholder';
+
+/** The Spaces endpoint of `region`, as restic and xmpp-doctor reach it. */
+export function spacesEndpoint(region: string): string {
+  return `https://${region}.digitaloceanspaces.com`;
+}
+
+/** Where the service's restic repository is: restic's `s3:` form. */
+export function resticRepository(backups: ResolvedOffsiteBackups): string {
+  return `s3:${spacesEndpoint(backups.region)}/${backups.bucket}/${backups.repositoryPrefix}`;
+}
+
+/** The repository's location and retention, which `xmpp-constructs-backup offsite` reads. */
+export function renderOffsiteEnv(spec: ResolvedSpec & { readonly offsiteBackups: ResolvedOffsiteBackups }): string {
+  const backups = spec.offsiteBackups;
+  const vars: [string, string][] = [
+    ['RESTIC_REPOSITORY', resticRepository(backups)],
+    // Snapshots are made under this name whatever the droplet's hostname: forget groups by it.
+    ['BACKUP_HOST', spec.droplet.name],
+    ['KEEP_DAILY', String(backups.keep.daily)],
+    ['KEEP_WEEKLY', String(backups.keep.weekly)],
+    ['KEEP_MONTHLY', String(backups.keep.monthly)],
+    ['FRESH_HOURS', String(OFFSITE_FRESH_HOURS)],
+  ];
+  return ['# Rendered by xmpp-constructs: where the off-host backups go and how many are kept.', ...vars.map(([k, v]) => `${k}=${shQuote(v)}`), ''].join('\n');
+}
+
+/** The bucket key (placeholders the adapter fills in) and the password (or its deploy-time placeholder). */
+export function renderOffsiteSecrets(backups: ResolvedOffsiteBackups): string {
+  return [
+    '# Rendered by xmpp-constructs: the key that may read and write only the backup bucket, and the',
+    '# password that encrypts the backups. Keep a copy of the password away from DigitalOcean.',
+    `AWS_ACCESS_KEY_ID=${shQuote(BACKUP_ACCESS_KEY_PLACEHOLDER)}`,
+    `AWS_SECRET_ACCESS_KEY=${shQuote(BACKUP_SECRET_KEY_PLACEHOLDER)}`,
+    `RESTIC_PASSWORD=${shQuote(backups.password)}`,
+    '',
+  ].join('\n');
+}
+
+export function renderOffsiteService(): string {
+  return `[Unit]
+Description=xmpp-constructs: back the data volume up to Spaces (restic)
+RequiresMountsFor=${VOLUME_MOUNT}
+Wants=network-online.target
+After=network-online.target
+
+[Service]
+Type=oneshot
+Nice=10
+IOSchedulingClass=idle
+ExecStart=${BACKUP_SCRIPT} offsite
+`;
+}
+
+export function renderOffsiteTimer(): string {
+  return `[Unit]
+Description=xmpp-constructs: daily backup of the data volume to Spaces
 
 [Timer]
 OnCalendar=daily

@@ -8,6 +8,7 @@ import { offersReservedIpv6 } from './regions';
 import {
   AcmeSpec,
   AlertsSpec,
+  BackupRetentionSpec,
   CallsSpec,
   ComponentsSpec,
   ConfigDeliverySpec,
@@ -18,6 +19,7 @@ import {
   FederationSpec,
   FileShareSpec,
   GroupChatSpec,
+  OffsiteBackupsSpec,
   PortsSpec,
   Proxy65Spec,
   PubsubSpec,
@@ -69,6 +71,8 @@ export const DEFAULTS = {
     diskPercent: 85,
     monitorWindow: '10m',
   },
+  // A week of days to undo a mistake noticed late, a month of weeks, half a year of months.
+  offsiteBackups: { createBucket: true, keep: { daily: 7, weekly: 4, monthly: 6 } },
 } as const satisfies {
   // Each section may only name fields its interface has, with values of their declared types.
   readonly service: Partial<Pick<XmppServiceSpec, 'registration' | 'adminSourceCidrs' | 'historyExpireAfterSeconds'>>;
@@ -87,6 +91,7 @@ export const DEFAULTS = {
   readonly ports: Partial<PortsSpec>;
   readonly configDelivery: Partial<ConfigDeliverySpec>;
   readonly alerts: Partial<AlertsSpec>;
+  readonly offsiteBackups: Partial<OffsiteBackupsSpec> & { readonly keep: Required<BackupRetentionSpec> };
 };
 
 /**
@@ -136,4 +141,9 @@ export function defaultContactAddresses(role: ContactRole, admins: readonly stri
 /** `configDelivery.bucket`: the droplet's name and `-config`, within the 63 characters a bucket name may have. */
 export function defaultConfigBucket(dropletName: string): string {
   return `${dropletName.slice(0, 56).replace(/-+$/, '')}-config`;
+}
+
+/** `offsiteBackups.bucket`: the droplet's name and `-backups`, within the 63 characters a bucket name may have. */
+export function defaultBackupBucket(dropletName: string): string {
+  return `${dropletName.slice(0, 55).replace(/-+$/, '')}-backups`;
 }

@@ -78,3 +78,15 @@ export const BUNDLE_STATUS_PATH = '/.well-known/xmpp-constructs/bundle';
 /** How full the data volume is, on the host and over HTTPS (not secret; xmpp-doctor reads it). */
 export const VOLUME_STATUS_FILE = '/var/www/xmpp-constructs/volume';
 export const VOLUME_STATUS_PATH = '/.well-known/xmpp-constructs/volume';
+/**
+ * The off-host backups' last outcome (`offsiteBackups`), on the host and over HTTPS (not secret:
+ * a state, times and a snapshot ID; xmpp-doctor reads it).
+ */
+export const BACKUP_STATUS_FILE = '/var/www/xmpp-constructs/backup';
+export const BACKUP_STATUS_PATH = '/.well-known/xmpp-constructs/backup';
+/**
+ * Answers 200 only while the newest off-host backup is fresh, and 503 otherwise: what the backup
+ * uptime check watches. The host keeps a copy of the status in BACKUP_FRESH_DIR while it is fresh.
+ */
+export const BACKUP_FRESH_DIR = '/var/www/xmpp-constructs/fresh';
+export const BACKUP_FRESH_PATH = '/.well-known/xmpp-constructs/backup-fresh';

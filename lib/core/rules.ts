@@ -252,11 +252,11 @@ export function checkConfigChannel(value: unknown): Problem | undefined {
 }
 
 /** `configDelivery.spacesRegion` (or the droplet's region it defaults to): a region with Spaces. */
-export function checkSpacesRegion(value: unknown, defaulted: boolean): Problem | undefined {
+export function checkSpacesRegion(value: unknown, defaulted: boolean, field = 'configDelivery.spacesRegion'): Problem | undefined {
   if (typeof value === 'string' && offersSpaces(value)) return undefined;
   const list = SPACES_REGIONS.map((r) => `"${r}"`).join(', ');
   return defaulted
-    ? { problem: `the droplet's region has no Spaces, and the bucket's region follows it`, fix: `set configDelivery.spacesRegion to a region with Spaces, preferably near the droplet: ${list}` }
+    ? { problem: `the droplet's region has no Spaces, and the bucket's region follows it`, fix: `set ${field} to a region with Spaces: ${list}` }
     : { problem: 'not a region with Spaces', fix: `use one of ${list}` };
 }
 
@@ -265,6 +265,22 @@ export function checkBucketName(value: unknown): Problem | undefined {
   if (typeof value !== 'string' || !/^[a-z0-9](?:[a-z0-9-]{1,61})[a-z0-9]$/.test(value)) {
     return { problem: 'not a valid Spaces bucket name: 3 to 63 lower-case letters, digits and hyphens, starting and ending with a letter or digit', fix: 'use a name such as "xmpp-example-net-config"; it must be unique across all of Spaces' };
   }
+  return undefined;
+}
+
+/** The shortest `offsiteBackups.password`: long enough that guessing it is hopeless even offline. */
+export const MIN_BACKUP_PASSWORD_LENGTH = 16;
+
+/**
+ * `offsiteBackups.password`: at least MIN_BACKUP_PASSWORD_LENGTH characters on one line (it is
+ * written to an environment file), and not a placeholder left in a copied example.
+ */
+export function checkBackupPassword(value: unknown): Problem | undefined {
+  const fix = 'generate one with `openssl rand -base64 32`, keep a copy away from DigitalOcean, and pass it (preferably as a sensitive Terraform variable or a Pulumi secret)';
+  if (typeof value !== 'string') return { problem: 'must be a string', fix };
+  if (value.length < MIN_BACKUP_PASSWORD_LENGTH) return { problem: `is ${value.length} characters long; it must have at least ${MIN_BACKUP_PASSWORD_LENGTH}`, fix };
+  if (/[\r\n\0]/.test(value)) return { problem: 'holds a line break or NUL character', fix };
+  if (/change.?me|example|password/i.test(value)) return { problem: 'looks like a placeholder from an example', fix };
   return undefined;
 }
 

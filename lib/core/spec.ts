@@ -530,6 +530,66 @@ export interface AlertsSpec {
   readonly monitorWindow?: MonitorWindow;
 }
 
+/** How many snapshots of each age `offsiteBackups` keeps (restic's `forget --keep-*`). */
+export interface BackupRetentionSpec {
+  /**
+   * The newest snapshot of each of the last this many days that have one. From 1 to 366.
+   * @default 7
+   */
+  readonly daily?: number;
+  /**
+   * The newest snapshot of each of the last this many weeks that have one. From 0 to 520.
+   * @default 4
+   */
+  readonly weekly?: number;
+  /**
+   * The newest snapshot of each of the last this many months that have one. From 0 to 120.
+   * @default 6
+   */
+  readonly monthly?: number;
+}
+
+/**
+ * Off-host backups: every day the droplet copies the data volume (accounts, rosters, message
+ * archives, rooms, uploads, certificates and generated secrets) into a Spaces bucket with restic,
+ * encrypted on the droplet with `password` and deduplicated, so that losing the droplet and the
+ * volume together loses at most a day. `xmpp-constructs-backup restore --from spaces` brings it back
+ * onto a new volume. See the README, *If the worst happens*.
+ */
+export interface OffsiteBackupsSpec {
+  /**
+   * The password that encrypts the backups (restic's repository password), at least 16 characters;
+   * `openssl rand -base64 32` makes a good one. **Keep a copy away from DigitalOcean** (a password
+   * manager, a sealed envelope): without it the backups cannot be read by anyone, you included, and
+   * with the droplet lost the stack's copy is the only other one. It never appears in outputs or
+   * review files; it travels in the droplet's user_data and so is stored in your IaC state (Terraform
+   * keeps only a hash of user_data; Pulumi encrypts it). Like `calls.sharedSecret` it may be known
+   * only at deploy time, which is recommended: a sensitive `TerraformVariable`'s value with cdktf, a
+   * Pulumi secret such as `config.requireSecret(…)`.
+   */
+  readonly password: string;
+  /**
+   * The Spaces bucket the backups go to. Names are unique across all of Spaces: 3 to 63 lower-case
+   * letters, digits and hyphens.
+   * @default - `droplet.name` followed by `-backups`
+   */
+  readonly bucket?: string;
+  /**
+   * Whether the stack creates the bucket. `false` when it exists already (made by hand, or shared by
+   * several services): the stack then only creates the key that may read and write it.
+   * @default true
+   */
+  readonly createBucket?: boolean;
+  /**
+   * The bucket's Spaces region. A region other than the droplet's keeps the backups safe from a
+   * disaster of the droplet's data centre too.
+   * @default - `droplet.region` where it offers Spaces; otherwise it must be set
+   */
+  readonly spacesRegion?: string;
+  /** @default - 7 daily, 4 weekly and 6 monthly snapshots */
+  readonly keep?: BackupRetentionSpec;
+}
+
 /** Everything a deployment of one XMPP service needs to know. */
 export interface XmppServiceSpec {
   /**
@@ -588,6 +648,12 @@ export interface XmppServiceSpec {
    * @default - no alerts: no uptime check, no monitor alerts
    */
   readonly alerts?: AlertsSpec;
+  /**
+   * Daily encrypted backups of the data volume to a Spaces bucket (restic), and the restore from them.
+   * Needs Spaces credentials on the deploying side, like `configDelivery.channel: "spaces"`.
+   * @default - none: the daily archives stay on the volume itself
+   */
+  readonly offsiteBackups?: OffsiteBackupsSpec;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -721,6 +787,16 @@ export const ALERTS_FIELDS = {
   monitorWindow: 'value',
 } as const satisfies SpecFields<AlertsSpec>;
 
+export const BACKUP_RETENTION_FIELDS = { daily: 'value', weekly: 'value', monthly: 'value' } as const satisfies SpecFields<BackupRetentionSpec>;
+
+export const OFFSITE_BACKUPS_FIELDS = {
+  password: 'value',
+  bucket: 'value',
+  createBucket: 'value',
+  spacesRegion: 'value',
+  keep: BACKUP_RETENTION_FIELDS,
+} as const satisfies SpecFields<OffsiteBackupsSpec>;
+
 /** Every field of an `XmppServiceSpec`, nested sections included (see `SpecFields`). */
 export const XMPP_SERVICE_SPEC_FIELDS = {
   domains: [DOMAIN_FIELDS],
@@ -739,6 +815,7 @@ export const XMPP_SERVICE_SPEC_FIELDS = {
   ports: PORTS_FIELDS,
   configDelivery: CONFIG_DELIVERY_FIELDS,
   alerts: ALERTS_FIELDS,
+  offsiteBackups: OFFSITE_BACKUPS_FIELDS,
 } as const satisfies SpecFields<XmppServiceSpec>;
 
 /** Whether `A` and `B` are the same union of keys. */
@@ -766,6 +843,8 @@ export type SpecFieldsMatchInterfaces = [
   AssertTrue<SameKeys<keyof typeof DOMAIN_FIELDS, keyof DomainSpec>>,
   AssertTrue<SameKeys<keyof typeof SLACK_ALERTS_FIELDS, keyof SlackAlertsSpec>>,
   AssertTrue<SameKeys<keyof typeof ALERTS_FIELDS, keyof AlertsSpec>>,
+  AssertTrue<SameKeys<keyof typeof BACKUP_RETENTION_FIELDS, keyof BackupRetentionSpec>>,
+  AssertTrue<SameKeys<keyof typeof OFFSITE_BACKUPS_FIELDS, keyof OffsiteBackupsSpec>>,
   AssertTrue<SameKeys<keyof typeof XMPP_SERVICE_SPEC_FIELDS, keyof XmppServiceSpec>>,
   AssertTrue<SameKeys<keyof ContactAddressesSpec, ContactRole>>,
 ];
@@ -882,6 +961,20 @@ export interface ResolvedSpec {
   readonly configDelivery: ResolvedConfigDelivery;
   /** The alerts, with every threshold filled in; absent when `alerts` is not declared. */
   readonly alerts?: ResolvedAlerts;
+  /** The off-host backups; absent when `offsiteBackups` is not declared. */
+  readonly offsiteBackups?: ResolvedOffsiteBackups;
+}
+
+/** `offsiteBackups` resolved (see `OffsiteBackupsSpec`). */
+export interface ResolvedOffsiteBackups {
+  /** The repository password, or `DEPLOY_TIME_BACKUP_PASSWORD_PLACEHOLDER` when the engine supplies it. */
+  readonly password: string;
+  readonly bucket: string;
+  readonly createBucket: boolean;
+  readonly region: string;
+  /** The folder of the bucket holding this service's restic repository: the droplet's name. */
+  readonly repositoryPrefix: string;
+  readonly keep: { readonly daily: number; readonly weekly: number; readonly monthly: number };
 }
 
 /** `alerts` resolved (see `AlertsSpec`). */

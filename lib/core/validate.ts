@@ -22,6 +22,7 @@ import { resolveConfigDelivery } from './resolve/config-delivery';
 import { resolveAdminSourceCidrs, resolveDroplet } from './resolve/droplet';
 import { resolveAcme, resolveDns } from './resolve/dns-acme';
 import { resolveAlerts } from './resolve/alerts';
+import { resolveOffsiteBackups } from './resolve/offsite-backups';
 
 export * from './rules';
 export { checkImage, checkPlatform, PLATFORMS, PLATFORM_NAMES, SUPPORTED_IMAGES, platformOf } from './platforms';
@@ -69,6 +70,7 @@ export function resolveSpec(spec: XmppServiceSpec): ResolvedSpec {
   const configDelivery = resolveConfigDelivery(spec.configDelivery, droplet, c);
   const fileShare = resolveUploadQuota(components.fileShare, droplet.volumeSizeGib, names.length, c);
   const alerts = resolveAlerts(spec.alerts, droplet.monitoring, c);
+  const offsiteBackups = resolveOffsiteBackups(spec.offsiteBackups, droplet, configDelivery, c);
 
   if (c.issues.length > 0 || acme === undefined) throw new SpecValidationError(c.issues);
 
@@ -95,5 +97,6 @@ export function resolveSpec(spec: XmppServiceSpec): ResolvedSpec {
     configDelivery,
     // Absent rather than undefined, so that a spec without alerts resolves exactly as before.
     ...(alerts ? { alerts } : {}),
+    ...(offsiteBackups ? { offsiteBackups } : {}),
   };
 }
