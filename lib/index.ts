@@ -13,6 +13,7 @@
 export type {
   AcmeSpec,
   AlertsSpec,
+  BackupRetentionSpec,
   CallsSpec,
   ComponentKind,
   ComponentsSpec,
@@ -27,6 +28,7 @@ export type {
   FileShareSpec,
   GroupChatSpec,
   MonitorWindow,
+  OffsiteBackupsSpec,
   PortsSpec,
   Proxy65Spec,
   PubsubSpec,
@@ -35,6 +37,7 @@ export type {
   ResolvedComponent,
   ResolvedConfigDelivery,
   ResolvedDomain,
+  ResolvedOffsiteBackups,
   ResolvedSpec,
   RoomCreationPolicy,
   SlackAlertsSpec,
@@ -57,7 +60,7 @@ export type { Problem, SpecIssue } from './core/validate';
 
 // The plan of a whole service, as both adapters build it.
 export { planService } from './core/service-plan';
-export type { ConfigChannelPlan, FirewallResourcePlan, FirewallRole, ProsodyHostPlan, ServicePlan, ServicePlanOptions, TurnPlan } from './core/service-plan';
+export type { ConfigChannelPlan, FirewallResourcePlan, FirewallRole, OffsiteBackupsPlan, ProsodyHostPlan, ServicePlan, ServicePlanOptions, TurnPlan } from './core/service-plan';
 export type { DropletAttributes } from './core/resources';
 export { planAlerts, UPTIME_REGIONS } from './core/alerts';
 export type { AlertNotifications, AlertsPlan, MonitorAlertAttributes, MonitoredDroplet, UptimeAlertAttributes, UptimeCheckAttributes } from './core/alerts';

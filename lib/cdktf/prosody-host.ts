@@ -76,6 +76,12 @@ export class ProsodyHost extends Construct {
   public readonly configReadKey?: SpacesKey;
   public readonly configBundle?: SpacesBucketObject;
   /**
+   * The off-host backups (`offsiteBackups`): their bucket (absent with `createBucket: false`) and the
+   * key that may read and write only it.
+   */
+  public readonly backupBucket?: SpacesBucket;
+  public readonly backupKey?: SpacesKey;
+  /**
    * The droplet's cloud-init user_data, exactly as the core renders it (in the JSON it is escaped
    * as a Terraform template literal, which Terraform evaluates back to this text).
    */
@@ -103,8 +109,24 @@ export class ProsodyHost extends Construct {
       });
       this.configBundle = new SpacesBucketObject(this, 'ConfigBundle', { ...channel.object, bucket: this.configBucket.name, lifecycle: terraformLifecycle(lifecycle.configObject) });
     }
+    const backups = host.offsiteBackups;
+    if (backups) {
+      if (backups.bucket) this.backupBucket = new SpacesBucket(this, 'BackupBucket', { ...backups.bucket, lifecycle: terraformLifecycle(lifecycle.backupBucket) });
+      this.backupKey = new SpacesKey(this, 'BackupKey', {
+        name: backups.key.name,
+        // The bucket's reference when the stack makes it, so the key is granted once it exists.
+        grant: [{ bucket: this.backupBucket?.name ?? backups.key.grant.bucket, permission: backups.key.grant.permission }],
+        lifecycle: terraformLifecycle(lifecycle.backupKey),
+      });
+    }
     const readKey = this.configReadKey;
-    const userData = userDataForTerraform(host.rendered.userData, plan.deployTimeSecret, readKey && { accessKey: readKey.accessKey, secretKey: readKey.secretKey });
+    const backupKey = this.backupKey;
+    const userData = userDataForTerraform(
+      host.rendered.userData,
+      plan.deployTimeSecret,
+      readKey && { accessKey: readKey.accessKey, secretKey: readKey.secretKey },
+      backupKey && { accessKey: backupKey.accessKey, secretKey: backupKey.secretKey, deployTimePassword: plan.deployTimeBackupPassword },
+    );
     this.userData = userData.text;
 
     this.volume = new Volume(this, 'DataVolume', {

@@ -23,6 +23,9 @@ export class ServiceAlerts extends Construct {
   /** The down, latency and certificate-expiry alerts, in that order. */
   public readonly uptimeAlerts: readonly UptimeAlert[];
   public readonly monitorAlerts: readonly MonitorAlert[];
+  /** With `offsiteBackups`: the check of the backups' freshness, and its "down" alert. */
+  public readonly backupCheck?: UptimeCheck;
+  public readonly backupAlert?: UptimeAlert;
 
   constructor(scope: Construct, id: string, props: ServiceAlertsProps) {
     super(scope, id);
@@ -42,6 +45,16 @@ export class ServiceAlerts extends Construct {
           lifecycle: terraformLifecycle(lifecycle.uptimeAlert),
         }),
     );
+    if (alerts.backupCheck) {
+      const { check, alert } = alerts.backupCheck;
+      this.backupCheck = new UptimeCheck(this, 'BackupUptimeCheck', { ...check, regions: [...check.regions], lifecycle: terraformLifecycle(lifecycle.uptimeCheck) });
+      this.backupAlert = new UptimeAlert(this, 'UptimeAlert-backup-down', {
+        ...alert,
+        checkId: this.backupCheck.id,
+        notifications: alert.notifications.map((n) => sensitiveWebhooks(n, plan.deployTimeWebhookUrl)),
+        lifecycle: terraformLifecycle(lifecycle.uptimeAlert),
+      });
+    }
     this.monitorAlerts = alerts.monitorAlerts.map((alert) => {
       const { droplet, metric, ...attributes } = alert;
       const dropletId = props.dropletIds[droplet];

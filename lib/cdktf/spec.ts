@@ -1,4 +1,5 @@
 import { TerraformResourceLifecycle, Token } from 'cdktf';
+import { substituteBackupSecrets } from '../core/backup';
 import { substituteDeployTimeSecret, substituteSpacesKey } from '../core/cloud-init';
 import { LifecycleIntent } from '../core/lifecycle';
 import { planService, ServicePlan, ServicePlanOptions } from '../core/service-plan';
@@ -24,17 +25,20 @@ export function planForCdktf(spec: XmppServiceSpec, options: ServicePlanOptions 
 /**
  * A droplet's user_data for cdktf: `text`, what the droplet receives (the deploy-time secret's
  * token in place), and `template`, what goes into the JSON: escaped as a Terraform template literal
- * first, so that only the references put in afterwards stay live: the secret's `${var.…}`, and the
- * configuration channel's read key (`spacesKey`, the key resource's attributes).
+ * first, so that only the references put in afterwards stay live: the secret's `${var.…}`, the
+ * configuration channel's read key (`spacesKey`, the key resource's attributes), and the off-host
+ * backups' key with, when it is a variable, their password (`backup`).
  */
 export function userDataForTerraform(
   rendered: string,
   deployTimeSecret?: string,
   spacesKey?: { readonly accessKey: string; readonly secretKey: string },
+  backup?: { readonly accessKey: string; readonly secretKey: string; readonly deployTimePassword?: string },
 ): { readonly text: string; readonly template: string } {
   const put = (text: string) => {
     const withSecret = deployTimeSecret === undefined ? text : substituteDeployTimeSecret(text, deployTimeSecret);
-    return spacesKey ? substituteSpacesKey(withSecret, spacesKey.accessKey, spacesKey.secretKey) : withSecret;
+    const withChannelKey = spacesKey ? substituteSpacesKey(withSecret, spacesKey.accessKey, spacesKey.secretKey) : withSecret;
+    return backup ? substituteBackupSecrets(withChannelKey, backup, backup.deployTimePassword) : withChannelKey;
   };
   return { text: put(rendered), template: put(escapeTemplateLiteral(rendered)) };
 }

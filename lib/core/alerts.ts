@@ -5,6 +5,7 @@
  * and their way of keeping the Slack webhook secret.
  */
 import { HOST_META_PATH } from './nginx';
+import { BACKUP_FRESH_PATH } from './paths';
 import { hasDedicatedTurnDroplet, ResolvedAlerts, ResolvedSpec } from './spec';
 
 /** Where notifications go; `slack` holds the webhook URL, a secret each adapter marks as one. */
@@ -54,7 +55,18 @@ export interface AlertsPlan {
   readonly uptimeCheck: UptimeCheckAttributes;
   readonly uptimeAlerts: readonly UptimeAlertAttributes[];
   readonly monitorAlerts: readonly MonitorAlertAttributes[];
+  /**
+   * With `offsiteBackups`: a second uptime check, of the address that answers 200 only while the
+   * newest off-host backup is fresh, and its "down" alert: a failed, refused or missed backup.
+   */
+  readonly backupCheck?: { readonly check: UptimeCheckAttributes; readonly alert: UptimeAlertAttributes };
 }
+
+/**
+ * How long the backup check must fail before it alerts: long enough that a droplet replacement (the
+ * main check reports it) does not also alert as a backup problem; a backup fails for longer than that.
+ */
+export const BACKUP_ALERT_PERIOD = '1h';
 
 /**
  * Every region DigitalOcean checks from, listed rather than left unset: the provider reads the
@@ -140,5 +152,13 @@ export function planAlerts(spec: ResolvedSpec): AlertsPlan | undefined {
         alerts: notifications,
       })),
     ),
+    ...(spec.offsiteBackups
+      ? {
+          backupCheck: {
+            check: { name: `${name} backup`, target: `https://${spec.primaryDomain}${BACKUP_FRESH_PATH}`, type: 'https' as const, regions: [...UPTIME_REGIONS], enabled: true as const },
+            alert: { name: `${name}: off-host backup failed or missed`, type: 'down' as const, period: BACKUP_ALERT_PERIOD, notifications: [notifications] },
+          },
+        }
+      : {}),
   };
 }

@@ -9,6 +9,7 @@
  */
 import { shQuote } from './host-scripts';
 import { ETC_DIR, VOLUME_MOUNT } from './paths';
+import { DEPLOY_TIME_BACKUP_PASSWORD_PLACEHOLDER } from './resolve/offsite-backups';
 import { scriptFile } from './script-files';
 import { ResolvedOffsiteBackups, ResolvedSpec } from './spec';
 
@@ -108,6 +109,15 @@ export const OFFSITE_FRESH_HOURS = 26;
  */
 export const BACKUP_ACCESS_KEY_PLACEHOLDER = 'xmpp-constructs-backup-access-key-placeholder';
 export const BACKUP_SECRET_KEY_PLACEHOLDER = 'xmpp-constructs-backup-secret-key-placeholder';
+
+/**
+ * `userData` with the backup key (a literal, token or resolved Output value) in place of its
+ * placeholders, and the deploy-time backup password in place of its own when one is given.
+ */
+export function substituteBackupSecrets(userData: string, key: { readonly accessKey: string; readonly secretKey: string }, deployTimePassword?: string): string {
+  const withKey = userData.split(BACKUP_ACCESS_KEY_PLACEHOLDER).join(key.accessKey).split(BACKUP_SECRET_KEY_PLACEHOLDER).join(key.secretKey);
+  return deployTimePassword === undefined ? withKey : withKey.split(DEPLOY_TIME_BACKUP_PASSWORD_PLACEHOLDER).join(deployTimePassword);
+}
 
 /** The Spaces endpoint of `region`, as restic and xmpp-doctor reach it. */
 export function spacesEndpoint(region: string): string {

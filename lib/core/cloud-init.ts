@@ -10,6 +10,14 @@ import {
   BACKUP_SCRIPT,
   BACKUP_SERVICE,
   BACKUP_TIMER,
+  OFFSITE_ENV,
+  OFFSITE_SECRETS,
+  OFFSITE_SERVICE,
+  OFFSITE_TIMER,
+  renderOffsiteEnv,
+  renderOffsiteSecrets,
+  renderOffsiteService,
+  renderOffsiteTimer,
   renderBackupScript,
   renderBackupService,
   renderBackupTimer,
@@ -90,6 +98,7 @@ export const USER_DATA_LIMIT_BYTES = 64 * 1024;
 export function hostPackages(spec: ResolvedSpec): string[] {
   const packages = ['prosody', 'prosody-modules', 'lua-unbound', 'nginx', 'certbot', 'curl', 'openssl', 'unattended-upgrades'];
   if (hasTurnOnProsodyHost(spec)) packages.push('coturn');
+  if (spec.offsiteBackups) packages.push('restic');
   return packages;
 }
 
@@ -185,6 +194,15 @@ export function renderHostFiles(spec: ResolvedSpec): HostFile[] {
     journaldRetentionFile(),
     prosodyLogrotateFile(),
   ];
+  if (spec.offsiteBackups) {
+    const withBackups = { ...spec, offsiteBackups: spec.offsiteBackups };
+    files.push(
+      { path: OFFSITE_ENV, content: renderOffsiteEnv(withBackups), owner: 'root:root', permissions: '0644', defer: false },
+      { path: OFFSITE_SECRETS, content: renderOffsiteSecrets(spec.offsiteBackups), owner: 'root:root', permissions: '0600', defer: false, sensitive: true },
+      { path: OFFSITE_SERVICE, content: renderOffsiteService(), owner: 'root:root', permissions: '0644', defer: false },
+      { path: OFFSITE_TIMER, content: renderOffsiteTimer(), owner: 'root:root', permissions: '0644', defer: false },
+    );
+  }
   if (spec.droplet.reservedIpv6) {
     files.push(
       { path: RESERVED_IPV6_SCRIPT, content: renderReservedIpv6Script(), owner: 'root:root', permissions: '0755', defer: false },

@@ -45,6 +45,8 @@ export const RESOURCE_ROLES = [
   'configBucket',
   'configReadKey',
   'configObject',
+  'backupBucket',
+  'backupKey',
   'uptimeCheck',
   'uptimeAlert',
   'monitorAlert',
@@ -56,7 +58,7 @@ export type LifecyclePlan = { readonly [role in ResourceRole]: LifecycleIntent }
 /** Whether destroying the data volume and the reserved addresses is refused; both default to true. */
 export interface Protection {
   /**
-   * Refuse to destroy the data volume.
+   * Refuse to destroy the data volume, and the bucket of the off-host backups.
    * @default true
    */
   readonly protectVolume?: boolean;
@@ -100,6 +102,11 @@ export function planLifecycles(spec: ResolvedSpec, protection: Protection = {}):
     configBucket: DELETE_FIRST,
     configReadKey: DELETE_FIRST,
     configObject: DELETE_FIRST,
+    // The off-host backups: what is left when the droplet and the volume are gone. Protected as the
+    // volume is (Spaces also refuses to delete a bucket that holds objects). The key holds nothing
+    // that lasts; a new one changes user_data, and so replaces the droplet.
+    backupBucket: { ...DELETE_FIRST, protect: protection.protectVolume ?? true },
+    backupKey: DELETE_FIRST,
     // The alerts hold nothing that lasts and nothing DigitalOcean keeps unique; no attribute of
     // theirs forces a replacement (an alert follows a new check ID in place).
     uptimeCheck: DELETE_FIRST,

@@ -6,7 +6,7 @@
  * loopback-only HTTP port; every other Prosody HTTP path stays unreachable from outside.
  */
 import { NGINX_HTTP_PORT, NGINX_HTTPS_PORT } from './listeners';
-import { ACME_WEBROOT, BUNDLE_STATUS_FILE, BUNDLE_STATUS_PATH, CERTS_DIR, HOST_META_ROOT, NGINX_SITE, VOLUME_STATUS_FILE, VOLUME_STATUS_PATH } from './paths';
+import { ACME_WEBROOT, BACKUP_FRESH_DIR, BACKUP_FRESH_PATH, BACKUP_STATUS_FILE, BACKUP_STATUS_PATH, BUNDLE_STATUS_FILE, BUNDLE_STATUS_PATH, CERTS_DIR, HOST_META_ROOT, NGINX_SITE, VOLUME_STATUS_FILE, VOLUME_STATUS_PATH } from './paths';
 import { certificateNames, deliversInPlace, ResolvedDomain, ResolvedSpec } from './spec';
 import { DomainFiles, DOMAINS_LIST, DomainTemplate, expandDomainFiles, expandDomainTemplate } from './expansion';
 import { ECDHE_AEAD_CIPHERS } from './tls';
@@ -473,6 +473,23 @@ function httpsServer(spec: ResolvedSpec, domain: ResolvedDomain): NginxNode {
   ]);
   if (isDefault) {
     children.push(blank, comment('How full the data volume is: not secret, read by xmpp-doctor.'), statusLocation(VOLUME_STATUS_PATH, VOLUME_STATUS_FILE));
+  }
+  if (isDefault && spec.offsiteBackups) {
+    children.push(
+      blank,
+      comment('How the last off-host backup went: not secret, read by xmpp-doctor.'),
+      statusLocation(BACKUP_STATUS_PATH, BACKUP_STATUS_FILE),
+      blank,
+      comment('200 while the newest off-host backup is fresh, 503 otherwise: what the backup uptime check watches.'),
+      block('location', ['=', BACKUP_FRESH_PATH], [
+        directive('root', BACKUP_FRESH_DIR),
+        directive('try_files', '/backup', '=503'),
+        block('types', [], []),
+        directive('default_type', 'text/plain'),
+        directive('add_header', 'Cache-Control', 'no-store', 'always'),
+        hstsHeader(),
+      ]),
+    );
   }
   if (isDefault && deliversInPlace(spec)) {
     children.push(

@@ -14,7 +14,7 @@ import { HOST_META_ROOT, NGINX_SITE } from './paths';
 import { DropletAttributes, firewallName, prosodyDropletAttributes, reservedIpv6Attributes, turnDropletAttributes, volumeAttributes } from './resources';
 import { renderReviewFiles } from './review';
 import { BUNDLE_OBJECT_KEY, ConfigBundle } from './config-bundle';
-import { deliversInPlace, hasDedicatedTurnDroplet, ResolvedSpec } from './spec';
+import { deliversInPlace, hasDedicatedTurnDroplet, ResolvedOffsiteBackups, ResolvedSpec } from './spec';
 import { renderTurnFiles } from './turn';
 
 /** What a service is planned from besides its declaration. */
@@ -44,6 +44,18 @@ export interface ProsodyHostPlan {
   readonly firewall: FirewallResourcePlan;
   /** The in-place configuration channel (`configDelivery.channel: "spaces"`). */
   readonly configChannel?: ConfigChannelPlan;
+  /** The off-host backups' bucket and key (`offsiteBackups`). */
+  readonly offsiteBackups?: OffsiteBackupsPlan;
+}
+
+/**
+ * Where the off-host backups go: the bucket (when the stack creates it) and the key that may read and
+ * write only that bucket (its ID and secret go into the droplet's user_data, like the channel's key).
+ */
+export interface OffsiteBackupsPlan {
+  /** Absent with `offsiteBackups.createBucket: false`: the bucket exists already. */
+  readonly bucket?: { readonly name: string; readonly region: string; readonly acl: 'private' };
+  readonly key: { readonly name: string; readonly grant: { readonly bucket: string; readonly permission: 'readwrite' } };
 }
 
 /**
@@ -83,6 +95,8 @@ export interface ServicePlan<S = never> {
    * secret); `alerts` then holds `DEPLOY_TIME_WEBHOOK_PLACEHOLDER` where it goes.
    */
   readonly deployTimeWebhookUrl?: S;
+  /** The backup password when only the engine knows it; user_data then holds its placeholder. */
+  readonly deployTimeBackupPassword?: S;
   readonly lifecycle: LifecyclePlan;
   readonly host: ProsodyHostPlan;
   /**
@@ -110,7 +124,7 @@ export interface ServicePlan<S = never> {
  * engine's value in.
  */
 export function planService<S>(declared: SpecWithDeployTimeSecret<S>, isDeployTime: IsDeployTimeValue<S>, options: ServicePlanOptions = {}): ServicePlan<S> {
-  const { spec, deployTimeSecret, deployTimeWebhookUrl } = resolveSpecDeferringSecret(declared, isDeployTime);
+  const { spec, deployTimeSecret, deployTimeWebhookUrl, deployTimeBackupPassword } = resolveSpecDeferringSecret(declared, isDeployTime);
   const rendered = renderProsodyHost(spec);
   const expandedFiles = renderExpandedFiles(spec, { files: rendered.files });
   const dedicated = hasDedicatedTurnDroplet(spec)
@@ -122,6 +136,7 @@ export function planService<S>(declared: SpecWithDeployTimeSecret<S>, isDeployTi
     spec,
     ...(deployTimeSecret !== undefined ? { deployTimeSecret } : {}),
     ...(deployTimeWebhookUrl !== undefined ? { deployTimeWebhookUrl } : {}),
+    ...(deployTimeBackupPassword !== undefined ? { deployTimeBackupPassword } : {}),
     lifecycle: planLifecycles(spec, options),
     host: {
       rendered,
@@ -130,6 +145,7 @@ export function planService<S>(declared: SpecWithDeployTimeSecret<S>, isDeployTi
       ...(spec.droplet.reservedIpv6 ? { reservedIpv6: reservedIpv6Attributes(spec) } : {}),
       firewall: { name: firewallName(spec, 'prosody-host'), rules: planFirewall(spec) },
       ...(rendered.bundle && deliversInPlace(spec) ? { configChannel: configChannelPlan(spec.configDelivery, rendered.bundle) } : {}),
+      ...(spec.offsiteBackups ? { offsiteBackups: offsiteBackupsPlan(spec.offsiteBackups) } : {}),
     },
     expandedFiles,
     turn: { hostName: spec.calls.host, files: renderTurnFiles(spec), ...(dedicated ? { dedicated } : {}) },
@@ -148,6 +164,14 @@ function configChannelPlan(delivery: { readonly region: string; readonly bucket:
     readKey: { name: `${bucket}-read`, grant: { bucket, permission: 'read' } },
     object: { bucket, region, key: BUNDLE_OBJECT_KEY, contentBase64: bundle.archiveBase64, contentType: 'application/gzip', acl: 'private' },
     bundleSha256: bundle.sha256,
+  };
+}
+
+function offsiteBackupsPlan(backups: ResolvedOffsiteBackups): OffsiteBackupsPlan {
+  const { bucket, region } = backups;
+  return {
+    ...(backups.createBucket ? { bucket: { name: bucket, region, acl: 'private' as const } } : {}),
+    key: { name: `${bucket}-backup`, grant: { bucket, permission: 'readwrite' } },
   };
 }
 

@@ -73,6 +73,12 @@ export class ProsodyHost extends pulumi.ComponentResource {
   public readonly configBucket?: SpacesBucket;
   public readonly configReadKey?: SpacesKey;
   public readonly configBundle?: SpacesBucketObject;
+  /**
+   * The off-host backups (`offsiteBackups`): their bucket (absent with `createBucket: false`) and the
+   * key that may read and write only it.
+   */
+  public readonly backupBucket?: SpacesBucket;
+  public readonly backupKey?: SpacesKey;
   /** The droplet's cloud-init user_data, exactly as the core renders it; a secret when it holds one. */
   public readonly userData: pulumi.Output<string>;
   /** The droplet's ID as the number DigitalOcean's firewall and reserved-IP APIs take. */
@@ -101,8 +107,24 @@ export class ProsodyHost extends pulumi.ComponentResource {
       );
       this.configBundle = new SpacesBucketObject(`${name}-config-bundle`, { ...channel.object, bucket: this.configBucket.name }, withLifecycle(lifecycle.configObject, child));
     }
+    const backups = host.offsiteBackups;
+    if (backups) {
+      if (backups.bucket) this.backupBucket = new SpacesBucket(`${name}-backup-bucket`, backups.bucket, withLifecycle(lifecycle.backupBucket, child));
+      this.backupKey = new SpacesKey(
+        `${name}-backup-key`,
+        // The bucket's reference when the stack makes it, so the key is granted once it exists.
+        { name: backups.key.name, grants: [{ bucket: this.backupBucket?.name ?? backups.key.grant.bucket, permission: backups.key.grant.permission }] },
+        withLifecycle(lifecycle.backupKey, child),
+      );
+    }
     const readKey = this.configReadKey;
-    this.userData = userDataOutput(host.rendered.userData, plan, readKey && { accessKey: readKey.accessKey, secretKey: readKey.secretKey });
+    const backupKey = this.backupKey;
+    this.userData = userDataOutput(
+      host.rendered.userData,
+      plan,
+      readKey && { accessKey: readKey.accessKey, secretKey: readKey.secretKey },
+      backupKey && { accessKey: backupKey.accessKey, secretKey: backupKey.secretKey },
+    );
 
     this.volume = new Volume(`${name}-volume`, { ...host.volume, tags: args.tags }, withLifecycle(lifecycle.volume, child));
 

@@ -22,6 +22,9 @@ export class ServiceAlerts extends pulumi.ComponentResource {
   /** The down, latency and certificate-expiry alerts, in that order. */
   public readonly uptimeAlerts: readonly UptimeAlert[];
   public readonly monitorAlerts: readonly MonitorAlert[];
+  /** With `offsiteBackups`: the check of the backups' freshness, and its "down" alert. */
+  public readonly backupCheck?: UptimeCheck;
+  public readonly backupAlert?: UptimeAlert;
 
   constructor(name: string, args: ServiceAlertsArgs, opts?: pulumi.ComponentResourceOptions) {
     const alerts = args.plan.alerts;
@@ -40,6 +43,15 @@ export class ServiceAlerts extends pulumi.ComponentResource {
           withLifecycle(lifecycle.uptimeAlert, child),
         ),
     );
+    if (alerts.backupCheck) {
+      const { check, alert } = alerts.backupCheck;
+      this.backupCheck = new UptimeCheck(`${name}-backup-check`, { ...check, regions: [...check.regions] }, withLifecycle(lifecycle.uptimeCheck, child));
+      this.backupAlert = new UptimeAlert(
+        `${name}-uptime-backup-down`,
+        { ...alert, checkId: this.backupCheck.id, notifications: alert.notifications.map((n) => pulumiNotifications(n, args.plan.deployTimeWebhookUrl)) },
+        withLifecycle(lifecycle.uptimeAlert, child),
+      );
+    }
     this.monitorAlerts = alerts.monitorAlerts.map((alert) => {
       const { droplet, metric, ...attributes } = alert;
       const dropletId = args.dropletIds[droplet];

@@ -1,13 +1,16 @@
 import * as pulumi from '@pulumi/pulumi';
+import { substituteBackupSecrets } from '../core/backup';
 import { substituteDeployTimeSecret, substituteSpacesKey } from '../core/cloud-init';
 import { SpecWithDeployTimeSecret } from '../core/deploy-time';
 import { LifecycleIntent } from '../core/lifecycle';
 import { planService, ServicePlan, ServicePlanOptions } from '../core/service-plan';
+import { checkBackupPassword } from '../core/rules';
 import { checkSharedSecret, SpecValidationError } from '../core/validate';
 
 /**
- * The service declaration for Pulumi: an `XmppServiceSpec` whose `calls.sharedSecret` may also be
- * a `pulumi.Input<string>`, e.g. `config.requireSecret("turnSecret")`.
+ * The service declaration for Pulumi: an `XmppServiceSpec` whose `calls.sharedSecret`,
+ * `alerts.slack.webhookUrl` and `offsiteBackups.password` may also be a `pulumi.Input<string>`,
+ * e.g. `config.requireSecret("turnSecret")`.
  */
 export type PulumiXmppServiceSpec = SpecWithDeployTimeSecret<pulumi.Input<string>>;
 
@@ -53,27 +56,44 @@ function camelCase(name: string): string {
 }
 
 /**
- * A droplet's user_data: the core's rendering with a deploy-time secret and the configuration
- * channel's read key (`spacesKey`) put in once they resolve. When the document carries a secret it
- * is a Pulumi secret, so it is encrypted in state and hidden in previews (the review files show the
- * redacted document).
+ * A droplet's user_data: the core's rendering with a deploy-time secret, the configuration channel's
+ * read key (`spacesKey`) and the off-host backups' key (`backupKey`, with a deploy-time password)
+ * put in once they resolve. When the document carries a secret it is a Pulumi secret, so it is
+ * encrypted in state and hidden in previews (the review files show the redacted document).
  */
 export function userDataOutput(
   rendered: string,
   resolved: PulumiServicePlan,
   spacesKey?: { readonly accessKey: pulumi.Input<string>; readonly secretKey: pulumi.Input<string> },
+  backupKey?: { readonly accessKey: pulumi.Input<string>; readonly secretKey: pulumi.Input<string> },
 ): pulumi.Output<string> {
-  const { deployTimeSecret } = resolved;
-  if (deployTimeSecret === undefined && spacesKey === undefined) {
+  const { deployTimeSecret, deployTimeBackupPassword } = resolved;
+  if (deployTimeSecret === undefined && spacesKey === undefined && backupKey === undefined) {
     return resolved.spec.calls.sharedSecret === undefined ? pulumi.output(rendered) : pulumi.secret(rendered);
   }
   const secret = deployTimeSecret === undefined ? pulumi.output(undefined) : pulumi.output(deployTimeSecret);
+  const password = deployTimeBackupPassword === undefined ? pulumi.output(undefined) : pulumi.output(deployTimeBackupPassword);
   return pulumi.secret(
-    pulumi.all([secret, spacesKey?.accessKey, spacesKey?.secretKey]).apply(([turnSecret, accessKey, secretKey]) => {
-      const withSecret = turnSecret === undefined ? rendered : withDeployTimeSecret(rendered, turnSecret);
-      return accessKey === undefined || secretKey === undefined ? withSecret : withSpacesKey(withSecret, accessKey, secretKey);
-    }),
+    pulumi.all([secret, spacesKey?.accessKey, spacesKey?.secretKey, backupKey?.accessKey, backupKey?.secretKey, password]).apply(
+      ([turnSecret, accessKey, secretKey, backupAccessKey, backupSecretKey, backupPassword]) => {
+        const withSecret = turnSecret === undefined ? rendered : withDeployTimeSecret(rendered, turnSecret);
+        const withChannelKey = accessKey === undefined || secretKey === undefined ? withSecret : withSpacesKey(withSecret, accessKey, secretKey);
+        return backupAccessKey === undefined || backupSecretKey === undefined ? withChannelKey : withBackupSecrets(withChannelKey, backupAccessKey, backupSecretKey, backupPassword);
+      },
+    ),
   );
+}
+
+/**
+ * `rendered` with the off-host backups' key put in, and their deploy-time password once its value is
+ * known, checked by the same rule as a literal one (the message never shows the value).
+ */
+export function withBackupSecrets(rendered: string, accessKey: string, secretKey: string, deployTimePassword?: string): string {
+  if (deployTimePassword !== undefined) {
+    const problem = checkBackupPassword(deployTimePassword);
+    if (problem) throw new SpecValidationError([{ field: 'offsiteBackups.password', value: '(the deploy-time password, not shown)', ...problem }]);
+  }
+  return substituteBackupSecrets(rendered, { accessKey, secretKey }, deployTimePassword);
 }
 
 /** `rendered` with the configuration channel's read key put in. */

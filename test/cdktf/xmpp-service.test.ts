@@ -477,7 +477,7 @@ describe('GIVEN a Terraform variable where the declaration needs a value at synt
     const stack = newStack();
     const region = new TerraformVariable(stack, 'region', { type: 'string' });
     expect(() => new XmppService(stack, 'Xmpp', { spec: { ...minimalSpec, droplet: { region: region.stringValue } } })).toThrow(
-      /- droplet\.region = "\(a value known only at deploy time\)": is a deploy-time value .*only calls\.sharedSecret and alerts\.slack\.webhookUrl may be one/,
+      /- droplet\.region = "\(a value known only at deploy time\)": is a deploy-time value .*only calls\.sharedSecret, alerts\.slack\.webhookUrl and offsiteBackups\.password may be one/,
     );
     const secret = new TerraformVariable(stack, 'turn_secret', { type: 'string', sensitive: true });
     expect(() => new XmppService(stack, 'Other', { spec: { ...minimalSpec, calls: { sharedSecret: secret.stringValue } }, writeReviewFiles: false })).not.toThrow();
