@@ -134,6 +134,8 @@ export function renderOffsiteEnv(spec: ResolvedSpec & { readonly offsiteBackups:
   const backups = spec.offsiteBackups;
   const vars: [string, string][] = [
     ['RESTIC_REPOSITORY', resticRepository(backups)],
+    // The region requests are signed for (restic would otherwise ask the bucket for it first).
+    ['AWS_DEFAULT_REGION', backups.region],
     // Snapshots are made under this name whatever the droplet's hostname: forget groups by it.
     ['BACKUP_HOST', spec.droplet.name],
     ['KEEP_DAILY', String(backups.keep.daily)],

@@ -32,6 +32,10 @@
  *   cloud-init runs): the real Spaces' certificate chains to a public CA already in Debian's
  *   ca-certificates, which nothing here can present. Writing a new bundle (`putBundle`) is a signed
  *   S3 PUT with a full-access key, as the provider's apply does it.
+ * - the off-host backups' bucket (a stack with `offsiteBackups`): a real S3 server, s3rver (npm),
+ *   answering as `<region>.digitaloceanspaces.com` like the stand-in, behind a front that verifies the
+ *   signature and the key's grants as Spaces does (test/support/object-store.ts); its directory may
+ *   outlive the rehearsal (`objectStore`), as a bucket outlives a lost droplet.
  * The harness's own servers (BIND, Pebble, the mirror, the metadata service, Spaces) and the clients are the
  * host's programs, run in the droplet's network namespace: nothing in the droplet comes from the host.
  * Nothing leaves the namespaces: they have no route out.
@@ -152,14 +156,40 @@ export function dropletUserDataTemplate(stack: SynthesizedStack): string {
  * with `spacesKey`, the `digitalocean_spaces_key` attributes it references are the key the
  * provider created (the harness invents it, see `spacesFromSynth`).
  */
-export function dropletUserData(stack: SynthesizedStack, spacesKey?: SpacesCredentials): string {
+export function dropletUserData(stack: SynthesizedStack, spacesKey?: SpacesCredentials, backupKey?: SpacesCredentials): string {
   let template = dropletUserDataTemplate(stack);
-  if (spacesKey !== undefined) {
-    template = template
-      .replace(/\$\{digitalocean_spaces_key\.[^.}]+\.access_key\}/g, () => spacesKey.accessKey)
-      .replace(/\$\{digitalocean_spaces_key\.[^.}]+\.secret_key\}/g, () => spacesKey.secretKey);
-  }
+  // Each digitalocean_spaces_key reference by the key it names: the backups' or the channel's.
+  template = template.replace(/\$\{digitalocean_spaces_key\.([^.}]+)\.(access_key|secret_key)\}/g, (ref, name: string, attribute: string) => {
+    const key = isBackupKey(name) ? backupKey : spacesKey;
+    if (key === undefined) return ref;
+    return attribute === 'access_key' ? key.accessKey : key.secretKey;
+  });
   return evaluateTemplate(template);
+}
+
+/** Whether a `digitalocean_spaces_key` of the stack is the off-host backups' (its logical ID says so). */
+const isBackupKey = (logicalId: string): boolean => /BackupKey/.test(logicalId);
+
+/** What a stack's off-host backups ask of Spaces: the bucket, its region, and the key's grants. */
+export interface BackupStoreFromSynth {
+  readonly region: string;
+  readonly bucket: string;
+  readonly grants: readonly { bucket: string; permission: 'read' | 'readwrite' | 'fullaccess' }[];
+}
+
+/** The stack's off-host backup bucket and key (offsiteBackups), or undefined when it has none. */
+export function backupStoreFromSynth(stack: SynthesizedStack): BackupStoreFromSynth | undefined {
+  const keys = Object.entries(stack.resource.digitalocean_spaces_key ?? {}).filter(([name]) => isBackupKey(name));
+  if (keys.length === 0) return undefined;
+  const buckets = Object.entries(stack.resource.digitalocean_spaces_bucket ?? {}).filter(([name]) => /BackupBucket/.test(name));
+  if (keys.length !== 1 || buckets.length !== 1) throw new Error(`the harness rehearses off-host backups to a bucket the stack creates: expected one backup key and one backup bucket, found ${keys.length} and ${buckets.length}`);
+  const [bucketId, bucket] = buckets[0];
+  const name = (value: string): string => (value === `\${digitalocean_spaces_bucket.${bucketId}.name}` ? bucket.name : value);
+  return {
+    region: bucket.region,
+    bucket: bucket.name,
+    grants: (keys[0][1].grant ?? []).map((g: { bucket: string; permission: 'read' | 'readwrite' | 'fullaccess' }) => ({ bucket: name(g.bucket), permission: g.permission })),
+  };
 }
 
 /** An access key and its secret, as `digitalocean_spaces_key` exports them. */
@@ -181,7 +211,7 @@ export interface SpacesFromSynth {
 
 /** The stack's Spaces resources (configDelivery "spaces"), or undefined when it has none. */
 export function spacesFromSynth(stack: SynthesizedStack): SpacesFromSynth | undefined {
-  const keys = Object.values(stack.resource.digitalocean_spaces_key ?? {});
+  const keys = Object.entries(stack.resource.digitalocean_spaces_key ?? {}).filter(([name]) => !isBackupKey(name)).map(([, key]) => key);
   const buckets = stack.resource.digitalocean_spaces_bucket ?? {};
   const objects = Object.values(stack.resource.digitalocean_spaces_bucket_object ?? {});
   if (keys.length === 0 && objects.length === 0) return undefined;
@@ -250,6 +280,12 @@ export interface BootOptions {
   readonly beforeProvision?: (rehearsal: Rehearsal) => void;
   /** Which droplet of the stack boots: the Prosody host, or the dedicated TURN droplet. @default 'prosody' */
   readonly droplet?: 'prosody' | 'turn';
+  /**
+   * Host directory holding the off-host backups' object store (a stack with `offsiteBackups`), kept
+   * after `stop()`: a droplet deployed again finds its bucket as the first one left it.
+   * @default a fresh one, removed with the rehearsal
+   */
+  readonly objectStore?: string;
   /** Changes the user_data before it boots, for tests that show what a defect would do. */
   readonly transformUserData?: (userData: string) => string;
   /**
@@ -338,12 +374,22 @@ export class Rehearsal {
     // Terraform then puts into the droplet's user_data.
     const spaces = spacesFromSynth(stack);
     const spacesKey = spaces === undefined ? undefined : inventSpacesKey();
-    const userData = (options.transformUserData ?? ((u: string) => u))(options.droplet === 'turn' ? turnDropletUserData(stack) : dropletUserData(stack, spacesKey));
+    // The off-host backups' bucket, in a real S3 server (object-store.ts) answering as Spaces.
+    const backupStore = options.droplet === 'turn' ? undefined : backupStoreFromSynth(stack);
+    if (spaces !== undefined && backupStore !== undefined) throw new Error('the harness answers as Spaces with either the configuration channel or the off-host backups, not both in one rehearsal');
+    const backupKey = backupStore === undefined ? undefined : inventSpacesKey();
+    const userData = (options.transformUserData ?? ((u: string) => u))(options.droplet === 'turn' ? turnDropletUserData(stack) : dropletUserData(stack, spacesKey, backupKey));
     writeFileSync(join(base, 'files', 'seed', 'user-data'), userData);
     writeFileSync(join(base, 'files', 'seed', 'meta-data'), `instance-id: rehearsal-${process.pid}-${Date.now()}\nlocal-hostname: droplet\n`);
     writeMetadata(join(base, 'files', 'metadata'));
-    writeNamedConfig(join(base, 'files', 'named'), recordsFromSynth(stack), externalZonesFromSynth(stack), spaces && spacesZone(spaces.region));
+    const cloudRegion = spaces?.region ?? backupStore?.region;
+    writeNamedConfig(join(base, 'files', 'named'), recordsFromSynth(stack), externalZonesFromSynth(stack), cloudRegion === undefined ? undefined : spacesZone(cloudRegion));
     if (spaces !== undefined) writeSpacesFiles(join(base, 'files', 'spaces'), spaces, spacesKey!);
+    if (backupStore !== undefined) {
+      const directory = options.objectStore ?? join(base, 'objects');
+      mkdirSync(directory, { recursive: true });
+      writeObjectStoreFiles(join(base, 'files', 'spaces'), backupStore, backupKey!, directory);
+    }
     writeFileSync(join(base, 'files', 'resolv.conf'), 'nameserver 127.0.0.1\n');
     writeFileSync(join(base, 'files', 'hosts'), '127.0.0.1 localhost\n::1 localhost ip6-localhost ip6-loopback\n');
 
@@ -376,7 +422,8 @@ export class Rehearsal {
         `rm -f /etc/apt/sources.list.d/* && echo 'deb [trusted=yes] http://${MIRROR4}/ ./' > /etc/apt/sources.list`,
       ].join(' && ')]);
       rehearsal.hostMustRun('start DNS server', ['named', '-c', join(base, 'files', 'named', 'named.conf')]);
-      if (spaces !== undefined) rehearsal.startSpaces();
+      if (spaces !== undefined) rehearsal.startSpaces('test/support/spaces-standin.ts');
+      if (backupStore !== undefined) rehearsal.startSpaces('test/support/object-store.ts');
 
       rehearsal.mustRun('cloud-init init --local', ['cloud-init', 'init', '--local'], { timeoutMs: 120000 });
       rehearsal.mustRun('cloud-init init', ['cloud-init', 'init'], { timeoutMs: 120000 });
@@ -550,7 +597,7 @@ export class Rehearsal {
    * chain is in Debian's ca-certificates already), "<region>.digitaloceanspaces.com" answers on
    * SPACES4 in the outside namespace, and the stand-in holds the stack's object.
    */
-  private startSpaces(): void {
+  private startSpaces(server: 'test/support/spaces-standin.ts' | 'test/support/object-store.ts'): void {
     const dir = join(this.base, 'files', 'spaces');
     this.mustRun('the cloud: trust the CA of Spaces\' certificate', ['sh', '-c',
       `install -m 0644 ${dir}/ca.pem /usr/local/share/ca-certificates/rehearsal-cloud-ca.crt && update-ca-certificates >/dev/null`]);
@@ -561,7 +608,7 @@ nsenter -t "$outside" -n ip addr add ${SPACES4}/32 dev outside0
 ip route add ${SPACES4}/32 dev eth0 src ${DROPLET.public4}
 cd ${PROJECT_ROOT}
 TS_NODE_TRANSPILE_ONLY=true TS_NODE_PROJECT=${join(PROJECT_ROOT, 'tsconfig.json')} nsenter -t "$outside" -n setsid ${node} -r ts-node/register/transpile-only \
-  test/support/spaces-standin.ts --config ${dir}/config.json > ${dir}/standin.log 2>&1 < /dev/null &
+  ${server} --config ${dir}/config.json > ${dir}/standin.log 2>&1 < /dev/null &
 for _ in $(seq 1 200); do grep -q '^listening ' ${dir}/standin.log && exit 0; sleep 0.1; done
 cat ${dir}/standin.log >&2; exit 1
 `;
@@ -597,6 +644,11 @@ cat ${dir}/standin.log >&2; exit 1
   spacesRequests(): { method: string; bucket?: string; key?: string; accessKey?: string; status: number; code?: string }[] {
     const log = join(this.base, 'files', 'spaces', 'requests.jsonl');
     return existsSync(log) ? readFileSync(log, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l)) : [];
+  }
+
+  /** The off-host backups' key the provider "created" for the droplet (its secret is in the droplet's user_data). */
+  get backupKey(): SpacesCredentials {
+    return JSON.parse(readFileSync(join(this.base, 'files', 'spaces', 'backup-key.json'), 'utf8'));
   }
 
   /** The read key the provider "created" for the droplet (its secret is in the droplet's user_data). */
@@ -1045,19 +1097,7 @@ function inventSpacesKey(): SpacesCredentials {
  * stack's object preloaded, as the provider's apply leaves it.
  */
 function writeSpacesFiles(dir: string, spaces: SpacesFromSynth, readKey: SpacesCredentials): void {
-  mkdirSync(dir, { recursive: true });
-  const host = `${spaces.region}.digitaloceanspaces.com`;
-  const openssl = (args: string[]) => {
-    const r = spawnSync('openssl', args, { encoding: 'utf8' });
-    if (r.status !== 0) throw new Error(`openssl ${args[0]} failed: ${r.stderr}`);
-  };
-  const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
-  openssl(['req', '-x509', ...ec, '-days', '2', '-subj', '/CN=rehearsal cloud CA', '-addext', 'basicConstraints=critical,CA:TRUE',
-    '-addext', 'keyUsage=critical,keyCertSign,cRLSign', '-keyout', join(dir, 'ca.key'), '-out', join(dir, 'ca.pem')]);
-  openssl(['req', ...ec, '-subj', `/CN=${host}`, '-keyout', join(dir, 'server.key'), '-out', join(dir, 'server.csr')]);
-  writeFileSync(join(dir, 'server.ext'), `subjectAltName=DNS:${host},DNS:*.${host}\nextendedKeyUsage=serverAuth\nbasicConstraints=CA:FALSE\n`);
-  openssl(['x509', '-req', '-in', join(dir, 'server.csr'), '-CA', join(dir, 'ca.pem'), '-CAkey', join(dir, 'ca.key'), '-CAcreateserial', '-days', '2',
-    '-extfile', join(dir, 'server.ext'), '-out', join(dir, 'server.pem')]);
+  writeSpacesTls(dir, spaces.region);
   const provider = inventSpacesKey();
   writeFileSync(join(dir, 'read-key.json'), JSON.stringify(readKey));
   writeFileSync(join(dir, 'provider-key.json'), JSON.stringify(provider));
@@ -1075,6 +1115,43 @@ function writeSpacesFiles(dir: string, spaces: SpacesFromSynth, readKey: SpacesC
     objects: [{ bucket: spaces.bucket, key: spaces.objectKey, bodyBase64: spaces.contentBase64, contentType: 'application/gzip' }],
     requestLog: join(dir, 'requests.jsonl'),
   }));
+}
+
+/**
+ * The object store's files: the same CA and certificate as the stand-in's, the backup key with the
+ * stack's grants, and the bucket the provider's apply creates (kept in `directory`).
+ */
+function writeObjectStoreFiles(dir: string, store: BackupStoreFromSynth, backupKey: SpacesCredentials, directory: string): void {
+  writeSpacesTls(dir, store.region);
+  writeFileSync(join(dir, 'backup-key.json'), JSON.stringify(backupKey));
+  writeFileSync(join(dir, 'config.json'), JSON.stringify({
+    host: SPACES4,
+    port: 443,
+    tlsKeyFile: join(dir, 'server.key'),
+    tlsCertFile: join(dir, 'server.pem'),
+    region: store.region,
+    keys: [{ ...backupKey, grants: store.grants }],
+    directory,
+    buckets: [store.bucket],
+    requestLog: join(dir, 'requests.jsonl'),
+  }));
+}
+
+/** A CA of the harness, and the certificate of "<region>.digitaloceanspaces.com" it signs. */
+function writeSpacesTls(dir: string, region: string): void {
+  mkdirSync(dir, { recursive: true });
+  const host = `${region}.digitaloceanspaces.com`;
+  const openssl = (args: string[]) => {
+    const r = spawnSync('openssl', args, { encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`openssl ${args[0]} failed: ${r.stderr}`);
+  };
+  const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
+  openssl(['req', '-x509', ...ec, '-days', '2', '-subj', '/CN=rehearsal cloud CA', '-addext', 'basicConstraints=critical,CA:TRUE',
+    '-addext', 'keyUsage=critical,keyCertSign,cRLSign', '-keyout', join(dir, 'ca.key'), '-out', join(dir, 'ca.pem')]);
+  openssl(['req', ...ec, '-subj', `/CN=${host}`, '-keyout', join(dir, 'server.key'), '-out', join(dir, 'server.csr')]);
+  writeFileSync(join(dir, 'server.ext'), `subjectAltName=DNS:${host},DNS:*.${host}\nextendedKeyUsage=serverAuth\nbasicConstraints=CA:FALSE\n`);
+  openssl(['x509', '-req', '-in', join(dir, 'server.csr'), '-CA', join(dir, 'ca.pem'), '-CAkey', join(dir, 'ca.key'), '-CAcreateserial', '-days', '2',
+    '-extfile', join(dir, 'server.ext'), '-out', join(dir, 'server.pem')]);
 }
 
 /**

@@ -121,7 +121,7 @@ export interface StandinConfig extends Omit<SpacesStandinOptions, 'tlsKeyPem' | 
 // Errors, as S3 words them.
 // ------------------------------------------------------------------------------------------------
 
-class S3Error extends Error {
+export class S3Error extends Error {
   constructor(
     readonly status: number,
     readonly code: string,
@@ -133,11 +133,11 @@ class S3Error extends Error {
   }
 }
 
-const accessDenied = (): S3Error => new S3Error(403, 'AccessDenied', 'Access Denied');
+export const accessDenied = (): S3Error => new S3Error(403, 'AccessDenied', 'Access Denied');
 const notImplemented = (what: string): S3Error =>
   new S3Error(501, 'NotImplemented', `A header or operation you provided implies functionality that is not implemented (the Spaces stand-in does not do ${what})`);
 
-function xmlEscape(s: string): string {
+export function xmlEscape(s: string): string {
   return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&apos;');
 }
 
@@ -159,7 +159,7 @@ function awsUriEncode(s: string, keepSlash: boolean): string {
   return out;
 }
 
-function decodeOrThrow(s: string): string {
+export function decodeOrThrow(s: string): string {
   try {
     return decodeURIComponent(s);
   } catch {
@@ -241,9 +241,10 @@ const MAX_SKEW_MS = 15 * 60 * 1000;
 
 /**
  * Verify the Authorization header of `req` (body already read): the key that signed it, or
- * undefined when the request is anonymous. Throws the S3Error S3 would answer with.
+ * undefined when the request is anonymous. Throws the S3Error S3 would answer with. The object
+ * store (object-store.ts) puts the same check in front of its S3 server.
  */
-function authenticate(
+export function authenticate(
   req: IncomingMessage,
   body: Buffer,
   rawPath: string,
@@ -331,7 +332,7 @@ function authenticate(
 
 const MAX_BODY = 64 * 1024 * 1024;
 
-function readBody(req: IncomingMessage): Promise<Buffer> {
+export function readBody(req: IncomingMessage): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;

@@ -70,11 +70,19 @@ export const dedicatedTurnSpec: XmppServiceSpec = {
   calls: { placement: 'dedicated', sharedSecret: '5f0c3d2a9b8e7f6a1c4d3e2f1a0b9c8d7e6f5a4b3c2d1e0f9a8b7c6d5e4f3a2b' },
 };
 
+/** The minimal declaration with off-host backups to Spaces and alerts, the backups' check among them. */
+export const backedUpSpec: XmppServiceSpec = {
+  ...minimalSpec,
+  offsiteBackups: { password: 'correct horse battery staple 42', keep: { daily: 14 } },
+  alerts: { emails: ['ops@example.net'] },
+};
+
 export const representativeSpecs: readonly [string, XmppServiceSpec][] = [
   ['minimal', minimalSpec],
   ['full', fullSpec],
   ['closed', closedSpec],
   ['dedicated-turn', dedicatedTurnSpec],
+  ['backed-up', backedUpSpec],
 ];
 
 /** The SpecValidationError `resolveSpec` throws for `spec`; fails the test if it resolves or throws anything else. */

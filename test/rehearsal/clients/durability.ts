@@ -16,11 +16,32 @@ const NS_MUC = 'http://jabber.org/protocol/muc';
 const NS_MUC_USER = 'http://jabber.org/protocol/muc#user';
 const NS_MUC_OWNER = 'http://jabber.org/protocol/muc#owner';
 const NS_DISCO_INFO = 'http://jabber.org/protocol/disco#info';
+const NS_RSM = 'http://jabber.org/protocol/rsm';
 
 const domainOf = (jid: string): string => jid.split('@')[1];
 
-/** Every archived message body (MAM) of `to` (default: the account's own archive), filtered by `with`. */
-async function archivedBodies(xmpp: XmppClient, options: { to?: string; with?: string } = {}): Promise<string[]> {
+/**
+ * Every archived message body (MAM) of `to` (default: the account's own archive), filtered by `with`:
+ * the first page (Prosody's default size), or with `all` every page, 100 at a time.
+ */
+async function archivedBodies(xmpp: XmppClient, options: { to?: string; with?: string; all?: boolean } = {}): Promise<string[]> {
+  if (options.all) {
+    const bodies: string[] = [];
+    let after: string | undefined;
+    // At most 100 pages: a test's archive is never that long, and a paging fault must not loop.
+    for (let page = 0; page < 100; page++) {
+      const { bodies: found, fin } = await archivePage(xmpp, options, after);
+      bodies.push(...found);
+      after = fin?.getChild('set', NS_RSM)?.getChildText('last') ?? undefined;
+      if (fin?.attrs.complete === 'true' || after === undefined) break;
+    }
+    return bodies;
+  }
+  return (await archivePage(xmpp, options)).bodies;
+}
+
+/** One page of an archive query: with `after`, 100 results after that ID; without, the server's first page. */
+async function archivePage(xmpp: XmppClient, options: { to?: string; with?: string; all?: boolean }, after?: string): Promise<{ bodies: string[]; fin?: Element }> {
   const queryid = `q${Math.random().toString(36).slice(2, 10)}`;
   const bodies: string[] = [];
   const listener = (stanza: Element) => {
@@ -33,8 +54,9 @@ async function archivedBodies(xmpp: XmppClient, options: { to?: string; with?: s
   try {
     const fields = [xml('field', { var: 'FORM_TYPE', type: 'hidden' }, xml('value', {}, NS_MAM))];
     if (options.with) fields.push(xml('field', { var: 'with' }, xml('value', {}, options.with)));
-    await iq(xmpp, xml('iq', { type: 'set', to: options.to }, xml('query', { xmlns: NS_MAM, queryid }, xml('x', { xmlns: NS_DATA, type: 'submit' }, ...fields))));
-    return bodies;
+    const paging = options.all ? [xml('set', { xmlns: NS_RSM }, xml('max', {}, '100'), ...(after !== undefined ? [xml('after', {}, after)] : []))] : [];
+    const answer = await iq(xmpp, xml('iq', { type: 'set', to: options.to }, xml('query', { xmlns: NS_MAM, queryid }, xml('x', { xmlns: NS_DATA, type: 'submit' }, ...fields), ...paging)));
+    return { bodies, fin: answer.getChild('fin', NS_MAM) };
   } finally {
     xmpp.removeListener('stanza', listener);
   }
@@ -111,4 +133,14 @@ async function readState(args: { owner: Account; friend: Account; room: string; 
   }
 }
 
-export const durabilityScenarios: { [name: string]: Scenario } = { seedState, readState };
+/** Every message body in `owner`'s archive with `with`, page by page. */
+async function wholeArchive(args: { owner: Account; with: string }): Promise<unknown> {
+  const xmpp = await connect({ ...args.owner, resource: 'archive' });
+  try {
+    return { bodies: await archivedBodies(xmpp, { with: args.with, all: true }) };
+  } finally {
+    await disconnect(xmpp);
+  }
+}
+
+export const durabilityScenarios: { [name: string]: Scenario } = { seedState, readState, wholeArchive };
