@@ -244,7 +244,7 @@ const MAX_BODY = 8 * 1024 * 1024;
  * `ctx.now`: Spaces refuses requests more than 15 minutes off. TLS is verified, trusting the
  * system's roots and --ca-file's: the request carries a signature made with the key.
  */
-export async function listSnapshots(ctx: DoctorContext, planned: Pick<PlannedOffsiteBackups, 'endpoint' | 'region' | 'bucket' | 'repositoryPrefix'>, credentials: SpacesCredentials, options: { readonly pageSize?: number } = {}): Promise<SnapshotObject[]> {
+export async function listSnapshots(ctx: DoctorContext, planned: Pick<PlannedOffsiteBackups, 'endpoint' | 'region' | 'bucket' | 'repositoryPrefix'>, credentials: SpacesCredentials): Promise<SnapshotObject[]> {
   const endpoint = new URL(planned.endpoint);
   const prefix = `${planned.repositoryPrefix}/snapshots/`;
   const snapshots: SnapshotObject[] = [];
@@ -253,7 +253,6 @@ export async function listSnapshots(ctx: DoctorContext, planned: Pick<PlannedOff
     const query = [
       'list-type=2',
       `prefix=${encodeURIComponent(prefix)}`,
-      ...(options.pageSize !== undefined ? [`max-keys=${options.pageSize}`] : []),
       ...(token !== undefined ? [`continuation-token=${encodeURIComponent(token)}`] : []),
     ].join('&');
     const xml = await ctx.limit(() => signedGet(ctx, endpoint, `/${encodeURIComponent(planned.bucket)}?${query}`, planned.region, credentials));

@@ -243,7 +243,7 @@ const MAX_SKEW_MS = 15 * 60 * 1000;
  * Verify the Authorization header of `req` (body already read): the key that signed it, or
  * undefined when the request is anonymous. Throws the S3Error S3 would answer with.
  */
-function authenticate(
+export function authenticate(
   req: IncomingMessage,
   body: Buffer,
   rawPath: string,
