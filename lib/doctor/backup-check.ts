@@ -25,13 +25,19 @@ export type PlannedOffsiteBackups = NonNullable<DoctorPlan['offsiteBackups']>;
 // What the host says.
 // ------------------------------------------------------------------------------------------------
 
+/**
+ * How the host's last off-host backup ended: `refused` when the repository holds another data
+ * volume's backups (the operator restores from it or starts a new history), `never` before the first.
+ */
 export type BackupState = 'ok' | 'failed' | 'refused' | 'never';
 const STATES: readonly BackupState[] = ['ok', 'failed', 'refused', 'never'];
 
 /** The host's status document, read. Times are seconds since 1970, 0 for "never". */
 export interface BackupStatus {
   readonly state: BackupState;
+  /** When the last backup succeeded. */
   readonly lastSuccess: number;
+  /** When the last backup was tried, whatever its outcome. */
   readonly lastAttempt: number;
   /** restic's short snapshot ID; absent when the host wrote `-`. */
   readonly snapshot?: string;
@@ -146,7 +152,9 @@ export function judgeBackupStatus(httpStatus: number, body: string, now: Date, p
 
 /** A key that may read the backup bucket, and the environment variables it came from (for messages). */
 export interface SpacesCredentials {
+  /** The key's ID (Spaces shows it as the "Access Key"). */
   readonly accessKeyId: string;
+  /** The key's secret: it signs the requests and is never sent or printed. */
   readonly secretAccessKey: string;
   /** E.g. "XMPP_DOCTOR_SPACES_KEY and XMPP_DOCTOR_SPACES_SECRET". */
   readonly source: string;

@@ -30,7 +30,7 @@ export { parseBundleStatus } from './bundle-check';
 export { parseVolumeStatus } from './volume-check';
 export type { VolumeStatus } from './volume-check';
 export type { BundleStatus } from './bundle-check';
-export { parseBackupStatus, spacesCredentialsFrom, SPACES_KEY_VARIABLES } from './backup-check';
+export { parseBackupStatus, spacesCredentialsFrom } from './backup-check';
 export type { BackupState, BackupStatus, SpacesCredentials } from './backup-check';
 
 /** A doctor failure that is the user's to fix (a bad argument, an unreadable plan): no stack trace. */
