@@ -124,7 +124,7 @@ export function judgeBackupStatus(httpStatus: number, body: string, now: Date, p
       return {
         status: 'fail',
         detail: `the last backup (${age(status.lastAttempt)}) refused to write${quoted}; ${lastGood}`,
-        fix: `the repository ${repository} holds the backups of another data volume, and writing this volume's backups there would mix two histories: restore this volume from it (on the host, \`sudo xmpp-constructs-backup restore --from spaces\`) if it should hold that data, or set offsiteBackups.bucket to another bucket and deploy to start a new history beside the old one`,
+        fix: `the repository ${repository} holds the backups of another data volume, and writing this volume's backups there would mix two histories: if this volume should hold that data, restore it (on the host, \`sudo xmpp-constructs-backup restore --from spaces\`); if not, keep those backups and start this volume's own history beside them (on the host, \`sudo xmpp-constructs-backup offsite --new-history\`)`,
       };
     case 'failed':
       return { status: 'fail', detail: `the last backup (${age(status.lastAttempt)}) failed${quoted}; ${lastGood}`, fix: LOOK_ON_THE_HOST };

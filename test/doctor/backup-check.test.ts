@@ -51,7 +51,7 @@ describe('judgeBackupStatus', () => {
     ['failed, with a success within the day', 200, status({ state: 'failed', 'last-success': hoursAgo(5), 'last-attempt': hoursAgo(1), snapshot: '-', detail: 'out of memory' }), 'fail', /failed: out of memory; the last success was 5 h ago/, /journalctl/],
     ['failed, never a success, no detail', 200, status({ state: 'failed', 'last-success': 0, 'last-attempt': hoursAgo(1), snapshot: '-', detail: '' }), 'fail', /^the last backup \(1 h ago\) failed; no backup has ever succeeded$/, /journalctl/],
     ['refused', 200, status({ state: 'refused', 'last-success': 0, 'last-attempt': hoursAgo(1), snapshot: '-', detail: 'the repository holds snapshots of volume 7c1d…, not of this one' }), 'fail',
-      /refused to write: the repository holds snapshots of volume 7c1d…, not of this one/, /example-backups\/xmpp-example-net holds the backups of another data volume.*restore --from spaces.*offsiteBackups\.bucket/],
+      /refused to write: the repository holds snapshots of volume 7c1d…, not of this one/, /example-backups\/xmpp-example-net holds the backups of another data volume.*restore --from spaces.*offsite --new-history/],
     ['never', 200, status({ state: 'never', 'last-success': 0, 'last-attempt': 0, snapshot: '-', detail: '' }), 'warn', /no off-host backup yet/, /within a day of provisioning/],
     ['missing: a host of an earlier release', 404, '<html>404 Not Found</html>', 'warn', /no backup status \(HTTP 404\)/, /deploy the stack with this release/],
     ['an error page', 502, 'Bad Gateway', 'warn', /HTTP 502/, /nginx/],
