@@ -3,6 +3,8 @@
  * read and judged (fresh, stale, failed, refused, never, missing, garbage), how a listing of the
  * bucket is read and judged, and where the key to read the bucket comes from.
  */
+import { readFileSync } from 'fs';
+import { join } from 'path';
 import { OFFSITE_FRESH_HOURS } from '../../lib/core/backup';
 import { DoctorPlan } from '../../lib/core/doctor-plan';
 import {
@@ -35,6 +37,15 @@ describe('parseBackupStatus', () => {
     ['nothing', '', undefined],
   ])('GIVEN %s THEN it reads it', (_, text, expected) => {
     expect(parseBackupStatus(text)).toEqual(expected);
+  });
+});
+
+describe('the host\'s document', () => {
+  test('THEN the host script writes the keys the doctor reads, in its format, and its "never" reads as such', () => {
+    const script = readFileSync(join(__dirname, '../../lib/host/backup.sh'), 'utf8');
+    expect(script).toContain("printf 'state %s\\nlast-success %s\\nlast-attempt %s\\nsnapshot %s\\ndetail %s\\n'");
+    const never = /printf '(state never[^']*)'/.exec(script)?.[1].replace(/\\n/g, '\n');
+    expect(never && parseBackupStatus(never)).toEqual({ state: 'never', lastSuccess: 0, lastAttempt: 0, detail: 'no off-host backup yet' });
   });
 });
 
