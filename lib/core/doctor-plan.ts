@@ -9,8 +9,8 @@ import { AddressSource, planDnsRecords, recordFqdn, withoutTrailingDot } from '.
 import { findListener, Listener, ListenerId, planListeners, TlsMode } from './listeners';
 import { DOMAIN_PLACEHOLDER, furtherDomains, placeholderDomain } from './expansion';
 import { hostMetaLinks } from './nginx';
-import { BUNDLE_STATUS_PATH, VOLUME_STATUS_PATH } from './paths';
-import { STATUS_INTERVAL_MINUTES, VOLUME_FILL } from './backup';
+import { BACKUP_STATUS_PATH, BUNDLE_STATUS_PATH, VOLUME_STATUS_PATH } from './paths';
+import { OFFSITE_FRESH_HOURS, spacesEndpoint, STATUS_INTERVAL_MINUTES, VOLUME_FILL } from './backup';
 import { certificateNames, hasDedicatedTurnDroplet, ResolvedSpec } from './spec';
 
 export type { TlsMode } from './listeners';
@@ -79,6 +79,21 @@ export interface DoctorPlan {
    * `staleAfterMinutes` (the host publishes it every few minutes). Absent from plans of earlier releases.
    */
   readonly volume?: { readonly statusUrl: string; readonly warnPercent: number; readonly failPercent: number; readonly staleAfterMinutes: number };
+  /**
+   * With `offsiteBackups`: where the host says how its last off-host backup went (`statusUrl`), and
+   * where the restic repository is (the Spaces `endpoint` and `region`, `bucket`, and the folder
+   * `repositoryPrefix`), so that with a key that may read the bucket the doctor can see the newest
+   * snapshot itself. Either must be younger than `freshHours`. Never the repository password: the
+   * doctor needs none, and this plan is a review file.
+   */
+  readonly offsiteBackups?: {
+    readonly endpoint: string;
+    readonly region: string;
+    readonly bucket: string;
+    readonly repositoryPrefix: string;
+    readonly statusUrl: string;
+    readonly freshHours: number;
+  };
 }
 
 /** The doctor plan of a resolved spec. Pure; deterministic order. */
@@ -159,6 +174,16 @@ export function planDoctorChecks(spec: ResolvedSpec): DoctorPlan {
       failPercent: 100 - VOLUME_FILL.keepFreePercent,
       staleAfterMinutes: 3 * STATUS_INTERVAL_MINUTES,
     },
+    ...(spec.offsiteBackups ? {
+      offsiteBackups: {
+        endpoint: spacesEndpoint(spec.offsiteBackups.region),
+        region: spec.offsiteBackups.region,
+        bucket: spec.offsiteBackups.bucket,
+        repositoryPrefix: spec.offsiteBackups.repositoryPrefix,
+        statusUrl: `https://${spec.primaryDomain}${BACKUP_STATUS_PATH}`,
+        freshHours: OFFSITE_FRESH_HOURS,
+      },
+    } : {}),
   };
 }
 

@@ -6,13 +6,14 @@
 import { readFileSync } from 'fs';
 import { parseArgs } from 'util';
 import { ADDRESS_SOURCES, AddressSource } from '../core/dns';
-import { defaultDoctorPlan, DoctorOptions, DoctorUsageError, EXIT, formatReport, loadDoctorPlan, narrowPlan, runDoctor } from './index';
+import { defaultDoctorPlan, DoctorOptions, DoctorUsageError, EXIT, formatReport, loadDoctorPlan, narrowPlan, runDoctor, spacesCredentialsFrom } from './index';
 import type { CheckGroup } from './report';
 
 export const USAGE = `usage: xmpp-doctor [domain ...] [--plan PATH] [options]
 
 Checks a live XMPP service from outside: DNS records, TLS on every port and name, host-meta with
-CORS, open and closed ports, STUN, and with an account a TURN relay.
+CORS, open and closed ports, STUN, and with an account a TURN relay; the data volume, and the
+off-host backups when the plan has them.
 
   domain ...              check these domains (of the plan, or against the library's defaults)
   --plan PATH             doctor-plan.json, or a directory holding one (cdktf.out, a review directory)
@@ -23,7 +24,7 @@ CORS, open and closed ports, STUN, and with an account a TURN relay.
                           turnIpv4, turnIpv6) to compare A/AAAA records with; repeatable
   --resolver IP[:PORT]    ask this DNS server instead of the system's; repeatable
   --ca-file PATH          also trust this CA (PEM), e.g. a staging or test CA
-  --only GROUPS           comma-separated: dns,tls,http,ports,turn,bundle,volume
+  --only GROUPS           comma-separated: dns,tls,http,ports,turn,bundle,volume,backup
   --bundle SHA256         the configuration bundle the host must run (default: the plan's; the
                           stack's output <service>_config_bundle)
   --wait-bundle SECONDS   wait up to SECONDS for the host to run it before the other checks
@@ -33,10 +34,15 @@ CORS, open and closed ports, STUN, and with an account a TURN relay.
   --parallel N            network operations at a time (default 16)
   -h, --help
 
+Environment: XMPP_DOCTOR_PASSWORD, the password of --account. XMPP_DOCTOR_SPACES_KEY and
+XMPP_DOCTOR_SPACES_SECRET (else SPACES_ACCESS_KEY_ID and SPACES_SECRET_ACCESS_KEY, which the
+DigitalOcean provider reads too): a Spaces key that may read the backup bucket, to check the
+newest snapshot there; read access is enough, and the backup password is never needed.
+
 Exit status: 0 all checks passed, 1 a check failed, 2 the doctor could not run.
 `;
 
-const GROUPS: readonly CheckGroup[] = ['dns', 'tls', 'http', 'ports', 'turn', 'bundle', 'volume'];
+const GROUPS: readonly CheckGroup[] = ['dns', 'tls', 'http', 'ports', 'turn', 'bundle', 'volume', 'backup'];
 
 export interface ParsedCommand {
   readonly help: boolean;
@@ -100,6 +106,12 @@ export function parseCommandLine(argv: readonly string[], env: NodeJS.ProcessEnv
     if (!password) throw new DoctorUsageError(`--account ${v.account}: XMPP_DOCTOR_PASSWORD is not set. Fix: export XMPP_DOCTOR_PASSWORD with the account's password (never on the command line, where ps shows it)`);
     account = { jid: v.account, password };
   }
+  let spacesCredentials: DoctorOptions['spacesCredentials'];
+  try {
+    spacesCredentials = spacesCredentialsFrom(env);
+  } catch (error) {
+    throw new DoctorUsageError((error as Error).message);
+  }
   const extraCa = (v['ca-file'] ?? []).map((path) => {
     try {
       return readFileSync(path, 'utf8');
@@ -123,6 +135,7 @@ export function parseCommandLine(argv: readonly string[], env: NodeJS.ProcessEnv
       parallel: Math.floor(number('parallel', v.parallel, 16, 1)),
       ...(v.bundle !== undefined ? { bundle: v.bundle } : {}),
       waitBundleSeconds: number('wait-bundle', v['wait-bundle'], 0, 0),
+      ...(spacesCredentials ? { spacesCredentials } : {}),
     },
   };
 }

@@ -9,6 +9,7 @@ import { join } from 'path';
 import type { AddressSource } from '../core/dns';
 import { DOCTOR_PLAN_FILE, DOCTOR_PLAN_FORMAT, DoctorPlan, DoctorPlanFile, expandDoctorPlan, planDoctorChecks } from '../core/doctor-plan';
 import { resolveSpec } from '../core/validate';
+import { checkBackup, SpacesCredentials } from './backup-check';
 import { checkBundle } from './bundle-check';
 import { checkDns } from './dns-checks';
 import { checkHostMeta } from './http-checks';
@@ -29,6 +30,8 @@ export { parseBundleStatus } from './bundle-check';
 export { parseVolumeStatus } from './volume-check';
 export type { VolumeStatus } from './volume-check';
 export type { BundleStatus } from './bundle-check';
+export { parseBackupStatus, spacesCredentialsFrom } from './backup-check';
+export type { BackupState, BackupStatus, SpacesCredentials } from './backup-check';
 
 /** A doctor failure that is the user's to fix (a bad argument, an unreadable plan): no stack trace. */
 export class DoctorUsageError extends Error {
@@ -65,6 +68,12 @@ export interface DoctorOptions {
    * @default 0 (look once, with the other checks)
    */
   readonly waitBundleSeconds?: number;
+  /**
+   * A Spaces key that may read the backup bucket, to see the newest snapshot there (see
+   * `spacesCredentialsFrom`). Read access is enough; the repository password is never needed.
+   * @default - the bucket is not looked at; the host's own status still is
+   */
+  readonly spacesCredentials?: SpacesCredentials;
 }
 
 /** Run every check of `plan` and summarize. Never throws for what it finds; only for bad options. */
@@ -96,6 +105,7 @@ export async function runDoctor(plan: DoctorPlan, options: DoctorOptions = {}): 
     wanted('ports') ? checkPorts(ctx, plan) : Promise.resolve([]),
     wanted('turn') ? checkTurn(ctx, plan, options.account) : Promise.resolve([]),
     wanted('volume') ? checkVolume(ctx, plan) : Promise.resolve([]),
+    wanted('backup') ? checkBackup(ctx, plan, options.spacesCredentials) : Promise.resolve([]),
   ];
   return summarize((await Promise.all(groups)).flat());
 }

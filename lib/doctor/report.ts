@@ -5,7 +5,7 @@
 
 export type CheckStatus = 'pass' | 'warn' | 'fail' | 'skip';
 
-export type CheckGroup = 'dns' | 'tls' | 'http' | 'ports' | 'turn' | 'bundle' | 'volume';
+export type CheckGroup = 'dns' | 'tls' | 'http' | 'ports' | 'turn' | 'bundle' | 'volume' | 'backup';
 
 export interface CheckResult {
   /** Stable identifier, e.g. `dns:_xmpp-client._tcp.example.net/SRV`, for scripts reading --json. */
@@ -34,6 +34,7 @@ const GROUP_TITLES: Record<CheckGroup, string> = {
   turn: 'Audio and video calls (STUN/TURN)',
   bundle: 'Configuration bundle (changes applied in place)',
   volume: 'Data volume',
+  backup: 'Off-host backups',
 };
 
 const MARKS: Record<CheckStatus, string> = { pass: '✔', warn: '!', fail: '✘', skip: '-' };

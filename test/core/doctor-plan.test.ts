@@ -1,6 +1,7 @@
 import { renderProsodyHost } from '../../lib/core/cloud-init';
 import { DOCTOR_PLAN_FILE, DOCTOR_PLAN_FORMAT, DoctorPlan, DoctorPlanFile, expandDoctorPlan, planDoctorChecks, renderDoctorPlan } from '../../lib/core/doctor-plan';
 import { planDnsRecords } from '../../lib/core/dns';
+import { OFFSITE_FRESH_HOURS } from '../../lib/core/backup';
 import { renderReviewFiles } from '../../lib/core/review';
 import { resolveSpec } from '../../lib/core/validate';
 import { closedSpec, dedicatedTurnSpec, fullSpec, MANY_DOMAINS_DROPLET, minimalSpec, representativeSpecs } from '../support/specs';
@@ -94,5 +95,40 @@ describe('planDoctorChecks', () => {
   test('THEN Prosody\'s internal ports must stay closed at the primary domain', () => {
     const plan = planDoctorChecks(resolveSpec(minimalSpec));
     expect(plan.closedTcpPorts.map((p) => p.port)).toEqual([5280, 5281, 5347, 5582]);
+  });
+});
+
+describe('the plan of the off-host backups', () => {
+  const PASSWORD = 'Zq7-nobody-may-read-this-9f3c';
+  const withBackups = { ...minimalSpec, domains: ['example.net', 'example.org'], offsiteBackups: { password: PASSWORD, bucket: 'example-backups', spacesRegion: 'fra1' } };
+
+  test('GIVEN no offsiteBackups THEN the plan has nothing about them', () => {
+    expect(planDoctorChecks(resolveSpec(minimalSpec)).offsiteBackups).toBeUndefined();
+    expect(renderDoctorPlan(resolveSpec(minimalSpec))).not.toContain('offsiteBackups');
+  });
+
+  test('GIVEN offsiteBackups THEN the plan names the status document on the primary domain, the repository\'s place and the freshness the host uses', () => {
+    expect(planDoctorChecks(resolveSpec(withBackups)).offsiteBackups).toEqual({
+      endpoint: 'https://fra1.digitaloceanspaces.com',
+      region: 'fra1',
+      bucket: 'example-backups',
+      repositoryPrefix: 'xmpp-example-net',
+      statusUrl: 'https://example.net/.well-known/xmpp-constructs/backup',
+      freshHours: OFFSITE_FRESH_HOURS,
+    });
+  });
+
+  test('GIVEN offsiteBackups THEN the plan file, a review file, holds no password, for one domain or a thousand', () => {
+    const resolved = resolveSpec(withBackups);
+    for (const text of [renderDoctorPlan(resolved), renderReviewFiles(resolved)[DOCTOR_PLAN_FILE], JSON.stringify(planDoctorChecks(resolved))]) {
+      expect(text).toContain('example-backups');
+      expect(text).not.toContain(PASSWORD);
+      expect(text).not.toMatch(/password/i);
+    }
+    const domains = Array.from({ length: 1000 }, (_, i) => `customer${i}.example`);
+    const many = resolveSpec({ ...withBackups, domains, admins: ['admin@customer0.example'], droplet: MANY_DOMAINS_DROPLET });
+    const file = renderDoctorPlan(many);
+    expect(file).not.toContain(PASSWORD);
+    expect(expandDoctorPlan(JSON.parse(file) as DoctorPlanFile).offsiteBackups?.statusUrl).toBe('https://customer0.example/.well-known/xmpp-constructs/backup');
   });
 });
