@@ -2,12 +2,12 @@
  * The backup script (lib/host/backup.sh) with the platform's own bash, GNU tar and coreutils, on a
  * small tmpfs standing in for the data volume, while something writes to it as Prosody would.
  */
-import { BACKUP_DIR, BACKUP_SCRIPT, renderBackupScript } from '../../lib/core/backup';
+import { BACKUP_DIR, BACKUP_SCRIPT, OFFSITE_ENV, renderBackupScript, renderOffsiteEnv } from '../../lib/core/backup';
 import { COMMON_SCRIPT, HOST_ENV, renderCommonScript, renderHostEnv } from '../../lib/core/host-scripts';
-import { VOLUME_MOUNT } from '../../lib/core/paths';
+import { BACKUP_STATUS_FILE, VOLUME_MOUNT } from '../../lib/core/paths';
 import { resolveSpec } from '../../lib/core/validate';
 import { PLATFORMS, platformToolsForFile, platformUnavailable } from '../support/platform';
-import { minimalSpec } from '../support/specs';
+import { backedUpSpec, minimalSpec } from '../support/specs';
 import { describeUnless, RunResult } from '../support/tools';
 
 jest.setTimeout(120000);
@@ -156,6 +156,84 @@ describe.each(Object.values(PLATFORMS))('on $name', (platform) => {
       freshVolume(64);
       const r = backup();
       expect(`exit ${r.status}\n${r.stderr}`).toBe('exit 0\n');
+    });
+  });
+
+  describeUnless(platformUnavailable(), `xmpp-constructs-backup restore with the Lua of ${platform.name}: a list cut short by a live backup`, () => {
+    const PROVISION = '/usr/local/sbin/xmpp-constructs-provision';
+    beforeAll(() => {
+      const files: [string, string, string][] = [
+        [HOST_ENV, '0644', renderHostEnv(resolveSpec(minimalSpec))],
+        [COMMON_SCRIPT, '0644', renderCommonScript()],
+        [BACKUP_SCRIPT, '0755', renderBackupScript()],
+        // Provisioning after a restore is another test's subject: here it only says it ran.
+        [PROVISION, '0755', '#!/bin/sh\necho provisioned\n'],
+      ];
+      for (const [path, mode, content] of files) mustSh(`writing ${path}`, `mkdir -p "$(dirname ${path})" && cat > ${path} && chmod ${mode} ${path}`, content);
+    });
+    afterAll(() => {
+      sh(`rm -f ${PROVISION}; if mountpoint -q ${VOLUME_MOUNT}; then umount -R ${VOLUME_MOUNT}; fi`);
+    });
+
+    test('GIVEN an archive whose message list ends in an item cut short THEN the restore keeps every whole item, drops the cut one and the stale index, and leaves whole lists alone', () => {
+      freshVolume(64);
+      const whole = 'item({ ["key"] = "1"; ["with"] = "bob@example.net"; ["value"] = "a ); tricky\\nbody"; });\nitem({ ["key"] = "2"; });\n';
+      const out = mustSh('an archive with a list cut short, restored', `
+        d=${VOLUME_MOUNT}/prosody/${HOST}/archive2; mkdir -p $d
+        printf '%s' '${whole}' > $d/alice.list
+        printf '%s' '${whole}item({ ["key"] = "3"; ["with"] = "bo' > $d/bob.list
+        printf 'index' > $d/bob.lidx
+        cd ${VOLUME_MOUNT} && tar -czf /tmp/cut.tar.gz . && cd /
+        ${BACKUP_SCRIPT} restore /tmp/cut.tar.gz
+        echo "alice=$(sha256sum < $d/alice.list)"; echo "bob=$(cat $d/bob.list)"; ls $d`);
+      expect(out).toMatch(/archive2\/bob\.list: an item cut short by the backup was dropped \(\d+ bytes\); the items before it are kept/);
+      expect(out).not.toMatch(/alice\.list: an item cut short/);
+      expect(out).toContain(`bob=${whole.trimEnd()}`);
+      expect(out).toContain('provisioned');
+      expect(out).not.toContain('bob.lidx');
+      expect(out.match(/alice=(\S+)/)![1]).toBe(mustSh('the whole list\'s checksum', 'sha256sum', whole).split(' ')[0]);
+    });
+  });
+
+  describeUnless(platformUnavailable(), `xmpp-constructs-backup status with the bash of ${platform.name}: the off-host backups' freshness`, () => {
+    const RECORD = `${VOLUME_MOUNT}/.offsite-backup`;
+    const FRESH = '/var/www/xmpp-constructs/fresh/backup';
+    beforeAll(() => {
+      const files: [string, string, string][] = [
+        [HOST_ENV, '0644', renderHostEnv(resolveSpec(backedUpSpec))],
+        [COMMON_SCRIPT, '0644', renderCommonScript()],
+        [BACKUP_SCRIPT, '0755', renderBackupScript()],
+        [OFFSITE_ENV, '0644', renderOffsiteEnv(resolveSpec(backedUpSpec) as Parameters<typeof renderOffsiteEnv>[0])],
+      ];
+      for (const [path, mode, content] of files) mustSh(`writing ${path}`, `mkdir -p "$(dirname ${path})" && cat > ${path} && chmod ${mode} ${path}`, content);
+    });
+    afterAll(() => {
+      sh(`rm -f ${OFFSITE_ENV}; if mountpoint -q ${VOLUME_MOUNT}; then umount -R ${VOLUME_MOUNT}; fi`);
+    });
+
+    /** Publish with `record` (undefined: none yet) and say what is served: the status, and whether the fresh copy exists. */
+    function publish(record: string | undefined): { status: string; fresh: boolean } {
+      freshVolume(16);
+      const out = mustSh('publishing', `
+        ${record === undefined ? `rm -f ${RECORD}` : `printf '%s' '${record}' > ${RECORD}`}
+        ${BACKUP_SCRIPT} status
+        cat ${BACKUP_STATUS_FILE}; if [ -f ${FRESH} ]; then echo FRESH; fi`);
+      return { status: out.replace(/FRESH\n$/, ''), fresh: out.endsWith('FRESH\n') };
+    }
+    const ago = (hours: number) => `state ok\nlast-success ${Math.floor(Date.now() / 1000) - hours * 3600}\nlast-attempt 0\nsnapshot 0123abcd\ndetail \n`;
+
+    test.each([
+      ['a backup an hour ago', ago(1), true],
+      ['a backup 25 hours ago (the timer\'s day and its random delay)', ago(25), true],
+      ['a backup 27 hours ago: a day was missed', ago(27), false],
+      ['a failed last run', 'state failed\nlast-success 1\nlast-attempt 2\nsnapshot -\ndetail step "backing up" failed\n', false],
+      ['a refused last run', 'state refused\nlast-success 0\nlast-attempt 2\nsnapshot -\ndetail the repository holds 3 snapshots of another data volume\n', false],
+    ])('GIVEN %s THEN the status is published as recorded, and the fresh copy the uptime check reads exists only while the backup is fresh', (_, record, fresh) => {
+      expect(publish(record)).toEqual({ status: record, fresh });
+    });
+
+    test('GIVEN no backup yet THEN the status says so and there is no fresh copy', () => {
+      expect(publish(undefined)).toEqual({ status: 'state never\nlast-success 0\nlast-attempt 0\nsnapshot -\ndetail no off-host backup yet\n', fresh: false });
     });
   });
 });

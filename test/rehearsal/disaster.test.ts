@@ -118,7 +118,7 @@ for (const platform of REHEARSED_PLATFORMS) {
       await messages;
       await writer.stop();
       liveBackup = { code: run.code, output: run.output, sentBefore, sentDuring, fresh: freshStatus(first), status: backupStatus(first) };
-      if (run.code !== 0) throw new Error(`the off-host backup failed (exit ${run.code}):\n${run.output}`);
+      if (run.code !== 0) throw new Error(`the off-host backup failed (exit ${run.code}):\n${run.output}\nthe bucket's last requests:\n${first.spacesRequests().slice(-8).map((r) => JSON.stringify(r)).join('\n')}`);
       snapshotsBeforeLoss = snapshotObjects(objectStore);
       requests = first.spacesRequests();
 

@@ -45,8 +45,8 @@ export async function startObjectStore(config: ObjectStoreConfig): Promise<{ url
   const backend = await new Promise<AddressInfo>((resolve, reject) => {
     new S3rver({
       address: '127.0.0.1', port: 0, silent: true, directory: config.directory,
-      // Path-style on the region's name; "<bucket>.<region>…" is virtual-host style, as at Spaces.
-      serviceEndpoint: regionHost,
+      // The front hands on every request path-style, to 127.0.0.1.
+      vhostBuckets: false,
       configureBuckets: config.buckets.map((name) => ({ name })),
     }).run((err, address) => (err ? reject(err) : resolve(address)));
   });
@@ -70,7 +70,8 @@ export async function startObjectStore(config: ObjectStoreConfig): Promise<{ url
     const rawQuery = q < 0 ? '' : target.slice(q + 1);
     const hostName = (req.headers.host ?? '').replace(/:\d+$/, '').toLowerCase();
     const body = await readBody(req);
-    const bucket = hostName.endsWith(`.${regionHost}`) ? hostName.slice(0, -regionHost.length - 1) : /^\/([^/]*)/.exec(decodeOrThrow(rawPath))?.[1] ?? '';
+    const virtualHost = hostName.endsWith(`.${regionHost}`);
+    const bucket = virtualHost ? hostName.slice(0, -regionHost.length - 1) : /^\/([^/]*)/.exec(decodeOrThrow(rawPath))?.[1] ?? '';
     let accessKey: string | undefined;
     try {
       const principal = authenticate(req, body, rawPath, rawQuery, { region: config.region, keys, now: () => new Date() });
@@ -84,10 +85,12 @@ export async function startObjectStore(config: ObjectStoreConfig): Promise<{ url
       sendError(res, method, e);
       return;
     }
-    const headers = { ...req.headers };
+    const headers = { ...req.headers, host: `127.0.0.1:${backend.port}`, 'content-length': String(body.length) };
     // Verified here; s3rver would only look at the key's name.
     delete headers.authorization;
-    const forwarded = httpRequest({ host: '127.0.0.1', port: backend.port, method, path: target, headers: { ...headers, 'content-length': String(body.length) } }, (answer) => {
+    // Path-style for s3rver, whichever style the client used.
+    const path = virtualHost ? `/${bucket}${target}` : target;
+    const forwarded = httpRequest({ host: '127.0.0.1', port: backend.port, method, path, headers }, (answer) => {
       log({ method, bucket, path: rawPath, accessKey, status: answer.statusCode });
       res.writeHead(answer.statusCode ?? 502, answer.headers);
       answer.pipe(res);

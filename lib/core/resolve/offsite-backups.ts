@@ -9,7 +9,7 @@ import { IssueCollector, isObject, section } from './collector';
  * secret): the spec is validated and rendered with it, and the adapter puts its engine's value where
  * it stands in user_data. It passes `checkBackupPassword`, and nobody would choose it.
  */
-export const DEPLOY_TIME_BACKUP_PASSWORD_PLACEHOLDER = 'xmpp-constructs-deploy-time-backup-password-placeholder';
+export const DEPLOY_TIME_BACKUP_PASSWORD_PLACEHOLDER = 'xmpp-constructs-deploy-time-backup-passphrase-placeholder';
 
 /** The off-host backups, or undefined when none are declared (then nothing is created). */
 export function resolveOffsiteBackups(
