@@ -123,6 +123,7 @@ const DAY2 = 'test/plan/day2.test.ts';
 const PULUMI_EXAMPLE = 'test/pulumi/example.test.ts';
 const REHEARSAL_DOCTOR = 'test/rehearsal/doctor.test.ts';
 const DURABILITY = 'test/rehearsal/durability.test.ts';
+const DISASTER = 'test/rehearsal/disaster.test.ts';
 const MESSAGING = 'test/rehearsal/messaging.test.ts';
 const ON_THE_DROPLET = 'it runs on the droplet; the rehearsal boots the synthesized user_data as a droplet and runs it there';
 /** The messaging rehearsal runs each platform's invitation commands as its data spells them. */
@@ -217,6 +218,9 @@ const EXERCISES: { readonly [command: string]: Exercise } = {
     why: 'a user runs it to make a secret; the provisioning script makes the generated secret with the same command, which the rehearsal runs',
   },
   'xmpp-constructs-fetch retry': { kind: 'rehearses', in: [['test/rehearsal/in-place.test.ts', "['/usr/local/sbin/xmpp-constructs-fetch', 'retry']"]], why: ON_THE_DROPLET },
+  'xmpp-constructs-backup offsite': { kind: 'rehearses', in: [[DISASTER, "[BACKUP_SCRIPT, 'offsite']"]], why: ON_THE_DROPLET },
+  'xmpp-constructs-backup snapshots': { kind: 'rehearses', in: [[DISASTER, "[BACKUP_SCRIPT, 'snapshots']"]], why: ON_THE_DROPLET },
+  'xmpp-constructs-backup restore --from spaces': { kind: 'rehearses', in: [[DISASTER, "[BACKUP_SCRIPT, 'restore', '--from', 'spaces']"]], why: ON_THE_DROPLET },
   'xmpp-constructs-backup create': { kind: 'rehearses', in: [[DURABILITY, "[BACKUP_SCRIPT, 'create']"]], why: ON_THE_DROPLET },
   'xmpp-constructs-backup restore /root/xmpp-….tar.gz': { kind: 'rehearses', in: [[DURABILITY, "[BACKUP_SCRIPT, 'restore', inside]"]], why: ON_THE_DROPLET },
   'scp root@<reserved IP>:/srv/xmpp-data/backups/xmpp-*.tar.gz ./': {

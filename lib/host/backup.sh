@@ -204,7 +204,7 @@ repository_exists() {
 }
 
 # How many snapshots `restic snapshots --json ARGS` lists (one short_id each).
-count_snapshots() { r snapshots --json "$@" | grep -o '"short_id"' | wc -l; }
+count_snapshots() { r snapshots --json "$@" | { grep -o '"short_id"' || true; } | wc -l; }
 
 # The off-host backup's outcome, kept on the volume: state (ok, failed, refused), when it last
 # succeeded and was last tried, the snapshot it wrote, and what went wrong.
@@ -275,7 +275,7 @@ offsite() {
 
   step "checking that the repository holds this volume's backups"
   # A new, empty volume (the droplet deployed again after losing its own) must not add its empty
-  # state as the newest snapshot, which the retention would then keep instead of the last good one.
+  # state as the newest snapshot, which a restore would then take by default.
   all=$(count_snapshots --host "$BACKUP_HOST")
   ours=$(count_snapshots --host "$BACKUP_HOST" --tag "volume-$volume_id")
   if [ "$all" -gt 0 ] && [ "$ours" -eq 0 ] && [ "$new_history" -eq 0 ]; then
