@@ -2,6 +2,7 @@ import { TerraformStack, TerraformVariable, Testing } from 'cdktf';
 import { existsSync, readFileSync } from 'fs';
 import { join } from 'path';
 import { renderCloudInit, SPACES_ACCESS_KEY_PLACEHOLDER, SPACES_SECRET_KEY_PLACEHOLDER } from '../../lib/core/cloud-init';
+import { BACKUP_ACCESS_KEY_PLACEHOLDER, BACKUP_SECRET_KEY_PLACEHOLDER } from '../../lib/core/backup';
 import { isAddressRef, planDnsRecords } from '../../lib/core/dns';
 import { planFirewall, planTurnFirewall } from '../../lib/core/firewall';
 import { hasDedicatedTurnDroplet } from '../../lib/core/spec';
@@ -36,29 +37,33 @@ describe.each(representativeSpecs)('XmppService for the %s spec', (_name, input)
   const volumeName = onlyName(out, 'digitalocean_volume');
 
   test('THEN the droplet user_data, as Terraform reads the JSON, is exactly the core rendering', () => {
-    // The configuration channel's read key, as the core leaves room for it.
+    // The configuration channel's read key and the backups' key, as the core leaves room for them.
     const keys = Object.keys(out.resource.digitalocean_spaces_key ?? {});
+    const backupKeys = keys.filter((k) => /BackupKey/.test(k));
     const references = Object.fromEntries(
       keys.flatMap((k) => [
-        [`digitalocean_spaces_key.${k}.access_key`, SPACES_ACCESS_KEY_PLACEHOLDER],
-        [`digitalocean_spaces_key.${k}.secret_key`, SPACES_SECRET_KEY_PLACEHOLDER],
+        [`digitalocean_spaces_key.${k}.access_key`, backupKeys.includes(k) ? BACKUP_ACCESS_KEY_PLACEHOLDER : SPACES_ACCESS_KEY_PLACEHOLDER],
+        [`digitalocean_spaces_key.${k}.secret_key`, backupKeys.includes(k) ? BACKUP_SECRET_KEY_PLACEHOLDER : SPACES_SECRET_KEY_PLACEHOLDER],
       ]),
     );
-    expect(keys).toHaveLength(spec.configDelivery.channel === 'spaces' ? 1 : 0);
+    expect(keys.length - backupKeys.length).toBe(spec.configDelivery.channel === 'spaces' ? 1 : 0);
+    expect(backupKeys).toHaveLength(spec.offsiteBackups ? 1 : 0);
     expect(evaluateTemplate(droplet.body.user_data, references)).toBe(renderCloudInit(spec));
   });
 
   test('THEN with configDelivery "spaces" the bundle goes into a private bucket that only the droplet\'s key may read', () => {
     const channel = planForCdktf(input).host.configChannel;
+    // The off-host backups' bucket and key are another test's subject.
+    const ofChannel = (resources: { [name: string]: any } | undefined) => Object.entries(resources ?? {}).filter(([name]) => !/Backup/.test(name));
     if (!channel) {
-      expect(out.resource.digitalocean_spaces_bucket).toBeUndefined();
+      expect(ofChannel(out.resource.digitalocean_spaces_bucket)).toEqual([]);
       return;
     }
-    const bucket = Object.entries(out.resource.digitalocean_spaces_bucket ?? {});
+    const bucket = ofChannel(out.resource.digitalocean_spaces_bucket);
     expect(bucket).toHaveLength(1);
     const [bucketName, bucketBody] = bucket[0];
     expect(bucketBody).toMatchObject({ name: channel.bucket.name, region: channel.bucket.region, acl: 'private' });
-    const key = Object.values(out.resource.digitalocean_spaces_key ?? {});
+    const key = ofChannel(out.resource.digitalocean_spaces_key).map(([, body]) => body);
     expect(key).toEqual([expect.objectContaining({ name: channel.readKey.name, grant: [{ bucket: `\${digitalocean_spaces_bucket.${bucketName}.name}`, permission: 'read' }] })]);
     const object = Object.entries(out.resource.digitalocean_spaces_bucket_object ?? {});
     expect(object.map(([, body]) => body)).toEqual([expect.objectContaining({ bucket: `\${digitalocean_spaces_bucket.${bucketName}.name}`, key: 'bundle.tar.gz', content_base64: channel.object.contentBase64, acl: 'private' })]);

@@ -25,7 +25,10 @@ export interface Inventory {
    * `volume <name>`, `firewall <name>`, `zone <name>`, `reserved-ip`, …; the records share one).
    */
   readonly lifecycles: object[];
-  /** The in-place configuration channel: buckets, read keys (with their grants) and bundle objects. */
+  /**
+   * Spaces: the in-place configuration channel's bucket, read key (with its grant) and bundle object,
+   * and the off-host backups' bucket and key.
+   */
   readonly configChannel: object[];
   /** The uptime check, its alerts (naming the check) and the monitor alerts (naming their droplets). */
   readonly alerts: object[];

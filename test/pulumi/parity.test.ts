@@ -69,8 +69,9 @@ describe.each(representativeSpecs)('GIVEN the %s spec through both engines', (_n
     expect(pulumiSide.lifecycles).toEqual(cdktf.lifecycles);
   });
 
-  test('THEN both write the same configuration bundle into the same bucket, readable with the same read-only key', () => {
-    expect(cdktf.configChannel).toHaveLength(spec.configDelivery?.channel === 'spaces' ? 3 : 0);
+  test('THEN both write the same configuration bundle into the same bucket, readable with the same read-only key, and make the same backup bucket and read-write key', () => {
+    const backups = spec.offsiteBackups === undefined ? 0 : spec.offsiteBackups.createBucket === false ? 1 : 2;
+    expect(cdktf.configChannel).toHaveLength((spec.configDelivery?.channel === 'spaces' ? 3 : 0) + backups);
     expect(pulumiSide.configChannel).toEqual(cdktf.configChannel);
   });
 });

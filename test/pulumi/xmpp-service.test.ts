@@ -15,7 +15,7 @@ import { renderExternalZoneFilesWithTokens } from '../../lib/core/zone';
 import { hasDedicatedTurnDroplet, XmppServiceSpec } from '../../lib/core/spec';
 import { resolveSpec, SpecValidationError } from '../../lib/core/validate';
 import { XmppService } from '../../lib/pulumi';
-import { componentType, numericDropletId, parseDropletId, withDeployTimeSecret, withSpacesKey } from '../../lib/pulumi/spec';
+import { componentType, numericDropletId, parseDropletId, withBackupSecrets, withDeployTimeSecret, withSpacesKey } from '../../lib/pulumi/spec';
 import { newStack, synth } from '../cdktf/synth';
 import { closedSpec, dedicatedTurnSpec, minimalSpec, representativeSpecs } from '../support/specs';
 import { installMocks, MockCloud, ofType, Registered, runProgram, TYPES, valueOf } from './mocks';
@@ -79,13 +79,13 @@ describe.each(representativeSpecs)('GIVEN XmppService for the %s spec', (_name, 
       volumeIds: [`volume-${spec.droplet.volumeName}`],
     });
     expect(droplet.inputs.sshKeys ?? []).toEqual(spec.droplet.sshKeyFingerprints);
-    // The read key of the configuration channel, as the mocks name its attributes.
-    expect(droplet.inputs.userData).toBe(withSpacesKey(renderCloudInit(spec), 'spaces-key#access_key', 'spaces-key#secret_key'));
+    // The read key of the configuration channel and the backups' key, as the mocks name their attributes.
+    expect(droplet.inputs.userData).toBe(withBackupSecrets(withSpacesKey(renderCloudInit(spec), 'spaces-key#access_key', 'spaces-key#secret_key'), 'spaces-key#access_key', 'spaces-key#secret_key'));
   });
 
-  test('THEN user_data is a Pulumi secret exactly when it carries a supplied TURN secret or the configuration channel\'s read key', () => {
+  test('THEN user_data is a Pulumi secret exactly when it carries a supplied TURN secret, the configuration channel\'s read key or the backups\' key and password', () => {
     const droplet = one(cloud, TYPES.droplet, 'xmpp-host');
-    expect(droplet.secretInputs.has('userData')).toBe(spec.calls.sharedSecret !== undefined || spec.configDelivery.channel === 'spaces');
+    expect(droplet.secretInputs.has('userData')).toBe(spec.calls.sharedSecret !== undefined || spec.configDelivery.channel === 'spaces' || spec.offsiteBackups !== undefined);
   });
 
   test('THEN the volume is protected from deletion and the reserved IP is assigned by numeric droplet ID', () => {

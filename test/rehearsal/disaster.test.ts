@@ -44,7 +44,7 @@ async function boot(stack: SynthesizedStack, objectStore: string, ca?: string): 
 
 /** The HTTP status of the backup check's address, requested from the internet's side as DigitalOcean's checker would. */
 function freshStatus(r: Rehearsal): string {
-  return r.hostMustRun('request the backup check\'s address', ['curl', '-s', '-o', '/dev/null', '-w', '%{http_code}', '--cacert', r.caFile, FRESH_URL], { timeoutMs: 30000 }).stdout;
+  return r.hostMustRun('request the backup check\'s address', ['curl', '-sS', '-o', '/dev/null', '-w', '%{http_code}', '--cacert', r.caFile, FRESH_URL], { timeoutMs: 30000 }).stdout;
 }
 
 /** The `key value` lines of the published backup status. */
