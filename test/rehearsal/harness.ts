@@ -646,6 +646,11 @@ cat ${dir}/standin.log >&2; exit 1
     return existsSync(log) ? readFileSync(log, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l)) : [];
   }
 
+  /** The CA of Spaces' certificate here (the real one chains to a public CA; see the header). */
+  get spacesCaFile(): string {
+    return join(this.base, 'files', 'spaces', 'ca.pem');
+  }
+
   /** The off-host backups' key the provider "created" for the droplet (its secret is in the droplet's user_data). */
   get backupKey(): SpacesCredentials {
     return JSON.parse(readFileSync(join(this.base, 'files', 'spaces', 'backup-key.json'), 'utf8'));
