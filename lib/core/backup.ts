@@ -143,14 +143,13 @@ export function renderOffsiteEnv(spec: ResolvedSpec & { readonly offsiteBackups:
     ['KEEP_MONTHLY', String(backups.keep.monthly)],
     ['FRESH_HOURS', String(OFFSITE_FRESH_HOURS)],
   ];
-  return ['# Rendered by xmpp-constructs: where the off-host backups go and how many are kept.', ...vars.map(([k, v]) => `${k}=${shQuote(v)}`), ''].join('\n');
+  return ['# Rendered by xmpp-constructs: where the off-host backups go, and what is kept.', ...vars.map(([k, v]) => `${k}=${shQuote(v)}`), ''].join('\n');
 }
 
 /** The bucket key (placeholders the adapter fills in) and the password (or its deploy-time placeholder). */
 export function renderOffsiteSecrets(backups: ResolvedOffsiteBackups): string {
   return [
-    '# Rendered by xmpp-constructs: the key that may read and write only the backup bucket, and the',
-    '# password that encrypts the backups. Keep a copy of the password away from DigitalOcean.',
+    '# Rendered by xmpp-constructs: the backup bucket\'s key, and the password of the backups.',
     `AWS_ACCESS_KEY_ID=${shQuote(BACKUP_ACCESS_KEY_PLACEHOLDER)}`,
     `AWS_SECRET_ACCESS_KEY=${shQuote(BACKUP_SECRET_KEY_PLACEHOLDER)}`,
     `RESTIC_PASSWORD=${shQuote(backups.password)}`,

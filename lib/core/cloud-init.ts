@@ -327,7 +327,9 @@ function cloudConfig(files: readonly HostFile[], packages: readonly string[], co
       // so failures would pass silently; the script stops on the first error and names the step.
       runcmd: [[...command]],
     };
-    return '#cloud-config\n' + stringify(document, { lineWidth: 0, blockQuote: 'literal' });
+    // Sequences not indented under their key: two bytes less on every line of every file, which
+    // DigitalOcean's 64 KiB limit makes worth having (the same YAML to cloud-init).
+    return '#cloud-config\n' + stringify(document, { lineWidth: 0, blockQuote: 'literal', indentSeq: false });
   };
   const sizeOf = (text: string) => Buffer.byteLength(text, 'utf8');
   // Files stay readable in the plan while everything fits. Past the limit, files are compressed one

@@ -71,8 +71,9 @@ export const DEFAULTS = {
     diskPercent: 85,
     monitorWindow: '10m',
   },
+  offsiteBackups: { createBucket: true },
   // A week of days to undo a mistake noticed late, a month of weeks, half a year of months.
-  offsiteBackups: { createBucket: true, keep: { daily: 7, weekly: 4, monthly: 6 } },
+  backupRetention: { daily: 7, weekly: 4, monthly: 6 },
 } as const satisfies {
   // Each section may only name fields its interface has, with values of their declared types.
   readonly service: Partial<Pick<XmppServiceSpec, 'registration' | 'adminSourceCidrs' | 'historyExpireAfterSeconds'>>;
@@ -91,7 +92,8 @@ export const DEFAULTS = {
   readonly ports: Partial<PortsSpec>;
   readonly configDelivery: Partial<ConfigDeliverySpec>;
   readonly alerts: Partial<AlertsSpec>;
-  readonly offsiteBackups: Partial<OffsiteBackupsSpec> & { readonly keep: Required<BackupRetentionSpec> };
+  readonly offsiteBackups: Partial<OffsiteBackupsSpec>;
+  readonly backupRetention: Required<BackupRetentionSpec>;
 };
 
 /**

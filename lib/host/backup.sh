@@ -1,17 +1,13 @@
 #!/bin/bash
-# /usr/local/sbin/xmpp-constructs-backup: archives of the data volume, and restoring one. Rendered by xmpp-constructs.
-#   create            write /srv/xmpp-data/backups/xmpp-<UTC time>.tar.gz, keep the newest 7
-#   restore ARCHIVE   put ARCHIVE's state on the volume (the current state is moved aside, never
-#                     deleted) and provision again
-#   list              the archives, oldest first
-#   status            publish how full the data volume is, and how the last off-host backup went
-#                     (for xmpp-doctor and the backup uptime check, every 10 minutes)
-# With offsiteBackups (restic, into a Spaces bucket):
-#   offsite [--new-history]          back the volume up to Spaces, then forget and prune what the
-#                                    retention no longer keeps (xmpp-constructs-offsite-backup.timer)
-#   restore --from spaces [SNAPSHOT] put a snapshot's state on the volume (the newest by default),
-#                                    moving the current state aside, and provision again
-#   snapshots                        the snapshots in Spaces, oldest first
+# /usr/local/sbin/xmpp-constructs-backup: backups of the data volume, and restoring one. Rendered by xmpp-constructs.
+#   create                 write /srv/xmpp-data/backups/xmpp-<UTC time>.tar.gz, keep the newest 7
+#   restore ARCHIVE        put its state on the volume (the current state moved aside) and provision
+#   list                   the archives, oldest first
+#   status                 publish the volume's fill and the off-host backup's outcome (every 10 min)
+# With offsiteBackups (restic, into a Spaces bucket; xmpp-constructs-offsite-backup.timer):
+#   offsite [--new-history]           back up to Spaces, then forget and prune past the retention
+#   restore --from spaces [SNAPSHOT]  like restore ARCHIVE, from a snapshot (the newest by default)
+#   snapshots                         the snapshots in Spaces, oldest first
 set -euo pipefail
 set -o errtrace # functions inherit the ERR trap only with it
 umask 077
@@ -93,10 +89,9 @@ create() {
   warn_if_full
 }
 
-# Stop the services, move the volume's current state aside (never deleted), let $1 (a function)
-# put the restored state on the volume, make whole what a live backup may have cut short, and
-# provision again.
-replace_state() { # function that writes the restored state into $VOLUME_MOUNT
+# Stop the services, move the current state aside (never deleted), let $1 put the restored state
+# on the volume, make whole what a live backup cut short, and provision again.
+replace_state() {
   step "stopping the services"
   for unit in prosody nginx coturn; do systemctl stop "$unit" >/dev/null 2>&1 || true; done
   # The state directories are bind-mounted over their system paths: release them before they move.
@@ -116,10 +111,9 @@ replace_state() { # function that writes the restored state into $VOLUME_MOUNT
   /usr/local/sbin/xmpp-constructs-provision
 }
 
-# Prosody's message archives and other lists are files it appends to. A backup taken while it
-# wrote may hold an item cut short at the end, and Prosody refuses a list whose last item does not
-# parse, the whole archive with it: cut each back to its last whole item. The indexes beside them
-# (.lidx, Prosody 13) may be off by those items; Prosody builds a missing one again.
+# Prosody appends to its lists (message archives): one read while it wrote may end in an item cut
+# short, and Prosody refuses a list that does not parse, whole. Cut each back to its last whole
+# item; drop the indexes (.lidx, Prosody 13), which may be off by it and which Prosody rebuilds.
 repair_lists() {
   [ -d "$VOLUME_MOUNT/prosody" ] || return 0
   local lua list
@@ -130,7 +124,7 @@ repair_lists() {
 for path in io.lines(arg[1]) do
   local f = assert(io.open(path, "rb")); local data = f:read("a"); f:close()
   if not load(data, "=list", "t", {}) then
-    -- The longest prefix that ends an item and parses: what was whole when the backup read it.
+    -- The longest prefix that ends an item and parses.
     local ends, keep = {}, 0
     for e in data:gmatch("%);\n()") do ends[#ends + 1] = e - 1 end
     for i = #ends, 1, -1 do
@@ -181,14 +175,14 @@ load_offsite() {
   RESTIC_ERRORS=$(mktemp)
 }
 
-# restic, its errors also kept to say in the status what went wrong.
+# restic, its errors kept for the status.
 r() { restic "$@" 2> >(tee -a "$RESTIC_ERRORS" >&2); }
 
-# What restic last said went wrong, in one line (never a secret: restic prints none).
+# restic's last error, in one line (restic prints no secret).
 restic_error() { grep -E 'Fatal|rror' "$RESTIC_ERRORS" 2>/dev/null | tail -n 1 | cut -c1-300 || true; }
 
-# Does the repository exist? Fails on any answer but "there is none", so that a wrong password or an
-# unreachable bucket is never taken for an empty repository.
+# Does the repository exist? Fails on any answer but "none", so a wrong password or an unreachable
+# bucket is never taken for an empty repository.
 repository_exists() {
   local out
   if out=$(restic cat config 2>&1 >/dev/null); then return 0; fi
@@ -206,8 +200,7 @@ repository_exists() {
 # How many snapshots `restic snapshots --json ARGS` lists (one short_id each).
 count_snapshots() { r snapshots --json "$@" | { grep -o '"short_id"' || true; } | wc -l; }
 
-# The off-host backup's outcome, kept on the volume: state (ok, failed, refused), when it last
-# succeeded and was last tried, the snapshot it wrote, and what went wrong.
+# The outcome, kept on the volume: state, last success and attempt, snapshot, what went wrong.
 record_offsite() { # state detail [snapshot]
   local state=$1 detail=$2 snapshot=${3:-} now success=0 previous=-
   now=$(date -u +%s)
@@ -221,8 +214,8 @@ record_offsite() { # state detail [snapshot]
   publish_backup_status
 }
 
-# https://<primary domain>/.well-known/xmpp-constructs/backup, and …/backup-fresh (200 only while
-# the last backup succeeded within FRESH_HOURS), which the backup uptime check watches.
+# …/.well-known/xmpp-constructs/backup, and …/backup-fresh (200 only while the last backup
+# succeeded within FRESH_HOURS), which the backup uptime check watches.
 publish_backup_status() {
   if [ ! -f "$OFFSITE_ENV" ]; then rm -f "$BACKUP_STATUS" "$BACKUP_FRESH"; return 0; fi
   mountpoint -q "$VOLUME_MOUNT" || return 0
@@ -245,8 +238,7 @@ publish_backup_status() {
   fi
 }
 
-# A failed or refused run is recorded (and so published) whatever stopped it: with what it was
-# doing and restic's last error, unless it said more itself (OFFSITE_DETAIL).
+# A failed or refused run is recorded and published, whatever stopped it.
 offsite_exit() {
   local rc=$1 detail
   if [ "$rc" -ne 0 ] && [ -n "${OFFSITE_STATE:-}" ]; then
@@ -274,8 +266,8 @@ offsite() {
   volume_id=$(cat "$VOLUME_ID")
 
   step "checking that the repository holds this volume's backups"
-  # A new, empty volume (the droplet deployed again after losing its own) must not add its empty
-  # state as the newest snapshot, which a restore would then take by default.
+  # A new, empty volume (deployed again after a loss) must not become the newest snapshot, which a
+  # restore takes by default.
   all=$(count_snapshots --host "$BACKUP_HOST")
   ours=$(count_snapshots --host "$BACKUP_HOST" --tag "volume-$volume_id")
   if [ "$all" -gt 0 ] && [ "$ours" -eq 0 ] && [ "$new_history" -eq 0 ]; then
@@ -287,8 +279,7 @@ offsite() {
   step "backing up"
   local excludes=() p rc=0 summary snapshot
   for p in "${OFFSITE_EXCLUDES[@]}"; do excludes+=(--exclude "$p"); done
-  # Exit 3: some files could not be read (Prosody removed an expired one meanwhile); the snapshot
-  # holds everything else, as tar's exit 1 does for the local archives.
+  # Exit 3: a file could not be read (Prosody removed it meanwhile); the snapshot holds the rest.
   summary=$(cd "$VOLUME_MOUNT" && r backup . --json --host "$BACKUP_HOST" --tag "volume-$volume_id" --one-file-system "${excludes[@]}" | tail -n 1) || rc=$?
   [ "$rc" -eq 0 ] || [ "$rc" -eq 3 ] || fail "step \"backing up\": restic exited $rc (see above); no snapshot was written"
   [ "$rc" -eq 0 ] || echo "xmpp-constructs: some files could not be read (see above); the snapshot holds everything else"
@@ -297,7 +288,7 @@ offsite() {
   echo "xmpp-constructs: snapshot $snapshot written to $RESTIC_REPOSITORY"
 
   step "forgetting and pruning what the retention no longer keeps"
-  # Grouped by volume too: the snapshots of an earlier history kept with --new-history keep their own.
+  # Grouped by volume too: an earlier history kept with --new-history keeps its own.
   r forget --host "$BACKUP_HOST" --group-by host,paths,tags --keep-daily "$KEEP_DAILY" --keep-weekly "$KEEP_WEEKLY" --keep-monthly "$KEEP_MONTHLY" --prune
 
   OFFSITE_STATE=
@@ -321,10 +312,8 @@ restore_offsite() {
   time=$(grep -o '"time":"[^"]*"' <<<"$found" | tail -n 1 | cut -d'"' -f4)
   [ -n "$id" ] || fail "no snapshot \"$wanted\" of host $BACKUP_HOST in $RESTIC_REPOSITORY; list them with $0 snapshots"
   SNAPSHOT=$id
-  echo "xmpp-constructs: restoring snapshot $id, taken $time, onto $VOLUME_MOUNT."
-  echo "xmpp-constructs: it replaces everything the service keeps there: accounts and their passwords, rosters,"
-  echo "xmpp-constructs: message archives, rooms and their history, uploads, certificates and the TURN secret"
-  echo "xmpp-constructs: (now $(du -sm --exclude=./backups --exclude='./pre-restore-*' "$VOLUME_MOUNT" 2>/dev/null | cut -f1) MiB). Nothing is deleted: the current state is moved aside."
+  echo "xmpp-constructs: restoring snapshot $id, taken $time, onto $VOLUME_MOUNT. It replaces accounts and their passwords, rosters,"
+  echo "message archives, rooms and their history, uploads, certificates and the TURN secret; the current state is moved aside."
   replace_state restore_snapshot
 }
 
@@ -337,5 +326,5 @@ case "${1:-}" in
   status) publish_status ;;
   offsite) shift; offsite "$@" ;;
   snapshots) snapshots ;;
-  *) echo "usage: $0 create | restore ARCHIVE | list | status | offsite [--new-history] | restore --from spaces [SNAPSHOT] | snapshots" >&2; exit 2 ;;
+  *) sed -n '3,10s/^#  //p' "$0" >&2; exit 2 ;;
 esac

@@ -194,9 +194,8 @@ fi
 systemctl enable --now xmpp-constructs-certificates.timer xmpp-constructs-backup.timer xmpp-constructs-volume-status.timer
 if [ -f /etc/xmpp-constructs/offsite-backup.env ]; then
   systemctl enable --now xmpp-constructs-offsite-backup.timer
-  # A new host's first off-host backup, or the first after a day without one, need not wait for the
-  # timer: it runs once provisioning is done. On a new, empty volume whose bucket holds another
-  # volume's backups it refuses, and says to restore them.
+  # A first backup, or one a day overdue, need not wait for the timer (on an empty volume whose bucket
+  # holds another volume's backups, it refuses and says to restore them).
   last=$(awk '$1 == "last-success" { print $2 }' "$VOLUME_MOUNT/.offsite-backup" 2>/dev/null || echo 0)
   if [ $(( $(date -u +%s) - ${last:-0} )) -gt 86400 ]; then systemctl start --no-block xmpp-constructs-offsite-backup.service; fi
 elif [ -f /etc/systemd/system/xmpp-constructs-offsite-backup.timer ]; then

@@ -29,6 +29,8 @@ const SECTION_OF: Readonly<Record<string, keyof typeof DEFAULTS | null>> = {
   ConfigDeliverySpec: 'configDelivery',
   AlertsSpec: 'alerts',
   SlackAlertsSpec: null,
+  OffsiteBackupsSpec: 'offsiteBackups',
+  BackupRetentionSpec: 'backupRetention',
 };
 
 /** Defaults documented as prose (`@default - …`): computed from other fields, or whole sections. */
@@ -36,6 +38,7 @@ const COMPUTED = [
   'XmppServiceSpec.components', 'XmppServiceSpec.calls', 'XmppServiceSpec.web', 'XmppServiceSpec.contacts',
   'XmppServiceSpec.droplet', 'XmppServiceSpec.dns', 'XmppServiceSpec.federation', 'XmppServiceSpec.ports', 'XmppServiceSpec.configDelivery',
   'XmppServiceSpec.alerts', 'AlertsSpec.slack',
+  'XmppServiceSpec.offsiteBackups', 'OffsiteBackupsSpec.bucket', 'OffsiteBackupsSpec.spacesRegion', 'OffsiteBackupsSpec.keep',
   'DomainSpec.admins', 'DomainSpec.contacts',
   'ComponentsSpec.fileShare', 'ComponentsSpec.groupChat', 'ComponentsSpec.proxy65', 'ComponentsSpec.pubsub',
   'FileShareSpec.expireAfterSeconds', 'FileShareSpec.dailyQuotaBytesPerUser', 'FileShareSpec.globalQuotaBytes',

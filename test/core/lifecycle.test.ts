@@ -11,18 +11,18 @@ import { dedicatedTurnSpec, minimalSpec } from '../support/specs';
 describe('planLifecycles', () => {
   const spec = resolveSpec(dedicatedTurnSpec);
 
-  test('GIVEN the defaults THEN the volume and the reserved addresses refuse destruction, and only the TURN droplet is replaced create-first', () => {
+  test('GIVEN the defaults THEN the volume, the backups\' bucket and the reserved addresses refuse destruction, and only the TURN droplet is replaced create-first', () => {
     const plan = planLifecycles(spec);
     expect(Object.keys(plan).sort()).toEqual([...RESOURCE_ROLES].sort());
     const protectedRoles = RESOURCE_ROLES.filter((role) => plan[role].protect);
-    expect(protectedRoles.sort()).toEqual(['reservedIp', 'reservedIpv6', 'volume']);
+    expect(protectedRoles.sort()).toEqual(['backupBucket', 'reservedIp', 'reservedIpv6', 'volume']);
     const createFirst = RESOURCE_ROLES.filter((role) => plan[role].replacement === 'create-first');
     expect(createFirst).toEqual(['turnDroplet']);
   });
 
   test.each<[string, { protectVolume?: boolean; protectReservedIps?: boolean }, string[]]>([
     ['protectVolume: false', { protectVolume: false }, ['reservedIp', 'reservedIpv6']],
-    ['protectReservedIps: false', { protectReservedIps: false }, ['volume']],
+    ['protectReservedIps: false', { protectReservedIps: false }, ['backupBucket', 'volume']],
     ['both off', { protectVolume: false, protectReservedIps: false }, []],
   ])('GIVEN %s THEN exactly the rest stays protected', (_name, protection, expected) => {
     const plan = planLifecycles(spec, protection);

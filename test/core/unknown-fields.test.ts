@@ -152,7 +152,7 @@ describe('resolveSpec reports unknown fields with the other problems', () => {
   test('a domain object and a far-off key', () => {
     const error = errorOf(withFields({ domains: ['example.net', { name: 'example.org', zoen: 'existing' }], kubernetes: true }));
     expect(error.message).toContain('  - domains[1].zoen = "existing": `domains[…]` has no field "zoen", so it would be silently ignored. Fix: did you mean `zone`? Rename the field');
-    expect(error.message).toMatch(/ {2}- kubernetes = true: the spec \(XmppServiceSpec\) has no field "kubernetes", so it would be silently ignored\. Fix: remove it, or use one of the fields of the spec \(XmppServiceSpec\): domains, admins, acme, components, calls, web, registration, historyExpireAfterSeconds, contacts, droplet, adminSourceCidrs, dns, federation, ports, configDelivery, alerts$/m);
+    expect(error.message).toMatch(/ {2}- kubernetes = true: the spec \(XmppServiceSpec\) has no field "kubernetes", so it would be silently ignored\. Fix: remove it, or use one of the fields of the spec \(XmppServiceSpec\): domains, admins, acme, components, calls, web, registration, historyExpireAfterSeconds, contacts, droplet, adminSourceCidrs, dns, federation, ports, configDelivery, alerts, offsiteBackups$/m);
   });
 
   test.each(representativeSpecs)('the %s spec still resolves', (_name, valid) => {
@@ -179,6 +179,8 @@ describe('the known fields and the spec interfaces', () => {
     ConfigDeliverySpec: spec.CONFIG_DELIVERY_FIELDS,
     SlackAlertsSpec: spec.SLACK_ALERTS_FIELDS,
     AlertsSpec: spec.ALERTS_FIELDS,
+    BackupRetentionSpec: spec.BACKUP_RETENTION_FIELDS,
+    OffsiteBackupsSpec: spec.OFFSITE_BACKUPS_FIELDS,
     DomainSpec: spec.DOMAIN_FIELDS,
     XmppServiceSpec: spec.XMPP_SERVICE_SPEC_FIELDS,
   };

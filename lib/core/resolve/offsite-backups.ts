@@ -53,7 +53,7 @@ function resolveRetention(declared: BackupRetentionSpec | undefined, c: IssueCol
   if (declared !== undefined && !isObject(declared)) {
     c.check('offsiteBackups.keep', declared, { problem: 'must be an object', fix: 'write keep: { daily: 7, weekly: 4, monthly: 6 }' });
   }
-  const keep = { ...DEFAULTS.offsiteBackups.keep, ...section<BackupRetentionSpec>(declared) };
+  const keep = { ...DEFAULTS.backupRetention, ...section<BackupRetentionSpec>(declared) };
   // At least one daily snapshot, or the newest backup could be forgotten as soon as it is made.
   c.check('offsiteBackups.keep.daily', keep.daily, checkInteger(keep.daily, 1, 366));
   c.check('offsiteBackups.keep.weekly', keep.weekly, checkInteger(keep.weekly, 0, 520));
