@@ -232,7 +232,7 @@ publish_backup_status() {
   state=$(awk '$1 == "state" { print $2 }' "$BACKUP_STATUS")
   success=$(awk '$1 == "last-success" { print $2 }' "$BACKUP_STATUS")
   if [ "$state" = ok ] && [ $(( $(date -u +%s) - ${success:-0} )) -le $((fresh_hours * 3600)) ]; then
-    cp "$BACKUP_STATUS" "$BACKUP_FRESH.new" && mv "$BACKUP_FRESH.new" "$BACKUP_FRESH"
+    cp "$BACKUP_STATUS" "$BACKUP_FRESH.new" && chmod 0644 "$BACKUP_FRESH.new" && mv "$BACKUP_FRESH.new" "$BACKUP_FRESH"
   else
     rm -f "$BACKUP_FRESH"
   fi

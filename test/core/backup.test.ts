@@ -211,14 +211,18 @@ describe.each(Object.values(PLATFORMS))('on $name', (platform) => {
       sh(`rm -f ${OFFSITE_ENV}; if mountpoint -q ${VOLUME_MOUNT}; then umount -R ${VOLUME_MOUNT}; fi`);
     });
 
-    /** Publish with `record` (undefined: none yet) and say what is served: the status, and whether the fresh copy exists. */
+    /** Publish with `record` (undefined: none yet) and say what is served: the status, and whether the fresh copy exists (both readable by nginx). */
     function publish(record: string | undefined): { status: string; fresh: boolean } {
       freshVolume(16);
       const out = mustSh('publishing', `
         ${record === undefined ? `rm -f ${RECORD}` : `printf '%s' '${record}' > ${RECORD}`}
         ${BACKUP_SCRIPT} status
-        cat ${BACKUP_STATUS_FILE}; if [ -f ${FRESH} ]; then echo FRESH; fi`);
-      return { status: out.replace(/FRESH\n$/, ''), fresh: out.endsWith('FRESH\n') };
+        cat ${BACKUP_STATUS_FILE}; if [ -f ${FRESH} ]; then echo FRESH; fi
+        stat -c 'modes %a' ${BACKUP_STATUS_FILE} $(ls ${FRESH} 2>/dev/null) | sort -u`);
+      // Both are served by nginx, which is not root: readable by all, or the check sees 403.
+      expect(out).toMatch(/modes 644\n$/);
+      const body = out.replace(/modes 644\n$/, '');
+      return { status: body.replace(/FRESH\n$/, ''), fresh: body.endsWith('FRESH\n') };
     }
     const ago = (hours: number) => `state ok\nlast-success ${Math.floor(Date.now() / 1000) - hours * 3600}\nlast-attempt 0\nsnapshot 0123abcd\ndetail \n`;
 

@@ -85,7 +85,7 @@ function snapshotObjects(objectStore: string): string[] {
 
 for (const platform of REHEARSED_PLATFORMS) {
   describeUnless(rehearsalUnavailable(), `GIVEN a droplet on ${platformTitle(platform)} backing its volume up to Spaces, WHEN its droplet and its volume are both lost and the same declaration is deployed again`, () => {
-    const objectStore = mkdtempSync('/var/tmp/xc-objects-');
+    let objectStore: string;
     const spec = specOn({ ...exampleSpec, offsiteBackups: { password: PASSWORD }, alerts: { emails: ['ops@example.net'] } }, platform);
     const stack = synthesizeSpec(spec);
     let first: Rehearsal | undefined;
@@ -104,6 +104,7 @@ for (const platform of REHEARSED_PLATFORMS) {
     let restoreRun: { status: number | null; stdout: string; stderr: string };
 
     beforeAll(async () => {
+      objectStore = mkdtempSync('/var/tmp/xc-objects-');
       first = await boot(stack, objectStore);
       backupKey = first.backupKey;
       ca = first.issueCertificates();
@@ -153,7 +154,7 @@ for (const platform of REHEARSED_PLATFORMS) {
 
     afterAll(async () => {
       for (const r of [first, second]) await r?.stop();
-      rmSync(objectStore, { recursive: true, force: true });
+      if (objectStore !== undefined) rmSync(objectStore, { recursive: true, force: true });
     });
 
     test('THEN the first boot made its first backup at once, and the backup check\'s address answers 200', () => {
