@@ -17,7 +17,7 @@ import { resolveSpec, SpecValidationError } from '../../lib/core/validate';
 import { XmppService } from '../../lib/pulumi';
 import { componentType, numericDropletId, parseDropletId, withBackupSecrets, withDeployTimeSecret, withSpacesKey } from '../../lib/pulumi/spec';
 import { newStack, synth } from '../cdktf/synth';
-import { closedSpec, dedicatedTurnSpec, minimalSpec, representativeSpecs } from '../support/specs';
+import { backedUpSpec, closedSpec, dedicatedTurnSpec, minimalSpec, representativeSpecs } from '../support/specs';
 import { installMocks, MockCloud, ofType, Registered, runProgram, TYPES, valueOf } from './mocks';
 
 beforeAll(() => installMocks());
@@ -177,6 +177,24 @@ describe('GIVEN the TURN secret as a Pulumi secret', () => {
     expect(() => withDeployTimeSecret('x', weak)).toThrow(/calls\.sharedSecret = "\(the deploy-time secret, not shown\)": must be 32 to 512 printable ASCII/);
     expect(() => withDeployTimeSecret('x', weak)).toThrow(expect.objectContaining({ message: expect.not.stringContaining(weak) }));
     expect(withDeployTimeSecret(`s=${DEPLOY_TIME_SECRET_PLACEHOLDER}`, secret)).toBe(`s=${secret}`);
+  });
+});
+
+describe('GIVEN the backup password as a Pulumi secret', () => {
+  const password = 'a Pulumi secret of the backups, 42';
+  test('THEN the droplet receives it, with the backup key, inside secret user_data, and no output or review file shows it', async () => {
+    const { cloud, result } = await runProgram(() => new XmppService('xmpp', { spec: { ...backedUpSpec, offsiteBackups: { password: pulumi.secret(password) } } }));
+    const host = one(cloud, TYPES.droplet, 'xmpp-host');
+    expect(host.secretInputs.has('userData')).toBe(true);
+    expect(host.inputs.userData).toBe(withBackupSecrets(renderCloudInit(resolveSpec({ ...backedUpSpec, offsiteBackups: { password } })), 'spaces-key#access_key', 'spaces-key#secret_key'));
+    expect(JSON.stringify(await outputValues(result))).not.toContain(password);
+    expect(JSON.stringify(result.reviewFiles)).not.toContain(password);
+  });
+
+  test('THEN a password that turns out to be unusable fails the deployment naming the field, never the value', () => {
+    const weak = 'too short';
+    expect(() => withBackupSecrets('x', 'k', 's', weak)).toThrow(/offsiteBackups\.password = "\(the deploy-time password, not shown\)": is 9 characters long/);
+    expect(() => withBackupSecrets('x', 'k', 's', weak)).toThrow(expect.objectContaining({ message: expect.not.stringContaining(weak) }));
   });
 });
 
