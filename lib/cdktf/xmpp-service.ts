@@ -138,7 +138,13 @@ export class XmppService extends Construct {
   }
 }
 
-export interface XmppStackProps extends XmppServiceProps {
+export interface XmppStackProps extends Omit<XmppServiceProps, 'spec'> {
+  /**
+   * The whole service, declared once; or a function of the stack giving it, for a declaration that
+   * holds the stack's own deploy-time values: `(stack) => ({ …, offsiteBackups: { password: new
+   * TerraformVariable(stack, 'backup_password', { type: 'string', sensitive: true }).stringValue } })`.
+   */
+  readonly spec: XmppServiceSpec | ((stack: TerraformStack) => XmppServiceSpec);
   /**
    * DigitalOcean API token.
    * @default - read by the provider from the DIGITALOCEAN_TOKEN environment variable at deploy time
@@ -163,7 +169,7 @@ export class XmppStack extends TerraformStack {
     if (props.backend) props.backend(this);
     else new LocalBackend(this, { path: `../../../terraform.${id}.tfstate` });
     this.provider = new DigitaloceanProvider(this, 'DigitalOcean', { token: props.token });
-    const { token: _token, backend: _backend, ...serviceProps } = props;
-    this.service = new XmppService(this, 'Xmpp', serviceProps);
+    const { token: _token, backend: _backend, spec, ...serviceProps } = props;
+    this.service = new XmppService(this, 'Xmpp', { ...serviceProps, spec: typeof spec === 'function' ? spec(this) : spec });
   }
 }

@@ -4,7 +4,8 @@
  * key granted only it, the key and password in user_data and nowhere a reviewer reads.
  */
 import { TerraformVariable } from 'cdktf';
-import { XmppService } from '../../lib/cdktf';
+import { Testing } from 'cdktf';
+import { XmppService, XmppStack } from '../../lib/cdktf';
 import { BACKUP_ACCESS_KEY_PLACEHOLDER, OFFSITE_ENV, OFFSITE_SECRETS, resticRepository } from '../../lib/core/backup';
 import { hostPackages, renderHostFiles } from '../../lib/core/cloud-init';
 import { planAlerts } from '../../lib/core/alerts';
@@ -142,5 +143,15 @@ describe('GIVEN offsiteBackups WHEN synthesized with cdktf', () => {
     const userData = resources(out, 'digitalocean_droplet')[0].user_data as string;
     expect(userData).toContain("RESTIC_PASSWORD='${var.backup_password}'");
     expect(JSON.stringify(out)).not.toContain(DEPLOY_TIME_BACKUP_PASSWORD_PLACEHOLDER);
+  });
+
+  test('WHEN XmppStack is given the declaration as a function of its stack THEN the variable is the stack\'s own, and user_data references it', () => {
+    const stack = new XmppStack(Testing.app(), 'xmpp', {
+      spec: (self) => withBackups({ password: new TerraformVariable(self, 'backup_password', { type: 'string', sensitive: true }).stringValue }),
+      writeReviewFiles: false,
+    });
+    const out = JSON.parse(Testing.synth(stack));
+    expect(out.variable.backup_password).toEqual({ type: 'string', sensitive: true });
+    expect(Object.values(out.resource.digitalocean_droplet as Record<string, { user_data: string }>)[0].user_data).toContain("RESTIC_PASSWORD='${var.backup_password}'");
   });
 });
