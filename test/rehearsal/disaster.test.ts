@@ -19,7 +19,7 @@ import { describeUnless } from '../support/tools';
 import { Rehearsal, rehearsalUnavailable, SynthesizedStack } from './harness';
 import { platformTitle, REHEARSED_PLATFORMS, specOn, synthesizeSpec } from './platforms';
 import type { Seeded, State } from './clients/durability';
-import { certbotRequests, installCertbotRecorder, keptOnHost } from './host-state';
+import { bootRecorded, certbotRequests, keptOnHost } from './host-state';
 
 jest.setTimeout(300000);
 
@@ -32,16 +32,7 @@ const LISTENERS = ['tcp/5222', 'tcp/5223', 'tcp/443', 'udp/3478'];
 const FRESH_URL = `https://${DOMAIN}${BACKUP_FRESH_PATH}`;
 
 async function boot(stack: SynthesizedStack, objectStore: string, ca?: string): Promise<Rehearsal> {
-  const { rehearsal, provision } = await Rehearsal.boot(stack, { objectStore });
-  if (provision.status !== 0) {
-    const logs = rehearsal.logTails();
-    await rehearsal.stop();
-    throw new Error(`provisioning failed (exit ${provision.status}):\n${provision.stdout}\n${provision.stderr}\n${logs}`);
-  }
-  await rehearsal.waitForListeners(LISTENERS);
-  installCertbotRecorder(rehearsal);
-  if (ca !== undefined) rehearsal.trustCa(ca);
-  return rehearsal;
+  return (await bootRecorded(stack, { objectStore }, LISTENERS, ca)).rehearsal;
 }
 
 const OFFSITE_UNIT = 'xmpp-constructs-offsite-backup.service';

@@ -19,7 +19,7 @@ import { dropletUserData, Rehearsal, rehearsalUnavailable, SynthesizedStack } fr
 import { platformTitle, REHEARSED_PLATFORMS, specOn, synthesizeExampleOn } from './platforms';
 import { describeUnless } from '../support/tools';
 import type { Seeded, State } from './clients/durability';
-import { certbotRequests, checksums, installCertbotRecorder, keptOnHost } from './host-state';
+import { bootRecorded, certbotRequests, checksums, keptOnHost } from './host-state';
 
 jest.setTimeout(300000);
 
@@ -33,16 +33,7 @@ const LISTENERS = ['tcp/5222', 'tcp/5223', 'tcp/443', 'udp/3478'];
 
 
 async function boot(stack: SynthesizedStack, volume: string, ca?: string): Promise<Rehearsal> {
-  const { rehearsal, provision } = await Rehearsal.boot(stack, { volume });
-  if (provision.status !== 0) {
-    const logs = rehearsal.logTails();
-    await rehearsal.stop();
-    throw new Error(`provisioning failed (exit ${provision.status}):\n${provision.stdout}\n${provision.stderr}\n${logs}`);
-  }
-  await rehearsal.waitForListeners(LISTENERS);
-  installCertbotRecorder(rehearsal);
-  if (ca !== undefined) rehearsal.trustCa(ca);
-  return rehearsal;
+  return (await bootRecorded(stack, { volume }, LISTENERS, ca)).rehearsal;
 }
 
 for (const platform of REHEARSED_PLATFORMS) {

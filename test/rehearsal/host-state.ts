@@ -4,7 +4,7 @@
  * prove that no certificate was requested.
  */
 import { PROSODY_SECRETS_INCLUDE, TURN_SECRET_FILE, VOLUME_MOUNT } from '../../lib/core/paths';
-import { Rehearsal } from './harness';
+import { BootOptions, BootResult, Rehearsal, SynthesizedStack } from './harness';
 
 /** Which Prosody release last ran on the volume, written by provisioning. */
 export const RELEASE_MARKER = `${VOLUME_MOUNT}/prosody-release`;
@@ -36,4 +36,23 @@ export function keptOnHost(r: Rehearsal): Record<string, string> {
 /** Every file provisioning writes, by checksum. */
 export function checksums(r: Rehearsal): string {
   return r.mustRun('checksum state', ['sh', '-c', `find ${STATE_PATHS.join(' ')} -type f -print0 2>/dev/null | sort -z | xargs -0 sha256sum`]).stdout;
+}
+
+/**
+ * Boot `stack` for a test of what survives: fails with provisioning's output unless it succeeded,
+ * waits until every one of `listeners` listens, records certbot's requests from then on, and makes
+ * clients trust `ca`, the CA of an earlier droplet whose certificates this one finds on its volume.
+ */
+export async function bootRecorded(stack: SynthesizedStack, options: BootOptions, listeners: readonly string[], ca?: string): Promise<BootResult> {
+  const booted = await Rehearsal.boot(stack, options);
+  const { rehearsal, provision } = booted;
+  if (provision.status !== 0) {
+    const logs = rehearsal.logTails();
+    await rehearsal.stop();
+    throw new Error(`provisioning failed (exit ${provision.status}):\n${provision.stdout}\n${provision.stderr}\n${logs}`);
+  }
+  await rehearsal.waitForListeners(listeners);
+  installCertbotRecorder(rehearsal);
+  if (ca !== undefined) rehearsal.trustCa(ca);
+  return booted;
 }

@@ -26,7 +26,7 @@ import { newStack, synth } from '../cdktf/synth';
 import { dropletImage, Rehearsal, rehearsalUnavailable, RunResult, SynthesizedStack } from './harness';
 import { describeUnless } from '../support/tools';
 import type { Seeded, State } from './clients/durability';
-import { certbotRequests, checksums, installCertbotRecorder, keptOnHost, RELEASE_MARKER } from './host-state';
+import { bootRecorded, certbotRequests, checksums, keptOnHost, RELEASE_MARKER } from './host-state';
 
 jest.setTimeout(900_000);
 
@@ -88,15 +88,7 @@ interface Booted {
 
 async function boot(stack: SynthesizedStack, volume: string, ca?: string): Promise<Booted> {
   const start = Date.now();
-  const { rehearsal, provision } = await Rehearsal.boot(stack, { volume });
-  if (provision.status !== 0) {
-    const logs = rehearsal.logTails();
-    await rehearsal.stop();
-    throw new Error(`provisioning failed (exit ${provision.status}):\n${provision.stdout}\n${provision.stderr}\n${logs}`);
-  }
-  await rehearsal.waitForListeners(LISTENERS);
-  installCertbotRecorder(rehearsal);
-  if (ca !== undefined) rehearsal.trustCa(ca);
+  const { rehearsal, provision } = await bootRecorded(stack, { volume }, LISTENERS, ca);
   return { rehearsal, provision, seconds: Math.round((Date.now() - start) / 1000) };
 }
 

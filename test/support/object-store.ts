@@ -17,7 +17,7 @@ import { request as httpRequest } from 'http';
 import { createServer } from 'https';
 import type { IncomingMessage, ServerResponse } from 'http';
 import type { AddressInfo } from 'net';
-import { accessDenied, authenticate, decodeOrThrow, readBody, S3Error, SpacesKey, xmlEscape } from './spaces-standin';
+import { accessDenied, authenticate, decodeOrThrow, readBody, requestParts, S3Error, SpacesKey, xmlEscape } from './spaces-standin';
 
 // s3rver has no types of its own; what is used of it.
 // eslint-disable-next-line @typescript-eslint/no-var-requires
@@ -63,12 +63,7 @@ export async function startObjectStore(config: ObjectStoreConfig): Promise<{ url
   };
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
-    const method = req.method ?? '';
-    const target = req.url ?? '/';
-    const q = target.indexOf('?');
-    const rawPath = q < 0 ? target : target.slice(0, q);
-    const rawQuery = q < 0 ? '' : target.slice(q + 1);
-    const hostName = (req.headers.host ?? '').replace(/:\d+$/, '').toLowerCase();
+    const { method, target, rawPath, rawQuery, hostName } = requestParts(req);
     const body = await readBody(req);
     const virtualHost = hostName.endsWith(`.${regionHost}`);
     const bucket = virtualHost ? hostName.slice(0, -regionHost.length - 1) : /^\/([^/]*)/.exec(decodeOrThrow(rawPath))?.[1] ?? '';

@@ -332,6 +332,19 @@ export function authenticate(
 
 const MAX_BODY = 64 * 1024 * 1024;
 
+/** A request's method, its path and query as sent (still encoded), and the host it names, lower-case and without a port. */
+export function requestParts(req: IncomingMessage): { method: string; target: string; rawPath: string; rawQuery: string; hostName: string } {
+  const target = req.url ?? '/';
+  const q = target.indexOf('?');
+  return {
+    method: req.method ?? '',
+    target,
+    rawPath: q < 0 ? target : target.slice(0, q),
+    rawQuery: q < 0 ? '' : target.slice(q + 1),
+    hostName: (req.headers.host ?? '').replace(/:\d+$/, '').toLowerCase(),
+  };
+}
+
 export function readBody(req: IncomingMessage): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
@@ -386,12 +399,7 @@ export function startSpacesStandin(options: SpacesStandinOptions): Promise<Space
   };
 
   async function handle(req: IncomingMessage, res: ServerResponse, record: (r: Omit<SpacesRequestRecord, 'time' | 'method' | 'host' | 'path'>) => void): Promise<void> {
-    const method = req.method ?? '';
-    const target = req.url ?? '/';
-    const q = target.indexOf('?');
-    const rawPath = q < 0 ? target : target.slice(0, q);
-    const rawQuery = q < 0 ? '' : target.slice(q + 1);
-    const hostName = (req.headers.host ?? '').replace(/:\d+$/, '').toLowerCase();
+    const { method, rawPath, rawQuery, hostName } = requestParts(req);
 
     // Virtual-host style names the bucket in the host; otherwise the first path segment does.
     let bucket: string;
