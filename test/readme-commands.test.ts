@@ -217,6 +217,7 @@ const EXERCISES: { readonly [command: string]: Exercise } = {
     in: [['lib/host/provision.sh', 'openssl rand -hex 32'], ['test/rehearsal/provision.test.ts', 'the TURN secret was generated on the host']],
     why: 'a user runs it to make a secret; the provisioning script makes the generated secret with the same command, which the rehearsal runs',
   },
+  'openssl rand -base64 32': { kind: 'runs', in: [['test/core/offsite-backups.test.ts', "execFileSync('openssl', ['rand', '-base64', '32']"]] },
   'xmpp-constructs-fetch retry': { kind: 'rehearses', in: [['test/rehearsal/in-place.test.ts', "['/usr/local/sbin/xmpp-constructs-fetch', 'retry']"]], why: ON_THE_DROPLET },
   'xmpp-constructs-backup offsite': { kind: 'rehearses', in: [[DISASTER, "[BACKUP_SCRIPT, 'offsite']"]], why: ON_THE_DROPLET },
   'xmpp-constructs-backup snapshots': { kind: 'rehearses', in: [[DISASTER, "[BACKUP_SCRIPT, 'snapshots']"]], why: ON_THE_DROPLET },

@@ -93,8 +93,13 @@ WantedBy=timers.target
 
 /** Where the repository is and what is kept: not secret (in the bundle with configDelivery "spaces"). */
 export const OFFSITE_ENV = `${ETC_DIR}/offsite-backup.env`;
-/** The bucket key and the repository password. Mode 0600, in user_data only, never in review files. */
+/** The bucket's key. Mode 0600, in user_data only, never in review files. */
 export const OFFSITE_SECRETS = `${ETC_DIR}/offsite-backup.secrets`;
+/**
+ * The repository password, alone in its file (restic's RESTIC_PASSWORD_FILE), so that a password
+ * given at deploy time is written as it is, whatever characters it holds. Mode 0600, like the key's.
+ */
+export const OFFSITE_PASSWORD = `${ETC_DIR}/offsite-backup.password`;
 export const OFFSITE_SERVICE = '/etc/systemd/system/xmpp-constructs-offsite-backup.service';
 export const OFFSITE_TIMER = '/etc/systemd/system/xmpp-constructs-offsite-backup.timer';
 /**
@@ -146,13 +151,12 @@ export function renderOffsiteEnv(spec: ResolvedSpec & { readonly offsiteBackups:
   return ['# Rendered by xmpp-constructs: where the off-host backups go, and what is kept.', ...vars.map(([k, v]) => `${k}=${shQuote(v)}`), ''].join('\n');
 }
 
-/** The bucket key (placeholders the adapter fills in) and the password (or its deploy-time placeholder). */
-export function renderOffsiteSecrets(backups: ResolvedOffsiteBackups): string {
+/** The bucket key, as placeholders the adapter fills in with its engine's references. */
+export function renderOffsiteSecrets(): string {
   return [
-    '# Rendered by xmpp-constructs: the backup bucket\'s key, and the password of the backups.',
+    '# Rendered by xmpp-constructs: the key that may read and write only the backup bucket.',
     `AWS_ACCESS_KEY_ID=${shQuote(BACKUP_ACCESS_KEY_PLACEHOLDER)}`,
     `AWS_SECRET_ACCESS_KEY=${shQuote(BACKUP_SECRET_KEY_PLACEHOLDER)}`,
-    `RESTIC_PASSWORD=${shQuote(backups.password)}`,
     '',
   ].join('\n');
 }

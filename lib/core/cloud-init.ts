@@ -11,6 +11,7 @@ import {
   BACKUP_SERVICE,
   BACKUP_TIMER,
   OFFSITE_ENV,
+  OFFSITE_PASSWORD,
   OFFSITE_SECRETS,
   OFFSITE_SERVICE,
   OFFSITE_TIMER,
@@ -198,7 +199,10 @@ export function renderHostFiles(spec: ResolvedSpec): HostFile[] {
     const withBackups = { ...spec, offsiteBackups: spec.offsiteBackups };
     files.push(
       { path: OFFSITE_ENV, content: renderOffsiteEnv(withBackups), owner: 'root:root', permissions: '0644', defer: false },
-      { path: OFFSITE_SECRETS, content: renderOffsiteSecrets(spec.offsiteBackups), owner: 'root:root', permissions: '0600', defer: false, sensitive: true },
+      { path: OFFSITE_SECRETS, content: renderOffsiteSecrets(), owner: 'root:root', permissions: '0600', defer: false, sensitive: true },
+      // With its line's end, so that YAML writes it as a literal block, where a password given at deploy
+      // time stays what it is whatever it holds (`: `, ` #`, quotes); restic trims the line's end.
+      { path: OFFSITE_PASSWORD, content: `${spec.offsiteBackups.password}\n`, owner: 'root:root', permissions: '0600', defer: false, sensitive: true },
       { path: OFFSITE_SERVICE, content: renderOffsiteService(), owner: 'root:root', permissions: '0644', defer: false },
       { path: OFFSITE_TIMER, content: renderOffsiteTimer(), owner: 'root:root', permissions: '0644', defer: false },
     );

@@ -272,14 +272,17 @@ export function checkBucketName(value: unknown): Problem | undefined {
 export const MIN_BACKUP_PASSWORD_LENGTH = 16;
 
 /**
- * `offsiteBackups.password`: at least MIN_BACKUP_PASSWORD_LENGTH characters on one line (it is
- * written to an environment file), and not a placeholder left in a copied example.
+ * `offsiteBackups.password`: at least MIN_BACKUP_PASSWORD_LENGTH characters on one line, without
+ * whitespace at either end (restic trims it from its password file), and not a placeholder left in
+ * a copied example.
  */
 export function checkBackupPassword(value: unknown): Problem | undefined {
   const fix = 'generate one with `openssl rand -base64 32`, keep a copy away from DigitalOcean, and pass it (preferably as a sensitive Terraform variable or a Pulumi secret)';
   if (typeof value !== 'string') return { problem: 'must be a string', fix };
   if (value.length < MIN_BACKUP_PASSWORD_LENGTH) return { problem: `is ${value.length} characters long; it must have at least ${MIN_BACKUP_PASSWORD_LENGTH}`, fix };
   if (/[\r\n\0]/.test(value)) return { problem: 'holds a line break or NUL character', fix };
+  // restic reads the password file with its surrounding whitespace trimmed.
+  if (value.trim() !== value) return { problem: 'begins or ends with whitespace', fix };
   if (/change.?me|example|password/i.test(value)) return { problem: 'looks like a placeholder from an example', fix };
   return undefined;
 }

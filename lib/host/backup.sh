@@ -22,6 +22,7 @@ BACKUP_DIR=/srv/xmpp-data/backups
 ARCHIVE_EXCLUDES=(./backups ./lost+found './pre-restore-*' './prosody/*.sock' './prosody/*/http_file_share' './prosody/*/upload[s_]*.[dl]*')
 KEEP_FREE_PERCENT=10 WARN_FULL_PERCENT=80 VOLUME_STATUS=/var/www/xmpp-constructs/volume
 OFFSITE_ENV=/etc/xmpp-constructs/offsite-backup.env OFFSITE_SECRETS=/etc/xmpp-constructs/offsite-backup.secrets
+export RESTIC_PASSWORD_FILE=/etc/xmpp-constructs/offsite-backup.password
 # Published (not secret): the last off-host backup's outcome, and a copy of it only while it is fresh.
 BACKUP_STATUS=/var/www/xmpp-constructs/backup BACKUP_FRESH=/var/www/xmpp-constructs/fresh/backup
 # On the volume, so that they outlive the droplet: the outcome of the last off-host backup, and
@@ -164,13 +165,13 @@ unpack_archive() { tar -C "$VOLUME_MOUNT" -xzpf "$ARCHIVE"; }
 
 load_offsite() {
   # shellcheck disable=SC2015 # both are tests: fail runs exactly when either is false
-  [ -f "$OFFSITE_ENV" ] && [ -f "$OFFSITE_SECRETS" ] || fail "off-host backups are not set up on this host: declare offsiteBackups and deploy"
+  [ -f "$OFFSITE_ENV" ] && [ -f "$OFFSITE_SECRETS" ] && [ -f "$RESTIC_PASSWORD_FILE" ] || fail "off-host backups are not set up on this host: declare offsiteBackups and deploy"
   command -v restic >/dev/null || fail "restic is not installed: apt-get install restic"
   # shellcheck source=/dev/null
   . "$OFFSITE_ENV"
   # shellcheck source=/dev/null
   . "$OFFSITE_SECRETS"
-  export RESTIC_REPOSITORY RESTIC_PASSWORD AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_DEFAULT_REGION
+  export RESTIC_REPOSITORY AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_DEFAULT_REGION
   export RESTIC_CACHE_DIR=/var/cache/xmpp-constructs/restic
   RESTIC_ERRORS=$(mktemp)
 }

@@ -3,10 +3,11 @@
  * shown), what it resolves to, what the droplet receives, and what cdktf synthesizes: the bucket, the
  * key granted only it, the key and password in user_data and nowhere a reviewer reads.
  */
+import { execFileSync } from 'child_process';
 import { TerraformVariable } from 'cdktf';
 import { Testing } from 'cdktf';
 import { XmppService, XmppStack } from '../../lib/cdktf';
-import { BACKUP_ACCESS_KEY_PLACEHOLDER, OFFSITE_ENV, OFFSITE_SECRETS, resticRepository } from '../../lib/core/backup';
+import { BACKUP_ACCESS_KEY_PLACEHOLDER, OFFSITE_ENV, OFFSITE_PASSWORD, OFFSITE_SECRETS, resticRepository } from '../../lib/core/backup';
 import { hostPackages, renderHostFiles } from '../../lib/core/cloud-init';
 import { planAlerts } from '../../lib/core/alerts';
 import { planService } from '../../lib/core/service-plan';
@@ -20,12 +21,19 @@ const PASSWORD = 'correct horse battery staple 42';
 const withBackups = (offsiteBackups: unknown, base: XmppServiceSpec = minimalSpec): XmppServiceSpec => ({ ...base, offsiteBackups: offsiteBackups as OffsiteBackupsSpec });
 
 describe('checkBackupPassword', () => {
+  test('accepts what `openssl rand -base64 32` makes, the command its fix and the README suggest', () => {
+    const made = execFileSync('openssl', ['rand', '-base64', '32'], { encoding: 'utf8' }).trim();
+    expect(made).toHaveLength(44);
+    expect(checkBackupPassword(made)).toBeUndefined();
+  });
+
   test.each([PASSWORD, 'x'.repeat(16), 'Zm9vYmFyYmF6cXV4cXV1eA=='])('accepts %j', (value) => {
     expect(checkBackupPassword(value)).toBeUndefined();
   });
   test.each([
     ['it is too short', 'short but sweet', /is 15 characters long; it must have at least 16/],
     ['it holds a line break', 'first line of it\nsecond line', /line break/],
+    ['it ends with a space', 'sixteen characters and a space ', /begins or ends with whitespace/],
     ['it is copied from an example', 'change-me-change-me-please', /placeholder from an example/],
     ['it is not a string', 12345678901234567, /must be a string/],
   ])('fails when %s', (_why, value, problem) => {
@@ -87,11 +95,12 @@ describe('GIVEN offsiteBackups WHEN the droplet\'s files are rendered', () => {
     expect(files.map((f) => f.path)).toEqual(expect.arrayContaining(['/etc/systemd/system/xmpp-constructs-offsite-backup.service', '/etc/systemd/system/xmpp-constructs-offsite-backup.timer']));
   });
 
-  test('THEN the key and the password are in a root-only file marked secret, in user_data but in no review file', () => {
+  test('THEN the key and the password are in root-only files marked secret, in user_data but in no review file', () => {
     const secrets = files.find((f) => f.path === OFFSITE_SECRETS)!;
     expect(secrets).toMatchObject({ owner: 'root:root', permissions: '0600', sensitive: true });
-    expect(secrets.content).toContain(`RESTIC_PASSWORD='${PASSWORD}'`);
     expect(secrets.content).toContain(BACKUP_ACCESS_KEY_PLACEHOLDER);
+    // The password alone in its file, exactly: a deploy-time one is written as it is, quotes and all.
+    expect(files.find((f) => f.path === OFFSITE_PASSWORD)).toMatchObject({ owner: 'root:root', permissions: '0600', sensitive: true, content: `${PASSWORD}\n` });
     expect(plan.host.rendered.userData).toContain(PASSWORD);
     expect(plan.host.rendered.reviewUserData).not.toContain(PASSWORD);
     expect(JSON.stringify(plan.reviewFiles())).not.toContain(PASSWORD);
@@ -141,7 +150,8 @@ describe('GIVEN offsiteBackups WHEN synthesized with cdktf', () => {
   test('WHEN the password is a sensitive variable THEN user_data references it and the synthesized JSON holds no password', () => {
     const out = synthesized(minimalSpec, (stack) => withBackups({ password: new TerraformVariable(stack, 'backup_password', { type: 'string', sensitive: true }).stringValue }));
     const userData = resources(out, 'digitalocean_droplet')[0].user_data as string;
-    expect(userData).toContain("RESTIC_PASSWORD='${var.backup_password}'");
+    // A literal block: whatever the variable holds, YAML takes the line as it is.
+    expect(userData).toMatch(/path: \/etc\/xmpp-constructs\/offsite-backup\.password\n {2}content: \|\n {4}\$\{var\.backup_password\}\n/);
     expect(JSON.stringify(out)).not.toContain(DEPLOY_TIME_BACKUP_PASSWORD_PLACEHOLDER);
   });
 
@@ -152,6 +162,6 @@ describe('GIVEN offsiteBackups WHEN synthesized with cdktf', () => {
     });
     const out = JSON.parse(Testing.synth(stack));
     expect(out.variable.backup_password).toEqual({ type: 'string', sensitive: true });
-    expect(Object.values(out.resource.digitalocean_droplet as Record<string, { user_data: string }>)[0].user_data).toContain("RESTIC_PASSWORD='${var.backup_password}'");
+    expect(Object.values(out.resource.digitalocean_droplet as Record<string, { user_data: string }>)[0].user_data).toContain('${var.backup_password}');
   });
 });

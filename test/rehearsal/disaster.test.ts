@@ -8,7 +8,7 @@
  */
 import { existsSync, mkdtempSync, readdirSync, rmSync } from 'fs';
 import { join } from 'path';
-import { BACKUP_SCRIPT, OFFSITE_SECRETS } from '../../lib/core/backup';
+import { BACKUP_SCRIPT, OFFSITE_PASSWORD } from '../../lib/core/backup';
 import { CERTS_SCRIPT } from '../../lib/core/host-scripts';
 import { BACKUP_FRESH_PATH, BACKUP_STATUS_FILE, TURN_SECRET_FILE, VOLUME_MOUNT } from '../../lib/core/paths';
 import { DOCTOR_PLAN_FILE, renderDoctorPlan } from '../../lib/core/doctor-plan';
@@ -249,7 +249,7 @@ for (const platform of REHEARSED_PLATFORMS) {
       });
 
       test('WHEN a backup fails (the password was changed) THEN the status says why and the backup check answers 503, the alert the stack watches for', () => {
-        second!.mustRun('deploy a different password', ['sed', '-i', `s|^RESTIC_PASSWORD=.*|RESTIC_PASSWORD='a different password than the repository was made with'|`, OFFSITE_SECRETS]);
+        second!.mustRun('deploy a different password', ['sh', '-c', `printf %s 'a different password than the repository was made with' > ${OFFSITE_PASSWORD}`]);
         const failed = second!.run([BACKUP_SCRIPT, 'offsite'], { timeoutMs: 180000 });
         expect(failed.status).not.toBe(0);
         const status = backupStatus(second!);
