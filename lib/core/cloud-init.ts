@@ -55,6 +55,7 @@ import {
   PROVISION_SCRIPT,
   SERVICE_POLICY,
   TURN_CONFIG,
+  WEB_CLIENT_APP_MODULE,
 } from './paths';
 import {
   CERTIFICATES_LIST,
@@ -84,13 +85,25 @@ import {
   SUPPLIED_TURN_SECRET,
   TURN_PROVISION_SCRIPT,
 } from './host-scripts';
-import { prosodyConfig, renderProsodySecretsInclude } from './prosody';
+import { invitationPagesOfferWebClient, prosodyConfig, renderProsodySecretsInclude } from './prosody';
 import { bootGuardDropinPath, guardedUnits, renderBootGuardDropin, renderServicePolicy } from './service-policy';
 import { deliversInPlace, hasDedicatedTurnDroplet, hasTurnOnProsodyHost, ResolvedSpec } from './spec';
 import { BUNDLE_OBJECT_KEY, ConfigBundle, renderConfigBundle } from './config-bundle';
 import { scriptFile } from './script-files';
 import { renderTurnFiles } from './turn';
 import { renderVolumeDropin, volumeDropinPath, VOLUME_UNITS } from './volume-units';
+import {
+  renderWebClientIndex,
+  renderWebClientModule,
+  renderWebClientService,
+  renderWebClientTimer,
+  servesWebClient,
+  WEB_CLIENT_INDEX,
+  WEB_CLIENT_MODULE,
+  WEB_CLIENT_SCRIPT,
+  WEB_CLIENT_SERVICE,
+  WEB_CLIENT_TIMER,
+} from './web-client';
 
 /** DigitalOcean rejects user data larger than this. */
 export const USER_DATA_LIMIT_BYTES = 64 * 1024;
@@ -207,6 +220,16 @@ export function renderHostFiles(spec: ResolvedSpec): HostFile[] {
       { path: OFFSITE_TIMER, content: renderOffsiteTimer(), owner: 'root:root', permissions: '0644', defer: false },
     );
   }
+  if (servesWebClient(spec)) {
+    files.push(
+      { path: WEB_CLIENT_INDEX, content: renderWebClientIndex(), owner: 'root:root', permissions: '0644', defer: false },
+      { path: WEB_CLIENT_MODULE, content: renderWebClientModule(), owner: 'root:root', permissions: '0644', defer: false },
+      { path: WEB_CLIENT_SCRIPT, content: scriptFile('web-client.sh'), owner: 'root:root', permissions: '0755', defer: false },
+      { path: WEB_CLIENT_SERVICE, content: renderWebClientService(), owner: 'root:root', permissions: '0644', defer: false },
+      { path: WEB_CLIENT_TIMER, content: renderWebClientTimer(), owner: 'root:root', permissions: '0644', defer: false },
+    );
+    if (invitationPagesOfferWebClient(spec)) files.push({ path: WEB_CLIENT_APP_MODULE, content: scriptFile('mod_web_client_app.lua'), owner: 'root:root', permissions: '0644', defer: false });
+  }
   if (spec.droplet.reservedIpv6) {
     files.push(
       { path: RESERVED_IPV6_SCRIPT, content: renderReservedIpv6Script(), owner: 'root:root', permissions: '0755', defer: false },
@@ -308,6 +331,10 @@ export function gzipBase64(content: string): string {
   return Buffer.from(gzip(Buffer.from(content, 'utf8'), { level: 9 })).toString('base64');
 }
 
+/** What cloud-init's write_files gives a file that names no owner or permissions. */
+const CLOUD_INIT_DEFAULT_OWNER = 'root:root';
+const CLOUD_INIT_DEFAULT_PERMISSIONS = '0644';
+
 /** A `#cloud-config` document installing `packages`, writing `files` and running `command`. */
 function cloudConfig(files: readonly HostFile[], packages: readonly string[], command: readonly string[], options: CloudInitOptions): string {
   const render = (compressed: ReadonlySet<HostFile>): string => {
@@ -316,8 +343,9 @@ function cloudConfig(files: readonly HostFile[], packages: readonly string[], co
       return {
         path: f.path,
         ...(compressed.has(f) ? { encoding: 'gz+b64', content: gzipBase64(content) } : { content }),
-        owner: f.owner,
-        permissions: f.permissions,
+        // cloud-init's defaults (root:root, 0644) go unsaid: 40 bytes a file, against the 64 KiB limit.
+        ...(f.owner === CLOUD_INIT_DEFAULT_OWNER ? {} : { owner: f.owner }),
+        ...(f.permissions === CLOUD_INIT_DEFAULT_PERMISSIONS ? {} : { permissions: f.permissions }),
         ...(f.defer ? { defer: true } : {}),
       };
     });

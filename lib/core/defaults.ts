@@ -48,7 +48,7 @@ export const DEFAULTS = {
     totalMaxMbps: 400,
     placement: 'prosody-host', dropletSize: 's-1vcpu-1gb',
   },
-  web: { bosh: true, websocket: true },
+  web: { bosh: true, websocket: true, client: true },
   droplet: {
     region: 'ams3', size: 's-1vcpu-1gb', image: 'debian-13-x64', sshKeyFingerprints: [],
     ipv6: true, monitoring: true, backups: false, volumeSizeGib: 10,

@@ -126,7 +126,10 @@ export function renderDomainTemplate(file: DomainTemplate, spec: ResolvedSpec): 
     wholeLines(head, 'the head'),
     wholeLines(file.perDomain(spec.domains[0]), "the primary domain's block"),
     wholeLines(between, 'the part between the blocks'),
-    eachDomainSection(file.perDomain(placeholderDomain(spec))),
+    // Without further domains the block would expand to nothing: it stays out of user_data, where
+    // a one-domain stack's configuration then fits readable. A domain added later comes with a new
+    // rendering, in the bundle or with a new droplet, as every change does.
+    furtherDomains(spec).length > 0 ? eachDomainSection(file.perDomain(placeholderDomain(spec))) : '',
     wholeLines(tail, 'the tail'),
   ].join('');
 }

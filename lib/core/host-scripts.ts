@@ -15,6 +15,7 @@ import { turnRealm } from './turn';
 import { scriptFile } from './script-files';
 import { platformOf } from './platforms';
 import { CERTIFICATE_MOUNTS } from './volume-units';
+import { webClientHostEnv } from './web-client';
 // A cycle (cloud-init.ts renders these files), harmless: both are functions, called after loading.
 import { hostPackages, turnHostPackages } from './cloud-init';
 
@@ -90,6 +91,7 @@ export function renderHostEnv(spec: ResolvedSpec): string {
     ['PACKAGES', hostPackages(spec).join(' ')],
     ['APT_LOCK_WAIT_SECONDS', String(APT_LOCK_WAIT_SECONDS)],
     ['RESERVED_ADMIN_ACCOUNTS', reservedAdminAccounts(spec).join(' ')],
+    ...webClientHostEnv(spec),
   ];
   return envFile(vars);
 }

@@ -11,6 +11,7 @@ import { certificateNames, deliversInPlace, ResolvedDomain, ResolvedSpec } from 
 import { DomainFiles, DOMAINS_LIST, DomainTemplate, expandDomainFiles, expandDomainTemplate } from './expansion';
 import { ECDHE_AEAD_CIPHERS } from './tls';
 import { platformOf } from './platforms';
+import { renderWebClientDomainModule, servesWebClient, WEB_CLIENT_DOMAIN_MODULE_PATH, WEB_CLIENT_SERVED_ROOT, webClientCsp } from './web-client';
 
 // ---------------------------------------------------------------------------------------------
 // A small writer for nginx configuration
@@ -552,12 +553,45 @@ function httpsServer(spec: ResolvedSpec, domain: ResolvedDomain): NginxNode {
     children.push(blank, comment('Invitation pages and their web registration.'));
     for (const location of pages) children.push(block('location', location, [directive('proxy_pass', upstream), ...proxyHeaders()]));
   }
-  children.push(
-    blank,
-    comment('There is no website; nothing else of Prosody\'s HTTP service is exposed.'),
-    block('location', ['/'], [directive('return', 404)]),
-  );
+  if (servesWebClient(spec)) {
+    children.push(blank, ...webClientLocations(spec, domain));
+  } else {
+    children.push(
+      blank,
+      comment('There is no website; nothing else of Prosody\'s HTTP service is exposed.'),
+      block('location', ['/'], [directive('return', 404)]),
+    );
+  }
   return block('server', [], children);
+}
+
+/**
+ * The web client's two locations: its files (web-client.ts), only on the domain's own name (on a
+ * component's, the upload service's above all, the client would share an origin with what users
+ * upload), and the module naming its domain. Nothing else of Prosody's HTTP service is exposed.
+ */
+function webClientLocations(spec: ResolvedSpec, domain: ResolvedDomain): NginxNode[] {
+  return [
+    block('location', ['/'], [
+      block('if', ['($host', '!=', `${domain.name})`], [directive('return', 404)]),
+      directive('root', WEB_CLIENT_SERVED_ROOT),
+      directive('try_files', '$uri', '$uri/', '=404'),
+      directive('gzip_types', 'text/css', 'application/javascript', 'application/json', 'application/wasm', 'image/svg+xml'),
+      // A location with its own add_header no longer inherits the server's: HSTS is repeated below.
+      directive('add_header', 'Content-Security-Policy', quoted(webClientCsp(spec, domain)), 'always'),
+      directive('add_header', 'Referrer-Policy', 'no-referrer', 'always'),
+      directive('add_header', 'X-Content-Type-Options', 'nosniff', 'always'),
+      // Revalidated on every load (a 304 when unchanged): a new release is live at once.
+      directive('add_header', 'Cache-Control', 'no-cache', 'always'),
+      hstsHeader(),
+    ]),
+    // Names only, harmless on any name; without validators it is never cached.
+    block('location', ['=', WEB_CLIENT_DOMAIN_MODULE_PATH], [
+      block('types', [], []),
+      directive('default_type', quoted('text/javascript; charset=utf-8')),
+      directive('return', 200, quoted(renderWebClientDomainModule(domain))),
+    ]),
+  ];
 }
 
 /**

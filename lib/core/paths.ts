@@ -43,6 +43,8 @@ export const PROSODY_CERTS_DIR = '/etc/prosody/certs';
 export const PROSODY_PLUGIN_DIR = '/usr/local/lib/xmpp-constructs/prosody-modules';
 /** Throttles failed logins by address (lib/host/mod_login_throttle.lua). */
 export const LOGIN_THROTTLE_MODULE = `${PROSODY_PLUGIN_DIR}/mod_login_throttle.lua`;
+/** Lists the web client among the apps on the invitation pages (lib/host/mod_web_client_app.lua). */
+export const WEB_CLIENT_APP_MODULE = `${PROSODY_PLUGIN_DIR}/mod_web_client_app.lua`;
 
 /** nginx. */
 export const NGINX_SITE = '/etc/nginx/conf.d/xmpp-constructs.conf';

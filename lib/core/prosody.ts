@@ -49,6 +49,8 @@ export function prosodyHostModules(spec: ResolvedSpec): string[] {
   ];
   if (spec.federation.enabled) modules.push('dialback', 's2s_bidi');
   if (spec.registration === 'invite') modules.push('invites', 'invites_adhoc', 'invites_register', ...platformOf(spec).prosody.invitationPageModules);
+  // The invitation pages offer the web client (this package's module).
+  if (invitationPagesOfferWebClient(spec)) modules.push('web_client_app');
   if (spec.web.bosh) modules.push('bosh');
   if (spec.web.websocket) modules.push('websocket');
   if (spec.calls.enabled) modules.push('external_services');
@@ -266,11 +268,18 @@ export function renderProsodyConfig(spec: ResolvedSpec): string {
   return expandDomainTemplate(prosodyConfig(spec), spec);
 }
 
+/** Whether the invitation pages are served and list the web client (mod_web_client_app). */
+export function invitationPagesOfferWebClient(spec: ResolvedSpec): boolean {
+  return spec.web.client && spec.registration === 'invite' && platformOf(spec).prosody.invitationPageModules.length > 0;
+}
+
 /** A domain's VirtualHost and components, a blank line between blocks. */
 function domainLines(spec: ResolvedSpec, domain: ResolvedDomain): string[] {
   const out = [
     `VirtualHost ${luaString(xmppName(domain.name))}`,
     `\t${luaAssignment('http_external_url', `https://${domain.name}/`)}`,
+    // Where the invitation pages send people who would rather not install an app.
+    ...(invitationPagesOfferWebClient(spec) ? [`\t${luaAssignment('webchat_url', `https://${domain.name}/`)}`] : []),
     spec.web.bosh || spec.web.websocket
       ? '\t-- Requests name the host by its DNS name: HTTP (BOSH, WebSocket) and TLS from the first byte (SNI).'
       : '\t-- Requests name the host by its DNS name: TLS from the first byte (SNI).',

@@ -317,6 +317,12 @@ export function checkSshAccess(adminSourceCidrs: unknown, sshKeyFingerprints: un
   };
 }
 
+/** The web client finds its transport through host-meta: it needs WebSocket or BOSH served. */
+export function checkWebClientTransports(client: unknown, websocket: unknown, bosh: unknown): Problem | undefined {
+  if (client !== true || websocket === true || bosh === true) return undefined;
+  return { problem: 'is on, but neither web.websocket nor web.bosh is: the web client would have no way to connect', fix: 'turn web.websocket (or web.bosh) on, or set web.client: false' };
+}
+
 export function checkEmail(value: unknown): Problem | undefined {
   if (typeof value !== 'string' || !/^[^\s@<>"]+@[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)+$/i.test(value)) {
     return { problem: 'not an email address', fix: 'give an address Let\'s Encrypt can write to, such as "admin@example.net"' };

@@ -239,6 +239,14 @@ export interface WebSpec {
    * @default true
    */
   readonly websocket?: boolean;
+  /**
+   * The web client: Converse.js at `https://<domain>/` for each domain, for people who will not
+   * install an app. It finds the domain's WebSocket (else BOSH) through host-meta, so it needs one
+   * of the two. The host installs the release this library pins from the npm registry, checked
+   * against its pinned SHA-512; a library upgrade brings the next one.
+   * @default true
+   */
+  readonly client?: boolean;
 }
 
 /** How new accounts come into being. */
@@ -731,7 +739,7 @@ export const CALLS_FIELDS = {
   dropletSize: 'value',
 } as const satisfies SpecFields<CallsSpec>;
 
-export const WEB_FIELDS = { bosh: 'value', websocket: 'value' } as const satisfies SpecFields<WebSpec>;
+export const WEB_FIELDS = { bosh: 'value', websocket: 'value', client: 'value' } as const satisfies SpecFields<WebSpec>;
 
 export const CONTACT_ADDRESSES_FIELDS = {
   abuse: 'value',
@@ -915,7 +923,7 @@ export interface ResolvedSpec {
      */
     readonly droplet: { readonly name: string; readonly size: string };
   };
-  readonly web: { readonly bosh: boolean; readonly websocket: boolean };
+  readonly web: { readonly bosh: boolean; readonly websocket: boolean; readonly client: boolean };
   readonly registration: RegistrationPolicy;
   /** How long users' message archives are kept (files and room history follow unless overridden). */
   readonly historyExpireAfterSeconds: number;

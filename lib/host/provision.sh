@@ -213,4 +213,15 @@ if [ "$RESERVED_IPV6" = 1 ]; then
   systemctl enable --now xmpp-constructs-reserved-ipv6.timer
 fi
 
+if [ "$WEB_CLIENT" = 1 ]; then
+  # Last: the service runs meanwhile, and without a route to the npm registry it runs without its
+  # web client (https://<domain>/ answers 404) until the timer's next try succeeds.
+  step "web client"
+  /usr/local/sbin/xmpp-constructs-web-client || echo "xmpp-constructs: the web client is not installed yet; xmpp-constructs-web-client.timer retries every 15 minutes"
+  systemctl enable --now xmpp-constructs-web-client.timer
+elif [ -f /etc/systemd/system/xmpp-constructs-web-client.timer ]; then
+  systemctl disable --now xmpp-constructs-web-client.timer
+  rm -rf /var/www/xmpp-constructs-web
+fi
+
 step "done"

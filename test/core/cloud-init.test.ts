@@ -112,8 +112,14 @@ interface WriteFile {
   defer?: boolean;
 }
 
+/**
+ * user_data, each file with the owner and permissions cloud-init gives it: its write_files module
+ * writes a file that names neither as root:root, 0644 (cloudinit/config/cc_write_files.py), which
+ * user_data leaves unsaid. The rehearsals check the modes a real first boot leaves.
+ */
 function parseUserData(userData: string): { [key: string]: unknown; write_files: WriteFile[] } {
-  return parse(userData);
+  const doc = parse(userData);
+  return { ...doc, write_files: doc.write_files.map((f: Partial<WriteFile>) => ({ owner: 'root:root', permissions: '0644', ...f })) };
 }
 
 /** The checks every user_data document must pass, whichever droplet it is for. */
@@ -381,6 +387,19 @@ describe('size limit', () => {
 
   test('GIVEN the same spec twice THEN the compressed user_data is byte-identical (no time or platform in it)', () => {
     expect(renderCloudInit(many(1000, 40))).toBe(renderCloudInit(many(1000, 40)));
+  });
+
+  test.each(representativeSpecs)('GIVEN the %s spec THEN a file names its owner and permissions only where they are not cloud-init\'s defaults (root:root, 0644)', (_name, raw) => {
+    const written = (parse(renderCloudInit(resolveSpec(raw))) as { write_files: Partial<WriteFile>[] }).write_files;
+    const rendered = new Map(renderProsodyHost(resolveSpec(raw)).files.map((f) => [f.path, f]));
+    for (const f of written) {
+      const host = rendered.get(f.path!)!;
+      expect({ path: f.path, owner: f.owner, permissions: f.permissions }).toEqual({
+        path: f.path,
+        owner: host.owner === 'root:root' ? undefined : host.owner,
+        permissions: host.permissions === '0644' ? undefined : host.permissions,
+      });
+    }
   });
 
   // The package's scripts fill most of user_data; what a plan reviewer reads is the configuration.

@@ -36,6 +36,7 @@ import { closedSpec, fullSpec, MANY_DOMAINS_DROPLET, minimalSpec, onImage, repre
 import { PLATFORMS as LIBRARY_PLATFORMS, PlatformName } from '../../lib/core/platforms';
 import { PLATFORMS, PlatformTools, platformToolsForFile, platformUnavailable } from '../support/platform';
 import { describeUnless, testWith } from '../support/tools';
+import { WEB_CLIENT_DOMAIN_MODULE_PATH, WEB_CLIENT_SERVED_ROOT, webClientCsp, renderWebClientDomainModule } from '../../lib/core/web-client';
 
 // ---------------------------------------------------------------------------------------------
 // A reader for the rendered configuration, so assertions look at structure, not at substrings.
@@ -441,10 +442,27 @@ describe('renderNginxSite', () => {
       expect(renderNginxSite(spec)).not.toContain('client_max_body_size');
     });
 
-    test('GIVEN any 443 server WHEN another path is requested THEN it answers 404 itself', () => {
-      for (const server of serversOn(renderNginxSite(full), 443)) {
+    test('GIVEN the web client off WHEN another path is requested THEN every 443 server answers 404 itself', () => {
+      const off = resolveSpec({ ...fullSpec, web: { ...fullSpec.web, client: false } });
+      for (const server of serversOn(renderNginxSite(off), 443)) {
         const root = location(server, '/')!;
         expect(root.children).toEqual([{ name: 'return', args: ['404'] }]);
+        expect(location(server, '=', WEB_CLIENT_DOMAIN_MODULE_PATH)).toBeUndefined();
+      }
+    });
+
+    test('GIVEN the web client on WHEN another path is requested THEN each domain serves the client\'s files on its own name only (404 on a component\'s), from disk, never through Prosody', () => {
+      for (const domain of full.domains) {
+        const server = httpsServerFor(renderNginxSite(full), domain.name);
+        const root = location(server, '/')!;
+        expect(named(root.children, 'if').map((g) => [g.args, g.children])).toEqual([[['($host', '!=', `${domain.name})`], [{ name: 'return', args: ['404'] }]]]);
+        expect(argsOf(root.children, 'add_header')).toEqual(expect.arrayContaining([['X-Content-Type-Options', 'nosniff', 'always'], ['Strict-Transport-Security', HSTS_VALUE, 'always']]));
+        const module = location(server, '=', WEB_CLIENT_DOMAIN_MODULE_PATH)!;
+        expect(argsOf(module.children, 'return')).toEqual([['200', renderWebClientDomainModule(domain).trimEnd().replace(/\n/g, ' ')]]);
+        for (const loc of [root, module]) expect(named(loc.children, 'proxy_pass')).toEqual([]);
+        expect(argsOf(root.children, 'root')).toEqual([[WEB_CLIENT_SERVED_ROOT]]);
+        expect(argsOf(root.children, 'try_files')).toEqual([['$uri', '$uri/', '=404']]);
+        expect(argsOf(root.children, 'add_header')).toContainEqual(['Content-Security-Policy', webClientCsp(full, domain), 'always']);
       }
     });
   });
@@ -814,6 +832,7 @@ describe.each(Object.values(PLATFORMS))('on $name', (platform) => {
           [ACME_WEBROOT, `${root}/acme`],
           [HOST_META_ROOT, `${root}/host-meta`],
           [dirname(BUNDLE_STATUS_FILE), `${root}/bundle-status`],
+          [WEB_CLIENT_SERVED_ROOT, `${root}/web-client`],
           // Debian's logs, where the harness's nginx.conf writes its own.
           [dirname(NGINX_ACCESS_LOG), root],
         ];
@@ -834,7 +853,7 @@ describe.each(Object.values(PLATFORMS))('on $name', (platform) => {
         for (const [hostPath, content] of Object.entries(files)) {
           let text = content;
           if (hostPath === NGINX_SITE) {
-            for (const p of [CERTS_DIR, ACME_WEBROOT, HOST_META_ROOT, dirname(BUNDLE_STATUS_FILE), dirname(NGINX_ACCESS_LOG)]) text = text.split(p).join(relocate(p));
+            for (const p of [CERTS_DIR, ACME_WEBROOT, HOST_META_ROOT, WEB_CLIENT_SERVED_ROOT, dirname(BUNDLE_STATUS_FILE), dirname(NGINX_ACCESS_LOG)]) text = text.split(p).join(relocate(p));
             text = text
               .replace(/^(\s*listen )80\b/gm, `$1127.0.0.1:${httpPort}`)
               .replace(/^(\s*listen )\[::\]:80\b/gm, `$1[::1]:${httpPort}`)
@@ -954,6 +973,30 @@ describe.each(Object.values(PLATFORMS))('on $name', (platform) => {
           for (const domain of spec.domains.slice(1)) expect((await https443(domain.name, BUNDLE_STATUS_PATH)).status).toBe(404);
         });
 
+        test('THEN with the web client on, each domain serves its page with the strict policy, and its own domain module, on its own name; a component\'s name answers 404', async () => {
+          const index = '<!DOCTYPE html><title>Chat</title>\n';
+          fs.mkdirSync(relocate(WEB_CLIENT_SERVED_ROOT), { recursive: true });
+          fs.writeFileSync(`${relocate(WEB_CLIENT_SERVED_ROOT)}/index.html`, index);
+          for (const domain of spec.domains) {
+            const page = await https443(domain.name, '/');
+            const module = await https443(domain.name, WEB_CLIENT_DOMAIN_MODULE_PATH);
+            const component = domain.components[0]?.host;
+            if (!spec.web.client) {
+              expect([page.status, module.status]).toEqual([404, 404]);
+              continue;
+            }
+            // The server's HSTS holds for the module: its location adds no header of its own.
+            expect(module.headers['strict-transport-security']).toBe(HSTS_VALUE);
+            expect({ status: page.status, type: page.headers['content-type'], body: page.body, csp: page.headers['content-security-policy'], nosniff: page.headers['x-content-type-options'] })
+              .toEqual({ status: 200, type: 'text/html', body: index, csp: webClientCsp(spec, domain), nosniff: 'nosniff' });
+            expect(page.headers['strict-transport-security']).toBe(HSTS_VALUE);
+            expect({ status: module.status, type: module.headers['content-type'], body: module.body })
+              .toEqual({ status: 200, type: 'text/javascript; charset=utf-8', body: renderWebClientDomainModule(domain).trimEnd().replace(/\n/g, ' ') });
+            expect((await https443(domain.name, '/nothing-here.js')).status).toBe(404);
+            if (component !== undefined) expect((await https443(component, '/')).status).toBe(404);
+          }
+        });
+
         test('THEN IPv6 loopback is served too', async () => {
           const r = await https443(spec.primaryDomain, '/.well-known/host-meta.json', { address: '::1' });
           expect(r.status).toBe(200);
@@ -988,7 +1031,8 @@ describe.each(Object.values(PLATFORMS))('on $name', (platform) => {
 
         test('THEN Prosody paths that are not exposed answer 404 without reaching Prosody', async () => {
           prosody.received.length = 0;
-          for (const p of ['/', '/admin', '/register_web', '/register/x', '/upload_sessions', '/push_notification', '/.well-known/acme-challenge/token-1']) {
+          // With the web client on, "/" is its page (the test above).
+          for (const p of [...(spec.web.client ? [] : ['/']), '/admin', '/register_web', '/register/x', '/upload_sessions', '/push_notification', '/.well-known/acme-challenge/token-1']) {
             expect({ p, status: (await https443(spec.primaryDomain, p)).status }).toEqual({ p, status: 404 });
           }
           // A proxied prefix ending in "/" makes nginx itself redirect the bare name to it (with the

@@ -21,6 +21,7 @@ import {
   checkSizeSlug,
   checkSourceCidr,
   checkSshAccess,
+  checkWebClientTransports,
   checkUploadRetention,
   checkSshKey,
   resolveSpec,
@@ -210,6 +211,26 @@ describe('rules, one table each', () => {
     });
   });
 
+  describe('checkWebClientTransports', () => {
+    test.each<[string, unknown, unknown, unknown]>([
+      ['the client is on with both transports', true, true, true],
+      ['the client is on with WebSocket only', true, true, false],
+      ['the client is on with BOSH only', true, false, true],
+      ['the client is off without transports', false, false, false],
+      ['the switch is malformed (reported by its own check)', 'yes', false, false],
+    ])('accepts it when %s', (_why, client, websocket, bosh) => expect(checkWebClientTransports(client, websocket, bosh)).toBeUndefined());
+
+    test('fails when the client is on and neither transport is, naming both and the fixes', () => {
+      const p = checkWebClientTransports(true, false, false);
+      expect(p?.problem).toMatch(/neither web\.websocket nor web\.bosh is/);
+      expect(p?.fix).toMatch(/turn web\.websocket \(or web\.bosh\) on, or set web\.client: false/);
+    });
+
+    test('GIVEN a spec with the client on and both transports off WHEN resolved THEN it fails at web.client', () => {
+      expect(() => resolveSpec({ ...minimalSpec, web: { bosh: false, websocket: false } })).toThrow(/web\.client = true: is on, but neither web\.websocket nor web\.bosh is.*Fix: turn web\.websocket \(or web\.bosh\) on, or set web\.client: false/);
+    });
+  });
+
   describe('checkSshAccess', () => {
     const KEY = '3b:16:bf:e4:8b:00:8b:b8:59:8c:a9:d3:f0:19:45:fa';
     test.each<[string, unknown, unknown]>([
@@ -393,7 +414,7 @@ describe('resolveSpec', () => {
     expect(r.calls).toMatchObject({ enabled: true, host: 'turn.example.net', port: 3478, tlsPort: 5349, relayPortMin: 49152, relayPortMax: 65535 });
     expect(r.calls.sharedSecret).toBeUndefined();
     expect(r.registration).toBe('invite');
-    expect(r.web).toEqual({ bosh: true, websocket: true });
+    expect(r.web).toEqual({ bosh: true, websocket: true, client: true });
     expect(r.proxy65.enabled).toBe(false);
     expect(r.pubsub.enabled).toBe(false);
     expect(r.droplet).toMatchObject({ name: 'xmpp-example-net', region: 'ams3', size: 's-1vcpu-1gb', image: 'debian-13-x64', platform: 'debian-13', ipv6: true, reservedIpv6: true, monitoring: true, volumeName: 'xmpp-example-net-data' });

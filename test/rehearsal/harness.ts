@@ -53,6 +53,8 @@ import { CERTS_SCRIPT, CERTIFICATES_LIST, HOST_ENV } from '../../lib/core/host-s
 import { renderZoneFile, ZoneAddresses } from '../../lib/core/zone';
 import { evaluateTemplate } from '../support/terraform-template';
 import { synthRecords } from '../support/synth-records';
+import { WEB_CLIENT_PACKAGE } from '../../lib/core/web-client';
+import { pinnedTarball, tarballPath } from '../support/npm-registry';
 import { PLATFORM_PATH, platformImage, platformOfImage, platformUnavailable, RunOptions, RunResult, runArgv } from '../support/platform';
 
 /** The droplet's addresses inside the namespace (documentation ranges; they exist nowhere else). */
@@ -68,6 +70,9 @@ export const DROPLET = {
 const MIRROR4 = '192.0.2.80';
 /** Where "<region>.digitaloceanspaces.com" answers, in the outside namespace (the Spaces stand-in). */
 const SPACES4 = '192.0.2.44';
+/** Where "registry.npmjs.org" answers, in the outside namespace (test/support/npm-registry.ts). */
+const REGISTRY4 = '192.0.2.81';
+const REGISTRY_HOST = 'registry.npmjs.org';
 
 const BIN = join(__dirname, 'bin');
 const PROJECT_ROOT = join(__dirname, '..', '..');
@@ -293,6 +298,12 @@ export interface BootOptions {
    * unauthenticated TURN allocations and every listening socket, sampled until the final stage ends.
    */
   readonly watchFirstBoot?: boolean;
+  /**
+   * Whether the npm registry answers (the web client's release comes from it). false: a droplet
+   * with no route to it, whose name does not resolve.
+   * @default true
+   */
+  readonly npmRegistry?: boolean;
 }
 
 /** What the first-boot watcher saw (clients/first-boot-watch.ts). */
@@ -383,7 +394,13 @@ export class Rehearsal {
     writeFileSync(join(base, 'files', 'seed', 'meta-data'), `instance-id: rehearsal-${process.pid}-${Date.now()}\nlocal-hostname: droplet\n`);
     writeMetadata(join(base, 'files', 'metadata'));
     const cloudRegion = spaces?.region ?? backupStore?.region;
-    writeNamedConfig(join(base, 'files', 'named'), recordsFromSynth(stack), externalZonesFromSynth(stack), cloudRegion === undefined ? undefined : spacesZone(cloudRegion));
+    // The web client's release, from the registry (a TURN droplet installs none).
+    const npmRegistry = options.droplet !== 'turn' && (options.npmRegistry ?? true);
+    if (npmRegistry) writeRegistryFiles(join(base, 'files', 'npm'));
+    writeNamedConfig(join(base, 'files', 'named'), recordsFromSynth(stack), externalZonesFromSynth(stack), {
+      ...(cloudRegion === undefined ? {} : spacesZone(cloudRegion)),
+      ...(npmRegistry ? REGISTRY_ZONE : {}),
+    });
     if (spaces !== undefined) writeSpacesFiles(join(base, 'files', 'spaces'), spaces, spacesKey!);
     if (backupStore !== undefined) {
       const directory = options.objectStore ?? join(base, 'objects');
@@ -424,6 +441,7 @@ export class Rehearsal {
       rehearsal.hostMustRun('start DNS server', ['named', '-c', join(base, 'files', 'named', 'named.conf')]);
       if (spaces !== undefined) rehearsal.startSpaces('test/support/spaces-standin.ts');
       if (backupStore !== undefined) rehearsal.startSpaces('test/support/object-store.ts');
+      if (npmRegistry) rehearsal.startNpmRegistry();
 
       rehearsal.mustRun('cloud-init init --local', ['cloud-init', 'init', '--local'], { timeoutMs: 120000 });
       rehearsal.mustRun('cloud-init init', ['cloud-init', 'init'], { timeoutMs: 120000 });
@@ -598,14 +616,38 @@ export class Rehearsal {
    * SPACES4 in the outside namespace, and the stand-in holds the stack's object.
    */
   private startSpaces(server: 'test/support/spaces-standin.ts' | 'test/support/object-store.ts'): void {
-    const dir = join(this.base, 'files', 'spaces');
-    this.mustRun('the cloud: trust the CA of Spaces\' certificate', ['sh', '-c',
-      `install -m 0644 ${dir}/ca.pem /usr/local/share/ca-certificates/rehearsal-cloud-ca.crt && update-ca-certificates >/dev/null`]);
+    this.startOutsideServer('Spaces', server, join(this.base, 'files', 'spaces'), SPACES4, 'rehearsal-cloud-ca');
+  }
+
+  /**
+   * The npm registry, as the internet provides it: "registry.npmjs.org" on REGISTRY4 in the outside
+   * namespace, serving the pinned web client's tarball; the droplet's disk trusts the CA of its
+   * certificate (the real registry's chains to a public CA in Debian's ca-certificates).
+   */
+  startNpmRegistry(): void {
+    this.startOutsideServer('the npm registry', 'test/support/npm-registry.ts', join(this.base, 'files', 'npm'), REGISTRY4, 'rehearsal-npm-ca');
+  }
+
+  /** Every request the npm registry answered, oldest first. */
+  npmRegistryRequests(): { method: string; path: string; status: number }[] {
+    const log = join(this.base, 'files', 'npm', 'requests.jsonl');
+    return existsSync(log) ? readFileSync(log, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l)) : [];
+  }
+
+  /** The CA of the npm registry's certificate here. */
+  get npmRegistryCaFile(): string {
+    return join(this.base, 'files', 'npm', 'ca.pem');
+  }
+
+  /** A server of the outside world (`server`, run with `dir`/config.json) at `address`, its CA trusted by the droplet's disk as `caName`. */
+  private startOutsideServer(what: string, server: string, dir: string, address: string, caName: string): void {
+    this.mustRun(`the cloud: trust the CA of ${what}'s certificate`, ['sh', '-c',
+      `install -m 0644 ${dir}/ca.pem /usr/local/share/ca-certificates/${caName}.crt && update-ca-certificates >/dev/null`]);
     const node = process.execPath;
     const script = `set -eu
 outside=$(cat ${join(this.base, 'files', 'outside.pid')})
-nsenter -t "$outside" -n ip addr add ${SPACES4}/32 dev outside0
-ip route add ${SPACES4}/32 dev eth0 src ${DROPLET.public4}
+nsenter -t "$outside" -n ip addr add ${address}/32 dev outside0
+ip route add ${address}/32 dev eth0 src ${DROPLET.public4}
 cd ${PROJECT_ROOT}
 TS_NODE_TRANSPILE_ONLY=true TS_NODE_PROJECT=${join(PROJECT_ROOT, 'tsconfig.json')} nsenter -t "$outside" -n setsid ${node} -r ts-node/register/transpile-only \
   ${server} --config ${dir}/config.json > ${dir}/standin.log 2>&1 < /dev/null &
@@ -614,7 +656,7 @@ cat ${dir}/standin.log >&2; exit 1
 `;
     // The droplet's mount namespace (its /proc names the outside namespace's PID), on this machine's files.
     const r = runArgv(['nsenter', '--target', String(this.nsPid), '--mount', '--net', '--pid', '--', 'bash', '-c', script], { timeoutMs: 60000 });
-    if (r.status !== 0) throw new Error(`rehearsal step "start Spaces" failed (exit ${r.status}):\n${r.stdout}\n${r.stderr}`);
+    if (r.status !== 0) throw new Error(`rehearsal step "start ${what}" failed (exit ${r.status}):\n${r.stdout}\n${r.stderr}`);
   }
 
   /**
@@ -1091,6 +1133,22 @@ function spacesZone(region: string): Record<string, string> {
   return { 'digitaloceanspaces.com': `${region} 300 IN A ${SPACES4}\n` };
 }
 
+/** The registry's name, as the world's DNS answers it. */
+const REGISTRY_ZONE: Record<string, string> = { 'npmjs.org': `registry 300 IN A ${REGISTRY4}\n` };
+
+/** The registry stand-in's files: a CA of the harness, the registry's certificate, and the pinned tarball. */
+function writeRegistryFiles(dir: string): void {
+  writeTls(dir, [REGISTRY_HOST]);
+  writeFileSync(join(dir, 'config.json'), JSON.stringify({
+    host: REGISTRY4,
+    port: 443,
+    tlsKeyFile: join(dir, 'server.key'),
+    tlsCertFile: join(dir, 'server.pem'),
+    files: { [tarballPath(WEB_CLIENT_PACKAGE)]: pinnedTarball(WEB_CLIENT_PACKAGE) },
+    requestLog: join(dir, 'requests.jsonl'),
+  }));
+}
+
 /** The key the provider creates for `digitalocean_spaces_key`: 20 characters of ID, a 43-character base64 secret. */
 function inventSpacesKey(): SpacesCredentials {
   return { accessKey: `DO00${randomBytes(8).toString('hex').toUpperCase()}`, secretKey: randomBytes(32).toString('base64').slice(0, 43) };
@@ -1144,8 +1202,13 @@ function writeObjectStoreFiles(dir: string, store: BackupStoreFromSynth, backupK
 
 /** A CA of the harness, and the certificate of "<region>.digitaloceanspaces.com" it signs. */
 function writeSpacesTls(dir: string, region: string): void {
-  mkdirSync(dir, { recursive: true });
   const host = `${region}.digitaloceanspaces.com`;
+  writeTls(dir, [host, `*.${host}`]);
+}
+
+/** A CA of the harness in `dir` (ca.pem), and a server certificate for `names` it signs (server.pem, server.key). */
+function writeTls(dir: string, names: readonly string[]): void {
+  mkdirSync(dir, { recursive: true });
   const openssl = (args: string[]) => {
     const r = spawnSync('openssl', args, { encoding: 'utf8' });
     if (r.status !== 0) throw new Error(`openssl ${args[0]} failed: ${r.stderr}`);
@@ -1153,8 +1216,8 @@ function writeSpacesTls(dir: string, region: string): void {
   const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
   openssl(['req', '-x509', ...ec, '-days', '2', '-subj', '/CN=rehearsal cloud CA', '-addext', 'basicConstraints=critical,CA:TRUE',
     '-addext', 'keyUsage=critical,keyCertSign,cRLSign', '-keyout', join(dir, 'ca.key'), '-out', join(dir, 'ca.pem')]);
-  openssl(['req', ...ec, '-subj', `/CN=${host}`, '-keyout', join(dir, 'server.key'), '-out', join(dir, 'server.csr')]);
-  writeFileSync(join(dir, 'server.ext'), `subjectAltName=DNS:${host},DNS:*.${host}\nextendedKeyUsage=serverAuth\nbasicConstraints=CA:FALSE\n`);
+  openssl(['req', ...ec, '-subj', `/CN=${names[0]}`, '-keyout', join(dir, 'server.key'), '-out', join(dir, 'server.csr')]);
+  writeFileSync(join(dir, 'server.ext'), `subjectAltName=${names.map((n) => `DNS:${n}`).join(',')}\nextendedKeyUsage=serverAuth\nbasicConstraints=CA:FALSE\n`);
   openssl(['x509', '-req', '-in', join(dir, 'server.csr'), '-CA', join(dir, 'ca.pem'), '-CAkey', join(dir, 'ca.key'), '-CAcreateserial', '-days', '2',
     '-extfile', join(dir, 'server.ext'), '-out', join(dir, 'server.pem')]);
 }

@@ -59,7 +59,7 @@ export const closedSpec: XmppServiceSpec = {
   historyExpireAfterSeconds: 36 * 3600,
   components: { fileShare: { enabled: false }, groupChat: { enabled: false } },
   calls: { enabled: false },
-  web: { bosh: false, websocket: false },
+  web: { bosh: false, websocket: false, client: false },
   federation: { enabled: false },
   droplet: { ipv6: false, monitoring: false },
 };

@@ -1,13 +1,14 @@
 /** `web`, `registration` and `federation`: switches and choices without further settings. */
 import { DEFAULTS } from '../defaults';
-import { checkBoolean, checkOneOf } from '../rules';
+import { checkBoolean, checkOneOf, checkWebClientTransports } from '../rules';
 import { REGISTRATION_POLICIES, ResolvedSpec, XmppServiceSpec } from '../spec';
 import { IssueCollector } from './collector';
 
 export function resolveWeb(declared: XmppServiceSpec['web'], c: IssueCollector): ResolvedSpec['web'] {
-  const web = { bosh: declared?.bosh ?? DEFAULTS.web.bosh, websocket: declared?.websocket ?? DEFAULTS.web.websocket };
+  const web = { bosh: declared?.bosh ?? DEFAULTS.web.bosh, websocket: declared?.websocket ?? DEFAULTS.web.websocket, client: declared?.client ?? DEFAULTS.web.client };
   c.check('web.bosh', web.bosh, checkBoolean(web.bosh));
   c.check('web.websocket', web.websocket, checkBoolean(web.websocket));
+  c.check('web.client', web.client, checkBoolean(web.client) ?? checkWebClientTransports(web.client, web.websocket, web.bosh));
   return web;
 }
 
