@@ -21,6 +21,7 @@ import { existsSync, readFileSync } from 'fs';
 import { join, posix } from 'path';
 import { BACKUP_SCRIPT, renderBackupScript } from '../lib/core/backup';
 import { CERTS_SCRIPT, RESERVED_IPV6_SCRIPT, TURN_PROVISION_SCRIPT } from '../lib/core/host-scripts';
+import { WEB_CLIENT_SCRIPT } from '../lib/core/web-client';
 import { APPLY_SCRIPT, FETCH_SCRIPT, PROVISION_SCRIPT } from '../lib/core/paths';
 
 const ROOT = join(__dirname, '..');
@@ -211,6 +212,7 @@ const EXERCISES: { readonly [command: string]: Exercise } = {
   },
 
   // Secure by default, Secrets, Operations
+  'sudo /usr/local/sbin/xmpp-constructs-web-client': { kind: 'rehearses', in: [['test/rehearsal/provision.test.ts', 'rehearsal.run([WEB_CLIENT_SCRIPT])']], why: ON_THE_DROPLET },
   'sudo /usr/local/sbin/xmpp-constructs-provision': { kind: 'rehearses', in: [[REHEARSAL_DOCTOR, "'the fix the doctor names', [PROVISION_SCRIPT]"], ['test/rehearsal/provision.test.ts', 'WHEN provisioning runs a second time']], why: ON_THE_DROPLET },
   'openssl rand -hex 32': {
     kind: 'rehearses',
@@ -599,7 +601,7 @@ function whyItCannotRun(command: string): string | undefined {
   }
   const hostScript = /(?:^|\/)(xmpp-constructs-[\w-]+)$/.exec(program)?.[1];
   if (hostScript !== undefined) {
-    const scripts = [APPLY_SCRIPT, BACKUP_SCRIPT, CERTS_SCRIPT, FETCH_SCRIPT, PROVISION_SCRIPT, RESERVED_IPV6_SCRIPT, TURN_PROVISION_SCRIPT];
+    const scripts = [APPLY_SCRIPT, BACKUP_SCRIPT, CERTS_SCRIPT, FETCH_SCRIPT, PROVISION_SCRIPT, RESERVED_IPV6_SCRIPT, TURN_PROVISION_SCRIPT, WEB_CLIENT_SCRIPT];
     const path = scripts.find((s) => s.endsWith(`/${hostScript}`));
     if (path === undefined) return `${hostScript} is none of the host's scripts (${scripts.join(', ')})`;
     if (program.startsWith('/') && program !== path) return `${program}: the script is ${path}`;

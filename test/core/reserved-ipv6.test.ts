@@ -49,9 +49,10 @@ describe.each<[string, XmppServiceSpec, boolean]>([
       for (const path of [RESERVED_IPV6_SCRIPT, RESERVED_IPV6_SERVICE, RESERVED_IPV6_TIMER]) expect(files.has(path)).toBe(false);
       return;
     }
-    expect(files.get(RESERVED_IPV6_SCRIPT)).toMatchObject({ content: renderReservedIpv6Script(), owner: 'root:root', permissions: '0755' });
-    expect(files.get(RESERVED_IPV6_SERVICE)).toMatchObject({ content: renderReservedIpv6Service(), owner: 'root:root', permissions: '0644' });
-    expect(files.get(RESERVED_IPV6_TIMER)).toMatchObject({ content: renderReservedIpv6Timer(), owner: 'root:root', permissions: '0644' });
+    // Owned by root:root (cloud-init's default, which user_data leaves unsaid); only the script's mode is not the default.
+    expect(files.get(RESERVED_IPV6_SCRIPT)).toEqual({ path: RESERVED_IPV6_SCRIPT, content: renderReservedIpv6Script(), permissions: '0755' });
+    expect(files.get(RESERVED_IPV6_SERVICE)).toEqual({ path: RESERVED_IPV6_SERVICE, content: renderReservedIpv6Service() });
+    expect(files.get(RESERVED_IPV6_TIMER)).toEqual({ path: RESERVED_IPV6_TIMER, content: renderReservedIpv6Timer() });
   });
 });
 

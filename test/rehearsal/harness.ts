@@ -42,7 +42,7 @@
  */
 import { ChildProcess, spawn, spawnSync } from 'child_process';
 import { createHash, randomBytes } from 'crypto';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'fs';
 import { join } from 'path';
 import { gunzipSync } from 'zlib';
 import { parse } from 'yaml';
@@ -299,8 +299,8 @@ export interface BootOptions {
    */
   readonly watchFirstBoot?: boolean;
   /**
-   * Whether the npm registry answers (the web client's release comes from it). false: a droplet
-   * with no route to it, whose name does not resolve.
+   * Whether the npm registry answers at first boot (the web client's release comes from it).
+   * false: its name resolves but there is no route to it, until `startNpmRegistry()`.
    * @default true
    */
   readonly npmRegistry?: boolean;
@@ -395,7 +395,7 @@ export class Rehearsal {
     writeMetadata(join(base, 'files', 'metadata'));
     const cloudRegion = spaces?.region ?? backupStore?.region;
     // The web client's release, from the registry (a TURN droplet installs none).
-    const npmRegistry = options.droplet !== 'turn' && (options.npmRegistry ?? true);
+    const npmRegistry = options.droplet !== 'turn';
     if (npmRegistry) writeRegistryFiles(join(base, 'files', 'npm'));
     writeNamedConfig(join(base, 'files', 'named'), recordsFromSynth(stack), externalZonesFromSynth(stack), {
       ...(cloudRegion === undefined ? {} : spacesZone(cloudRegion)),
@@ -441,7 +441,7 @@ export class Rehearsal {
       rehearsal.hostMustRun('start DNS server', ['named', '-c', join(base, 'files', 'named', 'named.conf')]);
       if (spaces !== undefined) rehearsal.startSpaces('test/support/spaces-standin.ts');
       if (backupStore !== undefined) rehearsal.startSpaces('test/support/object-store.ts');
-      if (npmRegistry) rehearsal.startNpmRegistry();
+      if (npmRegistry && (options.npmRegistry ?? true)) rehearsal.startNpmRegistry();
 
       rehearsal.mustRun('cloud-init init --local', ['cloud-init', 'init', '--local'], { timeoutMs: 120000 });
       rehearsal.mustRun('cloud-init init', ['cloud-init', 'init'], { timeoutMs: 120000 });
@@ -632,6 +632,11 @@ export class Rehearsal {
   npmRegistryRequests(): { method: string; path: string; status: number }[] {
     const log = join(this.base, 'files', 'npm', 'requests.jsonl');
     return existsSync(log) ? readFileSync(log, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l)) : [];
+  }
+
+  /** Serve `bytes` as the pinned release's tarball from now on: what a compromised mirror or registry would do. */
+  replaceNpmTarball(bytes: Buffer): void {
+    writeFileSync(registryTarball(join(this.base, 'files', 'npm')), bytes);
   }
 
   /** The CA of the npm registry's certificate here. */
@@ -1069,6 +1074,25 @@ export class ClientSession {
     return this.request({ op: 'wait', body, timeoutMs }, timeoutMs + 5000);
   }
 
+  /** The first message whose body matches `pattern` (received since the session started). */
+  waitForMatch(pattern: RegExp, timeoutMs = 15000): Promise<any> {
+    return this.request({ op: 'wait', pattern: pattern.source, timeoutMs }, timeoutMs + 5000);
+  }
+
+  /** Enter group chat `room` as `nick`. */
+  join(room: string, nick: string): Promise<any> {
+    return this.request({ op: 'join', room, nick });
+  }
+
+  sendRoom(room: string, body: string): Promise<any> {
+    return this.request({ op: 'sendRoom', room, body });
+  }
+
+  /** GET `url` as this device would (its status, content type, size and SHA-256). */
+  download(url: string): Promise<any> {
+    return this.request({ op: 'download', url }, 60000);
+  }
+
   async stop(): Promise<void> {
     if (this.child.exitCode !== null || this.child.signalCode !== null) return;
     const exited = new Promise<void>((resolve) => this.child.once('exit', () => resolve()));
@@ -1136,15 +1160,21 @@ function spacesZone(region: string): Record<string, string> {
 /** The registry's name, as the world's DNS answers it. */
 const REGISTRY_ZONE: Record<string, string> = { 'npmjs.org': `registry 300 IN A ${REGISTRY4}\n` };
 
+/** Where the registry stand-in keeps the tarball it serves: a copy, which a test may replace. */
+function registryTarball(dir: string): string {
+  return join(dir, 'web-client.tgz');
+}
+
 /** The registry stand-in's files: a CA of the harness, the registry's certificate, and the pinned tarball. */
 function writeRegistryFiles(dir: string): void {
   writeTls(dir, [REGISTRY_HOST]);
+  copyFileSync(pinnedTarball(WEB_CLIENT_PACKAGE), registryTarball(dir));
   writeFileSync(join(dir, 'config.json'), JSON.stringify({
     host: REGISTRY4,
     port: 443,
     tlsKeyFile: join(dir, 'server.key'),
     tlsCertFile: join(dir, 'server.pem'),
-    files: { [tarballPath(WEB_CLIENT_PACKAGE)]: pinnedTarball(WEB_CLIENT_PACKAGE) },
+    files: { [tarballPath(WEB_CLIENT_PACKAGE)]: registryTarball(dir) },
     requestLog: join(dir, 'requests.jsonl'),
   }));
 }

@@ -2,7 +2,7 @@
  * The droplet's own boot, for real: cloud-init's write_files modules and the provisioning script
  * run on the synthesized user_data inside the rehearsal namespaces.
  */
-import { renderExpandedFiles } from '../../lib/core/cloud-init';
+import { renderExpandedFiles, renderProsodyHost } from '../../lib/core/cloud-init';
 import { templatePath } from '../../lib/core/expansion';
 import { CERTIFICATES_LIST } from '../../lib/core/host-scripts';
 import { TURN_SECRET_FILE, PROSODY_CONFIG, PROSODY_SECRETS_INCLUDE, NGINX_SITE, SERVICE_POLICY, TURN_USERDB, VOLUME_MOUNT } from '../../lib/core/paths';
@@ -12,6 +12,7 @@ import { PROSODY_TURN_SECRET_OPTION } from '../../lib/core/prosody';
 import { dropletUserData, parseUserData, Rehearsal, rehearsalUnavailable, RunResult } from './harness';
 import { exampleSpecOn, platformTitle, REHEARSED_PLATFORMS, synthesizeExampleOn } from './platforms';
 import { describeUnless } from '../support/tools';
+import { WEB_CLIENT_PACKAGE, WEB_CLIENT_SCRIPT } from '../../lib/core/web-client';
 import { JOURNALD_RETENTION, PROSODY_LOGROTATE, renderJournaldRetention, renderProsodyLogrotate } from '../../lib/core/logs';
 
 jest.setTimeout(240000);
@@ -21,7 +22,9 @@ jest.setTimeout(240000);
 const STATE_PATHS = ['/etc/xmpp-constructs', '/etc/prosody', '/etc/nginx', '/etc/turnserver.conf', '/etc/coturn', '/etc/systemd/system', '/etc/fstab', '/usr/local/sbin', `${VOLUME_MOUNT}/secrets`, `${VOLUME_MOUNT}/self-signed`, '/etc/letsencrypt', '/var/lib/turn'];
 
 for (const platform of REHEARSED_PLATFORMS) {
-  describeUnless(rehearsalUnavailable(), `GIVEN the example stack on ${platformTitle(platform)} WHEN its droplet boots in the rehearsal`, () => {
+  /** On Debian 12 the droplet first has no route to the npm registry, where the web client comes from. */
+  const registryAtFirstBoot = platform !== 'debian-12';
+  describeUnless(rehearsalUnavailable(), `GIVEN the example stack on ${platformTitle(platform)} WHEN its droplet boots in the rehearsal${registryAtFirstBoot ? '' : ' with no route to the npm registry'}`, () => {
     let rehearsal: Rehearsal;
     let provision: RunResult;
     let userData: string;
@@ -32,7 +35,7 @@ for (const platform of REHEARSED_PLATFORMS) {
     beforeAll(async () => {
       const stack = synthesizeExampleOn(platform);
       userData = dropletUserData(stack);
-      ({ rehearsal, provision } = await Rehearsal.boot(stack));
+      ({ rehearsal, provision } = await Rehearsal.boot(stack, { npmRegistry: registryAtFirstBoot }));
       if (provision.status === 0) await rehearsal.waitForListeners(['tcp/5222', 'tcp/5223', 'tcp/5269', 'tcp/443', 'tcp/80', 'udp/3478', 'tcp/5349']);
     });
     afterAll(async () => {
@@ -61,6 +64,14 @@ for (const platform of REHEARSED_PLATFORMS) {
         }
         expect({ path: file.path, content: rehearsal.readFile(file.path) }).toEqual({ path: file.path, content: file.content });
       }
+    });
+
+    test('THEN each file has the owner and mode the library renders, those user_data leaves unsaid (root:root, 0644) as cloud-init gives them', () => {
+      const rendered = renderProsodyHost(resolveSpec(exampleSpecOn(platform))).files;
+      const written = new Set(parseUserData(userData).write_files.map((f) => f.path));
+      const expected = rendered.filter((f) => written.has(f.path) && f.path !== SERVICE_POLICY);
+      const stat = rehearsal.mustRun('owners and modes', ['stat', '-c', '%n %U:%G %a', ...expected.map((f) => f.path)]).stdout.trim().split('\n');
+      expect(stat).toEqual(expected.map((f) => `${f.path} ${f.owner} ${Number.parseInt(f.permissions, 8).toString(8)}`));
     });
 
     test('THEN the host expanded every per-domain file from its template exactly as the review files show it', () => {
@@ -113,6 +124,34 @@ for (const platform of REHEARSED_PLATFORMS) {
       expect(said).toMatch(/rotating pattern: \/var\/log\/prosody\/prosody\.log \/var\/log\/prosody\/prosody\.err\s+after 1 days[^\n]*\(14 rotations\)/);
     });
 
+    /**
+     * What https://example.net/ answers, as a browser on the internet asks. Unverified: no certificate
+     * has been issued in this file, so nginx presents the self-signed bootstrap one.
+     */
+    const webClientPage = (): { status: number; csp: string } => {
+      const r = rehearsal.hostRun(['curl', '-sS', '--insecure', '-o', '/dev/null', '-D', '-', '-w', '%{http_code}', 'https://example.net/']);
+      return { status: Number(r.stdout.slice(-3)), csp: /^content-security-policy: (.*)\r$/mi.exec(r.stdout)?.[1] ?? '' };
+    };
+
+    if (registryAtFirstBoot) {
+      test(`THEN the web client, Converse.js ${WEB_CLIENT_PACKAGE.version}, was downloaded from the npm registry once, installed and served at https://example.net/ under its Content-Security-Policy`, () => {
+        expect(provision.stdout).toContain(`xmpp-constructs: web client ${WEB_CLIENT_PACKAGE.version} installed`);
+        expect(rehearsal.npmRegistryRequests()).toEqual([{ method: 'GET', path: `/converse.js/-/converse.js-${WEB_CLIENT_PACKAGE.version}.tgz`, status: 200 }]);
+        expect(rehearsal.run(['readlink', '/var/www/xmpp-constructs-web/current']).stdout.trim()).toBe(WEB_CLIENT_PACKAGE.version);
+        expect(webClientPage()).toEqual({ status: 200, csp: expect.stringMatching(/^default-src 'none'; script-src 'self' 'wasm-unsafe-eval';/) });
+      });
+    } else {
+      test('THEN provisioning completes without the web client, saying so; https://example.net/ answers 404 while everything else runs, and the timer that retries is enabled', () => {
+        expect(provision.status).toBe(0);
+        expect(provision.stderr).toContain('xmpp-constructs: could not download the web client from https://registry.npmjs.org/converse.js/');
+        expect(provision.stdout).toContain('xmpp-constructs: the web client is not installed yet; xmpp-constructs-web-client.timer retries every 15 minutes');
+        expect(provision.stdout).toContain('xmpp-constructs: done');
+        expect(rehearsal.run(['test', '-e', '/var/www/xmpp-constructs-web/current']).status).not.toBe(0);
+        expect(webClientPage().status).toBe(404);
+        expect(rehearsal.run(['test', '-L', '/etc/systemd/system/timers.target.wants/xmpp-constructs-web-client.timer']).status).toBe(0);
+      });
+    }
+
     test('WHEN provisioning runs a second time THEN it succeeds and changes nothing', async () => {
       const before = checksums();
       const again = rehearsal.provision();
@@ -143,5 +182,28 @@ for (const platform of REHEARSED_PLATFORMS) {
       expect(rehearsal.run(['test', '-e', '/var/www/host-meta/gone.example']).status).not.toBe(0);
       expect(rehearsal.run(['test', '-s', '/var/www/host-meta/example.net/.well-known/host-meta']).status).toBe(0);
     });
+
+    if (!registryAtFirstBoot) {
+      test(`WHEN the registry answers and the timer's service runs (sudo ${WEB_CLIENT_SCRIPT}) THEN the pinned release is installed and served, with nothing restarted; a second run downloads nothing`, () => {
+        rehearsal.startNpmRegistry();
+        const nginxBefore = rehearsal.run(['cat', '/run/nginx.pid']).stdout;
+        const run = rehearsal.run([WEB_CLIENT_SCRIPT]);
+        expect({ status: run.status, stdout: run.stdout, stderr: run.stderr }).toEqual({ status: 0, stdout: `xmpp-constructs: web client ${WEB_CLIENT_PACKAGE.version} installed\n`, stderr: '' });
+        expect(webClientPage()).toEqual({ status: 200, csp: expect.stringMatching(/^default-src 'none';/) });
+        expect(rehearsal.run(['cat', '/run/nginx.pid']).stdout).toBe(nginxBefore);
+        expect(rehearsal.run([WEB_CLIENT_SCRIPT])).toMatchObject({ status: 0, stdout: '' });
+        expect(rehearsal.npmRegistryRequests().length).toBe(1);
+      });
+
+      test('WHEN the registry serves other bytes under the pinned release\'s name (on a host that has not installed it) THEN the installer refuses them, installs nothing and leaves no partial download', () => {
+        rehearsal.mustRun('forget the installed release', ['rm', '-rf', `/var/www/xmpp-constructs-web/${WEB_CLIENT_PACKAGE.version}`]);
+        rehearsal.replaceNpmTarball(Buffer.from('not the release'));
+        const run = rehearsal.run([WEB_CLIENT_SCRIPT]);
+        expect(run.status).not.toBe(0);
+        expect(run.stderr).toContain('is not the pinned release (its SHA-512 differs); not installed');
+        expect(rehearsal.run(['sh', '-c', 'ls -A /var/www/xmpp-constructs-web']).stdout).toBe('current\n');
+        expect(webClientPage().status).toBe(404);
+      });
+    }
   });
 }
