@@ -13,6 +13,8 @@ const PACKAGES = [
   'bind9-utils', 'shellcheck', 'yamllint', 'libxml2-utils', 'lua5.4',
   // The GitOps workflow's tools, which its tests run as GitHub's runner does (jq redacts the plan).
   'jq',
+  // The web client's rehearsal: a real browser (driven by playwright-core) trusting the rehearsal's CA.
+  'chromium', 'libnss3-tools',
 ];
 
 process.stdout.write(PACKAGES.join(' ') + '\n');

@@ -19,6 +19,7 @@
 import { createHash } from 'crypto';
 import { ResolvedDomain, ResolvedSpec } from './spec';
 import { xmppName } from './expansion';
+import { HOST_META_JSON_PATH } from './nginx';
 
 /**
  * The Converse.js release the web client is, as the npm registry publishes it (MPL-2.0). The
@@ -76,6 +77,7 @@ export function renderWebClientIndex(): string {
     '<meta charset="utf-8">',
     '<meta name="viewport" content="width=device-width, initial-scale=1">',
     '<title>Chat</title>',
+    `<link rel="icon" href="${WEB_CLIENT_ASSETS_PATH}images/favicon.ico">`,
     `<link rel="stylesheet" href="${WEB_CLIENT_ASSETS_PATH}converse.min.css">`,
     '<script type="module" src="/web-client.js"></script>',
     '</head>',
@@ -96,18 +98,48 @@ export function renderWebClientModule(): string {
 import names from '${WEB_CLIENT_DOMAIN_MODULE_PATH}';
 import converse from '${WEB_CLIENT_ASSETS_PATH}converse.min.js';
 
+// Converse's own footer (in fullscreen) shows its sponsors' logos from conversejs.org, which this
+// page's policy refuses. Defined first, this one takes its place (Converse defines only elements
+// not yet defined): the client, its licence and where its source is, loading nothing.
+customElements.define('converse-footer', class extends HTMLElement {
+  connectedCallback() {
+    if (this.childElementCount > 0) return;
+    const line = document.createElement('p');
+    line.className = 'brand-subtitle text-center mt-3';
+    const source = document.createElement('a');
+    source.href = 'https://github.com/conversejs/converse.js';
+    source.rel = 'noopener';
+    source.textContent = 'source';
+    line.append('Converse.js ${WEB_CLIENT_PACKAGE.version}, free software under the MPL-2.0 (', source, ')');
+    this.append(line);
+  }
+});
+
 // Media shows inline only from this domain's upload service: the page's Content-Security-Policy
 // allows no other origin, so other servers' files appear as links instead of broken images.
 const ownMedia = names.upload === undefined ? [] : [names.upload];
+
+// The transports from the domain's host-meta (XEP-0156): WebSocket, else BOSH. Read here rather than
+// by Converse's own discovery, which in 14.0.0 takes the domain from the login form before it adds
+// locked_domain, and so asks the host named as the user instead of the domain.
+const links = (await (await fetch('${HOST_META_JSON_PATH}')).json()).links;
+const link = (rel) => links.find((l) => l.rel === rel)?.href;
+const websocket = link('urn:xmpp:alt-connections:websocket');
+const transport = websocket === undefined ? { bosh_service_url: link('urn:xmpp:alt-connections:xbosh') } : { websocket_url: websocket };
 
 converse.initialize({
   assets_path: '${WEB_CLIENT_ASSETS_PATH}',
   view_mode: 'fullscreen',
   // Accounts of this domain only, which users log in to with their name alone.
   locked_domain: names.domain,
-  // The transports come from the domain's host-meta (XEP-0156): WebSocket, else BOSH.
-  discover_connection_methods: true,
+  discover_connection_methods: false,
+  ...transport,
   ...(names.groupChat === undefined ? {} : { muc_domain: names.groupChat }),
+  // Chats with people who are not (yet) contacts, as every XMPP app allows: the invited guest
+  // writing to the person who invited them, and their answer.
+  allow_non_roster_messaging: true,
+  // Entering a group chat is not asking to be its member, which registering a nickname makes one.
+  auto_register_muc_nickname: false,
   omemo_default: true,
   allowed_image_domains: ownMedia,
   allowed_audio_domains: ownMedia,

@@ -59,10 +59,13 @@ describe('the page and its modules', () => {
   test('GIVEN the module WHEN read THEN it imports only from its own origin, finds transports through host-meta, turns OMEMO on and keeps media to the own upload service', () => {
     const module = renderWebClientModule();
     expect([...module.matchAll(/from '([^']+)'/g)].map((m) => m[1])).toEqual(['/web-client-domain.js', '/converse/converse.min.js']);
-    expect(module).toMatch(/discover_connection_methods: true/);
+    expect(module).toMatch(/fetch\('\/\.well-known\/host-meta\.json'\)/);
+    expect(module).toMatch(/websocket === undefined \? \{ bosh_service_url: link\('urn:xmpp:alt-connections:xbosh'\) \} : \{ websocket_url: websocket \}/);
     expect(module).toMatch(/omemo_default: true/);
     expect(module).toMatch(/locked_domain: names\.domain/);
-    expect(module).not.toMatch(/https?:\/\//);
+    // One URL only, a link to the client's source, which the page never loads.
+    expect([...module.matchAll(/https?:\/\/[^'"\s]*/g)].map((m) => m[0])).toEqual(['https://github.com/conversejs/converse.js']);
+    expect(module).toMatch(/customElements\.define\('converse-footer'/);
   });
 
   const domainOf = (spec: XmppServiceSpec, i = 0): ResolvedDomain => resolveSpec(spec).domains[i];

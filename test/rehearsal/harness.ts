@@ -761,6 +761,11 @@ cat ${dir}/standin.log >&2; exit 1
     return this.run([PROVISION_SCRIPT], { timeoutMs: 120000 });
   }
 
+  /** The PID (this machine's) of a process in the droplet's namespaces: a browser enters its network namespace. */
+  get netnsPid(): number {
+    return this.nsPid;
+  }
+
   /** The PID, in the droplet's PID namespace, of a process in "the outside" network namespace. */
   get outsidePid(): number {
     return Number(readFileSync(join(this.base, 'files', 'outside.pid'), 'utf8'));

@@ -10,9 +10,19 @@ import { firstAdminInstructions } from '../../lib/core/outputs';
 import { platformOf } from '../../lib/core/platforms';
 import { XmppServiceSpec } from '../../lib/core/spec';
 import { resolveSpec } from '../../lib/core/validate';
-import { Rehearsal, rehearsalUnavailable, RunResult } from './harness';
+import { ClientSession, DROPLET, Rehearsal, rehearsalUnavailable, RunResult } from './harness';
 import { platformTitle, REHEARSED_PLATFORMS, specOn, synthesizeSpec } from './platforms';
 import { describeUnless } from '../support/tools';
+import { browserUnavailable, launchBrowser, LaunchedBrowser, pageProblems } from '../support/browser';
+import { joinRoom, logIn, openWebClient, screenshot, sendDirectMessage, sendRoomMessage, uploadFile, waitForLoggedIn, waitForMessage, waitForRoomJoined } from './clients/web-client';
+import { createHash, randomBytes } from 'crypto';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'fs';
+import { tmpdir } from 'os';
+import { join } from 'path';
+import type { Page } from 'playwright-core';
+
+/** Where the suite keeps what a reader looks at afterwards: the web client's screenshots. */
+const ARTIFACTS = join(__dirname, '..', '..', 'test-artifacts');
 
 jest.setTimeout(240000);
 
@@ -418,6 +428,105 @@ for (const platform of REHEARSED_PLATFORMS) {
         const services = discovery().externalServices;
         expect(services).toContainEqual({ type: 'stun', transport: 'udp', host: `turn.${DOMAIN}`, port: '3478', hasCredentials: false });
         expect(services).toContainEqual({ type: 'turn', transport: 'udp', host: `turn.${DOMAIN}`, port: '3478', hasCredentials: true });
+      });
+    });
+
+    describeUnless(browserUnavailable(), 'WHEN someone uses the web client in a real browser (Debian\'s chromium, headless, on the rehearsal\'s network, trusting only its CA)', () => {
+      /** Created from an invitation: in the browser from the landing page where the platform serves one, else by an app redeeming the link. */
+      const CAROL = { name: 'carol', jid: 'carol@example.net', password: 'web chat pass 7' };
+      const ROOM = 'family@conference.example.net';
+      const WEB_CLIENT = 'https://example.net/';
+      const file = { name: 'note.txt', bytes: randomBytes(4096) };
+      let launched: LaunchedBrowser | undefined;
+      /** The web client's page; Prosody's invitation pages open in a page of their own. */
+      let page: Page;
+      /** The admin on an app: the second, non-browser client. */
+      let admin: ClientSession | undefined;
+      let dir = '';
+
+      beforeAll(async () => {
+        dir = mkdtempSync(join(tmpdir(), 'xc-web-client-'));
+        writeFileSync(join(dir, file.name), file.bytes);
+        launched = await launchBrowser({
+          netnsPid: rehearsal.netnsPid,
+          caPems: [readFileSync(rehearsal.caFile, 'utf8')],
+          // What the rehearsal's DNS answers for the names the page talks to.
+          hosts: { 'example.net': DROPLET.public4, 'upload.example.net': DROPLET.public4 },
+        });
+        page = await launched.context.newPage();
+        admin = await rehearsal.openSession({ ...ADMIN, resource: 'app' });
+        // The room the admin created (rooms are created by admins only in this stack).
+        expect(await admin.join(ROOM, 'admin')).toMatchObject({ ok: true, created: true });
+      });
+
+      afterAll(async () => {
+        if (launched !== undefined && page !== undefined) {
+          mkdirSync(ARTIFACTS, { recursive: true });
+          await screenshot(page, join(ARTIFACTS, `web-client-${platform}.png`)).catch(() => undefined);
+        }
+        await launched?.close();
+        await admin?.stop();
+        if (dir) rmSync(dir, { recursive: true, force: true });
+      });
+
+      if (pagesServed) {
+        test('THEN the invitation\'s landing page offers "Web chat"; choosing it leads to the web registration, which creates the account, and from there to the web client', async () => {
+          const invitation = await launched!.context.newPage();
+          await invitation.goto(landingPage(onHost(prosody.inviteCommand(DOMAIN))));
+          const card = invitation.locator('.client-card', { hasText: 'Web chat' });
+          await expect(card.isVisible()).resolves.toBe(true);
+          await card.locator('a.btn').click();
+          await invitation.locator('form input[name="user"]').fill(CAROL.name);
+          await invitation.locator('form input[name="password"]').fill(CAROL.password);
+          await invitation.locator('form button[type="submit"]').click();
+          await expect(invitation.locator('input[readonly]').first().inputValue()).resolves.toBe(CAROL.jid);
+          await invitation.locator('a', { hasText: 'Open Web chat' }).click();
+          expect(invitation.url()).toBe(WEB_CLIENT);
+          await invitation.close();
+        });
+      } else {
+        test('THEN an account made from an invitation (redeemed by an app, as this platform serves no landing page) is ready for the browser', () => {
+          const carol = rehearsal.client('registerWithInvite', { uri: linkOf(onHost(prosody.inviteCommand(DOMAIN))), username: CAROL.name, password: CAROL.password });
+          expect(carol).toMatchObject({ preauth: 'result', register: 'result' });
+        });
+      }
+
+      test('THEN the page is the web client on the domain\'s own name, and the invited user signs in with her name alone', async () => {
+        await openWebClient(page, WEB_CLIENT);
+        await logIn(page, CAROL.name, CAROL.password);
+        await waitForLoggedIn(page);
+      });
+
+      test('THEN what she writes to the admin reaches the admin\'s app, and the reply shows in her chat (in plaintext: the app has no OMEMO device)', async () => {
+        const sent = await sendDirectMessage(page, ADMIN.jid, 'Hello from the web');
+        expect(sent.encrypted).toBe(false);
+        expect(await admin!.waitFor('Hello from the web', 20000)).toMatchObject({ ok: true, from: expect.stringMatching(FULL_JID(CAROL.jid)) });
+        expect(await admin!.send(CAROL.jid, 'Hello back from the app')).toMatchObject({ ok: true });
+        expect(await waitForMessage(page, ADMIN.jid, 'Hello back from the app')).toEqual({ encrypted: false });
+      });
+
+      test('THEN she joins the group chat the admin created, and what she says there reaches the admin', async () => {
+        await joinRoom(page, ROOM, 'Carol');
+        await waitForRoomJoined(page, ROOM);
+        await sendRoomMessage(page, ROOM, 'Hello, family');
+        expect(await admin!.waitFor('Hello, family', 20000)).toMatchObject({ ok: true, from: `${ROOM}/Carol`, type: 'groupchat' });
+      });
+
+      test('THEN a file she uploads in the chat reaches the admin as a link on the upload service, which the app downloads byte for byte', async () => {
+        const url = await uploadFile(page, ADMIN.jid, join(dir, file.name));
+        expect(url).toMatch(/^https:\/\/upload\.example\.net\/file_share\//);
+        const message = await admin!.waitForMatch(/^https:\/\/upload\.example\.net\/file_share\//, 20000);
+        expect(message).toMatchObject({ ok: true, body: url });
+        expect(await admin!.download(url)).toMatchObject({ ok: true, httpStatus: 200, size: file.bytes.length, sha256: createHash('sha256').update(file.bytes).digest('hex') });
+      });
+
+      test('THEN nothing broke the page\'s Content-Security-Policy, nothing failed, and it asked nobody but example.net and its upload service', async () => {
+        const problems = await pageProblems(page);
+        expect(problems.cspViolations).toEqual([]);
+        expect(problems.consoleErrors).toEqual([]);
+        expect(problems.failedRequests).toEqual([]);
+        const origins = [...new Set(problems.requestedUrls.filter((u) => !u.startsWith('data:') && !u.startsWith('blob:')).map((u) => new URL(u).origin))].sort();
+        expect(origins).toEqual(['https://example.net', 'https://upload.example.net', 'wss://example.net']);
       });
     });
 

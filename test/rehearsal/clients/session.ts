@@ -8,7 +8,7 @@
  *                                                with "pattern":P instead, the first whose body matches P
  *   {"id":4,"op":"join","room":R,"nick":N}     → enters group chat R (XEP-0045) as N
  *   {"id":5,"op":"sendRoom","room":R,"body":B} → a group chat message
- *   {"id":6,"op":"download","url":U}           → GETs U over HTTPS: its status, type, size and SHA-256
+ *   {"id":6,"op":"download","url":U}           → GETs U over HTTPS: its HTTP status, type, size and SHA-256
  *   {"id":7,"op":"stop"}                       → closes the stream and exits
  * Every answer carries `connection`: the session's TCP connection (local port), and `drops`: how
  * often it lost its connection. Reconnecting is switched off: a session that drops stays down, so a
@@ -106,7 +106,7 @@ async function main(): Promise<void> {
       } else if (command.op === 'download') {
         const response = await fetch(command.url!);
         const bytes = Buffer.from(await response.arrayBuffer());
-        answer = { status: response.status, contentType: response.headers.get('content-type'), size: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex') };
+        answer = { httpStatus: response.status, contentType: response.headers.get('content-type'), size: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex') };
       } else {
         const before = state();
         await xmpp.stop().catch(() => undefined);
