@@ -83,6 +83,8 @@ export { renderExternalZoneFiles, renderZoneFiles } from './core/zone';
 export type { ZoneAddresses, ZoneFileOptions } from './core/zone';
 export { renderCloudInit, renderTurnCloudInit, UserDataTooLargeError, USER_DATA_LIMIT_BYTES } from './core/cloud-init';
 export type { CloudInitOptions, HostFile, RenderedHost } from './core/cloud-init';
+/** The Converse.js release the web client serves (`web.client`): name, version, npm integrity, licence. */
+export { WEB_CLIENT_PACKAGE } from './core/web-client';
 export type { ConfigBundle } from './core/config-bundle';
 export { renderReviewFiles } from './core/review';
 export { DOCTOR_PLAN_FORMAT, planDoctorChecks, renderDoctorPlan } from './core/doctor-plan';
