@@ -27,7 +27,7 @@ import { isIP } from 'net';
 import { tmpdir } from 'os';
 import { join } from 'path';
 import type { Browser, BrowserContext, BrowserContextOptions, Page } from 'playwright-core';
-import { hasCommand, npmTestInstalls } from './tools';
+import { hasCommand, notInstalled } from './tools';
 
 /**
  * The browser itself, not Debian's /usr/bin/chromium: that launcher script sources
@@ -85,20 +85,6 @@ export function hostResolverRules(hosts: Readonly<Record<string, string>>): stri
   return [...rules, 'MAP * 127.0.0.1:1', 'EXCLUDE localhost'].join(', ');
 }
 
-const PACKAGE_OF: Readonly<Record<string, string>> = { chromium: 'chromium', certutil: 'libnss3-tools', nsenter: 'util-linux' };
-
-function debianMissing(command: string): string {
-  const pkg = PACKAGE_OF[command];
-  switch (npmTestInstalls(pkg)) {
-    case true:
-      return `${command} is not installed (Debian package ${pkg}); npm test installs it`;
-    case false:
-      return `${command} is not installed (Debian package ${pkg}), and npm test does not install it (scripts/test-packages.ts): apt-get install ${pkg}`;
-    case undefined:
-      return `${command} is not installed (Debian package ${pkg}; scripts/test-packages.ts lists what npm test installs)`;
-  }
-}
-
 function executable(path: string): boolean {
   try {
     accessSync(path, fsConstants.X_OK);
@@ -119,9 +105,9 @@ export function chromiumPath(): string | undefined {
  */
 export function browserUnavailable(): string | undefined {
   const missing: string[] = [];
-  if (chromiumPath() === undefined) missing.push(debianMissing('chromium'));
-  if (!hasCommand('certutil')) missing.push(debianMissing('certutil'));
-  if (!hasCommand('nsenter')) missing.push(debianMissing('nsenter'));
+  if (chromiumPath() === undefined) missing.push(notInstalled('chromium'));
+  if (!hasCommand('certutil')) missing.push(notInstalled('certutil'));
+  if (!hasCommand('nsenter')) missing.push(notInstalled('nsenter'));
   try {
     require.resolve('playwright-core');
   } catch {

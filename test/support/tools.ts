@@ -21,6 +21,8 @@ export function isUnderCi(env: NodeJS.ProcessEnv = process.env): boolean {
 
 /** The Debian package of each command a test runs, so a missing one is reported with what to install. */
 export const DEBIAN_PACKAGE_OF: Readonly<Record<string, string>> = {
+  certutil: 'libnss3-tools',
+  chromium: 'chromium',
   'cloud-init': 'cloud-init',
   curl: 'curl',
   ip: 'iproute2',
