@@ -79,6 +79,8 @@ export function renderWebClientIndex(): string {
     '<title>Chat</title>',
     `<link rel="icon" href="${WEB_CLIENT_ASSETS_PATH}images/favicon.ico">`,
     `<link rel="stylesheet" href="${WEB_CLIENT_ASSETS_PATH}converse.min.css">`,
+    // Converse finds its WebAssembly (OMEMO's cryptography) beside its own script element.
+    `<script type="module" src="${WEB_CLIENT_ASSETS_PATH}converse.min.js"></script>`,
     '<script type="module" src="/web-client.js"></script>',
     '</head>',
     '<body class="converse-fullscreen">',
@@ -144,11 +146,18 @@ converse.initialize({
   allowed_image_domains: ownMedia,
   allowed_audio_domains: ownMedia,
   allowed_video_domains: ownMedia,
-  // No requests to third parties: none for a link's headers, none for a list of providers.
+  // No requests to third parties: no link's headers, no embedded players, no emoji images from a
+  // CDN, no lists of providers.
   fetch_url_headers: false,
+  embed_3rd_party_media_players: false,
+  use_system_emojis: true,
   xmpp_providers_url: '',
-  // A shared computer is the case this client is for: nothing is kept once the user logs out.
-  clear_cache_on_logout: true,
+  autocomplete_providers_url: '',
+  providers_link: '',
+  // Accounts come from invitations, never from a form here.
+  allow_registration: false,
+  // On a shared computer the login form's "trusted device" box, left unticked, keeps nothing once the
+  // tab is closed (and OMEMO off). clear_cache_on_logout would turn OMEMO off everywhere.
 });
 `;
 }
@@ -174,8 +183,9 @@ export function renderWebClientDomainModule(domain: ResolvedDomain): string {
 /**
  * The Content-Security-Policy of the client of `domain`: its own origin, the domain's WebSocket and
  * upload service, nothing else. `'wasm-unsafe-eval'` lets OMEMO compile its WebAssembly crypto (it
- * allows no `eval` of strings); `style-src 'unsafe-inline'` is for the style attributes Converse's
- * templates set. No inline script runs: the page has none.
+ * allows no `eval` of strings); `style-src 'unsafe-inline'` is for the style elements Converse's
+ * bundle injects and the style attributes its templates set (without it, well over a hundred
+ * violations, and a broken layout). No inline script runs: the page has none.
  */
 export function webClientCsp(spec: ResolvedSpec, domain: ResolvedDomain): string {
   const upload = webClientDomain(domain).upload;

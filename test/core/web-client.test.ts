@@ -55,7 +55,7 @@ describe('the page and its modules', () => {
   test('GIVEN the page WHEN read THEN every script is an external module of its own origin, and nothing names another origin', () => {
     const page = renderWebClientIndex();
     const scripts = [...page.matchAll(/<script\b([^>]*)>([\s\S]*?)<\/script>/g)];
-    expect(scripts.map((m) => [m[1].trim(), m[2]])).toEqual([['type="module" src="/web-client.js"', '']]);
+    expect(scripts.map((m) => [m[1].trim(), m[2]])).toEqual([['type="module" src="/converse/converse.min.js"', ''], ['type="module" src="/web-client.js"', '']]);
     expect(page).not.toMatch(/https?:\/\/|\/\/[a-z]/i);
     expect(page).not.toMatch(/\son[a-z]+=/i);
     expect(page).not.toMatch(/<style|style=/i);

@@ -14,7 +14,7 @@ import { ClientSession, DROPLET, Rehearsal, rehearsalUnavailable, RunResult } fr
 import { platformTitle, REHEARSED_PLATFORMS, specOn, synthesizeSpec } from './platforms';
 import { describeUnless } from '../support/tools';
 import { browserUnavailable, launchBrowser, LaunchedBrowser, pageProblems } from '../support/browser';
-import { joinRoom, logIn, openWebClient, screenshot, sendDirectMessage, sendRoomMessage, uploadFile, waitForLoggedIn, waitForMessage, waitForRoomJoined } from './clients/web-client';
+import { chatEncryption, joinRoom, logIn, openWebClient, screenshot, sendDirectMessage, sendRoomMessage, uploadFile, waitForLoggedIn, waitForMessage, waitForRoomJoined } from './clients/web-client';
 import { createHash, randomBytes } from 'crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
@@ -500,6 +500,8 @@ for (const platform of REHEARSED_PLATFORMS) {
       test('THEN what she writes to the admin reaches the admin\'s app, and the reply shows in her chat (in plaintext: the app has no OMEMO device)', async () => {
         const sent = await sendDirectMessage(page, ADMIN.jid, 'Hello from the web');
         expect(sent.encrypted).toBe(false);
+        // OMEMO is running (a lock in the toolbar), and greyed out for a peer without OMEMO devices.
+        expect(await chatEncryption(page, ADMIN.jid)).toBe('unsupported');
         expect(await admin!.waitFor('Hello from the web', 20000)).toMatchObject({ ok: true, from: expect.stringMatching(FULL_JID(CAROL.jid)) });
         expect(await admin!.send(CAROL.jid, 'Hello back from the app')).toMatchObject({ ok: true });
         expect(await waitForMessage(page, ADMIN.jid, 'Hello back from the app')).toEqual({ encrypted: false });
@@ -523,7 +525,12 @@ for (const platform of REHEARSED_PLATFORMS) {
       test('THEN nothing broke the page\'s Content-Security-Policy, nothing failed, and it asked nobody but example.net and its upload service', async () => {
         const problems = await pageProblems(page);
         expect(problems.cspViolations).toEqual([]);
-        expect(problems.consoleErrors).toEqual([]);
+        // Converse logs as errors a server's refusal to show it the OMEMO device list of someone who is
+        // not a contact (Prosody 0.12's PEP answers "forbidden" there; 13 says the list is not there).
+        // That refusal is the server keeping the admin's PEP to their contacts, as it should.
+        const notAContactsDevices = (e: string) => e.startsWith(`Could not fetch OMEMO devices for ${ADMIN.jid} `)
+          || new RegExp(`^<iq xmlns="jabber:client" id="[^"]+" from="${ADMIN.jid}" to="${CAROL.jid}/[^"]+" type="error"><error type="auth"><forbidden xmlns="urn:ietf:params:xml:ns:xmpp-stanzas"/></error></iq> `).test(e);
+        expect(problems.consoleErrors.filter((e) => !notAContactsDevices(e))).toEqual([]);
         expect(problems.failedRequests).toEqual([]);
         const origins = [...new Set(problems.requestedUrls.filter((u) => !u.startsWith('data:') && !u.startsWith('blob:')).map((u) => new URL(u).origin))].sort();
         expect(origins).toEqual(['https://example.net', 'https://upload.example.net', 'wss://example.net']);

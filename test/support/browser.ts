@@ -13,16 +13,24 @@
  *   the caller's CAs are made trust anchors in an NSS database in a temporary HOME
  *   ($HOME/.pki/nssdb, where chromium on Linux reads locally added anchors), given only to this
  *   browser's environment.
- * - Names: every name the caller maps resolves to its address, and every other name fails
- *   (`MAP * ~NOTFOUND`): no DNS query is sent anywhere, so nothing resolves elsewhere.
+ * - Names: every name the caller maps resolves to its address; every other name maps to
+ *   127.0.0.1:1 in the namespace, where the connection is refused. Chromium thus sends no DNS
+ *   query at all. Not `MAP * ~NOTFOUND`: a page that fails with a DNS error makes chromium's
+ *   error page run a DNS probe (DnsProbeService) that bypasses the rules and queries the
+ *   nameserver of this machine's /etc/resolv.conf and 8.8.8.8/8.8.4.4 from the namespace, as
+ *   chromium's net log showed here; a refused connection starts no probe.
  * - Nothing else: the switches in BROWSER_FLAGS turn off what chromium fetches on its own
- *   (component updates, safe browsing lists, translation, metrics, …).
+ *   (component updates, safe browsing lists, translation, metrics, …). What still tries, as its
+ *   net log shows (an on-demand update of the "Optimization Guide On Device Models Manifest"
+ *   component at update.googleapis.com, a captive-portal check at connectivitycheck.gstatic.com
+ *   after a certificate error), meets the refused port above. Its IPv6 reachability check
+ *   connect()s a UDP socket to [2001:4860:4860::8888]:443, which sends no packet.
  *
  * Needs root (nsenter into another namespace), the Debian packages chromium and libnss3-tools
  * (certutil), and the npm package playwright-core: `browserUnavailable()` names what is missing.
  */
 import { execFileSync } from 'child_process';
-import { accessSync, constants as fsConstants, chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'fs';
+import { accessSync, constants as fsConstants, chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'fs';
 import { isIP } from 'net';
 import { tmpdir } from 'os';
 import { join } from 'path';
@@ -73,7 +81,7 @@ export const BROWSER_FLAGS: readonly string[] = [
   ].join(','),
 ];
 
-/** Chromium's --host-resolver-rules for `hosts`: each name to its address, every other name to nowhere. */
+/** Chromium's --host-resolver-rules for `hosts`: each name to its address, every other name to a refused port. */
 export function hostResolverRules(hosts: Readonly<Record<string, string>>): string {
   const rules = Object.entries(hosts).map(([name, address]) => {
     if (!/^[A-Za-z0-9.-]+$/.test(name)) throw new Error(`not a host name: ${JSON.stringify(name)}`);
@@ -81,7 +89,8 @@ export function hostResolverRules(hosts: Readonly<Record<string, string>>): stri
     if (family === 0) throw new Error(`not an IP address for ${name}: ${JSON.stringify(address)}`);
     return `MAP ${name} ${family === 6 ? `[${address}]` : address}`;
   });
-  // localhost keeps its usual meaning (/etc/hosts); nothing else resolves.
+  // localhost keeps its usual meaning (/etc/hosts); any other name goes to a port where nothing
+  // listens, so it is refused there and then (see the header for why not ~NOTFOUND).
   return [...rules, 'MAP * 127.0.0.1:1', 'EXCLUDE localhost'].join(', ');
 }
 
@@ -237,9 +246,11 @@ function makeNssDb(home: string, caPems: readonly string[]): void {
  * The executable playwright starts: it enters the namespace and becomes chromium (exec, so the
  * PID, and the pipe on fds 3 and 4, are chromium's), with the feature lists merged.
  */
-function wrapperScript(netnsPid: number, nsenter: string, chromium: string): string {
+function wrapperScript(netnsPid: number, nsenter: string, chromium: string, pidFile: string): string {
   return `#!/bin/sh
 # Written by test/support/browser.ts: chromium in the network namespace of PID ${netnsPid}.
+# This shell's PID is chromium's once it execs: kept for close() as a last resort.
+echo $$ > '${pidFile}'
 disabled=''
 enabled=''
 for arg in "$@"; do
@@ -276,7 +287,8 @@ export async function launchBrowser(options: LaunchBrowserOptions): Promise<Laun
     mkdirSync(home, { mode: 0o700 });
     makeNssDb(home, options.caPems);
     const wrapper = join(dir, 'chromium-in-netns');
-    writeFileSync(wrapper, wrapperScript(options.netnsPid, commandPath('nsenter'), chromiumPath()!));
+    const pidFile = join(dir, 'chromium.pid');
+    writeFileSync(wrapper, wrapperScript(options.netnsPid, commandPath('nsenter'), chromiumPath()!, pidFile));
     chmodSync(wrapper, 0o755);
 
     const env: Record<string, string> = {};
@@ -319,16 +331,48 @@ export async function launchBrowser(options: LaunchBrowserOptions): Promise<Laun
         if (closed) return;
         closed = true;
         try {
-          await context.close().catch(() => undefined);
-          await launched.close();
+          // Closing can hang (seen here once in a few runs after navigations that ended on
+          // error pages): bounded, then the browser's own process group is killed.
+          await within(context.close(), 10000);
+          if (!(await within(launched.close(), 10000))) killBrowser(pidFile);
         } finally {
           rmSync(dir, { recursive: true, force: true });
         }
       },
     };
   } catch (error) {
-    await browser?.close().catch(() => undefined);
+    if (browser && !(await within(browser.close(), 10000))) killBrowser(join(dir, 'chromium.pid'));
     rmSync(dir, { recursive: true, force: true });
     throw error;
+  }
+}
+
+/** Whether `promise` settled within `ms` (its outcome is not needed). */
+async function within(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const settled = await Promise.race([
+    promise.then(() => true, () => true),
+    new Promise<boolean>((resolve) => { timer = setTimeout(() => resolve(false), ms); }),
+  ]);
+  clearTimeout(timer);
+  return settled;
+}
+
+/**
+ * SIGKILL to the process group of the chromium this module started (playwright starts it as a
+ * group leader; its PID is in `pidFile`), and to nothing else.
+ */
+function killBrowser(pidFile: string): void {
+  let pid: number;
+  try {
+    pid = Number(readFileSync(pidFile, 'utf8').trim());
+  } catch {
+    return;
+  }
+  if (!Number.isInteger(pid) || pid <= 1) return;
+  try {
+    process.kill(-pid, 'SIGKILL');
+  } catch {
+    try { process.kill(pid, 'SIGKILL'); } catch { /* already gone */ }
   }
 }

@@ -63,6 +63,17 @@
  * encrypted one Converse posts "… doesn't appear to have a client that supports OMEMO …" and turns
  * encryption off. Messages this driver sends report `encrypted` from the data-encrypted attribute
  * so a test can check it.
+ *
+ * What the server must offer for these flows (Converse 14.0.0, src/headless): opening a chat with
+ * someone not in the roster waits for `blocklistInitialized` (shared/model-with-contact.js), which
+ * only comes when the domain's disco lists urn:xmpp:blocking (Prosody's mod_blocklist); the
+ * upload button needs urn:xmpp:http:upload:0 on a disco item of the domain. OMEMO loads its
+ * WebAssembly from the directory of the page's <script src="…converse.min.js"> (plugins/omemo/
+ * crypto.js), else from the page's own directory: a page that only imports converse.min.js from
+ * another module gets a 404 for /curve25519_compiled.wasm and no OMEMO.
+ *
+ * Every function here was run against Converse 14.0.0 in chromium with a stand-in XMPP server
+ * (scratch/browser-proof: WebSocket, disco, MUC, PEP, blocking, HTTP upload), not against Prosody.
  */
 import type { Locator, Page } from 'playwright-core';
 
@@ -179,7 +190,10 @@ export async function waitForLoggedIn(page: Page, timeoutMs = DEFAULT_TIMEOUT_MS
       failingSince = undefined;
     }
     return undefined;
-  }, async () => JSON.stringify(await loginFeedback(page)));
+  }, async () => {
+    const form = await page.locator(SELECTORS.loginJid).isVisible();
+    return `login form shown: ${form}, feedback: ${JSON.stringify(await loginFeedback(page))}`;
+  });
 }
 
 /** The chat with `bareJid`, opened through "Start a new chat" unless it is already the one shown. */
