@@ -639,11 +639,6 @@ export class Rehearsal {
     writeFileSync(registryTarball(join(this.base, 'files', 'npm')), bytes);
   }
 
-  /** The CA of the npm registry's certificate here. */
-  get npmRegistryCaFile(): string {
-    return join(this.base, 'files', 'npm', 'ca.pem');
-  }
-
   /** A server of the outside world (`server`, run with `dir`/config.json) at `address`, its CA trusted by the droplet's disk as `caName`. */
   private startOutsideServer(what: string, server: string, dir: string, address: string, caName: string): void {
     this.mustRun(`the cloud: trust the CA of ${what}'s certificate`, ['sh', '-c',
