@@ -28,6 +28,8 @@ import {
   VOLUME_STATUS_TIMER,
 } from './backup';
 import type * as Pako from 'pako';
+import { MAX_BACKUP_PASSWORD_BYTES, MAX_SHARED_SECRET_LENGTH } from './rules';
+import { DEPLOY_TIME_BACKUP_PASSWORD_PLACEHOLDER } from './resolve/offsite-backups';
 import { stringify } from 'yaml';
 import {
   DOMAINS_LIST,
@@ -123,10 +125,12 @@ export function turnHostPackages(): string[] {
 
 /** Where the package's own scripts and Prosody modules go: the same content for every stack. */
 export const PACKAGE_CODE_DIRS = ['/usr/local/sbin/', '/usr/local/lib/xmpp-constructs/'] as const;
+/** The package's own scripts elsewhere: the first-boot guard (the same script, naming the units it guards). */
+export const PACKAGE_CODE_FILES: readonly string[] = [SERVICE_POLICY];
 
 /** Whether `file` is the package's own code rather than configuration rendered from the declaration. */
 export function isPackageCode(file: Pick<HostFile, 'path'>): boolean {
-  return PACKAGE_CODE_DIRS.some((dir) => file.path.startsWith(dir));
+  return PACKAGE_CODE_DIRS.some((dir) => file.path.startsWith(dir)) || PACKAGE_CODE_FILES.includes(file.path);
 }
 
 /** A file written onto the droplet. */
@@ -299,9 +303,11 @@ export function renderTurnHostFiles(spec: ResolvedSpec): HostFile[] {
 
 /** Thrown when the rendered user_data would not fit DigitalOcean's limit. */
 export class UserDataTooLargeError extends Error {
-  constructor(public readonly sizeBytes: number) {
+  constructor(public readonly sizeBytes: number, reservedBytes = 0) {
     super(
-      `The droplet's user_data is ${sizeBytes} bytes even with its files compressed, over DigitalOcean's limit of ${USER_DATA_LIMIT_BYTES}. ` +
+      `The droplet's user_data is ${sizeBytes} bytes even with its files compressed` +
+        (reservedBytes > 0 ? ` (counting ${reservedBytes} bytes for deploy-time secrets at their longest)` : '') +
+        `, over DigitalOcean's limit of ${USER_DATA_LIMIT_BYTES}. ` +
         'Fix: serve fewer domains from this host (spread them over several hosts), or shorten contact lists and component names.',
     );
     this.name = 'UserDataTooLargeError';
@@ -335,6 +341,30 @@ export function gzipBase64(content: string): string {
 const CLOUD_INIT_DEFAULT_OWNER = 'root:root';
 const CLOUD_INIT_DEFAULT_PERMISSIONS = '0644';
 
+/**
+ * The placeholders an engine replaces by text at deploy time, each with the most bytes its value may
+ * have (a function: the TURN secret's placeholder is declared further down). The Spaces keys are
+ * not here: their placeholders are longer than DigitalOcean's keys (20 and 43 characters).
+ */
+function deployTimeValues(): readonly (readonly [placeholder: string, maxBytes: number])[] {
+  return [
+    [DEPLOY_TIME_SECRET_PLACEHOLDER, MAX_SHARED_SECRET_LENGTH],
+    [DEPLOY_TIME_BACKUP_PASSWORD_PLACEHOLDER, MAX_BACKUP_PASSWORD_BYTES],
+  ];
+}
+
+/** How many bytes more than their placeholders the deploy-time values in `files` may take. */
+export function deployTimeReserveBytes(files: readonly Pick<HostFile, 'content'>[]): number {
+  let reserve = 0;
+  for (const file of files) {
+    for (const [placeholder, maxBytes] of deployTimeValues()) {
+      const occurrences = file.content.split(placeholder).length - 1;
+      reserve += occurrences * Math.max(0, maxBytes - Buffer.byteLength(placeholder, 'utf8'));
+    }
+  }
+  return reserve;
+}
+
 /** A `#cloud-config` document installing `packages`, writing `files` and running `command`. */
 function cloudConfig(files: readonly HostFile[], packages: readonly string[], command: readonly string[], options: CloudInitOptions): string {
   const render = (compressed: ReadonlySet<HostFile>): string => {
@@ -363,7 +393,10 @@ function cloudConfig(files: readonly HostFile[], packages: readonly string[], co
     // DigitalOcean's 64 KiB limit makes worth having (the same YAML to cloud-init).
     return '#cloud-config\n' + stringify(document, { lineWidth: 0, blockQuote: 'literal', indentSeq: false });
   };
-  const sizeOf = (text: string) => Buffer.byteLength(text, 'utf8');
+  // The limit holds for what the droplet receives: a value an engine puts in at deploy time counts
+  // at the longest it may be, not at its placeholder's length.
+  const reserved = deployTimeReserveBytes(files);
+  const sizeOf = (text: string) => Buffer.byteLength(text, 'utf8') + reserved;
   // Files stay readable in the plan while everything fits. Past the limit, files are compressed one
   // by one until it fits: first the package's own scripts and modules, the same for every stack (a
   // reviewer reads them in the package, not in a plan), then the configuration, largest first.
@@ -378,7 +411,7 @@ function cloudConfig(files: readonly HostFile[], packages: readonly string[], co
     compressed.add(file);
     userData = render(compressed);
   }
-  if (sizeOf(userData) > USER_DATA_LIMIT_BYTES) throw new UserDataTooLargeError(sizeOf(userData));
+  if (sizeOf(userData) > USER_DATA_LIMIT_BYTES) throw new UserDataTooLargeError(sizeOf(userData), reserved);
   return userData;
 }
 

@@ -270,16 +270,23 @@ export function checkBucketName(value: unknown): Problem | undefined {
 
 /** The shortest `offsiteBackups.password`: long enough that guessing it is hopeless even offline. */
 export const MIN_BACKUP_PASSWORD_LENGTH = 16;
+/**
+ * The longest `offsiteBackups.password`, in UTF-8 bytes: far more than any password needs, and a
+ * bound on what one supplied at deploy time adds to the user_data (DigitalOcean's 64 KiB).
+ */
+export const MAX_BACKUP_PASSWORD_BYTES = 256;
 
 /**
- * `offsiteBackups.password`: at least MIN_BACKUP_PASSWORD_LENGTH characters on one line, without
- * whitespace at either end (restic trims it from its password file), and not a placeholder left in
- * a copied example.
+ * `offsiteBackups.password`: at least MIN_BACKUP_PASSWORD_LENGTH characters and at most
+ * MAX_BACKUP_PASSWORD_BYTES bytes on one line, without whitespace at either end (restic trims it
+ * from its password file), and not a placeholder left in a copied example.
  */
 export function checkBackupPassword(value: unknown): Problem | undefined {
   const fix = 'generate one with `openssl rand -base64 32`, keep a copy away from DigitalOcean, and pass it (preferably as a sensitive Terraform variable or a Pulumi secret)';
   if (typeof value !== 'string') return { problem: 'must be a string', fix };
   if (value.length < MIN_BACKUP_PASSWORD_LENGTH) return { problem: `is ${value.length} characters long; it must have at least ${MIN_BACKUP_PASSWORD_LENGTH}`, fix };
+  const bytes = Buffer.byteLength(value, 'utf8');
+  if (bytes > MAX_BACKUP_PASSWORD_BYTES) return { problem: `is ${bytes} bytes long; it may have at most ${MAX_BACKUP_PASSWORD_BYTES}`, fix };
   if (/[\r\n\0]/.test(value)) return { problem: 'holds a line break or NUL character', fix };
   // restic reads the password file with its surrounding whitespace trimmed.
   if (value.trim() !== value) return { problem: 'begins or ends with whitespace', fix };
@@ -344,9 +351,12 @@ export function checkContactUri(value: unknown): Problem | undefined {
 }
 
 /** A user-supplied TURN secret goes into two daemons' configs: long and without whitespace or quotes. */
+/** The longest `calls.sharedSecret` (printable ASCII, so as many bytes). */
+export const MAX_SHARED_SECRET_LENGTH = 512;
+
 export function checkSharedSecret(value: unknown): Problem | undefined {
-  if (typeof value !== 'string' || !/^[\x21-\x7e]{32,512}$/.test(value) || /["'\\]/.test(value)) {
-    return { problem: 'must be 32 to 512 printable ASCII characters without spaces, quotes or backslashes', fix: 'generate one with `openssl rand -hex 32`, or leave it unset to have the host generate it' };
+  if (typeof value !== 'string' || !new RegExp(`^[\\x21-\\x7e]{32,${MAX_SHARED_SECRET_LENGTH}}$`).test(value) || /["'\\]/.test(value)) {
+    return { problem: `must be 32 to ${MAX_SHARED_SECRET_LENGTH} printable ASCII characters without spaces, quotes or backslashes`, fix: 'generate one with `openssl rand -hex 32`, or leave it unset to have the host generate it' };
   }
   return undefined;
 }

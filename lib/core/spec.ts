@@ -566,7 +566,8 @@ export interface BackupRetentionSpec {
  */
 export interface OffsiteBackupsSpec {
   /**
-   * The password that encrypts the backups (restic's repository password), at least 16 characters;
+   * The password that encrypts the backups (restic's repository password), at least 16 characters
+   * and at most 256 bytes;
    * `openssl rand -base64 32` makes a good one. **Keep a copy away from DigitalOcean** (a password
    * manager, a sealed envelope): without it the backups cannot be read by anyone, you included, and
    * with the droplet lost the stack's copy is the only other one. It never appears in outputs or

@@ -5,6 +5,8 @@ import { join } from 'path';
 import { parse } from 'yaml';
 import {
   CLOUD_CONFIG_KEYS,
+  DEPLOY_TIME_SECRET_PLACEHOLDER,
+  deployTimeReserveBytes,
   hostPackages,
   isPackageCode,
   REDACTED,
@@ -14,6 +16,7 @@ import {
   renderProsodyHost,
   renderTurnCloudInit,
   renderTurnHostFiles,
+  substituteDeployTimeSecret,
   turnHostPackages,
   USER_DATA_LIMIT_BYTES,
   UserDataTooLargeError,
@@ -40,7 +43,9 @@ import {
   SUPPLIED_TURN_SECRET,
   TURN_PROVISION_SCRIPT,
 } from '../../lib/core/host-scripts';
-import { BACKUP_DIR, BACKUP_SCRIPT, BACKUP_TIMER, BACKUPS_KEPT, renderBackupScript } from '../../lib/core/backup';
+import { BACKUP_DIR, BACKUP_SCRIPT, BACKUP_TIMER, BACKUPS_KEPT, renderBackupScript, substituteBackupSecrets } from '../../lib/core/backup';
+import { DEPLOY_TIME_BACKUP_PASSWORD_PLACEHOLDER } from '../../lib/core/resolve/offsite-backups';
+import { checkBackupPassword, checkSharedSecret, MAX_BACKUP_PASSWORD_BYTES, MAX_SHARED_SECRET_LENGTH } from '../../lib/core/rules';
 import { DOMAIN_PLACEHOLDER, DOMAINS_LIST, EACH_DOMAIN_BEGIN, EACH_DOMAIN_END, EXPAND_SCRIPT, renderDomainsList, renderExpandScript, templatePath } from '../../lib/core/expansion';
 import { nginxServerNames } from '../../lib/core/nginx';
 import {
@@ -122,6 +127,12 @@ function parseUserData(userData: string): { [key: string]: unknown; write_files:
   return { ...doc, write_files: doc.write_files.map((f: Partial<WriteFile>) => ({ owner: 'root:root', permissions: '0644', ...f })) };
 }
 
+/** Like parseUserData, with compressed files' content as cloud-init writes it. */
+function parseUserDataDecoded(userData: string): { [key: string]: unknown; write_files: WriteFile[] } {
+  const doc = parseUserData(userData);
+  return { ...doc, write_files: doc.write_files.map((f) => ((f as WriteFile & { encoding?: string }).encoding === 'gz+b64' ? { ...f, content: gunzipSync(Buffer.from(f.content, 'base64')).toString('utf8') } : f)) };
+}
+
 /** The checks every user_data document must pass, whichever droplet it is for. */
 function itIsAWellFormedCloudConfig(userDataOn: (image: string) => string): void {
   const userData = (): string => userDataOn(DEFAULT_IMAGE);
@@ -154,7 +165,7 @@ function itIsAWellFormedCloudConfig(userDataOn: (image: string) => string): void
 describe.each(representativeSpecs)('renderCloudInit for the %s spec', (_name, input) => {
   const spec = resolveSpec(input);
   const userData = renderCloudInit(spec);
-  const doc = parseUserData(userData);
+  const doc = parseUserDataDecoded(userData);
   // What reaches the host: user_data's files, and with configDelivery "spaces" the bundle's.
   const bundle = renderProsodyHost(spec).bundle;
   const byPath = new Map<string, { content: string; permissions: string }>([...doc.write_files, ...(bundle?.files ?? [])].map((f) => [f.path, f]));
@@ -415,6 +426,40 @@ describe('size limit', () => {
     expect(secretFile.encoding).toBeUndefined();
   });
 
+  // With 160 or 350 domains, the user_data rendered with the placeholders fits with too little room
+  // left for the longest values (it did before the room was counted); with 1 it has plenty.
+  test.each([1, 160, 350])('GIVEN %i domains, a TURN secret and a backup password an engine supplies at deploy time THEN the user_data fits with the longest of each put in', (n) => {
+    const names = ['example.net', ...Array.from({ length: n - 1 }, (_, i) => `d${i}.example.org`)];
+    const spec = resolveSpec({
+      ...minimalSpec, domains: names, droplet: MANY_DOMAINS_DROPLET,
+      calls: { sharedSecret: DEPLOY_TIME_SECRET_PLACEHOLDER },
+      offsiteBackups: { password: DEPLOY_TIME_BACKUP_PASSWORD_PLACEHOLDER },
+    });
+    const rendered = renderCloudInit(spec);
+    const longestSecret = 'S'.repeat(MAX_SHARED_SECRET_LENGTH);
+    const longestPassword = 'é'.repeat(MAX_BACKUP_PASSWORD_BYTES / 2);
+    expect([checkSharedSecret(longestSecret), checkBackupPassword(longestPassword)]).toEqual([undefined, undefined]);
+    // DigitalOcean's Spaces keys are 20 and 43 characters.
+    const received = substituteBackupSecrets(substituteDeployTimeSecret(rendered, longestSecret), { accessKey: 'A'.repeat(20), secretKey: 'K'.repeat(43) }, longestPassword);
+    expect(Buffer.byteLength(received)).toBeLessThanOrEqual(USER_DATA_LIMIT_BYTES);
+    expect(received).toContain(longestSecret);
+    expect(received).toContain(longestPassword);
+  });
+
+  test.each<[string, number, string]>([
+    ['no placeholder', 0, 'secret=s3cr3t\n'],
+    ['the TURN secret\'s placeholder', MAX_SHARED_SECRET_LENGTH - DEPLOY_TIME_SECRET_PLACEHOLDER.length, `${DEPLOY_TIME_SECRET_PLACEHOLDER}\n`],
+    ['the backup password\'s placeholder twice', 2 * (MAX_BACKUP_PASSWORD_BYTES - DEPLOY_TIME_BACKUP_PASSWORD_PLACEHOLDER.length), `${DEPLOY_TIME_BACKUP_PASSWORD_PLACEHOLDER}\n${DEPLOY_TIME_BACKUP_PASSWORD_PLACEHOLDER}`],
+  ])('GIVEN a file holding %s THEN the room kept for deploy-time values is %i bytes', (_what, bytes, content) => {
+    expect(deployTimeReserveBytes([{ content }])).toBe(bytes);
+  });
+
+  test('GIVEN a password longer than the room kept for it THEN validation refuses it, naming its size and the limit', () => {
+    expect(checkBackupPassword('x'.repeat(MAX_BACKUP_PASSWORD_BYTES))).toBeUndefined();
+    expect(checkBackupPassword('x'.repeat(MAX_BACKUP_PASSWORD_BYTES + 1))).toMatchObject({ problem: `is ${MAX_BACKUP_PASSWORD_BYTES + 1} bytes long; it may have at most ${MAX_BACKUP_PASSWORD_BYTES}` });
+    expect(checkBackupPassword('é'.repeat(MAX_BACKUP_PASSWORD_BYTES / 2 + 1))).toMatchObject({ problem: expect.stringMatching(/bytes long/) });
+  });
+
   test('GIVEN far too many domains for one host THEN synthesis fails, naming the size and the fix', () => {
     // Names with little in common, so compression cannot rescue them.
     const names = Array.from({ length: 4000 }, (_, i) => `${createHash('sha256').update(String(i)).digest('hex').slice(0, 32)}.example`);
@@ -660,7 +705,7 @@ describe.each([
   ],
   ['the TURN droplet', () => renderTurnCloudInit(resolveSpec(dedicatedTurnSpec)), () => renderReviewFiles(resolveSpec(dedicatedTurnSpec))['turn-host' + SERVICE_POLICY], ['coturn']],
 ])('the first-boot guard in user_data — GIVEN %s', (_droplet, userData, reviewCopy, units) => {
-  const file = parseUserData(userData()).write_files.find((f) => f.path === SERVICE_POLICY);
+  const file = parseUserDataDecoded(userData()).write_files.find((f) => f.path === SERVICE_POLICY);
 
   test('THEN it is written before the packages are installed: not deferred, executable, root\'s', () => {
     expect(file).toMatchObject({ content: renderServicePolicy(units), owner: 'root:root', permissions: '0755' });

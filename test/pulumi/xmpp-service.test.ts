@@ -8,6 +8,7 @@ import { tmpdir } from 'os';
 import { join } from 'path';
 import { XmppService as CdktfXmppService } from '../../lib/cdktf';
 import { DEPLOY_TIME_SECRET_PLACEHOLDER, renderCloudInit } from '../../lib/core/cloud-init';
+import { DEPLOY_TIME_BACKUP_PASSWORD_PLACEHOLDER } from '../../lib/core/resolve/offsite-backups';
 import { planDnsRecords } from '../../lib/core/dns';
 import { planFirewall } from '../../lib/core/firewall';
 import { renderReviewFiles } from '../../lib/core/review';
@@ -189,7 +190,9 @@ describe('GIVEN the backup password as a Pulumi secret', () => {
     const { cloud, result } = await runProgram(() => new XmppService('xmpp', { spec: { ...backedUpSpec, offsiteBackups: { password: pulumi.secret(password) } } }));
     const host = one(cloud, TYPES.droplet, 'xmpp-host');
     expect(host.secretInputs.has('userData')).toBe(true);
-    expect(host.inputs.userData).toBe(withBackupSecrets(renderCloudInit(resolveSpec({ ...backedUpSpec, offsiteBackups: { password } })), 'spaces-key#access_key', 'spaces-key#secret_key'));
+    // The document rendered around the placeholder (sized for the longest password), the value put in.
+    const rendered = renderCloudInit(resolveSpec({ ...backedUpSpec, offsiteBackups: { password: DEPLOY_TIME_BACKUP_PASSWORD_PLACEHOLDER } }));
+    expect(host.inputs.userData).toBe(withBackupSecrets(rendered, 'spaces-key#access_key', 'spaces-key#secret_key', password));
     const written = (parse(host.inputs.userData as string) as { write_files: { path: string; content: string }[] }).write_files.find((f) => f.path === OFFSITE_PASSWORD);
     expect(written?.content).toBe(`${password}\n`);
     expect(JSON.stringify(await outputValues(result))).not.toContain(password);
