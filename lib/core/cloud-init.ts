@@ -43,7 +43,7 @@ import {
   renderExpandScript,
   templatePath,
 } from './expansion';
-import { hostMetaFiles, nginxSite } from './nginx';
+import { hostMetaFiles, INVITATION_PAGE_LIBRARIES, nginxSite, servesInvitationPages } from './nginx';
 import {
   APPLY_SCRIPT,
   CONFIG_SOURCE,
@@ -115,6 +115,7 @@ export function hostPackages(spec: ResolvedSpec): string[] {
   const packages = ['prosody', 'prosody-modules', 'lua-unbound', 'nginx', 'certbot', 'curl', 'openssl', 'unattended-upgrades'];
   if (hasTurnOnProsodyHost(spec)) packages.push('coturn');
   if (spec.offsiteBackups) packages.push('restic');
+  if (servesInvitationPages(spec)) packages.push(...INVITATION_PAGE_LIBRARIES.packages);
   return packages;
 }
 

@@ -137,6 +137,23 @@ export function invitationPageLocations(spec: ResolvedSpec): readonly (readonly 
 }
 
 /**
+ * The libraries the invitation pages load: prosody-modules' pages link Bootstrap 4 and jQuery under
+ * `/share/` (where mod_http_libjs would serve Debian's libjs packages). nginx serves them itself,
+ * from the packages' directory, on the domain's own name: without them the pages are unstyled and
+ * their buttons dead. Every file there is a public library from a Debian package.
+ */
+export const INVITATION_PAGE_LIBRARIES = {
+  packages: ['libjs-bootstrap4', 'libjs-jquery'],
+  path: '/share/',
+  root: '/usr/share/javascript/',
+} as const;
+
+/** Whether `spec` serves the invitation pages, and so their libraries. */
+export function servesInvitationPages(spec: ResolvedSpec): boolean {
+  return invitationPageLocations(spec).length > 0;
+}
+
+/**
  * Debian's access and error logs (its nginx.conf names them; logrotate keeps 14 days). A file's URL is
  * the only key to it, so requests under FILE_SHARE_PATH are logged in FILE_SHARE_LOG_FORMAT, without
  * the path, and their errors only when critical (an upstream error names the request line).
@@ -550,8 +567,9 @@ function httpsServer(spec: ResolvedSpec, domain: ResolvedDomain): NginxNode {
   }
   const pages = invitationPageLocations(spec);
   if (pages.length > 0) {
-    children.push(blank, comment('Invitation pages and their web registration.'));
+    children.push(blank, comment('Invitation pages and their web registration; the libraries they load, from Debian\'s packages.'));
     for (const location of pages) children.push(block('location', location, [directive('proxy_pass', upstream), ...proxyHeaders()]));
+    children.push(block('location', [INVITATION_PAGE_LIBRARIES.path], [directive('alias', INVITATION_PAGE_LIBRARIES.root)]));
   }
   if (servesWebClient(spec)) {
     children.push(blank, ...webClientLocations(spec, domain));

@@ -17,6 +17,7 @@ import {
   HSTS_VALUE,
   NGINX_ACCESS_LOG,
   NGINX_ERROR_LOG,
+  INVITATION_PAGE_LIBRARIES,
   invitationPageLocations,
   nginxArg,
   nginxServerNames,
@@ -27,8 +28,10 @@ import {
   renderNginxSite,
   serverNamesHashFits,
   serverNamesHashSizing,
+  servesInvitationPages,
   TLS_CIPHERS,
 } from '../../lib/core/nginx';
+import { hostPackages } from '../../lib/core/cloud-init';
 import { ACME_WEBROOT, BUNDLE_STATUS_FILE, BUNDLE_STATUS_PATH, CERTS_DIR, HOST_META_ROOT, NGINX_SITE } from '../../lib/core/paths';
 import { certificateNames, ResolvedSpec } from '../../lib/core/spec';
 import { resolveSpec } from '../../lib/core/validate';
@@ -397,6 +400,22 @@ describe('renderNginxSite', () => {
       const spec = resolveSpec({ ...minimalSpec, registration, droplet: { image } });
       expect(proxied(spec).filter((p) => !['/http-bind', '/xmpp-websocket', '/file_share/'].includes(p))).toEqual(pages);
       expect(invitationPageLocations(spec).map((l) => l.join(' '))).toEqual(pages);
+    });
+
+    test.each([
+      ['debian-13-x64', 'invite', true],
+      ['debian-12-x64', 'invite', false],
+      ['debian-13-x64', 'closed', false],
+    ] as const)('GIVEN %s and registration %s WHEN rendered THEN the pages\' libraries are served from Debian\'s packages on every domain, and installed: %s', (image, registration, served) => {
+      const spec = resolveSpec({ ...onImage(fullSpec, image), registration });
+      expect(servesInvitationPages(spec)).toBe(served);
+      const site = renderNginxSite(spec);
+      for (const domain of spec.domains) {
+        const share = location(httpsServerFor(site, domain.name), INVITATION_PAGE_LIBRARIES.path);
+        expect(share === undefined ? undefined : (share.children ?? []).map((c) => [c.name, ...c.args])).toEqual(served ? [['alias', '/usr/share/javascript/']] : undefined);
+      }
+      const packages = hostPackages(spec);
+      for (const p of ['libjs-bootstrap4', 'libjs-jquery']) expect({ p, installed: packages.includes(p) }).toEqual({ p, installed: served });
     });
 
     test('GIVEN the closed spec (no web, no file share) WHEN rendered THEN nothing is proxied to Prosody at all', () => {
@@ -1056,6 +1075,26 @@ describe.each(Object.values(PLATFORMS))('on $name', (platform) => {
             expect(prosody.received.map((got) => got.url)).toEqual(served ? [p] : []);
             if (served) expect(prosody.received[0].headers).toEqual(expect.objectContaining({ host: spec.primaryDomain, 'x-forwarded-proto': 'https' }));
           }
+        });
+
+        test('THEN the libraries the invitation pages load are Debian\'s own files, served by nginx as CSS and JavaScript, or 404 where no pages are served', async () => {
+          const served = servesInvitationPages(spec);
+          prosody.received.length = 0;
+          for (const [p, type] of [['/share/bootstrap4/css/bootstrap.min.css', 'text/css'], ['/share/jquery/jquery.min.js', 'application/javascript'], ['/share/bootstrap4/js/bootstrap.min.js', 'application/javascript']]) {
+            const r = await https443(spec.primaryDomain, p);
+            if (!served) {
+              expect({ p, status: r.status }).toEqual({ p, status: 404 });
+              continue;
+            }
+            const file = image().run(['cat', `/usr/share/javascript/${p.slice('/share/'.length)}`]);
+            expect({ p, status: r.status, type: r.headers['content-type'], sameBytes: r.body === file.stdout }).toEqual({ p, status: 200, type, sameBytes: true });
+            expect(file.stdout.length).toBeGreaterThan(10000);
+          }
+          // Nothing outside the libraries' directory: not through the alias's prefix either (with
+          // "location /share", nginx would map /share../ to /usr/share/javascript/../).
+          expect(image().run(['test', '-f', '/usr/share/doc/nginx/copyright']).status).toBe(0);
+          expect((await https443(spec.primaryDomain, '/share../doc/nginx/copyright')).status).toBe(404);
+          expect(prosody.received).toEqual([]);
         });
 
         test('THEN BOSH reaches Prosody with Host and forwarding headers, or 404 when off', async () => {

@@ -482,7 +482,14 @@ for (const platform of REHEARSED_PLATFORMS) {
       if (pagesServed) {
         test('THEN the invitation\'s landing page offers "Web chat"; choosing it leads to the web registration, which creates the account, and from there to the web client', async () => {
           const invitation = await launched!.context.newPage();
+          const refused: string[] = [];
+          invitation.on('response', (r) => {
+            if (r.status() >= 400) refused.push(`${r.status()} ${r.url()}`);
+          });
           await invitation.goto(landingPage(onHost(prosody.inviteCommand(DOMAIN))));
+          // Its libraries load (Bootstrap's stylesheet and script, jQuery): the page is styled, its buttons work.
+          await expect(invitation.evaluate<string>('getComputedStyle(document.body).fontFamily')).resolves.toMatch(/^-apple-system, /);
+          await expect(invitation.evaluate<string>('typeof window.jQuery?.fn?.modal')).resolves.toBe('function');
           const card = invitation.locator('.client-card', { hasText: 'Web chat' });
           await expect(card.isVisible()).resolves.toBe(true);
           await card.locator('a.btn').click();
@@ -490,8 +497,11 @@ for (const platform of REHEARSED_PLATFORMS) {
           await invitation.locator('form input[name="password"]').fill(GUEST.password);
           await invitation.locator('form button[type="submit"]').click();
           await expect(invitation.locator('input[readonly]').first().inputValue()).resolves.toBe(GUEST.jid);
+          await expect(invitation.evaluate<string>('getComputedStyle(document.body).fontFamily')).resolves.toMatch(/^-apple-system, /);
           await invitation.locator('a', { hasText: 'Open Web chat' }).click();
           expect(invitation.url()).toBe(WEB_CLIENT);
+          // The pages name favicons (Snikket's) that no package ships; the browser shows its own icon.
+          expect(refused.filter((r) => !/^404 https:\/\/example\.net\/favicon-(16x16|32x32)\.png$/.test(r))).toEqual([]);
           await invitation.close();
         });
       } else {
