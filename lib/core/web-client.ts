@@ -137,6 +137,10 @@ converse.initialize({
   discover_connection_methods: false,
   ...transport,
   ...(names.groupChat === undefined ? {} : { muc_domain: names.groupChat }),
+  // Converse sends what is typed as a group chat's address, as a search, to search.jabber.network
+  // unless told another service; and 14.0.0 shows no address field without one. The domain itself
+  // answers that it offers no such search, and nothing typed leaves the server.
+  muc_search_service: names.domain,
   // Chats with people who are not (yet) contacts, as every XMPP app allows: the invited guest
   // writing to the person who invited them, and their answer.
   allow_non_roster_messaging: true,

@@ -1,6 +1,6 @@
 import { spawnSync } from 'child_process';
 import { createHash } from 'crypto';
-import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'fs';
+import { chmodSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'fs';
 import { dirname, join } from 'path';
 import { renderHostFiles } from '../../lib/core/cloud-init';
 import { renderHostEnv } from '../../lib/core/host-scripts';
@@ -71,6 +71,23 @@ describe('the page and its modules', () => {
     // One URL only, a link to the client's source, which the page never loads.
     expect([...module.matchAll(/https?:\/\/[^'"\s]*/g)].map((m) => m[0])).toEqual(['https://github.com/conversejs/converse.js']);
     expect(module).toMatch(/customElements\.define\('converse-footer'/);
+  });
+
+  test('GIVEN every setting of the pinned Converse whose default names another server WHEN the module is read THEN it sets each one itself, but for a link users may follow and images system emojis replace', () => {
+    // Converse's own sources, as npm installed the pinned release (the devDependency).
+    const sources = (dir: string): string[] => readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+      e.isDirectory() ? (['tests', 'dist', 'types'].includes(e.name) ? [] : sources(join(dir, e.name))) : e.name.endsWith('.js') ? [join(dir, e.name)] : []);
+    const thirdParty = new Map<string, string>();
+    for (const file of sources(join(__dirname, '..', '..', 'node_modules', 'converse.js', 'src'))) {
+      for (const m of readFileSync(file, 'utf8').matchAll(/^\s*'?([a-z_0-9]+)'?\s*:\s*'(https?:\/\/[^']+|[a-z0-9.-]+@[a-z0-9.-]+)'/gm)) thirdParty.set(m[1], m[2]);
+    }
+    expect(thirdParty.get('muc_search_service')).toBe('api@search.jabber.network');
+    const module = renderWebClientModule();
+    const unset = [...thirdParty.keys()].filter((setting) => !new RegExp(`^\\s*${setting}: `, 'm').test(module)).sort();
+    // A geo: link opens OpenStreetMap only when clicked; with use_system_emojis no emoji image loads.
+    expect(unset).toEqual(['emoji_image_path', 'geouri_replacement']);
+    expect(module).toMatch(/^\s*use_system_emojis: true,$/m);
+    expect(module).toMatch(/^\s*muc_search_service: names\.domain,$/m);
   });
 
   const domainOf = (spec: XmppServiceSpec, i = 0): ResolvedDomain => resolveSpec(spec).domains[i];
