@@ -110,13 +110,22 @@ import {
 /** DigitalOcean rejects user data larger than this. */
 export const USER_DATA_LIMIT_BYTES = 64 * 1024;
 
-/** The Debian packages the Prosody droplet installs. Tests install exactly these too. */
+/** The Debian packages the Prosody droplet installs at first boot, through cloud-init (user_data). */
 export function hostPackages(spec: ResolvedSpec): string[] {
   const packages = ['prosody', 'prosody-modules', 'lua-unbound', 'nginx', 'certbot', 'curl', 'openssl', 'unattended-upgrades'];
   if (hasTurnOnProsodyHost(spec)) packages.push('coturn');
   if (spec.offsiteBackups) packages.push('restic');
-  if (servesInvitationPages(spec)) packages.push(...INVITATION_PAGE_LIBRARIES.packages);
   return packages;
+}
+
+/**
+ * Every Debian package the Prosody droplet needs, which provisioning installs where missing (host.env):
+ * hostPackages, and those that follow configuration that may change in place (the invitation pages'
+ * libraries, with `registration`). Kept out of user_data, so that with `configDelivery` "spaces" such a
+ * change stays a change of the bundle, not a new droplet. Tests install exactly these.
+ */
+export function provisionedPackages(spec: ResolvedSpec): string[] {
+  return [...hostPackages(spec), ...(servesInvitationPages(spec) ? INVITATION_PAGE_LIBRARIES.packages : [])];
 }
 
 /** The Debian packages a dedicated TURN droplet installs. */

@@ -17,7 +17,7 @@ import { platformOf } from './platforms';
 import { CERTIFICATE_MOUNTS } from './volume-units';
 import { webClientHostEnv } from './web-client';
 // A cycle (cloud-init.ts renders these files), harmless: both are functions, called after loading.
-import { hostPackages, turnHostPackages } from './cloud-init';
+import { provisionedPackages, turnHostPackages } from './cloud-init';
 
 export const HOST_ENV = `${ETC_DIR}/host.env`;
 export const CERTIFICATES_LIST = `${ETC_DIR}/certificates.list`;
@@ -88,7 +88,7 @@ export function renderHostEnv(spec: ResolvedSpec): string {
     ['PROSODY_WHOLE_SECOND_ARCHIVE_TIMES', platformOf(spec).prosody.wholeSecondArchiveTimes ? '1' : '0'],
     ['PROSODY_CARRIES_OVER_ROLES', platformOf(spec).prosody.carriesOverRolesFrom012 ? '1' : '0'],
     // user_data's `packages:`, which provisioning installs itself if cloud-init gave up on apt's lock.
-    ['PACKAGES', hostPackages(spec).join(' ')],
+    ['PACKAGES', provisionedPackages(spec).join(' ')],
     ['APT_LOCK_WAIT_SECONDS', String(APT_LOCK_WAIT_SECONDS)],
     ['RESERVED_ADMIN_ACCOUNTS', reservedAdminAccounts(spec).join(' ')],
     ...webClientHostEnv(spec),

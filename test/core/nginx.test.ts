@@ -31,7 +31,8 @@ import {
   servesInvitationPages,
   TLS_CIPHERS,
 } from '../../lib/core/nginx';
-import { hostPackages } from '../../lib/core/cloud-init';
+import { hostPackages, provisionedPackages } from '../../lib/core/cloud-init';
+import { renderHostEnv } from '../../lib/core/host-scripts';
 import { ACME_WEBROOT, BUNDLE_STATUS_FILE, BUNDLE_STATUS_PATH, CERTS_DIR, HOST_META_ROOT, NGINX_SITE } from '../../lib/core/paths';
 import { certificateNames, ResolvedSpec } from '../../lib/core/spec';
 import { resolveSpec } from '../../lib/core/validate';
@@ -414,8 +415,10 @@ describe('renderNginxSite', () => {
         const share = location(httpsServerFor(site, domain.name), INVITATION_PAGE_LIBRARIES.path);
         expect(share === undefined ? undefined : (share.children ?? []).map((c) => [c.name, ...c.args])).toEqual(served ? [['alias', '/usr/share/javascript/']] : undefined);
       }
-      const packages = hostPackages(spec);
-      for (const p of ['libjs-bootstrap4', 'libjs-jquery']) expect({ p, installed: packages.includes(p) }).toEqual({ p, installed: served });
+      // Provisioning installs them (host.env), not cloud-init: user_data stays the same when registration changes.
+      const packages = provisionedPackages(spec);
+      for (const p of ['libjs-bootstrap4', 'libjs-jquery']) expect({ p, installed: packages.includes(p), atFirstBoot: hostPackages(spec).includes(p) }).toEqual({ p, installed: served, atFirstBoot: false });
+      expect(renderHostEnv(spec)).toMatch(new RegExp(`^PACKAGES='${packages.join(' ')}'$`, 'm'));
     });
 
     test('GIVEN the closed spec (no web, no file share) WHEN rendered THEN nothing is proxied to Prosody at all', () => {

@@ -21,7 +21,7 @@ import { createHash } from 'crypto';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
-import { hostPackages, turnHostPackages } from '../../lib/core/cloud-init';
+import { provisionedPackages, turnHostPackages } from '../../lib/core/cloud-init';
 import { resolveSpec } from '../../lib/core/validate';
 import { representativeSpecs } from './specs';
 import { DEFAULTS } from '../../lib/core/defaults';
@@ -83,7 +83,7 @@ export function dropletPackages(platform: Platform = DEFAULT_PLATFORM): string[]
   const packages = new Set<string>(turnHostPackages());
   for (const [, spec] of representativeSpecs) {
     const droplet = { ...(spec.droplet ?? {}), image: platform.image };
-    for (const p of hostPackages(resolveSpec({ ...spec, droplet }))) packages.add(p);
+    for (const p of provisionedPackages(resolveSpec({ ...spec, droplet }))) packages.add(p);
   }
   return [...packages].sort();
 }
