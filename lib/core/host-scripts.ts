@@ -87,7 +87,8 @@ export function renderHostEnv(spec: ResolvedSpec): string {
     // Read when the volume comes from another Prosody release (the upgrade's way back).
     ['PROSODY_WHOLE_SECOND_ARCHIVE_TIMES', platformOf(spec).prosody.wholeSecondArchiveTimes ? '1' : '0'],
     ['PROSODY_CARRIES_OVER_ROLES', platformOf(spec).prosody.carriesOverRolesFrom012 ? '1' : '0'],
-    // user_data's `packages:`, which provisioning installs itself if cloud-init gave up on apt's lock.
+    // user_data's `packages:` (which provisioning installs itself if cloud-init gave up on apt's
+    // lock) and those that follow configuration changed in place.
     ['PACKAGES', provisionedPackages(spec).join(' ')],
     ['APT_LOCK_WAIT_SECONDS', String(APT_LOCK_WAIT_SECONDS)],
     ['RESERVED_ADMIN_ACCOUNTS', reservedAdminAccounts(spec).join(' ')],

@@ -139,8 +139,8 @@ export function invitationPageLocations(spec: ResolvedSpec): readonly (readonly 
 /**
  * The libraries the invitation pages load: prosody-modules' pages link Bootstrap 4 and jQuery under
  * `/share/` (where mod_http_libjs would serve Debian's libjs packages). nginx serves them itself,
- * from the packages' directory, on the domain's own name: without them the pages are unstyled and
- * their buttons dead. Every file there is a public library from a Debian package.
+ * from the packages' directory: without them the pages are unstyled and their buttons dead. Every
+ * file there is a public library from a Debian package.
  */
 export const INVITATION_PAGE_LIBRARIES = {
   packages: ['libjs-bootstrap4', 'libjs-jquery'],

@@ -350,10 +350,10 @@ export function checkContactUri(value: unknown): Problem | undefined {
   return undefined;
 }
 
-/** A user-supplied TURN secret goes into two daemons' configs: long and without whitespace or quotes. */
 /** The longest `calls.sharedSecret` (printable ASCII, so as many bytes). */
 export const MAX_SHARED_SECRET_LENGTH = 512;
 
+/** A user-supplied TURN secret goes into two daemons' configs: long and without whitespace or quotes. */
 export function checkSharedSecret(value: unknown): Problem | undefined {
   if (typeof value !== 'string' || !new RegExp(`^[\\x21-\\x7e]{32,${MAX_SHARED_SECRET_LENGTH}}$`).test(value) || /["'\\]/.test(value)) {
     return { problem: `must be 32 to ${MAX_SHARED_SECRET_LENGTH} printable ASCII characters without spaces, quotes or backslashes`, fix: 'generate one with `openssl rand -hex 32`, or leave it unset to have the host generate it' };
