@@ -151,7 +151,7 @@ const EXERCISES: { readonly [command: string]: Exercise } = {
   'prosodyctl check config': { kind: 'runs', in: [['test/core/prosody.test.ts', "'check', 'config'"]] },
   'nginx -t': { kind: 'runs', in: [['test/core/nginx.test.ts', "['nginx', '-t'"]] },
   'cloud-init schema': { kind: 'runs', in: [['test/core/cloud-init.test.ts', "['cloud-init', 'schema'"]] },
-  'systemd-analyze verify': { kind: 'runs', in: [['test/core/turn.test.ts', "'systemd-analyze', 'verify'"], ['test/core/reserved-ipv6.test.ts', 'systemd-analyze verify']] },
+  'systemd-analyze verify': { kind: 'runs', in: [['test/core/turn.test.ts', "'systemd-analyze', 'verify'"], ['test/support/platform.ts', 'systemd-analyze verify']] },
   'prosodyctl adduser': { kind: 'rehearses', in: [['test/rehearsal/harness.ts', "['prosodyctl', 'adduser', jid]"], [MESSAGING, 'prosodyctl adduser']], why: ON_THE_DROPLET },
 
   // Quickstart

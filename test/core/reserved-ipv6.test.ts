@@ -6,7 +6,7 @@
  * seen as the droplet would see it, without touching this machine's network.
  */
 import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'fs';
-import { dirname, join } from 'path';
+import { join } from 'path';
 import { parse } from 'yaml';
 import { renderCloudInit } from '../../lib/core/cloud-init';
 import {
@@ -93,24 +93,12 @@ describe.each(Object.values(PLATFORMS))('on $name', (platform) => {
 
   describe('the units', () => {
     onPlatform('THEN the platform\'s systemd accepts both', () => {
-      const root = makeTempDir('reserved-ipv6-units');
-      try {
-        for (const [path, content, mode] of [
-          [RESERVED_IPV6_SCRIPT, renderReservedIpv6Script(), 0o755],
-          [RESERVED_IPV6_SERVICE, renderReservedIpv6Service(), 0o644],
-          [RESERVED_IPV6_TIMER, renderReservedIpv6Timer(), 0o644],
-        ] as const) {
-          mkdirSync(join(root, dirname(path)), { recursive: true });
-          writeFileSync(join(root, path), content);
-          chmodSync(join(root, path), mode);
-        }
-        // The image's units (sysinit.target among them) where its systemd reads them: /usr/lib/systemd/system
-        // (systemd 255 and later read no other; /lib is a link to usr/lib).
-        const r = image().run(['sh', '-c', 'mkdir -p "$1/usr/lib/systemd" && cp -a /usr/lib/systemd/system "$1/usr/lib/systemd/" && systemd-analyze verify --man=no --root="$1" xmpp-constructs-reserved-ipv6.service xmpp-constructs-reserved-ipv6.timer', 'sh', root], { timeoutMs: 20000 });
-        expect({ status: r.status, output: `${r.stdout}${r.stderr}` }).toEqual({ status: 0, output: '' });
-      } finally {
-        removeDir(root);
-      }
+      const r = image().verifyUnits([
+        [RESERVED_IPV6_SCRIPT, renderReservedIpv6Script(), 0o755],
+        [RESERVED_IPV6_SERVICE, renderReservedIpv6Service(), 0o644],
+        [RESERVED_IPV6_TIMER, renderReservedIpv6Timer(), 0o644],
+      ], ['xmpp-constructs-reserved-ipv6.service', 'xmpp-constructs-reserved-ipv6.timer']);
+      expect({ status: r.status, output: `${r.stdout}${r.stderr}` }).toEqual({ status: 0, output: '' });
     });
   });
 

@@ -1,7 +1,7 @@
 import { spawnSync } from 'child_process';
 import { createHash } from 'crypto';
-import { chmodSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'fs';
-import { dirname, join } from 'path';
+import { readdirSync, readFileSync } from 'fs';
+import { join } from 'path';
 import { renderHostFiles } from '../../lib/core/cloud-init';
 import { renderHostEnv } from '../../lib/core/host-scripts';
 import { ResolvedDomain, XmppServiceSpec } from '../../lib/core/spec';
@@ -25,7 +25,7 @@ import {
 } from '../../lib/core/web-client';
 import { minimalSpec } from '../support/specs';
 import { PLATFORMS, platformToolsForFile, platformUnavailable } from '../support/platform';
-import { makeTempDir, removeDir, testUnless } from '../support/tools';
+import { testUnless } from '../support/tools';
 
 const ROOT = join(__dirname, '..', '..');
 
@@ -146,22 +146,11 @@ describe.each(Object.values(PLATFORMS))('on $name', (platform) => {
   const image = platformToolsForFile(platform);
 
   testUnless(platformUnavailable())('THEN the platform\'s systemd accepts the installer\'s service and the timer that retries it', () => {
-    const root = makeTempDir('web-client-units');
-    try {
-      for (const [path, content, mode] of [
-        [WEB_CLIENT_SCRIPT, readFileSync(join(ROOT, 'lib', 'host', 'web-client.sh'), 'utf8'), 0o755],
-        [WEB_CLIENT_SERVICE, renderWebClientService(), 0o644],
-        [WEB_CLIENT_TIMER, renderWebClientTimer(), 0o644],
-      ] as const) {
-        mkdirSync(join(root, dirname(path)), { recursive: true });
-        writeFileSync(join(root, path), content);
-        chmodSync(join(root, path), mode);
-      }
-      // The image's units (network-online.target among them) where its systemd reads them.
-      const r = image().run(['sh', '-c', 'mkdir -p "$1/usr/lib/systemd" && cp -a /usr/lib/systemd/system "$1/usr/lib/systemd/" && systemd-analyze verify --man=no --root="$1" xmpp-constructs-web-client.service xmpp-constructs-web-client.timer', 'sh', root], { timeoutMs: 20000 });
-      expect({ status: r.status, output: `${r.stdout}${r.stderr}` }).toEqual({ status: 0, output: '' });
-    } finally {
-      removeDir(root);
-    }
+    const r = image().verifyUnits([
+      [WEB_CLIENT_SCRIPT, readFileSync(join(ROOT, 'lib', 'host', 'web-client.sh'), 'utf8'), 0o755],
+      [WEB_CLIENT_SERVICE, renderWebClientService(), 0o644],
+      [WEB_CLIENT_TIMER, renderWebClientTimer(), 0o644],
+    ], ['xmpp-constructs-web-client.service', 'xmpp-constructs-web-client.timer']);
+    expect({ status: r.status, output: `${r.stdout}${r.stderr}` }).toEqual({ status: 0, output: '' });
   });
 });

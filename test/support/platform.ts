@@ -18,9 +18,9 @@
  */
 import { ChildProcess, spawn, spawnSync } from 'child_process';
 import { createHash } from 'crypto';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
-import { join } from 'path';
+import { dirname, join } from 'path';
 import { provisionedPackages, turnHostPackages } from '../../lib/core/cloud-init';
 import { resolveSpec } from '../../lib/core/validate';
 import { representativeSpecs } from './specs';
@@ -353,6 +353,28 @@ exec sleep infinity
   /** Run a command inside, as root. */
   run(args: readonly string[], options: RunOptions = {}): RunResult {
     return runArgv(this.argv(args, options), options);
+  }
+
+  /**
+   * `systemd-analyze verify` of `units` by this platform's systemd: `files` (path, content, mode) are
+   * written into a scratch root beside a copy of the image's own units (/usr/lib/systemd/system, the
+   * only place systemd 255 and later read them from), which is removed afterwards. Its output is
+   * empty when systemd accepts the units.
+   */
+  verifyUnits(files: readonly (readonly [path: string, content: string, mode: number])[], units: readonly string[]): RunResult {
+    const root = mkdtempSync(join(tmpdir(), 'xc-units-'));
+    try {
+      chmodSync(root, 0o755);
+      for (const [path, content, mode] of files) {
+        mkdirSync(join(root, dirname(path)), { recursive: true });
+        writeFileSync(join(root, path), content);
+        chmodSync(join(root, path), mode);
+      }
+      return this.run(['sh', '-c', 'r=$1; shift; mkdir -p "$r/usr/lib/systemd" && cp -a /usr/lib/systemd/system "$r/usr/lib/systemd/" && systemd-analyze verify --man=no --root="$r" "$@"',
+        'sh', root, ...units], { timeoutMs: 20000 });
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
   }
 
   /** Start a long-running command inside (a daemon in the foreground); stop it by its pid. */
